@@ -1,0 +1,1 @@
+"""pytest plugin: fixtures `mockbay` and `mockbay_server`, marker `mockbay` (issue 6)."""

@@ -1,0 +1,227 @@
+"""Frozen dataclasses for loaded scenarios: what a scenario file means, with no I/O.
+
+The loader builds these from YAML; matching, rendering and timing read them. Field names follow
+the keys of design/scenarios.md (`not` becomes `not_`, since it is a Python keyword).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from mockbay.errors import SourceMark
+from mockbay.textmatch import TextMatcher
+
+ThenMode = Literal["repeat_last", "cycle", "error"]
+FaultKind = Literal["error_event", "disconnect", "stall"]
+TimingMode = Literal["instant", "realistic", "recorded"]
+CacheMode = Literal["simulate", "off"]
+BlockType = Literal["text", "thinking", "redacted_thinking", "tool_use"]
+StepKind = Literal["rule", "turn"]
+
+NO_MARK = SourceMark("<none>", 0, 0)
+
+
+# ---- matchers -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ToolResultCondition:
+    """`tool_result:` the last user message holds a tool_result with these properties."""
+
+    name: str | None = None
+    tool_use_id: str | None = None
+    content: TextMatcher | None = None
+    is_error: bool | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ToolsCondition:
+    """`tools:` the tool names the request offers."""
+
+    includes: tuple[str, ...] = ()
+    count: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TurnRange:
+    """`turn:` number of assistant messages so far; an int N is `min == max == N`."""
+
+    min: int | None = None
+    max: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BodyCondition:
+    """One `body:` entry: a dotted path and either a text matcher or a literal value."""
+
+    path: str
+    matcher: TextMatcher | None = None
+    value: Any = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Conditions:
+    """The contents of a `match:` or `when:` mapping: every present key must hold."""
+
+    model: TextMatcher | None = None
+    system: TextMatcher | None = None
+    last_user: TextMatcher | None = None
+    any_message: TextMatcher | None = None
+    tool_result: ToolResultCondition | None = None
+    tools: ToolsCondition | None = None
+    tool_choice: str | None = None
+    thinking: bool | None = None
+    stream: bool | None = None
+    header: tuple[tuple[str, TextMatcher], ...] = ()
+    metadata: TextMatcher | None = None
+    turn: TurnRange | None = None
+    body: tuple[BodyCondition, ...] = ()
+    fingerprint: str | None = None
+    not_: Conditions | None = None
+    mark: SourceMark = NO_MARK
+
+
+# ---- replies --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LiteralText:
+    """Text written in the file; may hold `{{ placeholders }}`."""
+
+    value: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FakerText:
+    """`{faker: provider, ...args}`: seeded Faker output."""
+
+    provider: str
+    args: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChunkedText:
+    """`{chunks: [...]}`: exact deltas when streamed, joined in JSON."""
+
+    pieces: tuple[str, ...]
+
+
+TextSource = LiteralText | FakerText | ChunkedText
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Block:
+    """One content block of a reply, in scenario terms (before rendering)."""
+
+    type: BlockType
+    text: TextSource | None = None  # text and thinking
+    signature: str | None = None  # thinking
+    data: str | None = None  # redacted_thinking
+    name: str | None = None  # tool_use
+    input: Any = None  # tool_use
+    id: str | None = None  # tool_use
+    input_chunks: tuple[str, ...] | None = None  # tool_use
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ErrorSpec:
+    """`error:` an HTTP error answer (or the payload of an `error_event` fault)."""
+
+    status: int
+    type: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Fault:
+    """`fault:` a stream that fails part-way."""
+
+    kind: FaultKind
+    after_events: int | None = None
+    after_ms: float | None = None
+    error: ErrorSpec | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Timing:
+    """`timing:` a mode, or explicit numbers (mode None), or both (numbers refine the mode)."""
+
+    mode: TimingMode | None = None
+    ttft_ms: float | None = None
+    tokens_per_second: float | None = None
+    jitter: float | None = None
+    gap_ms: float | None = None
+    delta_tokens: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Recorded:
+    """`recorded:` what a recording observed: time to first event and the gap before each later one."""
+
+    ttft_ms: float
+    gaps_ms: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reply:
+    """`reply:` (or one item of `replies:`): content, or an error, plus presentation options."""
+
+    content: tuple[Block, ...] = ()
+    id: str | None = None
+    model: str | None = None
+    stop_reason: str | None = None
+    stop_sequence: str | None = None
+    usage: tuple[tuple[str, int], ...] = ()
+    headers: tuple[tuple[str, str], ...] = ()
+    timing: Timing | None = None
+    error: ErrorSpec | None = None
+    fault: Fault | None = None
+    recorded: Recorded | None = None
+    mark: SourceMark = NO_MARK
+
+
+# ---- structure ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Step:
+    """A rule or a turn: optional conditions, then one reply or a sequence of replies."""
+
+    kind: StepKind
+    index: int
+    when: Conditions | None = None
+    reply: Reply | None = None
+    replies: tuple[Reply, ...] = ()
+    then: ThenMode = "repeat_last"
+    mark: SourceMark = NO_MARK
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind}s[{self.index}]"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Limits:
+    """`limits:` simulated per-minute rate limits."""
+
+    requests_per_minute: int | None = None
+    input_tokens_per_minute: int | None = None
+    output_tokens_per_minute: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Scenario:
+    """One named scenario: when it applies and what it answers."""
+
+    name: str
+    description: str = ""
+    priority: int = 0
+    match: Conditions | None = None
+    timing: Timing | None = None
+    seed: int | None = None
+    cache: CacheMode | None = None
+    limits: Limits | None = None
+    rules: tuple[Step, ...] = ()
+    turns: tuple[Step, ...] = ()
+    mark: SourceMark = NO_MARK

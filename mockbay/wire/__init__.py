@@ -1,0 +1,1 @@
+"""The Anthropic wire contract: request view, validation, errors, SSE framing. Stdlib only."""
