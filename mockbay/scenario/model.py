@@ -164,6 +164,19 @@ class Recorded:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class UsageSpec:
+    """`usage:` counters given in the scenario; None means computed (scenarios.md §6)."""
+
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cache_creation_input_tokens: int | None = None
+    cache_read_input_tokens: int | None = None
+    ephemeral_5m_input_tokens: int | None = None  # from `cache_creation: {...}`
+    ephemeral_1h_input_tokens: int | None = None  # from `cache_creation: {...}`
+    service_tier: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Reply:
     """`reply:` (or one item of `replies:`): content, or an error, plus presentation options."""
 
@@ -172,7 +185,7 @@ class Reply:
     model: str | None = None
     stop_reason: str | None = None
     stop_sequence: str | None = None
-    usage: tuple[tuple[str, int], ...] = ()
+    usage: UsageSpec | None = None
     headers: tuple[tuple[str, str], ...] = ()
     timing: Timing | None = None
     error: ErrorSpec | None = None

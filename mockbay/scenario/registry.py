@@ -24,7 +24,10 @@ class Registry:
             first = by_name.get(scenario.name)
             if first is not None:
                 problems.append(
-                    (scenario.mark, f"duplicate scenario name {scenario.name!r} (first defined at {first.mark})")
+                    (
+                        scenario.mark,
+                        f"duplicate scenario name {scenario.name!r} (first defined at {first.mark})",
+                    )
                 )
                 continue
             by_name[scenario.name] = scenario
