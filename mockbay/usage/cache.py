@@ -1,0 +1,188 @@
+"""A simulated upstream prompt cache (reference §8), so `usage` shows realistic cache reads and writes.
+
+Rules kept from upstream:
+- Breakpoints are the `cache_control` markers on tools, system blocks and message blocks, in that
+  order; a top-level `cache_control` (automatic caching) adds one on the last block that may carry one,
+  unless that block is already marked.
+- The cached prefix is everything up to and including the marked block (plus the hidden preamble of
+  `estimate.Breakdown`). It is keyed by a hash of the prefix's canonical JSON without the markers (so a
+  breakpoint that moves forward still finds the earlier prefix), the model and a scope (the session, or
+  "global"). Prefixes that reach into the messages also hash `tool_choice` and `thinking`, whose changes
+  upstream says invalidate message-level caching.
+- A prefix shorter than the model's minimum (`min_cacheable_tokens`) is not cached: no read, no write.
+- Lifetimes: 5 minutes (default) or 1 hour; a read refreshes the entry, and the entries of earlier
+  breakpoints it covers, for their own lifetime.
+- Lookback: each breakpoint hits the longest live prefix ending at it or at one of the
+  `LOOKBACK_BLOCKS` block boundaries before it.
+- Billing positions for mixed lifetimes: A = highest hit, B = highest 1-hour breakpoint after A,
+  C = last breakpoint; reads A, 1-hour writes B - A, 5-minute writes C - B (or C - A without B).
+  Whatever follows the written prefix is `input_tokens`.
+
+Caveat: an entry is readable by the very next `apply`. Upstream makes it readable only once the first
+response starts, so parallel identical requests all miss there; mockbay handles requests one after the
+other on its event loop, so the second of two concurrent requests already hits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from mockbay.usage.estimate import Segment, Ttl, cache_ttl, canonical_json, split_request
+from mockbay.wire.models import min_cacheable_tokens
+
+TTL_SECONDS: dict[Ttl, float] = {"5m": 300.0, "1h": 3600.0}
+LOOKBACK_BLOCKS = 20
+
+
+@dataclass(frozen=True, slots=True)
+class CacheOutcome:
+    """How the prompt's tokens split: fresh input, read from the cache, written to it (by lifetime)."""
+
+    input_tokens: int
+    cache_read_input_tokens: int = 0
+    cache_creation_input_tokens: int = 0
+    ephemeral_5m_input_tokens: int = 0
+    ephemeral_1h_input_tokens: int = 0
+
+
+@dataclass(slots=True)
+class _Entry:
+    ttl: Ttl
+    expires_at: float
+
+
+class PromptCache:
+    """Prefix hash -> lifetime, bounded to `max_entries` (least recently used evicted first)."""
+
+    def __init__(
+        self,
+        max_entries: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+        min_tokens: Mapping[str, int] | None = None,
+    ) -> None:
+        self._max_entries = max_entries
+        self._clock = clock
+        self._min_tokens = dict(min_tokens or {})
+        self._entries: OrderedDict[str, _Entry] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def apply(self, scope: str, body: Mapping[str, Any], model: str) -> CacheOutcome:
+        """Account one request: read the longest live prefix, write the prefixes of later breakpoints."""
+        now = self._clock()
+        breakdown = split_request(body)
+        segments = breakdown.segments
+        ends = _prefix_ends(breakdown.preamble, segments)
+        minimum = self._min_tokens.get(model, min_cacheable_tokens(model))
+        breakpoints = [
+            (i, ttl) for i, ttl in _breakpoints(segments, body.get("cache_control")) if ends[i] >= minimum
+        ]
+        if not breakpoints:
+            return CacheOutcome(input_tokens=breakdown.total)
+        keys = _prefix_keys(scope, model, body, segments)
+        hit = self._highest_hit(keys, [i for i, _ in breakpoints], now)
+        if hit >= 0:
+            self._refresh([keys[i] for i, _ in breakpoints if i < hit] + [keys[hit]], now)
+        read = ends[hit] if hit >= 0 else 0
+        writes = [(i, ttl) for i, ttl in breakpoints if i > hit]
+        for i, ttl in writes:
+            self._store(keys[i], ttl, now)
+        written_1h = written_5m = 0
+        covered = read
+        if writes:
+            long_lived = [i for i, ttl in writes if ttl == "1h"]
+            if long_lived:
+                written_1h = ends[long_lived[-1]] - covered
+                covered = ends[long_lived[-1]]
+            written_5m = ends[writes[-1][0]] - covered
+            covered = ends[writes[-1][0]]
+        return CacheOutcome(
+            input_tokens=breakdown.total - covered,
+            cache_read_input_tokens=read,
+            cache_creation_input_tokens=written_1h + written_5m,
+            ephemeral_5m_input_tokens=written_5m,
+            ephemeral_1h_input_tokens=written_1h,
+        )
+
+    def _highest_hit(self, keys: Sequence[str], breakpoints: Sequence[int], now: float) -> int:
+        """Segment index of the longest live prefix any breakpoint reaches by lookback, or -1."""
+        best = -1
+        for b in reversed(breakpoints):
+            if b <= best:
+                break
+            for k in range(b, max(best, b - LOOKBACK_BLOCKS - 1), -1):
+                if self._live(keys[k], now) is not None:
+                    best = k
+                    break
+        return best
+
+    def _live(self, key: str, now: float) -> _Entry | None:
+        entry = self._entries.get(key)
+        if entry is not None and entry.expires_at <= now:
+            del self._entries[key]
+            return None
+        return entry
+
+    def _refresh(self, keys: Sequence[str], now: float) -> None:
+        for key in keys:
+            entry = self._live(key, now)
+            if entry is not None:
+                entry.expires_at = now + TTL_SECONDS[entry.ttl]
+                self._entries.move_to_end(key)
+
+    def _store(self, key: str, ttl: Ttl, now: float) -> None:
+        if len(self._entries) >= self._max_entries:
+            self._purge_expired(now)
+        while len(self._entries) >= self._max_entries:
+            self._entries.popitem(last=False)
+        self._entries[key] = _Entry(ttl, now + TTL_SECONDS[ttl])
+
+    def _purge_expired(self, now: float) -> None:
+        for key in [k for k, e in self._entries.items() if e.expires_at <= now]:
+            del self._entries[key]
+
+
+def _breakpoints(segments: Sequence[Segment], automatic: Any) -> list[tuple[int, Ttl]]:
+    """(segment index, lifetime) of every breakpoint in order, the automatic one included."""
+    marked: dict[int, Ttl] = {}
+    for i, segment in enumerate(segments):
+        if segment.cache_ttl is not None:
+            marked[i] = segment.cache_ttl
+    auto_ttl = cache_ttl(automatic)
+    if auto_ttl is not None:
+        last = next((i for i in range(len(segments) - 1, -1, -1) if segments[i].markable), None)
+        if last is not None:
+            marked.setdefault(last, auto_ttl)
+    return sorted(marked.items())
+
+
+def _prefix_ends(preamble: int, segments: Sequence[Segment]) -> list[int]:
+    """Prompt tokens up to and including each segment."""
+    ends, running = [], preamble
+    for segment in segments:
+        running += segment.tokens
+        ends.append(running)
+    return ends
+
+
+def _prefix_keys(scope: str, model: str, body: Mapping[str, Any], segments: Sequence[Segment]) -> list[str]:
+    """One hash per segment index: of the scope, the model and every segment up to that index."""
+    digest = hashlib.sha256(canonical_json([scope, model]).encode())
+    settings = canonical_json(["settings", body.get("tool_choice"), body.get("thinking")])
+    keys, in_messages = [], False
+    for segment in segments:
+        if segment.section == "messages" and not in_messages:
+            digest.update(settings.encode() + b"\n")
+            in_messages = True
+        digest.update(segment.canonical.encode() + b"\n")
+        keys.append(digest.copy().hexdigest())
+    return keys

@@ -1,0 +1,261 @@
+"""Deterministic input-token estimate of a Messages request body, and its split into cacheable segments.
+
+Upstream's tokenizer is not public, so mockbay counts characters: the same request always gives the
+same number, longer text never gives fewer tokens, and the documented `count_tokens` example (system
+`You are a scientist`, user `Hello, Claude`) gives exactly 14 = 6 + (4 + 2) + 2. The prompt cache needs
+the same numbers per block, so the request is also exposed as ordered segments (tools -> system ->
+messages) whose tokens plus `Breakdown.preamble` sum to `estimate_input_tokens(body)`.
+
+Constants (the README quotes this list):
+
+- `CHARS_PER_TOKEN` = 3.5: upstream's glossary, ~3.5 English characters per token.
+- `NEW_TOKENIZER_CHARS_PER_TOKEN` = 2.5: models on the tokenizer of Opus 4.7 and later
+  (`ModelInfo.new_tokenizer`): 1M tokens ~ 2.5M characters.
+- `MESSAGE_FRAMING_TOKENS` = 2: role framing, once per message (added to its first segment).
+- `REQUEST_FRAMING_TOKENS` = 2: once per request; with the above it lands the documented 14.
+- `THINKING_OVERHEAD_TOKENS` = 100: thinking (any type but `disabled`) adds a hidden system prompt;
+  upstream publishes no number, so this is a guess.
+- `IMAGE_TOKENS` = 1,600 per image block, whatever its source: upstream's rule is width*height/750, but
+  mockbay does not decode images, so it charges a ~1.15 megapixel image, the size upstream scales larger
+  ones down to.
+- `PDF_PAGE_TOKENS` = 2,000 per PDF page (upstream: 1,500-3,000 text tokens per page plus the page
+  image). Pages are counted as `/Type /Page` objects in the base64 data (at least one); a PDF given by
+  url or file id counts as one page.
+- Tool system prompt: `mockbay.wire.models.tool_overhead(model, forced)` when `tools` is non-empty,
+  forced when `tool_choice.type` is `any` or `tool` (reference §10).
+
+Each text segment costs `ceil(chars / chars_per_token)`. What counts as text: system and message text;
+a tool definition and a `tool_use` block (name + input) as compact JSON; `tool_result` content (string or
+blocks); document text sources, titles and context; search result title, source and text; thinking text
+(and redacted thinking data) of the current assistant turn only. As upstream's `count_tokens` does,
+thinking blocks before the last user message that is more than tool results are ignored. Any other block
+type (server tool results and the like) counts as its compact JSON.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+
+from mockbay.wire.models import find_model, tool_overhead
+
+CHARS_PER_TOKEN = 3.5
+NEW_TOKENIZER_CHARS_PER_TOKEN = 2.5
+MESSAGE_FRAMING_TOKENS = 2
+REQUEST_FRAMING_TOKENS = 2
+THINKING_OVERHEAD_TOKENS = 100
+IMAGE_TOKENS = 1_600
+PDF_PAGE_TOKENS = 2_000
+
+Section = Literal["tools", "system", "messages"]
+Ttl = Literal["5m", "1h"]
+
+_THINKING_TYPES = frozenset({"thinking", "redacted_thinking"})
+_FORCED_CHOICES = frozenset({"any", "tool"})
+_PDF_PAGE = re.compile(rb"/Type\s*/Page(?!s)")
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """One tool definition, system block or message content block, as the prompt cache sees it.
+
+    `canonical` is the block's compact JSON without its `cache_control` (plus its position and role for
+    message blocks), so moving a breakpoint does not change the prefix it ends.
+    """
+
+    section: Section
+    path: str
+    tokens: int
+    canonical: str
+    cache_ttl: Ttl | None
+    markable: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Breakdown:
+    """The request in cache order; `preamble` is request framing plus hidden tool and thinking prompts."""
+
+    preamble: int
+    segments: tuple[Segment, ...]
+
+    @property
+    def total(self) -> int:
+        return self.preamble + sum(s.tokens for s in self.segments)
+
+
+def estimate_input_tokens(body: Mapping[str, Any]) -> int:
+    """Input tokens of the whole request (tools, system, messages), before any caching."""
+    return split_request(body).total
+
+
+def split_request(body: Mapping[str, Any]) -> Breakdown:
+    """The request as ordered segments tools -> system -> messages, plus the fixed overheads."""
+    model = str(body.get("model", ""))
+    cpt = chars_per_token(model)
+    tools = body.get("tools") or []
+    segments = [*_tool_segments(tools, cpt), *_system_segments(body.get("system"), cpt)]
+    segments += _message_segments(body.get("messages") or [], cpt)
+    return Breakdown(preamble=_preamble(body, model, bool(tools)), segments=tuple(segments))
+
+
+def chars_per_token(model: str) -> float:
+    """Characters per token for `model`: fewer for models on the newer tokenizer."""
+    info = find_model(model)
+    return NEW_TOKENIZER_CHARS_PER_TOKEN if info is not None and info.new_tokenizer else CHARS_PER_TOKEN
+
+
+def cache_ttl(marker: Any) -> Ttl | None:
+    """The lifetime a `cache_control` value asks for, or None when it is absent."""
+    if not isinstance(marker, Mapping):
+        return None
+    return "1h" if marker.get("ttl") == "1h" else "5m"
+
+
+def canonical_json(value: Any) -> str:
+    """Compact, key-sorted JSON: the text counted for JSON-shaped input and hashed by the cache."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _preamble(body: Mapping[str, Any], model: str, has_tools: bool) -> int:
+    tokens = REQUEST_FRAMING_TOKENS
+    if has_tools:
+        choice = body.get("tool_choice")
+        forced = isinstance(choice, Mapping) and choice.get("type") in _FORCED_CHOICES
+        tokens += tool_overhead(model, forced)
+    thinking = body.get("thinking")
+    if isinstance(thinking, Mapping) and thinking.get("type") not in (None, "disabled"):
+        tokens += THINKING_OVERHEAD_TOKENS
+    return tokens
+
+
+def _tool_segments(tools: Sequence[Any], cpt: float) -> list[Segment]:
+    segments = []
+    for i, tool in enumerate(tools):
+        bare = _without_marker(tool)
+        text = canonical_json(bare)
+        canonical = canonical_json(["tools", bare])
+        segments.append(
+            Segment("tools", f"tools.{i}", _text_tokens(text, cpt), canonical, _marker_ttl(tool), True)
+        )
+    return segments
+
+
+def _system_segments(system: Any, cpt: float) -> list[Segment]:
+    segments = []
+    for j, block in enumerate(_as_blocks(system)):
+        canonical = canonical_json(["system", _without_marker(block)])
+        tokens = _block_tokens(block, cpt)
+        segments.append(
+            Segment("system", f"system.{j}", tokens, canonical, _marker_ttl(block), _is_markable(block))
+        )
+    return segments
+
+
+def _message_segments(messages: Sequence[Any], cpt: float) -> list[Segment]:
+    turn_start = _current_turn_start(messages)
+    segments: list[Segment] = []
+    for i, message in enumerate(messages):
+        role = message.get("role")
+        own = []
+        for j, block in enumerate(_as_blocks(message.get("content"))):
+            if i < turn_start and block.get("type") in _THINKING_TYPES:
+                continue  # earlier turns' thinking is dropped upstream
+            canonical = canonical_json(["messages", i, role, _without_marker(block)])
+            path = f"messages.{i}.content.{j}"
+            tokens = _block_tokens(block, cpt)
+            own.append(Segment("messages", path, tokens, canonical, _marker_ttl(block), _is_markable(block)))
+        if not own:
+            own.append(
+                Segment("messages", f"messages.{i}", 0, canonical_json(["messages", i, role]), None, False)
+            )
+        own[0] = replace(own[0], tokens=own[0].tokens + MESSAGE_FRAMING_TOKENS)
+        segments += own
+    return segments
+
+
+def _current_turn_start(messages: Sequence[Any]) -> int:
+    """Index of the last user message that holds more than tool results: where the current turn starts."""
+    for i in range(len(messages) - 1, -1, -1):
+        message = messages[i]
+        if message.get("role") != "user":
+            continue
+        if any(block.get("type") != "tool_result" for block in _as_blocks(message.get("content"))):
+            return i
+    return 0
+
+
+def _block_tokens(block: Mapping[str, Any], cpt: float) -> int:
+    kind = block.get("type")
+    if kind == "text":
+        return _text_tokens(str(block.get("text", "")), cpt)
+    if kind == "thinking":
+        return _text_tokens(str(block.get("thinking", "")), cpt)
+    if kind == "redacted_thinking":
+        return _text_tokens(str(block.get("data", "")), cpt)
+    if kind in ("tool_use", "server_tool_use"):
+        return _text_tokens(str(block.get("name", "")) + canonical_json(block.get("input", {})), cpt)
+    if kind == "tool_result":
+        return sum(_block_tokens(b, cpt) for b in _as_blocks(block.get("content")))
+    if kind == "image":
+        return IMAGE_TOKENS
+    if kind == "document":
+        return _document_tokens(block, cpt)
+    if kind == "search_result":
+        head = _text_tokens(str(block.get("title", "")) + str(block.get("source", "")), cpt)
+        return head + sum(_block_tokens(b, cpt) for b in _as_blocks(block.get("content")))
+    return _text_tokens(canonical_json({k: v for k, v in block.items() if k != "cache_control"}), cpt)
+
+
+def _document_tokens(block: Mapping[str, Any], cpt: float) -> int:
+    source = block.get("source") or {}
+    extra = _text_tokens(str(block.get("title") or "") + str(block.get("context") or ""), cpt)
+    kind = source.get("type")
+    if kind == "text":
+        return extra + _text_tokens(str(source.get("data", "")), cpt)
+    if kind == "content":
+        return extra + sum(_block_tokens(b, cpt) for b in _as_blocks(source.get("content")))
+    if kind == "base64":
+        return extra + PDF_PAGE_TOKENS * _pdf_pages(str(source.get("data", "")))
+    return extra + PDF_PAGE_TOKENS
+
+
+def _pdf_pages(data: str) -> int:
+    """Page objects in a base64 PDF; at least one, and one when the data does not decode."""
+    try:
+        raw = base64.b64decode(data)
+    except (binascii.Error, ValueError):
+        return 1
+    return max(1, len(_PDF_PAGE.findall(raw)))
+
+
+def _text_tokens(text: str, cpt: float) -> int:
+    return math.ceil(len(text) / cpt)
+
+
+def _as_blocks(content: Any) -> list[Mapping[str, Any]]:
+    """Content as a list of blocks: a string is shorthand for one text block, None for none."""
+    if content is None:
+        return []
+    if isinstance(content, str):
+        return [{"type": "text", "text": content}]
+    return [b for b in content if isinstance(b, Mapping)]
+
+
+def _without_marker(block: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in block.items() if k != "cache_control"}
+
+
+def _marker_ttl(block: Mapping[str, Any]) -> Ttl | None:
+    return cache_ttl(block.get("cache_control"))
+
+
+def _is_markable(block: Mapping[str, Any]) -> bool:
+    """Upstream refuses breakpoints on thinking blocks and empty text blocks."""
+    kind = block.get("type")
+    return kind not in _THINKING_TYPES and not (kind == "text" and not block.get("text"))
