@@ -1,0 +1,73 @@
+"""Turn a `match:` or `when:` mapping (`Conditions`) into `Compiled` checks, in §3's key order.
+
+Done once per scenario when a `Selector` is built, so a request only runs checks. Pure.
+"""
+
+from __future__ import annotations
+
+from operator import attrgetter
+
+from mockbay.matching.checks import (
+    AnyMessageCheck,
+    BodyCheck,
+    Check,
+    Compiled,
+    FingerprintCheck,
+    FlagCheck,
+    HeaderCheck,
+    NotCheck,
+    TextCheck,
+    ToolChoiceCheck,
+    ToolResultCheck,
+    ToolsCheck,
+    TurnCheck,
+)
+from mockbay.matching.facts import Facts
+from mockbay.scenario.model import Conditions
+from mockbay.wire.request import MessagesRequest
+
+
+def compile_conditions(conditions: Conditions) -> Compiled:
+    c = conditions
+    checks: list[Check] = []
+    for key, lookup, text_matcher in (
+        ("model", attrgetter("model"), c.model),
+        ("system", attrgetter("system_text"), c.system),
+        ("last_user", attrgetter("last_user_text"), c.last_user),
+    ):
+        if text_matcher is not None:
+            checks.append(TextCheck(key, lookup, text_matcher))
+    if c.any_message is not None:
+        checks.append(AnyMessageCheck(c.any_message))
+    if c.tool_result is not None:
+        checks.append(ToolResultCheck(c.tool_result))
+    if c.tools is not None:
+        checks.append(ToolsCheck(c.tools))
+    if c.tool_choice is not None:
+        checks.append(ToolChoiceCheck(c.tool_choice))
+    for key, flag, value in (
+        ("thinking", attrgetter("thinking"), c.thinking),
+        ("stream", attrgetter("stream"), c.stream),
+    ):
+        if value is not None:
+            checks.append(FlagCheck(key, flag, value))
+    checks.extend(HeaderCheck(name.lower(), matcher) for name, matcher in c.header)
+    if c.metadata is not None:
+        checks.append(TextCheck("metadata", attrgetter("metadata_user_id"), c.metadata))
+    if c.turn is not None:
+        checks.append(TurnCheck(c.turn))
+    checks.extend(BodyCheck(entry) for entry in c.body)
+    if c.fingerprint is not None:
+        checks.append(FingerprintCheck(c.fingerprint))
+    if c.not_ is not None:
+        checks.append(NotCheck(compile_conditions(c.not_)))
+    return Compiled(tuple(checks), c.mark)
+
+
+def compile_optional(conditions: Conditions | None) -> Compiled | None:
+    return None if conditions is None else compile_conditions(conditions)
+
+
+def evaluate(conditions: Conditions, request: MessagesRequest) -> str | None:
+    """The first failed condition of `conditions` for `request` in scenario syntax, or None if all hold."""
+    return compile_conditions(conditions).first_failure(Facts(request))

@@ -1,0 +1,92 @@
+"""`Selector`: which scenario and which rule or turn answers a request (scenarios.md §2-3).
+
+Built once per registry; conditions are compiled and the candidate index filled up front, so a
+request costs about the same with one scenario loaded or ten thousand. On a miss it scores a
+bounded number of scenarios for near misses. Pure: no I/O, no aiohttp.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from itertools import chain, islice
+
+from mockbay.matching.compile import compile_optional
+from mockbay.matching.facts import Facts
+from mockbay.matching.index import CandidateIndex
+from mockbay.matching.nearmiss import NearMiss, Plan, near_miss, nearest
+from mockbay.scenario.model import Scenario, Step
+from mockbay.scenario.registry import Registry
+from mockbay.wire.request import MessagesRequest
+
+NEAR_MISS_BUDGET = 256  # scenarios scored on a miss, candidates first
+SIMILAR_NAMES = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """The scenario that answers, and the rule or turn within it."""
+
+    scenario: Scenario
+    step: Step
+
+
+@dataclass(frozen=True, slots=True)
+class Miss:
+    """No scenario answered: the nearest ones, or a pinned name that is not loaded."""
+
+    near: tuple[NearMiss, ...] = ()
+    unknown_pin: str | None = None  # the pinned name, when no scenario has it
+    similar_names: tuple[str, ...] = ()  # loaded names closest to `unknown_pin`
+
+
+def _plan(scenario: Scenario) -> Plan:
+    return Plan(
+        scenario=scenario,
+        match=compile_optional(scenario.match),
+        rules=tuple((step, compile_optional(step.when)) for step in scenario.rules),
+        turns=tuple((step, compile_optional(step.when)) for step in scenario.turns),
+    )
+
+
+class Selector:
+    """Chooses the answer for a request among one registry's scenarios; safe to share between threads."""
+
+    __slots__ = ("_by_name", "_index", "_plans")
+
+    def __init__(self, registry: Registry) -> None:
+        self._plans = tuple(_plan(scenario) for scenario in registry.ordered)
+        self._by_name = {plan.scenario.name: plan for plan in self._plans}
+        self._index = CandidateIndex(registry.ordered)
+
+    def select(self, request: MessagesRequest) -> Selection | Miss:
+        facts = Facts(request)
+        if request.pinned is not None:
+            return self._select_pinned(request.pinned, facts)
+        tried: list[int] = []
+        for rank in self._index.candidates(facts):
+            plan = self._plans[rank]
+            if plan.match is None or plan.match.first_failure(facts) is None:
+                step = plan.answer(facts)
+                if step is not None:
+                    return Selection(plan.scenario, step)
+            tried.append(rank)
+        return Miss(self._near_misses(facts, tried))
+
+    def _select_pinned(self, name: str, facts: Facts) -> Selection | Miss:
+        """A pinned scenario is the only candidate, and its own `match:` is not consulted."""
+        plan = self._by_name.get(name)
+        if plan is None:
+            similar = difflib.get_close_matches(name, self._by_name, n=SIMILAR_NAMES)
+            return Miss(unknown_pin=name, similar_names=tuple(similar))
+        step = plan.answer(facts)
+        if step is not None:
+            return Selection(plan.scenario, step)
+        return Miss((near_miss(plan, facts, consult_match=False),))
+
+    def _near_misses(self, facts: Facts, tried: list[int]) -> tuple[NearMiss, ...]:
+        """Score the candidates that were tried, then other scenarios in order, up to the budget."""
+        seen = set(tried)
+        others = (rank for rank in range(len(self._plans)) if rank not in seen)
+        ranks = islice(chain(tried, others), NEAR_MISS_BUDGET)
+        return nearest(near_miss(self._plans[rank], facts, consult_match=True) for rank in ranks)
