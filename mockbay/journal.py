@@ -1,0 +1,157 @@
+"""The journal: one `Exchange` per request, kept in a bounded deque, queried by tests and admin.
+
+Credentials are masked before an exchange is stored. Reads come from the test thread while the
+server thread appends, so every access holds a lock.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+SECRET_HEADERS = frozenset(
+    {"x-api-key", "authorization", "cookie", "x-mockbay-admin-token", "proxy-authorization"}
+)
+
+
+def mask_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """Lower-cased headers with credentials reduced to a hint (`sk-t…` ), never stored whole."""
+    masked = {}
+    for name, value in headers.items():
+        lower = name.lower()
+        masked[lower] = f"{value[:4]}…" if lower in SECRET_HEADERS and value else value
+    return masked
+
+
+@dataclass(slots=True, kw_only=True)
+class Exchange:
+    """One request and what answered it; the journal's unit (WireMock's ServeEvent)."""
+
+    seq: int
+    request_id: str
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: Any = None
+    session: str = ""
+    endpoint: str = ""
+    scenario: str | None = None
+    step: str | None = None  # "rules[0]" / "turns[1]"
+    rule: int | None = None
+    turn: int | None = None
+    reply_index: int | None = None
+    matched: bool = False
+    generated: bool = False
+    near_misses: list[dict[str, Any]] = field(default_factory=list)
+    status: int = 0
+    error_type: str | None = None
+    stream: bool = False
+    fault: str | None = None
+    started_at: float = 0.0
+    duration_ms: float = 0.0
+    planned_offsets_ms: list[float] = field(default_factory=list)
+    observed_offsets_ms: list[float] = field(default_factory=list)
+    client_disconnected: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Journal:
+    """Bounded, thread-safe list of exchanges (oldest dropped first beyond `max_entries`)."""
+
+    def __init__(self, max_entries: int = 10_000) -> None:
+        self._entries: deque[Exchange] = deque(maxlen=max_entries)
+        self._lock = threading.Lock()
+
+    def append(self, exchange: Exchange) -> None:
+        with self._lock:
+            self._entries.append(exchange)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def snapshot(self) -> list[Exchange]:
+        with self._lock:
+            return list(self._entries)
+
+    def __iter__(self) -> Iterator[Exchange]:
+        return iter(self.snapshot())
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
+
+
+class JournalView:
+    """What tests ask of the journal, in `unittest.mock` words (calls, call_count, last)."""
+
+    def __init__(self, journal: Journal) -> None:
+        self._journal = journal
+
+    @property
+    def calls(self) -> list[Exchange]:
+        """Exchanges with the Messages endpoint, oldest first."""
+        return [e for e in self._journal.snapshot() if e.endpoint == "messages"]
+
+    @property
+    def all(self) -> list[Exchange]:
+        """Every journaled exchange, count_tokens and models included."""
+        return self._journal.snapshot()
+
+    @property
+    def call_count(self) -> int:
+        return len(self.calls)
+
+    @property
+    def called(self) -> bool:
+        return bool(self.calls)
+
+    @property
+    def last(self) -> Exchange | None:
+        calls = self.calls
+        return calls[-1] if calls else None
+
+    @property
+    def unmatched(self) -> list[Exchange]:
+        return [e for e in self.calls if not e.matched and not e.generated]
+
+    def find(
+        self,
+        *,
+        scenario: str | None = None,
+        turn: int | None = None,
+        rule: int | None = None,
+        matched: bool | None = None,
+        status: int | None = None,
+    ) -> list[Exchange]:
+        """Calls that satisfy every criterion given."""
+        criteria = {"scenario": scenario, "turn": turn, "rule": rule, "matched": matched, "status": status}
+        wanted = {k: v for k, v in criteria.items() if v is not None}
+        return [e for e in self.calls if all(getattr(e, k) == v for k, v in wanted.items())]
+
+    def assert_called(
+        self,
+        scenario: str | None = None,
+        *,
+        times: int | None = None,
+        turn: int | None = None,
+        rule: int | None = None,
+    ) -> None:
+        """Fail with the list of what was called when the expectation does not hold."""
+        found = self.find(scenario=scenario, turn=turn, rule=rule)
+        if (times is None and found) or (times is not None and len(found) == times):
+            return
+        wanted = f"{times} call(s)" if times is not None else "at least one call"
+        seen = "\n".join(f"  {e.seq}: {e.status} scenario={e.scenario} step={e.step}" for e in self.calls)
+        criteria = f"scenario={scenario!r} turn={turn!r} rule={rule!r}"
+        raise AssertionError(
+            f"expected {wanted} with {criteria}, found {len(found)}; calls:\n{seen or '  (none)'}"
+        )
+
+    def clear(self) -> None:
+        self._journal.clear()

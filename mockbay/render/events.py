@@ -1,0 +1,116 @@
+"""A rendered message as the ordered SSE events of reference §5 (the inverse of the SDK's accumulator).
+
+message_start (usage with the prompt counts, output_tokens 1), then per block: content_block_start,
+its deltas, content_block_stop; a ping after the first block start as upstream sends it; then
+message_delta (running totals) and message_stop. Indexes are contiguous from 0.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from mockbay.render.content import RenderedBlock, RenderedMessage
+from mockbay.tokens import count_tokens
+
+Splitter = Callable[[str, str], list[str]]  # (block type, text) -> delta pieces
+
+PING: dict[str, Any] = {"type": "ping"}
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedEvent:
+    """One SSE event and how many output tokens it carries (timing spaces deltas by tokens)."""
+
+    data: dict[str, Any]
+    tokens: int = 0
+
+    @property
+    def is_delta(self) -> bool:
+        return self.data["type"] == "content_block_delta"
+
+
+def message_json(message: RenderedMessage, usage: dict[str, Any]) -> dict[str, Any]:
+    """The non-streaming body; field order as upstream's."""
+    return {
+        "id": message.id,
+        "type": "message",
+        "role": "assistant",
+        "model": message.model,
+        "content": [b.to_json() for b in message.blocks],
+        "stop_reason": message.stop_reason,
+        "stop_sequence": message.stop_sequence,
+        "stop_details": None,
+        "container": None,
+        "usage": usage,
+    }
+
+
+def build_events(message: RenderedMessage, usage: dict[str, Any], split: Splitter) -> list[PlannedEvent]:
+    """Every event of the stream, in order; `split` cuts text into deltas where no chunks were given."""
+    start = message_json(message, {**usage, "output_tokens": min(1, usage["output_tokens"])})
+    start.update(content=[], stop_reason=None, stop_sequence=None)
+    events = [PlannedEvent({"type": "message_start", "message": start})]
+    for index, block in enumerate(message.blocks):
+        events.append(
+            PlannedEvent({"type": "content_block_start", "index": index, "content_block": _opening(block)})
+        )
+        if index == 0:
+            events.append(PlannedEvent(PING))
+        events.extend(_deltas(block, index, split))
+        events.append(PlannedEvent({"type": "content_block_stop", "index": index}))
+    final_usage = {
+        "input_tokens": usage["input_tokens"],
+        "cache_creation_input_tokens": usage["cache_creation_input_tokens"],
+        "cache_read_input_tokens": usage["cache_read_input_tokens"],
+        "output_tokens": usage["output_tokens"],
+    }
+    delta = {"stop_reason": message.stop_reason, "stop_sequence": message.stop_sequence}
+    events.append(PlannedEvent({"type": "message_delta", "delta": delta, "usage": final_usage}))
+    events.append(PlannedEvent({"type": "message_stop"}))
+    return events
+
+
+def _opening(block: RenderedBlock) -> dict[str, Any]:
+    """content_block_start payloads: empty text, empty thinking and signature, `input: {}`."""
+    if block.type == "text":
+        return {"type": "text", "text": ""}
+    if block.type == "thinking":
+        return {"type": "thinking", "thinking": "", "signature": ""}
+    if block.type == "redacted_thinking":
+        return block.to_json()
+    return {"type": "tool_use", "id": block.id, "name": block.name, "input": {}}
+
+
+def _deltas(block: RenderedBlock, index: int, split: Splitter) -> list[PlannedEvent]:
+    def delta(payload: dict[str, Any], text: str) -> PlannedEvent:
+        data = {"type": "content_block_delta", "index": index, "delta": payload}
+        return PlannedEvent(data, tokens=count_tokens(text))
+
+    if block.type == "text":
+        pieces = block.pieces if block.pieces is not None else split("text", block.text)
+        return [delta({"type": "text_delta", "text": p}, p) for p in pieces]
+    if block.type == "thinking":
+        pieces = block.pieces if block.pieces is not None else split("thinking", block.text)
+        out = [delta({"type": "thinking_delta", "thinking": p}, p) for p in pieces]
+        out.append(
+            PlannedEvent(
+                {
+                    "type": "content_block_delta",
+                    "index": index,
+                    "delta": {"type": "signature_delta", "signature": block.signature},
+                }
+            )
+        )
+        return out
+    if block.type == "tool_use":
+        if block.pieces is not None:
+            pieces = list(block.pieces)
+        else:
+            pieces = (
+                ["", *split("tool_use", json.dumps(block.input, ensure_ascii=False))] if block.input else [""]
+            )
+        return [delta({"type": "input_json_delta", "partial_json": p}, p) for p in pieces]
+    return []

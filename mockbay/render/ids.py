@@ -1,0 +1,46 @@
+"""Deterministic identifiers: message and tool ids, thinking signatures, request ids.
+
+Message and tool ids and signatures come from the seed and the request without its `stream`
+flag (the fingerprint), so a stream assembles into exactly the JSON reply. Request ids come
+from the seed and the exchange's sequence number, so each exchange has its own (reference §4.2).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+
+_BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+
+
+def _digest(*parts: object) -> bytes:
+    return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).digest()
+
+
+def _base58(data: bytes, length: int) -> str:
+    number = int.from_bytes(data, "big")
+    chars = []
+    while len(chars) < length:
+        number, rem = divmod(number, 58)
+        chars.append(_BASE58[rem])
+    return "".join(chars)
+
+
+def message_id(seed: int, fingerprint: str) -> str:
+    """`msg_01` + 22 base58 characters: 24 after the prefix, like upstream's."""
+    return "msg_01" + _base58(_digest(seed, "msg", fingerprint), 22)
+
+
+def tool_use_id(seed: int, fingerprint: str, index: int) -> str:
+    return "toolu_01" + _base58(_digest(seed, "toolu", fingerprint, index), 22)
+
+
+def request_id(seed: int, sequence: int) -> str:
+    """`req_011C` + 20 base58 characters, unique per exchange of one server."""
+    return "req_011C" + _base58(_digest(seed, "req", sequence), 20)
+
+
+def thinking_signature(seed: int, fingerprint: str, index: int, thinking: str) -> str:
+    """An opaque base64 blob shaped like upstream's (it opens with `EqQB`), bound to the text."""
+    body = b"".join(_digest(seed, "sig", fingerprint, index, thinking, n) for n in range(4))
+    return base64.b64encode(b"\x12\xa4\x01" + body).decode()

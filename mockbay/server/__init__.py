@@ -1,0 +1,1 @@
+"""Everything aiohttp: the application, its handlers, the stream writer and MockServer."""

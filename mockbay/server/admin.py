@@ -1,0 +1,86 @@
+"""The admin API under /_mockbay/: health, journal, unmatched requests, scenarios, reset.
+
+Bound to loopback it is open; bound elsewhere it needs `--admin-token` (else it answers 404),
+except /_mockbay/health, which orchestrator probes must always reach.
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from aiohttp import web
+
+from mockbay.errors import ApiError, ScenarioError
+from mockbay.loading import load_yaml
+from mockbay.scenario.model import Scenario
+from mockbay.server.responses import json_response
+from mockbay.state import ServerState
+
+PREFIX = "/_mockbay/"
+
+
+def _authorised(request: web.Request, state: ServerState) -> bool:
+    if state.config.is_loopback and state.config.admin_token is None:
+        return True
+    token = state.config.admin_token
+    if token is None:
+        return False
+    given = request.headers.get("x-mockbay-admin-token", "")
+    authorization = request.headers.get("authorization", "")
+    if authorization[:7].lower() == "bearer ":
+        given = given or authorization[7:].strip()
+    return hmac.compare_digest(given.encode(), token.encode())
+
+
+async def handle_admin(request: web.Request, state: ServerState, path: str) -> web.StreamResponse:
+    """Route one admin request; unknown admin paths are the usual 404 envelope."""
+    name = path[len(PREFIX) :].strip("/")
+    method = request.method
+    if name == "health" and method in ("GET", "HEAD"):
+        return json_response({"status": "ok", "scenarios": len(state.registry)})
+    if not _authorised(request, state):
+        raise ApiError(404, "not_found_error", "Not found")
+    if name == "requests" and method == "GET":
+        return json_response({"requests": [e.to_json() for e in state.journal]})
+    if name == "requests" and method == "DELETE":
+        state.journal.clear()
+        return json_response({"status": "ok"})
+    if name == "unmatched" and method == "GET":
+        unmatched = [e.to_json() for e in state.journal if e.endpoint == "messages" and not e.matched]
+        return json_response({"unmatched": unmatched})
+    if name == "scenarios" and method == "GET":
+        return json_response({"scenarios": [_summary(s) for s in state.registry]})
+    if name == "scenarios" and method == "POST":
+        return await _load(request, state)
+    if name == "reset" and method == "POST":
+        state.reset()
+        return json_response({"status": "ok"})
+    raise ApiError(404, "not_found_error", "Not found")
+
+
+def _summary(scenario: Scenario) -> dict[str, object]:
+    return {
+        "name": scenario.name,
+        "description": scenario.description,
+        "file": scenario.mark.path,
+        "line": scenario.mark.line,
+        "priority": scenario.priority,
+    }
+
+
+async def _load(request: web.Request, state: ServerState) -> web.Response:
+    """Load scenarios from a YAML body with the same validation as files."""
+    text = await request.text()
+    try:
+        scenarios = load_yaml(text, "<admin>")
+        registry = state.registry.merged(scenarios)
+    except ScenarioError as exc:
+        problems = [f"{mark}: {message}" for mark, message in exc.problems]
+        body = {
+            "type": "error",
+            "error": {"type": "invalid_request_error", "message": "\n".join(problems)},
+            "problems": problems,
+        }
+        return json_response(body, status=400)
+    state.install(registry)
+    return json_response({"loaded": [s.name for s in scenarios], "scenarios": len(registry)})

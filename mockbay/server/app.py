@@ -1,0 +1,127 @@
+"""`make_app(state)`: the aiohttp application. One catch-all route reads the path like upstream.
+
+Anthropic endpoints answer under any path prefix (clients keep their base URL's path); `/s/NAME`
+at the start pins a scenario. Every answer carries `request-id`; any failure that is not the
+client's becomes a 500 `api_error`, is logged, and is kept for the pytest plugin to report.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import traceback
+
+from aiohttp import web
+
+from mockbay.config import MAX_BODY_BYTES
+from mockbay.errors import ApiError
+from mockbay.journal import Exchange, mask_headers
+from mockbay.render import ids
+from mockbay.server import admin, messages, models
+from mockbay.server.responses import error_response, json_response
+from mockbay.server.stream import ConnectionDropped
+from mockbay.state import ServerState
+
+log = logging.getLogger(__name__)
+
+STATE = web.AppKey("mockbay_state", ServerState)
+PINNED = re.compile(r"^/s/([^/]+)(/.*)?$")
+MODEL_PATH = re.compile(r"/v1/models/([^/]+)$")
+
+
+def make_app(state: ServerState) -> web.Application:
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app[STATE] = state
+    app.router.add_route("*", "/{tail:.*}", dispatch)
+    return app
+
+
+async def dispatch(request: web.Request) -> web.StreamResponse:
+    state = request.app[STATE]
+    path = request.path
+    if path.startswith(admin.PREFIX):
+        try:
+            return await admin.handle_admin(request, state, path)
+        except ApiError as error:
+            return error_response(error, "")
+    sequence = state.next_sequence()
+    request_id = ids.request_id(state.config.seed, sequence)
+    exchange = Exchange(
+        seq=sequence,
+        request_id=request_id,
+        method=request.method,
+        path=request.path_qs,
+        headers=mask_headers(request.headers),
+        started_at=state.wall_clock(),
+    )
+    started = time.perf_counter()
+    try:
+        response = await _route(request, state, exchange)
+    except ApiError as error:
+        response = error_response(error, request_id)
+        exchange.error_type = error.type
+    except ConnectionDropped:
+        raise
+    except ConnectionError:
+        exchange.client_disconnected = True
+        raise
+    except Exception:
+        detail = traceback.format_exc()
+        log.error("internal error on %s %s\n%s", request.method, request.path, detail)
+        state.internal_errors.append(detail)
+        response = error_response(ApiError(500, "api_error", "Internal server error"), request_id)
+        exchange.error_type = "api_error"
+    finally:
+        exchange.duration_ms = round((time.perf_counter() - started) * 1000, 3)
+        if exchange.endpoint:
+            state.journal.append(exchange)
+    exchange.status = response.status
+    if not response.prepared:
+        response.headers["request-id"] = request_id
+    log.info(
+        "%s %s -> %s scenario=%s step=%s %.1fms",
+        request.method,
+        request.path,
+        response.status,
+        exchange.scenario,
+        exchange.step,
+        exchange.duration_ms,
+    )
+    return response
+
+
+async def _route(request: web.Request, state: ServerState, exchange: Exchange) -> web.StreamResponse:
+    path, pinned = request.path, None
+    pinned_match = PINNED.match(path)
+    if pinned_match:
+        pinned, path = pinned_match.group(1), pinned_match.group(2) or "/"
+    method = request.method
+    exchange.endpoint = "other"
+    if method == "HEAD":
+        return web.Response(status=200)
+    if method == "GET" and path.rstrip("/") == "":
+        return json_response({"status": "ok", "service": "mockbay"})
+    if method == "POST" and path.endswith("/v1/messages"):
+        exchange.endpoint = "messages"
+        _check_length(request)
+        return await messages.create_message(request, state, exchange, pinned)
+    if method == "POST" and path.endswith("/v1/messages/count_tokens"):
+        exchange.endpoint = "count_tokens"
+        _check_length(request)
+        return await messages.count_tokens(request, state, exchange)
+    if method == "GET" and path.endswith("/v1/models"):
+        exchange.endpoint = "models"
+        return models.list_models(request, state)
+    model_match = MODEL_PATH.search(path)
+    if method == "GET" and model_match:
+        exchange.endpoint = "models"
+        return models.get_model(request, state, model_match.group(1))
+    raise ApiError(404, "not_found_error", f"Not found: {method} {request.path}")
+
+
+def _check_length(request: web.Request) -> None:
+    """Refuse an oversized body before reading it (the edge proxy's 413, reference §3.3)."""
+    length = request.content_length
+    if length is not None and length > MAX_BODY_BYTES:
+        raise ApiError(413, "request_too_large", "Request exceeds the maximum allowed number of bytes.")

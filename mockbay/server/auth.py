@@ -1,0 +1,33 @@
+"""Credentials and required headers for the Anthropic endpoints (reference §2.2, §2.3)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from mockbay.config import ServerConfig
+from mockbay.errors import ApiError
+
+
+def api_key_of(headers: Mapping[str, str]) -> str | None:
+    """`Authorization: Bearer` (what current SDKs send) wins over `x-api-key` (curl, Claude Code)."""
+    authorization = headers.get("authorization", "")
+    if authorization[:7].lower() == "bearer " and authorization[7:].strip():
+        return authorization[7:].strip()
+    return headers.get("x-api-key", "").strip() or None
+
+
+def authenticate(headers: Mapping[str, str], config: ServerConfig) -> str:
+    """The caller's key, or a 401 `authentication_error` with upstream's wording."""
+    key = api_key_of(headers)
+    if key is None:
+        raise ApiError(401, "authentication_error", "x-api-key header is required")
+    if config.api_keys and key not in config.api_keys:
+        bearer = headers.get("authorization", "")[:7].lower() == "bearer "
+        raise ApiError(401, "authentication_error", "Invalid bearer token" if bearer else "invalid x-api-key")
+    return key
+
+
+def require_version(headers: Mapping[str, str], config: ServerConfig) -> None:
+    """Any non-empty `anthropic-version` is accepted; a missing one is upstream's 400."""
+    if config.require_version and not headers.get("anthropic-version", "").strip():
+        raise ApiError(400, "invalid_request_error", "anthropic-version: header is required")

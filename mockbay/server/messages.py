@@ -1,0 +1,183 @@
+"""POST /v1/messages and /v1/messages/count_tokens: the request pipeline, top to bottom.
+
+authenticate → parse JSON → validate → select a scenario step → pick the reply (sequences) →
+prompt accounting (estimate or simulated cache) → rate limits → error reply or render →
+usage → events → schedule → send. The journal entry is filled along the way.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import replace
+from typing import Any
+
+from aiohttp import web
+
+from mockbay.errors import ApiError
+from mockbay.fallback import generate_reply, strict_message
+from mockbay.fingerprint import fingerprint
+from mockbay.journal import Exchange
+from mockbay.matching import Miss
+from mockbay.render.content import render_message
+from mockbay.render.events import build_events, message_json
+from mockbay.render.usage import PromptAccounting, build_usage
+from mockbay.scenario.model import Reply, Scenario, Step, Timing
+from mockbay.server.auth import authenticate, require_version
+from mockbay.server.responses import json_response, organization_id
+from mockbay.server.stream import Plan, send_json, send_stream
+from mockbay.state import ServerState
+from mockbay.timing import effective_timing, make_splitter, schedule
+from mockbay.usage.estimate import estimate_input_tokens
+from mockbay.wire.errors import pair_for
+from mockbay.wire.request import MessagesRequest
+from mockbay.wire.validate import validate_count_tokens, validate_messages
+
+SESSION_HEADER = "x-mockbay-session"
+SCENARIO_HEADER = "x-mockbay-scenario"
+
+
+async def read_json(request: web.Request) -> Any:
+    """The body as JSON, or upstream's 400 (413 for oversized bodies is raised by the app)."""
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        raise ApiError(
+            413, "request_too_large", "Request exceeds the maximum allowed number of bytes."
+        ) from None
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ApiError(400, "invalid_request_error", f"There was an error parsing the body: {exc}") from None
+
+
+def _headers(request: web.Request) -> dict[str, str]:
+    return {name.lower(): value for name, value in request.headers.items()}
+
+
+async def count_tokens(request: web.Request, state: ServerState, exchange: Exchange) -> web.StreamResponse:
+    headers = _headers(request)
+    authenticate(headers, state.config)
+    require_version(headers, state.config)
+    body = await read_json(request)
+    exchange.body = body
+    validate_count_tokens(body, headers)
+    return json_response({"input_tokens": estimate_input_tokens(body)})
+
+
+async def create_message(
+    request: web.Request, state: ServerState, exchange: Exchange, pinned: str | None
+) -> web.StreamResponse:
+    headers = _headers(request)
+    api_key = authenticate(headers, state.config)
+    require_version(headers, state.config)
+    body = await read_json(request)
+    exchange.body = body
+    parsed = validate_messages(body, headers)
+    parsed = replace(
+        parsed, session=headers.get(SESSION_HEADER, ""), pinned=pinned or headers.get(SCENARIO_HEADER) or None
+    )
+    exchange.stream = parsed.stream
+    scenario, reply = _choose_reply(state, parsed, exchange)
+    seed = scenario.seed if scenario is not None and scenario.seed is not None else state.config.seed
+    limits = (scenario.limits if scenario is not None else None) or state.config.rate_limits
+    bucket = f"{api_key}\x1f{scenario.name if scenario and scenario.limits else '*'}"
+    response_headers = {
+        "request-id": exchange.request_id,
+        "anthropic-organization-id": organization_id(api_key),
+    }
+
+    if reply.error is not None:
+        if limits is not None:
+            response_headers.update(state.limiter.admit(bucket, limits, estimate_input_tokens(body)))
+        status, error_type = pair_for(reply.error.status, reply.error.type)
+        raise ApiError(status, error_type, reply.error.message, {**response_headers, **dict(reply.headers)})
+
+    prompt = _prompt_accounting(state, parsed, scenario)
+    if limits is not None:
+        charged = prompt.input_tokens + prompt.ephemeral_5m_input_tokens + prompt.ephemeral_1h_input_tokens
+        response_headers.update(state.limiter.admit(bucket, limits, charged))
+    fp = fingerprint(body)
+    message = render_message(reply, parsed, seed=seed, fingerprint=fp, request_id=exchange.request_id)
+    usage = build_usage(prompt, message.output_tokens, reply.usage)
+    if limits is not None:
+        state.limiter.settle(bucket, limits, usage["output_tokens"])
+    response_headers.update(message.extra_headers)
+
+    timing = effective_timing(parsed.model, _timing_levels(state, scenario, reply))
+    rng = random.Random(f"{seed}:{fp}:timing")
+    events = build_events(message, usage, make_splitter(timing, rng))
+    plan = Plan(
+        events=schedule(events, timing, rng, reply.recorded),
+        fault=reply.fault,
+        request_id=exchange.request_id,
+        max_stall_s=state.config.max_stall_seconds,
+    )
+    if parsed.stream:
+        return await send_stream(request, plan, response_headers, exchange)
+    return await send_json(request, plan, message_json(message, usage), response_headers, exchange)
+
+
+def _timing_levels(state: ServerState, scenario: Scenario | None, reply: Reply) -> list[Timing | None]:
+    server = Timing(mode=state.config.timing)  # type: ignore[arg-type]
+    return [server, scenario.timing if scenario else None, reply.timing]
+
+
+def _choose_reply(
+    state: ServerState, parsed: MessagesRequest, exchange: Exchange
+) -> tuple[Scenario | None, Reply]:
+    """The scenario step that answers, or the fallback (strict 400 or a generated reply)."""
+    outcome = state.selector.select(parsed)
+    if isinstance(outcome, Miss):
+        exchange.near_misses = [
+            {"scenario": n.scenario, "file": n.file, "where": n.where, "failed": n.failed}
+            for n in outcome.near
+        ]
+        if state.config.fallback == "strict":
+            raise ApiError(400, "invalid_request_error", strict_message(parsed, outcome))
+        exchange.generated = True
+        return None, generate_reply(parsed, state.config.seed)
+    scenario, step = outcome.scenario, outcome.step
+    exchange.matched, exchange.scenario, exchange.step = True, scenario.name, step.label
+    if step.kind == "rule":
+        exchange.rule = step.index
+    else:
+        exchange.turn = step.index
+    return scenario, _sequence_reply(state, parsed.session, scenario, step, exchange)
+
+
+def _sequence_reply(
+    state: ServerState, session: str, scenario: Scenario, step: Step, exchange: Exchange
+) -> Reply:
+    """A step's single reply, or the next of its `replies:` for this session (then: ...)."""
+    if step.reply is not None:
+        return step.reply
+    position = state.cursors.advance((session, scenario.name, step.label))
+    count = len(step.replies)
+    if position >= count:
+        if step.then == "error":
+            raise ApiError(
+                400,
+                "invalid_request_error",
+                f"mockbay: scenario {scenario.name!r} {step.label} has served all {count} of its replies "
+                f"(then: error); reset the session to start again",
+            )
+        position = position % count if step.then == "cycle" else count - 1
+    exchange.reply_index = position
+    return step.replies[position]
+
+
+def _prompt_accounting(
+    state: ServerState, parsed: MessagesRequest, scenario: Scenario | None
+) -> PromptAccounting:
+    """Estimate the prompt; with `cache: simulate`, split it into fresh, read and written tokens."""
+    mode = (scenario.cache if scenario is not None else None) or state.config.cache
+    if mode != "simulate":
+        return PromptAccounting(input_tokens=estimate_input_tokens(parsed.body))
+    outcome = state.cache.apply(parsed.session or "global", parsed.body, parsed.model)
+    return PromptAccounting(
+        input_tokens=outcome.input_tokens,
+        cache_read_input_tokens=outcome.cache_read_input_tokens,
+        ephemeral_5m_input_tokens=outcome.ephemeral_5m_input_tokens,
+        ephemeral_1h_input_tokens=outcome.ephemeral_1h_input_tokens,
+    )

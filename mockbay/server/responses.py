@@ -1,0 +1,36 @@
+"""Building aiohttp responses in upstream's shapes: JSON bodies, error envelopes, common headers."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from typing import Any
+
+from aiohttp import web
+
+from mockbay.errors import ApiError
+from mockbay.wire.errors import error_body
+
+
+def dumps(data: Any) -> bytes:
+    """Compact UTF-8 JSON, as upstream sends it."""
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def organization_id(api_key: str) -> str:
+    """A stable organisation UUID per API key, for `anthropic-organization-id`."""
+    return str(uuid.UUID(bytes=hashlib.sha256(f"org:{api_key}".encode()).digest()[:16], version=4))
+
+
+def json_response(data: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(
+        body=dumps(data), status=status, headers=headers, content_type="application/json", charset=None
+    )
+
+
+def error_response(error: ApiError, request_id: str) -> web.Response:
+    """The Anthropic error envelope with `request_id` repeating the header (reference §6.1)."""
+    return json_response(
+        error_body(error.type, error.message, request_id), status=error.status, headers=dict(error.headers)
+    )

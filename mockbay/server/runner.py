@@ -1,0 +1,136 @@
+"""`MockServer`: a mockbay server inside a Python process, for tests and scripts.
+
+Sync code gets the server on its own thread with its own event loop; `async with` runs it on the
+caller's loop. Port 0 picks a free port; `url` is the base URL to give a client. Closing twice is
+harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Self
+
+from aiohttp import web
+
+from mockbay.config import ServerConfig
+from mockbay.journal import JournalView
+from mockbay.loading import load_registry, load_source
+from mockbay.server.app import make_app
+from mockbay.state import ServerState
+
+SHUTDOWN_TIMEOUT_S = 2.0
+
+
+class MockServer:
+    """A running mockbay; `timing` defaults to instant and `fallback` to strict, as tests want."""
+
+    def __init__(
+        self,
+        scenarios: Sequence[str | Path] = (),
+        *,
+        config: ServerConfig | None = None,
+        **options: Any,
+    ) -> None:
+        base = config or ServerConfig(port=0, timing="instant", fallback="strict")
+        self.config = replace(base, **options) if options else base
+        self.state = ServerState(self.config, load_registry([str(p) for p in scenarios]))
+        self._runner: web.AppRunner | None = None
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.port: int | None = None
+
+    @property
+    def url(self) -> str:
+        if self.port is None:
+            raise RuntimeError("MockServer is not running: use `with MockServer(...)` or call start()")
+        host = self.config.host if ":" not in self.config.host else f"[{self.config.host}]"
+        return f"http://{host}:{self.port}"
+
+    @property
+    def journal(self) -> JournalView:
+        return JournalView(self.state.journal)
+
+    def load(self, source: str | Path) -> list[str]:
+        """Add scenarios from a file, a folder or YAML text; same-named scenarios are replaced."""
+        scenarios = load_source(source)
+        self.state.install(self.state.registry.merged(scenarios))
+        return [s.name for s in scenarios]
+
+    def reset(self) -> None:
+        """What POST /_mockbay/reset does: sessions, cache, limits and journal cleared; scenarios stay."""
+        self.state.reset()
+
+    # ---- async -------------------------------------------------------------------------------
+
+    async def start_async(self) -> Self:
+        runner = web.AppRunner(
+            make_app(self.state), access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_TIMEOUT_S
+        )
+        await runner.setup()
+        site = web.TCPSite(runner, self.config.host, self.config.port)
+        await site.start()
+        self._runner = runner
+        self.port = runner.addresses[0][1]
+        return self
+
+    async def aclose(self) -> None:
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+
+    async def __aenter__(self) -> Self:
+        return await self.start_async()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # ---- thread ------------------------------------------------------------------------------
+
+    def start(self) -> Self:
+        """Run on a private thread and loop; returns once the port is bound."""
+        if self._thread is not None:
+            return self
+        ready = threading.Event()
+        failure: list[BaseException] = []
+        loop = asyncio.new_event_loop()
+
+        def run() -> None:
+            asyncio.set_event_loop(loop)
+            try:
+                loop.run_until_complete(self.start_async())
+            except BaseException as exc:  # reported to the starting thread below
+                failure.append(exc)
+                ready.set()
+                return
+            ready.set()
+            loop.run_forever()
+            loop.run_until_complete(self.aclose())
+            loop.close()
+
+        self._loop = loop
+        self._thread = threading.Thread(target=run, name=f"mockbay-{id(self):x}", daemon=True)
+        self._thread.start()
+        ready.wait()
+        if failure:
+            self._thread.join()
+            self._thread = self._loop = None
+            raise failure[0]
+        return self
+
+    def close(self) -> None:
+        thread, loop = self._thread, self._loop
+        self._thread = self._loop = None
+        if thread is None or loop is None:
+            return
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

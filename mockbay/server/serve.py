@@ -1,0 +1,167 @@
+"""`mockbay serve`: build the config from options, bind, print the ready line, run until a signal.
+
+With `--workers N`, N processes share one port through SO_REUSEPORT; each keeps its own state
+(sequences, prompt cache, rate limits and journal are per process).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import multiprocessing
+import signal
+import socket
+import sys
+import time
+from typing import Any
+
+from aiohttp import web
+
+from mockbay.config import ServerConfig
+from mockbay.errors import MockbayError
+from mockbay.loading import default_scenario_paths, load_registry
+from mockbay.server.app import make_app
+from mockbay.server.watch import watch_scenarios
+from mockbay.state import ServerState
+from mockbay.usage.ratelimit import parse_limits
+
+log = logging.getLogger("mockbay")
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, for log shippers."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {"time": record.created, "level": record.levelname.lower(), "logger": record.name}
+        entry["message"] = record.getMessage()
+        return json.dumps(entry)
+
+
+def configure_logging(fmt: str, level: str) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        JsonFormatter() if fmt == "json" else logging.Formatter("%(asctime)s %(levelname)s %(message)s")
+    )
+    root = logging.getLogger("mockbay")
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+
+
+def config_from_args(args: argparse.Namespace) -> ServerConfig:
+    if args.workers < 1:
+        raise MockbayError("--workers must be at least 1")
+    if not 0 <= args.port <= 65535:
+        raise MockbayError(f"--port must be between 0 and 65535, got {args.port}")
+    from mockbay.cli import _env_list
+
+    paths = args.scenarios or _env_list("SCENARIOS", ":") or list(default_scenario_paths())
+    return ServerConfig(
+        host=args.host,
+        port=args.port,
+        scenario_paths=tuple(paths),
+        timing=args.timing,
+        fallback=args.fallback,
+        seed=args.seed,
+        cache=args.cache,
+        api_keys=tuple(args.api_keys or _env_list("API_KEYS", ",")),
+        admin_token=args.admin_token,
+        rate_limits=parse_limits(args.rate_limits) if args.rate_limits else None,
+        journal_size=args.journal_size,
+        max_sessions=args.max_sessions,
+        cache_entries=args.cache_entries,
+        rate_limit_buckets=args.rate_limit_buckets,
+    )
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    configure_logging(args.log_format, args.log_level)
+    config = config_from_args(args)
+    registry = load_registry(config.scenario_paths)
+    if args.workers == 1:
+        asyncio.run(_serve(config, ServerState(config, registry), watch=args.watch, announce=True))
+        return 0
+    return _run_workers(config, args, len(registry))
+
+
+async def _serve(
+    config: ServerConfig, state: ServerState, *, watch: bool, announce: bool, reuse_port: bool = False
+) -> None:
+    runner = web.AppRunner(make_app(state), access_log=None, handle_signals=False, shutdown_timeout=5.0)
+    await runner.setup()
+    site = web.TCPSite(runner, config.host, config.port, reuse_port=reuse_port or None)
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise MockbayError(f"cannot listen on {config.host}:{config.port}: {exc.strerror}") from None
+    port = runner.addresses[0][1]
+    if announce:
+        host = config.host if ":" not in config.host else f"[{config.host}]"
+        print(f"mockbay listening on http://{host}:{port} ({len(state.registry)} scenarios)", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    watcher = asyncio.create_task(watch_scenarios(state, config.scenario_paths)) if watch else None
+    try:
+        await stop.wait()
+    finally:
+        if watcher is not None:
+            watcher.cancel()
+        await runner.cleanup()
+
+
+def _worker(config: ServerConfig, watch: bool, ready: Any) -> None:
+    """One worker process: its own state and loop on the shared port."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    state = ServerState(config, load_registry(config.scenario_paths))
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        loop.call_soon(ready.release)
+        await _serve(config, state, watch=watch, announce=False, reuse_port=True)
+
+    asyncio.run(main())
+
+
+def _run_workers(config: ServerConfig, args: argparse.Namespace, count: int) -> int:
+    if config.port == 0:
+        with socket.socket(socket.AF_INET6 if ":" in config.host else socket.AF_INET) as probe:
+            probe.bind((config.host, 0))
+            config = ServerConfig(**{**_fields(config), "port": probe.getsockname()[1]})
+    context = multiprocessing.get_context("spawn")
+    ready = context.Semaphore(0)
+    workers = [
+        context.Process(target=_worker, args=(config, args.watch, ready), daemon=True)
+        for _ in range(args.workers)
+    ]
+    for worker in workers:
+        worker.start()
+    for _ in workers:
+        ready.acquire(timeout=30)
+    time.sleep(0.05)
+    host = config.host if ":" not in config.host else f"[{config.host}]"
+    print(
+        f"mockbay listening on http://{host}:{config.port} ({count} scenarios, {len(workers)} workers)",
+        flush=True,
+    )
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+        for worker in workers:
+            if worker.is_alive():
+                worker.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for worker in workers:
+        worker.join()
+    return 0 if stopping else 1
+
+
+def _fields(config: ServerConfig) -> dict[str, Any]:
+    return {name: getattr(config, name) for name in config.__dataclass_fields__}

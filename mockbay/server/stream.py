@@ -1,0 +1,164 @@
+"""Send a scheduled reply: SSE events at their deadlines, or JSON when generation would end; faults.
+
+Each event leaves at `start + offset` by the loop clock; when the loop falls behind, every event
+already due goes out in one write. Faults (scenarios.md §5) cut the plan: an `event: error`, an
+abrupt close (the client sees a transport error, not a clean end), or a stall that sends nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from mockbay.errors import ApiError
+from mockbay.journal import Exchange
+from mockbay.render.events import PlannedEvent
+from mockbay.scenario.model import Fault
+from mockbay.server.responses import dumps
+from mockbay.wire.errors import default_message, error_body, pair_for
+from mockbay.wire.sse import encode_event
+
+STALL_POLL_S = 0.25
+
+
+class ConnectionDropped(Exception):
+    """The reply ends with the connection closed on purpose (a `disconnect` or a finished `stall`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What to send and when, plus the fault that cuts it."""
+
+    events: list[tuple[float, PlannedEvent]]
+    fault: Fault | None
+    request_id: str
+    max_stall_s: float
+
+
+def fault_error(fault: Fault) -> ApiError:
+    """The error a fault reports: its own `error:` or upstream's overload."""
+    spec = fault.error
+    status, error_type = pair_for(spec.status if spec else None, spec.type if spec else "overloaded_error")
+    message = spec.message if spec else default_message(status, error_type)
+    return ApiError(status, error_type, message)
+
+
+def _cut_index(plan: Plan) -> int:
+    """How many planned events are sent before the fault (pings do not count toward after_events)."""
+    fault = plan.fault
+    if fault is None:
+        return len(plan.events)
+    if fault.after_ms is not None:
+        return sum(1 for offset, _ in plan.events if offset * 1000 < fault.after_ms)
+    wanted = fault.after_events or 0
+    counted = 0
+    for index, (_, event) in enumerate(plan.events):
+        if counted == wanted:
+            return index
+        counted += event.data["type"] != "ping"
+    return len(plan.events)
+
+
+def _fault_offset(plan: Plan, cut: int) -> float:
+    fault = plan.fault
+    if fault is not None and fault.after_ms is not None:
+        return fault.after_ms / 1000
+    return plan.events[cut - 1][0] if cut else 0.0
+
+
+async def send_stream(
+    request: web.Request, plan: Plan, headers: dict[str, str], exchange: Exchange
+) -> web.StreamResponse:
+    """Write the SSE events at their deadlines, then apply the fault, if any."""
+    response = web.StreamResponse(status=200, headers=headers)
+    response.content_type = "text/event-stream"
+    response.charset = "utf-8"
+    response.headers["cache-control"] = "no-cache"
+    await response.prepare(request)
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    cut = _cut_index(plan)
+    due = plan.events[:cut]
+    exchange.planned_offsets_ms = [round(offset * 1000, 3) for offset, _ in due]
+    position = 0
+    while position < len(due):
+        wait = start + due[position][0] - loop.time()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        now = loop.time()
+        batch = []
+        while position < len(due) and start + due[position][0] <= now:
+            batch.append(encode_event(due[position][1].data))
+            position += 1
+        await response.write(b"".join(batch))
+        observed = round((loop.time() - start) * 1000, 3)
+        exchange.observed_offsets_ms.extend([observed] * len(batch))
+    if plan.fault is not None:
+        await _sleep_until(loop, start + _fault_offset(plan, cut))
+        await _apply_stream_fault(request, response, plan, exchange)
+    await response.write_eof()
+    return response
+
+
+async def _apply_stream_fault(
+    request: web.Request, response: web.StreamResponse, plan: Plan, exchange: Exchange
+) -> None:
+    assert plan.fault is not None
+    exchange.fault = plan.fault.kind
+    if plan.fault.kind == "error_event":
+        error = fault_error(plan.fault)
+        body = error_body(error.type, error.message, plan.request_id)
+        await response.write(encode_event(body))
+        return
+    if plan.fault.kind == "stall":
+        await _stall(request, plan.max_stall_s)
+    _drop(request)
+
+
+async def send_json(
+    request: web.Request, plan: Plan, body: dict[str, object], headers: dict[str, str], exchange: Exchange
+) -> web.Response:
+    """A JSON reply sent when its stream would have ended; faults act as upstream would fail it."""
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    fault = plan.fault
+    if fault is not None:
+        exchange.fault = fault.kind
+        await _sleep_until(loop, start + (fault.after_ms or 0) / 1000)
+        if fault.kind == "error_event":
+            raise fault_error(fault)
+        if fault.kind == "stall":
+            await _stall(request, plan.max_stall_s)
+        _drop(request)
+    if plan.events:
+        await _sleep_until(loop, start + plan.events[-1][0])
+    response = web.Response(body=dumps(body), status=200, headers=headers)
+    response.content_type = "application/json"
+    return response
+
+
+async def _sleep_until(loop: asyncio.AbstractEventLoop, deadline: float) -> None:
+    wait = deadline - loop.time()
+    if wait > 0:
+        await asyncio.sleep(wait)
+
+
+async def _stall(request: web.Request, max_seconds: float) -> None:
+    """Send nothing until the client gives up (or the server's stall cap passes)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + max_seconds
+    while loop.time() < deadline:
+        transport = request.transport
+        if transport is None or transport.is_closing():
+            return
+        await asyncio.sleep(STALL_POLL_S)
+
+
+def _drop(request: web.Request) -> None:
+    """Close the socket abruptly, so the client sees a transport error rather than a clean end."""
+    transport = request.transport
+    if transport is not None:
+        transport.abort()
+    raise ConnectionDropped

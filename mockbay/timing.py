@@ -1,0 +1,139 @@
+"""When each SSE event leaves: timing modes, per-family defaults, delta sizes, offsets, pings.
+
+Pure: (events, effective timing, rng) -> offsets in seconds from the start of the response.
+The stream writer sends each event at `start + offset` (deadlines, not sleeps after writes).
+Defaults per model family follow the reference's §14 figures (third-party measurements).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, replace
+
+from mockbay.render.events import PING, PlannedEvent
+from mockbay.scenario.model import Recorded, Timing
+from mockbay.tokens import split_tokens
+from mockbay.wire.models import model_family
+
+# family -> (time to first token in ms, output tokens per second)
+FAMILY_SPEED: dict[str, tuple[float, float]] = {
+    "haiku": (400.0, 150.0),
+    "sonnet": (900.0, 65.0),
+    "opus": (1500.0, 45.0),
+    "fable": (2000.0, 40.0),
+    "mythos": (1500.0, 50.0),
+    "other": (800.0, 60.0),
+}
+REALISTIC_JITTER = 0.15
+# tokens per delta drawn uniformly in these ranges: upstream sends several tokens per text delta,
+# thinking in larger bursts, tool input JSON in small pieces.
+DELTA_TOKENS: dict[str, tuple[int, int]] = {"text": (2, 6), "thinking": (6, 20), "tool_use": (2, 5)}
+KEEPALIVE_S = 5.0  # a ping whenever the stream would otherwise be silent this long
+
+
+@dataclass(frozen=True, slots=True)
+class EffectiveTiming:
+    """The timing in force for one reply, after folding server, scenario and reply levels."""
+
+    mode: str  # instant | realistic | recorded | explicit
+    ttft_ms: float = 0.0
+    tokens_per_second: float = 0.0
+    jitter: float = 0.0
+    gap_ms: float | None = None
+    delta_tokens: int | None = None
+
+
+def effective_timing(model: str, levels: list[Timing | None]) -> EffectiveTiming:
+    """Fold timing levels, least specific first: a mode resets, numbers refine."""
+    ttft, tps = FAMILY_SPEED[model_family(model)]
+    current = EffectiveTiming(mode="instant")
+    for level in levels:
+        if level is None:
+            continue
+        if level.mode is not None:
+            current = _mode_defaults(level.mode, ttft, tps)
+        numbers = {
+            name: getattr(level, name)
+            for name in ("ttft_ms", "tokens_per_second", "jitter", "gap_ms", "delta_tokens")
+            if getattr(level, name) is not None
+        }
+        if numbers:
+            if current.mode in ("instant", "recorded"):
+                current = EffectiveTiming(mode="explicit", ttft_ms=ttft, tokens_per_second=tps)
+            current = replace(current, **numbers)
+    return current
+
+
+def _mode_defaults(mode: str, ttft: float, tps: float) -> EffectiveTiming:
+    if mode == "realistic":
+        return EffectiveTiming(mode=mode, ttft_ms=ttft, tokens_per_second=tps, jitter=REALISTIC_JITTER)
+    return EffectiveTiming(mode=mode)
+
+
+def make_splitter(timing: EffectiveTiming, rng: random.Random):
+    """Cut a block's text into deltas of a few tokens each, sizes drawn from `rng`."""
+
+    def split(kind: str, text: str) -> list[str]:
+        tokens = split_tokens(text)
+        low, high = DELTA_TOKENS.get(kind, (2, 6))
+        pieces, i = [], 0
+        while i < len(tokens):
+            size = timing.delta_tokens or rng.randint(low, high)
+            pieces.append("".join(tokens[i : i + size]))
+            i += size
+        return pieces
+
+    return split
+
+
+def schedule(
+    events: list[PlannedEvent], timing: EffectiveTiming, rng: random.Random, recorded: Recorded | None
+) -> list[tuple[float, PlannedEvent]]:
+    """(offset in seconds, event) for every event, with keep-alive pings in long silences."""
+    if timing.mode == "instant":
+        return [(0.0, e) for e in events]
+    if timing.mode == "recorded":
+        return _with_keepalive(list(zip(_recorded_offsets(len(events), recorded), events, strict=True)))
+    offsets, now, first_delta = [], 0.0, True
+    for event in events:
+        if event.is_delta:
+            if first_delta:
+                now, first_delta = timing.ttft_ms / 1000, False
+            else:
+                now += _gap_s(timing, event.tokens, rng)
+        offsets.append((now, event))
+    return _with_keepalive(offsets)
+
+
+def _gap_s(timing: EffectiveTiming, tokens: int, rng: random.Random) -> float:
+    if timing.gap_ms is not None:
+        base = timing.gap_ms / 1000
+    else:
+        base = max(tokens, 1) / max(timing.tokens_per_second, 1e-6)
+    if timing.jitter:
+        base *= 1 + timing.jitter * rng.uniform(-1.0, 1.0)
+    return max(base, 0.0)
+
+
+def _recorded_offsets(count: int, recorded: Recorded | None) -> list[float]:
+    """First event at ttft, then each recorded gap; events beyond the recording follow at once."""
+    if recorded is None:
+        return [0.0] * count
+    offsets, now = [], recorded.ttft_ms / 1000
+    for i in range(count):
+        if 0 < i <= len(recorded.gaps_ms):
+            now += recorded.gaps_ms[i - 1] / 1000
+        offsets.append(now)
+    return offsets
+
+
+def _with_keepalive(planned: list[tuple[float, PlannedEvent]]) -> list[tuple[float, PlannedEvent]]:
+    out: list[tuple[float, PlannedEvent]] = []
+    previous = 0.0
+    for offset, event in planned:
+        while out and offset - previous > KEEPALIVE_S:
+            previous += KEEPALIVE_S
+            out.append((previous, PlannedEvent(PING)))
+        out.append((offset, event))
+        previous = offset
+    return out
