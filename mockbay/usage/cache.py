@@ -92,26 +92,10 @@ class PromptCache:
         hit = self._highest_hit(keys, [i for i, _ in breakpoints], now)
         if hit >= 0:
             self._refresh([keys[i] for i, _ in breakpoints if i < hit] + [keys[hit]], now)
-        read = ends[hit] if hit >= 0 else 0
         writes = [(i, ttl) for i, ttl in breakpoints if i > hit]
         for i, ttl in writes:
             self._store(keys[i], ttl, now)
-        written_1h = written_5m = 0
-        covered = read
-        if writes:
-            long_lived = [i for i, ttl in writes if ttl == "1h"]
-            if long_lived:
-                written_1h = ends[long_lived[-1]] - covered
-                covered = ends[long_lived[-1]]
-            written_5m = ends[writes[-1][0]] - covered
-            covered = ends[writes[-1][0]]
-        return CacheOutcome(
-            input_tokens=breakdown.total - covered,
-            cache_read_input_tokens=read,
-            cache_creation_input_tokens=written_1h + written_5m,
-            ephemeral_5m_input_tokens=written_5m,
-            ephemeral_1h_input_tokens=written_1h,
-        )
+        return _bill(ends, hit, writes, breakdown.total)
 
     def _highest_hit(self, keys: Sequence[str], breakpoints: Sequence[int], now: float) -> int:
         """Segment index of the longest live prefix any breakpoint reaches by lookback, or -1."""
@@ -149,6 +133,26 @@ class PromptCache:
     def _purge_expired(self, now: float) -> None:
         for key in [k for k, e in self._entries.items() if e.expires_at <= now]:
             del self._entries[key]
+
+
+def _bill(ends: Sequence[int], hit: int, writes: Sequence[tuple[int, Ttl]], total: int) -> CacheOutcome:
+    """Positions A (hit), B (last 1-hour write), C (last write): read A, write B - A at 1h, C - B at 5m."""
+    read = covered = ends[hit] if hit >= 0 else 0
+    written = {"5m": 0, "1h": 0}
+    long_lived = [i for i, ttl in writes if ttl == "1h"]
+    if long_lived:
+        written["1h"] = ends[long_lived[-1]] - covered
+        covered = ends[long_lived[-1]]
+    if writes:
+        written["5m"] = ends[writes[-1][0]] - covered
+        covered = ends[writes[-1][0]]
+    return CacheOutcome(
+        input_tokens=total - covered,
+        cache_read_input_tokens=read,
+        cache_creation_input_tokens=written["5m"] + written["1h"],
+        ephemeral_5m_input_tokens=written["5m"],
+        ephemeral_1h_input_tokens=written["1h"],
+    )
 
 
 def _breakpoints(segments: Sequence[Segment], automatic: Any) -> list[tuple[int, Ttl]]:

@@ -34,6 +34,7 @@ from mockbay.scenario.model import Limits
 
 WINDOW_SECONDS = 60.0
 EXACT_BELOW = 1_000
+_SLACK = 1e-9  # float refill error, so a client that waits exactly `retry-after` gets in
 
 Dimension = Literal["requests", "input-tokens", "output-tokens"]
 
@@ -89,7 +90,7 @@ class RateLimiter:
         buckets = self._buckets(key, limits, now)
         needs: dict[Dimension, int] = {"requests": 1, "input-tokens": input_tokens, "output-tokens": 1}
         wanted = {d: min(needs[d], b.capacity) for d, b in buckets.items()}
-        short = {d: wanted[d] for d in _FIELDS if d in buckets and buckets[d].level < wanted[d]}
+        short = {d: wanted[d] for d in _FIELDS if d in buckets and buckets[d].level + _SLACK < wanted[d]}
         if short:
             first = next(iter(short))
             headers = _headers(buckets, now)
