@@ -26,15 +26,21 @@ from mockbay.matching.facts import Facts
 from mockbay.scenario.model import Conditions
 from mockbay.wire.request import MessagesRequest
 
+# Request lookups per key, built once: compiling 10,000 scenarios must stay cheap.
+_TEXT_KEYS = (
+    ("model", attrgetter("model")),
+    ("system", attrgetter("system_text")),
+    ("last_user", attrgetter("last_user_text")),
+)
+_FLAG_KEYS = (("thinking", attrgetter("thinking")), ("stream", attrgetter("stream")))
+_METADATA = attrgetter("metadata_user_id")
+
 
 def compile_conditions(conditions: Conditions) -> Compiled:
     c = conditions
     checks: list[Check] = []
-    for key, lookup, text_matcher in (
-        ("model", attrgetter("model"), c.model),
-        ("system", attrgetter("system_text"), c.system),
-        ("last_user", attrgetter("last_user_text"), c.last_user),
-    ):
+    for key, lookup in _TEXT_KEYS:
+        text_matcher = getattr(c, key)
         if text_matcher is not None:
             checks.append(TextCheck(key, lookup, text_matcher))
     if c.any_message is not None:
@@ -45,15 +51,12 @@ def compile_conditions(conditions: Conditions) -> Compiled:
         checks.append(ToolsCheck(c.tools))
     if c.tool_choice is not None:
         checks.append(ToolChoiceCheck(c.tool_choice))
-    for key, flag, value in (
-        ("thinking", attrgetter("thinking"), c.thinking),
-        ("stream", attrgetter("stream"), c.stream),
-    ):
-        if value is not None:
+    for key, flag in _FLAG_KEYS:
+        if (value := getattr(c, key)) is not None:
             checks.append(FlagCheck(key, flag, value))
     checks.extend(HeaderCheck(name.lower(), matcher) for name, matcher in c.header)
     if c.metadata is not None:
-        checks.append(TextCheck("metadata", attrgetter("metadata_user_id"), c.metadata))
+        checks.append(TextCheck("metadata", _METADATA, c.metadata))
     if c.turn is not None:
         checks.append(TurnCheck(c.turn))
     checks.extend(BodyCheck(entry) for entry in c.body)
