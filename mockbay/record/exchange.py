@@ -1,0 +1,252 @@
+"""One proxied exchange, and the scenario `reply:` mapping that replays it (scenarios.md §4, §5, §9).
+
+A JSON answer becomes content, stop reason, ids and usage. A stream also keeps its deltas as
+received (`chunks`, `input_chunks`) and its timing (`recorded:`), counted over the events mockbay
+re-renders: pings and events mockbay cannot replay (citations, unknown blocks) are left out and
+their time folds into the next kept event. A stream cut by an `event: error` or by the upstream
+closing early becomes a `fault`. Every string is scrubbed here, as the one place replies are built;
+when scrubbing changes a streamed block, its deltas collapse into one so no key survives a split.
+Standard library only (plus the scrubber); no I/O.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from itertools import pairwise
+from typing import Any
+
+from mockbay.record.scrub import Scrubber
+from mockbay.wire.errors import default_message, pair_for
+
+log = logging.getLogger(__name__)
+
+# Response headers a replay should repeat. `request-id` is not kept: mockbay makes a fresh one per
+# exchange, as upstream does; `anthropic-organization-id` names the recording account.
+KEPT_HEADER_PREFIXES = ("anthropic-ratelimit-", "anthropic-priority-", "anthropic-fast-")
+KEPT_HEADERS = frozenset({"retry-after", "retry-after-ms", "x-should-retry"})
+
+REPLY_ORDER = ("content", "error", "stop_reason", "stop_sequence", "id", "model", "usage", "headers")
+REPLY_ORDER += ("recorded", "fault")
+_USAGE_COUNTERS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+_CACHE_TTLS = ("ephemeral_5m_input_tokens", "ephemeral_1h_input_tokens")
+_DELTA_FIELDS = {"text_delta": "text", "thinking_delta": "thinking", "input_json_delta": "partial_json"}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TimedEvent:
+    """One SSE event's data and when it arrived, in ms since the request was sent."""
+
+    offset_ms: float
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Exchange:
+    """A request as sent (fingerprinted, never written) and what upstream answered.
+
+    `body` is the parsed JSON answer, or its text when it was not JSON; `events` is set (possibly
+    empty) when the answer was a stream.
+    """
+
+    request: dict[str, Any]
+    request_headers: Mapping[str, str] = field(default_factory=dict)
+    status: int
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: dict[str, Any] | str | None = None
+    events: tuple[TimedEvent, ...] | None = None
+
+
+@dataclass(slots=True)
+class _StreamBlock:
+    """A content block as the stream built it, with the positions of its events."""
+
+    start: dict[str, Any]
+    pieces: list[str] = field(default_factory=list)
+    delta_positions: list[int] = field(default_factory=list)
+    positions: list[int] = field(default_factory=list)
+    signature: str | None = None
+
+
+def reply_for(exchange: Exchange, scrubber: Scrubber) -> dict[str, Any]:
+    """The scrubbed `reply:` mapping for one exchange, keys in reading order."""
+    if exchange.status >= 400:
+        reply = _error_reply(exchange.status, exchange.body, scrubber)
+    elif exchange.events is not None:
+        reply = _stream_reply(exchange.events, scrubber)
+    else:
+        body = exchange.body if isinstance(exchange.body, dict) else {}
+        reply = _message_fields(body, scrubber)
+        reply["content"] = _blocks([_StreamBlock(b) for b in body.get("content", [])], scrubber, False)[0]
+    headers = {
+        name: value
+        for name, value in scrubber.headers(exchange.headers).items()
+        if name in KEPT_HEADERS or name.startswith(KEPT_HEADER_PREFIXES)
+    }
+    if headers:
+        reply["headers"] = headers
+    return {key: reply[key] for key in REPLY_ORDER if key in reply}
+
+
+def _error_reply(status: int, body: dict[str, Any] | str | None, scrubber: Scrubber) -> dict[str, Any]:
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict):
+        _, error_type = pair_for(status, error.get("type"))
+        message = str(error.get("message", ""))
+    else:
+        _, error_type = pair_for(status, None)
+        message = body if isinstance(body, str) and body else default_message(status, error_type)
+    return {"error": {"status": status, "type": error_type, "message": scrubber.text(message)}}
+
+
+def _message_fields(message: dict[str, Any], scrubber: Scrubber) -> dict[str, Any]:
+    """Everything of a Message but its content; None fields are left to mockbay's defaults."""
+    fields: dict[str, Any] = {}
+    for key in ("stop_reason", "stop_sequence", "id", "model"):
+        if message.get(key) is not None:
+            fields[key] = scrubber.text(str(message[key]))
+    usage = message.get("usage")
+    if isinstance(usage, dict):
+        fields["usage"] = _usage(usage)
+    return fields
+
+
+def _usage(usage: dict[str, Any]) -> dict[str, Any]:
+    """The counters the scenario format has (model.UsageSpec); others are not replayable."""
+    out: dict[str, Any] = {k: usage[k] for k in _USAGE_COUNTERS if usage.get(k) is not None}
+    cache_creation = usage.get("cache_creation")
+    if isinstance(cache_creation, dict):
+        out["cache_creation"] = {
+            k: cache_creation[k] for k in _CACHE_TTLS if cache_creation.get(k) is not None
+        }
+    if usage.get("service_tier") is not None:
+        out["service_tier"] = usage["service_tier"]
+    return out
+
+
+@dataclass(slots=True)
+class _StreamWalk:
+    """The message a stream assembles (reference §5.3, §5.4), event by event."""
+
+    message: dict[str, Any] = field(default_factory=dict)
+    blocks: dict[int, _StreamBlock] = field(default_factory=dict)
+    dropped: set[int] = field(default_factory=set)
+    error: dict[str, Any] | None = None
+    stopped: bool = False
+
+    def feed(self, position: int, data: dict[str, Any]) -> None:
+        kind, block = data.get("type"), self.blocks.get(data.get("index", -1))
+        if kind == "message_start":
+            self.message = dict(data.get("message", {}))
+        elif kind == "content_block_start":
+            self.blocks[data["index"]] = _StreamBlock(dict(data["content_block"]), positions=[position])
+        elif kind == "content_block_delta" and block is not None:
+            _apply_delta(block, data["delta"], position, self.dropped)
+        elif kind == "content_block_stop" and block is not None:
+            block.positions.append(position)
+        elif kind == "message_delta":
+            delta = data.get("delta", {})
+            self.message.update({k: delta[k] for k in ("stop_reason", "stop_sequence") if k in delta})
+            usage = dict(self.message.get("usage") or {})  # totals, not increments: later values win
+            usage.update({k: v for k, v in (data.get("usage") or {}).items() if v is not None})
+            self.message["usage"] = usage
+        elif kind == "message_stop":
+            self.stopped = True
+        elif kind == "error":
+            self.error = data.get("error") or {}
+        else:
+            self.dropped.add(position)
+
+
+def _stream_reply(events: tuple[TimedEvent, ...], scrubber: Scrubber) -> dict[str, Any]:
+    walk = _StreamWalk()
+    timed: list[TimedEvent] = []
+    for event in events:
+        if event.data.get("type") != "ping" and walk.error is None:  # nothing follows an error
+            walk.feed(len(timed), event.data)
+            timed.append(event)
+    reply = _message_fields(walk.message, scrubber)
+    reply["content"], unreplayed = _blocks([walk.blocks[i] for i in sorted(walk.blocks)], scrubber, True)
+    kept = [round(float(e.offset_ms), 1) for i, e in enumerate(timed) if i not in walk.dropped | unreplayed]
+    if kept:
+        reply["recorded"] = {"ttft_ms": kept[0], "gaps_ms": [round(b - a, 1) for a, b in pairwise(kept)]}
+    if walk.error is not None:
+        error = {
+            "type": walk.error.get("type", "api_error"),
+            "message": scrubber.text(str(walk.error.get("message", ""))),
+        }
+        reply["fault"] = {"kind": "error_event", "after_events": len(kept) - 1, "error": error}
+    elif not walk.stopped:
+        reply["fault"] = {"kind": "disconnect", "after_events": len(kept)}
+    return reply
+
+
+def _apply_delta(block: _StreamBlock, delta: dict[str, Any], position: int, dropped: set[int]) -> None:
+    """Fold one delta into its block (reference §5.3); deltas mockbay cannot replay are dropped."""
+    if delta.get("type") == "signature_delta":
+        block.signature = delta.get("signature", "")  # replaces, as the SDK accumulators do
+        block.positions.append(position)
+    elif delta.get("type") in _DELTA_FIELDS:
+        block.pieces.append(delta.get(_DELTA_FIELDS[delta["type"]], ""))
+        block.delta_positions.append(position)
+    else:
+        dropped.add(position)
+
+
+def _blocks(
+    blocks: list[_StreamBlock], scrubber: Scrubber, streamed: bool
+) -> tuple[list[dict[str, Any]], set[int]]:
+    """Scenario content blocks, and the event positions that no longer exist in the replay."""
+    content: list[dict[str, Any]] = []
+    unreplayed: set[int] = set()
+    for block in blocks:
+        kind = block.start.get("type")
+        if kind in ("text", "thinking"):
+            text, chunks = _scrubbed_text(block.start.get(kind, ""), block.pieces, scrubber)
+            entry: dict[str, Any] = {kind: {"chunks": chunks} if streamed else text}
+            if kind == "thinking":
+                entry["signature"] = scrubber.text(block.signature or block.start.get("signature", ""))
+        elif kind == "redacted_thinking":
+            entry = {"redacted_thinking": scrubber.text(block.start.get("data", ""))}
+        elif kind == "tool_use":
+            entry, chunks = _tool_use(block, scrubber, streamed)
+        else:
+            log.warning("not recorded: a %r content block (mockbay cannot replay it)", kind)
+            unreplayed.update(block.positions + block.delta_positions)
+            continue
+        if streamed and len(chunks) < len(block.pieces):
+            unreplayed.update(block.delta_positions[len(chunks) :])
+        content.append(entry)
+    return content, unreplayed
+
+
+def _scrubbed_text(initial: str, pieces: list[str], scrubber: Scrubber) -> tuple[str, list[str]]:
+    """Full text and its deltas; one delta when a key hid in it, even split across deltas."""
+    text = initial + "".join(pieces)
+    clean = scrubber.text(text)
+    if clean == text and all(scrubber.text(p) == p for p in pieces):
+        return text, pieces
+    return clean, [clean]
+
+
+def _tool_use(block: _StreamBlock, scrubber: Scrubber, streamed: bool) -> tuple[dict[str, Any], list[str]]:
+    """The tool call; its streamed JSON pieces unless they are not JSON or held a key."""
+    tool_input: Any = block.start.get("input", {})
+    chunks = list(block.pieces)
+    joined = "".join(chunks)
+    if joined.strip():
+        try:
+            tool_input = json.loads(joined)
+        except ValueError:
+            log.warning("tool_use %s: streamed input is not JSON; recorded as {}", block.start.get("id"))
+            tool_input, chunks, joined = {}, [], ""
+    clean = scrubber.json(tool_input)
+    if clean != tool_input or scrubber.text(joined) != joined:
+        chunks = [json.dumps(clean, ensure_ascii=False)]
+    spec: dict[str, Any] = {"name": block.start.get("name", ""), "input": clean}
+    if streamed:
+        spec["input_chunks"] = chunks
+    spec["id"] = scrubber.text(block.start.get("id", ""))
+    return {"tool_use": spec}, chunks

@@ -1,0 +1,252 @@
+"""Recordings as ordinary scenario files (scenarios.md §9), written for people to read.
+
+One scenario per conversation (the group the proxy names), one entry per distinct request,
+answered by `when: {fingerprint}`. Turns hold the conversation line: turn N is the first request
+recorded with N assistant messages, as turns are chosen (scenarios.md §2). A request that cannot
+sit there (a second conversation in the same group with the same depth) becomes a rule with
+`when: {fingerprint, turn}`, so every recorded request replays whatever its depth.
+The same request recorded again replaces its entry in place: later wins, so a retry that
+finally succeeded replays as the success (the proxy's modes decide what is recorded at all).
+Files carry a comment with the upstream host (scheme, host and port only), the time and the
+recording format version; a file from a newer format is refused rather than misread.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+
+from mockbay.errors import MockbayError
+from mockbay.fingerprint import fingerprint
+from mockbay.record.exchange import Exchange, reply_for
+from mockbay.record.scrub import Scrubber
+
+FORMAT_VERSION = 1
+RECORD_NAME_HEADER = "x-mockbay-record-name"
+_FORMAT_MARK = re.compile(r"^# .*recording format (\d+)", re.MULTILINE)
+_LITERAL_KEYS = frozenset({"text", "thinking", "description", "message"})
+_LITERAL_MIN_LENGTH = 80
+
+
+@dataclass(slots=True)
+class Entry:
+    """One recorded request: its fingerprint, its depth (assistant messages) and the reply."""
+
+    fingerprint: str
+    turn: int
+    reply: dict[str, Any]
+
+
+@dataclass(slots=True)
+class Recording:
+    """The content of one scenario file, built up exchange by exchange."""
+
+    name: str
+    description: str = ""
+    entries: list[Entry] = field(default_factory=list)
+
+    def __contains__(self, request_fingerprint: object) -> bool:
+        return any(e.fingerprint == request_fingerprint for e in self.entries)
+
+    def add(self, exchange: Exchange, scrubber: Scrubber) -> Entry:
+        """Record one exchange; an entry with the same fingerprint is replaced where it stands."""
+        request = exchange.request
+        entry = Entry(fingerprint(request), assistant_turns(request), reply_for(exchange, scrubber))
+        if not self.description:
+            self.description = scrubber.text(_describe(request))
+        for i, old in enumerate(self.entries):
+            if old.fingerprint == entry.fingerprint:
+                self.entries[i] = entry
+                return entry
+        self.entries.append(entry)
+        return entry
+
+    def document(self) -> dict[str, Any]:
+        """The scenario mapping: name, description, turns (the conversation line), rules (the rest)."""
+        turns: list[dict[str, Any]] = []
+        rules: list[dict[str, Any]] = []
+        for entry in sorted(self.entries, key=lambda e: e.turn):
+            if entry.turn == len(turns):
+                turns.append({"when": {"fingerprint": entry.fingerprint}, "reply": entry.reply})
+            else:
+                when = {"fingerprint": entry.fingerprint, "turn": entry.turn}
+                rules.append({"when": when, "reply": entry.reply})
+        doc: dict[str, Any] = {"name": self.name}
+        if self.description:
+            doc["description"] = self.description
+        if turns:
+            doc["turns"] = turns
+        if rules:
+            doc["rules"] = rules
+        return doc
+
+    def to_yaml(self, *, upstream: str, now: datetime) -> str:
+        stamp = now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        header = (
+            f"# Recorded by `mockbay record` from {upstream_host(upstream)} on {stamp}"
+            f" (recording format {FORMAT_VERSION}).\n"
+            "# Credentials were scrubbed before writing. Each entry answers the request whose fingerprint\n"
+            "# it names; replaying needs no upstream and no key. Edit freely.\n"
+        )
+        body = yaml.dump(
+            _styled(self.document()),
+            Dumper=_Dumper,
+            sort_keys=False,
+            allow_unicode=True,
+            width=1 << 20,
+        )
+        return header + body
+
+    @classmethod
+    def from_yaml(cls, text: str, source: str) -> Recording:
+        """Read back a file this module wrote (for `once` and `new_episodes`), hand edits included."""
+        mark = _FORMAT_MARK.search(text)
+        if mark and int(mark.group(1)) > FORMAT_VERSION:
+            raise MockbayError(f"{source}: recording format {mark.group(1)} is newer than this mockbay's")
+        data = yaml.safe_load(text)
+        try:
+            entries = [
+                Entry(t["when"]["fingerprint"], i, t["reply"]) for i, t in enumerate(data.get("turns", []))
+            ]
+            entries += [
+                Entry(r["when"]["fingerprint"], r["when"]["turn"], r["reply"]) for r in data.get("rules", [])
+            ]
+            return cls(data["name"], data.get("description", ""), entries)
+        except (AttributeError, KeyError, TypeError) as exc:
+            raise MockbayError(
+                f"{source}: not a recording (every turn and rule needs a fingerprint): {exc!r}"
+            ) from exc
+
+
+def assistant_turns(request: dict[str, Any]) -> int:
+    """How many assistant messages a request carries: the turn it asks for (scenarios.md §2)."""
+    messages = request.get("messages")
+    return sum(1 for m in messages if isinstance(m, dict) and m.get("role") == "assistant") if messages else 0
+
+
+def group_name(request: dict[str, Any], request_headers: dict[str, str], pinned: str | None) -> str:
+    """Which scenario an exchange belongs to: the `/s/NAME` pin, the record-name header, or else
+    its conversation (model and first user message), readable and stable across runs."""
+    if pinned:
+        return pinned
+    named = {k.lower(): v for k, v in request_headers.items()}.get(RECORD_NAME_HEADER, "").strip()
+    if named:
+        return named
+    first = _first_user(request)
+    model = str(request.get("model", "model"))
+    digest = hashlib.sha256(json.dumps([model, first], sort_keys=True).encode()).hexdigest()[:8]
+    words = re.findall(r"[a-z0-9]+", _text_of(first).lower())[:5]
+    return "-".join(["rec", *words, digest])
+
+
+def file_name(name: str) -> str:
+    """A safe file name for a scenario name (the scenario keeps its name, so pins still work)."""
+    return (re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip(".-") or "recording") + ".yaml"
+
+
+def upstream_host(url: str) -> str:
+    """Scheme, host and port of the upstream: never a user, password, path or query."""
+    parts = urlsplit(url)
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{parts.hostname}{port}"
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write beside the target, then rename over it: readers see the old file or the new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def _first_user(request: dict[str, Any]) -> Any:
+    """The content of the first user message: what names a conversation."""
+    messages = request.get("messages") or []
+    return next((m.get("content") for m in messages if isinstance(m, dict) and m.get("role") == "user"), "")
+
+
+def _text_of(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "\n".join(
+            b.get("text", "") for b in content if isinstance(b, dict) and b.get("type") == "text"
+        )
+    return ""
+
+
+def _describe(request: dict[str, Any]) -> str:
+    text = " ".join(_text_of(_first_user(request)).split())
+    text = text if len(text) <= 70 else text[:69] + "…"
+    return f"Recorded from {request.get('model', 'a model')}: {text}"
+
+
+# ---- YAML presentation ----------------------------------------------------------------------
+
+
+class _Literal(str):
+    """Shown as a `|` block: prose reads as prose."""
+
+    __slots__ = ()
+
+
+class _Quoted(str):
+    """Always quoted: a hex fingerprint may otherwise read as a number."""
+
+    __slots__ = ()
+
+
+class _Flow(list[Any]):
+    """Shown on one line: a list of numbers reads better as a row than as a column."""
+
+    __slots__ = ()
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block style with list items indented under their key."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
+
+
+def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+    # Any other string with a line break is double-quoted: a chunk list stays one item per line.
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style='"' if "\n" in data else None)
+
+
+_Dumper.add_representer(str, _represent_str)
+_Dumper.add_representer(_Literal, lambda d, s: d.represent_scalar("tag:yaml.org,2002:str", s, style="|"))
+_Dumper.add_representer(_Quoted, lambda d, s: d.represent_scalar("tag:yaml.org,2002:str", s, style='"'))
+_Dumper.add_representer(_Flow, lambda d, s: d.represent_sequence("tag:yaml.org,2002:seq", s, flow_style=True))
+
+
+def _styled(value: Any, key: str | None = None) -> Any:
+    """Wrap strings by where they sit; the emitter falls back to quotes where `|` cannot be exact."""
+    if isinstance(value, dict):
+        return {k: _styled(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return _Flow(value) if key == "gaps_ms" else [_styled(v) for v in value]
+    if isinstance(value, str) and key == "fingerprint":
+        return _Quoted(value)
+    if (
+        isinstance(value, str)
+        and key in _LITERAL_KEYS
+        and ("\n" in value or len(value) > _LITERAL_MIN_LENGTH)
+    ):
+        return _Literal(value)
+    return value
