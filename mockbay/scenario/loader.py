@@ -196,6 +196,7 @@ class Fields:
     values: dict[str, Any] = field(default_factory=dict)
     key_marks: dict[str, SourceMark] = field(default_factory=dict)
     value_marks: dict[str, SourceMark] = field(default_factory=dict)
+    meant: set[str] = field(default_factory=set)  # keys that reported unknown keys were probably meant as
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.values.get(key, default)
@@ -469,7 +470,7 @@ def _check_one_of(w: _Walker, node: Node, spec: s.OneOf, path: str) -> Any:
     forms = [s.resolve(form) for form in spec.forms]
     if isinstance(node, MappingNode):
         candidates = [f for f in forms if isinstance(f, (s.Obj, s.Map))]
-        if len(candidates) > 1:
+        if any(isinstance(f, s.Obj) and f.tag for f in candidates):
             return _tagged_form(w, node, spec, [f for f in candidates if isinstance(f, s.Obj)], path)
     elif isinstance(node, SequenceNode):
         candidates = [f for f in forms if isinstance(f, s.List)]
@@ -496,11 +497,11 @@ def _tagged_form(w: _Walker, node: MappingNode, spec: s.OneOf, forms: list[s.Obj
         return w.fail(
             tagged[1],
             f"'{tagged[1].value}' cannot be combined with '{tagged[0].value}' in "
-            f"'{_show(path)}'; expected {_what(spec)}",
+            f"{_show(path)}; expected {_what(spec)}",
         )
     if not keys:
         return w.fail(node, f"empty mapping for '{_show(path)}'; expected {_what(spec)}")
-    message = _unknown_key(keys[0].value, list(by_tag), spec.hints, f"'{_show(path)}'")
+    message = _unknown_key(keys[0].value, list(by_tag), spec.hints, _show(path))
     return w.fail(keys[0], f"{message} (expected {_what(spec)})")
 
 
@@ -512,6 +513,7 @@ def _check_obj(w: _Walker, node: Node, spec: s.Obj, path: str) -> Any:
         sub = spec.fields.get(key, spec.extra)
         if sub is None:
             w.fail(key_node, _unknown_key(key, list(spec.fields), spec.hints, _show(path)))
+            fields.meant.add("*" if key in spec.hints else _closest(key, list(spec.fields)) or "")
             continue
         fields.key_marks[key], fields.value_marks[key] = w.mark(key_node), w.mark(value_node)
         fields.values[key] = w.walk(value_node, sub, _child(path, key))
@@ -520,12 +522,13 @@ def _check_obj(w: _Walker, node: Node, spec: s.Obj, path: str) -> Any:
 
 
 def _check_groups(w: _Walker, fields: Fields, spec: s.Obj, path: str) -> None:
+    """Required keys and key pairs; no 'missing' report when a misspelt or misplaced key explains it."""
     given = fields.key_marks
     for key in spec.needed():
-        if key not in given:
+        if key not in given and key not in fields.meant:
             w.fail(fields.mark, f"missing required key '{key}' in {_show(path)} ({spec.fields[key].doc})")
     for (a, b), why in spec.one_of + spec.any_of:
-        if a not in given and b not in given:
+        if a not in given and b not in given and not {a, b, "*"} & fields.meant:
             w.fail(fields.mark, f"{_show(path)} has neither '{a}' nor '{b}': {why}")
     for (a, b), why in spec.one_of + spec.conflicts:
         if a in given and b in given:

@@ -275,9 +275,22 @@ _TOOL_USE = Obj(
     doc="A tool call: {name, input, id, input_chunks}.",
     build="tool_use",
 )
+_BLOCK_HINTS = {
+    "type": "write a block by its type key: - text: 'Hello' or - tool_use: {name: ..., input: {...}}",
+    "signature": "signature: goes beside thinking: in a thinking block",
+    **{
+        key: "'{key}' goes inside the tool_use: - tool_use: {name: ..., input: {...}}"
+        for key in ("name", "input", "id", "input_chunks")
+    },
+}
 _BLOCK = OneOf(
     (
-        Obj({"text": Ref("text_source", doc="A text block.")}, tag="text", build="text_block"),
+        Obj(
+            {"text": Ref("text_source", doc="A text block.")},
+            tag="text",
+            build="text_block",
+            hints=_BLOCK_HINTS,
+        ),
         Obj(
             {
                 "thinking": Ref("thinking_source", doc="A thinking block."),
@@ -285,19 +298,24 @@ _BLOCK = OneOf(
             },
             tag="thinking",
             build="thinking_block",
+            hints=_BLOCK_HINTS,
         ),
         Obj(
             {"redacted_thinking": Str(doc="Opaque data of a redacted_thinking block.")},
             tag="redacted_thinking",
             build="redacted_block",
+            hints=_BLOCK_HINTS,
         ),
-        Obj({"tool_use": Ref("tool_use", doc="A tool_use block.")}, tag="tool_use", build="tool_use_block"),
+        Obj(
+            {"tool_use": Ref("tool_use", doc="A tool_use block.")},
+            tag="tool_use",
+            build="tool_use_block",
+            hints=_BLOCK_HINTS,
+        ),
     ),
     doc="One content block: text, thinking (+signature), redacted_thinking or tool_use.",
-    hints={
-        "type": "write a block by its type key: - text: 'Hello' or - tool_use: {name: ..., input: {...}}",
-        "signature": "signature: goes beside thinking: in a thinking block",
-    },
+    hint="a text block is written - text: 'Hello'",
+    hints=_BLOCK_HINTS,
 )
 _TIMING = OneOf(
     (
