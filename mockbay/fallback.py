@@ -1,0 +1,279 @@
+"""What to do when no scenario answers (scenarios.md §8): explain it, or make a reply up.
+
+`strict_message` is the 400 message of strict mode: what the request looked like, the nearest
+scenarios with the first condition each failed, and how to fix it. `generate_reply` is the
+`--fallback generate` answer: a plausible reply in the model's shape, a pure function of the
+request and the seed. Its text comes from short sentences written here rather than Faker's
+lorem words, because users read these replies in test output; tool inputs follow the tool's
+`input_schema`. Pure: no I/O, no aiohttp; plain `random.Random` instances only.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import re
+import uuid
+from typing import Any
+
+from mockbay.fingerprint import fingerprint
+from mockbay.matching import Miss
+from mockbay.scenario.model import Block, LiteralText, Reply
+from mockbay.wire.request import MessagesRequest
+
+QUOTE_LIMIT = 60
+MAX_DEPTH = 8  # nesting of generated tool input; also stops recursive `$ref`s
+
+# ---- strict: the 400 message ----------------------------------------------------------------
+
+
+def _quote(text: str) -> str:
+    return repr(text if len(text) <= QUOTE_LIMIT else text[: QUOTE_LIMIT - 1] + "…")
+
+
+def _request_summary(request: MessagesRequest) -> str:
+    if request.last_user_text is not None:
+        last = f"last user text {_quote(request.last_user_text)}"
+    elif request.tool_results:
+        last = "last user message: tool_result for " + ", ".join(repr(r.name) for r in request.tool_results)
+    else:
+        last = "no user text"
+    return f"model {request.model!r}, turn {request.turn}, {last}"
+
+
+def strict_message(request: MessagesRequest, miss: Miss) -> str:
+    """Says what did not match and how to fix it, naming files so the user can jump there."""
+    generate = "or run mockbay with --fallback generate to answer unmatched requests with a generated reply"
+    if miss.unknown_pin is not None:
+        similar = " or ".join(map(repr, miss.similar_names))
+        hint = f"Did you mean {similar}?" if similar else "No loaded scenario has a similar name."
+        return (
+            f"mockbay: scenario {miss.unknown_pin!r} is pinned (by the /s/{miss.unknown_pin} path prefix or "
+            f"the x-mockbay-scenario header) but no scenario of that name is loaded. {hint} "
+            f"To fix: load it or correct the name, {generate}."
+        )
+    near = "; ".join(f"{n.scenario!r} ({n.file}) failed at {n.where}: {n.failed}" for n in miss.near)
+    if request.pinned is not None:
+        return (
+            f"mockbay: pinned scenario {request.pinned!r} did not answer this request "
+            f"({_request_summary(request)}): {near}. To fix: give it a rule or turn that answers this "
+            f"request, {generate}."
+        )
+    if near:
+        found = f"Nearest: {near}. To fix: relax the failed condition or load a scenario that matches"
+    else:
+        found = "No scenarios are loaded. To fix: load one (--scenarios PATH, or mockbay.load() in tests)"
+    return f"mockbay: no scenario matched this request ({_request_summary(request)}). {found}, {generate}."
+
+
+# ---- generate: a made-up reply --------------------------------------------------------------
+
+OPENERS = (
+    "Sure, here is a short answer.",
+    "Good question.",
+    "Happy to help with that.",
+    "Here is what I can tell you.",
+    "Let me give you a brief overview.",
+    "That is a reasonable thing to ask.",
+    "Here is a quick summary.",
+    "Thanks for the details.",
+)
+BODIES = (
+    "The short version is that it depends on a few details of your setup.",
+    "In most cases the simplest approach works well and is easy to change later.",
+    "The key points are to keep things small, test each step, and check the results.",
+    "A good first step is to confirm the inputs before looking at the output.",
+    "There are a couple of options, and the first one is usually enough.",
+    "It should take only a few minutes once everything is in place.",
+    "The main trade-off is between speed and how much detail you need.",
+    "Most people find that the default settings are a sensible place to start.",
+)
+CLOSERS = (
+    "Let me know if you would like more detail.",
+    "I can go further on any of these points.",
+    "Feel free to ask a follow-up question.",
+    "I hope that helps.",
+    "Tell me more about your situation and I can be more specific.",
+    "Would you like an example?",
+)
+AFTER_TOOL = (
+    "Thanks, I have the result from {tool}.",
+    "The {tool} call came back with what I needed.",
+    "Based on the output of {tool}, here is the answer.",
+)
+BEFORE_TOOL = (
+    "I'll use {tool} to look that up.",
+    "Let me call {tool} for this.",
+    "I will check with {tool} first.",
+)
+THOUGHTS = (
+    "The user wants a clear and short answer.",
+    "I should answer directly and keep it brief.",
+    "Let me think about what matters most here before answering.",
+)
+# Words of a tool name that say nothing about its topic (`get_weather` is about "weather").
+GENERIC_WORDS = frozenset(
+    "get set fetch list find lookup look run make create update delete read write call tool use "  # noqa: SIM905
+    "the for from with and new all info data".split()
+)
+WORDS = ("example", "sample", "default", "primary", "summary", "report", "alpha", "general")
+CITIES = ("Paris", "Tokyo", "Lisbon", "Toronto", "Nairobi", "Sydney", "Oslo", "Lima")
+NAMES = ("Ada Lovelace", "Alan Turing", "Grace Hopper", "Katherine Johnson", "Linus Pauling")
+
+
+def _sentences(rng: random.Random, request: MessagesRequest) -> str:
+    """One to three sentences: an opener (about the tool result, if any), then maybe more."""
+    if request.tool_results:
+        opener = rng.choice(AFTER_TOOL).format(tool=request.tool_results[0].name or "the tool")
+    else:
+        opener = rng.choice(OPENERS)
+    parts = [opener, rng.choice((*BODIES, "")), rng.choice((*CLOSERS, ""))]
+    return " ".join(part for part in parts if part)
+
+
+def _custom_tools(request: MessagesRequest) -> list[dict[str, Any]]:
+    """Tools the client runs itself: server tools (web search, ...) have no input_schema."""
+    tools = request.body.get("tools") or []
+    return [t for t in tools if isinstance(t, dict) and isinstance(t.get("input_schema"), dict)]
+
+
+def _topic_words(name: str) -> set[str]:
+    words = re.sub(r"([a-z])([A-Z])", r"\1 \2", name).lower().replace("_", " ").replace("-", " ").split()
+    return {w for w in words if w not in GENERIC_WORDS and len(w) > 2}
+
+
+def _tool_to_call(request: MessagesRequest, rng: random.Random) -> dict[str, Any] | None:
+    """Forced choices call a tool; `auto` calls one on turn 0 when the user's words name its topic."""
+    tools = _custom_tools(request)
+    if request.tool_choice == "tool":
+        named = [t for t in tools if t.get("name") == request.tool_choice_name]
+        return named[0] if named else {"name": request.tool_choice_name, "input_schema": {}}
+    if not tools or request.tool_choice == "none":
+        return None
+    if request.tool_choice == "any":
+        return rng.choice(tools)
+    said = set(re.findall(r"[a-z0-9]+", (request.last_user_text or "").lower()))
+    if request.turn == 0:
+        for tool in tools:
+            if _topic_words(str(tool.get("name", ""))) & said:
+                return tool
+    return None
+
+
+def _resolve(schema: Any, root: dict[str, Any]) -> Any:
+    """Follow a local `$ref` (`#/$defs/Address`), as schemas generated by pydantic use them."""
+    ref = schema.get("$ref") if isinstance(schema, dict) else None
+    if not isinstance(ref, str) or not ref.startswith("#/"):
+        return schema
+    target: Any = root
+    for part in ref[2:].split("/"):
+        target = target.get(part) if isinstance(target, dict) else None
+    return target if isinstance(target, dict) else {}
+
+
+def _string(schema: dict[str, Any], rng: random.Random, name: str) -> str:
+    fmt, key = schema.get("format"), name.lower()
+    if fmt == "date" or key.endswith("date"):
+        value = f"2025-{rng.randint(1, 12):02}-{rng.randint(1, 28):02}"
+    elif fmt == "date-time":
+        value = f"2025-{rng.randint(1, 12):02}-{rng.randint(1, 28):02}T{rng.randint(0, 23):02}:00:00Z"
+    elif fmt == "email" or "email" in key:
+        value = f"{rng.choice(WORDS)}@example.com"
+    elif fmt in ("uri", "url") or key.endswith("url") or key == "uri":
+        value = f"https://example.com/{rng.choice(WORDS)}"
+    elif fmt == "uuid":
+        value = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    elif key in ("city", "location", "place", "destination"):
+        value = rng.choice(CITIES)
+    elif key in ("name", "full_name", "author", "user", "username"):
+        value = rng.choice(NAMES)
+    elif key in ("query", "q", "search", "question", "prompt", "text", "message"):
+        value = f"{rng.choice(WORDS)} {rng.choice(WORDS)}"
+    elif key == "id" or key.endswith("_id"):
+        value = f"{key.removesuffix('_id') or 'item'}_{rng.randrange(10**6):06}"
+    else:
+        value = rng.choice(WORDS)
+    low, high = schema.get("minLength", 0), schema.get("maxLength")
+    value = value.ljust(low, "x") if isinstance(low, int) else value
+    return value[:high] if isinstance(high, int) else value
+
+
+def _bound(schema: dict[str, Any], inclusive: str, exclusive: str, step: float) -> float | None:
+    """A numeric bound; draft-4's boolean `exclusiveMinimum` is not a number and is ignored."""
+    for key, shift in ((inclusive, 0.0), (exclusive, step)):
+        value = schema.get(key)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return value + shift
+    return None
+
+
+def _number(schema: dict[str, Any], rng: random.Random, integer: bool) -> int | float:
+    step = 1 if integer else 0.01
+    low = _bound(schema, "minimum", "exclusiveMinimum", step)
+    high = _bound(schema, "maximum", "exclusiveMaximum", -step)
+    low = low if low is not None else (1 if high is None else min(1, high))
+    high = max(low, high if high is not None else low + 99)
+    if integer:
+        return rng.randint(math.ceil(low), max(math.ceil(low), math.floor(high)))
+    return min(max(round(rng.uniform(low, high), 2), low), high)
+
+
+def schema_value(
+    schema: Any, rng: random.Random, root: dict[str, Any], name: str = "", depth: int = 0
+) -> Any:
+    """A value valid for a JSON Schema's common keywords; objects get their required properties."""
+    schema = _resolve(schema, root)
+    if not isinstance(schema, dict) or depth > MAX_DEPTH:
+        return rng.choice(WORDS)
+    if "const" in schema:
+        return schema["const"]
+    if schema.get("enum"):
+        return rng.choice(schema["enum"])
+    options = [
+        s for s in schema.get("anyOf") or schema.get("oneOf") or [] if _resolve(s, root) != {"type": "null"}
+    ]
+    if options:
+        return schema_value(rng.choice(options), rng, root, name, depth + 1)
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "null")
+    if kind == "object" or (kind is None and "properties" in schema):
+        properties = schema.get("properties") or {}
+        return {
+            k: schema_value(properties.get(k, {}), rng, root, k, depth + 1)
+            for k in schema.get("required", [])
+        }
+    if kind == "array" or (kind is None and "items" in schema):
+        cap = int(schema.get("maxItems", 3))
+        low = min(max(int(schema.get("minItems", 1)), 1), cap)
+        count = rng.randint(low, max(low, min(cap, 3)))
+        return [schema_value(schema.get("items", {}), rng, root, name, depth + 1) for _ in range(count)]
+    if kind in ("integer", "number"):
+        return _number(schema, rng, kind == "integer")
+    if kind == "boolean":
+        return rng.random() < 0.5
+    if kind == "null":
+        return None
+    return _string(schema, rng, name)
+
+
+def generate_reply(request: MessagesRequest, seed: int) -> Reply:
+    """Seeded by the fingerprint, so JSON and stream requests (and retries) get the same reply."""
+    rng = random.Random(f"mockbay-fallback\x1f{seed}\x1f{fingerprint(request.body)}")
+    tool = _tool_to_call(request, rng)
+    tool_name = str(tool.get("name")) if tool is not None else ""
+    blocks: list[Block] = []
+    if request.thinking:
+        thought = (
+            f"The user's request is something {tool_name} can answer, so I will call it." if tool else ""
+        )
+        blocks.append(Block(type="thinking", text=LiteralText(value=thought or rng.choice(THOUGHTS))))
+    if tool is None:
+        return Reply(content=(*blocks, Block(type="text", text=LiteralText(value=_sentences(rng, request)))))
+    if request.tool_choice not in ("any", "tool"):  # forced calls come without a preamble, as upstream
+        blocks.append(
+            Block(type="text", text=LiteralText(value=rng.choice(BEFORE_TOOL).format(tool=tool_name)))
+        )
+    schema = tool.get("input_schema") or {}
+    tool_input = schema_value({**schema, "type": "object"}, rng, schema)
+    return Reply(content=(*blocks, Block(type="tool_use", name=tool_name, input=tool_input)))
