@@ -1,10 +1,12 @@
-"""Turn a `match:` or `when:` mapping (`Conditions`) into `Compiled` checks, in §3's key order.
+"""Compile scenarios once per `Selector`: each `match:`/`when:` into checks in §3's key order.
 
-Done once per scenario when a `Selector` is built, so a request only runs checks. Pure.
+A request then only runs checks; `Plan.answer` is the in-scenario order of §3 (rules in file
+order, then turn N). Pure.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from operator import attrgetter
 
 from mockbay.matching.checks import (
@@ -23,7 +25,7 @@ from mockbay.matching.checks import (
     TurnCheck,
 )
 from mockbay.matching.facts import Facts
-from mockbay.scenario.model import Conditions
+from mockbay.scenario.model import Conditions, Scenario, Step
 from mockbay.wire.request import MessagesRequest
 
 # Request lookups per key, built once: compiling 10,000 scenarios must stay cheap.
@@ -74,3 +76,34 @@ def compile_optional(conditions: Conditions | None) -> Compiled | None:
 def evaluate(conditions: Conditions, request: MessagesRequest) -> str | None:
     """The first failed condition of `conditions` for `request` in scenario syntax, or None if all hold."""
     return compile_conditions(conditions).first_failure(Facts(request))
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """A scenario with its conditions compiled, once per selector."""
+
+    scenario: Scenario
+    match: Compiled | None
+    rules: tuple[tuple[Step, Compiled | None], ...]
+    turns: tuple[tuple[Step, Compiled | None], ...]
+
+    def answer(self, facts: Facts) -> Step | None:
+        """Rules in file order first, then turn N for a request with N assistant messages."""
+        for step, when in self.rules:
+            if when is None or when.first_failure(facts) is None:
+                return step
+        turn = facts.request.turn
+        if turn < len(self.turns):
+            step, when = self.turns[turn]
+            if when is None or when.first_failure(facts) is None:
+                return step
+        return None
+
+
+def compile_scenario(scenario: Scenario) -> Plan:
+    return Plan(
+        scenario=scenario,
+        match=compile_optional(scenario.match),
+        rules=tuple((step, compile_optional(step.when)) for step in scenario.rules),
+        turns=tuple((step, compile_optional(step.when)) for step in scenario.turns),
+    )

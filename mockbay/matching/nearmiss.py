@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 from mockbay.errors import SourceMark
 from mockbay.matching.checks import Compiled
+from mockbay.matching.compile import Plan
 from mockbay.matching.facts import Facts
-from mockbay.scenario.model import NO_MARK, Scenario, Step
+from mockbay.scenario.model import NO_MARK, Step
 
 KEEP = 3  # near misses reported per miss
 MATCH_PENALTY = 1.0
@@ -29,28 +30,6 @@ class NearMiss:
     where: str  # "match", "rules[1].when", "turns[2].when", "turns[2]"
     failed: str
     distance: float
-
-
-@dataclass(frozen=True, slots=True)
-class Plan:
-    """A scenario with its conditions compiled once, when the selector is built."""
-
-    scenario: Scenario
-    match: Compiled | None
-    rules: tuple[tuple[Step, Compiled | None], ...]
-    turns: tuple[tuple[Step, Compiled | None], ...]
-
-    def answer(self, facts: Facts) -> Step | None:
-        """Rules in file order first, then turn N for a request with N assistant messages."""
-        for step, when in self.rules:
-            if when is None or when.first_failure(facts) is None:
-                return step
-        turn = facts.request.turn
-        if turn < len(self.turns):
-            step, when = self.turns[turn]
-            if when is None or when.first_failure(facts) is None:
-                return step
-        return None
 
 
 def _file(*marks: SourceMark) -> str:

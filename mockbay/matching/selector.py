@@ -11,10 +11,10 @@ import difflib
 from dataclasses import dataclass
 from itertools import chain, islice
 
-from mockbay.matching.compile import compile_optional
+from mockbay.matching.compile import compile_scenario
 from mockbay.matching.facts import Facts
 from mockbay.matching.index import CandidateIndex
-from mockbay.matching.nearmiss import NearMiss, Plan, near_miss, nearest
+from mockbay.matching.nearmiss import NearMiss, near_miss, nearest
 from mockbay.scenario.model import Scenario, Step
 from mockbay.scenario.registry import Registry
 from mockbay.wire.request import MessagesRequest
@@ -40,22 +40,13 @@ class Miss:
     similar_names: tuple[str, ...] = ()  # loaded names closest to `unknown_pin`
 
 
-def _plan(scenario: Scenario) -> Plan:
-    return Plan(
-        scenario=scenario,
-        match=compile_optional(scenario.match),
-        rules=tuple((step, compile_optional(step.when)) for step in scenario.rules),
-        turns=tuple((step, compile_optional(step.when)) for step in scenario.turns),
-    )
-
-
 class Selector:
     """Chooses the answer for a request among one registry's scenarios; safe to share between threads."""
 
     __slots__ = ("_by_name", "_index", "_plans")
 
     def __init__(self, registry: Registry) -> None:
-        self._plans = tuple(_plan(scenario) for scenario in registry.ordered)
+        self._plans = tuple(compile_scenario(scenario) for scenario in registry.ordered)
         self._by_name = {plan.scenario.name: plan for plan in self._plans}
         self._index = CandidateIndex(registry.ordered)
 
