@@ -1,0 +1,344 @@
+"""Fallback: the strict 400 message, and generated replies (determinism, shape, tool input)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import jsonschema
+import pytest
+
+from mockbay.errors import SourceMark
+from mockbay.fallback import generate_reply, strict_message
+from mockbay.matching import Miss, Selector
+from mockbay.scenario.model import Block, Conditions, LiteralText, Reply, Scenario, Step
+from mockbay.scenario.registry import Registry
+from mockbay.textmatch import Glob
+from mockbay.wire.request import MessagesRequest, ToolResultView
+
+WEATHER_SCHEMA = {
+    "type": "object",
+    "properties": {"city": {"type": "string"}, "unit": {"enum": ["celsius", "fahrenheit"]}},
+    "required": ["city", "unit"],
+}
+
+
+def req(
+    last_user: str | None = "hello",
+    *,
+    model: str = "claude-haiku-4-5",
+    turn: int = 0,
+    tools: dict[str, dict[str, Any]] | None = None,
+    tool_choice: str | None = None,
+    tool_choice_name: str | None = None,
+    thinking: bool = False,
+    stream: bool = False,
+    user_id: str | None = None,
+    tool_results: tuple[ToolResultView, ...] = (),
+    pinned: str | None = None,
+) -> MessagesRequest:
+    """A request whose derived fields agree with its body, as wire validation would build it."""
+    messages: list[dict[str, Any]] = []
+    for i in range(turn):
+        messages += [{"role": "user", "content": f"q{i}"}, {"role": "assistant", "content": f"a{i}"}]
+    messages.append({"role": "user", "content": last_user or ""})
+    body: dict[str, Any] = {"model": model, "max_tokens": 64, "messages": messages}
+    if tools is not None:
+        body["tools"] = [{"name": name, "input_schema": schema} for name, schema in tools.items()]
+    if tool_choice is not None:
+        body["tool_choice"] = {
+            "type": tool_choice,
+            **({"name": tool_choice_name} if tool_choice_name else {}),
+        }
+    if thinking:
+        body["thinking"] = {"type": "enabled", "budget_tokens": 1024}
+    if stream:
+        body["stream"] = True
+    if user_id is not None:
+        body["metadata"] = {"user_id": user_id}
+    return MessagesRequest(
+        body=body,
+        model=model,
+        max_tokens=64,
+        stream=stream,
+        system_text="",
+        last_user_text=last_user,
+        message_texts=tuple(m["content"] for m in messages),
+        turn=turn,
+        tool_results=tool_results,
+        tool_names=tuple(tools or ()),
+        tool_choice=tool_choice,
+        tool_choice_name=tool_choice_name,
+        thinking=thinking,
+        stop_sequences=(),
+        metadata_user_id=user_id,
+        pinned=pinned,
+    )
+
+
+def scenario(name: str, match: Conditions | None = None, when: Conditions | None = None) -> Scenario:
+    step = Step(kind="rule", index=0, when=when, reply=Reply())
+    return Scenario(name=name, match=match, rules=(step,), mark=SourceMark(f"scenarios/{name}.yaml", 1, 1))
+
+
+WEATHER = scenario("weather-agent", match=Conditions(model=Glob("claude-sonnet-*")))
+PINNED_ONLY = scenario("slow-path", when=Conditions(stream=True))
+
+# request, loaded scenarios, phrases the message must contain
+STRICT_CASES = [
+    pytest.param(
+        req(),
+        [],
+        [
+            "mockbay: no scenario matched this request "
+            "(model 'claude-haiku-4-5', turn 0, last user text 'hello').",
+            "No scenarios are loaded.",
+            "--fallback generate",
+        ],
+        id="nothing-loaded",
+    ),
+    pytest.param(
+        req(turn=2),
+        [WEATHER],
+        [
+            "(model 'claude-haiku-4-5', turn 2, last user text 'hello')",
+            "Nearest: 'weather-agent' (scenarios/weather-agent.yaml:1:1) failed at match: "
+            "model: 'claude-haiku-4-5' does not match 'claude-sonnet-*'.",
+            "relax the failed condition",
+        ],
+        id="near-miss",
+    ),
+    pytest.param(req("z" * 100), [WEATHER], [f"last user text '{'z' * 59}…'"], id="long-text-shortened"),
+    pytest.param(
+        req(
+            None,
+            tool_results=(
+                ToolResultView(tool_use_id="t", name="get_weather", content_text="", is_error=False),
+            ),
+        ),
+        [WEATHER],
+        ["last user message: tool_result for 'get_weather'"],
+        id="tool-result-summary",
+    ),
+    pytest.param(
+        req(pinned="slow-path"),
+        [PINNED_ONLY, WEATHER],
+        [
+            "mockbay: pinned scenario 'slow-path' did not answer this request",
+            "'slow-path' (scenarios/slow-path.yaml:1:1) failed at rules[0].when: "
+            "stream: request has false, scenario wants true.",
+        ],
+        id="pinned-did-not-answer",
+    ),
+    pytest.param(
+        req(pinned="weathr-agent"),
+        [WEATHER, PINNED_ONLY],
+        [
+            "mockbay: scenario 'weathr-agent' is pinned "
+            "(by the /s/weathr-agent path prefix or the x-mockbay-scenario header)",
+            "Did you mean 'weather-agent'?",
+        ],
+        id="pinned-unknown",
+    ),
+    pytest.param(
+        req(pinned="zzz"), [WEATHER], ["No loaded scenario has a similar name."], id="pinned-unknown-far"
+    ),
+]
+
+
+@pytest.mark.parametrize(("request_", "loaded", "phrases"), STRICT_CASES)
+def test_strict_message_says_what_failed_and_how_to_fix_it(
+    request_: MessagesRequest, loaded: list[Scenario], phrases: list[str]
+) -> None:
+    miss = Selector(Registry(loaded)).select(request_)
+    assert isinstance(miss, Miss)
+    message = strict_message(request_, miss)
+    for phrase in phrases:
+        assert phrase in message
+
+
+# ---- generated replies ----------------------------------------------------------------------
+
+
+def kinds(reply: Reply) -> list[str]:
+    return [block.type for block in reply.content]
+
+
+def text_of(block: Block) -> str:
+    assert isinstance(block.text, LiteralText)
+    return block.text.value
+
+
+def test_same_request_and_seed_give_an_equal_reply_whatever_the_stream_flag() -> None:
+    assert generate_reply(req("hi"), 7) == generate_reply(req("hi", stream=True, user_id="u-1"), 7)
+
+
+def test_different_seeds_give_different_replies() -> None:
+    replies = [generate_reply(req("hi"), seed) for seed in range(20)]
+    assert replies[1] != replies[2]
+    assert len({text_of(r.content[0]) for r in replies}) >= 15
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_plain_reply_is_one_text_block_of_one_to_three_sentences(seed: int) -> None:
+    reply = generate_reply(req("hi"), seed)
+    assert kinds(reply) == ["text"]
+    assert 1 <= len(re.findall(r"[.?!](?:\s|$)", text_of(reply.content[0]))) <= 3
+
+
+def test_thinking_comes_first_when_thinking_is_on() -> None:
+    assert kinds(generate_reply(req(thinking=True), 1)) == ["thinking", "text"]
+    assert "thinking" not in kinds(generate_reply(req(), 1))
+
+
+def test_text_after_a_tool_result_mentions_the_tool() -> None:
+    result = ToolResultView(tool_use_id="toolu_1", name="get_weather", content_text="18 C", is_error=False)
+    reply = generate_reply(
+        req(None, turn=1, tools={"get_weather": WEATHER_SCHEMA}, tool_results=(result,)), 3
+    )
+    assert kinds(reply) == ["text"]
+    assert "get_weather" in text_of(reply.content[0])
+
+
+# request, expected block kinds, expected tool name
+TOOL_CHOICES = [
+    pytest.param(
+        req(
+            tools={"get_weather": WEATHER_SCHEMA, "get_time": {}},
+            tool_choice="tool",
+            tool_choice_name="get_time",
+        ),
+        ["tool_use"],
+        "get_time",
+        id="tool-forced-by-name",
+    ),
+    pytest.param(
+        req(tools={"get_weather": WEATHER_SCHEMA}, tool_choice="any"),
+        ["tool_use"],
+        "get_weather",
+        id="any-forces-a-call",
+    ),
+    pytest.param(
+        req("Weather in Paris?", tools={"get_weather": WEATHER_SCHEMA, "send_email": {}}),
+        ["text", "tool_use"],
+        "get_weather",
+        id="auto-user-names-the-topic",
+    ),
+    pytest.param(
+        req("Weather in Paris?", tools={"get_weather": WEATHER_SCHEMA}, thinking=True),
+        ["thinking", "text", "tool_use"],
+        "get_weather",
+        id="auto-with-thinking",
+    ),
+    pytest.param(
+        req("Tell me a joke", tools={"get_weather": WEATHER_SCHEMA}),
+        ["text"],
+        None,
+        id="auto-topic-not-named",
+    ),
+    pytest.param(
+        req("Weather again?", turn=1, tools={"get_weather": WEATHER_SCHEMA}),
+        ["text"],
+        None,
+        id="auto-after-turn-0",
+    ),
+    pytest.param(
+        req("Weather?", tools={"get_weather": WEATHER_SCHEMA}, tool_choice="none"),
+        ["text"],
+        None,
+        id="none-never-calls",
+    ),
+]
+
+
+@pytest.mark.parametrize(("request_", "expected", "tool"), TOOL_CHOICES)
+def test_tool_use_follows_tool_choice(
+    request_: MessagesRequest, expected: list[str], tool: str | None
+) -> None:
+    reply = generate_reply(request_, 5)
+    assert kinds(reply) == expected
+    assert [b.name for b in reply.content if b.type == "tool_use"] == ([tool] if tool else [])
+
+
+ADDRESS = {
+    "type": "object",
+    "properties": {"street": {"type": "string"}, "zip": {"type": "string", "minLength": 5, "maxLength": 5}},
+    "required": ["street", "zip"],
+}
+SCHEMAS = [
+    pytest.param(WEATHER_SCHEMA, id="string-and-enum"),
+    pytest.param(
+        {
+            "type": "object",
+            "properties": {
+                "n": {"type": "integer", "minimum": 3, "maximum": 4},
+                "x": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
+            },
+            "required": ["n", "x"],
+        },
+        id="numeric-bounds",
+    ),
+    pytest.param(
+        {
+            "type": "object",
+            "properties": {
+                "flag": {"type": "boolean"},
+                "nothing": {"type": "null"},
+                "kind": {"const": "fixed"},
+            },
+            "required": ["flag", "nothing", "kind"],
+        },
+        id="boolean-null-const",
+    ),
+    pytest.param(
+        {
+            "type": "object",
+            "properties": {
+                "tags": {"type": "array", "items": {"type": "string"}, "minItems": 2, "maxItems": 4}
+            },
+            "required": ["tags"],
+        },
+        id="array",
+    ),
+    pytest.param(
+        {"type": "object", "properties": {"home": ADDRESS}, "required": ["home"]}, id="nested-object"
+    ),
+    pytest.param(
+        {
+            "type": "object",
+            "properties": {"stops": {"type": "array", "items": {"$ref": "#/$defs/A"}}},
+            "required": ["stops"],
+            "$defs": {"A": ADDRESS},
+        },
+        id="ref-to-defs",
+    ),
+    pytest.param(
+        {
+            "type": "object",
+            "properties": {
+                "when": {"anyOf": [{"type": "null"}, {"type": "string", "format": "date"}]},
+                "email": {"type": "string", "format": "email"},
+                "id": {"type": "string", "format": "uuid"},
+                "site": {"type": "string", "format": "uri"},
+            },
+            "required": ["when", "email", "id", "site"],
+        },
+        id="formats-and-anyof",
+    ),
+    pytest.param({"type": "object", "properties": {"optional": {"type": "string"}}}, id="nothing-required"),
+]
+
+
+@pytest.mark.parametrize("schema", SCHEMAS)
+@pytest.mark.parametrize("seed", range(3))
+def test_forced_tool_input_is_valid_for_the_tool_schema(schema: dict[str, Any], seed: int) -> None:
+    request = req(tools={"act": schema}, tool_choice="tool", tool_choice_name="act")
+    (block,) = generate_reply(request, seed).content
+    assert block.type == "tool_use" and block.name == "act"
+    assert set(block.input) == set(schema.get("required", []))
+    jsonschema.validate(block.input, schema, format_checker=jsonschema.FormatChecker())
+
+
+def test_tool_input_uses_property_names_for_plausible_values() -> None:
+    (block,) = generate_reply(req(tools={"get_weather": WEATHER_SCHEMA}, tool_choice="any"), 0).content
+    assert block.input["city"][0].isupper() and block.input["city"].isalpha()
