@@ -32,6 +32,9 @@ REPLY_ORDER = ("content", "error", "stop_reason", "stop_sequence", "id", "model"
 REPLY_ORDER += ("recorded", "fault")
 _USAGE_COUNTERS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
 _CACHE_TTLS = ("ephemeral_5m_input_tokens", "ephemeral_1h_input_tokens")
+# What the scenario format accepts (schema.py, checked by a test); other values are left out.
+STOP_REASONS = ("end_turn", "max_tokens", "stop_sequence", "tool_use", "pause_turn", "refusal")
+SERVICE_TIERS = ("standard", "priority", "batch")
 _DELTA_FIELDS = {"text_delta": "text", "thinking_delta": "thinking", "input_json_delta": "partial_json"}
 
 
@@ -107,6 +110,8 @@ def _message_fields(message: dict[str, Any], scrubber: Scrubber) -> dict[str, An
     for key in ("stop_reason", "stop_sequence", "id", "model"):
         if message.get(key) is not None:
             fields[key] = scrubber.text(str(message[key]))
+    if fields.get("stop_reason", STOP_REASONS[0]) not in STOP_REASONS:
+        log.warning("stop_reason %r not recorded: scenarios cannot give it", fields.pop("stop_reason"))
     usage = message.get("usage")
     if isinstance(usage, dict):
         fields["usage"] = _usage(usage)
@@ -121,7 +126,7 @@ def _usage(usage: dict[str, Any]) -> dict[str, Any]:
         out["cache_creation"] = {
             k: cache_creation[k] for k in _CACHE_TTLS if cache_creation.get(k) is not None
         }
-    if usage.get("service_tier") is not None:
+    if usage.get("service_tier") in SERVICE_TIERS:
         out["service_tier"] = usage["service_tier"]
     return out
 
@@ -205,19 +210,19 @@ def _blocks(
         kind = block.start.get("type")
         if kind in ("text", "thinking"):
             text, chunks = _scrubbed_text(block.start.get(kind, ""), block.pieces, scrubber)
-            entry: dict[str, Any] = {kind: {"chunks": chunks} if streamed else text}
+            entry: dict[str, Any] = {kind: {"chunks": chunks} if streamed and chunks else text}
             if kind == "thinking":
                 entry["signature"] = scrubber.text(block.signature or block.start.get("signature", ""))
+            deltas = len(chunks)
         elif kind == "redacted_thinking":
-            entry = {"redacted_thinking": scrubber.text(block.start.get("data", ""))}
+            entry, deltas = {"redacted_thinking": scrubber.text(block.start.get("data", ""))}, 0
         elif kind == "tool_use":
-            entry, chunks = _tool_use(block, scrubber, streamed)
+            entry, deltas = _tool_use(block, scrubber, streamed)
         else:
             log.warning("not recorded: a %r content block (mockbay cannot replay it)", kind)
             unreplayed.update(block.positions + block.delta_positions)
             continue
-        if streamed and len(chunks) < len(block.pieces):
-            unreplayed.update(block.delta_positions[len(chunks) :])
+        unreplayed.update(block.delta_positions[deltas:])
         content.append(entry)
     return content, unreplayed
 
@@ -231,8 +236,13 @@ def _scrubbed_text(initial: str, pieces: list[str], scrubber: Scrubber) -> tuple
     return clean, [clean]
 
 
-def _tool_use(block: _StreamBlock, scrubber: Scrubber, streamed: bool) -> tuple[dict[str, Any], list[str]]:
-    """The tool call; its streamed JSON pieces unless they are not JSON or held a key."""
+def _tool_use(block: _StreamBlock, scrubber: Scrubber, streamed: bool) -> tuple[dict[str, Any], int]:
+    """The tool call and how many input deltas its replay sends.
+
+    The streamed JSON pieces are kept unless they held a key (then one piece) or do not join to
+    a JSON object (cut short: input {}). Without pieces mockbay sends one empty delta, as upstream
+    does for a tool without arguments (reference §5.5).
+    """
     tool_input: Any = block.start.get("input", {})
     chunks = list(block.pieces)
     joined = "".join(chunks)
@@ -240,13 +250,17 @@ def _tool_use(block: _StreamBlock, scrubber: Scrubber, streamed: bool) -> tuple[
         try:
             tool_input = json.loads(joined)
         except ValueError:
-            log.warning("tool_use %s: streamed input is not JSON; recorded as {}", block.start.get("id"))
-            tool_input, chunks, joined = {}, [], ""
+            tool_input = None
+        if not isinstance(tool_input, dict):
+            log.warning(
+                "tool_use %s: streamed input is not a JSON object; recorded as {}", block.start.get("id")
+            )
+            tool_input, joined = {}, ""
     clean = scrubber.json(tool_input)
     if clean != tool_input or scrubber.text(joined) != joined:
         chunks = [json.dumps(clean, ensure_ascii=False)]
     spec: dict[str, Any] = {"name": block.start.get("name", ""), "input": clean}
-    if streamed:
+    if streamed and joined.strip():
         spec["input_chunks"] = chunks
     spec["id"] = scrubber.text(block.start.get("id", ""))
-    return {"tool_use": spec}, chunks
+    return {"tool_use": spec}, len(spec.get("input_chunks", [""]))

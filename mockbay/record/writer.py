@@ -141,7 +141,7 @@ def group_name(request: dict[str, Any], request_headers: dict[str, str], pinned:
         return pinned
     named = {k.lower(): v for k, v in request_headers.items()}.get(RECORD_NAME_HEADER, "").strip()
     if named:
-        return named
+        return named.replace("/", "-")  # a name is also a /s/NAME pin
     first = _first_user(request)
     model = str(request.get("model", "model"))
     digest = hashlib.sha256(json.dumps([model, first], sort_keys=True).encode()).hexdigest()[:8]
