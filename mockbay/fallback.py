@@ -32,10 +32,10 @@ def _quote(text: str) -> str:
 
 
 def _request_summary(request: MessagesRequest) -> str:
-    if request.last_user_text is not None:
-        last = f"last user text {_quote(request.last_user_text)}"
-    elif request.tool_results:
+    if request.tool_results and not request.last_user_text:
         last = "last user message: tool_result for " + ", ".join(repr(r.name) for r in request.tool_results)
+    elif request.last_user_text is not None:
+        last = f"last user text {_quote(request.last_user_text)}"
     else:
         last = "no user text"
     return f"model {request.model!r}, turn {request.turn}, {last}"

@@ -111,7 +111,7 @@ STRICT_CASES = [
     pytest.param(req("z" * 100), [WEATHER], [f"last user text '{'z' * 59}…'"], id="long-text-shortened"),
     pytest.param(
         req(
-            None,
+            "",
             tool_results=(
                 ToolResultView(tool_use_id="t", name="get_weather", content_text="", is_error=False),
             ),
