@@ -1,1 +1,227 @@
-"""pytest plugin: fixtures `mockbay` and `mockbay_server`, marker `mockbay` (issue 6)."""
+"""pytest plugin (pytest11 entry point): fixtures `mockbay`, `mockbay_server`, `mockbay_config`,
+`mockbay_env` and the `mockbay` marker.
+
+One server per test session (per xdist worker) runs on its own thread, so sync and async tests
+share it. Each test gets it reset, with its marker's scenarios and options applied and undone
+afterwards; at teardown a test fails if a request went unanswered or mockbay hit an internal
+error. Heavy modules (aiohttp, the loader) are imported inside fixtures, because pytest imports
+this module in every session of every project that has mockbay installed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from mockbay.config import ServerConfig
+    from mockbay.journal import Exchange
+    from mockbay.server.runner import MockServer
+
+MARKER = "mockbay"
+CHOICES = {
+    "timing": ("instant", "realistic", "recorded"),
+    "fallback": ("strict", "generate"),
+    "cache": ("simulate", "off"),
+}
+MARKER_KEYS = ("scenarios", "timing", "fallback", "seed", "cache", "assert_all_matched")
+PLACEHOLDER_KEY = "mockbay-test-key"
+OPT_OUT = (
+    "To allow this, mark the test @pytest.mark.mockbay(assert_all_matched=False); to answer unmatched "
+    'requests with a generated reply instead, use @pytest.mark.mockbay(fallback="generate").'
+)
+LISTED = 10  # loaded scenario names shown in a teardown report
+QUOTE = 80
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{MARKER}(scenarios=[...], timing=None, fallback=None, seed=None, cache=None, "
+        "assert_all_matched=True): scenarios (paths relative to the test file's folder, or YAML text) "
+        "and options for the mockbay fixture in this test",
+    )
+
+
+# ---- marker ---------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class TestOptions:
+    """What a test's `mockbay` markers ask for, closest marker winning."""
+
+    scenarios: list[str | Path] = field(default_factory=list)
+    config: dict[str, Any] = field(default_factory=dict)
+    assert_all_matched: bool = True
+
+
+def read_markers(item: pytest.Item) -> TestOptions:
+    """Module, class and function markers combined: scenarios add up, other options are overridden."""
+    options = TestOptions()
+    for mark in reversed(list(item.iter_markers(MARKER))):
+        if mark.args:
+            pytest.fail("@pytest.mark.mockbay takes keyword arguments only", pytrace=False)
+        unknown = sorted(mark.kwargs.keys() - set(MARKER_KEYS))
+        if unknown:
+            pytest.fail(
+                f"unknown @pytest.mark.mockbay option(s) {unknown}; valid: {list(MARKER_KEYS)}", pytrace=False
+            )
+        for key, value in mark.kwargs.items():
+            _apply(options, key, value, item)
+    return options
+
+
+def _apply(options: TestOptions, key: str, value: Any, item: pytest.Item) -> None:
+    if key == "scenarios":
+        sources = [value] if isinstance(value, str | Path) else list(value)
+        options.scenarios += [_resolve(source, item.path.parent) for source in sources]
+    elif key == "assert_all_matched":
+        options.assert_all_matched = bool(value)
+    elif key == "seed" and not isinstance(value, int):
+        pytest.fail(f"@pytest.mark.mockbay seed must be an int, got {value!r}", pytrace=False)
+    elif key in CHOICES and value not in CHOICES[key]:
+        pytest.fail(f"@pytest.mark.mockbay {key}={value!r}; choose from {list(CHOICES[key])}", pytrace=False)
+    else:
+        options.config[key] = value
+
+
+def _resolve(source: str | Path, base: Path) -> str | Path:
+    """YAML text (a string with a line break) stays text; a relative path is from the test's folder."""
+    if isinstance(source, str) and "\n" in source:
+        return source
+    path = Path(source)
+    return path if path.is_absolute() else base / path
+
+
+# ---- fixtures -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def mockbay_config() -> ServerConfig:
+    """The session server's options; override this fixture (session scope) to change them."""
+    from mockbay.config import ServerConfig
+
+    return ServerConfig(port=0, timing="instant", fallback="strict")
+
+
+@pytest.fixture(scope="session")
+def mockbay_server(mockbay_config: ServerConfig) -> Iterator[MockServer]:
+    """One server per session (per xdist worker), on a thread of its own so any test can call it."""
+    from mockbay.server.runner import MockServer
+
+    with MockServer(mockbay_config.scenario_paths, config=mockbay_config) as server:
+        yield server
+
+
+@pytest.fixture
+def mockbay(mockbay_server: MockServer, request: pytest.FixtureRequest) -> Iterator[MockServer]:
+    """The session server, reset, with this test's marker applied; checked and restored afterwards."""
+    from mockbay.errors import MockbayError
+
+    options = read_markers(request.node)
+    mockbay_server.reset()
+    with mockbay_server.overrides(**options.config):
+        for source in options.scenarios:
+            try:
+                mockbay_server.load(source)
+            except MockbayError as exc:
+                pytest.fail(
+                    f"mockbay could not load this test's scenarios (marker paths are relative to the test "
+                    f"file's folder):\n{exc}",
+                    pytrace=False,
+                )
+        yield mockbay_server
+        report = teardown_report(mockbay_server, check_unmatched=options.assert_all_matched)
+        if report:
+            pytest.fail(report, pytrace=False)
+
+
+@pytest.fixture
+def mockbay_env(mockbay: MockServer, monkeypatch: pytest.MonkeyPatch) -> MockServer:
+    """Point `anthropic.Anthropic()` built from the environment at the server, for this test only."""
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", mockbay.url)
+    if not os.environ.get("ANTHROPIC_API_KEY"):
+        monkeypatch.setenv("ANTHROPIC_API_KEY", PLACEHOLDER_KEY)
+    return mockbay
+
+
+# ---- teardown report ------------------------------------------------------------------------
+
+
+def teardown_report(server: MockServer, *, check_unmatched: bool) -> str:
+    """Why the test must fail after it ran, or "" when nothing went wrong on the server's side."""
+    parts = []
+    unmatched = server.journal.unmatched if check_unmatched else []
+    if unmatched:
+        parts.append(f"mockbay: {len(unmatched)} request(s) to /v1/messages got no scenario's answer:")
+        parts += [describe_exchange(e) for e in unmatched]
+        parts.append(describe_loaded(server))
+        parts.append(OPT_OUT)
+    errors = list(server.state.internal_errors)
+    if errors:
+        parts.append(f"mockbay: {len(errors)} internal server error(s) (a bug in mockbay; please report it):")
+        parts += errors
+    return "\n\n".join(parts)
+
+
+def describe_exchange(exchange: Exchange) -> str:
+    """What arrived, how it was answered, and the nearest scenarios with the condition each failed."""
+    answer = f"{exchange.status} {exchange.error_type or ''}".rstrip()
+    lines = [f"request #{exchange.seq}: {exchange.method} {exchange.path} -> {answer}"]
+    lines.append(f"  {summarize_body(exchange.body)}")
+    if exchange.near_misses:
+        lines.append("  nearest scenarios:")
+        lines += [
+            f"    - {near['scenario']} ({near['file']}) failed at {near['where']}: {near['failed']}"
+            for near in exchange.near_misses
+        ]
+    elif exchange.error_type == "invalid_request_error":
+        lines.append("  no scenario came near (is the right file loaded, or the pinned name right?)")
+    else:
+        lines.append("  refused before matching (see the status: authentication, version or validation)")
+    return "\n".join(lines)
+
+
+def summarize_body(body: Any) -> str:
+    if not isinstance(body, dict):
+        return "body: not a JSON object"
+    messages = body.get("messages") if isinstance(body.get("messages"), list) else []
+    assistants = sum(1 for m in messages if isinstance(m, dict) and m.get("role") == "assistant")
+    last = messages[-1] if messages and isinstance(messages[-1], dict) else {}
+    return (
+        f"model {body.get('model')!r}, turn {assistants}, stream {bool(body.get('stream'))}, "
+        f"last {last.get('role', 'message')}: {_content_text(last.get('content'))}"
+    )
+
+
+def _content_text(content: Any) -> str:
+    if isinstance(content, str):
+        return _quote(content)
+    pieces = []
+    for block in content if isinstance(content, list) else []:
+        kind = block.get("type") if isinstance(block, dict) else None
+        if kind == "text":
+            pieces.append(_quote(str(block.get("text", ""))))
+        elif kind == "tool_result":
+            pieces.append(f"tool_result for {block.get('tool_use_id')}")
+        elif kind:
+            pieces.append(str(kind))
+    return ", ".join(pieces) or "(empty)"
+
+
+def _quote(text: str) -> str:
+    return repr(text if len(text) <= QUOTE else text[: QUOTE - 1] + "…")
+
+
+def describe_loaded(server: MockServer) -> str:
+    scenarios = list(server.state.registry)
+    if not scenarios:
+        return "loaded scenarios: none (use @pytest.mark.mockbay(scenarios=[...]) or mockbay.load())"
+    shown = ", ".join(f"{s.name} ({s.mark.path})" for s in scenarios[:LISTED])
+    more = f", and {len(scenarios) - LISTED} more" if len(scenarios) > LISTED else ""
+    return f"loaded scenarios ({len(scenarios)}): {shown}{more}"

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Self
@@ -20,9 +21,14 @@ from mockbay.config import ServerConfig
 from mockbay.journal import JournalView
 from mockbay.loading import load_registry, load_source
 from mockbay.server.app import make_app
+from mockbay.server.messages import SESSION_HEADER
 from mockbay.state import ServerState
 
 SHUTDOWN_TIMEOUT_S = 2.0
+# Options handlers read from `state.config` on every request, so they can change while running.
+REQUEST_OPTIONS = frozenset(
+    {"timing", "fallback", "seed", "cache", "api_keys", "rate_limits", "require_version", "max_stall_seconds"}
+)
 
 
 class MockServer:
@@ -63,6 +69,28 @@ class MockServer:
     def reset(self) -> None:
         """What POST /_mockbay/reset does: sessions, cache, limits and journal cleared; scenarios stay."""
         self.state.reset()
+
+    @contextmanager
+    def overrides(self, **options: Any) -> Iterator[Self]:
+        """Change request-time options (timing, fallback, seed, ...) until exit, and undo any `load()`
+        made meanwhile: how one test changes a shared server without leaking into the next."""
+        unknown = options.keys() - REQUEST_OPTIONS
+        if unknown:
+            raise ValueError(
+                f"cannot change {sorted(unknown)} on a running server; choose from {sorted(REQUEST_OPTIONS)}"
+            )
+        config, registry = self.state.config, self.state.registry
+        self.state.config = replace(config, **options)
+        try:
+            yield self
+        finally:
+            self.state.config = config
+            self.state.install(registry)
+
+    @staticmethod
+    def session_headers(name: str) -> dict[str, str]:
+        """Headers that give a client its own `replies:` positions (pass as `default_headers=`)."""
+        return {SESSION_HEADER: name}
 
     # ---- async -------------------------------------------------------------------------------
 
