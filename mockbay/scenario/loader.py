@@ -192,14 +192,29 @@ def _position_mark(text: str, position: int, source: str) -> SourceMark:
 class Fields:
     """A checked mapping: its values and where each key and value was written."""
 
-    mark: SourceMark
+    source: str
+    node: MappingNode
     values: dict[str, Any] = field(default_factory=dict)
-    key_marks: dict[str, SourceMark] = field(default_factory=dict)
-    value_marks: dict[str, SourceMark] = field(default_factory=dict)
+    nodes: dict[str, tuple[Node, Node]] = field(default_factory=dict)  # key -> (key node, value node)
     meant: set[str] = field(default_factory=set)  # keys that reported unknown keys were probably meant as
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.values.get(key, default)
+
+    @property
+    def mark(self) -> SourceMark:
+        return _mark(self.source, self.node)
+
+    def key_mark(self, key: str) -> SourceMark:
+        return _mark(self.source, self.nodes[key][0])
+
+    def value_mark(self, key: str) -> SourceMark:
+        return _mark(self.source, self.nodes[key][1])
+
+
+def _mark(source: str, node: Node) -> SourceMark:
+    """Marks are made only when needed (a problem, a model object): most values never need one."""
+    return SourceMark(source, node.start_mark.line + 1, node.start_mark.column + 1)
 
 
 class _Walker:
@@ -213,7 +228,7 @@ class _Walker:
         self.active: set[int] = set()
 
     def mark(self, node: Node) -> SourceMark:
-        return SourceMark(self.source, node.start_mark.line + 1, node.start_mark.column + 1)
+        return _mark(self.source, node)
 
     def fail(self, at: Node | SourceMark, message: str) -> Any:
         self.problems.append((at if isinstance(at, SourceMark) else self.mark(at), message))
@@ -257,7 +272,7 @@ class _Walker:
         if value is _BAD or len(self.problems) > before:
             return _BAD
         if spec.build:
-            return _BUILDERS[spec.build](self, value, self.mark(node), path)
+            return _BUILDERS[spec.build](self, value, path)
         if isinstance(spec, s.Obj) and spec.model:
             return spec.model(**{spec.renames.get(k, k): _frozen(v) for k, v in value.values.items()})
         return value
@@ -461,8 +476,10 @@ def _check_any(w: _Walker, node: Node, spec: s.Spec, path: str) -> Any:
 def _check_value_or_matcher(w: _Walker, node: Node, spec: s.ValueOrMatcher, path: str) -> Any:
     matcher = s.resolve(spec.matcher)
     tags = {form.tag for form in getattr(matcher, "forms", ()) if isinstance(form, s.Obj)}
-    if isinstance(node, MappingNode) and len(node.value) == 1 and node.value[0][0].value in tags:
-        return w.walk(node, matcher, path)
+    if isinstance(node, MappingNode) and len(node.value) == 1:
+        key = node.value[0][0]
+        if isinstance(key, ScalarNode) and key.value in tags:
+            return w.walk(node, matcher, path)
     return _check_any(w, node, s.AnyValue(), path)
 
 
@@ -508,14 +525,14 @@ def _tagged_form(w: _Walker, node: MappingNode, spec: s.OneOf, forms: list[s.Obj
 def _check_obj(w: _Walker, node: Node, spec: s.Obj, path: str) -> Any:
     if not isinstance(node, MappingNode):
         return w.expected(node, spec, path)
-    fields = Fields(w.mark(node))
+    fields = Fields(w.source, node)
     for key, key_node, value_node in w.pairs(node, path):
         sub = spec.fields.get(key, spec.extra)
         if sub is None:
             w.fail(key_node, _unknown_key(key, list(spec.fields), spec.hints, _show(path)))
             fields.meant.add("*" if key in spec.hints else _closest(key, list(spec.fields)) or "")
             continue
-        fields.key_marks[key], fields.value_marks[key] = w.mark(key_node), w.mark(value_node)
+        fields.nodes[key] = (key_node, value_node)
         fields.values[key] = w.walk(value_node, sub, _child(path, key))
     _check_groups(w, fields, spec, path)
     return fields
@@ -523,7 +540,7 @@ def _check_obj(w: _Walker, node: Node, spec: s.Obj, path: str) -> Any:
 
 def _check_groups(w: _Walker, fields: Fields, spec: s.Obj, path: str) -> None:
     """Required keys and key pairs; no 'missing' report when a misspelt or misplaced key explains it."""
-    given = fields.key_marks
+    given = fields.nodes
     for key in spec.needed():
         if key not in given and key not in fields.meant:
             w.fail(fields.mark, f"missing required key '{key}' in {_show(path)} ({spec.fields[key].doc})")
@@ -532,11 +549,11 @@ def _check_groups(w: _Walker, fields: Fields, spec: s.Obj, path: str) -> None:
             w.fail(fields.mark, f"{_show(path)} has neither '{a}' nor '{b}': {why}")
     for (a, b), why in spec.one_of + spec.conflicts:
         if a in given and b in given:
-            later = max(given[a], given[b], key=lambda m: (m.line, m.col))
+            later = max(fields.key_mark(a), fields.key_mark(b), key=lambda m: (m.line, m.col))
             w.fail(later, f"'{a}' and '{b}' cannot both be given in {_show(path)}: {why}")
     for (a, b), why in spec.requires:
         if a in given and b not in given:
-            w.fail(given[a], f"'{a}' needs '{b}' in {_show(path)}: {why}")
+            w.fail(fields.key_mark(a), f"'{a}' needs '{b}' in {_show(path)}: {why}")
 
 
 _CHECKS: dict[type[s.Spec], Callable[..., Any]] = {
@@ -557,34 +574,14 @@ _CHECKS: dict[type[s.Spec], Callable[..., Any]] = {
 # ---- builders: checked values -> model objects (named by `build` in schema.py) --------------
 
 
-def _regex(w: _Walker, f: Fields, at: SourceMark, path: str) -> Any:
+def _regex(w: _Walker, f: Fields, path: str) -> Any:
     try:
         return Regex(re.compile(f.values["regex"]))
     except (re.error, OverflowError, RecursionError, ValueError) as exc:
-        return w.fail(
-            f.value_marks["regex"], f"invalid regex {f.values['regex']!r} in '{_show(path)}': {exc}"
-        )
+        return w.fail(f.value_mark("regex"), f"invalid regex {f.values['regex']!r} in '{_show(path)}': {exc}")
 
 
-_PLACEHOLDER = re.compile(r"\{\{\s*(.*?)\s*\}\}")
-_PLACEHOLDER_NAMES = [name for name in s.PLACEHOLDERS if "<" not in name]
-
-
-def _literal(w: _Walker, text: str, at: SourceMark, path: str) -> Any:
-    """Literal text; a misspelt {{ placeholder }} is reported rather than sent verbatim."""
-    for name in _PLACEHOLDER.findall(text):
-        if name not in _PLACEHOLDER_NAMES and not re.fullmatch(r"faker\.[A-Za-z_]\w*", name):
-            close = _closest(name, _PLACEHOLDER_NAMES)
-            guess = f"did you mean '{close}'? " if close else ""
-            return w.fail(
-                at,
-                f"unknown placeholder '{{{{ {name} }}}}' in '{_show(path)}'; "
-                f"{guess}(placeholders: {', '.join(s.PLACEHOLDERS)})",
-            )
-    return LiteralText(value=text)
-
-
-def _tool_use(w: _Walker, f: Fields, at: SourceMark, path: str) -> Any:
+def _tool_use(w: _Walker, f: Fields, path: str) -> Any:
     chunks = f.get("input_chunks")
     value = f.get("input", {})
     if chunks is not None:
@@ -593,13 +590,13 @@ def _tool_use(w: _Walker, f: Fields, at: SourceMark, path: str) -> Any:
             parsed = json.loads(joined)
         except (ValueError, RecursionError) as exc:
             return w.fail(
-                f.value_marks["input_chunks"], f"input_chunks join to {joined!r}, which is not JSON: {exc}"
+                f.value_mark("input_chunks"), f"input_chunks join to {joined!r}, which is not JSON: {exc}"
             )
         if "input" not in f.values and isinstance(parsed, dict):
             value = parsed
         elif parsed != value:
             return w.fail(
-                f.value_marks["input_chunks"],
+                f.value_mark("input_chunks"),
                 f"input_chunks join to {joined!r}, which differs from input {json.dumps(value)}",
             )
     return Block(
@@ -607,13 +604,13 @@ def _tool_use(w: _Walker, f: Fields, at: SourceMark, path: str) -> Any:
     )
 
 
-def _error(w: _Walker, f: Fields, at: SourceMark, path: str) -> Any:
+def _error(w: _Walker, f: Fields, path: str) -> Any:
     status, error_type = f.get("status"), f.get("type")
     if status is None and error_type is not None and error_type not in TYPE_STATUS:
         close = _closest(error_type, list(TYPE_STATUS))
         guess = f"did you mean '{close}'? " if close else ""
         return w.fail(
-            f.value_marks["type"],
+            f.value_mark("type"),
             f"unknown error type {error_type!r}; {guess}known types: "
             f"{', '.join(TYPE_STATUS)} (give status: too for a custom type)",
         )
@@ -623,23 +620,23 @@ def _error(w: _Walker, f: Fields, at: SourceMark, path: str) -> Any:
     )
 
 
-def _fault(w: _Walker, f: Fields, at: SourceMark, path: str) -> Any:
+def _fault(w: _Walker, f: Fields, path: str) -> Any:
     kind, error = f.values["kind"], f.get("error")
     if error is not None and kind != "error_event":
-        return w.fail(f.key_marks["error"], f"'error' applies only to kind: error_event, not {kind}")
+        return w.fail(f.key_mark("error"), f"'error' applies only to kind: error_event, not {kind}")
     if kind == "error_event" and error is None:
         status, error_type = pair_for(None, "overloaded_error")
         error = ErrorSpec(status=status, type=error_type, message=default_message(status, error_type))
     return Fault(kind=kind, after_events=f.get("after_events"), after_ms=f.get("after_ms"), error=error)
 
 
-def _usage(w: _Walker, f: Fields, at: SourceMark, path: str) -> Any:
+def _usage(w: _Walker, f: Fields, path: str) -> Any:
     values = dict(f.values)
     breakdown = values.pop("cache_creation", None)
     return UsageSpec(**values, **(breakdown.values if breakdown else {}))
 
 
-def _reply(w: _Walker, f: Fields, at: SourceMark, path: str) -> Any:
+def _reply(w: _Walker, f: Fields, path: str) -> Any:
     values = {k: _frozen(v) for k, v in f.values.items()}
     if "text" in values:
         values["content"] = (Block(type="text", text=values.pop("text")),)
@@ -647,14 +644,14 @@ def _reply(w: _Walker, f: Fields, at: SourceMark, path: str) -> Any:
     return Reply(**values, mark=f.mark)
 
 
-def _step(w: _Walker, f: Fields, at: SourceMark, path: str) -> Any:
+def _step(w: _Walker, f: Fields, path: str) -> Any:
     where = re.search(r"(turns|rules)\[(\d+)\]$", path)
     kind = "turn" if where and where[1] == "turns" else "rule"
     values = {k: _frozen(v) for k, v in f.values.items()}
     return Step(kind=kind, index=int(where[2]) if where else 0, **values, mark=f.mark)
 
 
-def _conditions(w: _Walker, f: Fields, at: SourceMark, path: str) -> Any:
+def _conditions(w: _Walker, f: Fields, path: str) -> Any:
     values = dict(f.values)
     values["header"] = tuple((name.lower(), m) for name, m in values.get("header", {}).items())
     values["body"] = tuple(
@@ -666,47 +663,47 @@ def _conditions(w: _Walker, f: Fields, at: SourceMark, path: str) -> Any:
     return Conditions(**values, mark=f.mark)
 
 
-def _turn_range(w: _Walker, f: Fields, at: SourceMark, path: str) -> Any:
+def _turn_range(w: _Walker, f: Fields, path: str) -> Any:
     low, high = f.get("min"), f.get("max")
     if low is not None and high is not None and low > high:
-        return w.fail(f.value_marks["max"], f"'max' ({high}) is below 'min' ({low}) in '{_show(path)}'")
+        return w.fail(f.value_mark("max"), f"'max' ({high}) is below 'min' ({low}) in '{_show(path)}'")
     return TurnRange(min=low, max=high)
 
 
-def _scenario(w: _Walker, f: Fields, at: SourceMark, path: str) -> Any:
+def _scenario(w: _Walker, f: Fields, path: str) -> Any:
     values = {k: _frozen(v) for k, v in f.values.items()}
     scenario = Scenario(**values, mark=f.mark)
-    w.named.append((scenario, f.value_marks["name"]))
+    w.named.append((scenario, f.value_mark("name")))
     return scenario
 
 
-_BUILDERS: dict[str, Callable[[_Walker, Any, SourceMark, str], Any]] = {
-    "equals": lambda w, v, at, p: Equals(v),
-    "glob": lambda w, v, at, p: Glob(v),
-    "contains": lambda w, f, at, p: Contains(f.values["contains"]),
+_BUILDERS: dict[str, Callable[[_Walker, Any, str], Any]] = {
+    "equals": lambda w, v, p: Equals(v),
+    "glob": lambda w, v, p: Glob(v),
+    "contains": lambda w, f, p: Contains(f.values["contains"]),
     "regex": _regex,
-    "any": lambda w, f, at, p: AnyOf(tuple(f.values["any"])),
-    "not": lambda w, f, at, p: Not(f.values["not"]),
-    "literal": _literal,
-    "faker": lambda w, f, at, p: FakerText(
+    "any": lambda w, f, p: AnyOf(tuple(f.values["any"])),
+    "not": lambda w, f, p: Not(f.values["not"]),
+    "literal": lambda w, v, p: LiteralText(value=v),
+    "faker": lambda w, f, p: FakerText(
         provider=f.values["faker"], args=tuple((k, v) for k, v in f.values.items() if k != "faker")
     ),
-    "chunks": lambda w, f, at, p: ChunkedText(pieces=tuple(f.values["chunks"])),
-    "text_block": lambda w, f, at, p: Block(type="text", text=f.values["text"]),
-    "thinking_block": lambda w, f, at, p: Block(
+    "chunks": lambda w, f, p: ChunkedText(pieces=tuple(f.values["chunks"])),
+    "text_block": lambda w, f, p: Block(type="text", text=f.values["text"]),
+    "thinking_block": lambda w, f, p: Block(
         type="thinking", text=f.values["thinking"], signature=f.get("signature")
     ),
-    "redacted_block": lambda w, f, at, p: Block(type="redacted_thinking", data=f.values["redacted_thinking"]),
-    "tool_use_block": lambda w, f, at, p: f.values["tool_use"],
+    "redacted_block": lambda w, f, p: Block(type="redacted_thinking", data=f.values["redacted_thinking"]),
+    "tool_use_block": lambda w, f, p: f.values["tool_use"],
     "tool_use": _tool_use,
     "error": _error,
     "fault": _fault,
     "usage": _usage,
-    "timing_mode": lambda w, v, at, p: Timing(mode=v),
+    "timing_mode": lambda w, v, p: Timing(mode=v),
     "reply": _reply,
     "step": _step,
     "conditions": _conditions,
-    "turn_exact": lambda w, v, at, p: TurnRange(min=v, max=v),
+    "turn_exact": lambda w, v, p: TurnRange(min=v, max=v),
     "turn_range": _turn_range,
     "scenario": _scenario,
 }

@@ -19,7 +19,6 @@ from typing import Any
 from mockbay.scenario import model
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
-PLACEHOLDERS = ("last_user", "model", "turn", "request_id", "faker.<provider>")
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
