@@ -1,0 +1,50 @@
+"""Shared fixtures: a real mockbay server on loopback with the test scenarios, and SDK clients."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import anthropic
+import pytest
+
+from mockbay.server.runner import MockServer
+
+DATA = Path(__file__).parent / "data"
+SCENARIOS = DATA / "scenarios"
+REPO = Path(__file__).parent.parent
+
+
+@pytest.fixture(scope="module")
+def core_server() -> Iterator[MockServer]:
+    """One server per module over the tests' scenario folder (instant timing, strict fallback)."""
+    with MockServer([SCENARIOS]) as server:
+        yield server
+
+
+_open_clients: list[anthropic.Anthropic] = []
+
+
+def sync_client(base_url: str, api_key: str = "test-key", **options: object) -> anthropic.Anthropic:
+    """A sync SDK client closed after the test (an unclosed socket is a ResourceWarning, an error here)."""
+    client = anthropic.Anthropic(base_url=base_url, api_key=api_key, **options)  # type: ignore[arg-type]
+    _open_clients.append(client)
+    return client
+
+
+def pinned_client(server: MockServer, scenario: str, **options: object) -> anthropic.Anthropic:
+    return sync_client(f"{server.url}/s/{scenario}", **options)
+
+
+@pytest.fixture(autouse=True)
+def _close_sync_clients() -> Iterator[None]:
+    yield
+    while _open_clients:
+        _open_clients.pop().close()
+
+
+def pinned_async_client(server: MockServer, scenario: str, **options: object) -> anthropic.AsyncAnthropic:
+    return anthropic.AsyncAnthropic(base_url=f"{server.url}/s/{scenario}", api_key="test-key", **options)  # type: ignore[arg-type]
+
+
+USER_HI = [{"role": "user", "content": "What is the weather in Paris?"}]

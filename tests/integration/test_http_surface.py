@@ -1,0 +1,112 @@
+"""The HTTP surface of interfaces.md: endpoints, prefixes, pinning, auth, probes, not-found shape."""
+
+from __future__ import annotations
+
+import anthropic
+import httpx
+import pytest
+
+from mockbay.server.runner import MockServer
+from tests.conftest import SCENARIOS, USER_HI, sync_client
+
+HEADERS = {"x-api-key": "k", "anthropic-version": "2023-06-01"}
+BODY = {"model": "claude-sonnet-4-6", "max_tokens": 64, "messages": USER_HI}
+
+
+def test_sdk_default_bearer_auth_and_prefix_paths(core_server):
+    client = sync_client(base_url=f"{core_server.url}/any/prefix", api_key="sk-test",
+                         default_headers={"x-mockbay-scenario": "plain-text"})
+    message = client.messages.create(**BODY)
+    assert message.content[0].text.startswith("Paris")
+    assert message._request_id.startswith("req_")
+    assert core_server.journal.last.headers["authorization"].startswith("Bear")
+    assert "sk-test" not in str(core_server.journal.last.headers)
+
+
+@pytest.mark.parametrize("suffix", ["/v1/messages", "/v1/messages?beta=true", "/gw/v1/messages?beta=true"])
+def test_claude_code_style_requests(core_server, suffix):
+    body = {**BODY, "thinking": {"type": "adaptive"}, "output_config": {"effort": "high"},
+            "context_management": {"edits": [{"type": "clear_thinking_20251015", "keep": "all"}]},
+            "metadata": {"user_id": '{"device_id":"abc","session_id":"x"}'},
+            "messages": [*USER_HI, {"role": "system", "content": "Available agent types"}]}
+    response = httpx.post(f"{core_server.url}{suffix}", headers={**HEADERS, "x-mockbay-scenario": "plain-text"}, json=body)
+    assert response.status_code == 200, response.text
+
+
+def test_count_tokens_and_models(core_server):
+    client = sync_client(base_url=core_server.url, api_key="k")
+    counted = client.messages.count_tokens(model="claude-sonnet-4-6", system="You are a scientist",
+                                           messages=[{"role": "user", "content": "Hello, Claude"}])
+    assert counted.input_tokens == 14
+    page = client.models.list(limit=3)
+    ids = [m.id for m in page.data]
+    assert len(ids) == 3 and page.has_more
+    every = [m.id for m in client.models.list(limit=5)]
+    assert len(every) == len(set(every)) > 5
+    assert client.models.retrieve(ids[0]).id == ids[0]
+    with pytest.raises(anthropic.NotFoundError):
+        client.models.retrieve("no-such-model")
+
+
+@pytest.mark.parametrize(("method", "path"), [("HEAD", "/"), ("GET", "/"), ("HEAD", "/s/plain-text")])
+def test_probes_answer_200(core_server, method, path):
+    assert httpx.request(method, f"{core_server.url}{path}").status_code == 200
+
+
+@pytest.mark.parametrize(("method", "path"), [("GET", "/v1/messages"), ("POST", "/v2/other"), ("DELETE", "/v1/models")])
+def test_unknown_paths_get_the_not_found_envelope(core_server, method, path):
+    response = httpx.request(method, f"{core_server.url}{path}", headers=HEADERS)
+    assert response.status_code == 404
+    body = response.json()
+    assert body["type"] == "error" and body["error"]["type"] == "not_found_error"
+    assert body["request_id"] == response.headers["request-id"]
+
+
+def test_missing_credentials_are_a_401(core_server):
+    response = httpx.post(f"{core_server.url}/v1/messages", headers={"anthropic-version": "2023-06-01"}, json=BODY)
+    assert response.status_code == 401
+    assert response.json()["error"] == {"type": "authentication_error", "message": "x-api-key header is required"}
+
+
+def test_api_key_option_restricts_keys():
+    with MockServer([SCENARIOS], api_keys=("good",)) as server:
+        good = sync_client(base_url=f"{server.url}/s/plain-text", api_key="good")
+        assert good.messages.create(**BODY).content
+        bad = sync_client(base_url=f"{server.url}/s/plain-text", api_key="bad", max_retries=0)
+        with pytest.raises(anthropic.AuthenticationError):
+            bad.messages.create(**BODY)
+        via_header = httpx.post(f"{server.url}/s/plain-text/v1/messages", headers={**HEADERS, "x-api-key": "good"}, json=BODY)
+        assert via_header.status_code == 200
+
+
+def test_admin_endpoints(core_server):
+    health = httpx.get(f"{core_server.url}/_mockbay/health").json()
+    assert health["status"] == "ok" and health["scenarios"] >= 10
+    names = {s["name"] for s in httpx.get(f"{core_server.url}/_mockbay/scenarios").json()["scenarios"]}
+    assert {"plain-text", "flaky"} <= names
+    assert httpx.get(f"{core_server.url}/_mockbay/requests").json()["requests"] is not None
+
+
+def test_admin_loads_yaml_and_rejects_broken_yaml():
+    with MockServer() as server:
+        loaded = httpx.post(f"{server.url}/_mockbay/scenarios", content="name: posted\nrules:\n  - reply: {text: hi}\n")
+        assert loaded.status_code == 200 and loaded.json()["loaded"] == ["posted"]
+        client = sync_client(base_url=f"{server.url}/s/posted", api_key="k")
+        assert client.messages.create(**BODY).content[0].text == "hi"
+        broken = httpx.post(f"{server.url}/_mockbay/scenarios", content="name: broken\nrules:\n  - repy: {text: hi}\n")
+        assert broken.status_code == 400
+        assert "<admin>:3:5" in broken.json()["error"]["message"]
+        reset = httpx.post(f"{server.url}/_mockbay/reset")
+        assert reset.json() == {"status": "ok"} and server.journal.call_count == 0
+
+
+def test_admin_needs_a_token_off_loopback():
+    with MockServer(host="0.0.0.0", admin_token="s3cret") as server:
+        base = f"http://127.0.0.1:{server.port}"
+        assert httpx.get(f"{base}/_mockbay/health").status_code == 200
+        assert httpx.get(f"{base}/_mockbay/requests").status_code == 404
+        ok = httpx.get(f"{base}/_mockbay/requests", headers={"authorization": "Bearer s3cret"})
+        assert ok.status_code == 200
+        assert httpx.get(f"{base}/_mockbay/requests", headers={"x-mockbay-admin-token": "s3cret"}).status_code == 200
+    with MockServer(host="0.0.0.0") as server:
+        assert httpx.get(f"http://127.0.0.1:{server.port}/_mockbay/requests").status_code == 404
