@@ -51,11 +51,11 @@ class Exchange:
     """A request as sent (fingerprinted, never written) and what upstream answered.
 
     `body` is the parsed JSON answer, or its text when it was not JSON; `events` is set (possibly
-    empty) when the answer was a stream.
+    empty) when the answer was a stream. Request headers are not kept: replays match on the body's
+    fingerprint, and the proxy names the group before an exchange is built.
     """
 
     request: dict[str, Any]
-    request_headers: Mapping[str, str] = field(default_factory=dict)
     status: int
     headers: Mapping[str, str] = field(default_factory=dict)
     body: dict[str, Any] | str | None = None

@@ -18,6 +18,7 @@ import json
 import os
 import re
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -134,7 +135,7 @@ def assistant_turns(request: dict[str, Any]) -> int:
     return sum(1 for m in messages if isinstance(m, dict) and m.get("role") == "assistant") if messages else 0
 
 
-def group_name(request: dict[str, Any], request_headers: dict[str, str], pinned: str | None) -> str:
+def group_name(request: dict[str, Any], request_headers: Mapping[str, str], pinned: str | None) -> str:
     """Which scenario an exchange belongs to: the `/s/NAME` pin, the record-name header, or else
     its conversation (model and first user message), readable and stable across runs."""
     if pinned:

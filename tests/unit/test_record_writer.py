@@ -434,7 +434,7 @@ def test_credentials_never_reach_the_file() -> None:
     headers = {"x-api-key": KEY, "authorization": f"Bearer {KEY}", "anthropic-ratelimit-requests-limit": "5"}
     recording = Recording(group_name(req, {}, None))
     recording.add(
-        Exchange(request=req, request_headers=headers, status=200, headers=headers, body=body), SCRUB
+        Exchange(request=req, status=200, headers=headers, body=body), SCRUB
     )
     text = recording.to_yaml(upstream="https://api.anthropic.com", now=NOW)
     assert KEY not in text and KEY[14:30] not in text

@@ -1,0 +1,335 @@
+"""The recording proxy: forward to a real upstream, stream its bytes back, write what it answered.
+
+Built on mockbay's own app (`make_app`) plus one middleware: the middleware decides, per
+`POST .../v1/messages`, whether the request is replayed (mockbay's pipeline over the recordings
+found in the out folder at start) or recorded (forwarded with the client's own credentials,
+never stored or logged; every chunk written to the client as it arrives; SSE events timed; the
+exchange appended to its scenario file with an atomic rename). Modes, as vcrpy's:
+- none: replay only; a request no recording answers gets mockbay's strict 400; no upstream call;
+- once: a group whose file existed at start replays (new requests in it are errors); others record;
+- new_episodes: requests recorded before this run replay; new ones are recorded and appended;
+- all: everything is recorded; each group's file is rewritten from this run's exchanges.
+"Recorded before this run" is fixed at start: within one run a request sent again (a retry) is
+recorded again, and the later answer wins (writer.py). count_tokens, models and any other path
+are forwarded and not recorded (in `none` mode mockbay answers them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import aiohttp
+from aiohttp import web
+from multidict import CIMultiDict
+
+from mockbay.config import DEFAULT_HOST, DEFAULT_PORT, ServerConfig
+from mockbay.errors import ApiError, MockbayError
+from mockbay.fingerprint import fingerprint
+from mockbay.loading import load_registry
+from mockbay.record.exchange import Exchange, TimedEvent
+from mockbay.record.scrub import Scrubber
+from mockbay.record.writer import Recording, file_name, group_name, upstream_host, write_atomic
+from mockbay.scenario.registry import Registry
+from mockbay.server.app import PINNED, make_app
+from mockbay.server.messages import SCENARIO_HEADER
+from mockbay.server.responses import error_response
+from mockbay.state import ServerState
+from mockbay.wire.sse import parse_events
+
+Mode = Literal["once", "new_episodes", "all", "none"]
+MODES: tuple[Mode, ...] = ("once", "new_episodes", "all", "none")
+Report = Callable[[str], None]
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+# Never forwarded either way: connection-level headers, and mockbay's own request headers.
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "host",
+        "content-length",
+    }
+)
+# The client library decompresses, so the body the client gets is plain.
+_NOT_RETURNED = HOP_BY_HOP | {"content-encoding"}
+_CONNECT_TIMEOUT_S = 30.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProxyConfig:
+    """Options of `mockbay record`."""
+
+    upstream: str
+    out: Path
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    mode: Mode = "once"
+    timing: str = "recorded"
+    scrubber: Scrubber = field(default_factory=Scrubber)
+
+
+class Recorder:
+    """Which requests replay and which are recorded, and the files they are recorded into."""
+
+    def __init__(self, config: ProxyConfig, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.config = config
+        self._now = now
+        self._existing = {p.name for p in config.out.glob("*.yaml")}
+        self._recordings: dict[str, Recording] = {}
+        self._known: dict[str, frozenset[str]] = {}
+
+    def replay_registry(self) -> Registry:
+        """The recordings already on disk, for mockbay's pipeline (none needed when all re-record)."""
+        if self.config.mode == "all" or not self._existing:
+            return Registry()
+        return load_registry([self.config.out])
+
+    def replays(self, group: str, request_fingerprint: str) -> bool:
+        mode = self.config.mode
+        if mode in ("none", "all"):
+            return mode == "none"
+        if mode == "once":
+            return file_name(group) in self._existing
+        return request_fingerprint in self._recording(group)[1]
+
+    def record(self, group: str, exchange: Exchange) -> tuple[int, Path]:
+        """Add the exchange to its group and rewrite the group's file; (turn, path) for the report."""
+        recording, _ = self._recording(group)
+        entry = recording.add(exchange, self.config.scrubber)
+        path = self.config.out / file_name(group)
+        write_atomic(path, recording.to_yaml(upstream=self.config.upstream, now=self._now()))
+        return entry.turn, path
+
+    def _recording(self, group: str) -> tuple[Recording, frozenset[str]]:
+        """The group's recording, read from its file at first use unless this run re-records all."""
+        if group not in self._recordings:
+            path = self.config.out / file_name(group)
+            recording = Recording(group)
+            if self.config.mode != "all" and path.name in self._existing:
+                recording = Recording.from_yaml(path.read_text(encoding="utf-8"), str(path))
+            self._recordings[group] = recording
+            self._known[group] = frozenset(e.fingerprint for e in recording.entries)
+        return self._recordings[group], self._known[group]
+
+
+@dataclass(slots=True)
+class _Capture:
+    """What came back from upstream, as it was passed on."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytearray = field(default_factory=bytearray)
+    events: list[TimedEvent] | None = None
+    upstream_broke: bool = False
+    client_gone: bool = False
+
+
+class _SseSplitter:
+    """Complete SSE events out of arbitrary byte chunks (reference §5.1: CRLF and lone CR too)."""
+
+    def __init__(self) -> None:
+        self._buffer = b""
+        self._held_cr = b""
+
+    def feed(self, chunk: bytes) -> list[dict[str, Any]]:
+        data = self._held_cr + chunk
+        self._held_cr = b"\r" if data.endswith(b"\r") else b""  # may be half of a CRLF
+        data = data[: len(data) - len(self._held_cr)]
+        self._buffer += data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        end = self._buffer.rfind(b"\n\n")
+        if end < 0:
+            return []
+        complete, self._buffer = self._buffer[: end + 2], self._buffer[end + 2 :]
+        try:
+            return [data for _, data in parse_events(complete) if isinstance(data, dict)]
+        except ValueError:  # not JSON: passed on to the client untouched, not recorded
+            return []
+
+
+def make_proxy_app(config: ProxyConfig, report: Report, recorder: Recorder | None = None) -> web.Application:
+    """mockbay's app over the recordings, with the recording middleware in front of it."""
+    recorder = recorder or Recorder(config)
+    replay = ServerConfig(
+        host=config.host, port=config.port, timing=config.timing, fallback="strict", require_version=False
+    )
+    app = make_app(ServerState(replay, recorder.replay_registry()))
+    proxy = _Proxy(config, recorder, report)
+    app.cleanup_ctx.append(proxy.session_context)
+    app.middlewares.append(proxy.middleware)
+    return app
+
+
+class _Proxy:
+    """The middleware's state: the config, the recorder and one upstream client session."""
+
+    def __init__(self, config: ProxyConfig, recorder: Recorder, report: Report) -> None:
+        self.config = config
+        self.recorder = recorder
+        self.report = report
+        self.upstream = config.upstream.rstrip("/")
+        self.session: aiohttp.ClientSession | None = None
+
+    async def session_context(self, app: web.Application) -> AsyncIterator[None]:
+        timeout = aiohttp.ClientTimeout(total=None, sock_connect=_CONNECT_TIMEOUT_S)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            self.session = session
+            yield
+
+    @web.middleware
+    async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if self.config.mode == "none" or request.path.startswith("/_mockbay/"):
+            return await handler(request)
+        pinned, path = _split_pin(request.path)
+        raw = await request.read()
+        body = _json_object(raw) if request.method == "POST" and path.endswith("/v1/messages") else None
+        if body is None:
+            response, capture = await self._forward(request, raw, path)
+            self.report(f"forwarded {request.method} {path}: {capture.status} (not recorded)")
+            return response
+        group = group_name(body, request.headers, pinned or request.headers.get(SCENARIO_HEADER))
+        if self.recorder.replays(group, fingerprint(body)):
+            response = await handler(request)
+            self.report(f"replayed {group}: {response.status}")
+            return response
+        return await self._record(request, raw, body, group, path)
+
+    async def _record(
+        self, request: web.Request, raw: bytes, body: dict[str, Any], group: str, path: str
+    ) -> web.StreamResponse:
+        started = time.perf_counter()
+        response, capture = await self._forward(request, raw, path)
+        took = f"{(time.perf_counter() - started) * 1000:.0f} ms"
+        if capture.client_gone or (capture.upstream_broke and capture.events is None):
+            why = "the client left" if capture.client_gone else "upstream failed"
+            self.report(f"not recorded: {group} ({why})")
+            return response
+        answer: dict[str, Any] | str | None = None
+        if capture.events is None:
+            answer = _json_object(bytes(capture.body)) or capture.body.decode("utf-8", "replace")
+        exchange = Exchange(
+            request=body,
+            status=capture.status,
+            headers=capture.headers,
+            body=answer,
+            events=tuple(capture.events) if capture.events is not None else None,
+        )
+        turn, file = self.recorder.record(group, exchange)
+        kind = "json" if capture.events is None else "stream"
+        self.report(f"recorded {group} turn {turn}: {capture.status} {kind} {took} -> {file}")
+        return response
+
+    async def _forward(
+        self, request: web.Request, raw: bytes, path: str
+    ) -> tuple[web.StreamResponse, _Capture]:
+        """Send upstream with the client's own headers; pass each chunk on the moment it arrives."""
+        assert self.session is not None
+        url = self.upstream + path + (f"?{request.query_string}" if request.query_string else "")
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        try:
+            upstream = await self.session.request(
+                request.method, url, headers=_outgoing(request), data=raw or None, allow_redirects=False
+            )
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            error = ApiError(502, "api_error", f"upstream {upstream_host(url)} failed: {type(exc).__name__}")
+            return error_response(error, ""), _Capture(status=502, headers={}, upstream_broke=True)
+        async with upstream:
+            capture = _Capture(
+                status=upstream.status, headers={k.lower(): v for k, v in upstream.headers.items()}
+            )
+            response = web.StreamResponse(
+                status=upstream.status,
+                reason=upstream.reason,
+                headers=CIMultiDict(
+                    (k, v) for k, v in upstream.headers.items() if k.lower() not in _NOT_RETURNED
+                ),
+            )
+            await response.prepare(request)
+            splitter = _SseSplitter() if upstream.content_type == "text/event-stream" else None
+            capture.events = [] if splitter else None
+            while True:
+                try:
+                    chunk = await upstream.content.readany()
+                except (aiohttp.ClientError, TimeoutError):
+                    capture.upstream_broke = True
+                    break
+                if not chunk:
+                    break
+                offset_ms = (loop.time() - start) * 1000
+                if splitter is None:
+                    capture.body += chunk
+                else:
+                    capture.events += [TimedEvent(offset_ms=offset_ms, data=d) for d in splitter.feed(chunk)]
+                try:
+                    await response.write(chunk)
+                except ConnectionError:
+                    capture.client_gone = True
+                    break
+        if capture.upstream_broke and request.transport is not None:
+            request.transport.abort()  # the client sees the transport error upstream caused
+        elif not capture.client_gone:
+            await response.write_eof()
+        return response, capture
+
+
+def _split_pin(path: str) -> tuple[str | None, str]:
+    """(`/s/NAME` scenario, the path after it) as mockbay's app reads it."""
+    match = PINNED.match(path)
+    return (match.group(1), match.group(2) or "/") if match else (None, path)
+
+
+def _outgoing(request: web.Request) -> CIMultiDict[str]:
+    """The client's headers, credentials included, minus connection-level and mockbay's own."""
+    return CIMultiDict(
+        (name, value)
+        for name, value in request.headers.items()
+        if name.lower() not in HOP_BY_HOP
+        and name.lower() != "accept-encoding"
+        and not name.lower().startswith("x-mockbay-")
+    )
+
+
+def _json_object(raw: bytes) -> dict[str, Any] | None:
+    try:
+        data = json.loads(raw)
+    except (UnicodeDecodeError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+async def serve_proxy(config: ProxyConfig, report: Report) -> None:
+    """Bind, report the ready line, proxy until SIGINT or SIGTERM."""
+    runner = web.AppRunner(make_proxy_app(config, report), access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, config.host, config.port)
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise MockbayError(f"cannot listen on {config.host}:{config.port}: {exc.strerror}") from None
+    host = config.host if ":" not in config.host else f"[{config.host}]"
+    upstream = upstream_host(config.upstream) + urlsplit(config.upstream).path.rstrip("/")
+    report(f"mockbay recording on http://{host}:{runner.addresses[0][1]} -> {upstream} (out {config.out})")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
