@@ -1,0 +1,195 @@
+"""The results table: mockbay next to the baseline, their ratio, and the issue's targets.
+
+Rows are kept in the results JSON too (`table`), so the printed table and the file never disagree.
+A side that did not run shows why in its cell: `not available` (mockbay serve not implemented
+yet) or `failed` (it ran and broke; the section's `error` in the JSON says how).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from common import ratio
+
+Row = dict[str, Any]
+TARGET_STREAM_GAP = (100, 500)  # stream counts whose p99 gap error has a target
+
+
+def _num(value: float | None, digits: int = 1) -> str:
+    return "n/a" if value is None else f"{value:,.{digits}f}"
+
+
+def _side(doc: dict[str, Any], *keys: str) -> tuple[dict[str, Any] | None, str]:
+    """The figures at doc[keys...], or None and the text a cell shows instead."""
+    node: Any = doc
+    for key in keys:
+        node = node.get(key) if isinstance(node, dict) else None
+    if isinstance(node, dict) and "error" not in node:
+        return node, ""
+    if isinstance(node, dict) and node["error"].startswith("not available"):
+        return None, "not available"
+    if any(k.startswith("mockbay") for k in keys) and not doc["mockbay"]["available"]:
+        return None, "not available"
+    return None, "failed" if isinstance(node, dict) else "not run"
+
+
+def _row(
+    figure: str,
+    mock: tuple[dict[str, Any] | None, str],
+    base: tuple[dict[str, Any] | None, str],
+    show: Callable[[dict[str, Any]], str],
+    value: Callable[[dict[str, Any]], float | None] | None = None,
+    target: str = "",
+    meets: Callable[[float], bool] | None = None,
+) -> Row:
+    """One table row; `value` picks the number the ratio compares, `meets` judges that ratio."""
+    (m, m_why), (b, b_why) = mock, base
+    rate = ratio(value(m), value(b)) if value and m and b else None
+    return {
+        "figure": figure,
+        "mockbay": show(m) if m else m_why,
+        "baseline": show(b) if b else b_why,
+        "ratio": rate,
+        "target": target,
+        "met": None if rate is None or meets is None else meets(rate),
+    }
+
+
+def rows(doc: dict[str, Any], sizes: list[int]) -> list[Row]:
+    """Every row of the summary table, in reading order."""
+    out: list[Row] = []
+    for c, target in (("c16", ""), ("c64", ">= 0.85x")):
+        mock, base = _side(doc, "throughput", "mockbay", c), _side(doc, "throughput", "baseline", c)
+        out.append(
+            _row(
+                f"non-stream req/s, {c.replace('c', 'c=')}",
+                mock,
+                base,
+                lambda s: _num(s["rps"], 0),
+                lambda s: s["rps"],
+                target,
+                (lambda r: r >= 0.85) if target else None,
+            )
+        )
+        out.append(
+            _row(
+                f"non-stream latency p50 / p99 ms, {c.replace('c', 'c=')}",
+                mock,
+                base,
+                lambda s: f"{_num(s['p50_ms'], 2)} / {_num(s['p99_ms'], 2)}",
+            )
+        )
+        out.append(
+            _row(
+                f"CPU cores used: wrk + server, {c.replace('c', 'c=')}",
+                mock,
+                base,
+                lambda s: f"{s['wrk_cpu_cores']:.2f} + {s['server_cpu_cores']:.2f}",
+            )
+        )
+    for c in ("c16", "c64"):
+        w2, w1 = _side(doc, "throughput", "mockbay_workers2", c), _side(doc, "throughput", "mockbay", c)
+        row = _row(
+            f"--workers 2 req/s, {c.replace('c', 'c=')} (baseline column: mockbay 1 worker)",
+            w2,
+            w1 if w1[0] else (None, "not available" if not doc["mockbay"]["available"] else w1[1]),
+            lambda s: _num(s["rps"], 0),
+            lambda s: s["rps"],
+            ">= 1.5x" if c == "c64" else "",
+            (lambda r: r >= 1.5) if c == "c64" else None,
+        )
+        out.append(row)
+    for n in sizes:
+        mock, base = _side(doc, "streams", "mockbay", str(n)), _side(doc, "streams", "baseline", str(n))
+        done_target = f"all {n}" if n == max(sizes) else ""
+        row = _row(f"{n} streams: complete", mock, base, lambda s: f"{s['complete']}/{s['streams']}")
+        if done_target and mock[0]:
+            row["target"], row["met"] = done_target, mock[0]["complete"] == n
+        out.append(row)
+        out.append(
+            _row(
+                f"{n} streams: first event p50 / p99 ms",
+                mock,
+                base,
+                lambda s: f"{_num(s['ttfe_p50_ms'])} / {_num(s['ttfe_p99_ms'])}",
+            )
+        )
+        gap_target = n in TARGET_STREAM_GAP
+        out.append(
+            _row(
+                f"{n} streams: gap error p50 / p99 ms",
+                mock,
+                base,
+                lambda s: f"{_num(s['gap_error_p50_ms'], 2)} / {_num(s['gap_error_p99_ms'], 2)}",
+                lambda s: s["gap_error_p99_ms"],
+                "p99 <= 1.2x" if gap_target else "",
+                (lambda r: r <= 1.2) if gap_target else None,
+            )
+        )
+        out.append(
+            _row(
+                f"{n} streams: drift p99 / max ms",
+                mock,
+                base,
+                lambda s: f"{_num(s['drift_p99_ms'])} / {_num(s['drift_max_ms'])}",
+            )
+        )
+        out.append(
+            _row(
+                f"{n} streams: RSS per open stream KiB",
+                mock,
+                base,
+                lambda s: _num(s["rss_per_stream_kib"]),
+                lambda s: s["rss_per_stream_kib"],
+            )
+        )
+    out.append(
+        _row(
+            "start to first reply ms (median)",
+            _side(doc, "startup", "serve", "mockbay"),
+            _side(doc, "startup", "serve", "baseline"),
+            lambda s: _num(s["median_ms"]),
+            lambda s: s["median_ms"],
+            "<= 1.3x",
+            lambda r: r <= 1.3,
+        )
+    )
+    inproc, why = _side(doc, "startup", "in_process")
+    out.append(
+        {
+            "figure": "in-process MockServer to first reply ms (median)",
+            "mockbay": _num(inproc["median_ms"]) if inproc else why,
+            "baseline": "",
+            "ratio": None,
+            "target": "<= 50 ms",
+            "met": inproc["median_ms"] <= 50 if inproc else None,
+        }
+    )
+    ceiling, why = _side(doc, "ceiling")
+    out.append(
+        {
+            "figure": "wrk ceiling req/s, c=64 (raw asyncio static responder)",
+            "mockbay": "",
+            "baseline": _num(ceiling["rps"], 0) if ceiling else why,
+            "ratio": None,
+            "target": "",
+            "met": None,
+        }
+    )
+    return out
+
+
+def markdown(table: list[Row]) -> str:
+    """The rows as a GitHub markdown table."""
+    lines = [
+        "| figure | mockbay | baseline | mockbay/baseline | target | met |",
+        "| --- | ---: | ---: | ---: | --- | --- |",
+    ]
+    for row in table:
+        rate = "" if row["ratio"] is None else f"{row['ratio']:.2f}x"
+        met = {True: "yes", False: "**no**", None: ""}[row["met"]]
+        lines.append(
+            f"| {row['figure']} | {row['mockbay']} | {row['baseline']} | {rate} | {row['target']} | {met} |"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,249 @@
+"""The benchmark suite in one command: mockbay and a bare aiohttp baseline, side by side, one run.
+
+`.venv/bin/python bench/run.py` (or `make bench`) installs wrk if missing, measures the wrk
+ceiling, non-streaming throughput (1 and 2 workers), concurrent SSE streams, start-up and
+scenario matching, writes bench/results/latest.json plus a dated copy, and prints a markdown
+table of mockbay/baseline ratios against the issue's targets. Until `mockbay serve` works the
+mockbay side is skipped and reported as not available. bench/README.md explains every figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import platform
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import baseline
+import matching
+import report
+import startup
+import streams
+import throughput
+from common import (
+    BENCH,
+    CORES,
+    HOST,
+    MOCKBAY,
+    PYTHON,
+    SCENARIOS,
+    Server,
+    free_port,
+    git_commit,
+    mockbay_missing,
+    post,
+    request_body,
+    running,
+    write_results,
+)
+
+JSON_SCENARIO = SCENARIOS / "json.yaml"
+STREAM_SCENARIO = SCENARIOS / "stream.yaml"
+
+
+def mockbay_argv(port: int, scenario: Path, *extra: str) -> list[str]:
+    """`mockbay serve` on `scenario` at `port`."""
+    argv = [MOCKBAY, "serve", "--host", HOST, "--port", str(port), "--scenarios", str(scenario)]
+    return [*argv, "--seed", "1", *extra]
+
+
+def baseline_argv(port: int, payload: Path) -> list[str]:
+    """The baseline serving `payload` at `port`."""
+    return [PYTHON, str(BENCH / "baseline.py"), "--port", str(port), "--payload", str(payload)]
+
+
+Starter = Callable[[], contextlib.AbstractContextManager[Server]]
+
+
+def starter(name: str, argv: Callable[[int], list[str]]) -> Starter:
+    """Something that starts `name` at a fresh port each time it is called (as a context manager)."""
+
+    def start() -> contextlib.AbstractContextManager[Server]:
+        port = free_port()
+        return running(name, argv(port), port)
+
+    return start
+
+
+def mockbay(scenario: Path, *extra: str) -> Starter:
+    """A starter for `mockbay serve` on `scenario`."""
+    return starter("mockbay", lambda port: mockbay_argv(port, scenario, *extra))
+
+
+class Skipped(Exception):
+    """A section that cannot run yet; recorded as `not available: why`."""
+
+
+def skip_if(missing: str | None) -> None:
+    """Skip the current section when mockbay is missing."""
+    if missing:
+        raise Skipped(missing)
+
+
+@contextlib.contextmanager
+def section(doc: dict[str, Any], *keys: str) -> Iterator[dict[str, Any]]:
+    """Collect one side's figures into doc[keys...]; a failure is recorded there, not raised."""
+    slot: dict[str, Any] = {}
+    target = doc
+    for key in keys[:-1]:
+        target = target.setdefault(key, {})
+    target[keys[-1]] = slot
+    print(f"-- {' / '.join(keys)}", flush=True)
+    try:
+        yield slot
+    except Skipped as why:
+        slot.clear()
+        slot["error"] = f"not available: {why}"
+        print(f"   {slot['error']}", flush=True)
+    except (
+        RuntimeError,
+        OSError,
+        subprocess.SubprocessError,
+        aiohttp.ClientError,
+        ValueError,
+        KeyError,
+    ) as exc:
+        slot.clear()
+        slot["error"] = f"{type(exc).__name__}: {exc}"
+        print(f"   failed: {slot['error']}", flush=True)
+
+
+def payload_for(missing: str | None) -> tuple[dict[str, Any], str]:
+    """The baseline's bytes: captured from mockbay when it runs, else synthetic; and their source."""
+    payload = baseline.synthetic()
+    if missing:
+        return payload, "synthetic (mockbay not available)"
+    try:
+        with (
+            mockbay(JSON_SCENARIO, "--timing", "instant")() as json_server,
+            mockbay(STREAM_SCENARIO)() as sse,
+        ):
+            payload["json"] = baseline.capture_json(json_server.port)
+            payload.update(baseline.capture_stream(sse.port))
+    except (RuntimeError, OSError, IndexError) as exc:
+        return payload, f"synthetic (capture from mockbay failed: {exc})"
+    return payload, "captured from mockbay"
+
+
+def stream_runs(
+    start: Starter, sizes: list[int], payload: dict[str, Any], procs: int, slot: dict[str, Any]
+) -> None:
+    """Warm the server with one stream, then run each size in turn on the same server."""
+    expected = baseline.event_names(payload)
+    with start() as server:
+        status, _ = post(server.port, request_body(stream=True))
+        if status != 200:
+            raise RuntimeError(f"{server.name}: warm-up stream gave HTTP {status}")
+        for size in sizes:
+            print(f"   {size} streams", flush=True)
+            slot[str(size)] = streams.run(server, size, expected, payload["gap_ms"], procs)
+            time.sleep(1)  # let the closed connections drain before the next size
+
+
+def meta() -> dict[str, Any]:
+    """What the figures were measured on."""
+    wrk_version = subprocess.run([throughput.ensure_wrk(), "-v"], capture_output=True, text=True, check=False)
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    return {
+        "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "commit": git_commit(),
+        "cpu": cpu,
+        "cores": CORES,
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "aiohttp": aiohttp.__version__,
+        "wrk": (wrk_version.stdout or wrk_version.stderr).splitlines()[0],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=4, help="length of each wrk run")
+    parser.add_argument("--streams", default="100,500,1000", help="concurrent stream counts")
+    parser.add_argument("--client-procs", type=int, default=1, help="SSE client processes")
+    args = parser.parse_args()
+    sizes = [int(n) for n in args.streams.split(",")]
+    started = time.monotonic()
+    missing = mockbay_missing()
+    doc: dict[str, Any] = {"meta": meta(), "mockbay": {"available": missing is None, "reason": missing}}
+    print(f"mockbay: {'available' if missing is None else 'not available: ' + missing}", flush=True)
+
+    with tempfile.TemporaryDirectory(prefix="mockbay-bench-") as tmp:
+        payload, source = payload_for(missing)
+        doc["baseline_bytes"] = source
+        payload_file = Path(tmp) / "payload.json"
+        payload_file.write_text(json.dumps(payload))
+        base = starter("baseline", lambda port: baseline_argv(port, payload_file))
+        instant = ("--timing", "instant")
+
+        with section(doc, "ceiling") as slot:
+            ceiling = starter(
+                "ceiling",
+                lambda port: [
+                    PYTHON,
+                    str(BENCH / "ceiling.py"),
+                    "--port",
+                    str(port),
+                    "--payload",
+                    str(payload_file),
+                ],
+            )
+            with ceiling() as server:
+                slot.update(throughput.throughput(server, args.seconds)["c64"])
+
+        with section(doc, "throughput", "baseline") as slot, base() as server:
+            slot.update(throughput.throughput(server, args.seconds))
+        with section(doc, "throughput", "mockbay") as slot:
+            skip_if(missing)
+            with mockbay(JSON_SCENARIO, *instant)() as server:
+                slot.update(throughput.throughput(server, args.seconds))
+        with section(doc, "throughput", "mockbay_workers2") as slot:
+            skip_if(missing)
+            with mockbay(JSON_SCENARIO, *instant, "--workers", "2")() as server:
+                slot.update(throughput.throughput(server, args.seconds))
+
+        with section(doc, "streams", "baseline") as slot:
+            stream_runs(base, sizes, payload, args.client_procs, slot)
+        with section(doc, "streams", "mockbay") as slot:
+            skip_if(missing)
+            stream_runs(mockbay(STREAM_SCENARIO), sizes, payload, args.client_procs, slot)
+
+        serve_port, base_port = free_port(), free_port()
+        commands = {"baseline": (baseline_argv(base_port, payload_file), base_port)}
+        if missing is None:
+            commands["mockbay"] = (mockbay_argv(serve_port, JSON_SCENARIO, *instant), serve_port)
+        with section(doc, "startup", "serve") as slot:
+            slot.update(startup.compare(commands))
+        with section(doc, "startup", "in_process") as slot:
+            slot.update(startup.inprocess(JSON_SCENARIO))
+
+    with section(doc, "matching") as slot:
+        skip_if(missing)
+        slot.update(matching.measure())
+    doc["suite_seconds"] = time.monotonic() - started
+    doc["table"] = report.rows(doc, sizes)
+    path = write_results(doc)
+    print()
+    print(report.markdown(doc["table"]))
+    if "error" not in doc["matching"]:
+        print()
+        print(matching.markdown(doc["matching"]))
+    print(f"\nresults: {path} (suite took {doc['suite_seconds']:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()

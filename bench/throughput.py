@@ -1,0 +1,84 @@
+"""Non-streaming throughput with wrk: requests/s and p50/p99 latency at fixed concurrencies.
+
+wrk runs closed-loop (each connection sends its next request when the previous reply arrives),
+so latency is per request under that load, not latency under an open arrival rate. The CPU that
+wrk and the server burn during each run is read from the kernel (wrk's rusage as a reaped child,
+the server's process tree from /proc), so a reader can see whether the generator starved the
+server of the 2 cores.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import shutil
+import subprocess
+import time
+from typing import Any
+
+from common import BENCH, CORES, Server, cpu_seconds, machine_busy_seconds, post, request_body, tree
+
+CONCURRENCY = (16, 64)
+THREADS = 2
+
+
+def ensure_wrk() -> str:
+    """wrk's path, installing the Debian package first if it is missing (needs root)."""
+    found = shutil.which("wrk")
+    if found:
+        return found
+    if os.geteuid() != 0:
+        raise SystemExit("wrk is not installed: run `apt-get install -y wrk` as root, then retry")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    install = ["apt-get", "install", "-y", "-q", "wrk"]
+    if subprocess.run(install, env=env, check=False).returncode != 0:
+        subprocess.run(["apt-get", "update", "-q"], env=env, check=True)
+        subprocess.run(install, env=env, check=True)
+    found = shutil.which("wrk")
+    if not found:
+        raise SystemExit("wrk is still missing after apt-get install")
+    return found
+
+
+def wrk(url: str, connections: int, seconds: float, server_pid: int) -> dict[str, Any]:
+    """One wrk run against POST {url}/v1/messages, with its figures and the CPU each side used."""
+    server = tree(server_pid)
+    argv = [ensure_wrk(), "-t", str(THREADS), "-c", str(connections), "-d", f"{seconds:g}s"]
+    argv += ["--timeout", "5s", "-s", str(BENCH / "post.lua"), f"{url}/v1/messages"]
+    env = {**os.environ, "BENCH_REQUEST": str(BENCH / "request.json")}
+    before, server_before = resource.getrusage(resource.RUSAGE_CHILDREN), cpu_seconds(server)
+    busy_before, started = machine_busy_seconds(), time.monotonic()
+    out = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=seconds + 60, check=True)
+    wall = time.monotonic() - started
+    after, server_after = resource.getrusage(resource.RUSAGE_CHILDREN), cpu_seconds(server)
+    busy = machine_busy_seconds() - busy_before
+    figures = json.loads(next(line for line in reversed(out.stdout.splitlines()) if line.startswith("{")))
+    wrk_cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    server_cpu = server_after - server_before
+    requests = figures["requests"]
+    return {
+        "connections": connections,
+        "threads": THREADS,
+        "seconds": figures["duration_us"] / 1e6,
+        "requests": requests,
+        "rps": requests / (figures["duration_us"] / 1e6),
+        "p50_ms": figures["p50_us"] / 1000,
+        "p99_ms": figures["p99_us"] / 1000,
+        "max_ms": figures["max_us"] / 1000,
+        "errors": figures["errors"],
+        "wrk_cpu_cores": wrk_cpu / wall,
+        "server_cpu_cores": server_cpu / wall,
+        "other_cpu_cores": max(0.0, busy - wrk_cpu - server_cpu) / wall,
+        "machine_cores": CORES,
+        "wrk_cpu_us_per_request": wrk_cpu * 1e6 / requests if requests else None,
+    }
+
+
+def throughput(server: Server, seconds: float) -> dict[str, Any]:
+    """Check the reply once, warm up for a second, then measure each concurrency in turn."""
+    status, body = post(server.port, request_body())
+    if status != 200 or json.loads(body).get("type") != "message":
+        raise RuntimeError(f"{server.name}: POST /v1/messages gave HTTP {status}: {body[:300]!r}")
+    wrk(server.url, CONCURRENCY[0], 1, server.proc.pid)
+    return {f"c{c}": wrk(server.url, c, seconds, server.proc.pid) for c in CONCURRENCY}
