@@ -55,6 +55,7 @@ _SCALAR_TAGS = {
     _TIMESTAMP: "date",
     "!": "string",
 }
+_DATA_TAGS = {*_SCALAR_TAGS, _TAG + "map", _TAG + "seq"}  # anything else (!!python/..., !custom) is refused
 _NODE_BUDGET = 1_000_000  # nodes walked per document: stops alias bombs
 _SCALARS = yaml.constructor.SafeConstructor()
 _BAD: Any = object()  # a value that failed its checks (already reported)
@@ -147,7 +148,7 @@ def _load_text(
             documents += 1
             walker.document(node)
     except yaml.MarkedYAMLError as exc:
-        problems.append((_yaml_mark(exc, source), f"invalid YAML: {_yaml_reason(exc)}"))
+        problems.append((_yaml_mark(exc, source), f"invalid YAML: {_yaml_reason(exc, text)}"))
         return walker.named
     except (yaml.YAMLError, UnicodeError) as exc:
         problems.append(
@@ -172,11 +173,19 @@ def _yaml_mark(exc: yaml.MarkedYAMLError, source: str) -> SourceMark:
     return SourceMark(source, mark.line + 1, mark.column + 1) if mark else SourceMark(source, 1, 1)
 
 
-def _yaml_reason(exc: yaml.MarkedYAMLError) -> str:
+def _yaml_reason(exc: yaml.MarkedYAMLError, text: str) -> str:
+    """The parser's words, the construct it was in when that started earlier, and the tab pitfall."""
     reason = exc.problem or "syntax error"
-    if exc.context:
-        where = f" at line {exc.context_mark.line + 1}" if exc.context_mark else ""
-        reason += f" ({exc.context}{where})"
+    problem, context = exc.problem_mark, exc.context_mark
+    if exc.context and context and (problem is None or context.line != problem.line):
+        reason += f" ({exc.context} at line {context.line + 1})"
+    lines = text.splitlines()
+    if (
+        problem
+        and problem.line < len(lines)
+        and lines[problem.line][problem.column : problem.column + 1] == "\t"
+    ):
+        reason += "; it is a tab: YAML indents with spaces"
     return reason
 
 
@@ -257,6 +266,12 @@ class _Walker:
         self.budget -= 1
         if self.budget < 0:
             raise _TooBig
+        if node.tag not in _DATA_TAGS:
+            return self.fail(
+                node,
+                f"unsupported YAML tag {node.tag.replace(_TAG, '!!')} for '{_show(path)}': "
+                "scenario files hold plain data",
+            )
         spec = s.resolve(spec)
         before = len(self.problems)
         if isinstance(spec, (s.OneOf, s.ValueOrMatcher)):  # dispatchers: they walk this same node again
@@ -289,11 +304,11 @@ class _Walker:
             if key_node.tag == _MERGE:
                 merged += self._merged(value_node, path)
             elif not isinstance(key_node, ScalarNode) or key_node.tag == _NULL:
-                self.fail(key_node, f"keys in '{_show(path)}' must be strings, got {_kind(key_node)}")
+                self.fail(key_node, f"keys in {_show(path)} must be strings, got {_kind(key_node)}")
             elif key_node.value in seen:
                 line = seen[key_node.value].start_mark.line + 1
                 self.fail(
-                    key_node, f"duplicate key '{key_node.value}' in '{_show(path)}' (first on line {line})"
+                    key_node, f"duplicate key '{key_node.value}' in {_show(path)} (first on line {line})"
                 )
             else:
                 seen[key_node.value] = key_node
@@ -329,13 +344,10 @@ def _kind(node: Node) -> str:
         return "a mapping"
     if isinstance(node, SequenceNode):
         return "a list"
-    kind = _SCALAR_TAGS.get(node.tag)
-    if kind is None:
-        return f"a value tagged {node.tag}"
     if node.tag == _NULL:
         return "an empty value (null)"
     value = node.value if len(node.value) <= 40 else node.value[:37] + "..."
-    return f"{kind} {value!r}"
+    return f"{_SCALAR_TAGS.get(node.tag, 'a value')} {value!r}"
 
 
 def _what(spec: s.Spec) -> str:
@@ -468,9 +480,7 @@ def _check_any(w: _Walker, node: Node, spec: s.Spec, path: str) -> Any:
         return _SCALARS.construct_yaml_int(node)
     if node.tag == _FLOAT:
         return _SCALARS.construct_yaml_float(node)
-    if node.tag == _BOOL:
-        return _SCALARS.construct_yaml_bool(node)
-    return w.fail(node, f"unsupported YAML tag {node.tag} in '{_show(path)}'")
+    return _SCALARS.construct_yaml_bool(node)
 
 
 def _check_value_or_matcher(w: _Walker, node: Node, spec: s.ValueOrMatcher, path: str) -> Any:
@@ -578,7 +588,7 @@ def _regex(w: _Walker, f: Fields, path: str) -> Any:
     try:
         return Regex(re.compile(f.values["regex"]))
     except (re.error, OverflowError, RecursionError, ValueError) as exc:
-        return w.fail(f.value_mark("regex"), f"invalid regex {f.values['regex']!r} in '{_show(path)}': {exc}")
+        return w.fail(f.value_mark("regex"), f"invalid regex {f.values['regex']!r} in {_show(path)}: {exc}")
 
 
 def _tool_use(w: _Walker, f: Fields, path: str) -> Any:
@@ -666,7 +676,7 @@ def _conditions(w: _Walker, f: Fields, path: str) -> Any:
 def _turn_range(w: _Walker, f: Fields, path: str) -> Any:
     low, high = f.get("min"), f.get("max")
     if low is not None and high is not None and low > high:
-        return w.fail(f.value_mark("max"), f"'max' ({high}) is below 'min' ({low}) in '{_show(path)}'")
+        return w.fail(f.value_mark("max"), f"'max' ({high}) is below 'min' ({low}) in {_show(path)}")
     return TurnRange(min=low, max=high)
 
 

@@ -1,0 +1,149 @@
+"""Broken scenario files: each is reported at the exact line:col with a message that teaches the fix.
+
+One file per mistake under tests/data/broken/. Every problem of a file is counted, so a mistake
+that drags along follow-up noise fails here too.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mockbay.errors import ScenarioError
+from mockbay.scenario.loader import load_paths, load_text
+
+BROKEN = Path(__file__).parents[1] / "data" / "broken"
+
+# (file, line:col of the problem, fragment of its message, number of problems in the file)
+CASES: list[tuple[str, str, str, int]] = [
+    ("unknown_key_in_turn", "3:5", "unknown key 'repy' in turns[0]; did you mean 'reply'?", 1),
+    ("unknown_key_top", "2:1", "unknown key 'priorty' in scenario; did you mean 'priority'?", 1),
+    ("priority_not_integer", "2:11", "expected an integer for 'priority', got string 'high'", 1),
+    ("seed_float", "2:7", "expected an integer for 'seed', got number '1.5'", 1),
+    ("bad_regex", "3:19", "missing ), unterminated subpattern at position 7", 1),
+    (
+        "timing_unknown_mode",
+        "2:9",
+        "invalid value 'fast' for 'timing'; expected one of: instant, realistic, recorded",
+        1,
+    ),
+    ("cache_misspelt", "2:8", "expected one of: simulate, off; did you mean 'simulate'?", 1),
+    ("then_unknown", "4:11", "expected one of: repeat_last, cycle, error", 1),
+    ("duplicate_name_in_file", "4:7", "duplicate scenario name 'twin'; first defined at ", 2),
+    ("duplicate_name_in_file", "1:7", "scenario name 'twin' is defined again at ", 2),
+    ("missing_name", "1:1", "missing required key 'name' in scenario", 1),
+    ("neither_turns_nor_rules", "1:1", "scenario has neither 'turns' nor 'rules'", 1),
+    ("reply_at_top_level", "2:1", "'reply' belongs to a turn or rule: turns: [{reply: ...}]", 1),
+    ("when_at_top_level", "2:1", "a scenario's own conditions go under match:", 1),
+    ("when_inside_reply", "4:7", "when: goes beside reply:, in the turn or rule, not inside the reply", 1),
+    (
+        "reply_inside_when",
+        "5:7",
+        "'reply' goes beside when:, in the turn or rule, not inside the conditions",
+        2,
+    ),
+    ("reply_inside_when", "3:5", "rules[0] has neither 'reply' nor 'replies'", 2),
+    ("text_beside_when", "4:5", "'text' belongs inside the reply: reply: {text: ...}", 1),
+    ("reply_and_replies", "4:5", "'reply' and 'replies' cannot both be given in rules[0]", 1),
+    ("neither_reply_nor_replies", "3:5", "rules[0] has neither 'reply' nor 'replies'", 1),
+    ("tool_use_without_name", "5:21", "missing required key 'name' in turns[0].reply.content[0].tool_use", 1),
+    ("input_chunks_differ", "8:27", 'which differs from input {"city": "Paris"}', 1),
+    ("input_chunks_not_json", "7:27", "which is not JSON", 1),
+    (
+        "yaml_unclosed_flow",
+        "4:10",
+        "invalid YAML: did not find expected ',' or '}' (while parsing a flow mapping at line 3)",
+        1,
+    ),
+    ("yaml_bad_indent", "5:6", "invalid YAML: ", 1),
+    ("yaml_tab_indent", "3:1", "cannot start any token; it is a tab: YAML indents with spaces", 1),
+    ("empty", "1:1", "empty file: expected a scenario", 1),
+    ("comments_only", "1:1", "empty file: expected a scenario", 1),
+    (
+        "document_is_list",
+        "1:1",
+        "a scenario document is a mapping (name: ..., turns: [...]) or scenarios: [...], not a list",
+        1,
+    ),
+    ("document_is_string", "1:1", "not string 'just some words'", 1),
+    ("text_and_content", "5:7", "'content' and 'text' cannot both be given", 1),
+    ("error_with_content", "5:7", "an error reply is an HTTP error: it has only headers and timing", 1),
+    (
+        "error_type_misspelt",
+        "4:21",
+        "unknown error type 'overloaded_eror'; did you mean 'overloaded_error'?",
+        1,
+    ),
+    ("error_status_not_error", "4:23", "'turns[0].reply.error.status' must be at least 400, got 200", 1),
+    ("fault_without_kind", "5:14", "missing required key 'kind' in turns[0].reply.fault", 1),
+    ("fault_unknown_kind", "5:21", "expected one of: error_event, disconnect, stall", 1),
+    ("fault_error_on_disconnect", "7:9", "'error' applies only to kind: error_event, not disconnect", 1),
+    ("fault_after_events_and_ms", "5:45", "'after_events' and 'after_ms' cannot both be given", 1),
+    ("block_as_string", "4:17", "got string 'hello'; a text block is written - text: 'Hello'", 1),
+    (
+        "block_api_shape",
+        "5:11",
+        "unknown key 'type' in turns[0].reply.content[0]; write a block by its type key",
+        1,
+    ),
+    ("block_two_types", "6:11", "'thinking' cannot be combined with 'text' in turns[0].reply.content[0]", 1),
+    ("signature_on_text_block", "6:11", "signature: goes beside thinking: in a thinking block", 1),
+    ("thinking_beside_text_in_reply", "4:7", "content blocks go in a list: content: [{thinking: ...}]", 1),
+    (
+        "text_matcher_misspelt",
+        "3:15",
+        "unknown key 'contain' in match.last_user; did you mean 'contains'?",
+        1,
+    ),
+    ("model_contains", "3:11", "model takes a glob ('claude-*sonnet*') or {regex: ...}", 1),
+    ("timing_negative", "2:19", "'timing.ttft_ms' must be at least 0, got -5", 1),
+    ("timing_rate_and_gap", "4:3", "'tokens_per_second' and 'gap_ms' cannot both be given", 1),
+    ("tokens_per_second_zero", "2:29", "'timing.tokens_per_second' must be above 0, got 0", 1),
+    ("stream_quoted_bool", "2:17", "expected true or false for 'match.stream', got string 'true'", 1),
+    ("turn_range_inverted", "3:32", "'max' (1) is below 'min' (3)", 1),
+    ("then_without_replies", "4:5", "'then' needs 'replies' in rules[0]", 1),
+    ("replies_empty", "3:14", "'rules[0].replies' is empty", 1),
+    ("turns_empty", "2:8", "'turns' is empty", 1),
+    ("duplicate_key", "3:1", "duplicate key 'name' in scenario (first on line 1)", 1),
+    ("scenarios_with_other_keys", "4:1", "a file with scenarios: holds only that list; move 'priority'", 1),
+    ("scenarios_not_a_list", "2:3", "expected a list for 'scenarios', got a mapping", 1),
+    ("python_tag", "2:14", "unsupported YAML tag !!python/object/apply:os.system for 'description'", 1),
+    ("usage_negative", "5:29", "'turns[0].reply.usage.input_tokens' must be at least 0, got -1", 1),
+    ("cache_creation_misspelt", "6:26", "did you mean 'ephemeral_5m_input_tokens'?", 1),
+    ("name_with_slash", "1:7", "must not hold '/' (it is used in /s/NAME)", 1),
+    ("alias_loop", "2:8", "'turns[1].replies' refers to itself through an alias", 1),
+    ("match_empty", "2:7", "expected a mapping for 'match', got an empty value (null)", 1),
+    ("limits_zero", "2:31", "'limits.requests_per_minute' must be at least 1, got 0", 1),
+    ("tool_choice_unknown", "2:22", "expected one of: auto, any, tool, none", 1),
+    ("reply_is_string", "3:12", "got string 'hello there'; a reply is a mapping such as {text: 'Hello'}", 1),
+    (
+        "error_in_second_document",
+        "7:6",
+        "invalid YAML: did not find expected key (while parsing a block mapping at line 6)",
+        1,
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "where", "fragment", "count"), CASES, ids=[f"{c[0]}@{c[1]}" for c in CASES])
+def test_broken_file_is_reported_where_and_how(name: str, where: str, fragment: str, count: int) -> None:
+    path = BROKEN / f"{name}.yaml"
+    with pytest.raises(ScenarioError) as info:
+        load_paths([path])
+    problems = [(f"{mark.line}:{mark.col}", message) for mark, message in info.value.problems]
+    assert all(mark.path == str(path) for mark, _ in info.value.problems)
+    assert any(at == where and fragment in message for at, message in problems), problems
+    assert len(problems) == count, problems
+    assert f"{path}:{where}: " in str(info.value)
+
+
+def test_every_broken_file_is_in_the_table() -> None:
+    assert {p.stem for p in BROKEN.glob("*.yaml")} == {c[0] for c in CASES}
+    assert len({c[0] for c in CASES}) >= 35
+
+
+def test_text_source_names_the_source() -> None:
+    text = (BROKEN / "priority_not_integer.yaml").read_text()
+    with pytest.raises(ScenarioError, match=r"^admin-post:2:11: expected an integer"):
+        load_text(text, "admin-post")
