@@ -1,0 +1,243 @@
+"""schema.py: its keys are the model's fields (both ways) and its JSON Schema is valid and agrees."""
+
+from __future__ import annotations
+
+import dataclasses
+import textwrap
+from collections.abc import Iterator
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+
+from mockbay.errors import ScenarioError
+from mockbay.scenario import model, schema
+from mockbay.scenario.loader import load_text
+
+# Fields set from the position in the file, never written as keys.
+STRUCTURAL: dict[type, set[str]] = {model.Step: {"mark", "kind", "index"}}
+
+# Documented differences between keys and fields (schema.py's docstring): keys only in the file,
+# fields only in the model.
+DOCUMENTED: dict[type, tuple[set[str], set[str]]] = {
+    model.Reply: ({"text"}, set()),  # `text:` is shorthand for content: [{text: ...}]
+    model.UsageSpec: ({"cache_creation"}, {"ephemeral_5m_input_tokens", "ephemeral_1h_input_tokens"}),
+}
+# Dataclasses whose fields come from forms rather than one mapping: key -> field.
+BLOCK_KEYS = {
+    "text": "text",
+    "thinking": "text",
+    "signature": "signature",
+    "redacted_thinking": "data",
+    "name": "name",  # tool_use: {name, input, id, input_chunks}
+    "input": "input",
+    "id": "id",
+    "input_chunks": "input_chunks",
+}
+FORM_MODELS = {model.Block, model.LiteralText, model.FakerText, model.ChunkedText, model.BodyCondition}
+
+
+def all_specs() -> Iterator[schema.Spec]:
+    seen: set[int] = set()
+    pending: list[schema.Spec] = [*schema.DEFS.values(), schema.SCENARIO_LIST]
+    while pending:
+        spec = pending.pop()
+        if id(spec) in seen or isinstance(spec, schema.Ref):
+            continue
+        seen.add(id(spec))
+        yield spec
+        pending += [v for v in vars(spec).values() if isinstance(v, schema.Spec)]
+        pending += list(getattr(spec, "forms", ()))
+        pending += list(getattr(spec, "fields", {}).values())
+
+
+def objs() -> list[schema.Obj]:
+    return [spec for spec in all_specs() if isinstance(spec, schema.Obj)]
+
+
+def fields_of(cls: type) -> set[str]:
+    return {f.name for f in dataclasses.fields(cls)} - STRUCTURAL.get(cls, {"mark"})
+
+
+@pytest.mark.parametrize("spec", [o for o in objs() if o.model], ids=lambda o: o.model.__name__)
+def test_keys_are_the_model_fields_both_ways(spec: schema.Obj) -> None:
+    assert spec.model is not None
+    keys = {spec.renames.get(key, key) for key in spec.fields}
+    only_keys, only_fields = DOCUMENTED.get(spec.model, (set(), set()))
+    assert keys - only_keys == fields_of(spec.model) - only_fields
+    assert only_keys <= keys and only_fields <= fields_of(spec.model)
+
+
+def test_usage_cache_creation_keys_are_the_ephemeral_fields() -> None:
+    usage = schema.resolve(schema.DEFS["reply"]).fields["usage"]
+    breakdown = usage.fields["cache_creation"]
+    assert set(breakdown.fields) == DOCUMENTED[model.UsageSpec][1]
+
+
+def test_block_forms_cover_the_block_fields() -> None:
+    block = schema.DEFS["block"]
+    assert isinstance(block, schema.OneOf)
+    keys = {key for form in block.forms for key in form.fields} - {"tool_use"}
+    keys |= set(schema.DEFS["tool_use"].fields)
+    assert keys == set(BLOCK_KEYS)
+    assert set(BLOCK_KEYS.values()) == fields_of(model.Block) - {"type"}
+    assert {form.tag for form in block.forms} == set(model.BlockType.__args__)
+
+
+def test_text_source_forms_are_the_text_source_classes() -> None:
+    forms = schema.DEFS["text_source"].forms
+    assert [type(form).__name__ for form in forms] == ["Str", "Obj", "Obj"]
+    assert [getattr(form, "tag", None) for form in forms] == [None, "faker", "chunks"]
+    assert forms[1].extra is not None  # other keys of {faker: ...} are its args
+    assert [fields_of(c) for c in (model.LiteralText, model.FakerText, model.ChunkedText)] == [
+        {"value"},
+        {"provider", "args"},
+        {"pieces"},
+    ]
+
+
+def test_every_model_dataclass_has_a_home_in_the_schema() -> None:
+    in_model = {
+        cls
+        for cls in vars(model).values()
+        if dataclasses.is_dataclass(cls) and cls.__module__ == model.__name__
+    }
+    assert in_model == {o.model for o in objs() if o.model} | FORM_MODELS
+
+
+def test_every_key_has_a_one_line_description() -> None:
+    for spec in objs():
+        for key, sub in spec.fields.items():
+            assert sub.doc and "\n" not in sub.doc, key
+
+
+def test_enums_match_the_model_literals() -> None:
+    conditions = schema.DEFS["conditions"].fields
+    scenario = schema.DEFS["scenario"].fields
+    step = schema.DEFS["step"].fields
+    assert set(scenario["cache"].values) == set(model.CacheMode.__args__)
+    assert set(step["then"].values) == set(model.ThenMode.__args__)
+    assert set(schema.DEFS["timing"].forms[0].values) == set(model.TimingMode.__args__)
+    assert set(schema.DEFS["reply"].fields["fault"].fields["kind"].values) == set(model.FaultKind.__args__)
+    assert "tool" in conditions["tool_choice"].values
+
+
+# ---- JSON Schema ----------------------------------------------------------------------------
+
+VALID = [
+    """\
+    name: weather-agent
+    description: Agent calls get_weather, then answers.
+    priority: 10
+    match:
+      model: "claude-sonnet-*"
+      system: {contains: "weather"}
+      header: {x-test-suite: agents}
+    timing: realistic
+    seed: 7
+    cache: simulate
+    limits: {requests_per_minute: 50}
+    turns:
+      - reply:
+          content:
+            - thinking: "The user wants the weather in Paris; I should call the tool."
+            - text: "Let me check."
+            - tool_use: {name: get_weather, input: {city: Paris}}
+      - when: {tool_result: {name: get_weather}}
+        reply:
+          text: "It is 18 C and sunny in Paris."
+    """,
+    """\
+    scenarios:
+      - name: errors
+        rules:
+          - when: {last_user: {contains: "flaky"}}
+            replies:
+              - error: {status: 429}
+              - error: {status: 529}
+              - text: "finally"
+            then: repeat_last
+          - reply:
+              error: {status: 529, type: overloaded_error, message: "Overloaded"}
+              headers: {retry-after: "2"}
+      - name: midstream
+        timing: {ttft_ms: 400, tokens_per_second: 60, jitter: 0.15}
+        rules:
+          - when: {not: {stream: false}, turn: {min: 1}, body: {temperature: 0.5, system: {regex: "^x"}}}
+            reply:
+              text: {faker: paragraph, sentences: 3}
+              fault: {after_events: 12, kind: error_event, error: {type: overloaded_error}}
+          - reply:
+              content:
+                - thinking: {chunks: ["a", "b"]}
+                  signature: "EqQBCk"
+                - redacted_thinking: opaque
+                - text: {chunks: ["Hel", "lo"]}
+                - tool_use: {name: t, input: {a: 1}, id: toolu_1, input_chunks: ['{"a": 1}']}
+              id: msg_1
+              model: claude-x
+              stop_reason: tool_use
+              usage:
+                input_tokens: 812
+                cache_creation: {ephemeral_5m_input_tokens: 3}
+                service_tier: standard
+              timing: {ttft_ms: 900}
+              recorded: {ttft_ms: 812, gaps_ms: [1, 2.5]}
+    """,
+]
+INVALID = [
+    "name: s\nrepy: 1\nturns: [{reply: {text: hi}}]\n",  # unknown key
+    "description: x\nturns: [{reply: {text: hi}}]\n",  # no name
+    "name: s\n",  # neither turns nor rules
+    "name: s\ntiming: fast\nturns: [{reply: {text: hi}}]\n",  # enum
+    "name: s\npriority: high\nturns: [{reply: {text: hi}}]\n",  # type
+    "name: s\nrules: [{reply: {text: a}, replies: [{text: b}]}]\n",  # both reply and replies
+    "name: s\nrules: [{when: {stream: true}}]\n",  # neither
+    "name: s\nturns: [{reply: {text: a, content: []}}]\n",  # text and content
+    "name: s\nturns: [{reply: {content: [{text: a, thinking: b}]}}]\n",  # two block types
+    "name: s\nturns: [{reply: {text: a, fault: {after_ms: 1}}}]\n",  # fault without kind
+    "name: s\nturns: [{reply: {text: a}, then: cycle}]\n",  # then without replies
+    "scenarios: [{name: a, turns: [{reply: {text: a}}]}]\nname: b\n",  # list file with more keys
+]
+
+
+@pytest.fixture(scope="module")
+def validator() -> jsonschema.Draft202012Validator:
+    generated = schema.json_schema()
+    jsonschema.Draft202012Validator.check_schema(generated)
+    return jsonschema.Draft202012Validator(generated)
+
+
+def documents(text: str) -> list[Any]:
+    return list(yaml.safe_load_all(textwrap.dedent(text)))
+
+
+def test_json_schema_is_draft_2020_12_with_descriptions(validator: jsonschema.Draft202012Validator) -> None:
+    generated = schema.json_schema()
+    assert generated["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    scenario = generated["$defs"]["scenario"]
+    assert scenario["additionalProperties"] is False and scenario["required"] == ["name"]
+    assert scenario["properties"]["priority"] == {
+        "type": "integer",
+        "description": "Higher wins when several scenarios match; default 0.",
+    }
+    assert generated["$defs"]["timing"]["oneOf"][0]["enum"] == ["instant", "realistic", "recorded"]
+
+
+@pytest.mark.parametrize("text", VALID)
+def test_valid_examples_pass_the_json_schema_and_the_loader(
+    text: str, validator: jsonschema.Draft202012Validator
+) -> None:
+    for document in documents(text):
+        assert list(validator.iter_errors(document)) == []
+    assert load_text(textwrap.dedent(text))
+
+
+@pytest.mark.parametrize("text", INVALID)
+def test_invalid_examples_fail_the_json_schema_and_the_loader(
+    text: str, validator: jsonschema.Draft202012Validator
+) -> None:
+    assert not validator.is_valid(documents(text)[0])
+    with pytest.raises(ScenarioError):
+        load_text(text)
