@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -39,11 +40,15 @@ class MockServer:
         scenarios: Sequence[str | Path] = (),
         *,
         config: ServerConfig | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
         **options: Any,
     ) -> None:
         base = config or ServerConfig(port=0, timing="instant", fallback="strict")
         self.config = replace(base, **options) if options else base
-        self.state = ServerState(self.config, load_registry([str(p) for p in scenarios]))
+        registry = load_registry([str(p) for p in scenarios])
+        # Injected clocks (prompt cache: monotonic; rate limits: epoch) let tests move time by hand.
+        self.state = ServerState(self.config, registry, clock=clock, wall_clock=wall_clock)
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
