@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import anthropic
 import pytest
 
@@ -9,5 +11,6 @@ from mockbay import MockServer
 
 
 @pytest.fixture
-def client(mockbay: MockServer) -> anthropic.Anthropic:
-    return anthropic.Anthropic(base_url=mockbay.url, api_key="test-key")
+def client(mockbay: MockServer) -> Iterator[anthropic.Anthropic]:
+    with anthropic.Anthropic(base_url=mockbay.url, api_key="test-key") as client:
+        yield client

@@ -20,9 +20,10 @@ def test_sdk_retries_through_overload(client: anthropic.Anthropic, mockbay: Mock
 
 @pytest.mark.mockbay(scenarios=["scenarios/overloaded-once.yaml"])
 def test_without_retries_the_error_surfaces(mockbay: MockServer) -> None:
-    client = anthropic.Anthropic(base_url=mockbay.url, api_key="test-key", max_retries=0)
-
-    with pytest.raises(anthropic.InternalServerError) as caught:
+    with (
+        anthropic.Anthropic(base_url=mockbay.url, api_key="test-key", max_retries=0) as client,
+        pytest.raises(anthropic.InternalServerError) as caught,
+    ):
         client.messages.create(
             model="claude-haiku-4-5", max_tokens=200, messages=[{"role": "user", "content": "A haiku?"}]
         )

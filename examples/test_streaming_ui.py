@@ -7,8 +7,6 @@ from collections.abc import Callable
 import anthropic
 import pytest
 
-from mockbay import MockServer
-
 
 def stream_answer(client: anthropic.Anthropic, prompt: str, show: Callable[[str], None]) -> str:
     """The code under test: hand each text delta to the UI, return the assembled text."""
@@ -21,11 +19,10 @@ def stream_answer(client: anthropic.Anthropic, prompt: str, show: Callable[[str]
 
 
 @pytest.mark.mockbay(scenarios=["scenarios/story-stream.yaml"])
-def test_ui_receives_every_delta_in_order(client: anthropic.Anthropic, mockbay: MockServer) -> None:
+def test_ui_receives_every_delta_in_order(client: anthropic.Anthropic) -> None:
     shown: list[str] = []
 
     final = stream_answer(client, "Tell me a story.", shown.append)
 
     assert shown == ["Once upon a time, ", "a mock server ", "answered every request ", "on time."]
     assert "".join(shown) == final
-    assert mockbay.journal.last is not None and mockbay.journal.last.stream
