@@ -1,9 +1,10 @@
 """Recordings as ordinary scenario files (scenarios.md §9), written for people to read.
 
 One scenario per conversation (the group the proxy names), one entry per distinct request,
-answered by `when: {fingerprint}`. Turns hold the conversation line: turn N is the first request
-recorded with N assistant messages, as turns are chosen (scenarios.md §2). A request that cannot
-sit there (a second conversation in the same group with the same depth) becomes a rule with
+answered by `when: {fingerprint}`. Turns hold the conversation line: turn N is the latest request
+recorded with N assistant messages (turns are chosen by depth, scenarios.md §2; the latest is
+usually the one that went on, after a failed attempt). Every other request (an earlier attempt,
+a second conversation in the group, a depth with a gap before it) becomes a rule with
 `when: {fingerprint, turn}`, so every recorded request replays whatever its depth.
 The same request recorded again replaces its entry in place: later wins, so a retry that
 finally succeeded replays as the success (the proxy's modes decide what is recorded at all).
@@ -74,14 +75,14 @@ class Recording:
 
     def document(self) -> dict[str, Any]:
         """The scenario mapping: name, description, turns (the conversation line), rules (the rest)."""
-        turns: list[dict[str, Any]] = []
-        rules: list[dict[str, Any]] = []
-        for entry in sorted(self.entries, key=lambda e: e.turn):
-            if entry.turn == len(turns):
-                turns.append({"when": {"fingerprint": entry.fingerprint}, "reply": entry.reply})
-            else:
-                when = {"fingerprint": entry.fingerprint, "turn": entry.turn}
-                rules.append({"when": when, "reply": entry.reply})
+        latest = {entry.turn: entry for entry in self.entries}
+        line = [latest[depth] for depth in range(len(latest)) if all(d in latest for d in range(depth + 1))]
+        turns = [{"when": {"fingerprint": e.fingerprint}, "reply": e.reply} for e in line]
+        rules = [
+            {"when": {"fingerprint": e.fingerprint, "turn": e.turn}, "reply": e.reply}
+            for e in sorted(self.entries, key=lambda e: e.turn)
+            if e not in line
+        ]
         doc: dict[str, Any] = {"name": self.name}
         if self.description:
             doc["description"] = self.description
@@ -116,11 +117,12 @@ class Recording:
             raise MockbayError(f"{source}: recording format {mark.group(1)} is newer than this mockbay's")
         data = yaml.safe_load(text)
         try:
+            # rules first: at equal depth the turn is the later entry, so the layout reads back as written
             entries = [
-                Entry(t["when"]["fingerprint"], i, t["reply"]) for i, t in enumerate(data.get("turns", []))
+                Entry(r["when"]["fingerprint"], r["when"]["turn"], r["reply"]) for r in data.get("rules", [])
             ]
             entries += [
-                Entry(r["when"]["fingerprint"], r["when"]["turn"], r["reply"]) for r in data.get("rules", [])
+                Entry(t["when"]["fingerprint"], i, t["reply"]) for i, t in enumerate(data.get("turns", []))
             ]
             return cls(data["name"], data.get("description", ""), entries)
         except (AttributeError, KeyError, TypeError) as exc:

@@ -373,15 +373,15 @@ def test_the_same_request_again_replaces_its_entry_in_place_later_wins() -> None
     assert turns[0]["reply"]["content"][1] == {"text": {"chunks": ["Let me ", "check."]}}
 
 
-def test_requests_that_cannot_be_turns_become_rules_with_their_turn() -> None:
+def test_the_latest_request_at_each_depth_is_the_turn_and_the_others_are_rules() -> None:
     exchanges, requests = tool_loop()
-    other = request("Weather in Rome?")
-    deep = request("a", "b", "c", "d", "e", "f", "g")  # turn 3: turn 2 was never recorded
+    other = request("Weather in Rome?")  # an earlier attempt at depth 0
+    deep = request("a", "b", "c", "d", "e", "f", "g")  # depth 3: depth 2 was never recorded
     recording = Recording("mixed")
     for exchange in (
         Exchange(request=deep, status=200, body={"content": []}),
-        *exchanges,
         Exchange(request=other, status=200, body={"content": []}),
+        *exchanges,
     ):
         recording.add(exchange, SCRUB)
     doc = recording.document()
@@ -394,16 +394,20 @@ def test_requests_that_cannot_be_turns_become_rules_with_their_turn() -> None:
     assert [r.when.turn.min for r in scenario.rules if r.when and r.when.turn] == [0, 3]
 
 
-def test_a_written_file_reads_back_to_the_same_file() -> None:
+def test_a_written_file_reads_back_to_the_same_file_and_keeps_its_layout_when_extended() -> None:
     exchanges, _ = tool_loop()
     recording = Recording("weather")
-    for exchange in exchanges:
+    for exchange in (Exchange(request=request("first try"), status=200, body={"content": []}), *exchanges):
         recording.add(exchange, SCRUB)
-    recording.add(Exchange(request=request("x", "y", "z", "w", "v"), status=200, body={"content": []}), SCRUB)
     text = recording.to_yaml(upstream="http://up", now=NOW)
     again = Recording.from_yaml(text, "weather.yaml")
-    assert again == recording
+    assert sorted(map(repr, again.entries)) == sorted(map(repr, recording.entries))
     assert again.to_yaml(upstream="http://up", now=NOW) == text
+    deeper = Exchange(request=request("x", "y", "z", "w", "v"), status=200, body={"content": []})
+    again.add(deeper, SCRUB)
+    recording.add(deeper, SCRUB)
+    assert again.document() == recording.document()
+    assert len(again.document()["turns"]) == 3 and len(again.document()["rules"]) == 1
 
 
 def test_a_file_from_a_newer_format_or_not_a_recording_is_refused() -> None:
@@ -433,9 +437,7 @@ def test_credentials_never_reach_the_file() -> None:
     body = {"content": [{"type": "text", "text": f"You said {KEY}"}], "stop_reason": "end_turn"}
     headers = {"x-api-key": KEY, "authorization": f"Bearer {KEY}", "anthropic-ratelimit-requests-limit": "5"}
     recording = Recording(group_name(req, {}, None))
-    recording.add(
-        Exchange(request=req, status=200, headers=headers, body=body), SCRUB
-    )
+    recording.add(Exchange(request=req, status=200, headers=headers, body=body), SCRUB)
     text = recording.to_yaml(upstream="https://api.anthropic.com", now=NOW)
     assert KEY not in text and KEY[14:30] not in text
     assert text.count(MARKER) == 2  # description and reply text
