@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -58,6 +59,7 @@ _SCALAR_TAGS = {
 _DATA_TAGS = {*_SCALAR_TAGS, _TAG + "map", _TAG + "seq"}  # anything else (!!python/..., !custom) is refused
 _NODE_BUDGET = 1_000_000  # nodes walked per document: stops alias bombs
 _SCALARS = yaml.constructor.SafeConstructor()
+_FLOAT_TEXT = re.compile(r"[-+]?[0-9][0-9_]*(\.[0-9_]*)?[eE][-+]?[0-9]+")
 _BAD: Any = object()  # a value that failed its checks (already reported)
 
 
@@ -346,8 +348,11 @@ def _kind(node: Node) -> str:
         return "a list"
     if node.tag == _NULL:
         return "an empty value (null)"
-    value = node.value if len(node.value) <= 40 else node.value[:37] + "..."
-    return f"{_SCALAR_TAGS.get(node.tag, 'a value')} {value!r}"
+    return f"{_SCALAR_TAGS.get(node.tag, 'a value')} {_short(node.value)!r}"
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _what(spec: s.Spec) -> str:
@@ -413,23 +418,26 @@ def _check_str(w: _Walker, node: Node, spec: s.Str, path: str) -> Any:
 
 
 def _check_number(w: _Walker, node: Node, spec: s.Int | s.Num, path: str) -> Any:
-    tags = (_INT,) if isinstance(spec, s.Int) else (_INT, _FLOAT)
-    if not isinstance(node, ScalarNode) or node.tag not in tags:
+    exact = isinstance(spec, s.Int)
+    if not isinstance(node, ScalarNode) or node.tag not in ((_INT,) if exact else (_INT, _FLOAT)):
+        if node.tag == _STR and not node.style and _FLOAT_TEXT.fullmatch(node.value):
+            return w.fail(
+                node,
+                f"expected {_what(spec)} for '{_show(path)}', got string {node.value!r}: "
+                "YAML 1.1 reads an exponent without a dot as text; write 1.0e3 or 1000",
+            )
         return w.expected(node, spec, path)
     value = _SCALARS.construct_yaml_int(node) if node.tag == _INT else _SCALARS.construct_yaml_float(node)
-    if isinstance(spec, s.Num):
-        value = float(value)
-        if value != value or value in (float("inf"), float("-inf")):
-            return w.fail(node, f"expected a finite number for '{_show(path)}', got {node.value}")
-    low = spec.minimum
-    if low is not None and (value < low or (isinstance(spec, s.Num) and spec.above and value == low)):
-        return w.fail(
-            node,
-            f"'{_show(path)}' must be {'above' if getattr(spec, 'above', False) else 'at least'} "
-            f"{low:g}, got {node.value}",
-        )
+    if not exact:
+        value = float(value) if abs(value) < 1e308 else math.inf
+        if not math.isfinite(value):
+            return w.fail(node, f"expected a finite number for '{_show(path)}', got {_short(node.value)}")
+    above = isinstance(spec, s.Num) and spec.above
+    if spec.minimum is not None and (value < spec.minimum or (above and value == spec.minimum)):
+        limit = "above" if above else "at least"
+        return w.fail(node, f"'{_show(path)}' must be {limit} {spec.minimum:g}, got {_short(node.value)}")
     if spec.maximum is not None and value > spec.maximum:
-        return w.fail(node, f"'{_show(path)}' must be at most {spec.maximum:g}, got {node.value}")
+        return w.fail(node, f"'{_show(path)}' must be at most {spec.maximum:g}, got {_short(node.value)}")
     return value
 
 

@@ -114,6 +114,8 @@ CASES: list[tuple[str, str, str, int]] = [
     ("name_with_slash", "1:7", "must not hold '/' (it is used in /s/NAME)", 1),
     ("alias_loop", "2:8", "'turns[1].replies' refers to itself through an alias", 1),
     ("match_empty", "2:7", "expected a mapping for 'match', got an empty value (null)", 1),
+    ("exponent_without_dot", "2:19", "got string '1e3': YAML 1.1 reads an exponent without a dot as text", 1),
+    ("condition_beside_reply", "3:5", "'stream' is a condition: put it under when: {stream: ...}", 1),
     ("limits_zero", "2:31", "'limits.requests_per_minute' must be at least 1, got 0", 1),
     ("tool_choice_unknown", "2:22", "expected one of: auto, any, tool, none", 1),
     ("reply_is_string", "3:12", "got string 'hello there'; a reply is a mapping such as {text: 'Hello'}", 1),
