@@ -121,24 +121,32 @@ def mockbay_server(mockbay_config: ServerConfig) -> Iterator[MockServer]:
 @pytest.fixture
 def mockbay(mockbay_server: MockServer, request: pytest.FixtureRequest) -> Iterator[MockServer]:
     """The session server, reset, with this test's marker applied; checked and restored afterwards."""
-    from mockbay.errors import MockbayError
-
     options = read_markers(request.node)
     mockbay_server.reset()
     with mockbay_server.overrides(**options.config):
-        for source in options.scenarios:
-            try:
-                mockbay_server.load(source)
-            except MockbayError as exc:
-                pytest.fail(
-                    f"mockbay could not load this test's scenarios (marker paths are relative to the test "
-                    f"file's folder):\n{exc}",
-                    pytrace=False,
-                )
+        problem = load_all(mockbay_server, options.scenarios)
+        if problem:
+            pytest.fail(
+                f"mockbay could not load this test's scenarios (marker paths are relative to the test "
+                f"file's folder):\n{problem}",
+                pytrace=False,
+            )
         yield mockbay_server
         report = teardown_report(mockbay_server, check_unmatched=options.assert_all_matched)
         if report:
             pytest.fail(report, pytrace=False)
+
+
+def load_all(server: MockServer, sources: list[str | Path]) -> str:
+    """Load every source; the loader's `file:line:col` report, or "" when all loaded."""
+    from mockbay.errors import MockbayError
+
+    try:
+        for source in sources:
+            server.load(source)
+    except MockbayError as exc:
+        return str(exc)
+    return ""
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from .inner import project
 
 pytest_plugins = ["pytester"]
 
-SUITE = '''
+SUITE = """
 import anthropic
 import pytest
 from helper import ask
@@ -126,7 +126,7 @@ def test_bad_marker_value(mockbay):
 @pytest.mark.mockbay(scenario=["scenarios/echo.yaml"])
 def test_misspelt_marker_key(mockbay):
     pass
-'''
+"""
 
 
 def test_fixtures_and_marker(pytester: pytest.Pytester) -> None:
@@ -136,17 +136,15 @@ def test_fixtures_and_marker(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("-v")
 
     result.assert_outcomes(passed=13, errors=3)
-    result.stdout.fnmatch_lines(
-        [
-            "*ERROR at setup of test_missing_scenario_file*",
-            "*mockbay could not load this test's scenarios (marker paths are relative to the test file's*",
-            "*tests/scenarios/missing.yaml*",
-            "*ERROR at setup of test_bad_marker_value*",
-            "*@pytest.mark.mockbay timing='fast'; choose from ['instant', 'realistic', 'recorded']",
-            "*ERROR at setup of test_misspelt_marker_key*",
-            "*unknown @pytest.mark.mockbay option(s) ['scenario']; valid: ['scenarios', *",
-        ]
-    )
+    output = result.stdout.str()
+    for expected in (
+        "mockbay could not load this test's scenarios (marker paths are relative to the test file's folder)",
+        "tests/scenarios/missing.yaml:1:1: no such file or folder",
+        "@pytest.mark.mockbay timing='fast'; choose from ['instant', 'realistic', 'recorded']",
+        "unknown @pytest.mark.mockbay option(s) ['scenario']; valid: ['scenarios', ",
+    ):
+        assert expected in output
+    assert "During handling" not in output
 
 
 def test_marker_is_registered_for_strict_markers(pytester: pytest.Pytester) -> None:
