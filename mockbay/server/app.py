@@ -55,6 +55,7 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
         headers=mask_headers(request.headers),
         started_at=state.wall_clock(),
     )
+    state.journal.append(exchange)  # filled in as the request proceeds, so a client never outruns it
     started = time.perf_counter()
     try:
         response = await _route(request, state, exchange)
@@ -74,8 +75,6 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
         exchange.error_type = "api_error"
     finally:
         exchange.duration_ms = round((time.perf_counter() - started) * 1000, 3)
-        if exchange.endpoint:
-            state.journal.append(exchange)
     exchange.status = response.status
     if not response.prepared:
         response.headers["request-id"] = request_id
@@ -97,10 +96,11 @@ async def _route(request: web.Request, state: ServerState, exchange: Exchange) -
     if pinned_match:
         pinned, path = pinned_match.group(1), pinned_match.group(2) or "/"
     method = request.method
-    exchange.endpoint = "other"
     if method == "HEAD":
+        exchange.endpoint = "probe"
         return web.Response(status=200)
     if method == "GET" and path.rstrip("/") == "":
+        exchange.endpoint = "probe"
         return json_response({"status": "ok", "service": "mockbay"})
     if method == "POST" and path.endswith("/v1/messages"):
         exchange.endpoint = "messages"
@@ -117,6 +117,7 @@ async def _route(request: web.Request, state: ServerState, exchange: Exchange) -
     if method == "GET" and model_match:
         exchange.endpoint = "models"
         return models.get_model(request, state, model_match.group(1))
+    exchange.endpoint = "not_found"
     raise ApiError(404, "not_found_error", f"Not found: {method} {request.path}")
 
 

@@ -76,6 +76,7 @@ async def send_stream(
     response.content_type = "text/event-stream"
     response.charset = "utf-8"
     response.headers["cache-control"] = "no-cache"
+    exchange.status = 200
     await response.prepare(request)
     loop = asyncio.get_running_loop()
     start = loop.time()
@@ -92,9 +93,9 @@ async def send_stream(
         while position < len(due) and start + due[position][0] <= now:
             batch.append(encode_event(due[position][1].data))
             position += 1
-        await response.write(b"".join(batch))
         observed = round((loop.time() - start) * 1000, 3)
         exchange.observed_offsets_ms.extend([observed] * len(batch))
+        await response.write(b"".join(batch))
     if plan.fault is not None:
         await _sleep_until(loop, start + _fault_offset(plan, cut))
         await _apply_stream_fault(request, response, plan, exchange)

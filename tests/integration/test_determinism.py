@@ -17,8 +17,24 @@ HEADERS = {"x-api-key": "k", "anthropic-version": "2023-06-01", "content-type": 
 
 def _start(seed: int) -> tuple[subprocess.Popen[str], str]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "mockbay", "serve", "--port", "0", "--timing", "instant", "--seed", str(seed),
-         "--fallback", "generate", "--scenarios", str(SCENARIOS), "--log-level", "warning"],
+        [
+            sys.executable,
+            "-m",
+            "mockbay",
+            "serve",
+            "--port",
+            "0",
+            "--timing",
+            "instant",
+            "--seed",
+            str(seed),
+            "--fallback",
+            "generate",
+            "--scenarios",
+            str(SCENARIOS),
+            "--log-level",
+            "warning",
+        ],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -37,6 +53,8 @@ def two_servers() -> Iterator[tuple[str, str, str]]:
         for process, _ in started:
             process.terminate()
             process.wait(timeout=10)
+            assert process.stdout is not None
+            process.stdout.close()
 
 
 def _exchange(url: str, path: str, body: dict[str, object]) -> list[bytes]:
@@ -49,10 +67,23 @@ def _exchange(url: str, path: str, body: dict[str, object]) -> list[bytes]:
 
 
 CASES = [
-    ("/s/thinking-tools/v1/messages", {"model": "claude-sonnet-4-6", "max_tokens": 500, "messages": [{"role": "user", "content": "hi"}]}),
-    ("/s/faker-text/v1/messages", {"model": "claude-haiku-4-5", "max_tokens": 500, "messages": [{"role": "user", "content": "yo"}]}),
-    ("/v1/messages", {"model": "claude-opus-4-8", "max_tokens": 300, "messages": [{"role": "user", "content": "unmatched: generated"}],
-                      "thinking": {"type": "enabled", "budget_tokens": 1024}}),
+    (
+        "/s/thinking-tools/v1/messages",
+        {"model": "claude-sonnet-4-6", "max_tokens": 500, "messages": [{"role": "user", "content": "hi"}]},
+    ),
+    (
+        "/s/faker-text/v1/messages",
+        {"model": "claude-haiku-4-5", "max_tokens": 500, "messages": [{"role": "user", "content": "yo"}]},
+    ),
+    (
+        "/v1/messages",
+        {
+            "model": "claude-opus-4-8",
+            "max_tokens": 300,
+            "messages": [{"role": "user", "content": "unmatched: generated"}],
+            "thinking": {"type": "enabled", "budget_tokens": 1024},
+        },
+    ),
 ]
 
 
