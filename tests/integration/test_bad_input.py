@@ -23,14 +23,32 @@ GOOD = '{"model":"claude-sonnet-4-6","max_tokens":10,"messages":[{"role":"user",
         ('{"model":5,"max_tokens":10,"messages":[]}', 400, "model"),
         ('{"model":"m","max_tokens":10,"messages":"hi"}', 400, "messages"),
         ('{"model":"m","max_tokens":10,"messages":[{"role":"robot","content":"hi"}]}', 400, "role"),
-        ('{"model":"m","max_tokens":10,"messages":[{"role":"user","content":[{"type":"text","text":""}]}]}', 400, "non-empty"),
-        ('{"model":"m","max_tokens":10,"messages":[{"role":"user","content":"hi"}],"stop_sequences":[" "]}', 400, "non-whitespace"),
-        ('{"model":"m","max_tokens":10,"messages":[{"role":"user","content":"hi"}],"tools":[{"name":"bad.name","input_schema":{"type":"object"}}]}', 400, "pattern"),
-        ('{"model":"claude-opus-4-20250514","max_tokens":64000,"messages":[{"role":"user","content":"hi"}]}', 400, "maximum allowed number of output tokens"),
+        (
+            '{"model":"m","max_tokens":10,"messages":[{"role":"user","content":[{"type":"text","text":""}]}]}',
+            400,
+            "non-empty",
+        ),
+        (
+            '{"model":"m","max_tokens":10,"messages":[{"role":"user","content":"hi"}],"stop_sequences":[" "]}',
+            400,
+            "non-whitespace",
+        ),
+        (
+            '{"model":"m","max_tokens":10,"messages":[{"role":"user","content":"hi"}],"tools":[{"name":"bad.name","input_schema":{"type":"object"}}]}',
+            400,
+            "pattern",
+        ),
+        (
+            '{"model":"claude-opus-4-20250514","max_tokens":64000,"messages":[{"role":"user","content":"hi"}]}',
+            400,
+            "maximum allowed number of output tokens",
+        ),
     ],
 )
 def test_bad_bodies_get_invalid_request_errors(core_server, body, status, fragment):
-    response = httpx.post(f"{core_server.url}/s/plain-text/v1/messages", headers=HEADERS, content=body.encode("latin-1"))
+    response = httpx.post(
+        f"{core_server.url}/s/plain-text/v1/messages", headers=HEADERS, content=body.encode("latin-1")
+    )
     assert response.status_code == status, response.text
     error = response.json()
     assert error["type"] == "error" and error["error"]["type"] == "invalid_request_error"
@@ -45,7 +63,11 @@ def test_unknown_model_names_are_accepted(core_server):
 
 
 def test_body_over_32_mb_is_a_413(core_server):
-    huge = b'{"model":"m","max_tokens":1,"messages":[{"role":"user","content":"' + b"a" * (33 * 1024 * 1024) + b'"}]}'
+    huge = (
+        b'{"model":"m","max_tokens":1,"messages":[{"role":"user","content":"'
+        + b"a" * (33 * 1024 * 1024)
+        + b'"}]}'
+    )
     response = httpx.post(f"{core_server.url}/v1/messages", headers=HEADERS, content=huge)
     assert response.status_code == 413
     assert response.json()["error"]["type"] == "request_too_large"
@@ -63,7 +85,9 @@ def test_chunked_body_over_32_mb_is_a_413(core_server):
 
 
 def test_missing_version_header(core_server):
-    response = httpx.post(f"{core_server.url}/s/plain-text/v1/messages", headers={"x-api-key": "k"}, content=GOOD)
+    response = httpx.post(
+        f"{core_server.url}/s/plain-text/v1/messages", headers={"x-api-key": "k"}, content=GOOD
+    )
     assert response.status_code == 400
     assert response.json()["error"]["message"] == "anthropic-version: header is required"
 

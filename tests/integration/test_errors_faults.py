@@ -27,7 +27,9 @@ KWARGS = {"model": "claude-sonnet-4-6", "max_tokens": 256, "messages": USER_HI}
     ],
 )
 def test_error_status_maps_to_sdk_exception(core_server, status, exception, error_type):
-    client = pinned_client(core_server, "http-error", max_retries=0, default_headers={"x-status": str(status)})
+    client = pinned_client(
+        core_server, "http-error", max_retries=0, default_headers={"x-status": str(status)}
+    )
     with pytest.raises(exception) as caught:
         client.messages.create(**KWARGS)
     error = caught.value
@@ -46,14 +48,20 @@ def test_flaky_upstream_retries_to_success(core_server):
 
 
 async def test_flaky_upstream_retries_async_stream(core_server):
-    async with pinned_async_client(core_server, "flaky", default_headers={"x-mockbay-session": "flaky-async"}) as client:
-        async with client.messages.stream(**KWARGS) as stream:
-            message = await stream.get_final_message()
+    async with (
+        pinned_async_client(
+            core_server, "flaky", default_headers={"x-mockbay-session": "flaky-async"}
+        ) as client,
+        client.messages.stream(**KWARGS) as stream,
+    ):
+        message = await stream.get_final_message()
     assert message.content[0].text == "finally"
 
 
 def test_sequence_then_error_and_cycle(core_server):
-    exhausting = pinned_client(core_server, "exhausting", max_retries=0, default_headers={"x-mockbay-session": "ex"})
+    exhausting = pinned_client(
+        core_server, "exhausting", max_retries=0, default_headers={"x-mockbay-session": "ex"}
+    )
     assert [exhausting.messages.create(**KWARGS).content[0].text for _ in range(2)] == ["one", "two"]
     with pytest.raises(anthropic.BadRequestError, match="served all 2"):
         exhausting.messages.create(**KWARGS)
@@ -88,7 +96,10 @@ def test_error_event_fault_on_json_request_is_the_http_error(core_server):
 
 def test_disconnect_mid_stream_is_a_transport_error(core_server):
     client = pinned_client(core_server, "midstream-disconnect")
-    with pytest.raises((httpx2.RemoteProtocolError, httpx.RemoteProtocolError)), client.messages.stream(**KWARGS) as stream:
+    with (
+        pytest.raises((httpx2.RemoteProtocolError, httpx.RemoteProtocolError)),
+        client.messages.stream(**KWARGS) as stream,
+    ):
         for _ in stream:
             pass
 
@@ -102,7 +113,10 @@ def test_disconnect_on_json_request_is_a_connection_error(core_server):
 def test_stall_sends_nothing_until_the_client_gives_up(core_server):
     client = pinned_client(core_server, "stall", max_retries=0, timeout=httpx2.Timeout(5.0, read=0.5))
     received = []
-    with pytest.raises((httpx2.ReadTimeout, httpx.ReadTimeout, anthropic.APITimeoutError)), client.messages.stream(**KWARGS) as stream:
+    with (
+        pytest.raises((httpx2.ReadTimeout, httpx.ReadTimeout, anthropic.APITimeoutError)),
+        client.messages.stream(**KWARGS) as stream,
+    ):
         for event in stream:
             received.append(event.type)
     assert received == ["message_start", "content_block_start"]

@@ -14,8 +14,11 @@ BODY = {"model": "claude-sonnet-4-6", "max_tokens": 64, "messages": USER_HI}
 
 
 def test_sdk_default_bearer_auth_and_prefix_paths(core_server):
-    client = sync_client(base_url=f"{core_server.url}/any/prefix", api_key="sk-test",
-                         default_headers={"x-mockbay-scenario": "plain-text"})
+    client = sync_client(
+        base_url=f"{core_server.url}/any/prefix",
+        api_key="sk-test",
+        default_headers={"x-mockbay-scenario": "plain-text"},
+    )
     message = client.messages.create(**BODY)
     assert message.content[0].text.startswith("Paris")
     assert message._request_id.startswith("req_")
@@ -25,18 +28,27 @@ def test_sdk_default_bearer_auth_and_prefix_paths(core_server):
 
 @pytest.mark.parametrize("suffix", ["/v1/messages", "/v1/messages?beta=true", "/gw/v1/messages?beta=true"])
 def test_claude_code_style_requests(core_server, suffix):
-    body = {**BODY, "thinking": {"type": "adaptive"}, "output_config": {"effort": "high"},
-            "context_management": {"edits": [{"type": "clear_thinking_20251015", "keep": "all"}]},
-            "metadata": {"user_id": '{"device_id":"abc","session_id":"x"}'},
-            "messages": [*USER_HI, {"role": "system", "content": "Available agent types"}]}
-    response = httpx.post(f"{core_server.url}{suffix}", headers={**HEADERS, "x-mockbay-scenario": "plain-text"}, json=body)
+    body = {
+        **BODY,
+        "thinking": {"type": "adaptive"},
+        "output_config": {"effort": "high"},
+        "context_management": {"edits": [{"type": "clear_thinking_20251015", "keep": "all"}]},
+        "metadata": {"user_id": '{"device_id":"abc","session_id":"x"}'},
+        "messages": [*USER_HI, {"role": "system", "content": "Available agent types"}],
+    }
+    response = httpx.post(
+        f"{core_server.url}{suffix}", headers={**HEADERS, "x-mockbay-scenario": "plain-text"}, json=body
+    )
     assert response.status_code == 200, response.text
 
 
 def test_count_tokens_and_models(core_server):
     client = sync_client(base_url=core_server.url, api_key="k")
-    counted = client.messages.count_tokens(model="claude-sonnet-4-6", system="You are a scientist",
-                                           messages=[{"role": "user", "content": "Hello, Claude"}])
+    counted = client.messages.count_tokens(
+        model="claude-sonnet-4-6",
+        system="You are a scientist",
+        messages=[{"role": "user", "content": "Hello, Claude"}],
+    )
     assert counted.input_tokens == 14
     page = client.models.list(limit=3)
     ids = [m.id for m in page.data]
@@ -53,7 +65,9 @@ def test_probes_answer_200(core_server, method, path):
     assert httpx.request(method, f"{core_server.url}{path}").status_code == 200
 
 
-@pytest.mark.parametrize(("method", "path"), [("GET", "/v1/messages"), ("POST", "/v2/other"), ("DELETE", "/v1/models")])
+@pytest.mark.parametrize(
+    ("method", "path"), [("GET", "/v1/messages"), ("POST", "/v2/other"), ("DELETE", "/v1/models")]
+)
 def test_unknown_paths_get_the_not_found_envelope(core_server, method, path):
     response = httpx.request(method, f"{core_server.url}{path}", headers=HEADERS)
     assert response.status_code == 404
@@ -63,9 +77,14 @@ def test_unknown_paths_get_the_not_found_envelope(core_server, method, path):
 
 
 def test_missing_credentials_are_a_401(core_server):
-    response = httpx.post(f"{core_server.url}/v1/messages", headers={"anthropic-version": "2023-06-01"}, json=BODY)
+    response = httpx.post(
+        f"{core_server.url}/v1/messages", headers={"anthropic-version": "2023-06-01"}, json=BODY
+    )
     assert response.status_code == 401
-    assert response.json()["error"] == {"type": "authentication_error", "message": "x-api-key header is required"}
+    assert response.json()["error"] == {
+        "type": "authentication_error",
+        "message": "x-api-key header is required",
+    }
 
 
 def test_api_key_option_restricts_keys():
@@ -75,7 +94,9 @@ def test_api_key_option_restricts_keys():
         bad = sync_client(base_url=f"{server.url}/s/plain-text", api_key="bad", max_retries=0)
         with pytest.raises(anthropic.AuthenticationError):
             bad.messages.create(**BODY)
-        via_header = httpx.post(f"{server.url}/s/plain-text/v1/messages", headers={**HEADERS, "x-api-key": "good"}, json=BODY)
+        via_header = httpx.post(
+            f"{server.url}/s/plain-text/v1/messages", headers={**HEADERS, "x-api-key": "good"}, json=BODY
+        )
         assert via_header.status_code == 200
 
 
@@ -89,11 +110,15 @@ def test_admin_endpoints(core_server):
 
 def test_admin_loads_yaml_and_rejects_broken_yaml():
     with MockServer() as server:
-        loaded = httpx.post(f"{server.url}/_mockbay/scenarios", content="name: posted\nrules:\n  - reply: {text: hi}\n")
+        loaded = httpx.post(
+            f"{server.url}/_mockbay/scenarios", content="name: posted\nrules:\n  - reply: {text: hi}\n"
+        )
         assert loaded.status_code == 200 and loaded.json()["loaded"] == ["posted"]
         client = sync_client(base_url=f"{server.url}/s/posted", api_key="k")
         assert client.messages.create(**BODY).content[0].text == "hi"
-        broken = httpx.post(f"{server.url}/_mockbay/scenarios", content="name: broken\nrules:\n  - repy: {text: hi}\n")
+        broken = httpx.post(
+            f"{server.url}/_mockbay/scenarios", content="name: broken\nrules:\n  - repy: {text: hi}\n"
+        )
         assert broken.status_code == 400
         assert "<admin>:3:5" in broken.json()["error"]["message"]
         reset = httpx.post(f"{server.url}/_mockbay/reset")
@@ -107,6 +132,9 @@ def test_admin_needs_a_token_off_loopback():
         assert httpx.get(f"{base}/_mockbay/requests").status_code == 404
         ok = httpx.get(f"{base}/_mockbay/requests", headers={"authorization": "Bearer s3cret"})
         assert ok.status_code == 200
-        assert httpx.get(f"{base}/_mockbay/requests", headers={"x-mockbay-admin-token": "s3cret"}).status_code == 200
+        assert (
+            httpx.get(f"{base}/_mockbay/requests", headers={"x-mockbay-admin-token": "s3cret"}).status_code
+            == 200
+        )
     with MockServer(host="0.0.0.0") as server:
         assert httpx.get(f"http://127.0.0.1:{server.port}/_mockbay/requests").status_code == 404

@@ -8,7 +8,15 @@ import pytest
 
 from tests.conftest import USER_HI, pinned_async_client, pinned_client
 
-BLOCK_SCENARIOS = ["plain-text", "thinking-tools", "redacted", "explicit-ids", "chunked", "usage-given", "faker-text"]
+BLOCK_SCENARIOS = [
+    "plain-text",
+    "thinking-tools",
+    "redacted",
+    "explicit-ids",
+    "chunked",
+    "usage-given",
+    "faker-text",
+]
 
 
 def _create_kwargs(max_tokens: int = 1024, **extra: object) -> dict[str, object]:
@@ -43,7 +51,10 @@ def test_reply_equals_the_scenario_blocks(core_server):
     assert thinking.signature.startswith("EqQB")
     assert text.text == "Let me check the forecast."
     assert tool.name == "get_weather"
-    assert tool.input == {"city": "Paris", "options": {"unit": "celsius", "days": [1, 2, 3], "detail": {"wind": True}}}
+    assert tool.input == {
+        "city": "Paris",
+        "options": {"unit": "celsius", "days": [1, 2, 3], "detail": {"wind": True}},
+    }
     assert tool.id.startswith("toolu_01") and len(tool.id) == len("toolu_") + 24
     assert message.id.startswith("msg_01") and len(message.id) == len("msg_") + 24
     assert message.stop_reason == "tool_use"
@@ -69,7 +80,12 @@ def test_chunks_are_the_exact_deltas(core_server):
     client = pinned_client(core_server, "chunked")
     with client.messages.stream(**_create_kwargs()) as stream:
         deltas = [
-            (event.delta.type, getattr(event.delta, "text", None) or getattr(event.delta, "thinking", None) or getattr(event.delta, "partial_json", None))
+            (
+                event.delta.type,
+                getattr(event.delta, "text", None)
+                or getattr(event.delta, "thinking", None)
+                or getattr(event.delta, "partial_json", None),
+            )
             for event in stream
             if event.type == "content_block_delta" and event.delta.type != "signature_delta"
         ]
@@ -91,7 +107,9 @@ def test_usage_given_in_the_scenario_wins(core_server):
     usage = message.usage
     assert (usage.input_tokens, usage.output_tokens) == (812, 40)
     assert (usage.cache_read_input_tokens, usage.cache_creation_input_tokens) == (2048, 0)
-    assert usage.cache_creation.ephemeral_5m_input_tokens + usage.cache_creation.ephemeral_1h_input_tokens == 0
+    assert (
+        usage.cache_creation.ephemeral_5m_input_tokens + usage.cache_creation.ephemeral_1h_input_tokens == 0
+    )
     assert usage.service_tier == "standard"
 
 

@@ -11,7 +11,12 @@ import pytest
 from mockbay.wire.sse import parse_events
 
 HEADERS = {"x-api-key": "test-key", "anthropic-version": "2023-06-01", "content-type": "application/json"}
-BODY = {"model": "claude-sonnet-4-6", "max_tokens": 1024, "messages": [{"role": "user", "content": "hi"}], "stream": True}
+BODY = {
+    "model": "claude-sonnet-4-6",
+    "max_tokens": 1024,
+    "messages": [{"role": "user", "content": "hi"}],
+    "stream": True,
+}
 GRAMMAR = re.compile(
     r"^message_start (ping )*"
     r"(content_block_start (ping |content_block_delta )*content_block_stop (ping )*)*"
@@ -62,7 +67,12 @@ def test_usage_in_start_and_delta_with_running_totals(core_server):
     events = [data for _, data in parse_events(_stream(core_server, "plain-text").content)]
     start = events[0]["message"]
     assert start["stop_reason"] is None and start["content"] == []
-    assert set(start["usage"]) >= {"input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"}
+    assert set(start["usage"]) >= {
+        "input_tokens",
+        "output_tokens",
+        "cache_creation_input_tokens",
+        "cache_read_input_tokens",
+    }
     assert start["usage"]["output_tokens"] == 1
     delta = next(e for e in events if e["type"] == "message_delta")
     assert delta["usage"]["input_tokens"] == start["usage"]["input_tokens"]
@@ -80,7 +90,9 @@ def test_thinking_signature_delta_is_last_before_stop(core_server):
 
 def test_tool_input_pieces_concatenate_to_the_json(core_server):
     events = [data for _, data in parse_events(_stream(core_server, "thinking-tools").content)]
-    tool_start = next(e for e in events if e["type"] == "content_block_start" and e["content_block"]["type"] == "tool_use")
+    tool_start = next(
+        e for e in events if e["type"] == "content_block_start" and e["content_block"]["type"] == "tool_use"
+    )
     assert tool_start["content_block"]["input"] == {}
     pieces = [
         e["delta"]["partial_json"]
@@ -102,6 +114,18 @@ def test_json_reply_has_upstream_fields_and_content_type(core_server):
     assert response.headers["content-type"] == "application/json"
     message = response.json()
     assert list(message) == [
-        "id", "type", "role", "model", "content", "stop_reason", "stop_sequence", "stop_details", "container", "usage",
+        "id",
+        "type",
+        "role",
+        "model",
+        "content",
+        "stop_reason",
+        "stop_sequence",
+        "stop_details",
+        "container",
+        "usage",
     ]
-    assert message["usage"]["cache_creation"] == {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 0}
+    assert message["usage"]["cache_creation"] == {
+        "ephemeral_5m_input_tokens": 0,
+        "ephemeral_1h_input_tokens": 0,
+    }
