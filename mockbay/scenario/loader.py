@@ -81,7 +81,7 @@ load_yaml_scenarios = load_text
 
 
 def load_paths(paths: Sequence[str | Path]) -> list[Scenario]:
-    """Scenarios of files and folders (every *.yaml / *.yml below a folder, sorted), all checked."""
+    """Scenarios of files and folders (every *.yaml / *.yml below a folder, sorted, hidden ones skipped)."""
     problems: list[tuple[SourceMark, str]] = []
     found: list[tuple[Scenario, SourceMark]] = []
     for file in _files(paths, problems):
