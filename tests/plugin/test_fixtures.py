@@ -9,6 +9,8 @@ from .inner import project
 pytest_plugins = ["pytester"]
 
 SUITE = """
+import os
+
 import anthropic
 import pytest
 from helper import ask
@@ -113,6 +115,30 @@ def test_journal(mockbay):
         journal.assert_called("echo", times=3)
 
 
+@pytest.mark.mockbay(scenarios=["scenarios/echo.yaml"])
+def test_env(mockbay_env):
+    assert os.environ["ANTHROPIC_BASE_URL"] == mockbay_env.url
+    assert os.environ["ANTHROPIC_API_KEY"] == "mockbay-test-key"
+    with anthropic.Anthropic() as client:
+        reply = client.messages.create(
+            model="claude-haiku-4-5", max_tokens=50, messages=[{"role": "user", "content": "echo env"}]
+        )
+    assert reply.content[0].text == "You said: echo env"
+
+
+@pytest.fixture
+def own_key(monkeypatch):
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-own")
+
+
+def test_env_keeps_a_key_already_set(own_key, mockbay_env):
+    assert os.environ["ANTHROPIC_API_KEY"] == "sk-own"
+
+
+def test_env_restored_after_the_test():
+    assert "ANTHROPIC_BASE_URL" not in os.environ and "ANTHROPIC_API_KEY" not in os.environ
+
+
 @pytest.mark.mockbay(scenarios=["scenarios/missing.yaml"])
 def test_missing_scenario_file(mockbay):
     pass
@@ -129,13 +155,15 @@ def test_misspelt_marker_key(mockbay):
 """
 
 
-def test_fixtures_and_marker(pytester: pytest.Pytester) -> None:
+def test_fixtures_and_marker(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ANTHROPIC_BASE_URL", raising=False)
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     project(pytester)
     pytester.makepyfile(**{"tests/test_suite": SUITE})
 
     result = pytester.runpytest("-v")
 
-    result.assert_outcomes(passed=13, errors=3)
+    result.assert_outcomes(passed=16, errors=3)
     output = result.stdout.str()
     for expected in (
         "mockbay could not load this test's scenarios (marker paths are relative to the test file's folder)",
