@@ -7,6 +7,7 @@ except /_mockbay/health, which orchestrator probes must always reach.
 from __future__ import annotations
 
 import hmac
+import os
 
 from aiohttp import web
 
@@ -37,7 +38,7 @@ async def handle_admin(request: web.Request, state: ServerState, path: str) -> w
     name = path[len(PREFIX) :].strip("/")
     method = request.method
     if name == "health" and method in ("GET", "HEAD"):
-        return json_response({"status": "ok", "scenarios": len(state.registry)})
+        return json_response({"status": "ok", "scenarios": len(state.registry), "pid": os.getpid()})
     if not _authorised(request, state):
         raise ApiError(404, "not_found_error", "Not found")
     if name == "requests" and method == "GET":
