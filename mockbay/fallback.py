@@ -23,6 +23,8 @@ from mockbay.wire.request import MessagesRequest
 
 QUOTE_LIMIT = 60
 MAX_DEPTH = 8  # nesting of generated tool input; also stops recursive `$ref`s
+MAX_ITEMS = 3  # items in a generated array, whatever minItems asks
+MAX_STRING = 200  # characters in a generated string, whatever minLength asks
 
 # ---- strict: the 400 message ----------------------------------------------------------------
 
@@ -193,9 +195,9 @@ def _string(schema: dict[str, Any], rng: random.Random, name: str) -> str:
         value = f"{key.removesuffix('_id') or 'item'}_{rng.randrange(10**6):06}"
     else:
         value = rng.choice(WORDS)
-    low, high = schema.get("minLength", 0), schema.get("maxLength")
-    value = value.ljust(low, "x") if isinstance(low, int) else value
-    return value[:high] if isinstance(high, int) else value
+    low, high = _count(schema.get("minLength"), 0), schema.get("maxLength")
+    value = value.ljust(min(low, MAX_STRING), "x")
+    return value[:high] if isinstance(high, int) and not isinstance(high, bool) and high >= 0 else value
 
 
 def _bound(schema: dict[str, Any], inclusive: str, exclusive: str, step: float) -> float | None:
@@ -218,6 +220,19 @@ def _number(schema: dict[str, Any], rng: random.Random, integer: bool) -> int | 
     return min(max(round(rng.uniform(low, high), 2), low), high)
 
 
+def _mapping(value: Any) -> dict[str, Any]:
+    """Client schemas are arbitrary JSON: a keyword of the wrong type counts as absent."""
+    return value if isinstance(value, dict) else {}
+
+
+def _sequence(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _count(value: Any, default: int) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else default
+
+
 def schema_value(
     schema: Any, rng: random.Random, root: dict[str, Any], name: str = "", depth: int = 0
 ) -> Any:
@@ -227,26 +242,24 @@ def schema_value(
         return rng.choice(WORDS)
     if "const" in schema:
         return schema["const"]
-    if schema.get("enum"):
-        return rng.choice(schema["enum"])
-    options = [
-        s for s in schema.get("anyOf") or schema.get("oneOf") or [] if _resolve(s, root) != {"type": "null"}
-    ]
+    enum = _sequence(schema.get("enum"))
+    if enum:
+        return rng.choice(enum)
+    variants = _sequence(schema.get("anyOf")) or _sequence(schema.get("oneOf"))
+    options = [s for s in variants if _resolve(s, root) != {"type": "null"}]
     if options:
         return schema_value(rng.choice(options), rng, root, name, depth + 1)
     kind = schema.get("type")
     if isinstance(kind, list):
         kind = next((k for k in kind if k != "null"), "null")
     if kind == "object" or (kind is None and "properties" in schema):
-        properties = schema.get("properties") or {}
-        return {
-            k: schema_value(properties.get(k, {}), rng, root, k, depth + 1)
-            for k in schema.get("required", [])
-        }
+        properties = _mapping(schema.get("properties"))
+        required = [k for k in _sequence(schema.get("required")) if isinstance(k, str)]
+        return {k: schema_value(properties.get(k, {}), rng, root, k, depth + 1) for k in required}
     if kind == "array" or (kind is None and "items" in schema):
-        cap = int(schema.get("maxItems", 3))
-        low = min(max(int(schema.get("minItems", 1)), 1), cap)
-        count = rng.randint(low, max(low, min(cap, 3)))
+        cap = min(_count(schema.get("maxItems"), MAX_ITEMS), MAX_ITEMS)
+        low = min(max(_count(schema.get("minItems"), 1), 1), cap)
+        count = rng.randint(low, cap)
         return [schema_value(schema.get("items", {}), rng, root, name, depth + 1) for _ in range(count)]
     if kind in ("integer", "number"):
         return _number(schema, rng, kind == "integer")
@@ -274,6 +287,6 @@ def generate_reply(request: MessagesRequest, seed: int) -> Reply:
         blocks.append(
             Block(type="text", text=LiteralText(value=rng.choice(BEFORE_TOOL).format(tool=tool_name)))
         )
-    schema = tool.get("input_schema") or {}
+    schema = _mapping(tool.get("input_schema"))
     tool_input = schema_value({**schema, "type": "object"}, rng, schema)
     return Reply(content=(*blocks, Block(type="tool_use", name=tool_name, input=tool_input)))

@@ -342,3 +342,31 @@ def test_forced_tool_input_is_valid_for_the_tool_schema(schema: dict[str, Any], 
 def test_tool_input_uses_property_names_for_plausible_values() -> None:
     (block,) = generate_reply(req(tools={"get_weather": WEATHER_SCHEMA}, tool_choice="any"), 0).content
     assert block.input["city"][0].isupper() and block.input["city"].isalpha()
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"type": "object", "properties": True, "required": ["a"]},
+        {"type": "object", "properties": {"a": {"type": "string"}}, "required": [None, 0, [], "a"]},
+        {"type": "object", "properties": {"a": "text"}, "required": "a"},
+        {"type": "object", "properties": {"a": {"enum": "abc", "anyOf": 5}}, "required": ["a"]},
+        {
+            "type": "object",
+            "properties": {"a": {"type": "array", "minItems": 10**30, "maxItems": 10**30}},
+            "required": ["a"],
+        },
+        {
+            "type": "object",
+            "properties": {"a": {"type": "string", "minLength": 10**30, "maxLength": True}},
+            "required": ["a"],
+        },
+        {"type": "object", "properties": {"a": {"$ref": []}}, "required": ["a"]},
+        ["not", "a", "schema"],
+    ],
+)
+def test_generated_tool_input_survives_malformed_schemas(schema: Any) -> None:
+    """Client schemas are arbitrary JSON; a broken keyword is ignored, never a crash (found by fuzzing)."""
+    reply = generate_reply(req("call it", tools={"t": schema}, tool_choice="any"), seed=1)
+    tool_input = reply.content[-1].input
+    assert isinstance(tool_input, dict) and len(repr(tool_input)) < 2_000
