@@ -129,14 +129,30 @@ class Recorder:
 
 @dataclass(slots=True)
 class _Capture:
-    """What came back from upstream, as it was passed on."""
+    """What came back from upstream, as it was passed on; SSE events with their arrival times."""
 
     status: int
     headers: dict[str, str]
     body: bytearray = field(default_factory=bytearray)
     events: list[TimedEvent] | None = None
+    splitter: _SseSplitter | None = None
     upstream_broke: bool = False
     client_gone: bool = False
+
+    @classmethod
+    def of(cls, upstream: aiohttp.ClientResponse) -> _Capture:
+        headers = {k.lower(): v for k, v in upstream.headers.items()}
+        if upstream.content_type != "text/event-stream":
+            return cls(upstream.status, headers)
+        return cls(upstream.status, headers, events=[], splitter=_SseSplitter())
+
+    def take(self, chunk: bytes, offset_ms: float) -> None:
+        """One chunk as it arrived; an empty chunk is the end of the body."""
+        if self.splitter is None or self.events is None:
+            self.body += chunk
+            return
+        found = self.splitter.feed(chunk) if chunk else self.splitter.flush()
+        self.events += [TimedEvent(offset_ms=offset_ms, data=data) for data in found]
 
 
 class _SseSplitter:
@@ -148,9 +164,17 @@ class _SseSplitter:
 
     def feed(self, chunk: bytes) -> list[dict[str, Any]]:
         data = self._held_cr + chunk
-        self._held_cr = b"\r" if data.endswith(b"\r") else b""  # may be half of a CRLF
-        data = data[: len(data) - len(self._held_cr)]
-        self._buffer += data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        self._held_cr = b"\r" if data.endswith(b"\r") else b""  # may be the first half of a CRLF
+        self._buffer += data[: len(data) - len(self._held_cr)].replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        return self._complete()
+
+    def flush(self) -> list[dict[str, Any]]:
+        """At the end of the stream a held CR was a line end after all."""
+        self._buffer += b"\n" if self._held_cr else b""
+        self._held_cr = b""
+        return self._complete()
+
+    def _complete(self) -> list[dict[str, Any]]:
         end = self._buffer.rfind(b"\n\n")
         if end < 0:
             return []
@@ -249,9 +273,7 @@ class _Proxy:
             error = ApiError(502, "api_error", f"upstream {upstream_host(url)} failed: {type(exc).__name__}")
             return error_response(error, ""), _Capture(status=502, headers={}, upstream_broke=True)
         async with upstream:
-            capture = _Capture(
-                status=upstream.status, headers={k.lower(): v for k, v in upstream.headers.items()}
-            )
+            capture = _Capture.of(upstream)
             response = web.StreamResponse(
                 status=upstream.status,
                 reason=upstream.reason,
@@ -260,31 +282,35 @@ class _Proxy:
                 ),
             )
             await response.prepare(request)
-            splitter = _SseSplitter() if upstream.content_type == "text/event-stream" else None
-            capture.events = [] if splitter else None
-            while True:
-                try:
-                    chunk = await upstream.content.readany()
-                except (aiohttp.ClientError, TimeoutError):
-                    capture.upstream_broke = True
-                    break
-                if not chunk:
-                    break
-                offset_ms = (loop.time() - start) * 1000
-                if splitter is None:
-                    capture.body += chunk
-                else:
-                    capture.events += [TimedEvent(offset_ms=offset_ms, data=d) for d in splitter.feed(chunk)]
-                try:
-                    await response.write(chunk)
-                except ConnectionError:
-                    capture.client_gone = True
-                    break
+            await _pump(upstream, response, capture, lambda: (loop.time() - start) * 1000)
         if capture.upstream_broke and request.transport is not None:
             request.transport.abort()  # the client sees the transport error upstream caused
         elif not capture.client_gone:
             await response.write_eof()
         return response, capture
+
+
+async def _pump(
+    upstream: aiohttp.ClientResponse,
+    response: web.StreamResponse,
+    capture: _Capture,
+    clock: Callable[[], float],
+) -> None:
+    """Pass each chunk on the moment it arrives (no buffering), and capture it with its time."""
+    while True:
+        try:
+            chunk = await upstream.content.readany()
+        except (aiohttp.ClientError, TimeoutError):
+            capture.upstream_broke = True
+            return
+        capture.take(chunk, clock())
+        if not chunk:
+            return
+        try:
+            await response.write(chunk)
+        except ConnectionError:
+            capture.client_gone = True
+            return
 
 
 def _split_pin(path: str) -> tuple[str | None, str]:

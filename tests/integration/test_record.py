@@ -1,0 +1,341 @@
+"""`mockbay record` end to end: a mockbay process as the upstream, the recorder in front, the official SDK.
+
+Record once (module fixture), then replay the written files with no upstream and compare what the
+SDK sees; check the files for keys; check modes and stream pass-through. Processes run on loopback.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+import anthropic
+import httpx
+import pytest
+import yaml
+
+from mockbay.record.proxy import _SseSplitter
+from mockbay.record.scrub import MARKER
+from mockbay.scenario.loader import load_paths
+from mockbay.server.runner import MockServer
+
+API_KEY = "sk-ant-api03-RecKeyXk9mQ2vL8nR4tY7wE1zA5bC3dF6gH0jIpQ"
+AUTH_TOKEN = "sk-ant-oat01-RecTokWq7Zp3Lm9Nb2Vc5Xe8Rt1Yu4Io6Pa0Sd"
+ECHOED = "sk-ant-api03-EchoedKeyHu8Jk2Lm5Np7Qr9St3Vw6Xy1Za4Bc"
+
+UPSTREAM = """
+scenarios:
+  - name: weather
+    match: {any_message: {contains: weather}}
+    timing: {ttft_ms: 60, gap_ms: 12}
+    turns:
+      - reply:
+          content:
+            - thinking: "The user wants the weather in Paris, so I call the tool."
+            - text: "Let me check the forecast."
+            - tool_use: {name: get_weather, input: {city: Paris, unit: celsius}}
+      - when: {tool_result: {name: get_weather}}
+        reply:
+          text: "It is 18 C and sunny in Paris."
+          usage:
+            input_tokens: 50
+            cache_read_input_tokens: 2048
+            cache_creation_input_tokens: 100
+            cache_creation: {ephemeral_5m_input_tokens: 100, ephemeral_1h_input_tokens: 0}
+  - name: overloaded
+    match: {last_user: {contains: overload}}
+    rules:
+      - reply:
+          error: {status: 529, type: overloaded_error, message: Overloaded}
+          headers: {retry-after-ms: "5", anthropic-ratelimit-requests-limit: "50"}
+  - name: cut
+    match: {last_user: {contains: cut}}
+    rules:
+      - reply:
+          text: {chunks: ["Once ", "upon ", "a ", "time"]}
+          fault: {kind: error_event, after_events: 4, error: {type: overloaded_error, message: Overloaded mid-stream}}
+  - name: echo
+    match: {last_user: {contains: echo}}
+    rules:
+      - reply: {text: "You said: {{ last_user }}"}
+"""
+
+MODEL = "claude-sonnet-4-6"
+TOOLS = [{"name": "get_weather", "description": "Weather now", "input_schema": {"type": "object"}}]
+WEATHER = {
+    "model": MODEL,
+    "max_tokens": 2048,
+    "messages": [{"role": "user", "content": "What is the weather in Paris?"}],
+    "tools": TOOLS,
+    "thinking": {"type": "enabled", "budget_tokens": 1024},
+}
+HEADERS = {"x-api-key": API_KEY, "anthropic-version": "2023-06-01"}
+
+
+def start(*args: str) -> tuple[subprocess.Popen[str], str]:
+    """`python -m mockbay ARGS` and the first URL of its ready line."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mockbay", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    found = re.search(r"http://[\w.:]+", line)
+    if found is None:
+        process.kill()
+        pytest.fail(f"mockbay {args[0]} did not start: {line}{process.communicate()[1]}")
+    return process, found.group(0)
+
+
+def stop(process: subprocess.Popen[str]) -> str:
+    """Terminate; the rest of its stdout (the recorder's progress lines)."""
+    process.terminate()
+    out, _ = process.communicate(timeout=10)
+    return out
+
+
+def client(base_url: str, **options: Any) -> anthropic.Anthropic:
+    return anthropic.Anthropic(base_url=base_url, **{"api_key": API_KEY, "max_retries": 0, **options})
+
+
+def conversation(base_url: str) -> dict[str, Any]:
+    """Everything the SDK saw: a streamed tool call, its JSON answer, errors, an echo, a pinned call."""
+    with (
+        client(base_url) as sdk,
+        client(base_url, api_key=None, auth_token=AUTH_TOKEN) as bearer,
+        client(f"{base_url}/s/pinned-weather") as pinned,
+    ):
+        echo = bearer.messages.create(
+            model=MODEL, max_tokens=64, messages=[{"role": "user", "content": f"echo {ECHOED}"}]
+        )
+        return {
+            "tool_loop": tool_loop(sdk),
+            **errors(sdk),
+            "echo": echo.content[0].text,
+            "pinned": pinned.messages.create(**WEATHER).model_dump(),
+        }
+
+
+def tool_loop(sdk: anthropic.Anthropic) -> list[dict[str, Any]]:
+    """A streamed thinking + tool_use turn, then the JSON answer to the tool result."""
+    with sdk.messages.stream(**WEATHER) as stream:
+        first = stream.get_final_message()
+    tool = next(b for b in first.content if b.type == "tool_use")
+    follow_up = [
+        {"role": "assistant", "content": first.content},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": tool.id, "content": "18 C"}]},
+    ]
+    second = sdk.messages.create(**{**WEATHER, "messages": WEATHER["messages"] + follow_up})
+    return [first.model_dump(), second.model_dump()]
+
+
+def errors(sdk: anthropic.Anthropic) -> dict[str, Any]:
+    """A 529 retried once, and a stream cut by an error event."""
+    with pytest.raises(anthropic.OverloadedError) as overloaded:
+        sdk.with_options(max_retries=1).messages.create(
+            model=MODEL, max_tokens=64, messages=[{"role": "user", "content": "overload please"}]
+        )
+    ratelimit = overloaded.value.response.headers.get("anthropic-ratelimit-requests-limit")
+    cut_request = {"model": MODEL, "max_tokens": 64, "messages": [{"role": "user", "content": "cut"}]}
+    texts = []
+    with pytest.raises(anthropic.APIStatusError) as cut, sdk.messages.stream(**cut_request) as stream:
+        for event in stream:
+            if event.type == "content_block_delta":
+                texts.append(event.delta.text)
+    return {
+        "overloaded": (overloaded.value.status_code, overloaded.value.body["error"], ratelimit),
+        "cut": (cut.value.status_code, cut.value.body["error"]),
+        "cut_text": texts,
+    }
+
+
+@pytest.fixture(scope="module")
+def recording(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """Record `conversation` through the proxy; the upstream and proxy are stopped afterwards."""
+    root = tmp_path_factory.mktemp("record")
+    (root / "upstream").mkdir()
+    (root / "upstream" / "scenarios.yaml").write_text(UPSTREAM)
+    upstream, upstream_url = start(
+        "serve", "--port", "0", "--scenarios", str(root / "upstream"), "--timing", "instant"
+    )
+    out = root / "out"
+    try:
+        proxy, proxy_url = start("record", "--upstream", upstream_url, "--out", str(out), "--port", "0")
+        try:
+            first_delta, last_event = _arrival_span(proxy_url)
+            seen = conversation(proxy_url)
+            with client(proxy_url) as sdk:
+                tokens = sdk.messages.count_tokens(model=MODEL, messages=WEATHER["messages"])
+        finally:
+            progress = stop(proxy)
+    finally:
+        stop(upstream)
+    yield {
+        "out": out,
+        "seen": seen,
+        "progress": progress,
+        "tokens": tokens.input_tokens,
+        "span": (first_delta, last_event),
+    }
+
+
+def _arrival_span(base_url: str) -> tuple[float, float]:
+    """Seconds to the first content delta and to the last event, for the streamed weather request."""
+    start_time, first, last = time.perf_counter(), 0.0, 0.0
+    body = {**WEATHER, "stream": True}
+    with httpx.stream("POST", f"{base_url}/v1/messages", headers=HEADERS, json=body) as response:
+        for line in response.iter_lines():
+            if line == "event: content_block_delta" and not first:
+                first = time.perf_counter() - start_time
+            if line.startswith("event: "):
+                last = time.perf_counter() - start_time
+    return first, last
+
+
+def test_replay_without_upstream_gives_the_sdk_the_same_messages_usage_and_errors(recording):
+    with MockServer([recording["out"]]) as replay:
+        again = conversation(replay.url)
+    seen = recording["seen"]
+    assert again["tool_loop"] == seen["tool_loop"]
+    assert seen["tool_loop"][1]["usage"]["cache_read_input_tokens"] == 2048
+    assert (
+        again["overloaded"]
+        == seen["overloaded"]
+        == (529, {"type": "overloaded_error", "message": "Overloaded"}, "50")
+    )
+    assert again["cut"] == seen["cut"] and seen["cut"][1]["message"] == "Overloaded mid-stream"
+    assert again["cut_text"] == seen["cut_text"] == ["Once ", "upon "]
+    assert again["pinned"] == seen["pinned"]
+    assert seen["echo"] == f"You said: echo {ECHOED}"
+    assert again["echo"] == f"You said: echo {MARKER}"
+
+
+def test_no_key_reaches_any_written_file(recording):
+    files = list(recording["out"].rglob("*"))
+    assert files
+    for file in files:
+        text = file.read_text()
+        for secret in (API_KEY, AUTH_TOKEN, ECHOED):
+            assert secret not in text and secret[-20:] not in text, file
+    assert API_KEY not in recording["progress"] and AUTH_TOKEN not in recording["progress"]
+
+
+def test_files_are_one_readable_scenario_per_conversation(recording):
+    out = recording["out"]
+    names = sorted(p.name for p in out.iterdir())
+    assert "pinned-weather.yaml" in names and len(names) == 5
+    scenarios = {s.name: s for s in load_paths([out])}
+    tool_loop = next(s for n, s in scenarios.items() if n.startswith("rec-what-is-the-weather-in-"))
+    assert len(tool_loop.turns) == 2 and not tool_loop.rules  # the httpx probe and the SDK share turn 0
+    overloaded = next(s for n, s in scenarios.items() if n.startswith("rec-overload-please-"))
+    assert len(overloaded.turns) == 1  # a retry of the same request is one turn
+    text = (out / "pinned-weather.yaml").read_text()
+    assert text.startswith("# Recorded by `mockbay record` from http://127.0.0.1:")
+    progress = recording["progress"].splitlines()
+    assert sum(line.startswith("recorded ") for line in progress) == 8
+    assert any(line.startswith("forwarded POST /v1/messages/count_tokens") for line in progress)
+    assert recording["tokens"] > 0
+
+
+def test_the_proxy_passes_stream_chunks_on_as_they_arrive(recording):
+    first_delta, last_event = recording["span"]
+    assert first_delta >= 0.05  # the upstream's 60 ms to the first delta
+    assert last_event - first_delta >= 0.1  # a dozen 12 ms gaps still to come: nothing was buffered
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="timing.schedule (recorded mode) spends a recorded gap on the renderer's own ping after the "
+    "first content_block_start; recordings count non-ping events (pings ride along), so later events shift",
+)
+def test_replayed_gaps_are_within_a_few_ms_of_the_recorded_ones(recording):
+    (file,) = [p for p in recording["out"].iterdir() if p.name.startswith("rec-what-is-the-weather-in-")]
+    scenario = yaml.safe_load(file.read_text())
+    recorded = scenario["turns"][0]["reply"]["recorded"]
+    with MockServer([recording["out"]], timing="recorded") as replay:
+        arrivals = []
+        start_time = time.perf_counter()
+        body = {**WEATHER, "stream": True}
+        url = f"{replay.url}/s/{scenario['name']}/v1/messages"  # pinned-weather holds the same request
+        with httpx.stream("POST", url, headers=HEADERS, json=body) as response:
+            for line in response.iter_lines():
+                if line.startswith("event: ") and line != "event: ping":
+                    arrivals.append((time.perf_counter() - start_time) * 1000)
+    gaps = [b - a for a, b in pairwise(arrivals)]
+    assert len(gaps) == len(recorded["gaps_ms"])
+    assert all(abs(got - want) <= 5 for got, want in zip(gaps, recorded["gaps_ms"], strict=True)), (
+        gaps,
+        recorded["gaps_ms"],
+    )
+
+
+def test_once_mode_replays_existing_groups_with_the_upstream_gone(recording, tmp_path: Path):
+    out = tmp_path / "out"
+    shutil.copytree(recording["out"], out)
+    proxy, url = start(
+        "record", "--upstream", "http://127.0.0.1:9", "--out", str(out), "--port", "0", "--mode", "once"
+    )
+    try:
+        with client(url) as sdk, sdk.messages.stream(**WEATHER) as stream:
+            assert stream.get_final_message().model_dump() == recording["seen"]["tool_loop"][0]
+        with client(url) as sdk, pytest.raises(anthropic.BadRequestError, match="no scenario matched"):
+            sdk.messages.create(**{**WEATHER, "max_tokens": 3000})  # same conversation, new request
+    finally:
+        progress = stop(proxy)
+    assert "replayed rec-what-is-the-weather-in-" in progress and "recorded" not in progress
+    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in recording["out"].iterdir())
+
+
+def test_new_episodes_replays_known_requests_and_appends_new_ones(recording, tmp_path: Path):
+    out = tmp_path / "out"
+    shutil.copytree(recording["out"], out)
+    (tmp_path / "up.yaml").write_text(UPSTREAM)
+    upstream, upstream_url = start(
+        "serve", "--port", "0", "--scenarios", str(tmp_path / "up.yaml"), "--timing", "instant"
+    )
+    try:
+        proxy, url = start(
+            "record", "--upstream", upstream_url, "--out", str(out), "--port", "0", "--mode", "new_episodes"
+        )
+        try:
+            with client(url) as sdk:
+                known = sdk.messages.create(**WEATHER)
+                new = sdk.messages.create(**{**WEATHER, "max_tokens": 3000})
+        finally:
+            progress = stop(proxy)
+        upstream_calls = httpx.get(f"{upstream_url}/_mockbay/requests").json()
+    finally:
+        stop(upstream)
+    assert known.model_dump() == recording["seen"]["pinned"] | {"id": known.id}
+    assert new.content[0].type == "thinking"
+    assert (
+        len([c for c in _calls(upstream_calls) if c.get("endpoint") == "messages"]) == 1
+    )  # only the new one
+    (file,) = [p for p in out.iterdir() if p.name.startswith("rec-what-is-the-weather-in-")]
+    scenario = yaml.safe_load(file.read_text())
+    assert len(scenario["turns"]) == 2 and len(scenario["rules"]) == 1  # appended beside the recorded line
+    assert "replayed" in progress and "recorded" in progress
+
+
+def _calls(journal: Any) -> list[dict[str, Any]]:
+    return journal["requests"] if isinstance(journal, dict) else journal
+
+
+@pytest.mark.parametrize(
+    "pieces",
+    [
+        [b'event: ping\ndata: {"type":"ping"}\n\n'],
+        [b"event: ping\r", b'\ndata: {"type":"ping"}\r\n', b"\r\n"],
+        [b'event: ping\rdata: {"type"', b':"ping"}\r\r'],
+    ],
+)
+def test_sse_splitter_finds_events_across_chunks_and_line_endings(pieces: list[bytes]):
+    splitter = _SseSplitter()
+    found = [event for piece in pieces for event in splitter.feed(piece)] + splitter.flush()
+    assert found == [{"type": "ping"}]
