@@ -17,6 +17,7 @@ from mockbay.config import DEFAULT_HOST, DEFAULT_PORT
 from mockbay.errors import MockbayError
 from mockbay.record.proxy import MODES, ProxyConfig, serve_proxy
 from mockbay.record.scrub import Scrubber
+from mockbay.server.serve import configure_logging
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -84,5 +85,6 @@ def run(args: argparse.Namespace) -> int:
         timing=args.timing,
         scrubber=Scrubber.build(args.scrub_header, args.scrub_pattern),
     )
+    configure_logging("text", "warning")  # what could not be recorded, on stderr
     asyncio.run(serve_proxy(config, lambda line: print(line, flush=True)))
     return 0

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -21,8 +22,10 @@ import httpx
 import pytest
 import yaml
 
-from mockbay.record.proxy import _SseSplitter
-from mockbay.record.scrub import MARKER
+from mockbay.record.exchange import Exchange
+from mockbay.record.proxy import ProxyConfig, Recorder, _SseSplitter
+from mockbay.record.scrub import MARKER, Scrubber
+from mockbay.record.writer import Recording
 from mockbay.scenario.loader import load_paths
 from mockbay.server.runner import MockServer
 
@@ -77,6 +80,8 @@ WEATHER = {
     "thinking": {"type": "enabled", "budget_tokens": 1024},
 }
 HEADERS = {"x-api-key": API_KEY, "anthropic-version": "2023-06-01"}
+SCRUB = Scrubber()
+NOW = datetime(2025, 1, 2, tzinfo=UTC)
 
 
 def start(*args: str) -> tuple[subprocess.Popen[str], str]:
@@ -339,3 +344,37 @@ def test_sse_splitter_finds_events_across_chunks_and_line_endings(pieces: list[b
     splitter = _SseSplitter()
     found = [event for piece in pieces for event in splitter.feed(piece)] + splitter.flush()
     assert found == [{"type": "ping"}]
+
+
+@pytest.mark.parametrize(
+    ("mode", "known_group", "known_request", "new_group"),
+    [
+        ("none", True, True, True),
+        ("once", True, True, False),
+        ("new_episodes", False, True, False),
+        ("all", False, False, False),
+    ],
+)
+def test_modes_decide_what_replays(tmp_path: Path, mode, known_group, known_request, new_group):
+    """(a new request in a group on disk, the request on disk, a request of a group not on disk)."""
+    recorded = Recording("group")
+    recorded.add(Exchange(request={"model": MODEL, "messages": []}, status=200, body={"content": []}), SCRUB)
+    (tmp_path / "group.yaml").write_text(recorded.to_yaml(upstream="http://up", now=NOW))
+    recorder = Recorder(ProxyConfig(upstream="http://up", out=tmp_path, mode=mode))
+    fingerprint = recorded.entries[0].fingerprint
+    assert recorder.replays("group", "0" * 16) is known_group
+    assert recorder.replays("group", fingerprint) is known_request
+    assert recorder.replays("other", fingerprint) is new_group
+    assert len(recorder.replay_registry()) == (0 if mode == "all" else 1)
+
+
+def test_all_mode_rewrites_a_group_from_this_runs_exchanges(tmp_path: Path):
+    old = Recording("group")
+    old.add(Exchange(request={"model": MODEL, "messages": []}, status=200, body={"content": []}), SCRUB)
+    (tmp_path / "group.yaml").write_text(old.to_yaml(upstream="http://up", now=NOW))
+    recorder = Recorder(ProxyConfig(upstream="http://up", out=tmp_path, mode="all"), now=lambda: NOW)
+    request = {"model": MODEL, "messages": [{"role": "user", "content": "new"}]}
+    recorder.record("group", Exchange(request=request, status=200, body={"content": []}))
+    again = Recording.from_yaml((tmp_path / "group.yaml").read_text(), "group.yaml")
+    assert [e.fingerprint for e in again.entries] != [e.fingerprint for e in old.entries]
+    assert len(again.entries) == 1
