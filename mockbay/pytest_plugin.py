@@ -167,7 +167,7 @@ def teardown_report(server: MockServer, *, check_unmatched: bool) -> str:
     unmatched = server.journal.unmatched if check_unmatched else []
     if unmatched:
         parts.append(f"mockbay: {len(unmatched)} request(s) to /v1/messages got no scenario's answer:")
-        parts += [describe_exchange(e) for e in unmatched]
+        parts += [describe_exchange(e, server) for e in unmatched]
         parts.append(describe_loaded(server))
         parts.append(OPT_OUT)
     errors = list(server.state.internal_errors)
@@ -177,7 +177,7 @@ def teardown_report(server: MockServer, *, check_unmatched: bool) -> str:
     return "\n\n".join(parts)
 
 
-def describe_exchange(exchange: Exchange) -> str:
+def describe_exchange(exchange: Exchange, server: MockServer) -> str:
     """What arrived, how it was answered, and the nearest scenarios with the condition each failed."""
     answer = f"{exchange.status} {exchange.error_type or ''}".rstrip()
     lines = [f"request #{exchange.seq}: {exchange.method} {exchange.path} -> {answer}"]
@@ -188,11 +188,22 @@ def describe_exchange(exchange: Exchange) -> str:
             f"    - {near['scenario']} ({near['file']}) failed at {near['where']}: {near['failed']}"
             for near in exchange.near_misses
         ]
-    elif exchange.error_type == "invalid_request_error":
-        lines.append("  no scenario came near (is the right file loaded, or the pinned name right?)")
     else:
-        lines.append("  refused before matching (see the status: authentication, version or validation)")
+        lines.append(f"  no scenario was tried: {why_untried(exchange, server)}")
     return "\n".join(lines)
+
+
+def why_untried(exchange: Exchange, server: MockServer) -> str:
+    from mockbay.server.app import PINNED
+    from mockbay.server.messages import SCENARIO_HEADER
+
+    pinned = PINNED.match(exchange.path)
+    name = pinned.group(1) if pinned else exchange.headers.get(SCENARIO_HEADER)
+    if name and server.state.registry.get(name) is None:
+        return f"the pinned scenario {name!r} is not loaded"
+    if not len(server.state.registry):
+        return "no scenarios are loaded"
+    return "the request was refused before matching (see the status: key, version or request body)"
 
 
 def summarize_body(body: Any) -> str:

@@ -90,7 +90,8 @@ class MockServer:
             yield self
         finally:
             self.state.config = config
-            self.state.install(registry)
+            if self.state.registry is not registry:  # recompile only when something was loaded
+                self.state.install(registry)
 
     @staticmethod
     def session_headers(name: str) -> dict[str, str]:

@@ -55,6 +55,13 @@ def test_unknown_pin_and_no_key(mockbay):
     assert reply.status_code == 401
 
 
+@pytest.mark.mockbay(scenarios=["scenarios/echo.yaml"])
+def test_refused_before_matching(mockbay):
+    headers = {"x-api-key": "k", "anthropic-version": "2023-06-01"}
+    reply = httpx.post(mockbay.url + "/v1/messages", json={"model": "claude-haiku-4-5"}, headers=headers)
+    assert reply.status_code == 400
+
+
 def test_internal_error(mockbay):
     mockbay.state.internal_errors.append("Traceback (most recent call last):\\nZeroDivisionError: boom")
 
@@ -75,12 +82,13 @@ def test_teardown_reports(pytester: pytest.Pytester) -> None:
 
     result = pytester.runpytest()
 
-    result.assert_outcomes(passed=6, failed=1, errors=4)
+    result.assert_outcomes(passed=7, failed=1, errors=5)
     output = result.stdout.str()
     sections = dict(part.split(" _", 1) for part in output.split("\n_") if "ERROR at teardown of " in part)
     by_test = {name.split("ERROR at teardown of ")[1].split()[0]: body for name, body in sections.items()}
     assert sorted(by_test) == [
         "test_internal_error",
+        "test_refused_before_matching",
         "test_unknown_pin_and_no_key",
         "test_unmatched_by_match",
         "test_unmatched_by_turn",
@@ -105,8 +113,15 @@ def test_teardown_reports(pytester: pytest.Pytester) -> None:
 
     pinned = by_test["test_unknown_pin_and_no_key"]
     assert "2 request(s)" in pinned and "POST /s/wether/v1/messages -> 400" in pinned
-    assert "no scenario came near" in pinned and "loaded scenarios: none" in pinned
-    assert "-> 401 authentication_error" in pinned and "refused before matching" in pinned
+    assert "no scenario was tried: the pinned scenario 'wether' is not loaded" in pinned
+    assert "loaded scenarios: none" in pinned
+    assert (
+        "-> 401 authentication_error" in pinned and "no scenario was tried: no scenarios are loaded" in pinned
+    )
+
+    refused = by_test["test_refused_before_matching"]
+    assert "-> 400 invalid_request_error" in refused and "last message: (empty)" in refused
+    assert "no scenario was tried: the request was refused before matching" in refused
 
     internal = by_test["test_internal_error"]
     assert (
