@@ -52,7 +52,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @dataclass(slots=True)
-class TestOptions:
+class MarkerOptions:
     """What a test's `mockbay` markers ask for, closest marker winning."""
 
     scenarios: list[str | Path] = field(default_factory=list)
@@ -60,9 +60,9 @@ class TestOptions:
     assert_all_matched: bool = True
 
 
-def read_markers(item: pytest.Item) -> TestOptions:
+def read_markers(item: pytest.Item) -> MarkerOptions:
     """Module, class and function markers combined: scenarios add up, other options are overridden."""
-    options = TestOptions()
+    options = MarkerOptions()
     for mark in reversed(list(item.iter_markers(MARKER))):
         if mark.args:
             pytest.fail("@pytest.mark.mockbay takes keyword arguments only", pytrace=False)
@@ -76,7 +76,7 @@ def read_markers(item: pytest.Item) -> TestOptions:
     return options
 
 
-def _apply(options: TestOptions, key: str, value: Any, item: pytest.Item) -> None:
+def _apply(options: MarkerOptions, key: str, value: Any, item: pytest.Item) -> None:
     if key == "scenarios":
         sources = [value] if isinstance(value, str | Path) else list(value)
         options.scenarios += [_resolve(source, item.path.parent) for source in sources]
