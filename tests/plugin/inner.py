@@ -53,11 +53,11 @@ turns:
 CLIENT = '''
 import anthropic
 
-def ask(server, text, **options):
+def ask(server, text):
     """One request to the server; the client is closed again so no socket is left to warn about."""
     with anthropic.Anthropic(base_url=server.url, api_key="test-key", max_retries=0) as client:
         return client.messages.create(
-            model="claude-haiku-4-5", max_tokens=100, messages=[{"role": "user", "content": text}], **options
+            model="claude-haiku-4-5", max_tokens=100, messages=[{"role": "user", "content": text}]
         )
 '''
 

@@ -101,14 +101,15 @@ class TestClassMarker:
 def test_journal(mockbay):
     mockbay.load("scenarios/echo.yaml".join(["tests/", ""]))
     ask(mockbay, "echo one")
-    ask(mockbay, "echo two", stream=True)
+    ask(mockbay, "echo two")
     journal = mockbay.journal
     assert journal.called and journal.call_count == 2
     first = journal.calls[0]
     assert (first.scenario, first.rule, first.turn, first.status) == ("echo", 0, None, 200)
     assert first.body["messages"][0]["content"] == "echo one"
     assert "test-key" not in str(first.headers) and first.headers["anthropic-version"]
-    assert first.duration_ms >= 0 and journal.last.stream
+    assert first.duration_ms >= 0 and not first.stream
+    assert journal.last.body["messages"][0]["content"] == "echo two"
     assert journal.find(scenario="echo", matched=True) == journal.calls
     journal.assert_called("echo", times=2)
     with pytest.raises(AssertionError, match="expected 3 call"):
