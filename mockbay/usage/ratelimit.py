@@ -95,7 +95,7 @@ class RateLimiter:
             first = next(iter(short))
             headers = _headers(buckets, now)
             wait = max(buckets[d].wait(amount) for d, amount in short.items())
-            headers["retry-after"] = str(max(1, math.ceil(wait)))
+            headers["retry-after"] = str(max(1, math.ceil(wait - _SLACK)))
             raise ApiError(429, "rate_limit_error", _message(first, buckets[first].capacity), headers)
         for dimension in ("requests", "input-tokens"):
             if dimension in buckets:
