@@ -1,0 +1,116 @@
+"""The command line: `main(argv)` in-process for validate and schema, subprocesses for serve and --version."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from mockbay import __version__
+from mockbay.cli import main
+from tests.conftest import DATA, REPO
+
+SCHEMA_FILE = REPO / "mockbay-scenario.schema.json"
+TYPO = "name: typo\nrules:\n  - reply: {txt: hi}\n"
+TYPO_ERROR = ":3:13: unknown key 'txt' in rules[0].reply; did you mean 'text'?"
+BAD_BOOL = "name: bad\nrules:\n  - reply: {text: hi}\n  - when: {stream: 'yes'}\n    reply: {text: x}\n"
+BAD_BOOL_ERROR = ":4:20: expected true or false for 'rules[1].when.stream', got string 'yes'"
+GOOD = "name: good\nrules:\n  - reply: {text: hi}\n"
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.write_text(text)
+    return path
+
+
+def run_mockbay(*args: str, timeout: float = 10) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mockbay", *args], capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+# ---- validate --------------------------------------------------------------------------------
+
+
+def test_validate_good_files_and_folders(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    good = write(tmp_path, "good.yaml", GOOD)
+    assert main(["validate", str(good), str(DATA / "language")]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith("ok: ") and captured.out.endswith(" scenarios in 2 path(s)\n")
+    assert captured.err == ""
+
+
+def test_validate_reports_every_problem_as_file_line_col(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    typo, bad = write(tmp_path, "typo.yaml", TYPO), write(tmp_path, "bad.yaml", BAD_BOOL)
+    good = write(tmp_path, "good.yaml", GOOD)
+    assert main(["validate", str(good), str(typo), str(bad)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.splitlines() == [f"{bad}{BAD_BOOL_ERROR}", f"{typo}{TYPO_ERROR}"]
+
+
+def test_validate_a_folder_names_the_broken_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(tmp_path, "good.yaml", GOOD)
+    (tmp_path / "nested").mkdir()
+    write(tmp_path / "nested", "typo.yml", TYPO)
+    assert main(["validate", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == f"{tmp_path / 'nested' / 'typo.yml'}{TYPO_ERROR}\n"
+
+
+def test_validate_a_missing_path(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "nope.yaml"
+    assert main(["validate", str(missing)]) == 2
+    assert capsys.readouterr().err == f"{missing}:1:1: no such file or folder\n"
+
+
+def test_validate_needs_a_path(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate"]) == 2
+    assert "the following arguments are required: PATH" in capsys.readouterr().err
+
+
+# ---- schema ----------------------------------------------------------------------------------
+
+
+def test_schema_prints_a_draft_2020_12_json_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["schema"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    jsonschema.Draft202012Validator.check_schema(schema)
+
+
+def test_schema_file_at_the_repo_root_is_current(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["schema"]) == 0
+    current = capsys.readouterr().out
+    assert SCHEMA_FILE.read_text() == current, (
+        "mockbay-scenario.schema.json is stale: run `mockbay schema > mockbay-scenario.schema.json`"
+    )
+
+
+# ---- serve and --version ---------------------------------------------------------------------
+
+
+def test_serve_with_a_bad_option_value_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve", "--timing", "fast"]) == 2
+    assert "argument --timing: invalid choice: 'fast'" in capsys.readouterr().err
+
+
+def test_serve_with_a_broken_scenario_exits_2_without_starting(tmp_path: Path) -> None:
+    typo = write(tmp_path, "typo.yaml", TYPO)
+    started = time.monotonic()
+    result = run_mockbay("serve", "--port", "0", "--scenarios", str(typo))
+    assert result.returncode == 2 and time.monotonic() - started < 8
+    assert result.stdout == ""  # no ready line
+    assert f"{typo}{TYPO_ERROR}" in result.stderr.splitlines()
+
+
+def test_version() -> None:
+    result = run_mockbay("--version")
+    assert result.returncode == 0 and result.stdout == f"mockbay {__version__}\n"
