@@ -30,6 +30,7 @@ from common import (
     percentile,
     request_body,
     running,
+    wait_quiet,
     write_results,
 )
 
@@ -87,6 +88,7 @@ def measure() -> dict[str, Any]:
             with running("mockbay", [*argv, "--timing", "instant", "--seed", "1"], port, timeout=600):
                 figures: dict[str, Any] = {"load_s": time.perf_counter() - started}
                 for label, i in (("first", 0), ("last", count - 1)):
+                    wait_quiet()
                     times = time_requests(port, i)
                     figures[label] = {"p50_ms": percentile(times, 50), "p99_ms": percentile(times, 99)}
         out[str(count)] = figures

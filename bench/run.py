@@ -41,6 +41,7 @@ from common import (
     post,
     request_body,
     running,
+    wait_quiet,
     write_results,
 )
 
@@ -132,19 +133,36 @@ def payload_for(missing: str | None) -> tuple[dict[str, Any], str]:
     return payload, "captured from mockbay"
 
 
-def stream_runs(
-    start: Starter, sizes: list[int], payload: dict[str, Any], procs: int, slot: dict[str, Any]
-) -> None:
-    """Warm the server with one stream, then run each size in turn on the same server."""
-    expected = baseline.event_names(payload)
-    with start() as server:
-        status, _ = post(server.port, request_body(stream=True))
-        if status != 200:
-            raise RuntimeError(f"{server.name}: warm-up stream gave HTTP {status}")
-        for size in sizes:
-            print(f"   {size} streams", flush=True)
-            slot[str(size)] = streams.run(server, size, expected, payload["gap_ms"], procs)
-            time.sleep(1)  # let the closed connections drain before the next size
+def start_all(
+    stack: contextlib.ExitStack,
+    doc: dict[str, Any],
+    group: str,
+    starters: dict[str, Starter],
+    missing: str | None,
+    prepare: Callable[[Server], None],
+) -> dict[str, Server]:
+    """Start and `prepare` every server of a section, to be measured in turns while all are up.
+
+    Taking turns within each step (rather than one server after the other) spreads any change
+    in the machine's load over both sides. A server that is unavailable or fails is recorded
+    in doc[group][name] and left out.
+    """
+    up = {}
+    for name, start in starters.items():
+        with section(doc, group, name):
+            if name.startswith("mockbay"):
+                skip_if(missing)
+            server = stack.enter_context(start())
+            prepare(server)
+            up[name] = server
+    return up
+
+
+def warm_stream(server: Server) -> None:
+    """One whole stream (about four seconds), so no measured stream pays for first-use costs."""
+    status, _ = post(server.port, request_body(stream=True))
+    if status != 200:
+        raise RuntimeError(f"{server.name}: warm-up stream gave HTTP {status}")
 
 
 def meta() -> dict[str, Any]:
@@ -174,7 +192,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=4, help="length of each wrk run")
     parser.add_argument("--streams", default="100,500,1000", help="concurrent stream counts")
-    parser.add_argument("--client-procs", type=int, default=1, help="SSE client processes")
+    parser.add_argument(
+        "--streams-per-client",
+        type=int,
+        default=500,
+        help="most SSE streams one client process runs (one aiohttp process uses ~0.65 core for 500)",
+    )
     args = parser.parse_args()
     sizes = [int(n) for n in args.streams.split(",")]
     started = time.monotonic()
@@ -203,24 +226,35 @@ def main() -> None:
                 ],
             )
             with ceiling() as server:
-                slot.update(throughput.throughput(server, args.seconds)["c64"])
+                throughput.warm_up(server)
+                slot["load_before_cores"] = wait_quiet()
+                slot.update(throughput.wrk(server.url, 64, args.seconds, server.proc.pid))
 
-        with section(doc, "throughput", "baseline") as slot, base() as server:
-            slot.update(throughput.throughput(server, args.seconds))
-        with section(doc, "throughput", "mockbay") as slot:
-            skip_if(missing)
-            with mockbay(JSON_SCENARIO, *instant)() as server:
-                slot.update(throughput.throughput(server, args.seconds))
-        with section(doc, "throughput", "mockbay_workers2") as slot:
-            skip_if(missing)
-            with mockbay(JSON_SCENARIO, *instant, "--workers", "2")() as server:
-                slot.update(throughput.throughput(server, args.seconds))
+        with contextlib.ExitStack() as stack:
+            starters = {
+                "baseline": base,
+                "mockbay": mockbay(JSON_SCENARIO, *instant),
+                "mockbay_workers2": mockbay(JSON_SCENARIO, *instant, "--workers", "2"),
+            }
+            up = start_all(stack, doc, "throughput", starters, missing, throughput.warm_up)
+            for c in throughput.CONCURRENCY:
+                for name, server in up.items():
+                    with section(doc, "throughput", name, f"c{c}") as slot:
+                        slot["load_before_cores"] = wait_quiet()
+                        slot.update(throughput.wrk(server.url, c, args.seconds, server.proc.pid))
 
-        with section(doc, "streams", "baseline") as slot:
-            stream_runs(base, sizes, payload, args.client_procs, slot)
-        with section(doc, "streams", "mockbay") as slot:
-            skip_if(missing)
-            stream_runs(mockbay(STREAM_SCENARIO), sizes, payload, args.client_procs, slot)
+        with contextlib.ExitStack() as stack:
+            starters = {"baseline": base, "mockbay": mockbay(STREAM_SCENARIO)}
+            up = start_all(stack, doc, "streams", starters, missing, warm_stream)
+            expected = baseline.event_names(payload)
+            for size in sizes:
+                for name, server in up.items():
+                    with section(doc, "streams", name, str(size)) as slot:
+                        slot["load_before_cores"] = wait_quiet()
+                        slot.update(
+                            streams.run(server, size, expected, payload["gap_ms"], args.streams_per_client)
+                        )
+                    time.sleep(1)  # let the closed connections drain before the next run
 
         serve_port, base_port = free_port(), free_port()
         commands = {"baseline": (baseline_argv(base_port, payload_file), base_port)}

@@ -17,7 +17,16 @@ import subprocess
 import time
 from typing import Any
 
-from common import BENCH, CORES, Server, cpu_seconds, machine_busy_seconds, post, request_body, tree
+from common import (
+    BENCH,
+    CORES,
+    Server,
+    cpu_seconds,
+    machine_busy_seconds,
+    post,
+    request_body,
+    tree,
+)
 
 CONCURRENCY = (16, 64)
 THREADS = 2
@@ -75,10 +84,9 @@ def wrk(url: str, connections: int, seconds: float, server_pid: int) -> dict[str
     }
 
 
-def throughput(server: Server, seconds: float) -> dict[str, Any]:
-    """Check the reply once, warm up for a second, then measure each concurrency in turn."""
+def warm_up(server: Server) -> None:
+    """Check the reply is the benchmark's message, then run wrk for a second unmeasured."""
     status, body = post(server.port, request_body())
     if status != 200 or json.loads(body).get("type") != "message":
         raise RuntimeError(f"{server.name}: POST /v1/messages gave HTTP {status}: {body[:300]!r}")
     wrk(server.url, CONCURRENCY[0], 1, server.proc.pid)
-    return {f"c{c}": wrk(server.url, c, seconds, server.proc.pid) for c in CONCURRENCY}
