@@ -143,7 +143,8 @@ class Case:
     body: dict[str, Any]
     create: dict[str, Any] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
-    first_event_only: bool = False  # streams that fail on purpose: read the usage in message_start
+    # Streams that fail on purpose or are paced slowly: read the usage in message_start, sent at once.
+    first_event_only: bool = False
     caches: bool = False  # `cache: simulate` with a breakpoint: part of the prompt is read or written
 
 
@@ -259,10 +260,12 @@ CASES = {
     ),
     "rate-limited/header": Case("rate-limited", chat("Hello"), headers={"x-mockbay-demo": "rate-limit"}),
     "slow-stream/header": Case(
-        "slow-stream", chat("Stream to me"), headers={"x-mockbay-demo": "slow-stream"}
+        "slow-stream", chat("Stream to me"), headers={"x-mockbay-demo": "slow-stream"}, first_event_only=True
     ),
     "tenant-acme/header": Case("tenant-acme", chat("Who are you?"), headers={"x-tenant": "acme"}),
-    "tenant-globex/header": Case("tenant-globex", chat("Who are you?"), headers={"x-tenant": "globex"}),
+    "tenant-globex/header": Case(
+        "tenant-globex", chat("Who are you?"), headers={"x-tenant": "globex"}, first_event_only=True
+    ),
     "flaky-upstream/retried": Case("flaky-upstream", chat("Is the upstream flaky today?")),
     "midstream-failure/error-event": Case(
         "midstream-failure",
@@ -294,7 +297,7 @@ def shapes() -> Iterator[MockServer]:
 
 
 def prompt_usage(client: anthropic.Anthropic, case: Case) -> anthropic.types.Usage:
-    """The usage create reports; for streams that fail on purpose, the one in message_start."""
+    """The usage create reports, or for `first_event_only` the one in the stream's message_start."""
     body = {"max_tokens": 1024, **case.body, **case.create}
     if not case.first_event_only:
         return client.messages.create(**body).usage
