@@ -18,11 +18,14 @@ SECRET_HEADERS = frozenset(
 
 
 def mask_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """Lower-cased headers with credentials reduced to a hint (`sk-t…` ), never stored whole."""
+    """Lower-cased headers with credentials reduced to a hint (`Bearer sk-t…`), never stored whole."""
     masked = {}
     for name, value in headers.items():
         lower = name.lower()
-        masked[lower] = f"{value[:4]}…" if lower in SECRET_HEADERS and value else value
+        if lower in SECRET_HEADERS and value:
+            scheme, _, secret = value.rpartition(" ")
+            value = f"{scheme} {secret[:4]}…" if scheme else f"{secret[:4]}…"
+        masked[lower] = value
     return masked
 
 
@@ -44,7 +47,8 @@ class Exchange:
     turn: int | None = None
     reply_index: int | None = None
     matched: bool = False
-    generated: bool = False
+    missed: bool = False  # reached matching and no scenario answered (near_misses say why)
+    generated: bool = False  # a missed request answered by the generate fallback
     near_misses: list[dict[str, Any]] = field(default_factory=list)
     status: int = 0
     error_type: str | None = None
@@ -118,7 +122,8 @@ class JournalView:
 
     @property
     def unmatched(self) -> list[Exchange]:
-        return [e for e in self.calls if not e.matched and not e.generated]
+        """Requests no scenario answered and no generated reply covered (strict fallback's 400s)."""
+        return [e for e in self.calls if e.missed and not e.generated]
 
     def find(
         self,

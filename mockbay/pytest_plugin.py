@@ -203,7 +203,7 @@ def why_untried(exchange: Exchange, server: MockServer) -> str:
         return f"the pinned scenario {name!r} is not loaded"
     if not len(server.state.registry):
         return "no scenarios are loaded"
-    return "the request was refused before matching (see the status: key, version or request body)"
+    return "no loaded scenario came close enough to list"
 
 
 def summarize_body(body: Any) -> str:

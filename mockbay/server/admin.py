@@ -47,7 +47,7 @@ async def handle_admin(request: web.Request, state: ServerState, path: str) -> w
         state.journal.clear()
         return json_response({"status": "ok"})
     if name == "unmatched" and method == "GET":
-        unmatched = [e.to_json() for e in state.journal if e.endpoint == "messages" and not e.matched]
+        unmatched = [e.to_json() for e in state.journal if e.endpoint == "messages" and e.missed]
         return json_response({"unmatched": unmatched})
     if name == "scenarios" and method == "GET":
         return json_response({"scenarios": [_summary(s) for s in state.registry]})

@@ -77,7 +77,7 @@ async def create_message(
     parsed = replace(
         parsed, session=headers.get(SESSION_HEADER, ""), pinned=pinned or headers.get(SCENARIO_HEADER) or None
     )
-    exchange.stream = parsed.stream
+    exchange.stream, exchange.session = parsed.stream, parsed.session
     scenario, reply = _choose_reply(state, parsed, exchange)
     seed = scenario.seed if scenario is not None and scenario.seed is not None else state.config.seed
     limits = (scenario.limits if scenario is not None else None) or state.config.rate_limits
@@ -129,6 +129,7 @@ def _choose_reply(
     """The scenario step that answers, or the fallback (strict 400 or a generated reply)."""
     outcome = state.selector.select(parsed)
     if isinstance(outcome, Miss):
+        exchange.missed = True
         exchange.near_misses = [
             {"scenario": n.scenario, "file": n.file, "where": n.where, "failed": n.failed}
             for n in outcome.near

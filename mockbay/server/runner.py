@@ -113,6 +113,7 @@ class MockServer:
 
     async def aclose(self) -> None:
         runner, self._runner = self._runner, None
+        self.port = None
         if runner is not None:
             await runner.cleanup()
 

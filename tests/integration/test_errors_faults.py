@@ -42,7 +42,7 @@ def test_flaky_upstream_retries_to_success(core_server):
     client = pinned_client(core_server, "flaky", default_headers={"x-mockbay-session": "flaky-sync"})
     message = client.messages.create(**KWARGS)
     assert message.content[0].text == "finally"
-    attempts = [e for e in core_server.journal.calls if e.headers.get("x-mockbay-session") == "flaky-sync"]
+    attempts = [e for e in core_server.journal.calls if e.session == "flaky-sync"]
     assert [e.status for e in attempts] == [429, 529, 200]
     assert [e.headers.get("x-stainless-retry-count") for e in attempts] == ["0", "1", "2"]
 

@@ -22,7 +22,7 @@ def test_sdk_default_bearer_auth_and_prefix_paths(core_server):
     message = client.messages.create(**BODY)
     assert message.content[0].text.startswith("Paris")
     assert message._request_id.startswith("req_")
-    assert core_server.journal.last.headers["authorization"].startswith("Bear")
+    assert core_server.journal.last.headers["authorization"] == "Bearer sk-t…"
     assert "sk-test" not in str(core_server.journal.last.headers)
 
 
