@@ -1,0 +1,169 @@
+"""Checked values -> model.py objects: one builder per `build` name of the schema.
+
+Builders do the checks that span keys (input_chunks against input, min against max, error type
+and status) and the key-to-field differences schema.py documents. The scenario builder also
+records the mark of each scenario's name in `Walker.named`, for the uniqueness check.
+Imports the model, text matchers, wire.errors and the walker; never yaml directly, never reads files.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from mockbay.scenario.model import (
+    Block,
+    BodyCondition,
+    ChunkedText,
+    Conditions,
+    ErrorSpec,
+    FakerText,
+    Fault,
+    LiteralText,
+    Reply,
+    Scenario,
+    Step,
+    Timing,
+    TurnRange,
+    UsageSpec,
+)
+from mockbay.scenario.nodes import Fields, closest, frozen, show
+from mockbay.scenario.walker import Builder, Walker
+from mockbay.textmatch import AnyOf, Contains, Equals, Glob, Not, Regex, TextMatcher
+from mockbay.wire.errors import TYPE_STATUS, default_message, pair_for
+
+
+def _regex(w: Walker, f: Fields, path: str) -> Any:
+    try:
+        return Regex(re.compile(f.values["regex"]))
+    except (re.error, OverflowError, RecursionError, ValueError) as exc:
+        return w.fail(f.value_mark("regex"), f"invalid regex {f.values['regex']!r} in {show(path)}: {exc}")
+
+
+def _tool_use(w: Walker, f: Fields, path: str) -> Any:
+    chunks = f.get("input_chunks")
+    value = f.get("input", {})
+    if chunks is not None:
+        joined = "".join(chunks)
+        try:
+            parsed = json.loads(joined)
+        except (ValueError, RecursionError) as exc:
+            return w.fail(
+                f.value_mark("input_chunks"), f"input_chunks join to {joined!r}, which is not JSON: {exc}"
+            )
+        if "input" not in f.values and isinstance(parsed, dict):
+            value = parsed
+        elif parsed != value:
+            return w.fail(
+                f.value_mark("input_chunks"),
+                f"input_chunks join to {joined!r}, which differs from input {json.dumps(value)}",
+            )
+    return Block(
+        type="tool_use", name=f.values["name"], input=value, id=f.get("id"), input_chunks=frozen(chunks)
+    )
+
+
+def _error(w: Walker, f: Fields, path: str) -> Any:
+    status, error_type = f.get("status"), f.get("type")
+    if status is None and error_type is not None and error_type not in TYPE_STATUS:
+        close = closest(error_type, list(TYPE_STATUS))
+        guess = f"did you mean '{close}'? " if close else ""
+        return w.fail(
+            f.value_mark("type"),
+            f"unknown error type {error_type!r}; {guess}known types: "
+            f"{', '.join(TYPE_STATUS)} (give status: too for a custom type)",
+        )
+    status, error_type = pair_for(status, error_type)
+    return ErrorSpec(
+        status=status, type=error_type, message=f.get("message") or default_message(status, error_type)
+    )
+
+
+def _fault(w: Walker, f: Fields, path: str) -> Any:
+    kind, error = f.values["kind"], f.get("error")
+    if error is not None and kind != "error_event":
+        return w.fail(f.key_mark("error"), f"'error' applies only to kind: error_event, not {kind}")
+    if kind == "error_event" and error is None:
+        status, error_type = pair_for(None, "overloaded_error")
+        error = ErrorSpec(status=status, type=error_type, message=default_message(status, error_type))
+    return Fault(kind=kind, after_events=f.get("after_events"), after_ms=f.get("after_ms"), error=error)
+
+
+def _usage(w: Walker, f: Fields, path: str) -> Any:
+    values = dict(f.values)
+    breakdown = values.pop("cache_creation", None)
+    return UsageSpec(**values, **(breakdown.values if breakdown else {}))
+
+
+def _reply(w: Walker, f: Fields, path: str) -> Any:
+    values = {k: frozen(v) for k, v in f.values.items()}
+    if "text" in values:
+        values["content"] = (Block(type="text", text=values.pop("text")),)
+    values["headers"] = tuple(values.get("headers", {}).items())
+    return Reply(**values, mark=f.mark)
+
+
+def _step(w: Walker, f: Fields, path: str) -> Any:
+    where = re.search(r"(turns|rules)\[(\d+)\]$", path)
+    kind = "turn" if where and where[1] == "turns" else "rule"
+    values = {k: frozen(v) for k, v in f.values.items()}
+    return Step(kind=kind, index=int(where[2]) if where else 0, **values, mark=f.mark)
+
+
+def _conditions(w: Walker, f: Fields, path: str) -> Any:
+    values = dict(f.values)
+    values["header"] = tuple((name.lower(), m) for name, m in values.get("header", {}).items())
+    values["body"] = tuple(
+        BodyCondition(path=key, matcher=v) if isinstance(v, TextMatcher) else BodyCondition(path=key, value=v)
+        for key, v in values.get("body", {}).items()
+    )
+    if "not" in values:
+        values["not_"] = values.pop("not")
+    return Conditions(**values, mark=f.mark)
+
+
+def _turn_range(w: Walker, f: Fields, path: str) -> Any:
+    low, high = f.get("min"), f.get("max")
+    if low is not None and high is not None and low > high:
+        return w.fail(f.value_mark("max"), f"'max' ({high}) is below 'min' ({low}) in {show(path)}")
+    return TurnRange(min=low, max=high)
+
+
+def _scenario(w: Walker, f: Fields, path: str) -> Any:
+    values = {k: frozen(v) for k, v in f.values.items()}
+    scenario = Scenario(**values, mark=f.mark)
+    w.named.append((scenario, f.value_mark("name")))
+    return scenario
+
+
+BUILDERS: dict[str, Builder] = {
+    "equals": lambda w, v, p: Equals(v),
+    "glob": lambda w, v, p: Glob(v),
+    "contains": lambda w, f, p: Contains(f.values["contains"]),
+    "regex": _regex,
+    "any": lambda w, f, p: AnyOf(tuple(f.values["any"])),
+    "not": lambda w, f, p: Not(f.values["not"]),
+    "literal": lambda w, v, p: LiteralText(value=v),
+    "faker": lambda w, f, p: FakerText(
+        provider=f.values["faker"], args=tuple((k, v) for k, v in f.values.items() if k != "faker")
+    ),
+    "chunks": lambda w, f, p: ChunkedText(pieces=tuple(f.values["chunks"])),
+    "text_block": lambda w, f, p: Block(type="text", text=f.values["text"]),
+    "thinking_block": lambda w, f, p: Block(
+        type="thinking", text=f.values["thinking"], signature=f.get("signature")
+    ),
+    "redacted_block": lambda w, f, p: Block(type="redacted_thinking", data=f.values["redacted_thinking"]),
+    "tool_use_block": lambda w, f, p: f.values["tool_use"],
+    "tool_use": _tool_use,
+    "error": _error,
+    "fault": _fault,
+    "usage": _usage,
+    "timing_mode": lambda w, v, p: Timing(mode=v),
+    "reply": _reply,
+    "step": _step,
+    "conditions": _conditions,
+    "turn_exact": lambda w, v, p: TurnRange(min=v, max=v),
+    "turn_range": _turn_range,
+    "scenario": _scenario,
+}

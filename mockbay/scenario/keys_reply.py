@@ -1,0 +1,203 @@
+"""Keys of a reply (design/scenarios.md §4-7): text sources, blocks, tool_use, errors, faults, usage, timing.
+
+Data written in spec.py's language, one `doc` per key; schema.py gathers it into DEFS.
+Imports nothing but spec.py and model.py; never yaml.
+"""
+
+from __future__ import annotations
+
+from mockbay.scenario import model
+from mockbay.scenario.spec import AnyValue, Enum, Int, List, Map, Num, Obj, OneOf, Ref, Str
+
+_CHUNKS = Obj(
+    {"chunks": List(Str(), min_items=1, doc="Exact text_delta pieces when streamed; joined in JSON.")},
+    tag="chunks",
+    build="chunks",
+)
+TEXT_SOURCE = OneOf(
+    (
+        Str(doc="Literal text; may hold {{ placeholders }}.", build="literal"),
+        Obj(
+            {"faker": Str(min_len=1, doc="Faker provider, e.g. paragraph; other keys are its arguments.")},
+            tag="faker",
+            extra=AnyValue(doc="Argument of the Faker provider."),
+            build="faker",
+        ),
+        _CHUNKS,
+    ),
+    doc="Text: a string, {faker: provider, ...args} or {chunks: [...]}.",
+)
+THINKING_SOURCE = OneOf(
+    (Str(doc="Thinking text.", build="literal"), _CHUNKS), doc="Thinking text: a string or {chunks: [...]}."
+)
+ERROR = Obj(
+    {
+        "status": Int(
+            minimum=400, maximum=599, doc="HTTP status; defaults from type (529 <-> overloaded_error)."
+        ),
+        "type": Str(min_len=1, doc="Anthropic error type; defaults from status."),
+        "message": Str(doc="Error message; defaults to upstream's usual text."),
+    },
+    doc="An Anthropic-shaped error: {status, type, message}; status and type complete each other.",
+    build="error",
+    model=model.ErrorSpec,
+)
+TOOL_USE = Obj(
+    {
+        "name": Str(min_len=1, doc="Tool name."),
+        "input": Map(AnyValue(), doc="Tool arguments (a JSON object); default {} or parsed input_chunks."),
+        "id": Str(min_len=1, doc="Fixed tool_use id; default derived from seed and request."),
+        "input_chunks": List(Str(), min_items=1, doc="Streamed input_json_delta pieces; must join to input."),
+    },
+    required=("name",),
+    doc="A tool call: {name, input, id, input_chunks}.",
+    build="tool_use",
+)
+_BLOCK_HINTS = {
+    "type": "write a block by its type key: - text: 'Hello' or - tool_use: {name: ..., input: {...}}",
+    "signature": "signature: goes beside thinking: in a thinking block",
+    **{
+        key: "'{key}' goes inside the tool_use: - tool_use: {name: ..., input: {...}}"
+        for key in ("name", "input", "id", "input_chunks")
+    },
+}
+BLOCK = OneOf(
+    (
+        Obj(
+            {"text": Ref("text_source", doc="A text block.")},
+            tag="text",
+            build="text_block",
+            hints=_BLOCK_HINTS,
+        ),
+        Obj(
+            {
+                "thinking": Ref("thinking_source", doc="A thinking block."),
+                "signature": Str(doc="Thinking signature; generated deterministically unless given."),
+            },
+            tag="thinking",
+            build="thinking_block",
+            hints=_BLOCK_HINTS,
+        ),
+        Obj(
+            {"redacted_thinking": Str(doc="Opaque data of a redacted_thinking block.")},
+            tag="redacted_thinking",
+            build="redacted_block",
+            hints=_BLOCK_HINTS,
+        ),
+        Obj(
+            {"tool_use": Ref("tool_use", doc="A tool_use block.")},
+            tag="tool_use",
+            build="tool_use_block",
+            hints=_BLOCK_HINTS,
+        ),
+    ),
+    doc="One content block: text, thinking (+signature), redacted_thinking or tool_use.",
+    hint="a text block is written - text: 'Hello'",
+    hints=_BLOCK_HINTS,
+)
+TIMING = OneOf(
+    (
+        Enum(("instant", "realistic", "recorded"), build="timing_mode", doc="A timing mode."),
+        Obj(
+            {
+                "mode": Enum(("instant", "realistic", "recorded"), doc="Mode that the numbers refine."),
+                "ttft_ms": Num(minimum=0, doc="Milliseconds from request to first content delta."),
+                "tokens_per_second": Num(minimum=0, above=True, doc="Output rate."),
+                "jitter": Num(minimum=0, maximum=1, doc="Relative random spread of gaps (0.15 = 15%)."),
+                "gap_ms": Num(minimum=0, doc="Fixed gap between consecutive deltas, instead of a rate."),
+                "delta_tokens": Int(minimum=1, doc="Tokens per delta."),
+            },
+            conflicts=((("tokens_per_second", "gap_ms"), "gap_ms is a fixed gap instead of a rate"),),
+            model=model.Timing,
+        ),
+    ),
+    doc="instant | realistic | recorded, or {ttft_ms, tokens_per_second, jitter, gap_ms, delta_tokens}.",
+)
+_USAGE = Obj(
+    {
+        "input_tokens": Int(minimum=0, doc="Input tokens; computed when left out."),
+        "output_tokens": Int(minimum=0, doc="Output tokens; computed when left out."),
+        "cache_creation_input_tokens": Int(minimum=0, doc="Tokens written to the prompt cache."),
+        "cache_read_input_tokens": Int(minimum=0, doc="Tokens read from the prompt cache."),
+        "cache_creation": Obj(
+            {
+                "ephemeral_5m_input_tokens": Int(minimum=0, doc="Cache writes with the 5-minute lifetime."),
+                "ephemeral_1h_input_tokens": Int(minimum=0, doc="Cache writes with the 1-hour lifetime."),
+            },
+            doc="Breakdown of cache writes by lifetime.",
+        ),
+        "service_tier": Enum(("standard", "priority", "batch"), doc="Service tier reported in usage."),
+    },
+    doc="Usage counters; any left out is computed.",
+    build="usage",
+    model=model.UsageSpec,
+)
+_NOT_WITH_ERROR = "an error reply is an HTTP error: it has only headers and timing"
+REPLY = Obj(
+    {
+        "content": List(Ref("block"), doc="Content blocks in order."),
+        "text": Ref("text_source", doc="Shorthand for content: [{text: ...}]."),
+        "id": Str(min_len=1, doc="Fixed message id; default derived from seed and request."),
+        "model": Str(min_len=1, doc="The reply's model field; default the request's model."),
+        "stop_reason": Enum(
+            ("end_turn", "max_tokens", "stop_sequence", "tool_use", "pause_turn", "refusal"),
+            doc="Default: tool_use if any tool_use block, else end_turn.",
+        ),
+        "stop_sequence": Str(doc="The stop_sequence field of the reply."),
+        "usage": _USAGE,
+        "headers": Map(Str(), doc="Extra response headers."),
+        "timing": Ref("timing", doc="Overrides the scenario's timing for this reply."),
+        "error": Ref("error", doc="Answer with this HTTP error instead of a message."),
+        "fault": Obj(
+            {
+                "kind": Enum(("error_event", "disconnect", "stall"), doc="How the stream fails."),
+                "after_events": Int(minimum=0, doc="Fail after this many events (pings not counted)."),
+                "after_ms": Num(minimum=0, doc="Fail after this many milliseconds."),
+                "error": Ref("error", doc="The error of an error_event; default overloaded_error."),
+            },
+            required=("kind",),
+            conflicts=((("after_events", "after_ms"), "a fault happens after a count of events or a time"),),
+            doc="A stream that fails part-way.",
+            build="fault",
+            model=model.Fault,
+        ),
+        "recorded": Obj(
+            {
+                "ttft_ms": Num(minimum=0, doc="Observed milliseconds to the first event."),
+                "gaps_ms": List(Num(minimum=0), doc="Observed gap before each event after the first."),
+            },
+            required=("ttft_ms",),
+            doc="Timing a recording observed, replayed by timing: recorded.",
+            model=model.Recorded,
+        ),
+    },
+    doc="A reply: content (or text), or an error, plus presentation options.",
+    build="reply",
+    hint="a reply is a mapping such as {text: 'Hello'}",
+    conflicts=(
+        (("content", "text"), "text: is the shorthand for one text block; use one or the other"),
+        *(
+            (("error", key), _NOT_WITH_ERROR)
+            for key in (
+                "content",
+                "text",
+                "id",
+                "model",
+                "stop_reason",
+                "stop_sequence",
+                "usage",
+                "fault",
+                "recorded",
+            )
+        ),
+    ),
+    hints={
+        "when": "when: goes beside reply:, in the turn or rule, not inside the reply",
+        "reply": "reply: is nested inside a reply; remove one level",
+        "replies": "replies: goes in the rule or turn, in place of reply:",
+        "then": "then: goes in the rule or turn, beside replies:",
+        **{key: "content blocks go in a list: content: [{{key}: ...}]" for key in ("thinking", "tool_use")},
+        "redacted_thinking": "content blocks go in a list: content: [{redacted_thinking: ...}]",
+    },
+    model=model.Reply,
+)

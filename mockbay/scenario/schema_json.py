@@ -1,0 +1,90 @@
+"""Spec → Draft 2020-12 JSON Schema, for editors; `schema.json_schema()` assembles the document.
+
+A `Ref` becomes `#/$defs/NAME`, so the document must hold the named definitions under `$defs`.
+Imports nothing but spec.py and the standard library; never yaml, never the key data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from mockbay.scenario.spec import (
+    AnyValue,
+    Bool,
+    Enum,
+    Int,
+    List,
+    Map,
+    Num,
+    Obj,
+    OneOf,
+    Ref,
+    Spec,
+    Str,
+    ValueOrMatcher,
+)
+
+JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+
+def to_json(spec: Spec) -> dict[str, Any]:
+    out = _SHAPES[type(spec)](spec)
+    if spec.doc:
+        out["description"] = spec.doc
+    return out
+
+
+def _str_json(spec: Str) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": "string"}
+    if spec.min_len:
+        out["minLength"] = spec.min_len
+    if spec.pattern:
+        out["pattern"] = f"^(?:{spec.pattern})$"
+    return out
+
+
+def _num_json(spec: Int | Num) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": "integer" if isinstance(spec, Int) else "number"}
+    if spec.minimum is not None:
+        out["exclusiveMinimum" if isinstance(spec, Num) and spec.above else "minimum"] = spec.minimum
+    if spec.maximum is not None:
+        out["maximum"] = spec.maximum
+    return out
+
+
+def _obj_json(spec: Obj) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "type": "object",
+        "properties": {key: to_json(sub) for key, sub in spec.fields.items()},
+        "additionalProperties": to_json(spec.extra) if spec.extra else False,
+    }
+    if spec.needed():
+        out["required"] = list(spec.needed())
+    rules = [{"oneOf": [{"required": [a]}, {"required": [b]}]} for (a, b), _ in spec.one_of]
+    rules += [{"anyOf": [{"required": [a]}, {"required": [b]}]} for (a, b), _ in spec.any_of]
+    rules += [{"not": {"required": [a, b]}} for (a, b), _ in spec.conflicts]
+    if rules:
+        out["allOf"] = rules
+    if spec.requires:
+        out["dependentRequired"] = {a: [b] for (a, b), _ in spec.requires}
+    return out
+
+
+_SHAPES: dict[type[Spec], Callable[[Any], dict[str, Any]]] = {
+    Str: _str_json,
+    Int: _num_json,
+    Num: _num_json,
+    Bool: lambda spec: {"type": "boolean"},
+    Enum: lambda spec: {"enum": list(spec.values)},
+    List: lambda spec: (
+        {"type": "array", "items": to_json(spec.of)}
+        | ({"minItems": spec.min_items} if spec.min_items else {})
+    ),
+    Map: lambda spec: {"type": "object", "additionalProperties": to_json(spec.values)},
+    AnyValue: lambda spec: {},
+    ValueOrMatcher: lambda spec: {},
+    Ref: lambda spec: {"$ref": f"#/$defs/{spec.name}"},
+    OneOf: lambda spec: {"oneOf": [to_json(form) for form in spec.forms]},
+    Obj: _obj_json,
+}

@@ -1,0 +1,113 @@
+"""The small spec language that scenario keys are written in (`Obj`, `Str`, `OneOf`, ...).
+
+Each class says what one YAML value may be: its type, limits, description and, for mappings,
+the allowed keys, key groups and the hints that teach. schema.py and its `keys_*` modules hold
+the keys written in it; the walker checks YAML nodes against it; schema_json.py turns it into
+JSON Schema. `build` names a builder of builders.py, `model` a dataclass of model.py.
+Standard library only: imports nothing from mockbay, never yaml.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class Spec:
+    """What one value may be. `doc` is its one-line description; `hint` is appended to type errors."""
+
+    doc: str = ""
+    build: str | None = None
+    hint: str = ""
+
+
+@dataclass(frozen=True, eq=False)
+class Str(Spec):
+    min_len: int = 0
+    pattern: str | None = None  # a full-match regex, explained by `hint` when it fails
+
+
+@dataclass(frozen=True, eq=False)
+class Int(Spec):
+    minimum: int | None = None
+    maximum: int | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Num(Spec):
+    """A finite number, loaded as float."""
+
+    minimum: float | None = None
+    above: bool = False  # True: strictly greater than `minimum`
+    maximum: float | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Bool(Spec):
+    pass
+
+
+@dataclass(frozen=True, eq=False)
+class Enum(Spec):
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class List(Spec):
+    of: Spec
+    min_items: int = 0
+
+
+@dataclass(frozen=True, eq=False)
+class Map(Spec):
+    """A mapping with free (string) keys, such as header names or body paths."""
+
+    values: Spec
+
+
+@dataclass(frozen=True, eq=False)
+class AnyValue(Spec):
+    """Any YAML data that JSON can hold (tool input, Faker arguments)."""
+
+
+@dataclass(frozen=True, eq=False)
+class ValueOrMatcher(Spec):
+    """A literal value, or a text matcher when written as a one-key matcher mapping ({regex: ...})."""
+
+    matcher: Spec
+
+
+@dataclass(frozen=True, eq=False)
+class Ref(Spec):
+    """A named definition of DEFS, for shared and recursive forms."""
+
+    name: str
+
+
+@dataclass(frozen=True, eq=False)
+class OneOf(Spec):
+    """Alternative forms, chosen by the YAML kind and, among mappings, by each form's `tag` key."""
+
+    forms: tuple[Spec, ...]
+    hints: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, eq=False)
+class Obj(Spec):
+    """A mapping with fixed keys. Group rules are (keys, why) pairs so messages can teach."""
+
+    fields: Mapping[str, Spec]
+    tag: str | None = None  # required key naming this form among a OneOf's mappings
+    required: tuple[str, ...] = ()
+    one_of: tuple[tuple[tuple[str, str], str], ...] = ()  # exactly one of the two keys
+    any_of: tuple[tuple[tuple[str, str], str], ...] = ()  # at least one of the two keys
+    conflicts: tuple[tuple[tuple[str, str], str], ...] = ()  # not both keys
+    requires: tuple[tuple[tuple[str, str], str], ...] = ()  # the first key needs the second
+    extra: Spec | None = None  # spec of keys not in `fields` (None: unknown keys are errors)
+    hints: Mapping[str, str] = field(default_factory=dict)  # unknown key -> advice; `{key}` is filled in
+    model: type | None = None
+    renames: Mapping[str, str] = field(default_factory=dict)  # key -> model field
+
+    def needed(self) -> tuple[str, ...]:
+        return ((self.tag,) if self.tag else ()) + self.required
