@@ -1,0 +1,153 @@
+"""The rules over `messages`: each message and block, tool_use/tool_result pairing, cache_control.
+
+Upstream's texts and paths (reference §3.3, §8, §10); `system`-role messages and same-role runs
+pass, as upstream lets them. Stdlib only; imports `wire.fieldtypes` and `wire.view` (a message's
+blocks), never `wire.validate`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mockbay.wire.fieldtypes import array, bad, field, obj, string, tagged
+from mockbay.wire.view import blocks_of
+
+# Request content block tags, SDK 2.13.0 order (beta ones included: a mock stays permissive).
+MESSAGE_TAGS = (
+    "text", "image", "document", "search_result", "thinking", "redacted_thinking", "tool_use",
+    "tool_result", "server_tool_use", "web_search_tool_result", "web_fetch_tool_result",
+    "advisor_tool_result", "code_execution_tool_result", "bash_code_execution_tool_result",
+    "text_editor_code_execution_tool_result", "tool_search_tool_result", "mcp_tool_use",
+    "mcp_tool_result", "container_upload", "compaction", "tool_addition", "tool_removal",
+    "mcp_tool_listing", "fallback",
+)  # fmt: skip
+TOOL_RESULT_TAGS = ("text", "image", "search_result", "document", "tool_reference", "browser_state")
+TEXT_ONLY = ("text",)
+ROLES = ("user", "assistant", "system")
+MAX_CACHE_CONTROL = 4
+
+
+def check_message(message: object, index: int, last: bool) -> None:
+    path = f"messages.{index}"
+    message = obj(message, path)
+    role = field(message, path, "role")
+    if not isinstance(role, str) or role not in ROLES:
+        raise bad(f"{path}.role: Input should be 'user', 'assistant' or 'system'")
+    content = field(message, path, "content")
+    optional = last and role == "assistant"
+    if content == "" or content == []:
+        if optional:
+            return
+        raise bad(
+            f"{path}: all messages must have non-empty content except for the optional final "
+            "assistant message"
+        )
+    if isinstance(content, str):
+        check_text({"text": content}, path, "messages")
+        blocks: list[dict[str, Any]] = [{"type": "text", "text": content}]
+    else:
+        tags = TEXT_ONLY if role == "system" else MESSAGE_TAGS
+        blocks = [
+            _check_block(block, f"{path}.content.{j}", tags)
+            for j, block in enumerate(array(content, f"{path}.content"))
+        ]
+    if optional and blocks[-1]["type"] == "text" and blocks[-1]["text"] != blocks[-1]["text"].rstrip():
+        raise bad("messages: final assistant content cannot end with trailing whitespace")
+
+
+def _check_block(block: object, path: str, tags: tuple[str, ...]) -> dict[str, Any]:
+    block, tag = tagged(block, path, tags)
+    where = f"{path}.{tag}"
+    if tag == "text":
+        check_text(block, where, "messages")
+    elif tag == "tool_use":
+        string(field(block, where, "id"), f"{where}.id")
+        string(field(block, where, "name"), f"{where}.name")
+        obj(field(block, where, "input"), f"{where}.input")
+    elif tag == "tool_result":
+        string(field(block, where, "tool_use_id"), f"{where}.tool_use_id")
+        if block.get("is_error") is not None and not isinstance(block["is_error"], bool):
+            raise bad(f"{where}.is_error: Input should be a valid boolean")
+        content = block.get("content")
+        if isinstance(content, list):
+            for index, inner in enumerate(content):
+                _check_block(inner, f"{where}.content.{index}", TOOL_RESULT_TAGS)
+        elif content is not None:
+            string(content, f"{where}.content")
+    return block
+
+
+def check_text(block: dict[str, Any], where: str, scope: str) -> None:
+    """Empty and whitespace-only text is refused, reported at the list level (`messages`/`system`)."""
+    text = string(field(block, where, "text"), f"{where}.text")
+    if not text:
+        raise bad(f"{scope}: text content blocks must be non-empty")
+    if not text.strip():
+        raise bad(f"{scope}: text content blocks must contain non-whitespace text")
+
+
+def check_tool_pairs(messages: list[dict[str, Any]]) -> None:
+    """Each `tool_use` answered first thing in the next turn; each `tool_result` answers one (§10).
+
+    `system`-role messages sit outside the user/assistant pairing, so they are skipped.
+    """
+    turns = [(index, m) for index, m in enumerate(messages) if m["role"] != "system"]
+    for position, (index, message) in enumerate(turns):
+        if message["role"] == "assistant":
+            nxt = turns[position + 1][1] if position + 1 < len(turns) else None
+            _check_answered(index, message, nxt if nxt and nxt["role"] == "user" else None)
+        else:
+            prev = turns[position - 1][1] if position > 0 else None
+            _check_results(index, message, prev if prev and prev["role"] == "assistant" else None)
+
+
+def _tool_use_ids(message: dict[str, Any] | None) -> list[str]:
+    return [b["id"] for b in blocks_of(message) if b["type"] == "tool_use"] if message else []
+
+
+def _check_answered(index: int, assistant: dict[str, Any], reply: dict[str, Any] | None) -> None:
+    leading: set[str] = set()
+    for block in blocks_of(reply) if reply else []:
+        if block["type"] != "tool_result":
+            break
+        leading.add(block["tool_use_id"])
+    missing = [tool_id for tool_id in _tool_use_ids(assistant) if tool_id not in leading]
+    if missing:
+        raise bad(
+            f"messages.{index}: `tool_use` ids were found without `tool_result` blocks immediately after: "
+            f"{', '.join(missing)}. Each `tool_use` block must have a corresponding `tool_result` block in "
+            "the next message."
+        )
+
+
+def _check_results(index: int, user: dict[str, Any], previous: dict[str, Any] | None) -> None:
+    offered = set(_tool_use_ids(previous))
+    stray = [
+        (position, block["tool_use_id"])
+        for position, block in enumerate(blocks_of(user))
+        if block["type"] == "tool_result" and block["tool_use_id"] not in offered
+    ]
+    if stray:
+        raise bad(
+            f"messages.{index}.content.{stray[0][0]}: unexpected `tool_use_id` found in `tool_result` "
+            f"blocks: {', '.join(tool_id for _, tool_id in stray)}. Each `tool_result` block must have a "
+            "corresponding `tool_use` block in the previous message."
+        )
+
+
+def check_cache_control(body: dict[str, Any]) -> None:
+    """Breakpoints over tools, system, message blocks (tool_result content too) and top level (§8)."""
+    marked: list[object] = [body.get("cache_control")]
+    marked += [tool.get("cache_control") for tool in body.get("tools") or []]
+    if isinstance(body.get("system"), list):
+        marked += [block.get("cache_control") for block in body["system"]]
+    for message in body["messages"]:
+        for block in blocks_of(message):
+            marked.append(block.get("cache_control"))
+            if block["type"] == "tool_result" and isinstance(block.get("content"), list):
+                marked += [inner.get("cache_control") for inner in block["content"]]
+    found = sum(mark is not None for mark in marked)
+    if found > MAX_CACHE_CONTROL:
+        raise bad(
+            f"A maximum of {MAX_CACHE_CONTROL} blocks with cache_control may be provided. Found {found}."
+        )
