@@ -6,7 +6,9 @@ Where another module already covers a key, this one does not repeat it:
   stop_sequences cuts, faker and placeholders in JSON and stream alike;
 - test_errors_faults.py: `error` statuses and types, `replies` with `then: error` and `cycle`, sessions
   with separate cursors, `fault` kinds error_event / disconnect / stall on streams and JSON requests;
-- test_library.py: `cache: simulate` writes then reads, `limits: {requests_per_minute}`.
+- test_rate_limits.py and test_cache.py: `limits:` (every limit, headers, 429) and `cache:` (simulate
+  and off, scenario over server); test_usage.py: usage computed from the request;
+- test_library.py: the bundled scenarios, each selected as its header comment says.
 """
 
 from __future__ import annotations
@@ -380,6 +382,11 @@ def test_then_error_is_served_until_reset() -> None:
         assert text_of(ask(client, **group("sequences-error"))) == "only once"
 
 
+def test_journal_records_the_session(lang: MockServer) -> None:
+    ask(sync_client(lang.url, default_headers={"x-mockbay-session": "journaled"}), **group("sequences"))
+    assert lang.journal.last.session == "journaled"
+
+
 def test_sequences_on_turns_with_sdk_retry(lang: MockServer) -> None:
     client = sync_client(lang.url, default_headers={"x-mockbay-session": "turn-seq"})
     assert text_of(ask(client, **group("sequences-turns"))) == "turn 0 after one retry"
@@ -441,6 +448,16 @@ def test_stop_sequence_given_in_json_and_stream(lang: MockServer) -> None:
 def test_default_stop_reason_is_tool_use_with_a_tool_use_block(lang: MockServer) -> None:
     message = ask(sync_client(lang.url), messages=said("tool"), **group("reply-keys"))
     assert message.stop_reason == "tool_use" and message.content[1].input == {"city": "Paris"}
+
+
+def test_max_tokens_cut_drops_a_tool_use_that_does_not_fit(lang: MockServer) -> None:
+    client = sync_client(lang.url)
+    cut = ask(client, max_tokens=5, messages=said("tool"), **group("reply-keys"))
+    assert [b.type for b in cut.content] == ["text"] and cut.stop_reason == "max_tokens"
+    assert (
+        ask(client, max_tokens=5, messages=said("tool"), stream=True, **group("reply-keys")).to_dict()
+        == cut.to_dict()
+    )
 
 
 def test_usage_fields_left_out_are_computed(lang: MockServer) -> None:
@@ -518,7 +535,9 @@ def test_timing_mode_refined_by_numbers(lang: MockServer) -> None:
 def test_timing_recorded_replays_gaps(lang: MockServer) -> None:
     client = sync_client(lang.url)
     deltas, offsets = _stream_offsets(lang, client, "recorded", "timing")
-    assert deltas == ["a", "b"] and offsets == [30.0, 30.0, 30.0, 40.0, 50.0, 50.0, 50.0, 55.0]
+    assert deltas == ["a", "b"]
+    # message_start at ttft_ms, then each recorded gap; the ping (third event) spends none.
+    assert offsets[2] == offsets[1] and offsets[:2] + offsets[3:] == [30.0, 30.0, 40.0, 50.0, 50.0, 50.0, 55.0]
     _, unrecorded = _stream_offsets(lang, client, "unrecorded", "timing")
     assert set(unrecorded) == {0.0}
 
@@ -554,45 +573,6 @@ def test_error_event_defaults_to_overloaded(lang: MockServer) -> None:
     with pytest.raises(anthropic.APIStatusError) as caught:
         ask(sync_client(lang.url), messages=said("default"), stream=True, **group("faults"))
     assert caught.value.body["error"]["type"] == "overloaded_error"
-
-
-# ---- §6 limits and cache ---------------------------------------------------------------------
-
-
-def test_input_token_limit() -> None:
-    with MockServer([LANG]) as server:
-        client = sync_client(server.url, max_retries=0)
-        raw = client.messages.with_raw_response.create(
-            model=MODEL, max_tokens=64, messages=said("long " * 100), extra_headers={"x-group": "limits"}
-        )
-        assert raw.headers["anthropic-ratelimit-input-tokens-limit"] == "60"
-        assert raw.headers["anthropic-ratelimit-input-tokens-remaining"] == "0"
-        assert raw.headers["anthropic-ratelimit-output-tokens-limit"] == "500"
-        with pytest.raises(anthropic.RateLimitError, match="60 input tokens per minute") as caught:
-            ask(client, messages=said("long"), **group("limits"))
-        assert int(caught.value.response.headers["retry-after"]) >= 1
-
-
-def test_output_token_limit_charges_what_was_generated() -> None:
-    with MockServer([LANG]) as server:
-        client = sync_client(server.url, max_retries=0)
-        first = ask(client, max_tokens=4000, **group("limits"))
-        assert first.usage.output_tokens > 500
-        with pytest.raises(anthropic.RateLimitError, match="500 output tokens per minute"):
-            ask(client, **group("limits"))
-
-
-def test_scenario_cache_off_wins_over_server_simulate() -> None:
-    system = [{"type": "text", "text": "Policy. " * 1500, "cache_control": {"type": "ephemeral"}}]
-    with MockServer([LANG], cache="simulate") as server:
-        client = sync_client(server.url)
-        usages = [ask(client, system=system, **group("cache-off")).usage for _ in range(2)]
-        pinned = [
-            ask(pinned_client(server, "reply-keys"), system=system, messages=said("refuse")).usage
-            for _ in range(2)
-        ]
-    assert all(u.cache_read_input_tokens == 0 and u.cache_creation_input_tokens == 0 for u in usages)
-    assert pinned[0].cache_creation_input_tokens > 0 and pinned[1].cache_read_input_tokens > 0
 
 
 # ---- §1 scenario keys seen through the admin API ---------------------------------------------
