@@ -188,6 +188,65 @@ def meta() -> dict[str, Any]:
     }
 
 
+def measure_ceiling(doc: dict[str, Any], payload_file: Path, seconds: float) -> None:
+    """wrk against the raw static responder: what the generator can do on this machine."""
+    argv = [PYTHON, str(BENCH / "ceiling.py"), "--payload", str(payload_file), "--port"]
+    with section(doc, "ceiling") as slot, starter("ceiling", lambda port: [*argv, str(port)])() as server:
+        throughput.warm_up(server)
+        slot["load_before_cores"] = wait_quiet()
+        slot.update(throughput.wrk(server.url, 64, seconds, server.proc.pid))
+
+
+def measure_throughput(doc: dict[str, Any], base: Starter, missing: str | None, seconds: float) -> None:
+    """Non-streaming wrk runs: baseline, mockbay, mockbay with 2 workers, in turns per concurrency."""
+    instant = ("--timing", "instant")
+    starters = {
+        "baseline": base,
+        "mockbay": mockbay(JSON_SCENARIO, *instant),
+        "mockbay_workers2": mockbay(JSON_SCENARIO, *instant, "--workers", "2"),
+    }
+    with contextlib.ExitStack() as stack:
+        up = start_all(stack, doc, "throughput", starters, missing, throughput.warm_up)
+        for c in throughput.CONCURRENCY:
+            for name, server in up.items():
+                with section(doc, "throughput", name, f"c{c}") as slot:
+                    slot["load_before_cores"] = wait_quiet()
+                    slot.update(throughput.wrk(server.url, c, seconds, server.proc.pid))
+
+
+def measure_streams(
+    doc: dict[str, Any],
+    base: Starter,
+    missing: str | None,
+    payload: dict[str, Any],
+    sizes: list[int],
+    per_client: int,
+) -> None:
+    """Concurrent SSE streams: baseline and mockbay in turns for each stream count."""
+    expected = baseline.event_names(payload)
+    with contextlib.ExitStack() as stack:
+        starters = {"baseline": base, "mockbay": mockbay(STREAM_SCENARIO)}
+        up = start_all(stack, doc, "streams", starters, missing, warm_stream)
+        for size in sizes:
+            for name, server in up.items():
+                with section(doc, "streams", name, str(size)) as slot:
+                    slot["load_before_cores"] = wait_quiet()
+                    slot.update(streams.run(server, size, expected, payload["gap_ms"], per_client))
+                time.sleep(1)  # let the closed connections drain before the next run
+
+
+def measure_startup(doc: dict[str, Any], payload_file: Path, missing: str | None) -> None:
+    """`mockbay serve` and the baseline from spawn to first reply; MockServer in-process."""
+    base_port, serve_port = free_port(), free_port()
+    commands = {"baseline": (baseline_argv(base_port, payload_file), base_port)}
+    if missing is None:
+        commands["mockbay"] = (mockbay_argv(serve_port, JSON_SCENARIO, "--timing", "instant"), serve_port)
+    with section(doc, "startup", "serve") as slot:
+        slot.update(startup.compare(commands))
+    with section(doc, "startup", "in_process") as slot:
+        slot.update(startup.inprocess(JSON_SCENARIO))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=4, help="length of each wrk run")
@@ -206,68 +265,18 @@ def main() -> None:
     print(f"mockbay: {'available' if missing is None else 'not available: ' + missing}", flush=True)
 
     with tempfile.TemporaryDirectory(prefix="mockbay-bench-") as tmp:
-        payload, source = payload_for(missing)
-        doc["baseline_bytes"] = source
+        payload, doc["baseline_bytes"] = payload_for(missing)
         payload_file = Path(tmp) / "payload.json"
         payload_file.write_text(json.dumps(payload))
         base = starter("baseline", lambda port: baseline_argv(port, payload_file))
-        instant = ("--timing", "instant")
-
-        with section(doc, "ceiling") as slot:
-            ceiling = starter(
-                "ceiling",
-                lambda port: [
-                    PYTHON,
-                    str(BENCH / "ceiling.py"),
-                    "--port",
-                    str(port),
-                    "--payload",
-                    str(payload_file),
-                ],
-            )
-            with ceiling() as server:
-                throughput.warm_up(server)
-                slot["load_before_cores"] = wait_quiet()
-                slot.update(throughput.wrk(server.url, 64, args.seconds, server.proc.pid))
-
-        with contextlib.ExitStack() as stack:
-            starters = {
-                "baseline": base,
-                "mockbay": mockbay(JSON_SCENARIO, *instant),
-                "mockbay_workers2": mockbay(JSON_SCENARIO, *instant, "--workers", "2"),
-            }
-            up = start_all(stack, doc, "throughput", starters, missing, throughput.warm_up)
-            for c in throughput.CONCURRENCY:
-                for name, server in up.items():
-                    with section(doc, "throughput", name, f"c{c}") as slot:
-                        slot["load_before_cores"] = wait_quiet()
-                        slot.update(throughput.wrk(server.url, c, args.seconds, server.proc.pid))
-
-        with contextlib.ExitStack() as stack:
-            starters = {"baseline": base, "mockbay": mockbay(STREAM_SCENARIO)}
-            up = start_all(stack, doc, "streams", starters, missing, warm_stream)
-            expected = baseline.event_names(payload)
-            for size in sizes:
-                for name, server in up.items():
-                    with section(doc, "streams", name, str(size)) as slot:
-                        slot["load_before_cores"] = wait_quiet()
-                        slot.update(
-                            streams.run(server, size, expected, payload["gap_ms"], args.streams_per_client)
-                        )
-                    time.sleep(1)  # let the closed connections drain before the next run
-
-        serve_port, base_port = free_port(), free_port()
-        commands = {"baseline": (baseline_argv(base_port, payload_file), base_port)}
-        if missing is None:
-            commands["mockbay"] = (mockbay_argv(serve_port, JSON_SCENARIO, *instant), serve_port)
-        with section(doc, "startup", "serve") as slot:
-            slot.update(startup.compare(commands))
-        with section(doc, "startup", "in_process") as slot:
-            slot.update(startup.inprocess(JSON_SCENARIO))
-
+        measure_ceiling(doc, payload_file, args.seconds)
+        measure_throughput(doc, base, missing, args.seconds)
+        measure_streams(doc, base, missing, payload, sizes, args.streams_per_client)
+        measure_startup(doc, payload_file, missing)
     with section(doc, "matching") as slot:
         skip_if(missing)
         slot.update(matching.measure())
+
     doc["suite_seconds"] = time.monotonic() - started
     doc["table"] = report.rows(doc, sizes)
     path = write_results(doc)
