@@ -93,7 +93,7 @@ def schedule(
     if timing.mode == "instant":
         return [(0.0, e) for e in events]
     if timing.mode == "recorded":
-        return _with_keepalive(list(zip(_recorded_offsets(len(events), recorded), events, strict=True)))
+        return _with_keepalive(list(zip(_recorded_offsets(events, recorded), events, strict=True)))
     offsets, now, first_delta = [], 0.0, True
     for event in events:
         if event.is_delta:
@@ -115,16 +115,28 @@ def _gap_s(timing: EffectiveTiming, tokens: int, rng: random.Random) -> float:
     return max(base, 0.0)
 
 
-def _recorded_offsets(count: int, recorded: Recorded | None) -> list[float]:
-    """First event at ttft, then each recorded gap; events beyond the recording follow at once."""
+def _recorded_offsets(events: list[PlannedEvent], recorded: Recorded | None) -> list[float]:
+    """First event at ttft, then each recorded gap; events beyond the recording follow at once.
+
+    Recordings leave pings out of `gaps_ms` (their time is in the next gap), so a ping here
+    leaves with the event before it and spends no gap.
+    """
     if recorded is None:
-        return [0.0] * count
-    offsets, now = [], recorded.ttft_ms / 1000
-    for i in range(count):
-        if 0 < i <= len(recorded.gaps_ms):
-            now += recorded.gaps_ms[i - 1] / 1000
+        return [0.0] * len(events)
+    offsets, now, used = [], recorded.ttft_ms / 1000, 0
+    for i, event in enumerate(events):
+        if i and event.data is not PING and used < len(recorded.gaps_ms):
+            now += recorded.gaps_ms[used] / 1000
+            used += 1
         offsets.append(now)
     return offsets
+
+
+def recorded_fault_offset(recorded: Recorded | None, after_events: int | None) -> float | None:
+    """When a recorded `error_event` left: after the gap that followed the last event sent."""
+    if recorded is None or not after_events or len(recorded.gaps_ms) < after_events:
+        return None
+    return (recorded.ttft_ms + sum(recorded.gaps_ms[:after_events])) / 1000
 
 
 def _with_keepalive(planned: list[tuple[float, PlannedEvent]]) -> list[tuple[float, PlannedEvent]]:

@@ -27,7 +27,8 @@ from mockbay.server.auth import authenticate, require_version
 from mockbay.server.responses import json_response, organization_id
 from mockbay.server.stream import Plan, send_json, send_stream
 from mockbay.state import ServerState
-from mockbay.timing import effective_timing, make_splitter, schedule
+from mockbay.timing import effective_timing, make_splitter, recorded_fault_offset, schedule
+from mockbay.usage.cache import CacheOutcome, CachePlan
 from mockbay.usage.estimate import estimate_input_tokens
 from mockbay.wire.errors import pair_for
 from mockbay.wire.request import MessagesRequest
@@ -93,10 +94,12 @@ async def create_message(
         status, error_type = pair_for(reply.error.status, reply.error.type)
         raise ApiError(status, error_type, reply.error.message, {**response_headers, **dict(reply.headers)})
 
-    prompt = _prompt_accounting(state, parsed, scenario)
+    cache_plan = _cache_plan(state, parsed, scenario)
+    prompt = _prompt_accounting(cache_plan.outcome)
     if limits is not None:
         charged = prompt.input_tokens + prompt.ephemeral_5m_input_tokens + prompt.ephemeral_1h_input_tokens
         response_headers.update(state.limiter.admit(bucket, limits, charged))
+    state.cache.commit(cache_plan)  # only once admitted: a refused request writes nothing
     fp = fingerprint(body)
     message = render_message(reply, parsed, seed=seed, fingerprint=fp, request_id=exchange.request_id)
     usage = build_usage(prompt, message.output_tokens, reply.usage)
@@ -112,6 +115,11 @@ async def create_message(
         fault=reply.fault,
         request_id=exchange.request_id,
         max_stall_s=state.config.max_stall_seconds,
+        fault_offset_s=(
+            recorded_fault_offset(reply.recorded, reply.fault.after_events)
+            if timing.mode == "recorded" and reply.fault is not None
+            else None
+        ),
     )
     if parsed.stream:
         return await send_stream(request, plan, response_headers, exchange)
@@ -168,14 +176,16 @@ def _sequence_reply(
     return step.replies[position]
 
 
-def _prompt_accounting(
-    state: ServerState, parsed: MessagesRequest, scenario: Scenario | None
-) -> PromptAccounting:
-    """Estimate the prompt; with `cache: simulate`, split it into fresh, read and written tokens."""
+def _cache_plan(state: ServerState, parsed: MessagesRequest, scenario: Scenario | None) -> CachePlan:
+    """With `cache: simulate`, how the prompt splits into fresh, read and written tokens; else all fresh."""
     mode = (scenario.cache if scenario is not None else None) or state.config.cache
     if mode != "simulate":
-        return PromptAccounting(input_tokens=estimate_input_tokens(parsed.body))
-    outcome = state.cache.apply(parsed.session or "global", parsed.body, parsed.model)
+        return CachePlan(outcome=CacheOutcome(input_tokens=estimate_input_tokens(parsed.body)))
+    scope = f"session:{parsed.session}" if parsed.session else "global"
+    return state.cache.plan(scope, parsed.body, parsed.model)
+
+
+def _prompt_accounting(outcome: CacheOutcome) -> PromptAccounting:
     return PromptAccounting(
         input_tokens=outcome.input_tokens,
         cache_read_input_tokens=outcome.cache_read_input_tokens,

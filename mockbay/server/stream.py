@@ -35,6 +35,7 @@ class Plan:
     fault: Fault | None
     request_id: str
     max_stall_s: float
+    fault_offset_s: float | None = None  # a recording's own time for the fault, when it has one
 
 
 def fault_error(fault: Fault) -> ApiError:
@@ -63,6 +64,8 @@ def _cut_index(plan: Plan) -> int:
 
 def _fault_offset(plan: Plan, cut: int) -> float:
     fault = plan.fault
+    if plan.fault_offset_s is not None:
+        return plan.fault_offset_s
     if fault is not None and fault.after_ms is not None:
         return fault.after_ms / 1000
     return plan.events[cut - 1][0] if cut else 0.0

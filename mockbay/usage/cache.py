@@ -50,6 +50,15 @@ class CacheOutcome:
     ephemeral_1h_input_tokens: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class CachePlan:
+    """A request's cache accounting before it is kept: its outcome, the hits to refresh, the writes."""
+
+    outcome: CacheOutcome
+    refresh: tuple[str, ...] = ()
+    writes: tuple[tuple[str, Ttl], ...] = ()
+
+
 @dataclass(slots=True)
 class _Entry:
     ttl: Ttl
@@ -77,7 +86,17 @@ class PromptCache:
         self._entries.clear()
 
     def apply(self, scope: str, body: Mapping[str, Any], model: str) -> CacheOutcome:
-        """Account one request: read the longest live prefix, write the prefixes of later breakpoints."""
+        """Account one request and keep what it read and wrote: `plan` then `commit`."""
+        plan = self.plan(scope, body, model)
+        self.commit(plan)
+        return plan.outcome
+
+    def plan(self, scope: str, body: Mapping[str, Any], model: str) -> CachePlan:
+        """What the request would read and write, without keeping it yet.
+
+        The server commits only once the request is admitted, so a request refused by a rate limit
+        leaves the cache as it found it (upstream bills no write for a refused request).
+        """
         now = self._clock()
         breakdown = split_request(body)
         segments = breakdown.segments
@@ -87,15 +106,23 @@ class PromptCache:
             (i, ttl) for i, ttl in _breakpoints(segments, body.get("cache_control")) if ends[i] >= minimum
         ]
         if not breakpoints:
-            return CacheOutcome(input_tokens=breakdown.total)
+            return CachePlan(outcome=CacheOutcome(input_tokens=breakdown.total))
         keys = _prefix_keys(scope, model, body, segments)
         hit = self._highest_hit(keys, [i for i, _ in breakpoints], now)
-        if hit >= 0:
-            self._refresh([keys[i] for i, _ in breakpoints if i < hit] + [keys[hit]], now)
+        refresh = [keys[i] for i, _ in breakpoints if i < hit] + [keys[hit]] if hit >= 0 else []
         writes = [(i, ttl) for i, ttl in breakpoints if i > hit]
-        for i, ttl in writes:
-            self._store(keys[i], ttl, now)
-        return _bill(ends, hit, writes, breakdown.total)
+        return CachePlan(
+            outcome=_bill(ends, hit, writes, breakdown.total),
+            refresh=tuple(refresh),
+            writes=tuple((keys[i], ttl) for i, ttl in writes),
+        )
+
+    def commit(self, plan: CachePlan) -> None:
+        """Refresh the entries the request read and store the prefixes it wrote."""
+        now = self._clock()
+        self._refresh(plan.refresh, now)
+        for key, ttl in plan.writes:
+            self._store(key, ttl, now)
 
     def _highest_hit(self, keys: Sequence[str], breakpoints: Sequence[int], now: float) -> int:
         """Segment index of the longest live prefix any breakpoint reaches by lookback, or -1."""

@@ -254,11 +254,6 @@ def test_the_proxy_passes_stream_chunks_on_as_they_arrive(recording):
     assert last_event - first_delta >= 0.1  # a dozen 12 ms gaps still to come: nothing was buffered
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="timing.schedule (recorded mode) spends a recorded gap on the renderer's own ping after the "
-    "first content_block_start; recordings count non-ping events (pings ride along), so later events shift",
-)
 def test_replayed_gaps_are_within_a_few_ms_of_the_recorded_ones(recording):
     (file,) = [p for p in recording["out"].iterdir() if p.name.startswith("rec-what-is-the-weather-in-")]
     scenario = yaml.safe_load(file.read_text())
