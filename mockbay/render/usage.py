@@ -6,23 +6,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from mockbay.scenario.model import UsageSpec
+from mockbay.usage.cache import CacheOutcome
 
 
-@dataclass(frozen=True, slots=True)
-class PromptAccounting:
-    """How the request's prompt tokens split between fresh input, cache reads and cache writes."""
-
-    input_tokens: int
-    cache_read_input_tokens: int = 0
-    ephemeral_5m_input_tokens: int = 0
-    ephemeral_1h_input_tokens: int = 0
-
-
-def build_usage(prompt: PromptAccounting, output_tokens: int, spec: UsageSpec | None) -> dict[str, Any]:
+def build_usage(prompt: CacheOutcome, output_tokens: int, spec: UsageSpec | None) -> dict[str, Any]:
     """The final usage: computed counters, each replaced by the scenario's value where given."""
     spec = spec or UsageSpec()
     write_5m = _pick(spec.ephemeral_5m_input_tokens, prompt.ephemeral_5m_input_tokens)

@@ -21,7 +21,7 @@ from mockbay.journal import Exchange
 from mockbay.matching import Miss
 from mockbay.render.content import render_message
 from mockbay.render.events import build_events, message_json
-from mockbay.render.usage import PromptAccounting, build_usage
+from mockbay.render.usage import build_usage
 from mockbay.scenario.model import Reply, Scenario, Step, Timing
 from mockbay.server.auth import authenticate, require_version
 from mockbay.server.responses import json_response, organization_id
@@ -95,7 +95,7 @@ async def create_message(
         raise ApiError(status, error_type, reply.error.message, {**response_headers, **dict(reply.headers)})
 
     cache_plan = _cache_plan(state, parsed, scenario)
-    prompt = _prompt_accounting(cache_plan.outcome)
+    prompt = cache_plan.outcome
     if limits is not None:
         charged = prompt.input_tokens + prompt.ephemeral_5m_input_tokens + prompt.ephemeral_1h_input_tokens
         response_headers.update(state.limiter.admit(bucket, limits, charged))
@@ -183,12 +183,3 @@ def _cache_plan(state: ServerState, parsed: MessagesRequest, scenario: Scenario 
         return CachePlan(outcome=CacheOutcome(input_tokens=estimate_input_tokens(parsed.body)))
     scope = f"session:{parsed.session}" if parsed.session else "global"
     return state.cache.plan(scope, parsed.body, parsed.model)
-
-
-def _prompt_accounting(outcome: CacheOutcome) -> PromptAccounting:
-    return PromptAccounting(
-        input_tokens=outcome.input_tokens,
-        cache_read_input_tokens=outcome.cache_read_input_tokens,
-        ephemeral_5m_input_tokens=outcome.ephemeral_5m_input_tokens,
-        ephemeral_1h_input_tokens=outcome.ephemeral_1h_input_tokens,
-    )
