@@ -1,4 +1,4 @@
-"""docs/pytest.md runs: its Python, YAML and TOML blocks are the files of one project, and pass.
+"""The README's pytest section runs: its Python, YAML and TOML blocks are one project's files, and pass.
 
 Each such block names its file on its first line (`# tests/test_x.py`); the project is written
 out and run in a fresh pytest process, as a new user would run it after `pip install mockbay`.
@@ -13,7 +13,8 @@ import pytest
 
 pytest_plugins = ["pytester"]
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "pytest.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
+SECTION = re.compile(r"<!-- pytest:start -->(.*?)<!-- pytest:end -->", re.DOTALL)
 BLOCK = re.compile(r"^```(\w+)\n(.*?)^```", re.MULTILINE | re.DOTALL)
 RUNNABLE = ("python", "yaml", "toml")
 TEST = re.compile(r"^(?:async )?def (test_\w+)", re.MULTILINE)
@@ -22,13 +23,15 @@ TEST = re.compile(r"^(?:async )?def (test_\w+)", re.MULTILINE)
 def project_files() -> dict[str, str]:
     """File name → text, in page order; a runnable block without a file name is an error."""
     files = {}
-    for language, text in BLOCK.findall(DOC.read_text()):
+    section = SECTION.search(README.read_text())
+    assert section is not None, "README.md lost its <!-- pytest:start --> ... <!-- pytest:end --> markers"
+    for language, text in BLOCK.findall(section.group(1)):
         if language not in RUNNABLE:
             continue
         first, _, rest = text.partition("\n")
         assert first.startswith("# ") and "." in first, f"a {language} block must name its file:\n{text}"
         name = first[2:].strip()
-        assert name not in files, f"{name} appears twice in {DOC.name}"
+        assert name not in files, f"{name} appears twice in the README's pytest section"
         files[name] = rest if language == "toml" else text
     return files
 
