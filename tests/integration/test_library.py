@@ -3,6 +3,9 @@ pinning, and checked for the behaviour it documents; plus `mockbay validate` and
 
 from __future__ import annotations
 
+import contextlib
+import io
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +19,6 @@ import yaml
 
 from mockbay.cli import main
 from mockbay.loading import load_registry
-from mockbay.scenario.schema import json_schema
 from mockbay.server.runner import MockServer
 from tests.conftest import REPO, sync_client
 
@@ -91,8 +93,13 @@ def test_validate_accepts_the_library(capsys: pytest.CaptureFixture[str]) -> Non
 
 @pytest.fixture(scope="module")
 def validator() -> jsonschema.Draft202012Validator:
-    jsonschema.Draft202012Validator.check_schema(json_schema())
-    return jsonschema.Draft202012Validator(json_schema())
+    """A validator for what `mockbay schema` prints."""
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert main(["schema"]) == 0
+    schema = json.loads(printed.getvalue())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
 
 
 @pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])

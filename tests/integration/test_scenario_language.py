@@ -59,9 +59,9 @@ def text_of(message: anthropic.types.Message) -> str:
     return "".join(block.text for block in message.content if block.type == "text")
 
 
-def group(name: str, **headers: str) -> dict[str, Any]:
+def group(name: str) -> dict[str, Any]:
     """Request options selecting the language scenarios gated by `x-group: NAME`."""
-    return {"extra_headers": {"x-group": name, **headers}}
+    return {"extra_headers": {"x-group": name}}
 
 
 # ---- §3 matchers, each under match: and under when: ----------------------------------------
@@ -537,7 +537,15 @@ def test_timing_recorded_replays_gaps(lang: MockServer) -> None:
     deltas, offsets = _stream_offsets(lang, client, "recorded", "timing")
     assert deltas == ["a", "b"]
     # message_start at ttft_ms, then each recorded gap; the ping (third event) spends none.
-    assert offsets[2] == offsets[1] and offsets[:2] + offsets[3:] == [30.0, 30.0, 40.0, 50.0, 50.0, 50.0, 55.0]
+    assert offsets[2] == offsets[1] and offsets[:2] + offsets[3:] == [
+        30.0,
+        30.0,
+        40.0,
+        50.0,
+        50.0,
+        50.0,
+        55.0,
+    ]
     _, unrecorded = _stream_offsets(lang, client, "unrecorded", "timing")
     assert set(unrecorded) == {0.0}
 
