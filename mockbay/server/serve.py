@@ -23,7 +23,7 @@ from mockbay.config import ServerConfig
 from mockbay.errors import MockbayError
 from mockbay.loading import default_scenario_paths, load_registry
 from mockbay.server.app import make_app
-from mockbay.server.watch import watch_scenarios
+from mockbay.server.watch import FileStamp, snapshot, watch_scenarios
 from mockbay.state import ServerState
 from mockbay.usage.ratelimit import parse_limits
 
@@ -78,15 +78,21 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
 def run_serve(args: argparse.Namespace) -> int:
     configure_logging(args.log_format, args.log_level)
     config = config_from_args(args)
+    seen = snapshot(config.scenario_paths) if args.watch else None
     registry = load_registry(config.scenario_paths)
     if args.workers == 1:
-        asyncio.run(_serve(config, ServerState(config, registry), watch=args.watch, announce=True))
+        asyncio.run(_serve(config, ServerState(config, registry), watch=seen, announce=True))
         return 0
     return _run_workers(config, args, len(registry))
 
 
 async def _serve(
-    config: ServerConfig, state: ServerState, *, watch: bool, announce: bool, reuse_port: bool = False
+    config: ServerConfig,
+    state: ServerState,
+    *,
+    watch: dict[str, FileStamp] | None,
+    announce: bool,
+    reuse_port: bool = False,
 ) -> None:
     runner = web.AppRunner(make_app(state), access_log=None, handle_signals=False, shutdown_timeout=5.0)
     await runner.setup()
@@ -104,7 +110,9 @@ async def _serve(
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    watcher = asyncio.create_task(watch_scenarios(state, config.scenario_paths)) if watch else None
+    watcher = (
+        None if watch is None else asyncio.create_task(watch_scenarios(state, config.scenario_paths, watch))
+    )
     try:
         await stop.wait()
     finally:
@@ -116,12 +124,13 @@ async def _serve(
 def _worker(config: ServerConfig, watch: bool, ready: Any) -> None:
     """One worker process: its own state and loop on the shared port."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    seen = snapshot(config.scenario_paths) if watch else None
     state = ServerState(config, load_registry(config.scenario_paths))
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
         loop.call_soon(ready.release)
-        await _serve(config, state, watch=watch, announce=False, reuse_port=True)
+        await _serve(config, state, watch=seen, announce=False, reuse_port=True)
 
     asyncio.run(main())
 

@@ -15,9 +15,16 @@ log = logging.getLogger(__name__)
 POLL_S = 0.5
 
 
-def _snapshot(paths: Sequence[str]) -> dict[str, float]:
-    """mtime of every scenario file below the given paths (new and deleted files count as changes)."""
-    found: dict[str, float] = {}
+FileStamp = tuple[int, int, int, int]
+
+
+def snapshot(paths: Sequence[str]) -> dict[str, FileStamp]:
+    """A stamp of every scenario file below the given paths (new and deleted files count as changes).
+
+    The stamp holds mtime, ctime, size and inode: a rewrite within one mtime tick, or by a tool that
+    restores mtimes, still changes ctime or size, and an editor's save-by-rename changes the inode.
+    """
+    found: dict[str, FileStamp] = {}
     for root in map(Path, paths):
         files = (
             [root]
@@ -28,18 +35,22 @@ def _snapshot(paths: Sequence[str]) -> dict[str, float]:
         )
         for file in files:
             try:
-                found[str(file)] = file.stat().st_mtime
+                stat = file.stat()
             except OSError:
                 continue
+            found[str(file)] = (stat.st_mtime_ns, stat.st_ctime_ns, stat.st_size, stat.st_ino)
     return found
 
 
-async def watch_scenarios(state: ServerState, paths: Sequence[str]) -> None:
-    """Poll (no extra dependency, works on every filesystem) and swap in the new registry."""
-    seen = _snapshot(paths)
+async def watch_scenarios(state: ServerState, paths: Sequence[str], seen: dict[str, FileStamp]) -> None:
+    """Poll (no extra dependency, works on every filesystem) and swap in the new registry.
+
+    `seen` is the snapshot taken before the serving scenarios were loaded, so a change made
+    while the server was starting is not missed.
+    """
     while True:
         await asyncio.sleep(POLL_S)
-        current = _snapshot(paths)
+        current = snapshot(paths)
         if current == seen:
             continue
         seen = current

@@ -117,11 +117,6 @@ def test_a_broken_edit_keeps_the_previous_scenarios(served: Served, tmp_path: Pa
         served.ask("/s/added")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="mockbay/server/watch.py _snapshot compares mtimes only: a rewrite within the filesystem's "
-    "timestamp tick (1-2 s on some filesystems) keeps the mtime and is never reloaded",
-)
 def test_a_rewrite_that_keeps_the_mtime_is_reloaded(served: Served, tmp_path: Path) -> None:
     path = tmp_path / "main.yaml"
     before = path.stat()
