@@ -1,4 +1,4 @@
-"""docs/scenarios.md: every YAML example passes `mockbay validate`, and every key of the schema is named.
+"""The README's scenario reference: every YAML example passes `mockbay validate`, and every key of the schema is named.
 
 Examples are often fragments (a `reply:`, a `timing:` line, a list of blocks); each is wrapped into
 the smallest scenario that holds it, written to a file and validated with the CLI.
@@ -17,7 +17,9 @@ from mockbay.cli import main
 from mockbay.scenario.schema import json_schema
 from tests.conftest import REPO
 
-DOC = (REPO / "docs" / "scenarios.md").read_text()
+DOC = re.search(
+    r"<!-- scenarios:start -->(.*?)<!-- scenarios:end -->", (REPO / "README.md").read_text(), re.DOTALL
+).group(1)
 ANSWER: dict[str, Any] = {"reply": {"text": "x"}}
 SCENARIO_KEYS = {"timing", "seed", "cache", "limits", "priority", "description"}
 
