@@ -25,6 +25,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff format --check mockbay tests bench examples
 	$(BIN)/ruff check mockbay tests bench examples
+	$(BIN)/mypy mockbay
 
 format: $(STAMP)
 	$(BIN)/ruff format mockbay tests bench examples

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, replace
 
-from mockbay.render.events import PING, PlannedEvent
+from mockbay.render.events import PING, PlannedEvent, Splitter
 from mockbay.scenario.model import Recorded, Timing
 from mockbay.tokens import split_tokens
 from mockbay.wire.models import model_family
@@ -70,7 +70,7 @@ def _mode_defaults(mode: str, ttft: float, tps: float) -> EffectiveTiming:
     return EffectiveTiming(mode=mode)
 
 
-def make_splitter(timing: EffectiveTiming, rng: random.Random):
+def make_splitter(timing: EffectiveTiming, rng: random.Random) -> Splitter:
     """Cut a block's text into deltas of a few tokens each, sizes drawn from `rng`."""
 
     def split(kind: str, text: str) -> list[str]:

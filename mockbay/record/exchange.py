@@ -28,8 +28,8 @@ log = logging.getLogger(__name__)
 KEPT_HEADER_PREFIXES = ("anthropic-ratelimit-", "anthropic-priority-", "anthropic-fast-")
 KEPT_HEADERS = frozenset({"retry-after", "retry-after-ms", "x-should-retry"})
 
-REPLY_ORDER = ("content", "error", "stop_reason", "stop_sequence", "id", "model", "usage", "headers")
-REPLY_ORDER += ("recorded", "fault")
+REPLY_ORDER: tuple[str, ...] = ("content", "error", "stop_reason", "stop_sequence", "id", "model", "usage")
+REPLY_ORDER += ("headers", "recorded", "fault")
 _USAGE_COUNTERS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
 _CACHE_TTLS = ("ephemeral_5m_input_tokens", "ephemeral_1h_input_tokens")
 # What the scenario format accepts (schema.py, checked by a test); other values are left out.

@@ -29,7 +29,7 @@ class PlannedEvent:
 
     @property
     def is_delta(self) -> bool:
-        return self.data["type"] == "content_block_delta"
+        return bool(self.data["type"] == "content_block_delta")
 
 
 def message_json(message: RenderedMessage, usage: dict[str, Any]) -> dict[str, Any]:

@@ -19,7 +19,7 @@ def _digest(*parts: object) -> bytes:
 
 def _base58(data: bytes, length: int) -> str:
     number = int.from_bytes(data, "big")
-    chars = []
+    chars: list[str] = []
     while len(chars) < length:
         number, rem = divmod(number, 58)
         chars.append(_BASE58[rem])

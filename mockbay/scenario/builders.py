@@ -24,6 +24,7 @@ from mockbay.scenario.model import (
     Reply,
     Scenario,
     Step,
+    StepKind,
     Timing,
     TurnRange,
     UsageSpec,
@@ -106,7 +107,7 @@ def _reply(w: Walker, f: Fields, path: str) -> Any:
 
 def _step(w: Walker, f: Fields, path: str) -> Any:
     where = re.search(r"(turns|rules)\[(\d+)\]$", path)
-    kind = "turn" if where and where[1] == "turns" else "rule"
+    kind: StepKind = "turn" if where and where[1] == "turns" else "rule"
     values = {k: frozen(v) for k, v in f.values.items()}
     return Step(kind=kind, index=int(where[2]) if where else 0, **values, mark=f.mark)
 

@@ -56,7 +56,12 @@ def _check_str(w: Walker, node: Node, spec: s.Str, path: str) -> Any:
 def _check_number(w: Walker, node: Node, spec: s.Int | s.Num, path: str) -> Any:
     exact = isinstance(spec, s.Int)
     if not isinstance(node, ScalarNode) or node.tag not in ((INT,) if exact else (INT, FLOAT)):
-        if node.tag == STR and not node.style and _FLOAT_TEXT.fullmatch(node.value):
+        if (
+            isinstance(node, ScalarNode)
+            and node.tag == STR
+            and not node.style
+            and _FLOAT_TEXT.fullmatch(node.value)
+        ):
             return w.fail(
                 node,
                 f"expected {what(spec)} for '{show(path)}', got string {node.value!r}: "
@@ -116,6 +121,7 @@ def _check_any(w: Walker, node: Node, spec: s.Spec, path: str) -> Any:
         return {key: w.walk(value, spec, child(path, key)) for key, _, value in w.pairs(node, path)}
     if isinstance(node, SequenceNode):
         return [w.walk(item, spec, f"{path}[{i}]") for i, item in enumerate(node.value)]
+    assert isinstance(node, ScalarNode)  # a YAML node is a mapping, a sequence or a scalar
     if node.tag in (STR, TIMESTAMP, "!"):
         return node.value
     if node.tag == NULL:
@@ -140,7 +146,7 @@ def _check_value_or_matcher(w: Walker, node: Node, spec: s.ValueOrMatcher, path:
 def _check_one_of(w: Walker, node: Node, spec: s.OneOf, path: str) -> Any:
     forms = [resolve(form) for form in spec.forms]
     if isinstance(node, MappingNode):
-        candidates = [f for f in forms if isinstance(f, (s.Obj, s.Map))]
+        candidates: list[s.Spec] = [f for f in forms if isinstance(f, (s.Obj, s.Map))]
         if any(isinstance(f, s.Obj) and f.tag for f in candidates):
             return _tagged_form(w, node, spec, [f for f in candidates if isinstance(f, s.Obj)], path)
     elif isinstance(node, SequenceNode):

@@ -116,7 +116,9 @@ def _load_text(
     except (yaml.YAMLError, UnicodeError) as exc:
         problems.append(
             (
-                _position_mark(text, getattr(exc, "position", None) or getattr(exc, "start", 0), source),
+                _position_mark(
+                    text, getattr(exc, "position", None) or getattr(exc, "start", None) or 0, source
+                ),
                 f"invalid YAML: {exc}",
             )
         )

@@ -61,7 +61,9 @@ def _obj_json(spec: Obj) -> dict[str, Any]:
     }
     if spec.needed():
         out["required"] = list(spec.needed())
-    rules = [{"oneOf": [{"required": [a]}, {"required": [b]}]} for (a, b), _ in spec.one_of]
+    rules: list[dict[str, Any]] = [
+        {"oneOf": [{"required": [a]}, {"required": [b]}]} for (a, b), _ in spec.one_of
+    ]
     rules += [{"anyOf": [{"required": [a]}, {"required": [b]}]} for (a, b), _ in spec.any_of]
     rules += [{"not": {"required": [a, b]}} for (a, b), _ in spec.conflicts]
     if rules:
