@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
-from mockbay.scenario.model import Limits
+from mockbay.scenario.model import CacheMode, Limits, TimingMode
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
@@ -18,10 +19,10 @@ class ServerConfig:
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
     scenario_paths: tuple[str, ...] = ()
-    timing: str = "realistic"
-    fallback: str = "generate"
+    timing: TimingMode = "realistic"
+    fallback: Literal["strict", "generate"] = "generate"
     seed: int = 0
-    cache: str = "off"
+    cache: CacheMode = "off"
     api_keys: tuple[str, ...] = ()
     admin_token: str | None = None
     rate_limits: Limits | None = None

@@ -127,7 +127,7 @@ async def create_message(
 
 
 def _timing_levels(state: ServerState, scenario: Scenario | None, reply: Reply) -> list[Timing | None]:
-    server = Timing(mode=state.config.timing)  # type: ignore[arg-type]
+    server = Timing(mode=state.config.timing)
     return [server, scenario.timing if scenario else None, reply.timing]
 
 
