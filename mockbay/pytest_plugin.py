@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,7 +30,8 @@ CHOICES = {
     "fallback": ("strict", "generate"),
     "cache": ("simulate", "off"),
 }
-MARKER_KEYS = ("scenarios", "timing", "fallback", "seed", "cache", "assert_all_matched")
+RECORD_KEYS = ("record", "upstream", "recordings")  # read by mockbay/record/pytest_support.py
+MARKER_KEYS = ("scenarios", "timing", "fallback", "seed", "cache", "assert_all_matched", *RECORD_KEYS)
 PLACEHOLDER_KEY = "mockbay-test-key"
 OPT_OUT = (
     "To allow this, mark the test @pytest.mark.mockbay(assert_all_matched=False); to answer unmatched "
@@ -43,8 +45,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         f"{MARKER}(scenarios=[...], timing=None, fallback=None, seed=None, cache=None, "
-        "assert_all_matched=True): scenarios (paths relative to the test file's folder, or YAML text) "
-        "and options for the mockbay fixture in this test",
+        "assert_all_matched=True, record=None, upstream=None, recordings=None): scenarios (paths "
+        "relative to the test file's folder, or YAML text) and options for the mockbay fixture in this "
+        "test; record='once'|'new_episodes'|'all'|'none' records the test's requests from an upstream "
+        "and replays them",
     )
 
 
@@ -58,6 +62,7 @@ class MarkerOptions:
     scenarios: list[str | Path] = field(default_factory=list)
     config: dict[str, Any] = field(default_factory=dict)
     assert_all_matched: bool = True
+    record: dict[str, Any] = field(default_factory=dict)
 
 
 def read_markers(item: pytest.Item) -> MarkerOptions:
@@ -82,6 +87,8 @@ def _apply(options: MarkerOptions, key: str, value: Any, item: pytest.Item) -> N
         options.scenarios += [_resolve(source, item.path.parent) for source in sources]
     elif key == "assert_all_matched":
         options.assert_all_matched = bool(value)
+    elif key in RECORD_KEYS:
+        options.record[key] = value
     elif key == "seed" and not isinstance(value, int):
         pytest.fail(f"@pytest.mark.mockbay seed must be an int, got {value!r}", pytrace=False)
     elif key in CHOICES and value not in CHOICES[key]:
@@ -122,19 +129,35 @@ def mockbay_server(mockbay_config: ServerConfig) -> Iterator[MockServer]:
 def mockbay(mockbay_server: MockServer, request: pytest.FixtureRequest) -> Iterator[MockServer]:
     """The session server, reset, with this test's marker applied; checked and restored afterwards."""
     options = read_markers(request.node)
-    mockbay_server.reset()
-    with mockbay_server.overrides(**options.config):
-        problem = load_all(mockbay_server, options.scenarios)
+    with _serving(mockbay_server, options, request.node) as (server, advice):
+        problem = load_all(server, options.scenarios)
         if problem:
             pytest.fail(
                 f"mockbay could not load this test's scenarios (marker paths are relative to the test "
                 f"file's folder):\n{problem}",
                 pytrace=False,
             )
-        yield mockbay_server
-        report = teardown_report(mockbay_server, check_unmatched=options.assert_all_matched)
+        yield server
+        report = teardown_report(server, check_unmatched=options.assert_all_matched, advice=advice)
         if report:
             pytest.fail(report, pytrace=False)
+
+
+@contextmanager
+def _serving(
+    server: MockServer, options: MarkerOptions, item: pytest.Item
+) -> Iterator[tuple[MockServer, str]]:
+    """The server a test talks to, and what to advise when one of its requests went unanswered:
+    with `record=`, a recording proxy of the test's own, as the shared server cannot proxy."""
+    if options.record:
+        from mockbay.record.pytest_support import recording_server
+
+        with recording_server(server.config, options, item) as recorder:
+            yield recorder, recorder.plan.advice
+        return
+    server.reset()
+    with server.overrides(**options.config):
+        yield server, OPT_OUT
 
 
 def load_all(server: MockServer, sources: list[str | Path]) -> str:
@@ -161,7 +184,7 @@ def mockbay_env(mockbay: MockServer, monkeypatch: pytest.MonkeyPatch) -> MockSer
 # ---- teardown report ------------------------------------------------------------------------
 
 
-def teardown_report(server: MockServer, *, check_unmatched: bool) -> str:
+def teardown_report(server: MockServer, *, check_unmatched: bool, advice: str = OPT_OUT) -> str:
     """Why the test must fail after it ran, or "" when nothing went wrong on the server's side."""
     parts = []
     unmatched = server.journal.unmatched if check_unmatched else []
@@ -169,7 +192,7 @@ def teardown_report(server: MockServer, *, check_unmatched: bool) -> str:
         parts.append(f"mockbay: {len(unmatched)} request(s) to /v1/messages got no scenario's answer:")
         parts += [describe_exchange(e, server) for e in unmatched]
         parts.append(describe_loaded(server))
-        parts.append(OPT_OUT)
+        parts.append(advice)
     errors = list(server.state.internal_errors)
     if errors:
         parts.append(f"mockbay: {len(errors)} internal server error(s) (a bug in mockbay; please report it):")

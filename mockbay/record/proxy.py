@@ -12,6 +12,9 @@ exchange appended to its scenario file with an atomic rename). Modes, as vcrpy's
 "Recorded before this run" is fixed at start: within one run a request sent again (a retry) is
 recorded again, and the later answer wins (writer.py). count_tokens, models and any other path
 are forwarded and not recorded (in `none` mode mockbay answers them).
+The pytest marker (pytest_support.py) runs this app per test with two extras: a `group` for
+requests that name none (the test's name), and an `upstream_key` sent in place of the client's
+credentials, so test code can keep a dummy key.
 """
 
 from __future__ import annotations
@@ -37,7 +40,14 @@ from mockbay.fingerprint import fingerprint
 from mockbay.loading import load_registry
 from mockbay.record.exchange import Exchange, TimedEvent
 from mockbay.record.scrub import Scrubber
-from mockbay.record.writer import Recording, file_name, group_name, upstream_host, write_atomic
+from mockbay.record.writer import (
+    RECORD_NAME_HEADER,
+    Recording,
+    file_name,
+    group_name,
+    upstream_host,
+    write_atomic,
+)
 from mockbay.scenario.registry import Registry
 from mockbay.server.app import PINNED, make_app
 from mockbay.server.messages import SCENARIO_HEADER
@@ -68,6 +78,7 @@ HOP_BY_HOP = frozenset(
 # The client library decompresses, so the body the client gets is plain.
 _NOT_RETURNED = HOP_BY_HOP | {"content-encoding"}
 _CONNECT_TIMEOUT_S = 30.0
+_CREDENTIALS = frozenset({"x-api-key", "authorization"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -81,6 +92,8 @@ class ProxyConfig:
     mode: Mode = "once"
     timing: str = "recorded"
     scrubber: Scrubber = field(default_factory=Scrubber)
+    group: str | None = None  # the scenario of requests with no /s/NAME pin or record-name header
+    upstream_key: str | None = None  # sent as x-api-key instead of the client's credentials
 
 
 class Recorder:
@@ -185,13 +198,20 @@ class _SseSplitter:
             return []
 
 
-def make_proxy_app(config: ProxyConfig, report: Report, recorder: Recorder | None = None) -> web.Application:
-    """mockbay's app over the recordings, with the recording middleware in front of it."""
+def make_proxy_app(
+    config: ProxyConfig, report: Report, recorder: Recorder | None = None, state: ServerState | None = None
+) -> web.Application:
+    """mockbay's app over the recordings, with the recording middleware in front of it.
+
+    `state` replays through a caller's own state (the pytest marker's server) instead of one built
+    from `config` over the recordings."""
     recorder = recorder or Recorder(config)
-    replay = ServerConfig(
-        host=config.host, port=config.port, timing=config.timing, fallback="strict", require_version=False
-    )
-    app = make_app(ServerState(replay, recorder.replay_registry()))
+    if state is None:
+        replay = ServerConfig(
+            host=config.host, port=config.port, timing=config.timing, fallback="strict", require_version=False
+        )
+        state = ServerState(replay, recorder.replay_registry())
+    app = make_app(state)
     proxy = _Proxy(config, recorder, report)
     app.cleanup_ctx.append(proxy.session_context)
     app.middlewares.append(proxy.middleware)
@@ -225,12 +245,19 @@ class _Proxy:
             response, capture = await self._forward(request, raw, path)
             self.report(f"forwarded {request.method} {path}: {capture.status} (not recorded)")
             return response
-        group = group_name(body, request.headers, pinned or request.headers.get(SCENARIO_HEADER))
+        group = group_name(body, request.headers, self._named(request, pinned))
         if self.recorder.replays(group, fingerprint(body)):
             response = await handler(request)
             self.report(f"replayed {group}: {response.status}")
             return response
         return await self._record(request, raw, body, group, path)
+
+    def _named(self, request: web.Request, pinned: str | None) -> str | None:
+        """The pin or scenario header; else the configured group, unless a record-name header names one."""
+        named = pinned or request.headers.get(SCENARIO_HEADER)
+        if named or request.headers.get(RECORD_NAME_HEADER, "").strip():
+            return named
+        return self.config.group
 
     async def _record(
         self, request: web.Request, raw: bytes, body: dict[str, Any], group: str, path: str
@@ -267,7 +294,11 @@ class _Proxy:
         start = loop.time()
         try:
             upstream = await self.session.request(
-                request.method, url, headers=_outgoing(request), data=raw or None, allow_redirects=False
+                request.method,
+                url,
+                headers=_outgoing(request, self.config.upstream_key),
+                data=raw or None,
+                allow_redirects=False,
             )
         except (aiohttp.ClientError, TimeoutError) as exc:
             error = ApiError(502, "api_error", f"upstream {upstream_host(url)} failed: {type(exc).__name__}")
@@ -319,15 +350,18 @@ def _split_pin(path: str) -> tuple[str | None, str]:
     return (match.group(1), match.group(2) or "/") if match else (None, path)
 
 
-def _outgoing(request: web.Request) -> CIMultiDict[str]:
-    """The client's headers, credentials included, minus connection-level and mockbay's own."""
-    return CIMultiDict(
+def _outgoing(request: web.Request, key: str | None) -> CIMultiDict[str]:
+    """The client's headers, credentials included (or replaced by `key`), minus connection-level
+    and mockbay's own."""
+    dropped = HOP_BY_HOP | {"accept-encoding"} | (_CREDENTIALS if key else frozenset())
+    headers = CIMultiDict(
         (name, value)
         for name, value in request.headers.items()
-        if name.lower() not in HOP_BY_HOP
-        and name.lower() != "accept-encoding"
-        and not name.lower().startswith("x-mockbay-")
+        if name.lower() not in dropped and not name.lower().startswith("x-mockbay-")
     )
+    if key:
+        headers["x-api-key"] = key
+    return headers
 
 
 def _json_object(raw: bytes) -> dict[str, Any] | None:

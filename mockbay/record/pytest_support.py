@@ -1,0 +1,142 @@
+"""The pytest marker's record modes: `@pytest.mark.mockbay(record=..., upstream=..., recordings=...)`.
+
+Such a test gets a recording proxy of its own (proxy.py's app on a `MockServer` thread), as
+vcrpy gives it a cassette: its requests are recorded into `<test dir>/recordings/<module>/`, one
+scenario named after the test, and replayed from there per the mode. The upstream and its key
+come from the marker or the environment and are needed only to record: a replay needs neither,
+so CI runs the recordings with no network and no key. Whatever key the test's client sends is
+replaced by the upstream key, so test code keeps a dummy; the key itself is also a scrub pattern,
+so even an upstream that echoes it cannot put it on disk.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Self
+from urllib.parse import urlsplit
+
+import pytest
+from aiohttp import web
+
+from mockbay.config import ServerConfig
+from mockbay.record.proxy import MODES, Mode, ProxyConfig, Recorder, make_proxy_app
+from mockbay.record.scrub import Scrubber
+from mockbay.record.writer import file_name
+from mockbay.server.runner import SHUTDOWN_TIMEOUT_S, MockServer
+
+if TYPE_CHECKING:
+    from mockbay.pytest_plugin import MarkerOptions
+
+UPSTREAM_ENV = "MOCKBAY_UPSTREAM"
+KEY_ENVS = ("MOCKBAY_UPSTREAM_API_KEY", "ANTHROPIC_API_KEY")
+FOLDER = "recordings"
+MIN_KEY_PATTERN = 8  # a shorter key (a local upstream's "x") would scrub ordinary text
+
+
+@dataclass(frozen=True, slots=True)
+class RecordPlan:
+    """What one test records or replays: the marker and the environment, read once at setup."""
+
+    test: str  # node id
+    asked: Mode  # the marker's mode
+    mode: Mode  # the mode run: `none` when no upstream and key are set and replaying is enough
+    folder: Path
+    group: str
+    upstream: str
+    key: str | None
+
+    @property
+    def file(self) -> Path:
+        return self.folder / file_name(self.group)
+
+    @classmethod
+    def of(cls, marker: dict[str, Any], item: pytest.Item) -> RecordPlan:
+        """Check the marker's values; fail the test now when it must record and cannot."""
+        asked = marker.get("record")
+        if asked not in MODES:
+            pytest.fail(f"@pytest.mark.mockbay record={asked!r}; choose from {list(MODES)}", pytrace=False)
+        upstream = marker.get("upstream") or os.environ.get(UPSTREAM_ENV, "")
+        parts = urlsplit(upstream)
+        if upstream and (parts.scheme not in ("http", "https") or not parts.hostname):
+            pytest.fail(
+                f"mockbay: the upstream must be an http(s) URL such as https://api.anthropic.com, "
+                f"got {upstream!r}",
+                pytrace=False,
+            )
+        folder = Path(marker.get("recordings") or Path(FOLDER) / item.path.stem)
+        name = item.nodeid.split("::", 1)[-1].replace("/", "-")  # a scenario name may not hold '/'
+        key = next((os.environ[k] for k in KEY_ENVS if os.environ.get(k)), None)
+        plan = cls(item.nodeid, asked, asked, item.path.parent / folder, name, upstream, key)
+        if upstream and key:
+            return plan
+        if asked == "all" or (asked != "none" and not plan.file.exists()):
+            pytest.fail(plan.cannot_record(), pytrace=False)
+        return replace(plan, mode="none")
+
+    def cannot_record(self) -> str:
+        missing = [f"no upstream ({UPSTREAM_ENV} or the marker's upstream=)"] if not self.upstream else []
+        missing += [] if self.key else [f"no key ({' or '.join(KEY_ENVS)})"]
+        why = "re-records on every run" if self.asked == "all" else f"has no recording at {self.file}"
+        return (
+            f"mockbay: {self.group} (record={self.asked!r}) {why}, and cannot record: "
+            f"{' and '.join(missing)}.\nTo record, run it once against the real API:\n"
+            f"  {UPSTREAM_ENV}=https://api.anthropic.com {KEY_ENVS[0]}=sk-ant-... "
+            f"pytest {shlex.quote(self.test)}\n"
+            f"then commit {self.folder}; runs with neither set replay it with no network and no key."
+        )
+
+    @property
+    def advice(self) -> str:
+        """Said when a request found no recording: how to add it."""
+        return (
+            f"This test replays {self.folder} (record={self.asked!r}); a request with no recording there "
+            f"gets this 400. To record it, mark the test record='new_episodes' (appends) or "
+            f"record='all' (re-records) and set {UPSTREAM_ENV} and {KEY_ENVS[0]}."
+        )
+
+
+class RecordingServer(MockServer):
+    """A `MockServer` whose app is the recording proxy: `url`, `journal`, `load` work as usual; the
+    journal holds the replayed requests (recorded ones went upstream and are listed in `progress`)."""
+
+    def __init__(self, plan: RecordPlan, config: ServerConfig) -> None:
+        super().__init__(config=config)
+        self.plan = plan
+        self.progress: list[str] = []
+        key_pattern = [re.escape(plan.key)] if plan.key and len(plan.key) >= MIN_KEY_PATTERN else []
+        self.proxy = ProxyConfig(
+            upstream=plan.upstream,
+            out=plan.folder,
+            mode=plan.mode,
+            scrubber=Scrubber.build(patterns=key_pattern),
+            group=plan.group,
+            upstream_key=plan.key,
+        )
+        self.recorder = Recorder(self.proxy)
+        self.state.install(self.recorder.replay_registry())
+
+    async def start_async(self) -> Self:
+        app = make_proxy_app(self.proxy, self.progress.append, self.recorder, self.state)
+        runner = web.AppRunner(
+            app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_TIMEOUT_S
+        )
+        await runner.setup()
+        await web.TCPSite(runner, self.config.host, self.config.port).start()
+        self._runner, self.port = runner, runner.addresses[0][1]
+        return self
+
+
+@contextmanager
+def recording_server(
+    base: ServerConfig, options: MarkerOptions, item: pytest.Item
+) -> Iterator[RecordingServer]:
+    """The test's recording proxy, running on its own thread until the test ends."""
+    plan = RecordPlan.of(options.record, item)
+    with RecordingServer(plan, replace(base, port=0, **options.config)) as server:
+        yield server
