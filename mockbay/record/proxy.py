@@ -48,6 +48,7 @@ from mockbay.record.writer import (
     upstream_host,
     write_atomic,
 )
+from mockbay.scenario.model import TimingMode
 from mockbay.scenario.registry import Registry
 from mockbay.server.app import PINNED, make_app
 from mockbay.server.messages import SCENARIO_HEADER
@@ -90,7 +91,7 @@ class ProxyConfig:
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
     mode: Mode = "once"
-    timing: str = "recorded"
+    timing: TimingMode = "recorded"
     scrubber: Scrubber = field(default_factory=Scrubber)
     group: str | None = None  # the scenario of requests with no /s/NAME pin or record-name header
     upstream_key: str | None = None  # sent as x-api-key instead of the client's credentials

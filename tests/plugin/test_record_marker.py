@@ -89,7 +89,9 @@ def recorded(path: Path) -> dict[str, list[str]]:
     return found
 
 
-def test_once_records_then_replays_with_no_upstream_and_no_key(suite, monkeypatch):
+def test_once_records_then_replays_with_no_upstream_and_no_key(
+    suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     questions = ["weather in Paris", "stream the weather in Rome"]
     with upstream(monkeypatch) as up:
         run(suite, "once", questions).assert_outcomes(passed=1)
@@ -107,7 +109,7 @@ def test_once_records_then_replays_with_no_upstream_and_no_key(suite, monkeypatc
     assert len(texts["Sunny: stream the weather in Rome"]) > 1, "the stream's deltas as they came"
 
 
-def test_no_key_reaches_the_recordings(suite, monkeypatch):
+def test_no_key_reaches_the_recordings(suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     with upstream(monkeypatch):
         run(suite, "once", [ECHO_KEY, "weather in Paris"]).assert_outcomes(passed=1)
     run(suite, "none", [ECHO_KEY, "weather in Paris"]).assert_outcomes(passed=1)
@@ -117,7 +119,9 @@ def test_no_key_reaches_the_recordings(suite, monkeypatch):
     assert any(f"echo {MARKER}" in text for text in texts), "the upstream echoed the key; it was scrubbed"
 
 
-def test_new_episodes_appends_and_all_rerecords(suite, monkeypatch):
+def test_new_episodes_appends_and_all_rerecords(
+    suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     options = ', recordings="cassettes"'
     file = suite.path / "tests" / "cassettes" / "test_weather.yaml"
     with upstream(monkeypatch) as up:
@@ -132,7 +136,7 @@ def test_new_episodes_appends_and_all_rerecords(suite, monkeypatch):
     assert recorded(file) == {"Rainy: weather in Oslo": []}, "all: the file holds this run's exchanges only"
 
 
-def test_a_missing_recording_with_no_upstream_says_how_to_record(suite):
+def test_a_missing_recording_with_no_upstream_says_how_to_record(suite: pytest.Pytester) -> None:
     result = run(suite, "once", ["weather in Paris"])
 
     result.assert_outcomes(errors=1)
@@ -142,7 +146,9 @@ def test_a_missing_recording_with_no_upstream_says_how_to_record(suite):
     assert "MOCKBAY_UPSTREAM=https://api.anthropic.com MOCKBAY_UPSTREAM_API_KEY=sk-ant-... pytest" in output
 
 
-def test_replaying_a_request_never_recorded_fails_with_how_to_record_it(suite, monkeypatch):
+def test_replaying_a_request_never_recorded_fails_with_how_to_record_it(
+    suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with upstream(monkeypatch):
         run(suite, "once", ["weather in Paris"]).assert_outcomes(passed=1)
     result = run(suite, "once", ["weather in Paris", "weather in Lima"])
