@@ -25,6 +25,7 @@ import pytest
 from aiohttp import web
 
 from mockbay.config import ServerConfig
+from mockbay.errors import MockbayError
 from mockbay.record.proxy import MODES, Mode, ProxyConfig, Recorder, make_proxy_app
 from mockbay.record.scrub import Scrubber
 from mockbay.record.writer import file_name
@@ -138,5 +139,9 @@ def recording_server(
 ) -> Iterator[RecordingServer]:
     """The test's recording proxy, running on its own thread until the test ends."""
     plan = RecordPlan.of(options.record, item)
-    with RecordingServer(plan, replace(base, port=0, **options.config)) as server:
+    try:
+        server = RecordingServer(plan, replace(base, port=0, **options.config))
+    except MockbayError as exc:
+        pytest.fail(f"mockbay could not load the recordings in {plan.folder}:\n{exc}", pytrace=False)
+    with server:
         yield server

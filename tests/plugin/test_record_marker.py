@@ -146,6 +146,19 @@ def test_a_missing_recording_with_no_upstream_says_how_to_record(suite: pytest.P
     assert "MOCKBAY_UPSTREAM=https://api.anthropic.com MOCKBAY_UPSTREAM_API_KEY=sk-ant-... pytest" in output
 
 
+def test_a_broken_recording_is_reported_with_its_place(suite: pytest.Pytester) -> None:
+    folder = suite.path / "tests" / "recordings" / "test_agent"
+    folder.mkdir(parents=True)
+    (folder / "test_weather.yaml").write_text("name: test_weather\nturns: [{reply: {txt: hi}}]\n")
+
+    result = run(suite, "none", ["weather in Paris"])
+
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        ["mockbay could not load the recordings in *recordings/test_agent:", "*test_weather.yaml:2:*"]
+    )
+
+
 def test_replaying_a_request_never_recorded_fails_with_how_to_record_it(
     suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
