@@ -56,6 +56,12 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     serve.add_argument("--seed", type=int, default=_env_int("SEED", 0))
     serve.add_argument("--cache", choices=["simulate", "off"], default=_env("CACHE", "off"))
     serve.add_argument(
+        "--fingerprints",
+        choices=["exact", "loose"],
+        default=_env("FINGERPRINTS", "exact"),
+        help="loose: recordings match on their last user text and turn, surviving edits elsewhere",
+    )
+    serve.add_argument(
         "--api-key",
         action="append",
         dest="api_keys",

@@ -23,6 +23,7 @@ class ServerConfig:
     fallback: Literal["strict", "generate"] = "generate"
     seed: int = 0
     cache: CacheMode = "off"
+    fingerprints: Literal["exact", "loose"] = "exact"
     api_keys: tuple[str, ...] = ()
     admin_token: str | None = None
     rate_limits: Limits | None = None

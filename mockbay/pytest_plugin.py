@@ -29,9 +29,19 @@ CHOICES = {
     "timing": ("instant", "realistic", "recorded"),
     "fallback": ("strict", "generate"),
     "cache": ("simulate", "off"),
+    "fingerprints": ("exact", "loose"),
 }
 RECORD_KEYS = ("record", "upstream", "recordings")  # read by mockbay/record/pytest_support.py
-MARKER_KEYS = ("scenarios", "timing", "fallback", "seed", "cache", "assert_all_matched", *RECORD_KEYS)
+MARKER_KEYS = (
+    "scenarios",
+    "timing",
+    "fallback",
+    "seed",
+    "cache",
+    "fingerprints",
+    "assert_all_matched",
+    *RECORD_KEYS,
+)
 PLACEHOLDER_KEY = "mockbay-test-key"
 OPT_OUT = (
     "To allow this, mark the test @pytest.mark.mockbay(assert_all_matched=False); to answer unmatched "
@@ -45,10 +55,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         f"{MARKER}(scenarios=[...], timing=None, fallback=None, seed=None, cache=None, "
-        "assert_all_matched=True, record=None, upstream=None, recordings=None): scenarios (paths "
-        "relative to the test file's folder, or YAML text) and options for the mockbay fixture in this "
-        "test; record='once'|'new_episodes'|'all'|'none' records the test's requests from an upstream "
-        "and replays them",
+        "fingerprints=None, assert_all_matched=True, record=None, upstream=None, recordings=None): "
+        "scenarios (paths relative to the test file's folder, or YAML text) and options for the "
+        "mockbay fixture in this test; record='once'|'new_episodes'|'all'|'none' records the test's "
+        "requests from an upstream and replays them; fingerprints='loose' lets recordings survive edits",
     )
 
 
@@ -232,7 +242,8 @@ def why_untried(exchange: Exchange, server: MockServer) -> str:
 def summarize_body(body: Any) -> str:
     if not isinstance(body, dict):
         return "body: not a JSON object"
-    messages = body.get("messages") if isinstance(body.get("messages"), list) else []
+    raw = body.get("messages")
+    messages: list[Any] = raw if isinstance(raw, list) else []
     assistants = sum(1 for m in messages if isinstance(m, dict) and m.get("role") == "assistant")
     last = messages[-1] if messages and isinstance(messages[-1], dict) else {}
     return (

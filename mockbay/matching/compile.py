@@ -63,7 +63,10 @@ def compile_conditions(conditions: Conditions) -> Compiled:
         checks.append(TurnCheck(c.turn))
     checks.extend(BodyCheck(entry) for entry in c.body)
     if c.fingerprint is not None:
-        checks.append(FingerprintCheck(c.fingerprint))
+        # loose replay relaxes a fingerprint only beside a condition that still tells requests apart
+        # (a turn number alone does not): an entry whose text was scrubbed away stays exact
+        distinct = any(not isinstance(check, TurnCheck) for check in checks)
+        checks.append(FingerprintCheck(c.fingerprint, loosenable=distinct))
     if c.not_ is not None:
         checks.append(NotCheck(compile_conditions(c.not_)))
     return Compiled(tuple(checks), c.mark)

@@ -20,10 +20,11 @@ MISSING: Any = object()  # a body path that leads nowhere
 class Facts:
     """A request plus lookups computed at most once per selection (the fingerprint hashes the body)."""
 
-    __slots__ = ("_fingerprint", "request")
+    __slots__ = ("_fingerprint", "loose_fingerprints", "request")
 
-    def __init__(self, request: MessagesRequest) -> None:
+    def __init__(self, request: MessagesRequest, *, loose_fingerprints: bool = False) -> None:
         self.request = request
+        self.loose_fingerprints = loose_fingerprints  # replaying edited prompts: fingerprints hold
         self._fingerprint: str | None = None
 
     @property

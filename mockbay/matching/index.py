@@ -52,11 +52,19 @@ def gate_fingerprints(scenario: Scenario) -> tuple[str, ...] | None:
 class CandidateIndex:
     """Ranks of the scenarios whose gate a request passes, ascending."""
 
-    __slots__ = ("_always", "_by_fingerprint", "_by_model", "_model_memo", "_model_patterns")
+    __slots__ = (
+        "_always",
+        "_by_fingerprint",
+        "_by_model",
+        "_fingerprinted",
+        "_model_memo",
+        "_model_patterns",
+    )
 
     def __init__(self, ordered: Sequence[Scenario]) -> None:
         self._always: list[int] = []
         self._by_fingerprint: dict[str, list[int]] = {}
+        self._fingerprinted: list[int] = []  # every fingerprint-gated rank, for loose replay
         self._by_model: dict[str, list[int]] = {}
         self._model_patterns: list[tuple[int, TextMatcher]] = []
         self._model_memo: dict[str, tuple[int, ...]] = {}
@@ -68,6 +76,7 @@ class CandidateIndex:
         if keys is not None:
             for key in keys:
                 self._by_fingerprint.setdefault(key, []).append(rank)
+            self._fingerprinted.append(rank)
             return
         model = scenario.match.model if scenario.match is not None else None
         if model is None:
@@ -94,7 +103,9 @@ class CandidateIndex:
         lists: list[Sequence[int]] = [self._always, self._by_model.get(model, ())]
         if self._model_patterns:
             lists.append(self._pattern_hits(model))
-        if self._by_fingerprint:
+        if facts.loose_fingerprints:
+            lists.append(self._fingerprinted)
+        elif self._by_fingerprint:
             lists.append(self._by_fingerprint.get(facts.fingerprint, ()))
         present = [ranks for ranks in lists if ranks]
         if len(present) == 1:

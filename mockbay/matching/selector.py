@@ -50,8 +50,9 @@ class Selector:
         self._by_name = {plan.scenario.name: plan for plan in self._plans}
         self._index = CandidateIndex(registry.ordered)
 
-    def select(self, request: MessagesRequest) -> Selection | Miss:
-        facts = Facts(request)
+    def select(self, request: MessagesRequest, *, loose_fingerprints: bool = False) -> Selection | Miss:
+        """The answering step; `loose_fingerprints` lets recordings match on their other conditions."""
+        facts = Facts(request, loose_fingerprints=loose_fingerprints)
         if request.pinned is not None:
             return self._select_pinned(request.pinned, facts)
         tried: list[int] = []

@@ -1,11 +1,15 @@
 """Recordings as ordinary scenario files (scenarios.md §9), written for people to read.
 
 One scenario per conversation (the group the proxy names), one entry per distinct request,
-answered by `when: {fingerprint}`. Turns hold the conversation line: turn N is the latest request
+answered by `when: {fingerprint, last_user}`. Turns hold the conversation line: turn N is the latest request
 recorded with N assistant messages (turns are chosen by depth, scenarios.md §2; the latest is
 usually the one that went on, after a failed attempt). Every other request (an earlier attempt,
 a second conversation in the group, a depth with a gap before it) becomes a rule with
-`when: {fingerprint, turn}`, so every recorded request replays whatever its depth.
+`when: {fingerprint, last_user, turn}`, so every recorded request replays whatever its depth.
+`last_user` repeats what the fingerprint already pins, so it changes nothing in exact replay; with
+`--fingerprints loose` the fingerprint is ignored and an entry answers by its last user text and
+its turn, so a replay survives edits elsewhere in the prompt. It is left out when scrubbing
+changed it (the recorded text would never match again).
 The same request recorded again replaces its entry in place: later wins, so a retry that
 finally succeeded replays as the success (the proxy's modes decide what is recorded at all).
 Files carry a comment with the upstream host (scheme, host and port only), the time and the
@@ -32,6 +36,7 @@ from mockbay.errors import MockbayError
 from mockbay.fingerprint import fingerprint
 from mockbay.record.exchange import Exchange, reply_for
 from mockbay.record.scrub import Scrubber
+from mockbay.wire.view import last_user_text
 
 FORMAT_VERSION = 1
 RECORD_NAME_HEADER = "x-mockbay-record-name"
@@ -42,11 +47,20 @@ _LITERAL_MIN_LENGTH = 80
 
 @dataclass(slots=True)
 class Entry:
-    """One recorded request: its fingerprint, its depth (assistant messages) and the reply."""
+    """One recorded request: its fingerprint, depth (assistant messages), last user text and reply."""
 
     fingerprint: str
     turn: int
     reply: dict[str, Any]
+    last_user: str | None = None
+
+    def when(self, *, with_turn: bool) -> dict[str, Any]:
+        when: dict[str, Any] = {"fingerprint": self.fingerprint}
+        if self.last_user is not None:
+            when["last_user"] = self.last_user
+        if with_turn:
+            when["turn"] = self.turn
+        return when
 
 
 @dataclass(slots=True)
@@ -63,7 +77,12 @@ class Recording:
     def add(self, exchange: Exchange, scrubber: Scrubber) -> Entry:
         """Record one exchange; an entry with the same fingerprint is replaced where it stands."""
         request = exchange.request
-        entry = Entry(fingerprint(request), assistant_turns(request), reply_for(exchange, scrubber))
+        entry = Entry(
+            fingerprint(request),
+            assistant_turns(request),
+            reply_for(exchange, scrubber),
+            _last_user(request, scrubber),
+        )
         if not self.description:
             self.description = scrubber.text(_describe(request))
         for i, old in enumerate(self.entries):
@@ -77,9 +96,9 @@ class Recording:
         """The scenario mapping: name, description, turns (the conversation line), rules (the rest)."""
         latest = {entry.turn: entry for entry in self.entries}
         line = [latest[depth] for depth in range(len(latest)) if all(d in latest for d in range(depth + 1))]
-        turns = [{"when": {"fingerprint": e.fingerprint}, "reply": e.reply} for e in line]
+        turns = [{"when": e.when(with_turn=False), "reply": e.reply} for e in line]
         rules = [
-            {"when": {"fingerprint": e.fingerprint, "turn": e.turn}, "reply": e.reply}
+            {"when": e.when(with_turn=True), "reply": e.reply}
             for e in sorted(self.entries, key=lambda e: e.turn)
             if e not in line
         ]
@@ -119,16 +138,25 @@ class Recording:
         try:
             # rules first: at equal depth the turn is the later entry, so the layout reads back as written
             entries = [
-                Entry(r["when"]["fingerprint"], r["when"]["turn"], r["reply"]) for r in data.get("rules", [])
+                Entry(r["when"]["fingerprint"], r["when"]["turn"], r["reply"], r["when"].get("last_user"))
+                for r in data.get("rules", [])
             ]
             entries += [
-                Entry(t["when"]["fingerprint"], i, t["reply"]) for i, t in enumerate(data.get("turns", []))
+                Entry(t["when"]["fingerprint"], i, t["reply"], t["when"].get("last_user"))
+                for i, t in enumerate(data.get("turns", []))
             ]
             return cls(data["name"], data.get("description", ""), entries)
         except (AttributeError, KeyError, TypeError) as exc:
             raise MockbayError(
                 f"{source}: not a recording (every turn and rule needs a fingerprint): {exc!r}"
             ) from exc
+
+
+def _last_user(request: dict[str, Any], scrubber: Scrubber) -> str | None:
+    """The request's last user text, unless scrubbing would change it (it could never match again)."""
+    messages = request.get("messages")
+    text = last_user_text(messages) if isinstance(messages, list) else None
+    return text if text is not None and scrubber.text(text) == text else None
 
 
 def assistant_turns(request: dict[str, Any]) -> int:

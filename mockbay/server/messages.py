@@ -135,7 +135,7 @@ def _choose_reply(
     state: ServerState, parsed: MessagesRequest, exchange: Exchange
 ) -> tuple[Scenario | None, Reply]:
     """The scenario step that answers, or the fallback (strict 400 or a generated reply)."""
-    outcome = state.selector.select(parsed)
+    outcome = state.selector.select(parsed, loose_fingerprints=state.config.fingerprints == "loose")
     if isinstance(outcome, Miss):
         exchange.missed = True
         exchange.near_misses = [

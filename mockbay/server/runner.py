@@ -28,7 +28,17 @@ from mockbay.state import ServerState
 SHUTDOWN_TIMEOUT_S = 2.0
 # Options handlers read from `state.config` on every request, so they can change while running.
 REQUEST_OPTIONS = frozenset(
-    {"timing", "fallback", "seed", "cache", "api_keys", "rate_limits", "require_version", "max_stall_seconds"}
+    {
+        "timing",
+        "fallback",
+        "seed",
+        "cache",
+        "fingerprints",
+        "api_keys",
+        "rate_limits",
+        "require_version",
+        "max_stall_seconds",
+    }
 )
 
 

@@ -65,6 +65,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         fallback=args.fallback,
         seed=args.seed,
         cache=args.cache,
+        fingerprints=args.fingerprints,
         api_keys=tuple(args.api_keys or _env_list("API_KEYS", ",")),
         admin_token=args.admin_token,
         rate_limits=parse_limits(args.rate_limits) if args.rate_limits else None,

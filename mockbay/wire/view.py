@@ -29,6 +29,12 @@ def _text(content: object) -> str:
     return ""
 
 
+def last_user_text(messages: list[dict[str, Any]]) -> str | None:
+    """Text of the last user message (what `last_user` matches and recordings keep), None if none."""
+    users = [m for m in messages if isinstance(m, dict) and m.get("role") == "user"]
+    return _text(users[-1].get("content")) if users else None
+
+
 def _tool_results(messages: list[dict[str, Any]]) -> tuple[ToolResultView, ...]:
     """Results in the last user message, named after the tool_use they answer."""
     users = [index for index, m in enumerate(messages) if m["role"] == "user"]
@@ -63,7 +69,6 @@ def build_view(
     thinking: bool,
 ) -> MessagesRequest:
     messages: list[dict[str, Any]] = body["messages"]
-    users = [m for m in messages if m["role"] == "user"]
     metadata = body.get("metadata") or {}
     return MessagesRequest(
         body=body,
@@ -72,7 +77,7 @@ def build_view(
         max_tokens=max_tokens,
         stream=bool(body.get("stream")),
         system_text=_text(body.get("system")),
-        last_user_text=_text(users[-1]["content"]) if users else None,
+        last_user_text=last_user_text(messages),
         message_texts=tuple(_text(m["content"]) for m in messages),
         turn=sum(m["role"] == "assistant" for m in messages),
         tool_results=_tool_results(messages),

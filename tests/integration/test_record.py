@@ -275,6 +275,25 @@ def test_replayed_gaps_are_within_a_few_ms_of_the_recorded_ones(recording):
     )
 
 
+def test_loose_fingerprints_replay_a_recording_after_a_prompt_edit(recording):
+    """Exact replay misses an edited prompt; `fingerprints="loose"` answers by last user text and turn."""
+    edited = {**WEATHER, "system": "You are a terse weather bot."}
+    with (
+        MockServer([recording["out"]]) as exact,
+        client(exact.url, max_retries=0) as sdk,
+        pytest.raises(anthropic.BadRequestError, match="fingerprint"),
+    ):
+        sdk.messages.create(**edited)
+    with MockServer([recording["out"]], fingerprints="loose") as loose, client(loose.url) as sdk:
+        replayed = sdk.messages.create(**edited)
+        assert replayed.content == sdk.messages.create(**WEATHER).content
+        assert replayed.model_dump()["content"] == recording["seen"]["tool_loop"][0]["content"]
+        with pytest.raises(anthropic.BadRequestError, match="last_user"):
+            sdk.with_options(max_retries=0).messages.create(
+                **{**edited, "messages": [{"role": "user", "content": "And in Rome?"}]}
+            )
+
+
 def test_once_mode_replays_existing_groups_with_the_upstream_gone(recording, tmp_path: Path):
     out = tmp_path / "out"
     shutil.copytree(recording["out"], out)

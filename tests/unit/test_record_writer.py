@@ -338,7 +338,10 @@ def test_a_conversation_is_one_scenario_with_one_turn_per_exchange_that_the_load
     data = yaml.safe_load(text)
     assert list(data) == ["name", "description", "turns"]
     assert data["description"] == "Recorded from claude-sonnet-4-5: Weather in Paris?"
-    assert [t["when"] for t in data["turns"]] == [{"fingerprint": fingerprint(r)} for r in requests]
+    assert [t["when"] for t in data["turns"]] == [
+        {"fingerprint": fingerprint(requests[0]), "last_user": "Weather in Paris?"},
+        {"fingerprint": fingerprint(requests[1]), "last_user": "18 C"},
+    ]
     assert next(iter(data["turns"][0]["reply"])) == "content"
     assert "text: |-\n" in text  # multi-line prose as a literal block
     assert "gaps_ms: [1.0, 7.0," in text  # numbers as one row
@@ -387,8 +390,8 @@ def test_the_latest_request_at_each_depth_is_the_turn_and_the_others_are_rules()
     doc = recording.document()
     assert [t["when"]["fingerprint"] for t in doc["turns"]] == [fingerprint(r) for r in requests]
     assert [r["when"] for r in doc["rules"]] == [
-        {"fingerprint": fingerprint(other), "turn": 0},
-        {"fingerprint": fingerprint(deep), "turn": 3},
+        {"fingerprint": fingerprint(other), "last_user": "Weather in Rome?", "turn": 0},
+        {"fingerprint": fingerprint(deep), "last_user": "g", "turn": 3},
     ]
     (scenario,) = load_text(recording.to_yaml(upstream="http://up", now=NOW))
     assert [r.when.turn.min for r in scenario.rules if r.when and r.when.turn] == [0, 3]
