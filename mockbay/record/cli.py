@@ -15,9 +15,7 @@ from urllib.parse import urlsplit
 
 from mockbay.config import DEFAULT_HOST, DEFAULT_PORT
 from mockbay.errors import MockbayError
-from mockbay.record.proxy import MODES, ProxyConfig, serve_proxy
-from mockbay.record.scrub import Scrubber
-from mockbay.server.serve import configure_logging
+from mockbay.record.modes import MODES
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -65,6 +63,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Start the proxy; its modules load here, so `mockbay serve` does not pay for them."""
+    from mockbay.record.proxy import ProxyConfig, serve_proxy
+    from mockbay.record.scrub import Scrubber
+    from mockbay.server.serve import configure_logging
+
     parts = urlsplit(args.upstream)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise MockbayError(

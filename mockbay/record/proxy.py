@@ -27,7 +27,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -39,6 +39,7 @@ from mockbay.errors import ApiError, MockbayError
 from mockbay.fingerprint import fingerprint
 from mockbay.loading import load_registry
 from mockbay.record.exchange import Exchange, TimedEvent
+from mockbay.record.modes import Mode
 from mockbay.record.scrub import Scrubber
 from mockbay.record.writer import (
     RECORD_NAME_HEADER,
@@ -56,8 +57,6 @@ from mockbay.server.responses import error_response
 from mockbay.state import ServerState
 from mockbay.wire.sse import parse_events
 
-Mode = Literal["once", "new_episodes", "all", "none"]
-MODES: tuple[Mode, ...] = ("once", "new_episodes", "all", "none")
 Report = Callable[[str], None]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

@@ -26,7 +26,8 @@ from aiohttp import web
 
 from mockbay.config import ServerConfig
 from mockbay.errors import MockbayError
-from mockbay.record.proxy import MODES, Mode, ProxyConfig, Recorder, make_proxy_app
+from mockbay.record.modes import MODES, Mode
+from mockbay.record.proxy import ProxyConfig, Recorder, make_proxy_app
 from mockbay.record.scrub import Scrubber
 from mockbay.record.writer import file_name
 from mockbay.server.runner import SHUTDOWN_TIMEOUT_S, MockServer

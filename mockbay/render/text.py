@@ -14,11 +14,12 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
-
-from faker import Faker
+from typing import TYPE_CHECKING, Any
 
 from mockbay.scenario.model import ChunkedText, FakerText, LiteralText, TextSource
+
+if TYPE_CHECKING:
+    from faker import Faker
 
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][\w.]*)\s*\}\}")
 PLAIN_PLACEHOLDERS = ("last_user", "model", "turn", "request_id")
@@ -35,9 +36,15 @@ class TextContext:
 
 
 def _faker() -> Faker:
-    """One Faker per thread: seeding and drawing must not interleave across server threads."""
+    """One Faker per thread: seeding and drawing must not interleave across server threads.
+
+    Faker is imported on first use (it costs ~60 ms), so a server whose scenarios use no Faker
+    text starts without it.
+    """
     fake = getattr(_local, "faker", None)
     if fake is None:
+        from faker import Faker
+
         fake = _local.faker = Faker("en_US")
     return fake
 
