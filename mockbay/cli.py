@@ -87,6 +87,13 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     serve.add_argument("--max-sessions", type=int, default=_env_int("MAX_SESSIONS", 10_000))
     serve.add_argument("--cache-entries", type=int, default=_env_int("CACHE_ENTRIES", 10_000))
     serve.add_argument("--rate-limit-buckets", type=int, default=_env_int("RATE_LIMIT_BUCKETS", 10_000))
+    serve.add_argument(
+        "--reply-memo",
+        type=int,
+        default=_env_int("REPLY_MEMO", 4_096),
+        metavar="N",
+        help="pure replies remembered by request (0 turns the memo off)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -31,6 +31,7 @@ class ServerConfig:
     max_sessions: int = 10_000
     cache_entries: int = 10_000
     rate_limit_buckets: int = 10_000
+    reply_memo_entries: int = 4_096
     max_stall_seconds: float = 300.0
     require_version: bool = True
 

@@ -1,8 +1,8 @@
 """`ServerState`: everything one server remembers, behind one object (one AppKey).
 
-The registry is replaced whole on reload; session cursors, the prompt cache, rate-limit buckets
-and the journal are the only mutable state, each with a cap. `reset()` clears all of them and
-keeps the scenarios loaded.
+The registry is replaced whole on reload; session cursors, the prompt cache, rate-limit buckets,
+the journal and the reply memo are the only mutable state, each with a cap. `reset()` clears all
+of them and keeps the scenarios loaded.
 """
 
 from __future__ import annotations
@@ -11,7 +11,9 @@ import itertools
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from mockbay.config import ServerConfig
 from mockbay.journal import Journal
@@ -20,27 +22,72 @@ from mockbay.scenario.registry import Registry
 from mockbay.usage.cache import PromptCache
 from mockbay.usage.ratelimit import RateLimiter
 
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class Lru(Generic[K, V]):
+    """A thread-safe mapping of at most `max_entries`; the least recently used entry goes first."""
+
+    def __init__(self, max_entries: int) -> None:
+        self._entries: OrderedDict[K, V] = OrderedDict()
+        self._max = max_entries
+        self._lock = threading.Lock()
+
+    def get(self, key: K) -> V | None:
+        with self._lock:
+            value = self._entries.get(key)
+            if value is not None:
+                self._entries.move_to_end(key)
+            return value
+
+    def put(self, key: K, value: V) -> None:
+        if self._max <= 0:
+            return
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._max:
+                self._entries.popitem(last=False)
+
+    def update(self, key: K, change: Callable[[V | None], V]) -> V:
+        """Store `change(current)` under `key` in one step, and return it."""
+        with self._lock:
+            value = change(self._entries.pop(key, None))
+            self._entries[key] = value
+            while len(self._entries) > self._max:
+                self._entries.popitem(last=False)
+            return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+@dataclass(frozen=True, slots=True)
+class MemoizedReply:
+    """A pure reply's JSON body and extra headers, and what the journal said about its exchange."""
+
+    body: bytes
+    headers: tuple[tuple[str, str], ...]
+    journal_fields: tuple[tuple[str, Any], ...]
+
 
 class SequenceCursors:
     """How many replies each (session, scenario, step) has served; least recently used evicted."""
 
     def __init__(self, max_entries: int) -> None:
-        self._served: OrderedDict[tuple[str, str, str], int] = OrderedDict()
-        self._max = max_entries
-        self._lock = threading.Lock()
+        self._served: Lru[tuple[str, str, str], int] = Lru(max_entries)
 
     def advance(self, key: tuple[str, str, str]) -> int:
         """The 0-based position of this request in the sequence, then move on."""
-        with self._lock:
-            position = self._served.pop(key, 0)
-            self._served[key] = position + 1
-            while len(self._served) > self._max:
-                self._served.popitem(last=False)
-            return position
+        return self._served.update(key, lambda served: (served or 0) + 1) - 1
 
     def clear(self) -> None:
-        with self._lock:
-            self._served.clear()
+        self._served.clear()
 
 
 class ServerState:
@@ -54,7 +101,8 @@ class ServerState:
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
-        self.config = config
+        self.memo: Lru[Hashable, MemoizedReply] = Lru(config.reply_memo_entries)
+        self._config = config
         self.clock = clock
         self.wall_clock = wall_clock
         self.journal = Journal(config.journal_size)
@@ -66,9 +114,20 @@ class ServerState:
         self._lock = threading.Lock()
         self.install(registry)
 
+    @property
+    def config(self) -> ServerConfig:
+        return self._config
+
+    @config.setter
+    def config(self, config: ServerConfig) -> None:
+        """A new config (a test's marker options) can change every reply: forget memoised ones."""
+        self._config = config
+        self.memo.clear()
+
     def install(self, registry: Registry) -> None:
         """Swap in a new scenario set (load, reload): one assignment, so requests see old or new."""
         self.registry, self.selector = registry, Selector(registry)
+        self.memo.clear()
 
     def next_sequence(self) -> int:
         with self._lock:
@@ -81,3 +140,4 @@ class ServerState:
         self.limiter.clear()
         self.journal.clear()
         self.internal_errors.clear()
+        self.memo.clear()

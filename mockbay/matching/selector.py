@@ -8,6 +8,7 @@ bounded number of scenarios for near misses. Pure: no I/O, no aiohttp.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import chain, islice
 
@@ -15,7 +16,7 @@ from mockbay.matching.compile import compile_scenario
 from mockbay.matching.facts import Facts
 from mockbay.matching.index import CandidateIndex
 from mockbay.matching.nearmiss import NearMiss, near_miss, nearest
-from mockbay.scenario.model import Scenario, Step
+from mockbay.scenario.model import Conditions, Scenario, Step
 from mockbay.scenario.registry import Registry
 from mockbay.wire.request import MessagesRequest
 
@@ -40,15 +41,32 @@ class Miss:
     similar_names: tuple[str, ...] = ()  # loaded names closest to `unknown_pin`
 
 
+def referenced_headers(scenarios: Iterable[Scenario]) -> set[str]:
+    """Every header name a `header:` condition reads, anywhere in these scenarios (lower case)."""
+    names: set[str] = set()
+
+    def visit(conditions: Conditions | None) -> None:
+        while conditions is not None:
+            names.update(name.lower() for name, _ in conditions.header)
+            conditions = conditions.not_
+
+    for scenario in scenarios:
+        visit(scenario.match)
+        for step in (*scenario.rules, *scenario.turns):
+            visit(step.when)
+    return names
+
+
 class Selector:
     """Chooses the answer for a request among one registry's scenarios; safe to share between threads."""
 
-    __slots__ = ("_by_name", "_index", "_plans")
+    __slots__ = ("_by_name", "_index", "_plans", "header_names")
 
     def __init__(self, registry: Registry) -> None:
         self._plans = tuple(compile_scenario(scenario) for scenario in registry.ordered)
         self._by_name = {plan.scenario.name: plan for plan in self._plans}
         self._index = CandidateIndex(registry.ordered)
+        self.header_names = tuple(sorted(referenced_headers(registry.ordered)))  # what selection reads
 
     def select(self, request: MessagesRequest, *, loose_fingerprints: bool = False) -> Selection | Miss:
         """The answering step; `loose_fingerprints` lets recordings match on their other conditions."""

@@ -11,6 +11,7 @@ import base64
 import hashlib
 
 _BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+_BYTE_TO_BASE58 = bytes(ord(_BASE58[byte % 58]) for byte in range(256))  # one table lookup per byte
 
 
 def _digest(*parts: object) -> bytes:
@@ -18,12 +19,8 @@ def _digest(*parts: object) -> bytes:
 
 
 def _base58(data: bytes, length: int) -> str:
-    number = int.from_bytes(data, "big")
-    chars: list[str] = []
-    while len(chars) < length:
-        number, rem = divmod(number, 58)
-        chars.append(_BASE58[rem])
-    return "".join(chars)
+    """One base58 character per digest byte: ids need to look right and be stable, not be exact base58."""
+    return data[:length].translate(_BYTE_TO_BASE58).decode()
 
 
 def message_id(seed: int, fingerprint: str) -> str:

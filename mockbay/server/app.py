@@ -45,6 +45,7 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
             return await admin.handle_admin(request, state, path)
         except ApiError as error:
             return error_response(error, "")
+    headers = {name.lower(): value for name, value in request.headers.items()}  # once per request
     sequence = state.next_sequence()
     request_id = ids.request_id(state.config.seed, sequence)
     exchange = Exchange(
@@ -52,13 +53,13 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
         request_id=request_id,
         method=request.method,
         path=request.path_qs,
-        headers=mask_headers(request.headers),
+        headers=mask_headers(headers),
         started_at=state.wall_clock(),
     )
     state.journal.append(exchange)  # filled in as the request proceeds, so a client never outruns it
     started = time.perf_counter()
     try:
-        response = await _route(request, state, exchange)
+        response = await _route(request, state, exchange, headers)
     except ApiError as error:
         response = error_response(error, request_id)
         exchange.error_type = error.type
@@ -90,7 +91,9 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
     return response
 
 
-async def _route(request: web.Request, state: ServerState, exchange: Exchange) -> web.StreamResponse:
+async def _route(
+    request: web.Request, state: ServerState, exchange: Exchange, headers: dict[str, str]
+) -> web.StreamResponse:
     path, pinned = request.path, None
     pinned_match = PINNED.match(path)
     if pinned_match:
@@ -105,18 +108,18 @@ async def _route(request: web.Request, state: ServerState, exchange: Exchange) -
     if method == "POST" and path.endswith("/v1/messages"):
         exchange.endpoint = "messages"
         _check_length(request)
-        return await messages.create_message(request, state, exchange, pinned)
+        return await messages.create_message(request, state, exchange, pinned, headers)
     if method == "POST" and path.endswith("/v1/messages/count_tokens"):
         exchange.endpoint = "count_tokens"
         _check_length(request)
-        return await messages.count_tokens(request, state, exchange)
+        return await messages.count_tokens(request, state, exchange, headers)
     if method == "GET" and path.endswith("/v1/models"):
         exchange.endpoint = "models"
-        return models.list_models(request, state)
+        return models.list_models(request, state, headers)
     model_match = MODEL_PATH.search(path)
     if method == "GET" and model_match:
         exchange.endpoint = "models"
-        return models.get_model(request, state, model_match.group(1))
+        return models.get_model(state, model_match.group(1), headers)
     exchange.endpoint = "not_found"
     raise ApiError(404, "not_found_error", f"Not found: {method} {request.path}")
 

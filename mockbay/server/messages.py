@@ -1,14 +1,16 @@
 """POST /v1/messages and /v1/messages/count_tokens: the request pipeline, top to bottom.
 
-authenticate → parse JSON → validate → select a scenario step → pick the reply (sequences) →
-prompt accounting (estimate or simulated cache) → rate limits → error reply or render →
-usage → events → schedule → send. The journal entry is filled along the way.
+authenticate → parse JSON → (the reply memo, for a request answered purely before) → validate →
+select a scenario step → pick the reply (sequences) → prompt accounting (estimate or simulated
+cache) → rate limits → error reply or render → usage → events → schedule → send. The journal
+entry is filled along the way.
 """
 
 from __future__ import annotations
 
 import json
 import random
+from collections.abc import Hashable
 from dataclasses import replace
 from typing import Any
 
@@ -19,15 +21,16 @@ from mockbay.fallback import generate_reply, strict_message
 from mockbay.fingerprint import fingerprint
 from mockbay.journal import Exchange
 from mockbay.matching import Miss
-from mockbay.render.content import render_message
-from mockbay.render.events import build_events, message_json
+from mockbay.render.content import RenderedMessage, render_message
+from mockbay.render.events import PlannedEvent, build_events, message_json
 from mockbay.render.usage import build_usage
 from mockbay.scenario.model import Reply, Scenario, Step, Timing
 from mockbay.server.auth import authenticate, require_version
-from mockbay.server.responses import json_response, organization_id
+from mockbay.server.memo import is_pure, memo_key, remember, replay
+from mockbay.server.responses import dumps, json_body_response, json_response, organization_id
 from mockbay.server.stream import Plan, send_json, send_stream
 from mockbay.state import ServerState
-from mockbay.timing import effective_timing, make_splitter, recorded_fault_offset, schedule
+from mockbay.timing import EffectiveTiming, effective_timing, make_splitter, recorded_fault_offset, schedule
 from mockbay.usage.cache import CacheOutcome, CachePlan
 from mockbay.usage.estimate import estimate_input_tokens
 from mockbay.wire.errors import pair_for
@@ -38,59 +41,77 @@ SESSION_HEADER = "x-mockbay-session"
 SCENARIO_HEADER = "x-mockbay-scenario"
 
 
-async def read_json(request: web.Request) -> Any:
-    """The body as JSON, or upstream's 400 (413 for oversized bodies is raised by the app)."""
+async def read_body(request: web.Request) -> bytes:
+    """The raw body; a body over the limit is upstream's 413 (a declared length is refused earlier)."""
     try:
-        raw = await request.read()
+        return await request.read()
     except web.HTTPRequestEntityTooLarge:
         raise ApiError(
             413, "request_too_large", "Request exceeds the maximum allowed number of bytes."
         ) from None
+
+
+def parse_json(raw: bytes) -> Any:
     try:
         return json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ApiError(400, "invalid_request_error", f"There was an error parsing the body: {exc}") from None
 
 
-def _headers(request: web.Request) -> dict[str, str]:
-    return {name.lower(): value for name, value in request.headers.items()}
-
-
-async def count_tokens(request: web.Request, state: ServerState, exchange: Exchange) -> web.StreamResponse:
-    headers = _headers(request)
+async def count_tokens(
+    request: web.Request, state: ServerState, exchange: Exchange, headers: dict[str, str]
+) -> web.StreamResponse:
     authenticate(headers, state.config)
     require_version(headers, state.config)
-    body = await read_json(request)
+    body = parse_json(await read_body(request))
     exchange.body = body
     validate_count_tokens(body, headers)
     return json_response({"input_tokens": estimate_input_tokens(body)})
 
 
 async def create_message(
-    request: web.Request, state: ServerState, exchange: Exchange, pinned: str | None
+    request: web.Request, state: ServerState, exchange: Exchange, pinned: str | None, headers: dict[str, str]
 ) -> web.StreamResponse:
-    headers = _headers(request)
+    """Answer from the reply memo when this exact request was answered purely before, else compute."""
     api_key = authenticate(headers, state.config)
     require_version(headers, state.config)
-    body = await read_json(request)
-    exchange.body = body
-    parsed = validate_messages(body, headers)
-    parsed = replace(
-        parsed, session=headers.get(SESSION_HEADER, ""), pinned=pinned or headers.get(SCENARIO_HEADER) or None
-    )
-    exchange.stream, exchange.session = parsed.stream, parsed.session
-    scenario, reply = _choose_reply(state, parsed, exchange)
-    seed = scenario.seed if scenario is not None and scenario.seed is not None else state.config.seed
-    limits = (scenario.limits if scenario is not None else None) or state.config.rate_limits
-    bucket = f"{api_key}\x1f{scenario.name if scenario and scenario.limits else '*'}"
+    raw = await read_body(request)
+    pinned = pinned or headers.get(SCENARIO_HEADER) or None
+    exchange.session = headers.get(SESSION_HEADER, "")
     response_headers = {
         "request-id": exchange.request_id,
         "anthropic-organization-id": organization_id(api_key),
     }
+    key = memo_key(state, raw, headers, pinned)
+    memoized = state.memo.get(key)
+    if memoized is not None:
+        replay(memoized, exchange)
+        return json_body_response(memoized.body, {**response_headers, **dict(memoized.headers)})
+    exchange.body = parse_json(raw)
+    parsed = replace(validate_messages(exchange.body, headers), session=exchange.session, pinned=pinned)
+    exchange.stream = parsed.stream
+    scenario, reply = _choose_reply(state, parsed, exchange)
+    return await _answer(request, state, exchange, parsed, scenario, reply, api_key, response_headers, key)
 
+
+async def _answer(
+    request: web.Request,
+    state: ServerState,
+    exchange: Exchange,
+    parsed: MessagesRequest,
+    scenario: Scenario | None,
+    reply: Reply,
+    api_key: str,
+    response_headers: dict[str, str],
+    key: Hashable,
+) -> web.StreamResponse:
+    """The full pipeline: limits and cache, render, usage, timing, then JSON or SSE."""
+    seed = scenario.seed if scenario is not None and scenario.seed is not None else state.config.seed
+    limits = (scenario.limits if scenario is not None else None) or state.config.rate_limits
+    bucket = f"{api_key}\x1f{scenario.name if scenario and scenario.limits else '*'}"
     if reply.error is not None:
         if limits is not None:
-            response_headers.update(state.limiter.admit(bucket, limits, estimate_input_tokens(body)))
+            response_headers.update(state.limiter.admit(bucket, limits, estimate_input_tokens(parsed.body)))
         status, error_type = pair_for(reply.error.status, reply.error.type)
         raise ApiError(status, error_type, reply.error.message, {**response_headers, **dict(reply.headers)})
 
@@ -100,18 +121,49 @@ async def create_message(
         charged = prompt.input_tokens + prompt.ephemeral_5m_input_tokens + prompt.ephemeral_1h_input_tokens
         response_headers.update(state.limiter.admit(bucket, limits, charged))
     state.cache.commit(cache_plan)  # only once admitted: a refused request writes nothing
-    fp = fingerprint(body)
+    fp = fingerprint(parsed.body)
     message = render_message(reply, parsed, seed=seed, fingerprint=fp, request_id=exchange.request_id)
     usage = build_usage(prompt, message.output_tokens, reply.usage)
     if limits is not None:
         state.limiter.settle(bucket, limits, usage["output_tokens"])
-    response_headers.update(message.extra_headers)
 
     timing = effective_timing(parsed.model, _timing_levels(state, scenario, reply))
-    rng = random.Random(f"{seed}:{fp}:timing")
-    events = build_events(message, usage, make_splitter(timing, rng))
-    plan = Plan(
-        events=schedule(events, timing, rng, reply.recorded),
+    if is_pure(
+        reply,
+        stream=parsed.stream,
+        timing_mode=timing.mode,
+        limited=limits is not None,
+        cache_mode=_cache_mode(state, scenario),
+        sequenced=exchange.reply_index is not None,
+    ):
+        body = dumps(message_json(message, usage))
+        remember(state, key, body, message.extra_headers, exchange)
+        return json_body_response(body, {**response_headers, **message.extra_headers})
+    response_headers.update(message.extra_headers)
+    plan = _plan(state, exchange, parsed, reply, timing, message, usage, f"{seed}:{fp}:timing")
+    if parsed.stream:
+        return await send_stream(request, plan, response_headers, exchange)
+    return await send_json(request, plan, message_json(message, usage), response_headers, exchange)
+
+
+def _plan(
+    state: ServerState,
+    exchange: Exchange,
+    parsed: MessagesRequest,
+    reply: Reply,
+    timing: EffectiveTiming,
+    message: RenderedMessage,
+    usage: dict[str, Any],
+    seed_material: str,
+) -> Plan:
+    """Events and their offsets (none for an instant JSON reply), and the fault that cuts them."""
+    scheduled: list[tuple[float, PlannedEvent]] = []
+    if parsed.stream or timing.mode != "instant":
+        rng = random.Random(seed_material)
+        events = build_events(message, usage, make_splitter(timing, rng))
+        scheduled = schedule(events, timing, rng, reply.recorded)
+    return Plan(
+        events=scheduled,
         fault=reply.fault,
         request_id=exchange.request_id,
         max_stall_s=state.config.max_stall_seconds,
@@ -121,9 +173,6 @@ async def create_message(
             else None
         ),
     )
-    if parsed.stream:
-        return await send_stream(request, plan, response_headers, exchange)
-    return await send_json(request, plan, message_json(message, usage), response_headers, exchange)
 
 
 def _timing_levels(state: ServerState, scenario: Scenario | None, reply: Reply) -> list[Timing | None]:
@@ -176,10 +225,13 @@ def _sequence_reply(
     return step.replies[position]
 
 
+def _cache_mode(state: ServerState, scenario: Scenario | None) -> str:
+    return (scenario.cache if scenario is not None else None) or state.config.cache
+
+
 def _cache_plan(state: ServerState, parsed: MessagesRequest, scenario: Scenario | None) -> CachePlan:
     """With `cache: simulate`, how the prompt splits into fresh, read and written tokens; else all fresh."""
-    mode = (scenario.cache if scenario is not None else None) or state.config.cache
-    if mode != "simulate":
+    if _cache_mode(state, scenario) != "simulate":
         return CachePlan(outcome=CacheOutcome(input_tokens=estimate_input_tokens(parsed.body)))
     scope = f"session:{parsed.session}" if parsed.session else "global"
     return state.cache.plan(scope, parsed.body, parsed.model)

@@ -11,14 +11,14 @@ from mockbay.state import ServerState
 from mockbay.wire.models import find_model, list_models_page, model_info_json
 
 
-def list_models(request: web.Request, state: ServerState) -> web.Response:
-    authenticate({k.lower(): v for k, v in request.headers.items()}, state.config)
+def list_models(request: web.Request, state: ServerState, headers: dict[str, str]) -> web.Response:
+    authenticate(headers, state.config)
     query = {key: request.query.getall(key) for key in request.query}
     return json_response(list_models_page(query))
 
 
-def get_model(request: web.Request, state: ServerState, model_id: str) -> web.Response:
-    authenticate({k.lower(): v for k, v in request.headers.items()}, state.config)
+def get_model(state: ServerState, model_id: str, headers: dict[str, str]) -> web.Response:
+    authenticate(headers, state.config)
     info = find_model(model_id)
     if info is None:
         raise ApiError(404, "not_found_error", f"model: {model_id}")

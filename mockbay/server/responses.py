@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from functools import lru_cache
 from typing import Any
 
 from aiohttp import web
@@ -18,14 +19,19 @@ def dumps(data: Any) -> bytes:
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+@lru_cache(maxsize=1024)
 def organization_id(api_key: str) -> str:
     """A stable organisation UUID per API key, for `anthropic-organization-id`."""
     return str(uuid.UUID(bytes=hashlib.sha256(f"org:{api_key}".encode()).digest()[:16], version=4))
 
 
 def json_response(data: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    return json_body_response(dumps(data), headers, status=status)
+
+
+def json_body_response(body: bytes, headers: dict[str, str] | None, *, status: int = 200) -> web.Response:
     return web.Response(
-        body=dumps(data), status=status, headers=headers, content_type="application/json", charset=None
+        body=body, status=status, headers=headers, content_type="application/json", charset=None
     )
 
 

@@ -73,6 +73,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         max_sessions=args.max_sessions,
         cache_entries=args.cache_entries,
         rate_limit_buckets=args.rate_limit_buckets,
+        reply_memo_entries=args.reply_memo,
     )
 
 

@@ -66,15 +66,20 @@ class Segment:
     """One tool definition, system block or message content block, as the prompt cache sees it.
 
     `canonical` is the block's compact JSON without its `cache_control` (plus its position and role for
-    message blocks), so moving a breakpoint does not change the prefix it ends.
+    message blocks), so moving a breakpoint does not change the prefix it ends. It is computed only
+    when the cache asks for it: a plain token count never needs it.
     """
 
     section: Section
     path: str
     tokens: int
-    canonical: str
+    identity: Any  # what `canonical` serialises
     cache_ttl: Ttl | None
     markable: bool
+
+    @property
+    def canonical(self) -> str:
+        return canonical_json(self.identity)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,9 +144,8 @@ def _tool_segments(tools: Sequence[Any], cpt: float) -> list[Segment]:
     for i, tool in enumerate(tools):
         bare = _without_marker(tool)
         text = canonical_json(bare)
-        canonical = canonical_json(["tools", bare])
         segments.append(
-            Segment("tools", f"tools.{i}", _text_tokens(text, cpt), canonical, _marker_ttl(tool), True)
+            Segment("tools", f"tools.{i}", _text_tokens(text, cpt), ["tools", bare], _marker_ttl(tool), True)
         )
     return segments
 
@@ -149,10 +153,10 @@ def _tool_segments(tools: Sequence[Any], cpt: float) -> list[Segment]:
 def _system_segments(system: Any, cpt: float) -> list[Segment]:
     segments = []
     for j, block in enumerate(_as_blocks(system)):
-        canonical = canonical_json(["system", _without_marker(block)])
+        identity = ["system", _without_marker(block)]
         tokens = _block_tokens(block, cpt)
         segments.append(
-            Segment("system", f"system.{j}", tokens, canonical, _marker_ttl(block), _is_markable(block))
+            Segment("system", f"system.{j}", tokens, identity, _marker_ttl(block), _is_markable(block))
         )
     return segments
 
@@ -166,14 +170,12 @@ def _message_segments(messages: Sequence[Any], cpt: float) -> list[Segment]:
         for j, block in enumerate(_as_blocks(message.get("content"))):
             if i < turn_start and block.get("type") in _THINKING_TYPES:
                 continue  # earlier turns' thinking is dropped upstream
-            canonical = canonical_json(["messages", i, role, _without_marker(block)])
+            identity = ["messages", i, role, _without_marker(block)]
             path = f"messages.{i}.content.{j}"
             tokens = _block_tokens(block, cpt)
-            own.append(Segment("messages", path, tokens, canonical, _marker_ttl(block), _is_markable(block)))
+            own.append(Segment("messages", path, tokens, identity, _marker_ttl(block), _is_markable(block)))
         if not own:
-            own.append(
-                Segment("messages", f"messages.{i}", 0, canonical_json(["messages", i, role]), None, False)
-            )
+            own.append(Segment("messages", f"messages.{i}", 0, ["messages", i, role], None, False))
         own[0] = replace(own[0], tokens=own[0].tokens + MESSAGE_FRAMING_TOKENS)
         segments += own
     return segments
