@@ -91,6 +91,18 @@ def rows(doc: dict[str, Any], sizes: list[int]) -> list[Row]:
             )
         )
     for c in ("c16", "c64"):
+        mock = _side(doc, "throughput", "mockbay_distinct", c)
+        base = _side(doc, "throughput", "baseline_distinct", c)
+        out.append(
+            _row(
+                f"non-stream req/s, {c.replace('c', 'c=')}, every body distinct (no memo hits)",
+                mock,
+                base,
+                lambda s: _num(s["rps"], 0),
+                lambda s: s["rps"],
+            )
+        )
+    for c in ("c16", "c64"):
         w2, w1 = _side(doc, "throughput", "mockbay_workers2", c), _side(doc, "throughput", "mockbay", c)
         row = _row(
             f"--workers 2 req/s, {c.replace('c', 'c=')} (baseline column: mockbay 1 worker)",

@@ -52,7 +52,7 @@ STREAM_SCENARIO = SCENARIOS / "stream.yaml"
 def mockbay_argv(port: int, scenario: Path, *extra: str) -> list[str]:
     """`mockbay serve` on `scenario` at `port`."""
     argv = [MOCKBAY, "serve", "--host", HOST, "--port", str(port), "--scenarios", str(scenario)]
-    return [*argv, "--seed", "1", *extra]
+    return [*argv, "--seed", "1", "--log-level", "warning", *extra]  # the baseline logs nothing either
 
 
 def baseline_argv(port: int, payload: Path) -> list[str]:
@@ -212,6 +212,12 @@ def measure_throughput(doc: dict[str, Any], base: Starter, missing: str | None, 
                 with section(doc, "throughput", name, f"c{c}") as slot:
                     slot["load_before_cores"] = wait_quiet()
                     slot.update(throughput.wrk(server.url, c, seconds, server.proc.pid))
+            for name in ("baseline", "mockbay"):
+                if name in up:
+                    with section(doc, "throughput", f"{name}_distinct", f"c{c}") as slot:
+                        slot["load_before_cores"] = wait_quiet()
+                        server = up[name]
+                        slot.update(throughput.wrk(server.url, c, seconds, server.proc.pid, "post_distinct.lua"))
 
 
 def measure_streams(

@@ -50,11 +50,17 @@ def ensure_wrk() -> str:
     return found
 
 
-def wrk(url: str, connections: int, seconds: float, server_pid: int) -> dict[str, Any]:
-    """One wrk run against POST {url}/v1/messages, with its figures and the CPU each side used."""
+def wrk(
+    url: str, connections: int, seconds: float, server_pid: int, script: str = "post.lua"
+) -> dict[str, Any]:
+    """One wrk run against POST {url}/v1/messages, with its figures and the CPU each side used.
+
+    `post.lua` repeats one body (mockbay's reply memo answers after the first); `post_distinct.lua`
+    makes every body unique, so each request takes mockbay's whole pipeline.
+    """
     server = tree(server_pid)
     argv = [ensure_wrk(), "-t", str(THREADS), "-c", str(connections), "-d", f"{seconds:g}s"]
-    argv += ["--timeout", "5s", "-s", str(BENCH / "post.lua"), f"{url}/v1/messages"]
+    argv += ["--timeout", "5s", "-s", str(BENCH / script), f"{url}/v1/messages"]
     env = {**os.environ, "BENCH_REQUEST": str(BENCH / "request.json")}
     before, server_before = resource.getrusage(resource.RUSAGE_CHILDREN), cpu_seconds(server)
     busy_before, started = machine_busy_seconds(), time.monotonic()

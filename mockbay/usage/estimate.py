@@ -39,7 +39,7 @@ import binascii
 import json
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -95,8 +95,18 @@ class Breakdown:
 
 
 def estimate_input_tokens(body: Mapping[str, Any]) -> int:
-    """Input tokens of the whole request (tools, system, messages), before any caching."""
-    return split_request(body).total
+    """Input tokens of the whole request (tools, system, messages), before any caching.
+
+    Equal to `split_request(body).total`, counted without building the cache's segments.
+    """
+    model = str(body.get("model", ""))
+    cpt = chars_per_token(model)
+    tools = body.get("tools") or []
+    total = _preamble(body, model, bool(tools)) + sum(_tool_tokens(tool, cpt) for tool in tools)
+    total += sum(_block_tokens(block, cpt) for block in _as_blocks(body.get("system")))
+    for _, _, blocks in _message_blocks(body.get("messages") or []):
+        total += MESSAGE_FRAMING_TOKENS + sum(_block_tokens(block, cpt) for _, block in blocks)
+    return total
 
 
 def split_request(body: Mapping[str, Any]) -> Breakdown:
@@ -139,15 +149,22 @@ def _preamble(body: Mapping[str, Any], model: str, has_tools: bool) -> int:
     return tokens
 
 
+def _tool_tokens(tool: Mapping[str, Any], cpt: float) -> int:
+    return _text_tokens(canonical_json(_without_marker(tool)), cpt)
+
+
 def _tool_segments(tools: Sequence[Any], cpt: float) -> list[Segment]:
-    segments = []
-    for i, tool in enumerate(tools):
-        bare = _without_marker(tool)
-        text = canonical_json(bare)
-        segments.append(
-            Segment("tools", f"tools.{i}", _text_tokens(text, cpt), ["tools", bare], _marker_ttl(tool), True)
+    return [
+        Segment(
+            "tools",
+            f"tools.{i}",
+            _tool_tokens(tool, cpt),
+            ["tools", _without_marker(tool)],
+            _marker_ttl(tool),
+            True,
         )
-    return segments
+        for i, tool in enumerate(tools)
+    ]
 
 
 def _system_segments(system: Any, cpt: float) -> list[Segment]:
@@ -161,15 +178,26 @@ def _system_segments(system: Any, cpt: float) -> list[Segment]:
     return segments
 
 
-def _message_segments(messages: Sequence[Any], cpt: float) -> list[Segment]:
+def _message_blocks(
+    messages: Sequence[Any],
+) -> Iterator[tuple[int, Any, list[tuple[int, Mapping[str, Any]]]]]:
+    """(index, role, counted blocks with their positions) per message; earlier turns' thinking is
+    dropped, as upstream drops it."""
     turn_start = _current_turn_start(messages)
-    segments: list[Segment] = []
     for i, message in enumerate(messages):
-        role = message.get("role")
+        blocks = [
+            (j, block)
+            for j, block in enumerate(_as_blocks(message.get("content")))
+            if i >= turn_start or block.get("type") not in _THINKING_TYPES
+        ]
+        yield i, message.get("role"), blocks
+
+
+def _message_segments(messages: Sequence[Any], cpt: float) -> list[Segment]:
+    segments: list[Segment] = []
+    for i, role, blocks in _message_blocks(messages):
         own = []
-        for j, block in enumerate(_as_blocks(message.get("content"))):
-            if i < turn_start and block.get("type") in _THINKING_TYPES:
-                continue  # earlier turns' thinking is dropped upstream
+        for j, block in blocks:
             identity = ["messages", i, role, _without_marker(block)]
             path = f"messages.{i}.content.{j}"
             tokens = _block_tokens(block, cpt)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import random
 from typing import Any
 
 import pytest
@@ -283,3 +284,33 @@ def test_canonical_ignores_the_marker_but_not_position_or_role() -> None:
     as_assistant = split_request(body([user("b"), assistant("a")]))
     assert marked.segments[0].canonical == plain.segments[0].canonical
     assert as_assistant.segments[1].canonical != plain.segments[0].canonical
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_direct_count_equals_the_segments_total_on_varied_requests(seed: int) -> None:
+    """estimate_input_tokens walks the request without building cache segments; both must agree."""
+    rng = random.Random(seed)
+    text = lambda: "word " * rng.randint(0, 40)  # noqa: E731
+    blocks = [
+        {"type": "text", "text": text() or "x"},
+        {"type": "thinking", "thinking": text(), "signature": "sig"},
+        {"type": "tool_use", "id": "toolu_1", "name": "t", "input": {"q": text()}},
+        {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "AAAA"}},
+    ]
+    messages = [
+        {"role": rng.choice(["user", "assistant"]), "content": rng.sample(blocks, rng.randint(1, 3))}
+        for _ in range(rng.randint(1, 6))
+    ]
+    body: dict[str, Any] = {
+        "model": rng.choice(["claude-sonnet-4-6", "claude-opus-4-8", "x"]),
+        "messages": messages,
+    }
+    if rng.random() < 0.5:
+        body["tools"] = [
+            {"name": "t", "input_schema": {"type": "object"}, "cache_control": {"type": "ephemeral"}}
+        ]
+    if rng.random() < 0.5:
+        body["system"] = [{"type": "text", "text": text() or "s"}]
+    if rng.random() < 0.5:
+        body["thinking"] = {"type": "enabled", "budget_tokens": 1024}
+    assert estimate_input_tokens(body) == split_request(body).total
