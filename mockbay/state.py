@@ -19,6 +19,7 @@ from mockbay.config import ServerConfig
 from mockbay.journal import Journal
 from mockbay.matching import Selector
 from mockbay.scenario.registry import Registry
+from mockbay.timing import Scheduled
 from mockbay.usage.cache import PromptCache
 from mockbay.usage.ratelimit import RateLimiter
 
@@ -69,9 +70,10 @@ class Lru(Generic[K, V]):
 
 @dataclass(frozen=True, slots=True)
 class MemoizedReply:
-    """A pure reply's JSON body and extra headers, and what the journal said about its exchange."""
+    """A pure reply's JSON body or encoded stream, its extra headers, and what the journal found."""
 
     body: bytes
+    events: tuple[Scheduled, ...] | None  # a stream's schedule; None for a JSON reply
     headers: tuple[tuple[str, str], ...]
     journal_fields: tuple[tuple[str, Any], ...]
 

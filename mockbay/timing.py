@@ -8,12 +8,15 @@ Defaults per model family follow the reference's §14 figures (third-party measu
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from mockbay.render.events import PING, PlannedEvent, Splitter
 from mockbay.scenario.model import Recorded, Timing
 from mockbay.tokens import split_tokens
 from mockbay.wire.models import model_family
+from mockbay.wire.sse import encode_event
 
 # family -> (time to first token in ms, output tokens per second)
 FAMILY_SPEED: dict[str, tuple[float, float]] = {
@@ -29,6 +32,19 @@ REALISTIC_JITTER = 0.15
 # thinking in larger bursts, tool input JSON in small pieces.
 DELTA_TOKENS: dict[str, tuple[int, int]] = {"text": (2, 6), "thinking": (6, 20), "tool_use": (2, 5)}
 KEEPALIVE_S = 5.0  # a ping whenever the stream would otherwise be silent this long
+
+
+class Scheduled(NamedTuple):
+    """One encoded event and when it leaves; `counted` is false for pings (faults count the rest)."""
+
+    offset: float
+    data: bytes
+    counted: bool
+
+
+def encode_schedule(planned: Sequence[tuple[float, PlannedEvent]]) -> tuple[Scheduled, ...]:
+    """Encode once: a memoised schedule is then shared, as bytes, by every stream that replays it."""
+    return tuple(Scheduled(offset, encode_event(e.data), e.data["type"] != "ping") for offset, e in planned)
 
 
 @dataclass(frozen=True, slots=True)

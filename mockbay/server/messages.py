@@ -22,7 +22,7 @@ from mockbay.fingerprint import fingerprint
 from mockbay.journal import Exchange
 from mockbay.matching import Miss
 from mockbay.render.content import RenderedMessage, render_message
-from mockbay.render.events import PlannedEvent, build_events, message_json
+from mockbay.render.events import build_events, message_json
 from mockbay.render.usage import build_usage
 from mockbay.scenario.model import Reply, Scenario, Step, Timing
 from mockbay.server.auth import authenticate, require_version
@@ -30,7 +30,15 @@ from mockbay.server.memo import is_pure, memo_key, remember, replay
 from mockbay.server.responses import dumps, json_body_response, json_response, organization_id
 from mockbay.server.stream import Plan, send_json, send_stream
 from mockbay.state import ServerState
-from mockbay.timing import EffectiveTiming, effective_timing, make_splitter, recorded_fault_offset, schedule
+from mockbay.timing import (
+    EffectiveTiming,
+    Scheduled,
+    effective_timing,
+    encode_schedule,
+    make_splitter,
+    recorded_fault_offset,
+    schedule,
+)
 from mockbay.usage.cache import CacheOutcome, CachePlan
 from mockbay.usage.estimate import estimate_input_tokens
 from mockbay.wire.errors import pair_for
@@ -86,7 +94,12 @@ async def create_message(
     memoized = state.memo.get(key)
     if memoized is not None:
         replay(memoized, exchange)
-        return json_body_response(memoized.body, {**response_headers, **dict(memoized.headers)})
+        response_headers.update(memoized.headers)
+        if memoized.events is None:
+            return json_body_response(memoized.body, response_headers)
+        exchange.stream = True
+        plan = Plan(memoized.events, None, exchange.request_id, state.config.max_stall_seconds)
+        return await send_stream(request, plan, response_headers, exchange)
     exchange.body = parse_json(raw)
     parsed = replace(validate_messages(exchange.body, headers), session=exchange.session, pinned=pinned)
     exchange.stream = parsed.stream
@@ -128,20 +141,23 @@ async def _answer(
         state.limiter.settle(bucket, limits, usage["output_tokens"])
 
     timing = effective_timing(parsed.model, _timing_levels(state, scenario, reply))
-    if is_pure(
+    pure = is_pure(
         reply,
         stream=parsed.stream,
         timing_mode=timing.mode,
         limited=limits is not None,
         cache_mode=_cache_mode(state, scenario),
         sequenced=exchange.reply_index is not None,
-    ):
+    )
+    if pure and not parsed.stream:
         body = dumps(message_json(message, usage))
-        remember(state, key, body, message.extra_headers, exchange)
+        remember(state, key, message.extra_headers, exchange, body=body)
         return json_body_response(body, {**response_headers, **message.extra_headers})
     response_headers.update(message.extra_headers)
     plan = _plan(state, exchange, parsed, reply, timing, message, usage, f"{seed}:{fp}:timing")
     if parsed.stream:
+        if pure:
+            remember(state, key, message.extra_headers, exchange, events=tuple(plan.events))
         return await send_stream(request, plan, response_headers, exchange)
     return await send_json(request, plan, message_json(message, usage), response_headers, exchange)
 
@@ -156,14 +172,14 @@ def _plan(
     usage: dict[str, Any],
     seed_material: str,
 ) -> Plan:
-    """Events and their offsets (none for an instant JSON reply), and the fault that cuts them."""
-    scheduled: list[tuple[float, PlannedEvent]] = []
+    """Encoded events and their offsets (none for an instant JSON reply), and the fault that cuts them."""
+    events: tuple[Scheduled, ...] = ()
     if parsed.stream or timing.mode != "instant":
         rng = random.Random(seed_material)
-        events = build_events(message, usage, make_splitter(timing, rng))
-        scheduled = schedule(events, timing, rng, reply.recorded)
+        planned = build_events(message, usage, make_splitter(timing, rng))
+        events = encode_schedule(schedule(planned, timing, rng, reply.recorded))
     return Plan(
-        events=scheduled,
+        events=events,
         fault=reply.fault,
         request_id=exchange.request_id,
         max_stall_s=state.config.max_stall_seconds,

@@ -8,15 +8,16 @@ abrupt close (the client sees a transport error, not a clean end), or a stall th
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aiohttp import web
 
 from mockbay.errors import ApiError
 from mockbay.journal import Exchange
-from mockbay.render.events import PlannedEvent
 from mockbay.scenario.model import Fault
 from mockbay.server.responses import dumps
+from mockbay.timing import Scheduled
 from mockbay.wire.errors import default_message, error_body, pair_for
 from mockbay.wire.sse import encode_event
 
@@ -31,7 +32,7 @@ class ConnectionDropped(Exception):
 class Plan:
     """What to send and when, plus the fault that cuts it."""
 
-    events: list[tuple[float, PlannedEvent]]
+    events: Sequence[Scheduled]
     fault: Fault | None
     request_id: str
     max_stall_s: float
@@ -52,13 +53,13 @@ def _cut_index(plan: Plan) -> int:
     if fault is None:
         return len(plan.events)
     if fault.after_ms is not None:
-        return sum(1 for offset, _ in plan.events if offset * 1000 < fault.after_ms)
+        return sum(1 for event in plan.events if event.offset * 1000 < fault.after_ms)
     wanted = fault.after_events or 0
     counted = 0
-    for index, (_, event) in enumerate(plan.events):
+    for index, event in enumerate(plan.events):
         if counted == wanted:
             return index
-        counted += event.data["type"] != "ping"
+        counted += event.counted
     return len(plan.events)
 
 
@@ -68,7 +69,7 @@ def _fault_offset(plan: Plan, cut: int) -> float:
         return plan.fault_offset_s
     if fault is not None and fault.after_ms is not None:
         return fault.after_ms / 1000
-    return plan.events[cut - 1][0] if cut else 0.0
+    return plan.events[cut - 1].offset if cut else 0.0
 
 
 async def send_stream(
@@ -85,20 +86,19 @@ async def send_stream(
     start = loop.time()
     cut = _cut_index(plan)
     due = plan.events[:cut]
-    exchange.planned_offsets_ms = [round(offset * 1000, 3) for offset, _ in due]
+    exchange.planned_offsets_ms = [round(event.offset * 1000, 3) for event in due]
     position = 0
     while position < len(due):
-        wait = start + due[position][0] - loop.time()
+        wait = start + due[position].offset - loop.time()
         if wait > 0:
             await asyncio.sleep(wait)
         now = loop.time()
-        batch = []
-        while position < len(due) and start + due[position][0] <= now:
-            batch.append(encode_event(due[position][1].data))
+        first = position
+        while position < len(due) and start + due[position].offset <= now:
             position += 1
         observed = round((loop.time() - start) * 1000, 3)
-        exchange.observed_offsets_ms.extend([observed] * len(batch))
-        await response.write(b"".join(batch))
+        exchange.observed_offsets_ms.extend([observed] * (position - first))
+        await response.write(b"".join(event.data for event in due[first:position]))
     if plan.fault is not None:
         await _sleep_until(loop, start + _fault_offset(plan, cut))
         await _apply_stream_fault(request, response, plan, exchange)
@@ -137,7 +137,7 @@ async def send_json(
             await _stall(request, plan.max_stall_s)
         _drop(request)
     if plan.events:
-        await _sleep_until(loop, start + plan.events[-1][0])
+        await _sleep_until(loop, start + plan.events[-1].offset)
     response = web.Response(body=dumps(body), status=200, headers=headers)
     response.content_type = "application/json"
     return response

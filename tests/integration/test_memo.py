@@ -71,13 +71,26 @@ def test_new_scenarios_and_new_options_clear_the_memo():
         assert _ask(server).json() == before
 
 
-def test_streams_and_sequences_are_not_memoised():
+def test_sequences_are_not_memoised():
     sequence = "name: seq\nrules:\n  - replies: [{text: one}, {text: two}]\n    then: cycle\n"
     with MockServer() as server:
         server.load(sequence)
         assert [_ask(server).json()["content"][0]["text"] for _ in range(3)] == ["one", "two", "one"]
         _ask(server, {**BODY, "stream": True})
         assert len(server.state.memo) == 0
+
+
+def test_a_pure_stream_replays_its_encoded_schedule_with_its_timing():
+    timed = "name: timed\ntiming: {ttft_ms: 30, gap_ms: 10}\nrules: [{reply: {text: {chunks: [a, b, c]}}}]\n"
+    with MockServer() as server:
+        server.load(timed)
+        first, second = _ask(server, {**BODY, "stream": True}), _ask(server, {**BODY, "stream": True})
+        assert first.content == second.content and b"event: message_stop" in first.content
+        assert len(server.state.memo) == 1
+        replayed = server.journal.last
+        assert replayed.stream and replayed.scenario == "timed"
+        assert replayed.planned_offsets_ms[3:6] == [30.0, 40.0, 50.0]
+        assert replayed.observed_offsets_ms[5] >= 49
 
 
 def test_the_memo_is_bounded():
