@@ -1,11 +1,12 @@
 """`CandidateIndex`: which scenarios could answer a request, without trying every one.
 
 Each scenario gets one gate, a condition it cannot answer without: its `match.fingerprint`, the
-fingerprints of its turns (a recording: turns only, each keyed by fingerprint), its literal
-`match.model`, its model pattern (glob or regex, evaluated once per distinct model name), or
-nothing (tried for every request). Gates only prune: the selector still evaluates every
-condition of a candidate, so the index can never change which scenario answers. Candidates come
-out by rank (position in the registry's priority-then-name order), never by load order. Pure.
+fingerprints of its turns (a recording: turns only, each keyed by fingerprint), its exact
+`match.last_user` text, its literal `match.model`, its model pattern (glob or regex, evaluated
+once per distinct model name), or nothing (tried for every request). Gates only prune: the
+selector still evaluates every condition of a candidate, so the index can never change which
+scenario answers. Candidates come out by rank (position in the registry's priority-then-name
+order), never by load order. Pure.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ MODEL_MEMO_SIZE = 1024  # distinct model names remembered; requests choose them,
 
 
 def literal_models(matcher: TextMatcher) -> tuple[str, ...] | None:
-    """The exact names a model matcher accepts, or None when it is a real pattern."""
+    """The exact texts a matcher accepts (model names, last user texts), or None for a real pattern."""
     if isinstance(matcher, Equals):
         return (matcher.value,)
     if isinstance(matcher, Glob) and not any(ch in matcher.pattern for ch in "*?["):
@@ -55,6 +56,7 @@ class CandidateIndex:
     __slots__ = (
         "_always",
         "_by_fingerprint",
+        "_by_last_user",
         "_by_model",
         "_fingerprinted",
         "_model_memo",
@@ -66,6 +68,7 @@ class CandidateIndex:
         self._by_fingerprint: dict[str, list[int]] = {}
         self._fingerprinted: list[int] = []  # every fingerprint-gated rank, for loose replay
         self._by_model: dict[str, list[int]] = {}
+        self._by_last_user: dict[str, list[int]] = {}
         self._model_patterns: list[tuple[int, TextMatcher]] = []
         self._model_memo: dict[str, tuple[int, ...]] = {}
         for rank, scenario in enumerate(ordered):
@@ -77,6 +80,12 @@ class CandidateIndex:
             for key in keys:
                 self._by_fingerprint.setdefault(key, []).append(rank)
             self._fingerprinted.append(rank)
+            return
+        last_user = scenario.match.last_user if scenario.match is not None else None
+        texts = literal_models(last_user) if last_user is not None else None
+        if texts is not None:
+            for text in texts:
+                self._by_last_user.setdefault(text, []).append(rank)
             return
         model = scenario.match.model if scenario.match is not None else None
         if model is None:
@@ -103,6 +112,8 @@ class CandidateIndex:
         lists: list[Sequence[int]] = [self._always, self._by_model.get(model, ())]
         if self._model_patterns:
             lists.append(self._pattern_hits(model))
+        if self._by_last_user and facts.request.last_user_text is not None:
+            lists.append(self._by_last_user.get(facts.request.last_user_text, ()))
         if facts.loose_fingerprints:
             lists.append(self._fingerprinted)
         elif self._by_fingerprint:

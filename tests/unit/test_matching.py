@@ -403,7 +403,18 @@ def random_scenario(rng: random.Random, i: int, fingerprints: list[str]) -> Scen
     if shape == 0:  # a recording: turns keyed by fingerprint
         turns = tuple(turn(t, Conditions(fingerprint=rng.choice(fingerprints))) for t in range(3))
         return scenario(f"s{i:03}", priority=rng.randrange(3), rules=(), turns=turns)
-    match = Conditions(model=random_model(rng), fingerprint=rng.choice(fingerprints) if shape == 1 else None)
+    last_user = rng.choice([
+        None,
+        None,
+        Equals(rng.choice(TEXTS)),
+        AnyOf((Equals(rng.choice(TEXTS)), Equals(rng.choice(TEXTS)))),
+        Contains("e"),
+    ])  # fmt: skip
+    match = Conditions(
+        model=random_model(rng),
+        last_user=last_user,
+        fingerprint=rng.choice(fingerprints) if shape == 1 else None,
+    )
     turns = tuple(turn(t, when) for t in range(rng.randrange(3)))
     return scenario(f"s{i:03}", priority=rng.randrange(3), match=match, rules=(rule(0, when),)[: shape - 2],
                     turns=turns)  # fmt: skip
