@@ -76,6 +76,8 @@ def effective_timing(model: str, levels: list[Timing | None]) -> EffectiveTiming
         if numbers:
             if current.mode in ("instant", "recorded"):
                 current = EffectiveTiming(mode="explicit", ttft_ms=ttft, tokens_per_second=tps)
+            if "gap_ms" in numbers:  # a fixed gap: no inherited jitter unless this level asks for one
+                numbers.setdefault("jitter", 0.0)
             current = replace(current, **numbers)
     return current
 

@@ -38,6 +38,15 @@ def test_levels_fold_most_specific_last(levels, expected_mode, ttft):
     assert (timing.mode, timing.ttft_ms) == (expected_mode, ttft)
 
 
+def test_a_fixed_gap_drops_inherited_jitter_unless_asked():
+    fixed = effective_timing("m", [Timing(mode="realistic"), Timing(ttft_ms=20, gap_ms=20)])
+    assert (fixed.mode, fixed.gap_ms, fixed.jitter) == ("realistic", 20, 0.0)
+    asked = effective_timing("m", [Timing(mode="realistic"), Timing(gap_ms=20, jitter=0.1)])
+    assert asked.jitter == 0.1
+    rate_only = effective_timing("m", [Timing(mode="realistic"), Timing(tokens_per_second=10)])
+    assert rate_only.jitter == 0.15
+
+
 def test_family_defaults_differ_by_model():
     haiku = effective_timing("claude-haiku-4-5", [Timing(mode="realistic")])
     opus = effective_timing("claude-opus-4-8", [Timing(mode="realistic")])
