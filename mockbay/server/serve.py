@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import logging
 import multiprocessing
@@ -77,7 +78,15 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
     )
 
 
+# Collect young objects every 50,000 allocations rather than 700: a busy server allocates a few
+# hundred objects per request, and frequent collections that also walk the journal were the
+# largest part of its latency tail (wrk c=64 p99 12 ms -> 6.6 ms, same throughput). Only the
+# `serve` process is tuned; MockServer leaves the host process's collector alone.
+GC_THRESHOLDS = (50_000, 20, 100)
+
+
 def run_serve(args: argparse.Namespace) -> int:
+    gc.set_threshold(*GC_THRESHOLDS)
     configure_logging(args.log_format, args.log_level)
     config = config_from_args(args)
     seen = snapshot(config.scenario_paths) if args.watch else None
@@ -125,6 +134,7 @@ async def _serve(
 
 def _worker(config: ServerConfig, watch: bool, ready: Any) -> None:
     """One worker process: its own state and loop on the shared port."""
+    gc.set_threshold(*GC_THRESHOLDS)  # a spawned worker starts with the default thresholds
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     seen = snapshot(config.scenario_paths) if watch else None
     state = ServerState(config, load_registry(config.scenario_paths))
