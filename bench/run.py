@@ -217,9 +217,7 @@ def measure_throughput(doc: dict[str, Any], base: Starter, missing: str | None, 
                     with section(doc, "throughput", f"{name}_distinct", f"c{c}") as slot:
                         slot["load_before_cores"] = wait_quiet()
                         server = up[name]
-                        slot.update(
-                            throughput.wrk(server.url, c, seconds, server.proc.pid, "post_distinct.lua")
-                        )
+                        slot.update(throughput.wrk(server.url, c, seconds, server.proc.pid, distinct=True))
 
 
 def measure_streams(

@@ -51,17 +51,21 @@ def ensure_wrk() -> str:
 
 
 def wrk(
-    url: str, connections: int, seconds: float, server_pid: int, script: str = "post.lua"
+    url: str, connections: int, seconds: float, server_pid: int, *, distinct: bool = False
 ) -> dict[str, Any]:
     """One wrk run against POST {url}/v1/messages, with its figures and the CPU each side used.
 
-    `post.lua` repeats one body (mockbay's reply memo answers after the first); `post_distinct.lua`
-    makes every body unique, so each request takes mockbay's whole pipeline.
+    By default every request repeats one body (mockbay's reply memo answers after the first);
+    `distinct` makes every body unique, so each request takes mockbay's whole pipeline.
     """
     server = tree(server_pid)
     argv = [ensure_wrk(), "-t", str(THREADS), "-c", str(connections), "-d", f"{seconds:g}s"]
-    argv += ["--timeout", "5s", "-s", str(BENCH / script), f"{url}/v1/messages"]
-    env = {**os.environ, "BENCH_REQUEST": str(BENCH / "request.json")}
+    argv += ["--timeout", "5s", "-s", str(BENCH / "post.lua"), f"{url}/v1/messages"]
+    env = {
+        **os.environ,
+        "BENCH_REQUEST": str(BENCH / "request.json"),
+        "BENCH_DISTINCT": "1" if distinct else "0",
+    }
     before, server_before = resource.getrusage(resource.RUSAGE_CHILDREN), cpu_seconds(server)
     busy_before, started = machine_busy_seconds(), time.monotonic()
     out = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=seconds + 60, check=True)

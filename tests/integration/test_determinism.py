@@ -3,58 +3,32 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from tests.conftest import SCENARIOS
+from tests.processes import Child, start, stop
 
 HEADERS = {"x-api-key": "k", "anthropic-version": "2023-06-01", "content-type": "application/json"}
 
 
-def _start(seed: int) -> tuple[subprocess.Popen[str], str]:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "mockbay",
-            "serve",
-            "--port",
-            "0",
-            "--timing",
-            "instant",
-            "--seed",
-            str(seed),
-            "--fallback",
-            "generate",
-            "--scenarios",
-            str(SCENARIOS),
-            "--log-level",
-            "warning",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    assert line.startswith("mockbay listening on http://127.0.0.1:"), line
-    return process, line.split()[3]
+def _start(seed: int) -> Child:
+    return start(
+        "serve", "--port", "0", "--timing", "instant", "--seed", str(seed), "--fallback", "generate",
+        "--scenarios", str(SCENARIOS), "--log-level", "warning",
+    )  # fmt: skip
 
 
 @pytest.fixture(scope="module")
 def two_servers() -> Iterator[tuple[str, str, str]]:
     started = [_start(5), _start(5), _start(6)]
     try:
-        yield tuple(url for _, url in started)  # type: ignore[misc]
+        yield tuple(child.url for child in started)  # type: ignore[misc]
     finally:
-        for process, _ in started:
-            process.terminate()
-            process.wait(timeout=10)
-            assert process.stdout is not None
-            process.stdout.close()
+        for child in started:
+            stop(child)
 
 
 def _exchange(url: str, path: str, body: dict[str, object]) -> list[bytes]:

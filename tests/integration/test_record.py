@@ -6,10 +6,7 @@ SDK sees; check the files for keys; check modes and stream pass-through. Process
 
 from __future__ import annotations
 
-import re
 import shutil
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -28,6 +25,7 @@ from mockbay.record.scrub import MARKER, Scrubber
 from mockbay.record.writer import Recording
 from mockbay.scenario.loader import load_paths
 from mockbay.server.runner import MockServer
+from tests.processes import start, stop
 
 API_KEY = "sk-ant-api03-RecKeyXk9mQ2vL8nR4tY7wE1zA5bC3dF6gH0jIpQ"
 AUTH_TOKEN = "sk-ant-oat01-RecTokWq7Zp3Lm9Nb2Vc5Xe8Rt1Yu4Io6Pa0Sd"
@@ -82,27 +80,6 @@ WEATHER = {
 HEADERS = {"x-api-key": API_KEY, "anthropic-version": "2023-06-01"}
 SCRUB = Scrubber()
 NOW = datetime(2025, 1, 2, tzinfo=UTC)
-
-
-def start(*args: str) -> tuple[subprocess.Popen[str], str]:
-    """`python -m mockbay ARGS` and the first URL of its ready line."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mockbay", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    found = re.search(r"http://[\w.:]+", line)
-    if found is None:
-        process.kill()
-        pytest.fail(f"mockbay {args[0]} did not start: {line}{process.communicate()[1]}")
-    return process, found.group(0)
-
-
-def stop(process: subprocess.Popen[str]) -> str:
-    """Terminate; the rest of its stdout (the recorder's progress lines)."""
-    process.terminate()
-    out, _ = process.communicate(timeout=10)
-    return out
 
 
 def client(base_url: str, **options: Any) -> anthropic.Anthropic:
@@ -166,16 +143,14 @@ def recording(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, An
     root = tmp_path_factory.mktemp("record")
     (root / "upstream").mkdir()
     (root / "upstream" / "scenarios.yaml").write_text(UPSTREAM)
-    upstream, upstream_url = start(
-        "serve", "--port", "0", "--scenarios", str(root / "upstream"), "--timing", "instant"
-    )
+    upstream = start("serve", "--port", "0", "--scenarios", str(root / "upstream"), "--timing", "instant")
     out = root / "out"
     try:
-        proxy, proxy_url = start("record", "--upstream", upstream_url, "--out", str(out), "--port", "0")
+        proxy = start("record", "--upstream", upstream.url, "--out", str(out), "--port", "0")
         try:
-            first_delta, last_event = _arrival_span(proxy_url)
-            seen = conversation(proxy_url)
-            with client(proxy_url) as sdk:
+            first_delta, last_event = _arrival_span(proxy.url)
+            seen = conversation(proxy.url)
+            with client(proxy.url) as sdk:
                 tokens = sdk.messages.count_tokens(model=MODEL, messages=WEATHER["messages"])
         finally:
             progress = stop(proxy)
@@ -297,13 +272,13 @@ def test_loose_fingerprints_replay_a_recording_after_a_prompt_edit(recording):
 def test_once_mode_replays_existing_groups_with_the_upstream_gone(recording, tmp_path: Path):
     out = tmp_path / "out"
     shutil.copytree(recording["out"], out)
-    proxy, url = start(
+    proxy = start(
         "record", "--upstream", "http://127.0.0.1:9", "--out", str(out), "--port", "0", "--mode", "once"
     )
     try:
-        with client(url) as sdk, sdk.messages.stream(**WEATHER) as stream:
+        with client(proxy.url) as sdk, sdk.messages.stream(**WEATHER) as stream:
             assert stream.get_final_message().model_dump() == recording["seen"]["tool_loop"][0]
-        with client(url) as sdk, pytest.raises(anthropic.BadRequestError, match="no scenario matched"):
+        with client(proxy.url) as sdk, pytest.raises(anthropic.BadRequestError, match="no scenario matched"):
             sdk.messages.create(**{**WEATHER, "max_tokens": 3000})  # same conversation, new request
     finally:
         progress = stop(proxy)
@@ -315,20 +290,18 @@ def test_new_episodes_replays_known_requests_and_appends_new_ones(recording, tmp
     out = tmp_path / "out"
     shutil.copytree(recording["out"], out)
     (tmp_path / "up.yaml").write_text(UPSTREAM)
-    upstream, upstream_url = start(
-        "serve", "--port", "0", "--scenarios", str(tmp_path / "up.yaml"), "--timing", "instant"
-    )
+    upstream = start("serve", "--port", "0", "--scenarios", str(tmp_path / "up.yaml"), "--timing", "instant")
     try:
-        proxy, url = start(
-            "record", "--upstream", upstream_url, "--out", str(out), "--port", "0", "--mode", "new_episodes"
+        proxy = start(
+            "record", "--upstream", upstream.url, "--out", str(out), "--port", "0", "--mode", "new_episodes"
         )
         try:
-            with client(url) as sdk:
+            with client(proxy.url) as sdk:
                 known = sdk.messages.create(**WEATHER)
                 new = sdk.messages.create(**{**WEATHER, "max_tokens": 3000})
         finally:
             progress = stop(proxy)
-        upstream_calls = httpx.get(f"{upstream_url}/_mockbay/requests").json()
+        upstream_calls = httpx.get(f"{upstream.url}/_mockbay/requests").json()
     finally:
         stop(upstream)
     assert known.model_dump() == recording["seen"]["pinned"] | {"id": known.id}

@@ -1,0 +1,42 @@
+"""`python -m mockbay ...` as a child process: started, its ready line read, stopped cleanly.
+
+Shared by the tests that need a real separate process (determinism across processes, workers,
+recording from an upstream); pipes are always closed, since an open one is a ResourceWarning.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+
+import pytest
+
+
+@dataclass(frozen=True)
+class Child:
+    process: subprocess.Popen[str]
+    url: str
+    ready: str  # the whole ready line, e.g. "mockbay listening on http://127.0.0.1:PORT (N scenarios)"
+
+
+def start(*args: str) -> Child:
+    """Run `python -m mockbay ARGS` and wait for the first URL on its ready line."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mockbay", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    found = re.search(r"http://[\w.:\[\]]+", line)
+    if found is None:
+        process.kill()
+        pytest.fail(f"mockbay {args[0]} did not start: {line}{process.communicate()[1]}")
+    return Child(process, found.group(0), line)
+
+
+def stop(child: Child) -> str:
+    """Terminate and wait; the rest of its stdout (the recorder's progress lines, say)."""
+    child.process.terminate()
+    out, _ = child.process.communicate(timeout=10)
+    return out
