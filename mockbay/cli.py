@@ -15,34 +15,16 @@ from collections.abc import Sequence
 
 from mockbay import __version__
 from mockbay.config import DEFAULT_HOST, DEFAULT_PORT
+from mockbay.environment import env, env_int
 from mockbay.errors import MockbayError, ScenarioError
 
 log = logging.getLogger("mockbay")
 
 
-def _env(name: str, default: str | None = None) -> str | None:
-    return os.environ.get(f"MOCKBAY_{name}", default)
-
-
-def _env_list(name: str, sep: str) -> list[str]:
-    value = _env(name)
-    return [item for item in value.split(sep) if item] if value else []
-
-
-def _env_int(name: str, default: int) -> int:
-    value = _env(name)
-    if value is None:
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        raise MockbayError(f"MOCKBAY_{name} must be an integer, got {value!r}") from None
-
-
 def _add_serve(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     serve = sub.add_parser("serve", help="run the mock server")
-    serve.add_argument("--host", default=_env("HOST", DEFAULT_HOST), help="bind address (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=_env_int("PORT", DEFAULT_PORT))
+    serve.add_argument("--host", default=env("HOST", DEFAULT_HOST), help="bind address (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=env_int("PORT", DEFAULT_PORT))
     serve.add_argument(
         "--scenarios",
         action="append",
@@ -50,15 +32,15 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         help="scenario file or folder, repeatable (default: the bundled scenarios)",
     )
     serve.add_argument(
-        "--timing", choices=["instant", "realistic", "recorded"], default=_env("TIMING", "realistic")
+        "--timing", choices=["instant", "realistic", "recorded"], default=env("TIMING", "realistic")
     )
-    serve.add_argument("--fallback", choices=["strict", "generate"], default=_env("FALLBACK", "generate"))
-    serve.add_argument("--seed", type=int, default=_env_int("SEED", 0))
-    serve.add_argument("--cache", choices=["simulate", "off"], default=_env("CACHE", "off"))
+    serve.add_argument("--fallback", choices=["strict", "generate"], default=env("FALLBACK", "generate"))
+    serve.add_argument("--seed", type=int, default=env_int("SEED", 0))
+    serve.add_argument("--cache", choices=["simulate", "off"], default=env("CACHE", "off"))
     serve.add_argument(
         "--fingerprints",
         choices=["exact", "loose"],
-        default=_env("FINGERPRINTS", "exact"),
+        default=env("FINGERPRINTS", "exact"),
         help="loose: recordings match on their last user text and turn, surviving edits elsewhere",
     )
     serve.add_argument(
@@ -69,28 +51,28 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         help="accept only these keys (repeatable)",
     )
     serve.add_argument(
-        "--admin-token", default=_env("ADMIN_TOKEN"), help="required for /_mockbay/ off loopback"
+        "--admin-token", default=env("ADMIN_TOKEN"), help="required for /_mockbay/ off loopback"
     )
     serve.add_argument(
         "--rate-limits",
-        default=_env("RATE_LIMITS"),
+        default=env("RATE_LIMITS"),
         metavar="SPEC",
         help="e.g. requests_per_minute=50,input_tokens_per_minute=20000,output_tokens_per_minute=8000",
     )
-    serve.add_argument("--watch", action="store_true", default=_env("WATCH", "") in ("1", "true", "yes"))
-    serve.add_argument("--workers", type=int, default=_env_int("WORKERS", 1))
-    serve.add_argument("--log-format", choices=["text", "json"], default=_env("LOG_FORMAT", "text"))
+    serve.add_argument("--watch", action="store_true", default=env("WATCH", "") in ("1", "true", "yes"))
+    serve.add_argument("--workers", type=int, default=env_int("WORKERS", 1))
+    serve.add_argument("--log-format", choices=["text", "json"], default=env("LOG_FORMAT", "text"))
     serve.add_argument(
-        "--log-level", choices=["debug", "info", "warning", "error"], default=_env("LOG_LEVEL", "info")
+        "--log-level", choices=["debug", "info", "warning", "error"], default=env("LOG_LEVEL", "info")
     )
-    serve.add_argument("--journal-size", type=int, default=_env_int("JOURNAL_SIZE", 10_000))
-    serve.add_argument("--max-sessions", type=int, default=_env_int("MAX_SESSIONS", 10_000))
-    serve.add_argument("--cache-entries", type=int, default=_env_int("CACHE_ENTRIES", 10_000))
-    serve.add_argument("--rate-limit-buckets", type=int, default=_env_int("RATE_LIMIT_BUCKETS", 10_000))
+    serve.add_argument("--journal-size", type=int, default=env_int("JOURNAL_SIZE", 10_000))
+    serve.add_argument("--max-sessions", type=int, default=env_int("MAX_SESSIONS", 10_000))
+    serve.add_argument("--cache-entries", type=int, default=env_int("CACHE_ENTRIES", 10_000))
+    serve.add_argument("--rate-limit-buckets", type=int, default=env_int("RATE_LIMIT_BUCKETS", 10_000))
     serve.add_argument(
         "--reply-memo",
         type=int,
-        default=_env_int("REPLY_MEMO", 4_096),
+        default=env_int("REPLY_MEMO", 4_096),
         metavar="N",
         help="pure replies remembered by request (0 turns the memo off)",
     )
@@ -114,10 +96,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        args = build_parser().parse_args(argv)
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    try:
+        try:
+            args = build_parser().parse_args(argv)  # environment defaults are read here
+        except SystemExit as exc:
+            return int(exc.code or 0)
         if args.command == "serve":
             from mockbay.server.serve import run_serve
 

@@ -9,18 +9,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from mockbay.config import DEFAULT_HOST, DEFAULT_PORT
+from mockbay.environment import env, env_int
 from mockbay.errors import MockbayError
 from mockbay.record.modes import MODES
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    env = os.environ.get
-    upstream, out = env("MOCKBAY_UPSTREAM"), env("MOCKBAY_OUT")
+    upstream, out = env("UPSTREAM"), env("OUT")
     parser.add_argument(
         "--upstream",
         default=upstream,
@@ -29,14 +28,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the real API's base URL",
     )
     parser.add_argument("--out", default=out, required=out is None, metavar="DIR", help="where scenarios go")
-    parser.add_argument(
-        "--host", default=env("MOCKBAY_HOST", DEFAULT_HOST), help="bind address (default 127.0.0.1)"
-    )
-    parser.add_argument("--port", type=int, default=int(env("MOCKBAY_PORT", DEFAULT_PORT)))
+    parser.add_argument("--host", default=env("HOST", DEFAULT_HOST), help="bind address (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=env_int("PORT", DEFAULT_PORT))
     parser.add_argument(
         "--mode",
         choices=MODES,
-        default=env("MOCKBAY_RECORD_MODE", "once"),
+        default=env("RECORD_MODE", "once"),
         help="none: replay only; once: record groups with no file yet; "
         "new_episodes: replay known requests, record new ones; all: always record (default once)",
     )

@@ -21,6 +21,7 @@ from typing import Any
 from aiohttp import web
 
 from mockbay.config import ServerConfig
+from mockbay.environment import env_list
 from mockbay.errors import MockbayError
 from mockbay.loading import default_scenario_paths, load_registry
 from mockbay.server.app import make_app
@@ -55,9 +56,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         raise MockbayError("--workers must be at least 1")
     if not 0 <= args.port <= 65535:
         raise MockbayError(f"--port must be between 0 and 65535, got {args.port}")
-    from mockbay.cli import _env_list
-
-    paths = args.scenarios or _env_list("SCENARIOS", ":") or list(default_scenario_paths())
+    paths = args.scenarios or env_list("SCENARIOS", ":") or list(default_scenario_paths())
     return ServerConfig(
         host=args.host,
         port=args.port,
@@ -67,7 +66,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         seed=args.seed,
         cache=args.cache,
         fingerprints=args.fingerprints,
-        api_keys=tuple(args.api_keys or _env_list("API_KEYS", ",")),
+        api_keys=tuple(args.api_keys or env_list("API_KEYS", ",")),
         admin_token=args.admin_token,
         rate_limits=parse_limits(args.rate_limits) if args.rate_limits else None,
         journal_size=args.journal_size,

@@ -114,3 +114,12 @@ def test_serve_with_a_broken_scenario_exits_2_without_starting(tmp_path: Path) -
 def test_version() -> None:
     result = run_mockbay("--version")
     assert result.returncode == 0 and result.stdout == f"mockbay {__version__}\n"
+
+
+def test_a_bad_environment_value_is_a_clear_error_not_a_traceback(monkeypatch, capsys):
+    monkeypatch.setenv("MOCKBAY_PORT", "abc")
+    assert main(["serve"]) == 2
+    assert main(["record", "--upstream", "http://127.0.0.1:9", "--out", "unused"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("mockbay: error: MOCKBAY_PORT must be an integer, got 'abc'") == 2
+    assert "Traceback" not in err
