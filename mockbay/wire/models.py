@@ -41,6 +41,7 @@ class ModelInfo:
     tool_overhead_auto: int
     tool_overhead_forced: int
     new_tokenizer: bool
+    output_cap_published: bool = False  # `max_tokens` above is enforced only when it is
     aliases: tuple[str, ...] = ()
     deprecated_at: str | None = None
     retires_at: str | None = None
@@ -79,6 +80,25 @@ _ROWS: tuple[_Row, ...] = (
     ("claude-sonnet-4-20250514", "Claude Sonnet 4", "2025-05-22", _64K, _200K, 1024, (313, 315), False),
     ("claude-3-7-sonnet-20250219", "Claude Sonnet 3.7", "2025-02-24", _64K, _200K, 1024, (346, 313), False),
     ("claude-3-5-haiku-20241022", "Claude Haiku 3.5", "2024-10-22", 8192, _200K, 2048, (264, 340), False),
+)
+
+# Models whose output cap the reference's table gives (§12.3); only these caps are enforced. The
+# others are plausible figures for GET /v1/models: a guessed cap must never refuse a request the
+# real API accepts (LiteLLM sends max_tokens 128000 to claude-sonnet-4-6, for one).
+_PUBLISHED_OUTPUT_CAPS = frozenset(
+    {
+        "claude-fable-5-1",
+        "claude-opus-5-5",
+        "claude-sonnet-5-5",
+        "claude-haiku-5-5",
+        "claude-opus-4-6",
+        "claude-sonnet-4-5-20250929",
+        "claude-haiku-4-5-20251001",
+        "claude-opus-4-5-20251101",
+        "claude-sonnet-4-20250514",
+        "claude-opus-4-20250514",
+        "claude-opus-4-1-20250805",
+    }
 )
 
 # Before the 4.6 generation a dateless id is an alias of a dated snapshot (§12.2).
@@ -129,6 +149,7 @@ def _entry(row: _Row) -> ModelInfo:
         tool_overhead_auto=tools[0],
         tool_overhead_forced=tools[1],
         new_tokenizer=new_tokenizer,
+        output_cap_published=model_id in _PUBLISHED_OUTPUT_CAPS,
         aliases=_ALIASES.get(model_id, ()),
         deprecated_at=_stamp(deprecated),
         retires_at=_stamp(retires),

@@ -74,7 +74,7 @@ def _validate(body: object, headers: Mapping[str, str], *, counting: bool) -> Me
 def _max_tokens(value: object, model: str) -> int:
     max_tokens = integer(value, "max_tokens", 0)
     info = find_model(model)
-    if info is not None and max_tokens > info.max_tokens:
+    if info is not None and info.output_cap_published and max_tokens > info.max_tokens:
         raise bad(
             f"max_tokens: {max_tokens} > {info.max_tokens}, which is the maximum allowed number of "
             f"output tokens for {model}"

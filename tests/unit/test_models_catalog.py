@@ -269,3 +269,14 @@ def test_bad_list_queries_are_400(query: dict[str, list[str]], message: str) -> 
         "invalid_request_error",
         message,
     )
+
+
+def test_only_the_references_output_caps_are_enforced():
+    """A guessed cap must not refuse what the real API accepts (LiteLLM sends 128000 to Sonnet 4.6)."""
+    from mockbay.wire.validate import validate_messages
+
+    body = {"max_tokens": 128_000, "messages": [{"role": "user", "content": "hi"}]}
+    for model in ("claude-sonnet-4-6", "claude-opus-4-8", "claude-sonnet-5"):
+        assert validate_messages({**body, "model": model}, {}).max_tokens == 128_000
+    with pytest.raises(ApiError, match="maximum allowed number of output tokens"):
+        validate_messages({**body, "model": "claude-sonnet-4-5"}, {})
