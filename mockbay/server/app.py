@@ -107,11 +107,11 @@ async def _route(
         return json_response({"status": "ok", "service": "mockbay"})
     if method == "POST" and path.endswith("/v1/messages"):
         exchange.endpoint = "messages"
-        _check_length(request)
+        messages.refuse_declared_oversize(request)
         return await messages.create_message(request, state, exchange, pinned, headers)
     if method == "POST" and path.endswith("/v1/messages/count_tokens"):
         exchange.endpoint = "count_tokens"
-        _check_length(request)
+        messages.refuse_declared_oversize(request)
         return await messages.count_tokens(request, state, exchange, headers)
     if method == "GET" and path.endswith("/v1/models"):
         exchange.endpoint = "models"
@@ -122,10 +122,3 @@ async def _route(
         return models.get_model(state, model_match.group(1), headers)
     exchange.endpoint = "not_found"
     raise ApiError(404, "not_found_error", f"Not found: {method} {request.path}")
-
-
-def _check_length(request: web.Request) -> None:
-    """Refuse an oversized body before reading it (the edge proxy's 413, reference §3.3)."""
-    length = request.content_length
-    if length is not None and length > MAX_BODY_BYTES:
-        raise ApiError(413, "request_too_large", "Request exceeds the maximum allowed number of bytes.")

@@ -16,6 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
+from mockbay.config import MAX_BODY_BYTES
 from mockbay.errors import ApiError
 from mockbay.fallback import generate_reply, strict_message
 from mockbay.fingerprint import fingerprint
@@ -41,7 +42,7 @@ from mockbay.timing import (
 )
 from mockbay.usage.cache import CacheOutcome, CachePlan
 from mockbay.usage.estimate import estimate_input_tokens
-from mockbay.wire.errors import pair_for
+from mockbay.wire.errors import default_message, pair_for
 from mockbay.wire.request import MessagesRequest
 from mockbay.wire.validate import validate_count_tokens, validate_messages
 
@@ -49,14 +50,25 @@ SESSION_HEADER = "x-mockbay-session"
 SCENARIO_HEADER = "x-mockbay-scenario"
 
 
+def _too_large() -> ApiError:
+    """The edge proxy's 413 (reference §3.3), for a declared or an actual body over the limit."""
+    return ApiError(413, "request_too_large", default_message(413, "request_too_large"))
+
+
+def refuse_declared_oversize(request: web.Request) -> None:
+    """Refuse a body whose declared length is over the limit before reading it, as upstream's
+    edge proxy does: before authentication."""
+    length = request.content_length
+    if length is not None and length > MAX_BODY_BYTES:
+        raise _too_large()
+
+
 async def read_body(request: web.Request) -> bytes:
-    """The raw body; a body over the limit is upstream's 413 (a declared length is refused earlier)."""
+    """The raw body; a chunked body that grows over the limit is the same 413."""
     try:
         return await request.read()
     except web.HTTPRequestEntityTooLarge:
-        raise ApiError(
-            413, "request_too_large", "Request exceeds the maximum allowed number of bytes."
-        ) from None
+        raise _too_large() from None
 
 
 def parse_json(raw: bytes) -> Any:

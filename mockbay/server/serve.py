@@ -16,6 +16,7 @@ import signal
 import socket
 import sys
 import time
+from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
@@ -150,7 +151,7 @@ def _run_workers(config: ServerConfig, args: argparse.Namespace, count: int) -> 
     if config.port == 0:
         with socket.socket(socket.AF_INET6 if ":" in config.host else socket.AF_INET) as probe:
             probe.bind((config.host, 0))
-            config = ServerConfig(**{**_fields(config), "port": probe.getsockname()[1]})
+            config = replace(config, port=probe.getsockname()[1])
     context = multiprocessing.get_context("spawn")
     ready = context.Semaphore(0)
     workers = [
@@ -181,7 +182,3 @@ def _run_workers(config: ServerConfig, args: argparse.Namespace, count: int) -> 
     for worker in workers:
         worker.join()
     return 0 if stopping else 1
-
-
-def _fields(config: ServerConfig) -> dict[str, Any]:
-    return {name: getattr(config, name) for name in config.__dataclass_fields__}
