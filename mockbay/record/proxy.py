@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import signal
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -35,7 +34,7 @@ from aiohttp import web
 from multidict import CIMultiDict
 
 from mockbay.config import DEFAULT_HOST, DEFAULT_PORT, ServerConfig
-from mockbay.errors import ApiError, MockbayError
+from mockbay.errors import ApiError
 from mockbay.fingerprint import fingerprint
 from mockbay.loading import load_registry
 from mockbay.record.exchange import Exchange, TimedEvent
@@ -52,6 +51,7 @@ from mockbay.record.writer import (
 from mockbay.scenario.model import TimingMode
 from mockbay.scenario.registry import Registry
 from mockbay.server.app import PINNED, make_app
+from mockbay.server.listen import base_url, listening, until_signalled
 from mockbay.server.messages import SCENARIO_HEADER
 from mockbay.server.responses import error_response
 from mockbay.state import ServerState
@@ -374,22 +374,7 @@ def _json_object(raw: bytes) -> dict[str, Any] | None:
 
 async def serve_proxy(config: ProxyConfig, report: Report) -> None:
     """Bind, report the ready line, proxy until SIGINT or SIGTERM."""
-    runner = web.AppRunner(make_proxy_app(config, report), access_log=None, handle_signals=False)
-    await runner.setup()
-    site = web.TCPSite(runner, config.host, config.port)
-    try:
-        await site.start()
-    except OSError as exc:
-        await runner.cleanup()
-        raise MockbayError(f"cannot listen on {config.host}:{config.port}: {exc.strerror}") from None
-    host = config.host if ":" not in config.host else f"[{config.host}]"
-    upstream = upstream_host(config.upstream) + urlsplit(config.upstream).path.rstrip("/")
-    report(f"mockbay recording on http://{host}:{runner.addresses[0][1]} -> {upstream} (out {config.out})")
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    try:
-        await stop.wait()
-    finally:
-        await runner.cleanup()
+    async with listening(make_proxy_app(config, report), config.host, config.port) as port:
+        upstream = upstream_host(config.upstream) + urlsplit(config.upstream).path.rstrip("/")
+        report(f"mockbay recording on {base_url(config.host, port)} -> {upstream} (out {config.out})")
+        await until_signalled()

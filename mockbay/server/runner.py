@@ -22,6 +22,7 @@ from mockbay.config import ServerConfig
 from mockbay.journal import JournalView
 from mockbay.loading import load_registry, load_source
 from mockbay.server.app import make_app
+from mockbay.server.listen import base_url
 from mockbay.server.messages import SESSION_HEADER
 from mockbay.state import ServerState
 
@@ -68,8 +69,7 @@ class MockServer:
     def url(self) -> str:
         if self.port is None:
             raise RuntimeError("MockServer is not running: use `with MockServer(...)` or call start()")
-        host = self.config.host if ":" not in self.config.host else f"[{self.config.host}]"
-        return f"http://{host}:{self.port}"
+        return base_url(self.config.host, self.port)
 
     @property
     def journal(self) -> JournalView:

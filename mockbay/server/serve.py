@@ -19,13 +19,12 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from aiohttp import web
-
 from mockbay.config import ServerConfig
 from mockbay.environment import env_list
 from mockbay.errors import MockbayError
 from mockbay.loading import default_scenario_paths, load_registry
 from mockbay.server.app import make_app
+from mockbay.server.listen import base_url, listening, until_signalled
 from mockbay.server.watch import FileStamp, snapshot, watch_scenarios
 from mockbay.state import ServerState
 from mockbay.usage.ratelimit import parse_limits
@@ -105,31 +104,20 @@ async def _serve(
     announce: bool,
     reuse_port: bool = False,
 ) -> None:
-    runner = web.AppRunner(make_app(state), access_log=None, handle_signals=False, shutdown_timeout=5.0)
-    await runner.setup()
-    site = web.TCPSite(runner, config.host, config.port, reuse_port=reuse_port or None)
-    try:
-        await site.start()
-    except OSError as exc:
-        await runner.cleanup()
-        raise MockbayError(f"cannot listen on {config.host}:{config.port}: {exc.strerror}") from None
-    port = runner.addresses[0][1]
-    if announce:
-        host = config.host if ":" not in config.host else f"[{config.host}]"
-        print(f"mockbay listening on http://{host}:{port} ({len(state.registry)} scenarios)", flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    watcher = (
-        None if watch is None else asyncio.create_task(watch_scenarios(state, config.scenario_paths, watch))
-    )
-    try:
-        await stop.wait()
-    finally:
-        if watcher is not None:
-            watcher.cancel()
-        await runner.cleanup()
+    async with listening(make_app(state), config.host, config.port, reuse_port=reuse_port) as port:
+        if announce:
+            ready = f"{base_url(config.host, port)} ({len(state.registry)} scenarios)"
+            print(f"mockbay listening on {ready}", flush=True)
+        watcher = (
+            None
+            if watch is None
+            else asyncio.create_task(watch_scenarios(state, config.scenario_paths, watch))
+        )
+        try:
+            await until_signalled()
+        finally:
+            if watcher is not None:
+                watcher.cancel()
 
 
 def _worker(config: ServerConfig, watch: bool, ready: Any) -> None:
@@ -163,11 +151,8 @@ def _run_workers(config: ServerConfig, args: argparse.Namespace, count: int) -> 
     for _ in workers:
         ready.acquire(timeout=30)
     time.sleep(0.05)
-    host = config.host if ":" not in config.host else f"[{config.host}]"
-    print(
-        f"mockbay listening on http://{host}:{config.port} ({count} scenarios, {len(workers)} workers)",
-        flush=True,
-    )
+    line = f"{base_url(config.host, config.port)} ({count} scenarios, {len(workers)} workers)"
+    print(f"mockbay listening on {line}", flush=True)
     stopping = False
 
     def stop(*_: object) -> None:
