@@ -12,9 +12,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-SECRET_HEADERS = frozenset(
-    {"x-api-key", "authorization", "cookie", "x-mockbay-admin-token", "proxy-authorization"}
-)
+from mockbay.secrets import names_a_secret
 
 
 def mask_headers(headers: Mapping[str, str]) -> dict[str, str]:
@@ -22,7 +20,7 @@ def mask_headers(headers: Mapping[str, str]) -> dict[str, str]:
     masked = {}
     for name, value in headers.items():
         lower = name.lower()
-        if lower in SECRET_HEADERS and value:
+        if value and names_a_secret(lower):
             scheme, _, secret = value.rpartition(" ")
             value = f"{scheme} {secret[:4]}…" if scheme else f"{secret[:4]}…"
         masked[lower] = value

@@ -21,28 +21,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from mockbay.errors import MockbayError
+from mockbay.secrets import names_a_secret
 
 MARKER = "<scrubbed>"
-
-SECRET_HEADERS = frozenset(
-    {
-        "x-api-key",
-        "authorization",
-        "proxy-authorization",
-        "cookie",
-        "set-cookie",
-        "anthropic-admin-api-key",
-        "x-admin-api-key",
-    }
-)
-
-# Header names and JSON keys that name a secret; `_` and `-` both occur in the wild. Rate-limit
-# headers (`anthropic-ratelimit-tokens-limit`) must not match, so bare "token" is not enough.
-_SECRET_NAME = re.compile(
-    r"api[-_]?key|secret|passw(?:or)?d|credential|private[-_]?key"
-    r"|(?:auth|access|session|security|refresh|id|admin|bearer)[-_]?token|admin[-_]?(?:api[-_]?)?key",
-    re.IGNORECASE,
-)
 
 # Key shapes found anywhere in a string. A `secret` group, when present, is the part replaced.
 _KEY_SHAPES = tuple(
@@ -119,8 +100,7 @@ class Scrubber:
         return cls(frozenset(h.lower() for h in headers), tuple(compiled))
 
     def is_secret_name(self, name: str) -> bool:
-        lowered = name.lower()
-        return lowered in SECRET_HEADERS or lowered in self.extra_headers or bool(_SECRET_NAME.search(name))
+        return names_a_secret(name) or name.lower() in self.extra_headers
 
     def text(self, value: str) -> str:
         """`value` with every span shaped like a key replaced by the marker."""

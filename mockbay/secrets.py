@@ -1,0 +1,31 @@
+"""Which header names and JSON keys carry a credential: one definition for the journal's masking
+and the recorder's scrubbing. Stdlib only."""
+
+from __future__ import annotations
+
+import re
+
+SECRET_HEADERS = frozenset(
+    {
+        "x-api-key",
+        "authorization",
+        "proxy-authorization",
+        "cookie",
+        "set-cookie",
+        "anthropic-admin-api-key",
+        "x-admin-api-key",
+    }
+)
+
+# Header names and JSON keys that name a secret; `_` and `-` both occur in the wild. Rate-limit
+# headers (`anthropic-ratelimit-tokens-limit`) must not match, so bare "token" is not enough.
+_SECRET_NAME = re.compile(
+    r"api[-_]?key|secret|passw(?:or)?d|credential|private[-_]?key"
+    r"|(?:auth|access|session|security|refresh|id|admin|bearer)[-_]?token|admin[-_]?(?:api[-_]?)?key",
+    re.IGNORECASE,
+)
+
+
+def names_a_secret(name: str) -> bool:
+    """Whether a header name or JSON key says its value is a credential."""
+    return name.lower() in SECRET_HEADERS or _SECRET_NAME.search(name) is not None
