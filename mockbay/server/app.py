@@ -19,8 +19,7 @@ from mockbay.errors import ApiError
 from mockbay.journal import Exchange, mask_headers
 from mockbay.render import ids
 from mockbay.server import admin, messages, models
-from mockbay.server.responses import error_response, json_response
-from mockbay.server.stream import ConnectionDropped
+from mockbay.server.responses import NOT_SENT, error_response, json_response
 from mockbay.state import ServerState
 
 log = logging.getLogger(__name__)
@@ -63,11 +62,9 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
     except ApiError as error:
         response = error_response(error, request_id)
         exchange.error_type = error.type
-    except ConnectionDropped:
-        raise
-    except ConnectionError:
+    except ConnectionError:  # the client hung up mid-answer: nothing left to send, nothing to log
         exchange.client_disconnected = True
-        raise
+        response = web.Response(status=NOT_SENT)
     except Exception:
         detail = traceback.format_exc()
         log.error("internal error on %s %s\n%s", request.method, request.path, detail)
@@ -76,14 +73,14 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
         exchange.error_type = "api_error"
     finally:
         exchange.duration_ms = round((time.perf_counter() - started) * 1000, 3)
-    exchange.status = response.status
+    exchange.status = exchange.status or response.status  # a stream records its 200 when it starts
     if not response.prepared:
         response.headers["request-id"] = request_id
     log.info(
         "%s %s -> %s scenario=%s step=%s %.1fms",
         request.method,
         request.path,
-        response.status,
+        exchange.status,
         exchange.scenario,
         exchange.step,
         exchange.duration_ms,

@@ -13,6 +13,8 @@ from aiohttp import web
 from mockbay.errors import ApiError
 from mockbay.wire.errors import error_body
 
+NOT_SENT = 499  # the journal's status for an answer whose connection was closed before it was sent
+
 
 def dumps(data: Any) -> bytes:
     """Compact UTF-8 JSON, as upstream sends it."""

@@ -16,16 +16,12 @@ from aiohttp import web
 from mockbay.errors import ApiError
 from mockbay.journal import Exchange
 from mockbay.scenario.model import Fault
-from mockbay.server.responses import dumps
+from mockbay.server.responses import NOT_SENT, dumps
 from mockbay.timing import Scheduled
 from mockbay.wire.errors import default_message, error_body, pair_for
 from mockbay.wire.sse import encode_event
 
 STALL_POLL_S = 0.25
-
-
-class ConnectionDropped(Exception):
-    """The reply ends with the connection closed on purpose (a `disconnect` or a finished `stall`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,26 +95,17 @@ async def send_stream(
         observed = round((loop.time() - start) * 1000, 3)
         exchange.observed_offsets_ms.extend([observed] * (position - first))
         await response.write(b"".join(event.data for event in due[first:position]))
-    if plan.fault is not None:
+    fault = plan.fault
+    if fault is not None:
+        exchange.fault = fault.kind
         await _sleep_until(loop, start + _fault_offset(plan, cut))
-        await _apply_stream_fault(request, response, plan, exchange)
+        if fault.kind != "error_event":
+            await _stall_or_drop(request, fault, plan.max_stall_s)
+            return response
+        error = fault_error(fault)
+        await response.write(encode_event(error_body(error.type, error.message, plan.request_id)))
     await response.write_eof()
     return response
-
-
-async def _apply_stream_fault(
-    request: web.Request, response: web.StreamResponse, plan: Plan, exchange: Exchange
-) -> None:
-    assert plan.fault is not None
-    exchange.fault = plan.fault.kind
-    if plan.fault.kind == "error_event":
-        error = fault_error(plan.fault)
-        body = error_body(error.type, error.message, plan.request_id)
-        await response.write(encode_event(body))
-        return
-    if plan.fault.kind == "stall":
-        await _stall(request, plan.max_stall_s)
-    _drop(request)
 
 
 async def send_json(
@@ -133,9 +120,8 @@ async def send_json(
         await _sleep_until(loop, start + (fault.after_ms or 0) / 1000)
         if fault.kind == "error_event":
             raise fault_error(fault)
-        if fault.kind == "stall":
-            await _stall(request, plan.max_stall_s)
-        _drop(request)
+        await _stall_or_drop(request, fault, plan.max_stall_s)
+        return web.Response(status=NOT_SENT)  # never written: the transport is gone
     if plan.events:
         await _sleep_until(loop, start + plan.events[-1].offset)
     response = web.Response(body=dumps(body), status=200, headers=headers)
@@ -160,9 +146,11 @@ async def _stall(request: web.Request, max_seconds: float) -> None:
         await asyncio.sleep(STALL_POLL_S)
 
 
-def _drop(request: web.Request) -> None:
-    """Close the socket abruptly, so the client sees a transport error rather than a clean end."""
+async def _stall_or_drop(request: web.Request, fault: Fault, max_stall_s: float) -> None:
+    """A stall sends nothing until the client gives up; both then close the socket abruptly, so the
+    client sees a transport error rather than a clean end. aiohttp writes nothing more after that."""
+    if fault.kind == "stall":
+        await _stall(request, max_stall_s)
     transport = request.transport
     if transport is not None:
         transport.abort()
-    raise ConnectionDropped
