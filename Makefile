@@ -1,19 +1,23 @@
 # Two commands do all set-up on a fresh machine: `make serve` and `make test`.
+# Every install comes from the lock files in requirements/ (see requirements/README.md).
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+LOCK := uv pip compile pyproject.toml --universal --python-version 3.11 --quiet \
+	--custom-compile-command 'make lock'
 
-.PHONY: serve test lint format bench clean
+.PHONY: serve test test-latest lint format lock bench clean
 
 $(BIN)/python:
-	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11"; exit 1; }
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11, 3.12 or 3.13"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): $(BIN)/python pyproject.toml
+$(STAMP): $(BIN)/python pyproject.toml requirements/dev.lock
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -r requirements/dev.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
 
 serve: $(STAMP)
@@ -21,6 +25,14 @@ serve: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+# The canary: the suite against the newest release of every dependency, in a venv of its own.
+test-latest:
+	rm -rf .venv-latest
+	$(PYTHON) -m venv .venv-latest
+	.venv-latest/bin/python -m pip install --quiet --upgrade pip
+	.venv-latest/bin/python -m pip install --quiet --upgrade -e '.[dev]'
+	.venv-latest/bin/python -m pytest -n 2 $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check mockbay tests bench examples
@@ -31,8 +43,13 @@ format: $(STAMP)
 	$(BIN)/ruff format mockbay tests bench examples
 	$(BIN)/ruff check --fix mockbay tests bench examples
 
+# Refresh the locks from pyproject.toml's ranges (newest versions that fit).
+lock: $(STAMP)
+	PATH=$(BIN):$$PATH $(LOCK) -o requirements/serve.lock
+	PATH=$(BIN):$$PATH $(LOCK) --extra dev -o requirements/dev.lock
+
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-latest build *.egg-info .pytest_cache .ruff_cache .mypy_cache
