@@ -9,7 +9,7 @@ from mockbay.scenario.model import CacheMode, Limits, TimingMode
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
-MAX_BODY_BYTES = 32 * 1024 * 1024  # reference §3.3: 32 MB for Messages and count_tokens
+MAX_BODY_BYTES = 32 * 1024 * 1024  # docs/wire.md §3.3: 32 MB for Messages and count_tokens
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

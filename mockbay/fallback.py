@@ -1,4 +1,4 @@
-"""What to do when no scenario answers (scenarios.md §8): explain it, or make a reply up.
+"""What to do when no scenario answers (docs/scenario-contract.md §8): explain it, or make a reply up.
 
 `strict_message` is the 400 message of strict mode: what the request looked like, the nearest
 scenarios with the first condition each failed, and how to fix it. `generate_reply` is the

@@ -2,7 +2,7 @@
 
 Pure: (events, effective timing, rng) -> offsets in seconds from the start of the response.
 The stream writer sends each event at `start + offset` (deadlines, not sleeps after writes).
-Defaults per model family follow the reference's §14 figures (third-party measurements).
+Defaults per model family follow the docs/wire.md §14 figures (third-party measurements).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""One small check class per matcher key of scenarios.md §3, and `Compiled` conditions.
+"""One small check class per matcher key of docs/scenario-contract.md §3, and `Compiled` conditions.
 
 A check answers "why does this request fail me?" with a sentence in scenario syntax, or None
 when it holds, so a near miss can quote the first failed condition. Checks only read the parsed
@@ -251,7 +251,7 @@ class NotCheck:
 
 @dataclass(frozen=True, slots=True)
 class Compiled:
-    """A `match:` or `when:` mapping turned into checks, in the order of scenarios.md §3."""
+    """A `match:` or `when:` mapping turned into checks, in the order of docs/scenario-contract.md §3."""
 
     checks: tuple[Check, ...]
     mark: SourceMark = NO_MARK

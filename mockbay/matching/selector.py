@@ -1,4 +1,4 @@
-"""`Selector`: which scenario and which rule or turn answers a request (scenarios.md §2-3).
+"""`Selector`: which scenario and which rule or turn answers a request (docs/scenario-contract.md §2-3).
 
 Built once per registry; conditions are compiled and the candidate index filled up front, so a
 request costs about the same with one scenario loaded or ten thousand. On a miss it scores a

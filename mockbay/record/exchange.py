@@ -1,4 +1,4 @@
-"""One proxied exchange, and the scenario `reply:` mapping that replays it (scenarios.md §4, §5, §9).
+"""One proxied exchange, and the `reply:` mapping that replays it (docs/scenario-contract.md §4, §5, §9).
 
 A JSON answer becomes content, stop reason, ids and usage. A stream also keeps its deltas as
 received (`chunks`, `input_chunks`) and its timing (`recorded:`), counted over the events mockbay
@@ -133,7 +133,7 @@ def _usage(usage: dict[str, Any]) -> dict[str, Any]:
 
 @dataclass(slots=True)
 class _StreamWalk:
-    """The message a stream assembles (reference §5.3, §5.4), event by event."""
+    """The message a stream assembles (docs/wire.md §5.3, §5.4), event by event."""
 
     message: dict[str, Any] = field(default_factory=dict)
     blocks: dict[int, _StreamBlock] = field(default_factory=dict)
@@ -189,7 +189,7 @@ def _stream_reply(events: tuple[TimedEvent, ...], scrubber: Scrubber) -> dict[st
 
 
 def _apply_delta(block: _StreamBlock, delta: dict[str, Any], position: int, dropped: set[int]) -> None:
-    """Fold one delta into its block (reference §5.3); deltas mockbay cannot replay are dropped."""
+    """Fold one delta into its block (docs/wire.md §5.3); deltas mockbay cannot replay are dropped."""
     if delta.get("type") == "signature_delta":
         block.signature = delta.get("signature", "")  # replaces, as the SDK accumulators do
         block.positions.append(position)
@@ -241,7 +241,7 @@ def _tool_use(block: _StreamBlock, scrubber: Scrubber, streamed: bool) -> tuple[
 
     The streamed JSON pieces are kept unless they held a key (then one piece) or do not join to
     a JSON object (cut short: input {}). Without pieces mockbay sends one empty delta, as upstream
-    does for a tool without arguments (reference §5.5).
+    does for a tool without arguments (docs/wire.md §5.5).
     """
     tool_input: Any = block.start.get("input", {})
     chunks = list(block.pieces)

@@ -169,7 +169,7 @@ class _Capture:
 
 
 class _SseSplitter:
-    """Complete SSE events out of arbitrary byte chunks (reference §5.1: CRLF and lone CR too)."""
+    """Complete SSE events out of arbitrary byte chunks (docs/wire.md §5.1: CRLF and lone CR too)."""
 
     def __init__(self) -> None:
         self._buffer = b""

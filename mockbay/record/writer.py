@@ -1,8 +1,8 @@
-"""Recordings as ordinary scenario files (scenarios.md §9), written for people to read.
+"""Recordings as ordinary scenario files (docs/scenario-contract.md §9), written for people to read.
 
 One scenario per conversation (the group the proxy names), one entry per distinct request,
 answered by `when: {fingerprint, last_user}`. Turns hold the conversation line: turn N is the latest request
-recorded with N assistant messages (turns are chosen by depth, scenarios.md §2; the latest is
+recorded with N assistant messages (turns are chosen by depth, docs/scenario-contract.md §2; the latest is
 usually the one that went on, after a failed attempt). Every other request (an earlier attempt,
 a second conversation in the group, a depth with a gap before it) becomes a rule with
 `when: {fingerprint, last_user, turn}`, so every recorded request replays whatever its depth.
@@ -160,7 +160,7 @@ def _last_user(request: dict[str, Any], scrubber: Scrubber) -> str | None:
 
 
 def assistant_turns(request: dict[str, Any]) -> int:
-    """How many assistant messages a request carries: the turn it asks for (scenarios.md §2)."""
+    """How many assistant messages a request carries: the turn it asks for (docs/scenario-contract.md §2)."""
     messages = request.get("messages")
     return sum(1 for m in messages if isinstance(m, dict) and m.get("role") == "assistant") if messages else 0
 

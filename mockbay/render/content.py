@@ -1,6 +1,6 @@
 """Build the assistant message of a reply: blocks, ids, signatures, cuts and stop_reason.
 
-Upstream behaviour applied here (scenarios.md §4): a reply longer than `max_tokens` is cut there
+Upstream behaviour applied here (docs/scenario-contract.md §4): a reply longer than `max_tokens` is cut there
 with `stop_reason: max_tokens`; a text containing a stop sequence is cut before it with
 `stop_reason: stop_sequence`; a tool_use block makes the default stop_reason `tool_use`.
 The result keeps each block's stream pieces, so the SSE events and the JSON agree by construction.

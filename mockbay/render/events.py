@@ -1,4 +1,4 @@
-"""A rendered message as the ordered SSE events of reference §5 (the inverse of the SDK's accumulator).
+"""A rendered message as the ordered SSE events of docs/wire.md §5 (the inverse of the SDK's accumulator).
 
 message_start (usage with the prompt counts, output_tokens 1), then per block: content_block_start,
 its deltas, content_block_stop; a ping after the first block start as upstream sends it; then

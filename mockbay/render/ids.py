@@ -2,7 +2,7 @@
 
 Message and tool ids and signatures come from the seed and the request without its `stream`
 flag (the fingerprint), so a stream assembles into exactly the JSON reply. Request ids come
-from the seed and the exchange's sequence number, so each exchange has its own (reference §4.2).
+from the seed and the exchange's sequence number, so each exchange has its own (docs/wire.md §4.2).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Assemble the `usage` object (reference §4.5): prompt accounting plus output, scenario wins.
+"""Assemble the `usage` object (docs/wire.md §4.5): prompt accounting plus output, scenario wins.
 
 `input_tokens` counts only what was neither read from nor written to the cache; the
 `cache_creation` breakdown always sums to `cache_creation_input_tokens`.

@@ -1,4 +1,4 @@
-"""Keys of what a request must look like (design/scenarios.md §3): text and model matchers, conditions.
+"""Keys of what a request must look like (docs/scenario-contract.md §3): text and model matchers, conditions.
 
 Data written in spec.py's language, one `doc` per key; schema.py gathers it into DEFS.
 Imports nothing but spec.py and model.py; never yaml.

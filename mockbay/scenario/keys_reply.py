@@ -1,4 +1,4 @@
-"""Keys of a reply (design/scenarios.md §4-7): text sources, blocks, tool_use, errors, faults, usage, timing.
+"""Keys of a reply (docs/scenario-contract.md §4-7): text sources, blocks, tool_use, errors, faults, timing.
 
 Data written in spec.py's language, one `doc` per key; schema.py gathers it into DEFS.
 Imports nothing but spec.py and model.py; never yaml.

@@ -1,7 +1,7 @@
 """Frozen dataclasses for loaded scenarios: what a scenario file means, with no I/O.
 
 The loader builds these from YAML; matching, rendering and timing read them. Field names follow
-the keys of design/scenarios.md (`not` becomes `not_`, since it is a Python keyword).
+the keys of docs/scenario-contract.md (`not` becomes `not_`, since it is a Python keyword).
 """
 
 from __future__ import annotations
@@ -165,7 +165,7 @@ class Recorded:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class UsageSpec:
-    """`usage:` counters given in the scenario; None means computed (scenarios.md §6)."""
+    """`usage:` counters given in the scenario; None means computed (docs/scenario-contract.md §6)."""
 
     input_tokens: int | None = None
     output_tokens: int | None = None

@@ -1,4 +1,4 @@
-"""The one list of keys a scenario file may hold (design/scenarios.md §1-9), as data.
+"""The one list of keys a scenario file may hold (docs/scenario-contract.md §1-9), as data.
 
 Every key and form is described once, in spec.py's small language: matchers and conditions in
 keys_match.py, replies in keys_reply.py, turns, rules and scenarios here, all gathered in `DEFS`.

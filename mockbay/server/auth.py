@@ -1,4 +1,4 @@
-"""Credentials and required headers for the Anthropic endpoints (reference §2.2, §2.3)."""
+"""Credentials and required headers for the Anthropic endpoints (docs/wire.md §2.2, §2.3)."""
 
 from __future__ import annotations
 

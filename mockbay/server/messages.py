@@ -51,7 +51,7 @@ SCENARIO_HEADER = "x-mockbay-scenario"
 
 
 def _too_large() -> ApiError:
-    """The edge proxy's 413 (reference §3.3), for a declared or an actual body over the limit."""
+    """The edge proxy's 413 (docs/wire.md §3.3), for a declared or an actual body over the limit."""
     return ApiError(413, "request_too_large", default_message(413, "request_too_large"))
 
 

@@ -1,4 +1,4 @@
-"""GET /v1/models and /v1/models/{id}: the catalog, paginated like upstream (reference §12)."""
+"""GET /v1/models and /v1/models/{id}: the catalog, paginated like upstream (docs/wire.md §12)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Send a scheduled reply: SSE events at their deadlines, or JSON when generation would end; faults.
 
 Each event leaves at `start + offset` by the loop clock; when the loop falls behind, every event
-already due goes out in one write. Faults (scenarios.md §5) cut the plan: an `event: error`, an
+already due goes out in one write. Faults (docs/scenario-contract.md §5) cut the plan: an `event: error`, an
 abrupt close (the client sees a transport error, not a clean end), or a stall that sends nothing.
 """
 

@@ -1,4 +1,4 @@
-"""A simulated upstream prompt cache (reference §8), so `usage` shows realistic cache reads and writes.
+"""A simulated upstream prompt cache (docs/wire.md §8), so `usage` shows realistic cache reads and writes.
 
 Rules kept from upstream:
 - Breakpoints are the `cache_control` markers on tools, system blocks and message blocks, in that

@@ -22,7 +22,7 @@ Constants (the README quotes this list):
   image). Pages are counted as `/Type /Page` objects in the base64 data (at least one); a PDF given by
   url or file id counts as one page.
 - Tool system prompt: `mockbay.wire.models.tool_overhead(model, forced)` when `tools` is non-empty,
-  forced when `tool_choice.type` is `any` or `tool` (reference §10).
+  forced when `tool_choice.type` is `any` or `tool` (docs/wire.md §10).
 
 Each text segment costs `ceil(chars / chars_per_token)`. What counts as text: system and message text;
 a tool definition and a `tool_use` block (name + input) as compact JSON; `tool_result` content (string or

@@ -1,4 +1,4 @@
-"""Simulated per-minute rate limits (reference §6.4, §6.6), so clients can exercise their 429 handling.
+"""Simulated per-minute rate limits (docs/wire.md §6.4, §6.6), so clients can exercise their 429 handling.
 
 One token bucket per limit and key (the caller's "API key + scenario name or `server`"), holding at most
 the per-minute limit and refilling continuously at limit/60 per second, as upstream does.

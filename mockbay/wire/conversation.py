@@ -1,6 +1,6 @@
 """The rules over `messages`: each message and block, tool_use/tool_result pairing, cache_control.
 
-Upstream's texts and paths (reference §3.3, §8, §10); `system`-role messages and same-role runs
+Upstream's texts and paths (docs/wire.md §3.3, §8, §10); `system`-role messages and same-role runs
 pass, as upstream lets them. Stdlib only; imports `wire.fieldtypes` and `wire.view` (a message's
 blocks), never `wire.validate`.
 """

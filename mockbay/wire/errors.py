@@ -1,10 +1,10 @@
-"""Status ↔ error type pairs and the Anthropic error envelope (reference §6.1, §6.2)."""
+"""Status ↔ error type pairs and the Anthropic error envelope (docs/wire.md §6.1, §6.2)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-# status -> (error.type, default message); reference §6.2 and the SDK's error classes.
+# status -> (error.type, default message); docs/wire.md §6.2 and the SDK's error classes.
 STATUS_TYPES: dict[int, tuple[str, str]] = {
     400: ("invalid_request_error", "Invalid request"),
     401: ("authentication_error", "invalid x-api-key"),

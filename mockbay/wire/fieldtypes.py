@@ -1,4 +1,4 @@
-"""Checks of one JSON value in pydantic's wording, which upstream passes through (reference §3.3).
+"""Checks of one JSON value in pydantic's wording, which upstream passes through (docs/wire.md §3.3).
 
 Each returns the value with its type narrowed or raises `ApiError(400, "invalid_request_error")`
 with upstream's `path: reason` text. Stdlib only; imports `errors` and nothing of the wire rules.

@@ -1,4 +1,4 @@
-"""The model catalog as data, plus `GET /v1/models` paging (reference §8, §10, §12).
+"""The model catalog as data, plus `GET /v1/models` paging (docs/wire.md §8, §10, §12).
 
 Owns the per-model facts other layers look up (output cap, context window, minimum cacheable
 prompt, tool-use system prompt overhead, tokenizer generation) and the upstream list/retrieve

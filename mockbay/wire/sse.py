@@ -1,4 +1,4 @@
-"""SSE framing (reference §5.1): encode one event; parse a byte stream back into events.
+"""SSE framing (docs/wire.md §5.1): encode one event; parse a byte stream back into events.
 
 Every event has an `event:` line and one `data:` line of compact JSON, ended by a blank line.
 The parser is for tests and recording; it follows the SDK decoders (comments, CRLF, joined data).

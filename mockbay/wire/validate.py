@@ -1,7 +1,7 @@
 """Parsed JSON body → `MessagesRequest`, or `ApiError(400, "invalid_request_error")` as upstream.
 
-Messages reuse upstream's texts and `path: reason` form (reference §3.3). Strict where upstream
-is strict, lenient where it is lenient (§3.2, real-clients §4): unknown top-level fields, any
+Messages reuse upstream's texts and `path: reason` form (docs/wire.md §3.3). Strict where upstream
+is strict, lenient where it is lenient (§3.2; docs/real-clients.md §4): unknown top-level fields, any
 model string, `system`-role messages and same-role runs all pass. Any JSON value as body ends in
 a view or an `ApiError`, nothing else. This module holds the entry points and the top-level
 rules; `wire.conversation` the rules over messages, `wire.fieldtypes` the value checks and

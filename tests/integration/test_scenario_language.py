@@ -1,4 +1,4 @@
-"""Every key and form of design/scenarios.md §1-8, driven through the official SDK over loopback.
+"""Every key and form of docs/scenario-contract.md §1-8, driven through the official SDK over loopback.
 
 Where another module already covers a key, this one does not repeat it:
 - test_parity.py: reply content blocks (thinking + signature, redacted_thinking, text, tool_use with

@@ -1,4 +1,4 @@
-"""Raw bytes of the SSE stream: framing, event grammar, indexes, usage, headers (reference §5)."""
+"""Raw bytes of the SSE stream: framing, event grammar, indexes, usage, headers (docs/wire.md §5)."""
 
 from __future__ import annotations
 

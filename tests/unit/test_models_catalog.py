@@ -1,4 +1,4 @@
-"""The model catalog facts and `GET /v1/models` paging (reference §8, §10, §12)."""
+"""The model catalog facts and `GET /v1/models` paging (docs/wire.md §8, §10, §12)."""
 
 from __future__ import annotations
 
