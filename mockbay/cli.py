@@ -14,68 +14,133 @@ import sys
 from collections.abc import Sequence
 
 from mockbay import __version__
-from mockbay.config import DEFAULT_HOST, DEFAULT_PORT
-from mockbay.environment import env, env_int
+from mockbay.config import FallbackMode, FingerprintMode, LogFormat, LogLevel, choices
 from mockbay.errors import MockbayError, ScenarioError
+from mockbay.options import add_flag, add_listen, add_option, add_repeated, integer, positive, size
+from mockbay.scenario.model import CacheMode, TimingMode
 
 log = logging.getLogger("mockbay")
 
 
 def _add_serve(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     serve = sub.add_parser("serve", help="run the mock server")
-    serve.add_argument("--host", default=env("HOST", DEFAULT_HOST), help="bind address (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=env_int("PORT", DEFAULT_PORT))
-    serve.add_argument(
+    add_listen(serve)
+    add_repeated(
+        serve,
         "--scenarios",
-        action="append",
+        "scenario file or folder (every *.yaml/*.yml below it)",
+        env_name="SCENARIOS",
+        separator=":",
+        shown="the bundled scenarios",
         metavar="PATH",
-        help="scenario file or folder, repeatable (default: the bundled scenarios)",
     )
-    serve.add_argument(
-        "--timing", choices=["instant", "realistic", "recorded"], default=env("TIMING", "realistic")
+    add_option(
+        serve,
+        "--timing",
+        "instant: no delays; realistic: paced like upstream; recorded: a recording's own gaps",
+        env_name="TIMING",
+        default="realistic",
+        choices=choices(TimingMode),
     )
-    serve.add_argument("--fallback", choices=["strict", "generate"], default=env("FALLBACK", "generate"))
-    serve.add_argument("--seed", type=int, default=env_int("SEED", 0))
-    serve.add_argument("--cache", choices=["simulate", "off"], default=env("CACHE", "off"))
-    serve.add_argument(
+    add_option(
+        serve,
+        "--fallback",
+        "what answers a request no scenario matches: strict: a 400 naming the near misses; "
+        "generate: an invented reply",
+        env_name="FALLBACK",
+        default="generate",
+        choices=choices(FallbackMode),
+    )
+    add_option(
+        serve,
+        "--seed",
+        "seed of generated text and ids",
+        env_name="SEED",
+        default=0,
+        type=integer,
+        metavar="N",
+    )
+    add_option(
+        serve,
+        "--cache",
+        "simulate: report prompt-cache reads and writes in usage; off: never",
+        env_name="CACHE",
+        default="off",
+        choices=choices(CacheMode),
+    )
+    add_option(
+        serve,
         "--fingerprints",
-        choices=["exact", "loose"],
-        default=env("FINGERPRINTS", "exact"),
-        help="loose: recordings match on their last user text and turn, surviving edits elsewhere",
+        "exact: a recording answers only its own request; loose: its last user text and turn, "
+        "surviving edits elsewhere",
+        env_name="FINGERPRINTS",
+        default="exact",
+        choices=choices(FingerprintMode),
     )
-    serve.add_argument(
+    add_repeated(
+        serve,
         "--api-key",
-        action="append",
+        "accept only this key",
+        env_name="API_KEYS",
+        separator=",",
+        shown="any key",
         dest="api_keys",
         metavar="KEY",
-        help="accept only these keys (repeatable)",
     )
-    serve.add_argument(
-        "--admin-token", default=env("ADMIN_TOKEN"), help="required for /_mockbay/ off loopback"
+    add_option(
+        serve,
+        "--admin-token",
+        "token the /_mockbay/ endpoints require off loopback",
+        env_name="ADMIN_TOKEN",
+        shown="none: admin answers only on loopback",
+        metavar="TOKEN",
     )
-    serve.add_argument(
+    add_option(
+        serve,
         "--rate-limits",
-        default=env("RATE_LIMITS"),
+        "e.g. requests_per_minute=50,input_tokens_per_minute=20000,output_tokens_per_minute=8000",
+        env_name="RATE_LIMITS",
+        shown="no limits",
         metavar="SPEC",
-        help="e.g. requests_per_minute=50,input_tokens_per_minute=20000,output_tokens_per_minute=8000",
     )
-    serve.add_argument("--watch", action="store_true", default=env("WATCH", "") in ("1", "true", "yes"))
-    serve.add_argument("--workers", type=int, default=env_int("WORKERS", 1))
-    serve.add_argument("--log-format", choices=["text", "json"], default=env("LOG_FORMAT", "text"))
-    serve.add_argument(
-        "--log-level", choices=["debug", "info", "warning", "error"], default=env("LOG_LEVEL", "info")
-    )
-    serve.add_argument("--journal-size", type=int, default=env_int("JOURNAL_SIZE", 10_000))
-    serve.add_argument("--max-sessions", type=int, default=env_int("MAX_SESSIONS", 10_000))
-    serve.add_argument("--cache-entries", type=int, default=env_int("CACHE_ENTRIES", 10_000))
-    serve.add_argument("--rate-limit-buckets", type=int, default=env_int("RATE_LIMIT_BUCKETS", 10_000))
-    serve.add_argument(
-        "--reply-memo",
-        type=int,
-        default=env_int("REPLY_MEMO", 4_096),
+    add_flag(serve, "--watch", "reload scenario files when they change", env_name="WATCH")
+    add_option(
+        serve,
+        "--workers",
+        "processes sharing the port, each with its own state",
+        env_name="WORKERS",
+        default=1,
+        type=positive,
         metavar="N",
-        help="pure replies remembered by request (0 turns the memo off)",
     )
+    add_option(
+        serve,
+        "--log-format",
+        "log line format",
+        env_name="LOG_FORMAT",
+        default="text",
+        choices=choices(LogFormat),
+    )
+    add_option(
+        serve,
+        "--log-level",
+        "least severe level logged",
+        env_name="LOG_LEVEL",
+        default="info",
+        choices=choices(LogLevel),
+    )
+    for flag, env_name, default, what in SIZES:
+        add_option(serve, flag, what, env_name=env_name, default=default, type=size, metavar="N")
+
+
+# The caps of a long-running server's stores: flag, variable, default, what is kept.
+SIZES = (
+    ("--journal-size", "JOURNAL_SIZE", 10_000, "exchanges the journal keeps"),
+    ("--max-sessions", "MAX_SESSIONS", 10_000, "sequence cursors kept (one per session and step)"),
+    ("--cache-entries", "CACHE_ENTRIES", 10_000, "prompt-cache entries kept"),
+    ("--rate-limit-buckets", "RATE_LIMIT_BUCKETS", 10_000, "rate-limit buckets kept (one per key)"),
+    ("--reply-memo", "REPLY_MEMO", 4_096, "pure replies remembered by request (0 turns the memo off)"),
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -86,7 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     _add_serve(sub)
     validate = sub.add_parser("validate", help="check scenario files; exit 0 when valid, else 2")
-    validate.add_argument("paths", nargs="+", metavar="PATH")
+    validate.add_argument("paths", nargs="+", metavar="PATH", help="scenario file or folder (one or more)")
     sub.add_parser("schema", help="print the JSON Schema of scenario files")
     from mockbay.record import cli as record_cli
 

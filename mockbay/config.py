@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal, get_args
 
 from mockbay.scenario.model import CacheMode, Limits, TimingMode
+
+FallbackMode = Literal["strict", "generate"]
+FingerprintMode = Literal["exact", "loose"]
+LogFormat = Literal["text", "json"]
+LogLevel = Literal["debug", "info", "warning", "error"]
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
 MAX_BODY_BYTES = 32 * 1024 * 1024  # docs/wire.md §3.3: 32 MB for Messages and count_tokens
+
+
+def choices(kind: Any) -> tuple[str, ...]:
+    """The values of a closed choice (a `Literal`), for CLI choices and messages."""
+    return get_args(kind)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -20,10 +30,10 @@ class ServerConfig:
     port: int = DEFAULT_PORT
     scenario_paths: tuple[str, ...] = ()
     timing: TimingMode = "realistic"
-    fallback: Literal["strict", "generate"] = "generate"
+    fallback: FallbackMode = "generate"
     seed: int = 0
     cache: CacheMode = "off"
-    fingerprints: Literal["exact", "loose"] = "exact"
+    fingerprints: FingerprintMode = "exact"
     api_keys: tuple[str, ...] = ()
     admin_token: str | None = None
     rate_limits: Limits | None = None
@@ -34,6 +44,7 @@ class ServerConfig:
     reply_memo_entries: int = 4_096
     max_stall_seconds: float = 300.0
     require_version: bool = True
+    worker: int = 0  # 1..N under `--workers N`; request ids differ per worker
 
     @property
     def is_loopback(self) -> bool:

@@ -1,8 +1,7 @@
 """`mockbay record` options and entry point; the main CLI (mockbay/cli.py) wires them in.
 
-Options also come from the environment (`MOCKBAY_UPSTREAM`, `MOCKBAY_OUT`, `MOCKBAY_RECORD_MODE`,
-`MOCKBAY_HOST`, `MOCKBAY_PORT`); the command line wins. The only prints of the recorder are here:
-the ready line and one line per exchange, on stdout.
+Every option also comes from a `MOCKBAY_*` variable its help names; the command line wins. The
+only prints of the recorder are here: the ready line and one line per exchange, on stdout.
 """
 
 from __future__ import annotations
@@ -12,50 +11,69 @@ import asyncio
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from mockbay.config import DEFAULT_HOST, DEFAULT_PORT
-from mockbay.environment import env, env_int
+from mockbay.config import choices
+from mockbay.environment import env
 from mockbay.errors import MockbayError
+from mockbay.options import add_listen, add_option, add_repeated
 from mockbay.record.modes import MODES
+from mockbay.scenario.model import TimingMode
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     upstream, out = env("UPSTREAM"), env("OUT")
-    parser.add_argument(
+    add_option(
+        parser,
         "--upstream",
-        default=upstream,
+        "the real API's base URL, e.g. https://api.anthropic.com",
+        env_name="UPSTREAM",
+        shown="required",
         required=upstream is None,
         metavar="URL",
-        help="the real API's base URL",
     )
-    parser.add_argument("--out", default=out, required=out is None, metavar="DIR", help="where scenarios go")
-    parser.add_argument("--host", default=env("HOST", DEFAULT_HOST), help="bind address (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=env_int("PORT", DEFAULT_PORT))
-    parser.add_argument(
+    add_option(
+        parser,
+        "--out",
+        "folder the scenario files are written to",
+        env_name="OUT",
+        shown="required",
+        required=out is None,
+        metavar="DIR",
+    )
+    add_listen(parser)
+    add_option(
+        parser,
         "--mode",
+        "none: replay only; once: record groups with no file yet; "
+        "new_episodes: replay known requests, record new ones; all: always record",
+        env_name="RECORD_MODE",
+        default="once",
         choices=MODES,
-        default=env("RECORD_MODE", "once"),
-        help="none: replay only; once: record groups with no file yet; "
-        "new_episodes: replay known requests, record new ones; all: always record (default once)",
     )
-    parser.add_argument(
+    add_option(
+        parser,
         "--timing",
-        choices=["instant", "realistic", "recorded"],
+        "pacing of answers replayed during a recording run; recorded: as upstream sent them",
+        env_name="TIMING",
         default="recorded",
-        help="timing of replayed answers (default recorded: as upstream sent them)",
+        choices=choices(TimingMode),
     )
-    parser.add_argument(
+    add_repeated(
+        parser,
         "--scrub-header",
-        action="append",
-        default=[],
+        "also scrub this header, and JSON values under a key of this name",
+        env_name="SCRUB_HEADERS",
+        separator=",",
+        shown="the built-in list",
         metavar="NAME",
-        help="also scrub this header (repeatable)",
     )
-    parser.add_argument(
+    add_repeated(
+        parser,
         "--scrub-pattern",
-        action="append",
-        default=[],
+        "also scrub text matching REGEX; a (?P<secret>...) group scrubs only that part",
+        env_name="SCRUB_PATTERNS",
+        separator="\n",
+        shown="the built-in shapes",
         metavar="REGEX",
-        help="also scrub text matching REGEX; a (?P<secret>...) group scrubs only that part (repeatable)",
     )
 
 
@@ -70,8 +88,6 @@ def run(args: argparse.Namespace) -> int:
         raise MockbayError(
             f"--upstream must be an http(s) URL such as https://api.anthropic.com, got {args.upstream!r}"
         )
-    if not 0 <= args.port <= 65535:
-        raise MockbayError(f"--port must be between 0 and 65535, got {args.port}")
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise MockbayError(f"--out {out} is not a folder")

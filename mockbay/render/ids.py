@@ -32,9 +32,10 @@ def tool_use_id(seed: int, fingerprint: str, index: int) -> str:
     return "toolu_01" + _base58(_digest(seed, "toolu", fingerprint, index), 22)
 
 
-def request_id(seed: int, sequence: int) -> str:
-    """`req_011C` + 20 base58 characters, unique per exchange of one server."""
-    return "req_011C" + _base58(_digest(seed, "req", sequence), 20)
+def request_id(seed: int, sequence: int, worker: int = 0) -> str:
+    """`req_011C` + 20 base58 characters, unique per exchange of one server and per `--workers` process."""
+    parts = (seed, "req", sequence) if worker == 0 else (seed, "req", worker, sequence)
+    return "req_011C" + _base58(_digest(*parts), 20)
 
 
 def thinking_signature(seed: int, fingerprint: str, index: int, thinking: str) -> str:

@@ -46,7 +46,7 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
             return error_response(error, "")
     headers = {name.lower(): value for name, value in request.headers.items()}  # once per request
     sequence = state.next_sequence()
-    request_id = ids.request_id(state.config.seed, sequence)
+    request_id = ids.request_id(state.config.seed, sequence, state.config.worker)
     exchange = Exchange(
         seq=sequence,
         request_id=request_id,

@@ -20,8 +20,6 @@ from dataclasses import replace
 from typing import Any
 
 from mockbay.config import ServerConfig
-from mockbay.environment import env_list
-from mockbay.errors import MockbayError
 from mockbay.loading import default_scenario_paths, load_registry
 from mockbay.server.app import make_app
 from mockbay.server.listen import base_url, listening, until_signalled
@@ -52,11 +50,7 @@ def configure_logging(fmt: str, level: str) -> None:
 
 
 def config_from_args(args: argparse.Namespace) -> ServerConfig:
-    if args.workers < 1:
-        raise MockbayError("--workers must be at least 1")
-    if not 0 <= args.port <= 65535:
-        raise MockbayError(f"--port must be between 0 and 65535, got {args.port}")
-    paths = args.scenarios or env_list("SCENARIOS", ":") or list(default_scenario_paths())
+    paths = args.scenarios or list(default_scenario_paths())
     return ServerConfig(
         host=args.host,
         port=args.port,
@@ -66,7 +60,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         seed=args.seed,
         cache=args.cache,
         fingerprints=args.fingerprints,
-        api_keys=tuple(args.api_keys or env_list("API_KEYS", ",")),
+        api_keys=tuple(args.api_keys),
         admin_token=args.admin_token,
         rate_limits=parse_limits(args.rate_limits) if args.rate_limits else None,
         journal_size=args.journal_size,
@@ -143,8 +137,8 @@ def _run_workers(config: ServerConfig, args: argparse.Namespace, count: int) -> 
     context = multiprocessing.get_context("spawn")
     ready = context.Semaphore(0)
     workers = [
-        context.Process(target=_worker, args=(config, args.watch, ready), daemon=True)
-        for _ in range(args.workers)
+        context.Process(target=_worker, args=(replace(config, worker=n), args.watch, ready), daemon=True)
+        for n in range(1, args.workers + 1)
     ]
     for worker in workers:
         worker.start()

@@ -1,4 +1,4 @@
-"""`mockbay serve --workers 2`: two processes share one port and both answer."""
+"""`mockbay serve --workers 2`: two processes share one port, both answer, and request ids never repeat."""
 
 from __future__ import annotations
 
@@ -21,11 +21,13 @@ def test_two_workers_serve_one_port():
         with httpx.Client(base_url=child.url, headers=HEADERS) as client:
             statuses = {client.post("/s/plain-text/v1/messages", json=BODY).status_code for _ in range(20)}
             assert statuses == {200}
-        pids = set()
+        pids, request_ids = set(), []
         for _ in range(40):  # fresh connections spread over the workers by the kernel
-            with httpx.Client(base_url=child.url) as fresh:
+            with httpx.Client(base_url=child.url, headers=HEADERS) as fresh:
                 pids.add(fresh.get("/_mockbay/health").json()["pid"])
+                request_ids.append(fresh.post("/v1/messages", json=BODY).headers["request-id"])
         assert len(pids) == 2
+        assert len(set(request_ids)) == len(request_ids)  # each worker counts from 1: ids must still differ
     finally:
         stop(child)
         assert child.process.returncode == 0

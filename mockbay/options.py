@@ -1,0 +1,138 @@
+"""One way to declare a command-line option, so its help, default and `MOCKBAY_*` variable agree.
+
+`add_option` reads the environment variable as the default (the command line wins), checks that
+value as strictly as the command line's (a bad `MOCKBAY_X` is exit 2 naming the variable), and
+writes the help text's "(default: X; env MOCKBAY_Y)" tail itself. The value checkers below are
+argparse types, so a bad value on the command line is exit 2 with argparse's message.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from mockbay.config import DEFAULT_HOST, DEFAULT_PORT
+from mockbay.environment import PREFIX, env, env_list
+from mockbay.errors import MockbayError
+
+TRUE_WORDS = ("1", "true", "yes", "on")
+
+
+def integer(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+
+
+def size(text: str) -> int:
+    """A cap on entries: 0 or more (0 keeps nothing)."""
+    value = integer(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def positive(text: str) -> int:
+    value = integer(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def port(text: str) -> int:
+    value = integer(text)
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 65535, got {value}")
+    return value
+
+
+class _Repeat(argparse.Action):
+    """A repeatable option whose first use on the command line replaces the environment's list."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[Any] | None,
+        option_string: str | None = None,
+    ) -> None:
+        current = getattr(namespace, self.dest)
+        items = [] if current is self.default or current is None else list(current)
+        setattr(namespace, self.dest, [*items, values])
+
+
+def _tail(default: str, name: str | None, note: str = "") -> str:
+    where = f"; env {PREFIX}{name}{note}" if name else ""
+    return f"(default: {default}{where})".replace("%", "%%")
+
+
+def add_option(
+    parser: argparse.ArgumentParser,
+    flag: str,
+    help: str,
+    *,
+    env_name: str | None,
+    default: Any = None,
+    type: Callable[[str], Any] = str,
+    choices: Sequence[str] | None = None,
+    shown: str | None = None,
+    **extra: Any,
+) -> None:
+    """An option taking a value; `shown` is the default as the help prints it, when not the value."""
+    raw = env(env_name) if env_name else None
+    value = default if raw is None else _from_env(env_name or "", raw, type, choices)
+    text = shown if shown is not None else str(default)
+    parser.add_argument(
+        flag, default=value, type=type, choices=choices, help=f"{help} {_tail(text, env_name)}", **extra
+    )
+
+
+def add_flag(parser: argparse.ArgumentParser, flag: str, help: str, *, env_name: str) -> None:
+    """An on/off switch, off unless given or `MOCKBAY_X` is one of 1, true, yes, on."""
+    on = (env(env_name) or "").lower() in TRUE_WORDS
+    parser.add_argument(flag, action="store_true", default=on, help=f"{help} {_tail('off', env_name, '=1')}")
+
+
+def add_repeated(
+    parser: argparse.ArgumentParser,
+    flag: str,
+    help: str,
+    *,
+    env_name: str,
+    separator: str,
+    shown: str,
+    **extra: Any,
+) -> None:
+    """A repeatable option; its variable holds the whole list, items joined with `separator`."""
+    joined = {",": "comma", ":": "colon", "\n": "newline"}[separator]
+    parser.add_argument(
+        flag,
+        action=_Repeat,
+        default=env_list(env_name, separator),
+        help=f"{help}, repeatable {_tail(shown, env_name, f', {joined}-separated')}",
+        **extra,
+    )
+
+
+def _from_env(name: str, raw: str, type: Callable[[str], Any], choices: Sequence[str] | None) -> Any:
+    if choices is not None and raw not in choices:
+        raise MockbayError(f"{PREFIX}{name} must be one of {', '.join(choices)}, got {raw!r}")
+    try:
+        return type(raw)
+    except argparse.ArgumentTypeError as exc:
+        raise MockbayError(f"{PREFIX}{name} {exc}") from None
+
+
+def add_listen(parser: argparse.ArgumentParser) -> None:
+    """--host and --port, shared by serve and record."""
+    add_option(parser, "--host", "bind address", env_name="HOST", default=DEFAULT_HOST)
+    add_option(
+        parser,
+        "--port",
+        "port to listen on (0: any free port)",
+        env_name="PORT",
+        default=DEFAULT_PORT,
+        type=port,
+    )
