@@ -39,6 +39,7 @@ class Exchange:
     body: Any = None
     session: str = ""
     endpoint: str = ""
+    platform: str = "anthropic"  # the wire the request came in on: anthropic | bedrock | vertex
     scenario: str | None = None
     step: str | None = None  # "rules[0]" / "turns[1]"
     rule: int | None = None

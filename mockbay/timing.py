@@ -8,9 +8,9 @@ Defaults per model family follow the docs/wire.md §14 figures (third-party meas
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from mockbay.render.events import PING, PlannedEvent, Splitter
 from mockbay.scenario.model import Recorded, Timing
@@ -42,9 +42,13 @@ class Scheduled(NamedTuple):
     counted: bool
 
 
-def encode_schedule(planned: Sequence[tuple[float, PlannedEvent]]) -> tuple[Scheduled, ...]:
-    """Encode once: a memoised schedule is then shared, as bytes, by every stream that replays it."""
-    return tuple(Scheduled(offset, encode_event(e.data), e.data["type"] != "ping") for offset, e in planned)
+def encode_schedule(
+    planned: Sequence[tuple[float, PlannedEvent]],
+    encode: Callable[[dict[str, Any]], bytes] = encode_event,
+) -> tuple[Scheduled, ...]:
+    """Encode once (SSE, or a platform's framing): a memoised schedule is then shared, as bytes, by
+    every stream that replays it."""
+    return tuple(Scheduled(offset, encode(e.data), e.data["type"] != "ping") for offset, e in planned)
 
 
 @dataclass(frozen=True, slots=True)

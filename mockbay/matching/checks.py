@@ -156,11 +156,11 @@ class ToolChoiceCheck:
 
 @dataclass(frozen=True, slots=True)
 class FlagCheck:
-    """`thinking` and `stream`: a boolean fact of the request."""
+    """`thinking`, `stream` and `platform`: a boolean or closed-choice fact of the request."""
 
     key: str
-    lookup: Callable[[MessagesRequest], bool]
-    value: bool
+    lookup: Callable[[MessagesRequest], bool | str]
+    value: bool | str
 
     def failure(self, facts: Facts) -> str | None:
         actual = self.lookup(facts.request)

@@ -34,7 +34,11 @@ _TEXT_KEYS = (
     ("system", attrgetter("system_text")),
     ("last_user", attrgetter("last_user_text")),
 )
-_FLAG_KEYS = (("thinking", attrgetter("thinking")), ("stream", attrgetter("stream")))
+_FLAG_KEYS = (
+    ("thinking", attrgetter("thinking")),
+    ("stream", attrgetter("stream")),
+    ("platform", attrgetter("platform")),
+)
 _METADATA = attrgetter("metadata_user_id")
 
 

@@ -1,11 +1,12 @@
 """Keys of what a request must look like (docs/scenario-contract.md §3): text and model matchers, conditions.
 
 Data written in spec.py's language, one `doc` per key; schema.py gathers it into DEFS.
-Imports nothing but spec.py and model.py; never yaml.
+Imports nothing but spec.py, model.py and the platforms' closed choice; never yaml.
 """
 
 from __future__ import annotations
 
+from mockbay.platforms import PLATFORMS
 from mockbay.scenario import model
 from mockbay.scenario.spec import Bool, Enum, Int, List, Map, Obj, OneOf, Ref, Str, ValueOrMatcher
 
@@ -71,6 +72,9 @@ CONDITIONS = Obj(
         "tool_choice": Enum(("auto", "any", "tool", "none"), doc="Request tool_choice type."),
         "thinking": Bool(doc="Extended thinking enabled in the request."),
         "stream": Bool(doc="The request asked for SSE streaming."),
+        "platform": Enum(
+            PLATFORMS, doc="The wire form the request came in on (Anthropic, Bedrock, Vertex AI)."
+        ),
         "header": Map(
             _text_matcher("Header value matcher."), doc="Request headers (names case-insensitive)."
         ),

@@ -73,6 +73,7 @@ class Conditions:
     tool_choice: str | None = None
     thinking: bool | None = None
     stream: bool | None = None
+    platform: str | None = None
     header: tuple[tuple[str, TextMatcher], ...] = ()
     metadata: TextMatcher | None = None
     turn: TurnRange | None = None

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Hashable
-from dataclasses import replace
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from aiohttp import web
@@ -43,11 +43,27 @@ from mockbay.timing import (
 from mockbay.usage.cache import CacheOutcome, CachePlan
 from mockbay.usage.estimate import estimate_input_tokens
 from mockbay.wire.errors import default_message, pair_for
+from mockbay.wire.framing import SSE, Framing
 from mockbay.wire.request import MessagesRequest
 from mockbay.wire.validate import validate_count_tokens, validate_messages
 
 SESSION_HEADER = "x-mockbay-session"
 SCENARIO_HEADER = "x-mockbay-scenario"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Inbound:
+    """A request in first-party form, whichever wire it came in on (the platform adapters
+    translate theirs): body bytes, lower-cased headers, the caller's identity (rate-limit bucket,
+    organisation id), and how the reply goes back."""
+
+    raw: bytes
+    headers: dict[str, str]
+    caller: str
+    platform: str = "anthropic"
+    framing: Framing = SSE
+    session: str = ""  # when no x-mockbay-session header names one
+    reply_headers: Mapping[str, str] = field(default_factory=dict)
 
 
 def _too_large() -> ApiError:
@@ -83,7 +99,12 @@ async def count_tokens(
 ) -> web.StreamResponse:
     authenticate(headers, state.config)
     require_version(headers, state.config)
-    body = parse_json(await read_body(request))
+    return count_body(exchange, await read_body(request), headers)
+
+
+def count_body(exchange: Exchange, raw: bytes, headers: dict[str, str]) -> web.Response:
+    """count_tokens once authenticated, for every wire that has it."""
+    body = parse_json(raw)
     exchange.body = body
     validate_count_tokens(body, headers)
     return json_response({"input_tokens": estimate_input_tokens(body)})
@@ -92,17 +113,26 @@ async def count_tokens(
 async def create_message(
     request: web.Request, state: ServerState, exchange: Exchange, pinned: str | None, headers: dict[str, str]
 ) -> web.StreamResponse:
-    """Answer from the reply memo when this exact request was answered purely before, else compute."""
     api_key = authenticate(headers, state.config)
     require_version(headers, state.config)
-    raw = await read_body(request)
+    inbound = Inbound(raw=await read_body(request), headers=headers, caller=api_key)
+    return await answer_message(request, state, exchange, pinned, inbound)
+
+
+async def answer_message(
+    request: web.Request, state: ServerState, exchange: Exchange, pinned: str | None, inbound: Inbound
+) -> web.StreamResponse:
+    """Answer from the reply memo when this exact request was answered purely before, else compute."""
+    raw, headers, api_key, framing = inbound.raw, inbound.headers, inbound.caller, inbound.framing
     pinned = pinned or headers.get(SCENARIO_HEADER) or None
-    exchange.session = headers.get(SESSION_HEADER, "")
+    exchange.session = headers.get(SESSION_HEADER, "") or inbound.session
+    exchange.platform = inbound.platform
     response_headers = {
         "request-id": exchange.request_id,
         "anthropic-organization-id": organization_id(api_key),
+        **inbound.reply_headers,
     }
-    key = memo_key(state, raw, headers, pinned)
+    key = (inbound.platform, memo_key(state, raw, headers, pinned))
     memoized = state.memo.get(key)
     if memoized is not None:
         replay(memoized, exchange)
@@ -110,13 +140,20 @@ async def create_message(
         if memoized.events is None:
             return json_body_response(memoized.body, response_headers)
         exchange.stream = True
-        plan = Plan(memoized.events, None, exchange.request_id, state.config.max_stall_seconds)
+        plan = Plan(
+            memoized.events, None, exchange.request_id, state.config.max_stall_seconds, framing=framing
+        )
         return await send_stream(request, plan, response_headers, exchange)
     exchange.body = parse_json(raw)
-    parsed = replace(validate_messages(exchange.body, headers), session=exchange.session, pinned=pinned)
+    parsed = replace(
+        validate_messages(exchange.body, headers),
+        session=exchange.session,
+        pinned=pinned,
+        platform=inbound.platform,
+    )
     exchange.stream = parsed.stream
     scenario, reply = _choose_reply(state, parsed, exchange)
-    return await _answer(request, state, exchange, parsed, scenario, reply, api_key, response_headers, key)
+    return await _answer(request, state, exchange, parsed, scenario, reply, inbound, response_headers, key)
 
 
 async def _answer(
@@ -126,14 +163,14 @@ async def _answer(
     parsed: MessagesRequest,
     scenario: Scenario | None,
     reply: Reply,
-    api_key: str,
+    inbound: Inbound,
     response_headers: dict[str, str],
     key: Hashable,
 ) -> web.StreamResponse:
-    """The full pipeline: limits and cache, render, usage, timing, then JSON or SSE."""
+    """The full pipeline: limits and cache, render, usage, timing, then JSON or a stream."""
     seed = scenario.seed if scenario is not None and scenario.seed is not None else state.config.seed
     limits = (scenario.limits if scenario is not None else None) or state.config.rate_limits
-    bucket = f"{api_key}\x1f{scenario.name if scenario and scenario.limits else '*'}"
+    bucket = f"{inbound.caller}\x1f{scenario.name if scenario and scenario.limits else '*'}"
     if reply.error is not None:
         if limits is not None:
             response_headers.update(state.limiter.admit(bucket, limits, estimate_input_tokens(parsed.body)))
@@ -166,7 +203,9 @@ async def _answer(
         remember(state, key, message.extra_headers, exchange, body=body)
         return json_body_response(body, {**response_headers, **message.extra_headers})
     response_headers.update(message.extra_headers)
-    plan = _plan(state, exchange, parsed, reply, timing, message, usage, f"{seed}:{fp}:timing")
+    plan = _plan(
+        state, exchange, parsed, reply, timing, message, usage, f"{seed}:{fp}:timing", inbound.framing
+    )
     if parsed.stream:
         if pure:
             remember(state, key, message.extra_headers, exchange, events=tuple(plan.events))
@@ -183,13 +222,14 @@ def _plan(
     message: RenderedMessage,
     usage: dict[str, Any],
     seed_material: str,
+    framing: Framing,
 ) -> Plan:
     """Encoded events and their offsets (none for an instant JSON reply), and the fault that cuts them."""
     events: tuple[Scheduled, ...] = ()
     if parsed.stream or timing.mode != "instant":
         rng = random.Random(seed_material)
         planned = build_events(message, usage, make_splitter(timing, rng))
-        events = encode_schedule(schedule(planned, timing, rng, reply.recorded))
+        events = encode_schedule(schedule(planned, timing, rng, reply.recorded), framing.event)
     return Plan(
         events=events,
         fault=reply.fault,
@@ -200,6 +240,7 @@ def _plan(
             if timing.mode == "recorded" and reply.fault is not None
             else None
         ),
+        framing=framing,
     )
 
 

@@ -18,8 +18,8 @@ from mockbay.journal import Exchange
 from mockbay.scenario.model import Fault
 from mockbay.server.responses import NOT_SENT, dumps
 from mockbay.timing import Scheduled
-from mockbay.wire.errors import default_message, error_body, pair_for
-from mockbay.wire.sse import encode_event
+from mockbay.wire.errors import default_message, pair_for
+from mockbay.wire.framing import SSE, Framing
 
 STALL_POLL_S = 0.25
 
@@ -33,6 +33,7 @@ class Plan:
     request_id: str
     max_stall_s: float
     fault_offset_s: float | None = None  # a recording's own time for the fault, when it has one
+    framing: Framing = SSE  # how the events were encoded, and how an error_event fault is
 
 
 def fault_error(fault: Fault) -> ApiError:
@@ -71,10 +72,9 @@ def _fault_offset(plan: Plan, cut: int) -> float:
 async def send_stream(
     request: web.Request, plan: Plan, headers: dict[str, str], exchange: Exchange
 ) -> web.StreamResponse:
-    """Write the SSE events at their deadlines, then apply the fault, if any."""
+    """Write the stream's events at their deadlines, then apply the fault, if any."""
     response = web.StreamResponse(status=200, headers=headers)
-    response.content_type = "text/event-stream"
-    response.charset = "utf-8"
+    response.headers["content-type"] = plan.framing.content_type
     response.headers["cache-control"] = "no-cache"
     exchange.status = 200
     await response.prepare(request)
@@ -102,8 +102,7 @@ async def send_stream(
         if fault.kind != "error_event":
             await _stall_or_drop(request, fault, plan.max_stall_s)
             return response
-        error = fault_error(fault)
-        await response.write(encode_event(error_body(error.type, error.message, plan.request_id)))
+        await response.write(plan.framing.error(fault_error(fault), plan.request_id))
     await response.write_eof()
     return response
 

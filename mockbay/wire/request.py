@@ -45,3 +45,4 @@ class MessagesRequest:
     metadata_user_id: str | None
     session: str = ""
     pinned: str | None = None
+    platform: str = "anthropic"  # the wire it came in on (mockbay.platforms.PLATFORMS)
