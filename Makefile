@@ -45,7 +45,7 @@ format: $(STAMP)
 
 # Refresh the locks from pyproject.toml's ranges (newest versions that fit).
 lock: $(STAMP)
-	PATH=$(BIN):$$PATH $(LOCK) -o requirements/serve.lock
+	PATH=$(BIN):$$PATH $(LOCK) --extra metrics -o requirements/serve.lock
 	PATH=$(BIN):$$PATH $(LOCK) --extra dev -o requirements/dev.lock
 
 bench: $(STAMP)

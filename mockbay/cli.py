@@ -116,7 +116,8 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     add_option(
         serve,
         "--log-format",
-        "log line format",
+        "text, or json: one JSON object a line, an exchange's with its request id, endpoint, status, "
+        "scenario and duration (the ready line stays as it is)",
         env_name="LOG_FORMAT",
         default="text",
         choices=choices(LogFormat),
@@ -124,7 +125,8 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     add_option(
         serve,
         "--log-level",
-        "least severe level logged",
+        "least severe level logged: info logs one line an exchange naming what answered it; "
+        "debug adds why each other scenario did not",
         env_name="LOG_LEVEL",
         default="info",
         choices=choices(LogLevel),

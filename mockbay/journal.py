@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Iterator, Mapping
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any
 
 from mockbay.secrets import names_a_secret
+
+if TYPE_CHECKING:
+    from mockbay.timing import Scheduled
 
 
 def mask_headers(headers: Mapping[str, str]) -> dict[str, str]:
@@ -58,9 +61,26 @@ class Exchange:
     planned_offsets_ms: list[float] = field(default_factory=list)
     observed_offsets_ms: list[float] = field(default_factory=list)
     client_disconnected: bool = False
+    # What was sent, kept by reference (no copy on the hot path) for the inspector and "save as
+    # scenario": a JSON answer's body bytes, or a stream's encoded events as they left.
+    reply_body: bytes | None = field(default=None, repr=False)
+    sent_events: Sequence[Scheduled] | None = field(default=None, repr=False)
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        """The journal's JSON view; the raw reply is left to the admin API's single-exchange view."""
+        return {f.name: _copy(getattr(self, f.name)) for f in _PUBLIC_FIELDS}
+
+
+def _copy(value: Any) -> Any:
+    """A deep copy of JSON-like data (what `asdict` made of these fields before)."""
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
+
+
+_PUBLIC_FIELDS = tuple(f for f in fields(Exchange) if f.name not in ("reply_body", "sent_events"))
 
 
 class Journal:

@@ -18,6 +18,7 @@ from typing import Any, Generic, TypeVar
 from mockbay.config import ServerConfig
 from mockbay.journal import Journal
 from mockbay.matching import Selector
+from mockbay.metrics import Metrics
 from mockbay.scenario.registry import Registry
 from mockbay.timing import Scheduled
 from mockbay.usage.cache import PromptCache
@@ -108,6 +109,7 @@ class ServerState:
         self.clock = clock
         self.wall_clock = wall_clock
         self.journal = Journal(config.journal_size)
+        self.metrics = Metrics()  # counters outlive reset(), as Prometheus counters do
         self.cursors = SequenceCursors(config.max_sessions)
         self.cache = PromptCache(max_entries=config.cache_entries, clock=clock)
         self.limiter = RateLimiter(max_buckets=config.rate_limit_buckets, clock=wall_clock)

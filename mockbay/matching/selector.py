@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import chain, islice
 
-from mockbay.matching.compile import compile_scenario
+from mockbay.matching.compile import Plan, compile_scenario
 from mockbay.matching.facts import Facts
 from mockbay.matching.index import CandidateIndex
 from mockbay.matching.nearmiss import NearMiss, near_miss, nearest
@@ -82,6 +82,23 @@ class Selector:
                     return Selection(plan.scenario, step)
             tried.append(rank)
         return Miss(self._near_misses(facts, tried))
+
+    def explain(self, request: MessagesRequest, *, loose_fingerprints: bool = False) -> list[NearMiss]:
+        """Why each scenario that does not answer this request fails (for debug logs): every
+        scenario up to the near-miss budget, or the pinned one alone."""
+        facts = Facts(request, loose_fingerprints=loose_fingerprints)
+        consult_match = request.pinned is None
+        if consult_match:
+            plans: Iterable[Plan] = islice(self._plans, NEAR_MISS_BUDGET)
+        else:
+            pinned = self._by_name.get(request.pinned or "")
+            plans = () if pinned is None else (pinned,)
+        misses = []
+        for plan in plans:
+            match_holds = not consult_match or plan.match is None or plan.match.first_failure(facts) is None
+            if not match_holds or plan.answer(facts) is None:
+                misses.append(near_miss(plan, facts, consult_match=consult_match))
+        return misses
 
     def _select_pinned(self, name: str, facts: Facts) -> Selection | Miss:
         """A pinned scenario is the only candidate, and its own `match:` is not consulted."""

@@ -79,9 +79,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Start the proxy; its modules load here, so `mockbay serve` does not pay for them."""
+    from mockbay.logs import configure_logging
     from mockbay.record.proxy import ProxyConfig, serve_proxy
     from mockbay.record.scrub import Scrubber
-    from mockbay.server.serve import configure_logging
 
     parts = urlsplit(args.upstream)
     if parts.scheme not in ("http", "https") or not parts.hostname:

@@ -1,4 +1,4 @@
-"""The admin API under /_mockbay/: health, journal, unmatched requests, scenarios, reset.
+"""The admin API under /_mockbay/: health, journal, unmatched requests, scenarios, reset, metrics.
 
 Bound to loopback it is open; bound elsewhere it needs `--admin-token` (else it answers 404),
 except /_mockbay/health, which orchestrator probes must always reach.
@@ -14,6 +14,7 @@ from aiohttp import web
 from mockbay.errors import ApiError, ScenarioError
 from mockbay.loading import load_yaml
 from mockbay.scenario.model import Scenario
+from mockbay.server.prometheus import metrics_response
 from mockbay.server.responses import json_response
 from mockbay.state import ServerState
 
@@ -53,6 +54,8 @@ async def handle_admin(request: web.Request, state: ServerState, path: str) -> w
         return json_response({"scenarios": [_summary(s) for s in state.registry]})
     if name == "scenarios" and method == "POST":
         return await _load(request, state)
+    if name == "metrics" and method == "GET":
+        return metrics_response(state.metrics, len(state.journal))
     if name == "reset" and method == "POST":
         state.reset()
         return json_response({"status": "ok"})

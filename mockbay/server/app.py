@@ -14,6 +14,7 @@ import traceback
 
 from aiohttp import web
 
+from mockbay import logs
 from mockbay.config import MAX_BODY_BYTES
 from mockbay.errors import ApiError
 from mockbay.journal import Exchange, mask_headers
@@ -56,6 +57,7 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
         started_at=state.wall_clock(),
     )
     state.journal.append(exchange)  # filled in as the request proceeds, so a client never outruns it
+    state.metrics.started(exchange)
     started = time.perf_counter()
     try:
         response = await _route(request, state, exchange, headers)
@@ -76,15 +78,10 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
     exchange.status = exchange.status or response.status  # a stream records its 200 when it starts
     if not response.prepared:
         response.headers["request-id"] = request_id
-    log.info(
-        "%s %s -> %s scenario=%s step=%s %.1fms",
-        request.method,
-        request.path,
-        exchange.status,
-        exchange.scenario,
-        exchange.step,
-        exchange.duration_ms,
-    )
+        if isinstance(response, web.Response) and isinstance(response.body, bytes):
+            exchange.reply_body = response.body
+    state.metrics.finished(exchange)
+    logs.log_exchange(exchange)
     return response
 
 

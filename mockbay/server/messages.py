@@ -16,6 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
+from mockbay import logs
 from mockbay.config import MAX_BODY_BYTES
 from mockbay.errors import ApiError
 from mockbay.fallback import generate_reply, strict_message
@@ -133,7 +134,8 @@ async def answer_message(
         **inbound.reply_headers,
     }
     key = (inbound.platform, memo_key(state, raw, headers, pinned))
-    memoized = state.memo.get(key)
+    # debug logs explain every selection, so they bypass the memo that would skip it
+    memoized = None if logs.debug_enabled() else state.memo.get(key)
     if memoized is not None:
         replay(memoized, exchange)
         response_headers.update(memoized.headers)
@@ -253,7 +255,10 @@ def _choose_reply(
     state: ServerState, parsed: MessagesRequest, exchange: Exchange
 ) -> tuple[Scenario | None, Reply]:
     """The scenario step that answers, or the fallback (strict 400 or a generated reply)."""
-    outcome = state.selector.select(parsed, loose_fingerprints=state.config.fingerprints == "loose")
+    loose = state.config.fingerprints == "loose"
+    outcome = state.selector.select(parsed, loose_fingerprints=loose)
+    if logs.debug_enabled():
+        logs.log_candidates(exchange, state.selector.explain(parsed, loose_fingerprints=loose))
     if isinstance(outcome, Miss):
         exchange.missed = True
         exchange.near_misses = [

@@ -9,18 +9,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import json
 import logging
 import multiprocessing
 import signal
 import socket
-import sys
 import time
 from dataclasses import replace
 from typing import Any
 
 from mockbay.config import ServerConfig
 from mockbay.loading import default_scenario_paths, load_registry
+from mockbay.logs import configure_logging
 from mockbay.server.app import make_app
 from mockbay.server.listen import base_url, listening, until_signalled
 from mockbay.server.watch import FileStamp, snapshot, watch_scenarios
@@ -28,25 +27,6 @@ from mockbay.state import ServerState
 from mockbay.usage.ratelimit import parse_limits
 
 log = logging.getLogger("mockbay")
-
-
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line, for log shippers."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry = {"time": record.created, "level": record.levelname.lower(), "logger": record.name}
-        entry["message"] = record.getMessage()
-        return json.dumps(entry)
-
-
-def configure_logging(fmt: str, level: str) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(
-        JsonFormatter() if fmt == "json" else logging.Formatter("%(asctime)s %(levelname)s %(message)s")
-    )
-    root = logging.getLogger("mockbay")
-    root.handlers[:] = [handler]
-    root.setLevel(level.upper())
 
 
 def config_from_args(args: argparse.Namespace) -> ServerConfig:
@@ -114,9 +94,10 @@ async def _serve(
                 watcher.cancel()
 
 
-def _worker(config: ServerConfig, watch: bool, ready: Any) -> None:
-    """One worker process: its own state and loop on the shared port."""
+def _worker(config: ServerConfig, watch: bool, ready: Any, log_format: str, log_level: str) -> None:
+    """One worker process: its own state, loop and log handler on the shared port."""
     gc.set_threshold(*GC_THRESHOLDS)  # a spawned worker starts with the default thresholds
+    configure_logging(log_format, log_level)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     seen = snapshot(config.scenario_paths) if watch else None
     state = ServerState(config, load_registry(config.scenario_paths))
@@ -137,7 +118,11 @@ def _run_workers(config: ServerConfig, args: argparse.Namespace, count: int) -> 
     context = multiprocessing.get_context("spawn")
     ready = context.Semaphore(0)
     workers = [
-        context.Process(target=_worker, args=(replace(config, worker=n), args.watch, ready), daemon=True)
+        context.Process(
+            target=_worker,
+            args=(replace(config, worker=n), args.watch, ready, args.log_format, args.log_level),
+            daemon=True,
+        )
         for n in range(1, args.workers + 1)
     ]
     for worker in workers:

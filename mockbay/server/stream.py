@@ -83,6 +83,7 @@ async def send_stream(
     cut = _cut_index(plan)
     due = plan.events[:cut]
     exchange.planned_offsets_ms = [round(event.offset * 1000, 3) for event in due]
+    exchange.sent_events = due
     position = 0
     while position < len(due):
         wait = start + due[position].offset - loop.time()
@@ -102,7 +103,9 @@ async def send_stream(
         if fault.kind != "error_event":
             await _stall_or_drop(request, fault, plan.max_stall_s)
             return response
-        await response.write(plan.framing.error(fault_error(fault), plan.request_id))
+        sent = plan.framing.error(fault_error(fault), plan.request_id)
+        exchange.sent_events = (*due, Scheduled(_fault_offset(plan, cut), sent, True))
+        await response.write(sent)
     await response.write_eof()
     return response
 

@@ -1,0 +1,67 @@
+"""What `GET /_mockbay/metrics` reports, counted on the hot path with plain dicts and integers.
+
+Counting needs no library: a finished exchange adds one to a dict entry (and, for a stream, one
+histogram bucket per event), which costs about a microsecond. Only a scrape turns the counts into
+Prometheus text, with `prometheus-client` (mockbay.server.prometheus), so servers that are never
+scraped, like the pytest plugin's, do not need the package. Counters live as long as the server:
+`POST /_mockbay/reset` clears the journal, not them, as Prometheus counters never go down.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections import Counter
+from typing import Final
+
+from mockbay.journal import Exchange
+
+# Lateness of a stream event against its schedule, in seconds (the loop sends an event when due,
+# so an error is never negative): sub-millisecond is the norm, 50 ms means the loop is starved.
+SCHEDULE_BUCKETS: Final = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
+
+
+class ScheduleErrors:
+    """A fixed-bucket histogram: per-bucket (not cumulative) counts, their sum and their count."""
+
+    __slots__ = ("buckets", "count", "sum")
+
+    def __init__(self) -> None:
+        self.buckets = [0] * (len(SCHEDULE_BUCKETS) + 1)  # the last one is +Inf
+        self.sum = 0.0
+        self.count = 0
+
+    def observe(self, planned_ms: list[float], observed_ms: list[float]) -> None:
+        for planned, observed in zip(planned_ms, observed_ms, strict=False):
+            error = max(0.0, observed - planned) / 1000
+            self.buckets[bisect_left(SCHEDULE_BUCKETS, error)] += 1
+            self.sum += error
+            self.count += 1
+
+
+class Metrics:
+    """One server's counters; exchanges in flight give the open streams."""
+
+    def __init__(self) -> None:
+        self.requests: Counter[tuple[str, str, str, str]] = Counter()  # endpoint, status, scenario, platform
+        self.faults: Counter[str] = Counter()
+        self.schedule_errors = ScheduleErrors()
+        self.in_flight: dict[int, Exchange] = {}  # by sequence number
+
+    def started(self, exchange: Exchange) -> None:
+        self.in_flight[exchange.seq] = exchange
+
+    def finished(self, exchange: Exchange) -> None:
+        self.in_flight.pop(exchange.seq, None)
+        key = (exchange.endpoint, str(exchange.status), exchange.scenario or "", exchange.platform)
+        self.requests[key] += 1
+        if exchange.fault is not None:
+            self.faults[exchange.fault] += 1
+        if exchange.observed_offsets_ms:
+            self.schedule_errors.observe(exchange.planned_offsets_ms, exchange.observed_offsets_ms)
+
+    @property
+    def open_streams(self) -> int:
+        """Streams whose answer has started and not ended."""
+        return sum(
+            1 for exchange in list(self.in_flight.values()) if exchange.stream and exchange.status == 200
+        )
