@@ -18,6 +18,7 @@ from mockbay import logs
 from mockbay.config import MAX_BODY_BYTES
 from mockbay.errors import ApiError
 from mockbay.journal import Exchange, mask_headers
+from mockbay.platforms.routes import cloud_route
 from mockbay.render import ids
 from mockbay.server import admin, messages, models
 from mockbay.server.responses import NOT_SENT, error_response, json_response
@@ -114,5 +115,8 @@ async def _route(
     if method == "GET" and model_match:
         exchange.endpoint = "models"
         return models.get_model(state, model_match.group(1), headers)
+    cloud = cloud_route(method, request.raw_path)
+    if cloud is not None:
+        return await cloud(request, state, exchange, pinned, headers)
     exchange.endpoint = "not_found"
     raise ApiError(404, "not_found_error", f"Not found: {method} {request.path}")

@@ -19,7 +19,6 @@ from mockbay.wire.sse import encode_event
 class Framing:
     """The stream's content type, how one event is encoded, and how a mid-stream error is."""
 
-    name: str
     content_type: str
     event: Callable[[dict[str, Any]], bytes]
     error: Callable[[ApiError, str], bytes]  # (error, request id) -> the bytes that end the stream
@@ -29,4 +28,4 @@ def _sse_error(error: ApiError, request_id: str) -> bytes:
     return encode_event(error_body(error.type, error.message, request_id))
 
 
-SSE = Framing("sse", "text/event-stream; charset=utf-8", encode_event, _sse_error)
+SSE = Framing("text/event-stream; charset=utf-8", encode_event, _sse_error)

@@ -1,0 +1,153 @@
+"""Amazon Bedrock's form of the Messages API, in front of the same pipeline (docs/cloud-platforms.md).
+
+`POST …/model/{modelId}/invoke` answers JSON, `…/invoke-with-response-stream` answers an AWS
+event-stream. The body carries `anthropic_version` (required) and `anthropic_beta`, never `model`
+or `stream` (the path says both). Auth is SigV4 or a Bedrock API key (Bearer), accepted without
+checking signatures; the SigV4 access-key id is the caller (rate-limit bucket, default session).
+Every error leaves as Bedrock's `{"message": …}` with `x-amzn-ErrorType`, or mid-stream as an
+exception frame, named by one status table.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from urllib.parse import unquote
+
+from aiohttp import web
+
+from mockbay.config import ServerConfig
+from mockbay.errors import ApiError
+from mockbay.journal import Exchange
+from mockbay.platforms import BEDROCK
+from mockbay.platforms.body import cloud_body, invalid, with_model
+from mockbay.server.auth import api_key_of
+from mockbay.server.messages import Inbound, answer_message, read_body, refuse_declared_oversize
+from mockbay.server.responses import dumps, json_response
+from mockbay.state import ServerState
+from mockbay.wire import eventstream
+from mockbay.wire.framing import Framing
+
+ROUTE = re.compile(r"/model/([^/]+)/(invoke|invoke-with-response-stream)$")
+STREAM_ACTION = "invoke-with-response-stream"
+CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/")
+SIGV4 = "aws4-hmac-sha256 "
+ERROR_TYPE_NAMESPACE = "http://internal.amazon.com/coral/com.amazon.bedrock/"
+EXTRANEOUS = ("model", "stream")
+BETA_FIELD = "anthropic_beta"
+
+# Anthropic status -> (Bedrock status, exception), the table of docs/cloud-platforms.md.
+EXCEPTIONS: dict[int, tuple[int, str]] = {
+    400: (400, "ValidationException"),
+    401: (403, "AccessDeniedException"),
+    403: (403, "AccessDeniedException"),
+    404: (404, "ResourceNotFoundException"),
+    408: (408, "ModelTimeoutException"),
+    413: (400, "ValidationException"),
+    429: (429, "ThrottlingException"),
+    500: (500, "InternalServerException"),
+    503: (503, "ServiceUnavailableException"),
+    504: (408, "ModelTimeoutException"),
+    529: (503, "ServiceUnavailableException"),
+}
+
+
+def exception_for(status: int) -> tuple[int, str]:
+    """Bedrock's status and exception name for an Anthropic status; unlisted ones by class."""
+    return EXCEPTIONS.get(status) or EXCEPTIONS[500 if status >= 500 else 400]
+
+
+def error_response(error: ApiError, request_id: str) -> web.Response:
+    status, name = exception_for(error.status)
+    headers = {
+        **error.headers,
+        "x-amzn-ErrorType": f"{name}:{ERROR_TYPE_NAMESPACE}",
+        "x-amzn-RequestId": request_id,
+    }
+    return json_response({"message": error.message}, status=status, headers=headers)
+
+
+def _exception_frame(error: ApiError, request_id: str) -> bytes:
+    """The frame that ends a stream cut by an error_event fault; the name camel-cased as Bedrock's."""
+    _, name = exception_for(error.status)
+    return eventstream.exception(name[0].lower() + name[1:], error.message)
+
+
+FRAMING = Framing("application/vnd.amazon.eventstream", eventstream.chunk, _exception_frame)
+
+
+def _denied(message: str) -> ApiError:
+    return ApiError(403, "permission_error", message)
+
+
+def caller_of(headers: Mapping[str, str], config: ServerConfig) -> tuple[str, str]:
+    """(caller, default session): the SigV4 access-key id for both, or the Bedrock API key and no
+    session. `--api-key` lists the accepted keys and access-key ids."""
+    authorization = headers.get("authorization", "")
+    if authorization[: len(SIGV4)].lower() == SIGV4:
+        found = CREDENTIAL.search(authorization)
+        if found is None:
+            raise _denied("Authorization header requires 'Credential' parameter.")
+        caller, session = found.group(1), found.group(1)
+    else:
+        key = api_key_of(headers)
+        if key is None:
+            raise _denied("Missing Authentication Token")
+        caller, session = key, ""
+    if config.api_keys and caller not in config.api_keys:
+        raise _denied("The security token included in the request is invalid.")
+    return caller, session
+
+
+def _betas(body: dict[str, object], headers: dict[str, str]) -> dict[str, str]:
+    """`anthropic_beta` from the body becomes the first-party `anthropic-beta` header."""
+    betas = body.pop(BETA_FIELD, None)
+    if betas is None:
+        return headers
+    if not isinstance(betas, list) or not all(isinstance(beta, str) for beta in betas):
+        raise invalid(f"Malformed input request: #/{BETA_FIELD}: expected type: JSONArray of strings")
+    return {**headers, "anthropic-beta": ",".join(betas)}
+
+
+async def invoke(
+    request: web.Request,
+    state: ServerState,
+    exchange: Exchange,
+    pinned: str | None,
+    headers: dict[str, str],
+    found: re.Match[str],
+) -> web.StreamResponse:
+    """One Bedrock invoke, translated for the pipeline; its errors leave in Bedrock's shape."""
+    exchange.endpoint, exchange.platform = "messages", BEDROCK
+    try:
+        refuse_declared_oversize(request)
+        caller, session = caller_of(headers, state.config)
+        body = cloud_body(
+            await read_body(request),
+            "Malformed input request: #: required key [anthropic_version] not found, "
+            "please reformat your input and try again.",
+        )
+        for key in EXTRANEOUS:
+            if key in body:
+                raise invalid(
+                    f"Malformed input request: #: extraneous key [{key}] is not permitted, "
+                    "please reformat your input and try again."
+                )
+        headers = _betas(body, headers)
+        stream = found.group(2) == STREAM_ACTION
+        reply_headers = {"x-amzn-RequestId": exchange.request_id}
+        if stream:
+            reply_headers["x-amzn-bedrock-content-type"] = "application/json"
+        inbound = Inbound(
+            raw=dumps(with_model(body, unquote(found.group(1)), stream=stream)),
+            headers=headers,
+            caller=caller,
+            platform=BEDROCK,
+            framing=FRAMING,
+            session=session,
+            reply_headers=reply_headers,
+        )
+        return await answer_message(request, state, exchange, pinned, inbound)
+    except ApiError as error:
+        exchange.error_type = error.type
+        return error_response(error, exchange.request_id)

@@ -1,0 +1,80 @@
+"""Google Vertex AI's form of the Messages API, in front of the same pipeline (docs/cloud-platforms.md).
+
+`POST …/projects/{p}/locations/{l}/publishers/anthropic/models/{m}:rawPredict` answers JSON,
+`:streamRawPredict` first-party SSE, and `…/models/count-tokens:rawPredict` counts tokens. The
+model is in the path (count-tokens keeps it in the body), `anthropic_version` in the body; any
+Google bearer token is accepted. Auth errors take Google's shape, the rest Anthropic's envelope
+(as Vertex passes the model's errors through).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from urllib.parse import unquote
+
+from aiohttp import web
+
+from mockbay.config import ServerConfig
+from mockbay.errors import ApiError
+from mockbay.journal import Exchange
+from mockbay.platforms import VERTEX
+from mockbay.platforms.body import cloud_body, with_model
+from mockbay.server.auth import api_key_of
+from mockbay.server.messages import Inbound, answer_message, count_body, read_body, refuse_declared_oversize
+from mockbay.server.responses import dumps, json_response
+from mockbay.state import ServerState
+
+ROUTE = re.compile(
+    r"/projects/([^/]+)/locations/([^/]+)/publishers/anthropic/models/([^/:]+):(rawPredict|streamRawPredict)$"
+)
+COUNT_TOKENS_MODEL = "count-tokens"
+STREAM_VERB = "streamRawPredict"
+MISSING_VERSION = "anthropic_version: Field required"
+OAUTH_HINT = "Expected OAuth 2 access token, login cookie or other valid authentication credential."
+
+
+def _unauthenticated(message: str) -> ApiError:
+    return ApiError(401, "authentication_error", f"{message} {OAUTH_HINT}")
+
+
+def caller_of(headers: Mapping[str, str], config: ServerConfig) -> str:
+    """The bearer token (any, unless `--api-key` lists the accepted ones)."""
+    token = api_key_of(headers)
+    if token is None:
+        raise _unauthenticated("Request is missing required authentication credential.")
+    if config.api_keys and token not in config.api_keys:
+        raise _unauthenticated("Request had invalid authentication credentials.")
+    return token
+
+
+def google_error(error: ApiError) -> web.Response:
+    """Google's front-end error shape, for what Vertex refuses before the model sees it."""
+    body = {"error": {"code": error.status, "message": error.message, "status": "UNAUTHENTICATED"}}
+    return json_response(body, status=error.status)
+
+
+async def predict(
+    request: web.Request,
+    state: ServerState,
+    exchange: Exchange,
+    pinned: str | None,
+    headers: dict[str, str],
+    found: re.Match[str],
+) -> web.StreamResponse:
+    """rawPredict, streamRawPredict or count-tokens, translated for the pipeline."""
+    model, verb = unquote(found.group(3)), found.group(4)
+    counting = model == COUNT_TOKENS_MODEL and verb != STREAM_VERB
+    exchange.endpoint, exchange.platform = ("count_tokens" if counting else "messages"), VERTEX
+    refuse_declared_oversize(request)
+    try:
+        caller = caller_of(headers, state.config)
+    except ApiError as error:
+        exchange.error_type = error.type
+        return google_error(error)
+    body = cloud_body(await read_body(request), MISSING_VERSION)
+    if counting:
+        return count_body(exchange, dumps(body), headers)
+    raw = dumps(with_model(body, model, stream=verb == STREAM_VERB))
+    inbound = Inbound(raw=raw, headers=headers, caller=caller, platform=VERTEX)
+    return await answer_message(request, state, exchange, pinned, inbound)

@@ -1,0 +1,240 @@
+"""AnthropicBedrock against mockbay: SigV4 and API-key auth, JSON and event-stream, Bedrock's errors."""
+
+from __future__ import annotations
+
+import anthropic
+import httpx
+import pytest
+
+from tests.conftest import USER_HI, pinned_client
+from tests.integration.cloud import (
+    BEDROCK_MODEL,
+    ask,
+    bedrock,
+)
+
+ERROR_TYPE_SUFFIX = ":http://internal.amazon.com/coral/com.amazon.bedrock/"
+
+
+def _invoke_url(server, scenario: str, model: str = BEDROCK_MODEL, action: str = "invoke") -> str:
+    return f"{server.url}/s/{scenario}/model/{model}/{action}"
+
+
+SIGV4 = {
+    "authorization": "AWS4-HMAC-SHA256 Credential=AKIDRAW/20261206/us-east-1/bedrock/aws4_request, "
+    "SignedHeaders=host;x-amz-date, Signature=" + "0" * 64,
+    "x-amz-date": "20261206T014644Z",
+}
+BODY = {"anthropic_version": "bedrock-2023-05-31", "max_tokens": 100, "messages": USER_HI}
+
+
+@pytest.mark.parametrize("scenario", ["plain-text", "thinking-tools", "chunked"])
+def test_stream_assembles_to_the_json_reply(cloud_server, scenario):
+    client = bedrock(cloud_server, scenario)
+    plain = client.messages.create(**ask(BEDROCK_MODEL))
+    with client.messages.stream(**ask(BEDROCK_MODEL)) as stream:
+        streamed = stream.get_final_message()
+    assert streamed.to_dict() == plain.to_dict()
+    assert plain.model == BEDROCK_MODEL
+
+
+async def test_async_stream_assembles_to_the_json_reply(cloud_server):
+    async with anthropic.AsyncAnthropicBedrock(
+        base_url=f"{cloud_server.url}/s/thinking-tools",
+        aws_access_key="AKIDTEST",
+        aws_secret_key="fake",
+        aws_region="us-east-1",
+        max_retries=0,
+    ) as client:
+        plain = await client.messages.create(**ask(BEDROCK_MODEL))
+        async with client.messages.stream(**ask(BEDROCK_MODEL)) as stream:
+            streamed = await stream.get_final_message()
+    assert streamed.to_dict() == plain.to_dict()
+    assert [block.type for block in plain.content] == ["thinking", "text", "tool_use"]
+
+
+def test_the_same_scenario_answers_every_wire_alike(cloud_server):
+    """One engine: the Bedrock reply is the first-party reply, ids included."""
+    first_party = pinned_client(cloud_server, "thinking-tools").messages.create(**ask(BEDROCK_MODEL))
+    via_bedrock = bedrock(cloud_server, "thinking-tools").messages.create(**ask(BEDROCK_MODEL))
+    assert via_bedrock.to_dict() == first_party.to_dict()
+
+
+def test_thinking_and_tool_use_turns(cloud_server):
+    client = bedrock(cloud_server, "weather-turns")
+    tools = [{"name": "get_weather", "description": "Weather", "input_schema": {"type": "object"}}]
+    thinking = {"type": "enabled", "budget_tokens": 1024}
+    first = client.messages.create(**ask(BEDROCK_MODEL, max_tokens=2048, tools=tools, thinking=thinking))
+    assert [block.type for block in first.content] == ["thinking", "tool_use"]
+    assert first.stop_reason == "tool_use"
+    tool_use = first.content[1]
+    messages = [
+        *USER_HI,
+        {"role": "assistant", "content": [block.to_dict() for block in first.content]},
+        {
+            "role": "user",
+            "content": [{"type": "tool_result", "tool_use_id": tool_use.id, "content": "sunny"}],
+        },
+    ]
+    kwargs = ask(BEDROCK_MODEL, max_tokens=2048, tools=tools, thinking=thinking, messages=messages)
+    with client.messages.stream(**kwargs) as stream:
+        second = stream.get_final_message()
+    assert second.content[0].text == "It is sunny in Paris."
+    assert second.to_dict() == client.messages.create(**kwargs).to_dict()
+
+
+def test_the_api_key_form_and_the_journal(cloud_server):
+    cloud_server.reset()
+    message = bedrock(cloud_server, "plain-text", api_key="bedrock-api-key").messages.create(
+        **ask(BEDROCK_MODEL)
+    )
+    assert message.content[0].type == "text"
+    (exchange,) = cloud_server.journal.all
+    assert (exchange.platform, exchange.endpoint, exchange.status) == ("bedrock", "messages", 200)
+    assert exchange.body["model"] == BEDROCK_MODEL and "anthropic_version" not in exchange.body
+    assert exchange.headers["authorization"].startswith("Bearer") and "api-key" not in str(exchange.headers)
+
+
+@pytest.mark.parametrize(
+    ("model", "text"),
+    [
+        (
+            "arn:aws:bedrock:us-east-1:123456789012:inference-profile/global.anthropic.claude-sonnet-4-6-v1:0",
+            "an inference profile",
+        ),
+        (BEDROCK_MODEL, "a geo-prefixed id"),
+        ("anthropic.claude-sonnet-4-6-v1:0", "something else"),
+    ],
+)
+def test_a_model_matcher_sees_the_id_as_sent(cloud_server, model, text):
+    message = bedrock(cloud_server, "model-ids").messages.create(**ask(model))
+    assert (message.content[0].text, message.model) == (text, model)
+
+
+def test_platform_matcher_tells_the_wires_apart(cloud_server):
+    via_bedrock = bedrock(cloud_server, "which-platform").messages.create(**ask(BEDROCK_MODEL))
+    first_party = pinned_client(cloud_server, "which-platform").messages.create(**ask(BEDROCK_MODEL))
+    assert (via_bedrock.content[0].text, first_party.content[0].text) == ("via Bedrock", "via Anthropic")
+
+
+def test_betas_travel_in_the_body(cloud_server):
+    cloud_server.reset()
+    client = bedrock(cloud_server, "plain-text")
+    client.beta.messages.create(**ask(BEDROCK_MODEL), betas=["context-1m-2025-08-07"])
+    (exchange,) = cloud_server.journal.all
+    assert exchange.body.get("anthropic_beta") is None
+    assert exchange.headers["anthropic-beta"] == "context-1m-2025-08-07"
+
+
+@pytest.mark.parametrize(
+    ("status", "error_class", "bedrock_status", "exception"),
+    [
+        ("429", anthropic.RateLimitError, 429, "ThrottlingException"),
+        ("529", anthropic.ServiceUnavailableError, 503, "ServiceUnavailableException"),
+        ("500", anthropic.InternalServerError, 500, "InternalServerException"),
+        ("400", anthropic.BadRequestError, 400, "ValidationException"),
+        ("404", anthropic.NotFoundError, 404, "ResourceNotFoundException"),
+    ],
+)
+def test_scripted_errors_take_bedrocks_shape(cloud_server, status, error_class, bedrock_status, exception):
+    client = bedrock(cloud_server, "http-error")
+    with pytest.raises(error_class) as caught:
+        client.messages.create(**ask(BEDROCK_MODEL), extra_headers={"x-status": status})
+    assert caught.value.status_code == bedrock_status
+    assert set(caught.value.body) == {"message"}
+    assert caught.value.response.headers["x-amzn-errortype"] == exception + ERROR_TYPE_SUFFIX
+    assert caught.value.response.headers["x-amzn-requestid"].startswith("req_")
+
+
+def test_a_scripted_retry_after_survives(cloud_server):
+    with pytest.raises(anthropic.RateLimitError) as caught:
+        bedrock(cloud_server, "http-error").messages.create(
+            **ask(BEDROCK_MODEL), extra_headers={"x-status": "429"}
+        )
+    assert caught.value.response.headers["retry-after"] == "0"
+
+
+def test_a_midstream_error_is_an_exception_frame(cloud_server):
+    client = bedrock(cloud_server, "midstream-error")
+    with (
+        pytest.raises(anthropic.APIStatusError) as caught,
+        client.messages.stream(**ask(BEDROCK_MODEL)) as stream,
+    ):
+        for _ in stream:
+            pass
+    assert caught.value.status_code == 200
+    assert caught.value.body == {
+        "type": "error",
+        "error": {"type": "serviceUnavailableException", "message": "Overloaded"},
+    }
+
+
+def test_a_midstream_error_without_a_stream_is_an_http_error(cloud_server):
+    with pytest.raises(anthropic.ServiceUnavailableError):
+        bedrock(cloud_server, "midstream-error").messages.create(**ask(BEDROCK_MODEL))
+
+
+def test_missing_credentials_are_access_denied(cloud_server):
+    response = httpx.post(_invoke_url(cloud_server, "plain-text"), json=BODY)
+    assert response.status_code == 403
+    assert response.headers["x-amzn-errortype"] == "AccessDeniedException" + ERROR_TYPE_SUFFIX
+    assert response.json() == {"message": "Missing Authentication Token"}
+
+
+def test_a_body_without_anthropic_version_names_the_field(cloud_server):
+    body = {key: value for key, value in BODY.items() if key != "anthropic_version"}
+    response = httpx.post(_invoke_url(cloud_server, "plain-text"), json=body, headers=SIGV4)
+    assert response.status_code == 400
+    assert response.headers["x-amzn-errortype"].startswith("ValidationException:")
+    assert "anthropic_version" in response.json()["message"]
+
+
+@pytest.mark.parametrize("key", ["model", "stream"])
+def test_first_party_keys_are_extraneous(cloud_server, key):
+    response = httpx.post(
+        _invoke_url(cloud_server, "plain-text"), json={**BODY, key: BEDROCK_MODEL}, headers=SIGV4
+    )
+    assert response.status_code == 400
+    assert f"extraneous key [{key}]" in response.json()["message"]
+
+
+def test_a_bad_body_is_a_validation_exception(cloud_server):
+    response = httpx.post(_invoke_url(cloud_server, "plain-text"), content=b"{not json", headers=SIGV4)
+    assert response.status_code == 400
+    assert response.headers["x-amzn-errortype"].startswith("ValidationException:")
+    bad_messages = httpx.post(
+        _invoke_url(cloud_server, "plain-text"), json={**BODY, "messages": []}, headers=SIGV4
+    )
+    assert bad_messages.status_code == 400 and set(bad_messages.json()) == {"message"}
+
+
+def test_api_keys_apply_to_bearer_keys_and_access_key_ids(cloud_server):
+    with cloud_server.overrides(api_keys=("AKIDALLOWED", "bedrock-allowed")):
+        assert bedrock(
+            cloud_server, "plain-text", aws_access_key="AKIDALLOWED", aws_secret_key="x"
+        ).messages.create(**ask(BEDROCK_MODEL))
+        assert bedrock(cloud_server, "plain-text", api_key="bedrock-allowed").messages.create(
+            **ask(BEDROCK_MODEL)
+        )
+        for client in (
+            bedrock(cloud_server, "plain-text"),
+            bedrock(cloud_server, "plain-text", api_key="other"),
+        ):
+            with pytest.raises(anthropic.PermissionDeniedError):
+                client.messages.create(**ask(BEDROCK_MODEL))
+
+
+def test_the_access_key_id_is_the_caller(cloud_server):
+    """Sequences and rate-limit buckets are per access-key id, as they are per API key first-party."""
+    cloud_server.reset()
+    alice = bedrock(cloud_server, "cycling", aws_access_key="AKIDALICE", aws_secret_key="x")
+    bob = bedrock(cloud_server, "cycling", aws_access_key="AKIDBOB", aws_secret_key="x")
+    texts = [client.messages.create(**ask(BEDROCK_MODEL)).content[0].text for client in (alice, alice, bob)]
+    assert texts == ["a", "b", "a"]
+    alice_limited = bedrock(cloud_server, "limited", aws_access_key="AKIDALICE", aws_secret_key="x")
+    bob_limited = bedrock(cloud_server, "limited", aws_access_key="AKIDBOB", aws_secret_key="x")
+    alice_limited.messages.create(**ask(BEDROCK_MODEL))
+    bob_limited.messages.create(**ask(BEDROCK_MODEL))
+    with pytest.raises(anthropic.RateLimitError):
+        alice_limited.messages.create(**ask(BEDROCK_MODEL))
+    assert [e.session for e in cloud_server.journal.all][:3] == ["AKIDALICE", "AKIDALICE", "AKIDBOB"]
