@@ -1,9 +1,11 @@
 """A stable hash of a normalised request, shared by matching and recording.
 
 Stable across what does not change the answer: key order, whitespace, the `stream` flag (the
-same reply is served as JSON or SSE), `metadata` (per-user ids) and every HTTP header. Assistant
-content blocks keep only the fields mockbay renders: a real reply's `citations: null` or
-`caller` come back from the client on the next turn when recording, but not when replaying.
+same reply is served as JSON or SSE), `metadata` (per-user ids) and every HTTP header. An
+assistant content block keeps the fields its kind names (`BlockKind.FINGERPRINTED`) and no
+null: a real reply's `citations: null` or `caller` come back from the client on the next turn
+when recording, but not always when replaying. A block of a kind mockbay has no class for keeps
+every field.
 """
 
 from __future__ import annotations
@@ -12,10 +14,9 @@ import hashlib
 import json
 from typing import Any
 
+from mockbay.blocks import KINDS
+
 IGNORED_FIELDS = frozenset({"stream", "metadata"})
-RENDERED_BLOCK_FIELDS = frozenset(
-    {"type", "text", "thinking", "signature", "data", "id", "name", "input", "cache_control"}
-)
 
 
 def fingerprint(body: dict[str, Any]) -> str:
@@ -34,10 +35,12 @@ def _message(message: Any) -> Any:
     content = message.get("content")
     if not isinstance(content, list):
         return message
-    blocks = [
-        {k: v for k, v in b.items() if k in RENDERED_BLOCK_FIELDS and v is not None}
-        if isinstance(b, dict)
-        else b
-        for b in content
-    ]
-    return {**message, "content": blocks}
+    return {**message, "content": [_block(b) for b in content]}
+
+
+def _block(block: Any) -> Any:
+    if not isinstance(block, dict):
+        return block
+    kind = KINDS.get(str(block.get("type")))
+    kept = kind.FINGERPRINTED if kind is not None else None
+    return {k: v for k, v in block.items() if v is not None and (kept is None or k in kept)}

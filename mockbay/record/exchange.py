@@ -11,13 +11,13 @@ Standard library only (plus the scrubber); no I/O.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
 
+from mockbay.blocks import KINDS, Received
 from mockbay.record.scrub import Scrubber
 from mockbay.wire.errors import default_message, pair_for
 
@@ -35,7 +35,6 @@ _CACHE_TTLS = ("ephemeral_5m_input_tokens", "ephemeral_1h_input_tokens")
 # What the scenario format accepts (schema.py, checked by a test); other values are left out.
 STOP_REASONS = ("end_turn", "max_tokens", "stop_sequence", "tool_use", "pause_turn", "refusal")
 SERVICE_TIERS = ("standard", "priority", "batch")
-_DELTA_FIELDS = {"text_delta": "text", "thinking_delta": "thinking", "input_json_delta": "partial_json"}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -67,10 +66,9 @@ class _StreamBlock:
     """A content block as the stream built it, with the positions of its events."""
 
     start: dict[str, Any]
-    pieces: list[str] = field(default_factory=list)
+    deltas: list[dict[str, Any]] = field(default_factory=list)
     delta_positions: list[int] = field(default_factory=list)
     positions: list[int] = field(default_factory=list)
-    signature: str | None = None
 
 
 def reply_for(exchange: Exchange, scrubber: Scrubber) -> dict[str, Any]:
@@ -148,7 +146,8 @@ class _StreamWalk:
         elif kind == "content_block_start":
             self.blocks[data["index"]] = _StreamBlock(dict(data["content_block"]), positions=[position])
         elif kind == "content_block_delta" and block is not None:
-            _apply_delta(block, data["delta"], position, self.dropped)
+            block.deltas.append(dict(data.get("delta") or {}))
+            block.delta_positions.append(position)
         elif kind == "content_block_stop" and block is not None:
             block.positions.append(position)
         elif kind == "message_delta":
@@ -188,79 +187,25 @@ def _stream_reply(events: tuple[TimedEvent, ...], scrubber: Scrubber) -> dict[st
     return reply
 
 
-def _apply_delta(block: _StreamBlock, delta: dict[str, Any], position: int, dropped: set[int]) -> None:
-    """Fold one delta into its block (docs/wire.md §5.3); deltas mockbay cannot replay are dropped."""
-    if delta.get("type") == "signature_delta":
-        block.signature = delta.get("signature", "")  # replaces, as the SDK accumulators do
-        block.positions.append(position)
-    elif delta.get("type") in _DELTA_FIELDS:
-        block.pieces.append(delta.get(_DELTA_FIELDS[delta["type"]], ""))
-        block.delta_positions.append(position)
-    else:
-        dropped.add(position)
-
-
 def _blocks(
     blocks: list[_StreamBlock], scrubber: Scrubber, streamed: bool
 ) -> tuple[list[dict[str, Any]], set[int]]:
-    """Scenario content blocks, and the event positions that no longer exist in the replay."""
+    """Scenario content blocks, and the event positions that no longer exist in the replay.
+
+    Each block's kind reads it back (blocks.KINDS) and says how many of its deltas the replay
+    sends; the rest of its delta events are not replayed.
+    """
     content: list[dict[str, Any]] = []
     unreplayed: set[int] = set()
     for block in blocks:
-        kind = block.start.get("type")
-        if kind in ("text", "thinking"):
-            text, chunks = _scrubbed_text(block.start.get(kind, ""), block.pieces, scrubber)
-            entry: dict[str, Any] = {kind: {"chunks": chunks} if streamed and chunks else text}
-            if kind == "thinking":
-                entry["signature"] = scrubber.text(block.signature or block.start.get("signature", ""))
-            deltas = len(chunks)
-        elif kind == "redacted_thinking":
-            entry, deltas = {"redacted_thinking": scrubber.text(block.start.get("data", ""))}, 0
-        elif kind == "tool_use":
-            entry, deltas = _tool_use(block, scrubber, streamed)
-        else:
-            log.warning("not recorded: a %r content block (mockbay cannot replay it)", kind)
+        kind = KINDS.get(str(block.start.get("type")))
+        if kind is None:
+            log.warning(
+                "not recorded: a %r content block (mockbay cannot replay it)", block.start.get("type")
+            )
             unreplayed.update(block.positions + block.delta_positions)
             continue
+        entry, deltas = kind.record(Received(block.start, tuple(block.deltas)), scrubber, streamed)
         unreplayed.update(block.delta_positions[deltas:])
         content.append(entry)
     return content, unreplayed
-
-
-def _scrubbed_text(initial: str, pieces: list[str], scrubber: Scrubber) -> tuple[str, list[str]]:
-    """Full text and its deltas; one delta when a key hid in it, even split across deltas."""
-    text = initial + "".join(pieces)
-    clean = scrubber.text(text)
-    if clean == text and all(scrubber.text(p) == p for p in pieces):
-        return text, pieces
-    return clean, [clean]
-
-
-def _tool_use(block: _StreamBlock, scrubber: Scrubber, streamed: bool) -> tuple[dict[str, Any], int]:
-    """The tool call and how many input deltas its replay sends.
-
-    The streamed JSON pieces are kept unless they held a key (then one piece) or do not join to
-    a JSON object (cut short: input {}). Without pieces mockbay sends one empty delta, as upstream
-    does for a tool without arguments (docs/wire.md §5.5).
-    """
-    tool_input: Any = block.start.get("input", {})
-    chunks = list(block.pieces)
-    joined = "".join(chunks)
-    if joined.strip():
-        try:
-            tool_input = json.loads(joined)
-        except ValueError:
-            tool_input = None
-        if not isinstance(tool_input, dict):
-            log.warning(
-                "tool_use %s: streamed input is not a JSON object; recorded as {}", block.start.get("id")
-            )
-            tool_input, joined = {}, ""
-    clean = scrubber.json(tool_input)
-    if clean != tool_input or scrubber.text(joined) != joined:
-        chunks = [json.dumps(clean, ensure_ascii=False)]
-    spec: dict[str, Any] = {"name": block.start.get("name", ""), "input": clean}
-    if streamed and joined.strip():
-        spec["input_chunks"] = chunks
-    spec["id"] = scrubber.text(block.start.get("id", ""))
-    return {"tool_use": spec}, len(spec.get("input_chunks", [""]))

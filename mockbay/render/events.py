@@ -7,15 +7,14 @@ message_delta (running totals) and message_stop. Indexes are contiguous from 0.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from mockbay.render.content import RenderedBlock, RenderedMessage
+from mockbay.blocks.base import Splitter
+from mockbay.render.content import RenderedMessage
 from mockbay.tokens import count_tokens
 
-Splitter = Callable[[str, str], list[str]]  # (block type, text) -> delta pieces
+__all__ = ["PING", "PlannedEvent", "Splitter", "build_events", "message_json"]
 
 PING: dict[str, Any] = {"type": "ping"}
 
@@ -55,11 +54,16 @@ def build_events(message: RenderedMessage, usage: dict[str, Any], split: Splitte
     events = [PlannedEvent({"type": "message_start", "message": start})]
     for index, block in enumerate(message.blocks):
         events.append(
-            PlannedEvent({"type": "content_block_start", "index": index, "content_block": _opening(block)})
+            PlannedEvent({"type": "content_block_start", "index": index, "content_block": block.opening()})
         )
         if index == 0:
             events.append(PlannedEvent(PING))
-        events.extend(_deltas(block, index, split))
+        events.extend(
+            PlannedEvent(
+                {"type": "content_block_delta", "index": index, "delta": payload}, count_tokens(text)
+            )
+            for payload, text in block.deltas(split)
+        )
         events.append(PlannedEvent({"type": "content_block_stop", "index": index}))
     final_usage = {
         "input_tokens": usage["input_tokens"],
@@ -71,46 +75,3 @@ def build_events(message: RenderedMessage, usage: dict[str, Any], split: Splitte
     events.append(PlannedEvent({"type": "message_delta", "delta": delta, "usage": final_usage}))
     events.append(PlannedEvent({"type": "message_stop"}))
     return events
-
-
-def _opening(block: RenderedBlock) -> dict[str, Any]:
-    """content_block_start payloads: empty text, empty thinking and signature, `input: {}`."""
-    if block.type == "text":
-        return {"type": "text", "text": ""}
-    if block.type == "thinking":
-        return {"type": "thinking", "thinking": "", "signature": ""}
-    if block.type == "redacted_thinking":
-        return block.to_json()
-    return {"type": "tool_use", "id": block.id, "name": block.name, "input": {}}
-
-
-def _deltas(block: RenderedBlock, index: int, split: Splitter) -> list[PlannedEvent]:
-    def delta(payload: dict[str, Any], text: str) -> PlannedEvent:
-        data = {"type": "content_block_delta", "index": index, "delta": payload}
-        return PlannedEvent(data, tokens=count_tokens(text))
-
-    if block.type == "text":
-        pieces = block.pieces if block.pieces is not None else split("text", block.text)
-        return [delta({"type": "text_delta", "text": p}, p) for p in pieces]
-    if block.type == "thinking":
-        pieces = block.pieces if block.pieces is not None else split("thinking", block.text)
-        out = [delta({"type": "thinking_delta", "thinking": p}, p) for p in pieces]
-        out.append(
-            PlannedEvent(
-                {
-                    "type": "content_block_delta",
-                    "index": index,
-                    "delta": {"type": "signature_delta", "signature": block.signature},
-                }
-            )
-        )
-        return out
-    if block.type == "tool_use":
-        if block.pieces is not None:
-            pieces = list(block.pieces)
-        else:
-            pieces = (
-                ["", *split("tool_use", json.dumps(block.input, ensure_ascii=False))] if block.input else [""]
-            )
-        return [delta({"type": "input_json_delta", "partial_json": p}, p) for p in pieces]
-    return []

@@ -1,17 +1,18 @@
 """Checked values -> model.py objects: one builder per `build` name of the schema.
 
-Builders do the checks that span keys (input_chunks against input, min against max, error type
-and status) and the key-to-field differences schema.py documents. The scenario builder also
-records the mark of each scenario's name in `Walker.named`, for the uniqueness check.
+Builders do the checks that span keys (min against max, error type and status) and the
+key-to-field differences schema.py documents; each block kind loads its own mapping (blocks/).
+The scenario builder also records the mark of each scenario's name in `Walker.named`, for the
+uniqueness check.
 Imports the model, text matchers, wire.errors and the walker; never yaml directly, never reads files.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
+from mockbay.blocks import KINDS
 from mockbay.scenario.model import (
     Block,
     BodyCondition,
@@ -40,29 +41,6 @@ def _regex(w: Walker, f: Fields, path: str) -> Any:
         return Regex(re.compile(f.values["regex"]))
     except (re.error, OverflowError, RecursionError, ValueError) as exc:
         return w.fail(f.value_mark("regex"), f"invalid regex {f.values['regex']!r} in {show(path)}: {exc}")
-
-
-def _tool_use(w: Walker, f: Fields, path: str) -> Any:
-    chunks = f.get("input_chunks")
-    value = f.get("input", {})
-    if chunks is not None:
-        joined = "".join(chunks)
-        try:
-            parsed = json.loads(joined)
-        except (ValueError, RecursionError) as exc:
-            return w.fail(
-                f.value_mark("input_chunks"), f"input_chunks join to {joined!r}, which is not JSON: {exc}"
-            )
-        if "input" not in f.values and isinstance(parsed, dict):
-            value = parsed
-        elif parsed != value:
-            return w.fail(
-                f.value_mark("input_chunks"),
-                f"input_chunks join to {joined!r}, which differs from input {json.dumps(value)}",
-            )
-    return Block(
-        type="tool_use", name=f.values["name"], input=value, id=f.get("id"), input_chunks=frozen(chunks)
-    )
 
 
 def _error(w: Walker, f: Fields, path: str) -> Any:
@@ -150,13 +128,7 @@ BUILDERS: dict[str, Builder] = {
         provider=f.values["faker"], args=tuple((k, v) for k, v in f.values.items() if k != "faker")
     ),
     "chunks": lambda w, f, p: ChunkedText(pieces=tuple(f.values["chunks"])),
-    "text_block": lambda w, f, p: Block(type="text", text=f.values["text"]),
-    "thinking_block": lambda w, f, p: Block(
-        type="thinking", text=f.values["thinking"], signature=f.get("signature")
-    ),
-    "redacted_block": lambda w, f, p: Block(type="redacted_thinking", data=f.values["redacted_thinking"]),
-    "tool_use_block": lambda w, f, p: f.values["tool_use"],
-    "tool_use": _tool_use,
+    **{f"block:{name}": kind.load for name, kind in KINDS.items()},
     "error": _error,
     "fault": _fault,
     "usage": _usage,

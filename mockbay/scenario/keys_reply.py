@@ -1,11 +1,14 @@
 """Keys of a reply (docs/scenario-contract.md §4-7): text sources, blocks, tool_use, errors, faults, timing.
 
 Data written in spec.py's language, one `doc` per key; schema.py gathers it into DEFS.
-Imports nothing but spec.py and model.py; never yaml.
+Imports spec.py, model.py and the block kinds (each kind writes its own key); never yaml.
 """
 
 from __future__ import annotations
 
+from mockbay.blocks import KINDS
+from mockbay.blocks.base import BLOCK_HINTS
+from mockbay.blocks.tools import TOOL_CALL
 from mockbay.scenario import model
 from mockbay.scenario.spec import AnyValue, Enum, Int, List, Map, Num, Obj, OneOf, Ref, Str
 
@@ -42,58 +45,12 @@ ERROR = Obj(
     build="error",
     model=model.ErrorSpec,
 )
-TOOL_USE = Obj(
-    {
-        "name": Str(min_len=1, doc="Tool name."),
-        "input": Map(AnyValue(), doc="Tool arguments (a JSON object); default {} or parsed input_chunks."),
-        "id": Str(min_len=1, doc="Fixed tool_use id; default derived from seed and request."),
-        "input_chunks": List(Str(), min_items=1, doc="Streamed input_json_delta pieces; must join to input."),
-    },
-    required=("name",),
-    doc="A tool call: {name, input, id, input_chunks}.",
-    build="tool_use",
-)
-_BLOCK_HINTS = {
-    "type": "write a block by its type key: - text: 'Hello' or - tool_use: {name: ..., input: {...}}",
-    "signature": "signature: goes beside thinking: in a thinking block",
-    **{
-        key: "'{key}' goes inside the tool_use: - tool_use: {name: ..., input: {...}}"
-        for key in ("name", "input", "id", "input_chunks")
-    },
-}
+TOOL_USE = TOOL_CALL
 BLOCK = OneOf(
-    (
-        Obj(
-            {"text": Ref("text_source", doc="A text block.")},
-            tag="text",
-            build="text_block",
-            hints=_BLOCK_HINTS,
-        ),
-        Obj(
-            {
-                "thinking": Ref("thinking_source", doc="A thinking block."),
-                "signature": Str(doc="Thinking signature; generated deterministically unless given."),
-            },
-            tag="thinking",
-            build="thinking_block",
-            hints=_BLOCK_HINTS,
-        ),
-        Obj(
-            {"redacted_thinking": Str(doc="Opaque data of a redacted_thinking block.")},
-            tag="redacted_thinking",
-            build="redacted_block",
-            hints=_BLOCK_HINTS,
-        ),
-        Obj(
-            {"tool_use": Ref("tool_use", doc="A tool_use block.")},
-            tag="tool_use",
-            build="tool_use_block",
-            hints=_BLOCK_HINTS,
-        ),
-    ),
-    doc="One content block: text, thinking (+signature), redacted_thinking or tool_use.",
+    tuple(kind.spec() for kind in KINDS.values()),
+    doc="One content block, written by its wire type: " + ", ".join(KINDS) + ".",
     hint="a text block is written - text: 'Hello'",
-    hints=_BLOCK_HINTS,
+    hints=BLOCK_HINTS,
 )
 TIMING = OneOf(
     (

@@ -16,7 +16,6 @@ ThenMode = Literal["repeat_last", "cycle", "error"]
 FaultKind = Literal["error_event", "disconnect", "stall"]
 TimingMode = Literal["instant", "realistic", "recorded"]
 CacheMode = Literal["simulate", "off"]
-BlockType = Literal["text", "thinking", "redacted_thinking", "tool_use"]
 StepKind = Literal["rule", "turn"]
 
 NO_MARK = SourceMark("<none>", 0, 0)
@@ -113,9 +112,9 @@ TextSource = LiteralText | FakerText | ChunkedText
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Block:
-    """One content block of a reply, in scenario terms (before rendering)."""
+    """One content block of a reply, in scenario terms (before rendering); `type` is a key of blocks.KINDS."""
 
-    type: BlockType
+    type: str
     text: TextSource | None = None  # text and thinking
     signature: str | None = None  # thinking
     data: str | None = None  # redacted_thinking

@@ -1,0 +1,202 @@
+"""Blocks of generated text: `text`, `thinking` and `redacted_thinking`.
+
+Text and thinking stream as deltas (the scenario's `chunks`, else seeded pieces), count their
+tokens, and are cut on a token boundary at `max_tokens`; only text is cut at a stop sequence.
+A thinking block ends with exactly one `signature_delta`; a redacted one arrives whole.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from mockbay.blocks.base import BlockKind, Delta, Received, RenderContext, Splitter, block_spec, register
+from mockbay.render import ids
+from mockbay.render.text import resolve
+from mockbay.scenario.model import Block
+from mockbay.scenario.spec import Ref, Str
+from mockbay.tokens import count_tokens, split_tokens
+
+if TYPE_CHECKING:
+    from mockbay.record.scrub import Scrubber
+    from mockbay.scenario.nodes import Fields
+    from mockbay.scenario.walker import Walker
+
+
+def _prefix_pieces(pieces: tuple[str, ...] | None, text: str) -> tuple[str, ...] | None:
+    """Stream pieces cut to `text` (a prefix of their join), keeping the boundaries before the cut."""
+    if pieces is None:
+        return None
+    kept, length = [], 0
+    for piece in pieces:
+        if length + len(piece) >= len(text):
+            kept.append(piece[: len(text) - length])
+            break
+        kept.append(piece)
+        length += len(piece)
+    return tuple(p for p in kept if p)
+
+
+def _first_tokens(text: str, budget: int) -> str:
+    return "".join(split_tokens(text)[:budget])
+
+
+def scrubbed_text(initial: str, pieces: list[str], scrubber: Scrubber) -> tuple[str, list[str]]:
+    """Full text and its deltas; one delta when a key hid in it, even split across deltas."""
+    text = initial + "".join(pieces)
+    clean = scrubber.text(text)
+    if clean == text and all(scrubber.text(p) == p for p in pieces):
+        return text, pieces
+    return clean, [clean]
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class Text(BlockKind):
+    TYPE = "text"
+    KEY_DOC = "A text block."
+    FINGERPRINTED = frozenset({"type", "text", "cache_control"})
+
+    text: str
+    pieces: tuple[str, ...] | None = None
+
+    @classmethod
+    def spec(cls) -> Any:
+        return block_spec(cls, Ref("text_source", doc="A text block."))
+
+    @classmethod
+    def load(cls, w: Walker, f: Fields, path: str) -> Any:
+        return Block(type="text", text=f.values["text"])
+
+    @classmethod
+    def render(cls, block: Block, ctx: RenderContext) -> Text:
+        assert block.text is not None
+        text, pieces = resolve(block.text, ctx.text, salt=str(ctx.index))
+        return cls(text=text, pieces=pieces)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": "text", "text": self.text}
+
+    def opening(self) -> dict[str, Any]:
+        return {"type": "text", "text": ""}
+
+    def deltas(self, split: Splitter) -> list[Delta]:
+        pieces = self.pieces if self.pieces is not None else split("text", self.text)
+        return [({"type": "text_delta", "text": p}, p) for p in pieces]
+
+    def output_tokens(self) -> int:
+        return count_tokens(self.text)
+
+    def cut(self, budget: int) -> Text | None:
+        return self.prefix(len(_first_tokens(self.text, budget))) if budget > 0 else None
+
+    def stop_at(self, sequences: tuple[str, ...]) -> tuple[int, str] | None:
+        found = [(self.text.find(s), s) for s in sequences if s and s in self.text]
+        return min(found) if found else None
+
+    def prefix(self, position: int) -> Text:
+        text = self.text[:position]
+        return Text(text=text, pieces=_prefix_pieces(self.pieces, text))
+
+    @classmethod
+    def record(cls, received: Received, scrubber: Scrubber, streamed: bool) -> tuple[dict[str, Any], int]:
+        pieces = received.pieces("text_delta", "text")
+        text, chunks = scrubbed_text(str(received.start.get("text", "")), pieces, scrubber)
+        return {"text": {"chunks": chunks} if streamed and chunks else text}, len(chunks)
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class Thinking(BlockKind):
+    TYPE = "thinking"
+    KEY_DOC = "A thinking block; its signature is generated unless given beside it."
+    FINGERPRINTED = frozenset({"type", "thinking", "signature", "cache_control"})
+
+    thinking: str
+    signature: str
+    pieces: tuple[str, ...] | None = None
+
+    @classmethod
+    def spec(cls) -> Any:
+        return block_spec(
+            cls,
+            Ref("thinking_source", doc="A thinking block."),
+            signature=Str(doc="Thinking signature; generated deterministically unless given."),
+        )
+
+    @classmethod
+    def load(cls, w: Walker, f: Fields, path: str) -> Any:
+        return Block(type="thinking", text=f.values["thinking"], signature=f.get("signature"))
+
+    @classmethod
+    def render(cls, block: Block, ctx: RenderContext) -> Thinking:
+        assert block.text is not None
+        text, pieces = resolve(block.text, ctx.text, salt=str(ctx.index))
+        signature = block.signature or ids.thinking_signature(ctx.seed, ctx.fingerprint, ctx.index, text)
+        return cls(thinking=text, signature=signature, pieces=pieces)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": "thinking", "thinking": self.thinking, "signature": self.signature}
+
+    def opening(self) -> dict[str, Any]:
+        return {"type": "thinking", "thinking": "", "signature": ""}
+
+    def deltas(self, split: Splitter) -> list[Delta]:
+        pieces = self.pieces if self.pieces is not None else split("thinking", self.thinking)
+        out: list[Delta] = [({"type": "thinking_delta", "thinking": p}, p) for p in pieces]
+        out.append(({"type": "signature_delta", "signature": self.signature}, ""))
+        return out
+
+    def output_tokens(self) -> int:
+        return count_tokens(self.thinking)
+
+    def cut(self, budget: int) -> Thinking | None:
+        if budget <= 0:
+            return None
+        text = _first_tokens(self.thinking, budget)
+        return Thinking(thinking=text, signature=self.signature, pieces=_prefix_pieces(self.pieces, text))
+
+    @classmethod
+    def record(cls, received: Received, scrubber: Scrubber, streamed: bool) -> tuple[dict[str, Any], int]:
+        pieces = received.pieces("thinking_delta", "thinking")
+        text, chunks = scrubbed_text(str(received.start.get("thinking", "")), pieces, scrubber)
+        signatures = received.pieces("signature_delta", "signature")  # the last replaces, as in the SDK
+        signature = (
+            signatures[-1] if signatures and signatures[-1] else str(received.start.get("signature", ""))
+        )
+        entry = {"thinking": {"chunks": chunks} if streamed and chunks else text}
+        entry["signature"] = scrubber.text(signature)
+        return entry, len(chunks) + 1
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class RedactedThinking(BlockKind):
+    TYPE = "redacted_thinking"
+    KEY_DOC = "A redacted_thinking block: its opaque data."
+    FINGERPRINTED = frozenset({"type", "data", "cache_control"})
+
+    data: str
+
+    @classmethod
+    def spec(cls) -> Any:
+        return block_spec(cls, Str(doc="Opaque data of a redacted_thinking block."))
+
+    @classmethod
+    def load(cls, w: Walker, f: Fields, path: str) -> Any:
+        return Block(type="redacted_thinking", data=f.values["redacted_thinking"])
+
+    @classmethod
+    def render(cls, block: Block, ctx: RenderContext) -> RedactedThinking:
+        return cls(data=block.data or "")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": "redacted_thinking", "data": self.data}
+
+    def output_tokens(self) -> int:
+        return math.ceil(len(self.data) / 4)
+
+    @classmethod
+    def record(cls, received: Received, scrubber: Scrubber, streamed: bool) -> tuple[dict[str, Any], int]:
+        return {"redacted_thinking": scrubber.text(str(received.start.get("data", "")))}, 0

@@ -1,0 +1,158 @@
+"""Blocks that call a tool: `tool_use` (the client runs it).
+
+A call arrives with `input: {}` in `content_block_start` and its input as `input_json_delta`
+pieces, the first one `""` as upstream sends it; a call that does not fit in `max_tokens` is
+dropped whole. `input_chunks` fixes the pieces (checked at load time to join to `input`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from mockbay.blocks.base import (
+    BlockKind,
+    Delta,
+    Received,
+    RenderContext,
+    Splitter,
+    block_spec,
+    register,
+    wire_json,
+)
+from mockbay.render import ids
+from mockbay.scenario.model import Block
+from mockbay.scenario.spec import AnyValue, List, Map, Obj, Ref, Str
+from mockbay.tokens import count_tokens
+
+if TYPE_CHECKING:
+    from mockbay.record.scrub import Scrubber
+    from mockbay.scenario.nodes import Fields
+    from mockbay.scenario.walker import Walker
+
+log = logging.getLogger(__name__)
+
+TOOL_CALL = Obj(
+    {
+        "name": Str(min_len=1, doc="Tool name."),
+        "input": Map(AnyValue(), doc="Tool arguments (a JSON object); default {} or parsed input_chunks."),
+        "id": Str(min_len=1, doc="Fixed tool_use id; default derived from seed and request."),
+        "input_chunks": List(Str(), min_items=1, doc="Streamed input_json_delta pieces; must join to input."),
+    },
+    required=("name",),
+    doc="A tool call: {name, input, id, input_chunks}.",
+)
+
+
+def load_call(w: Walker, kind: str, f: Fields) -> Any:
+    """A call's Block, after checking that `input_chunks` join to `input` (or give it)."""
+    chunks = f.get("input_chunks")
+    value = f.get("input", {})
+    if chunks is not None:
+        joined = "".join(chunks)
+        try:
+            parsed = json.loads(joined)
+        except (ValueError, RecursionError) as exc:
+            return w.fail(
+                f.value_mark("input_chunks"), f"input_chunks join to {joined!r}, which is not JSON: {exc}"
+            )
+        if "input" not in f.values and isinstance(parsed, dict):
+            value = parsed
+        elif parsed != value:
+            return w.fail(
+                f.value_mark("input_chunks"),
+                f"input_chunks join to {joined!r}, which differs from input {json.dumps(value)}",
+            )
+    return Block(
+        type=kind,
+        name=f.values["name"],
+        input=value,
+        id=f.get("id"),
+        input_chunks=tuple(chunks) if chunks is not None else None,
+    )
+
+
+def record_call(received: Received, scrubber: Scrubber, streamed: bool) -> tuple[dict[str, Any], int]:
+    """The call's scenario mapping and how many input deltas its replay sends.
+
+    The streamed JSON pieces are kept unless they held a key (then one piece) or do not join to
+    a JSON object (cut short: input {}). Without pieces mockbay sends one empty delta, as upstream
+    does for a tool without arguments (docs/wire.md §5.5).
+    """
+    start = received.start
+    tool_input: Any = start.get("input", {})
+    chunks = received.pieces("input_json_delta", "partial_json")
+    joined = "".join(chunks)
+    if joined.strip():
+        try:
+            tool_input = json.loads(joined)
+        except ValueError:
+            tool_input = None
+        if not isinstance(tool_input, dict):
+            log.warning(
+                "%s %s: streamed input is not a JSON object; recorded as {}", start["type"], start.get("id")
+            )
+            tool_input, joined = {}, ""
+    clean = scrubber.json(tool_input)
+    if clean != tool_input or scrubber.text(joined) != joined:
+        chunks = [json.dumps(clean, ensure_ascii=False)]
+    spec: dict[str, Any] = {"name": start.get("name", ""), "input": clean}
+    if streamed and joined.strip():
+        spec["input_chunks"] = chunks
+    spec["id"] = scrubber.text(str(start.get("id", "")))
+    return spec, len(spec.get("input_chunks", [""]))
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class ToolUse(BlockKind):
+    TYPE = "tool_use"
+    KEY_DOC = "A tool_use block: a call the client runs."
+    FINGERPRINTED = frozenset({"type", "id", "name", "input", "cache_control"})
+    CLIENT_TOOL_CALL = True
+    ID_PREFIX: ClassVar[str] = "toolu"
+
+    id: str
+    name: str
+    input: Any
+    pieces: tuple[str, ...] | None = None
+
+    @classmethod
+    def spec(cls) -> Any:
+        return block_spec(cls, Ref("tool_use", doc="A tool_use block."))
+
+    @classmethod
+    def load(cls, w: Walker, f: Fields, path: str) -> Any:
+        return load_call(w, cls.TYPE, f.values[cls.TYPE])
+
+    @classmethod
+    def render(cls, block: Block, ctx: RenderContext) -> ToolUse:
+        return cls(
+            id=block.id or ids.tool_use_id(ctx.seed, ctx.fingerprint, ctx.index),
+            name=block.name or "",
+            input=block.input if block.input is not None else {},
+            pieces=block.input_chunks,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": self.TYPE, "id": self.id, "name": self.name, "input": self.input}
+
+    def opening(self) -> dict[str, Any]:
+        return {**self.to_json(), "input": {}}
+
+    def deltas(self, split: Splitter) -> list[Delta]:
+        if self.pieces is not None:
+            pieces = list(self.pieces)
+        else:
+            pieces = ["", *split("tool_use", wire_json(self.input))] if self.input else [""]
+        return [({"type": "input_json_delta", "partial_json": p}, p) for p in pieces]
+
+    def output_tokens(self) -> int:
+        return count_tokens(self.name) + count_tokens(wire_json(self.input))
+
+    @classmethod
+    def record(cls, received: Received, scrubber: Scrubber, streamed: bool) -> tuple[dict[str, Any], int]:
+        spec, deltas = record_call(received, scrubber, streamed)
+        return {cls.TYPE: spec}, deltas
