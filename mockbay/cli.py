@@ -46,7 +46,7 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         serve,
         "--fallback",
         "what answers a request no scenario matches: strict: a 400 naming the near misses; "
-        "generate: an invented reply",
+        "generate: an invented reply marked x-mockbay-generated: true",
         env_name="FALLBACK",
         default="generate",
         choices=choices(FallbackMode),

@@ -52,7 +52,7 @@ def strict_message(request: MessagesRequest, miss: Miss) -> str:
         return (
             f"mockbay: scenario {miss.unknown_pin!r} is pinned (by the /s/{miss.unknown_pin} path prefix or "
             f"the x-mockbay-scenario header) but no scenario of that name is loaded. {hint} "
-            f"To fix: load it or correct the name, {generate}."
+            "To fix: load it or correct the name (a pin never falls back to a generated reply)."
         )
     near = "; ".join(f"{n.scenario!r} ({n.file}) failed at {n.where}: {n.failed}" for n in miss.near)
     if request.pinned is not None:

@@ -20,7 +20,7 @@ from mockbay.errors import ApiError
 from mockbay.journal import Exchange, mask_headers
 from mockbay.platforms.routes import cloud_route
 from mockbay.render import ids
-from mockbay.server import admin, messages, models
+from mockbay.server import admin, messages, models, provenance
 from mockbay.server.responses import NOT_SENT, error_response, json_response
 from mockbay.state import ServerState
 
@@ -77,8 +77,9 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
     finally:
         exchange.duration_ms = round((time.perf_counter() - started) * 1000, 3)
     exchange.status = exchange.status or response.status  # a stream records its 200 when it starts
-    if not response.prepared:
+    if not response.prepared:  # a stream sent its headers, these among them, when it started
         response.headers["request-id"] = request_id
+        response.headers.update(provenance.headers(exchange))
         if isinstance(response, web.Response) and isinstance(response.body, bytes):
             exchange.reply_body = response.body
     state.metrics.finished(exchange)

@@ -27,6 +27,7 @@ from mockbay.render.content import RenderedMessage, render_message
 from mockbay.render.events import build_events, message_json
 from mockbay.render.usage import build_usage
 from mockbay.scenario.model import Reply, Scenario, Step, Timing
+from mockbay.server import provenance
 from mockbay.server.auth import authenticate, require_version
 from mockbay.server.memo import is_pure, memo_key, remember, replay
 from mockbay.server.responses import dumps, json_body_response, json_response, organization_id
@@ -139,6 +140,7 @@ async def answer_message(
     if memoized is not None:
         replay(memoized, exchange)
         response_headers.update(memoized.headers)
+        response_headers.update(provenance.headers(exchange))
         if memoized.events is None:
             return json_body_response(memoized.body, response_headers)
         exchange.stream = True
@@ -155,6 +157,7 @@ async def answer_message(
     )
     exchange.stream = parsed.stream
     scenario, reply = _choose_reply(state, parsed, exchange)
+    response_headers.update(provenance.headers(exchange))
     return await _answer(request, state, exchange, parsed, scenario, reply, inbound, response_headers, key)
 
 
@@ -265,7 +268,7 @@ def _choose_reply(
             {"scenario": n.scenario, "file": n.file, "where": n.where, "failed": n.failed}
             for n in outcome.near
         ]
-        if state.config.fallback == "strict":
+        if state.config.fallback == "strict" or outcome.unknown_pin is not None:
             raise ApiError(400, "invalid_request_error", strict_message(parsed, outcome))
         exchange.generated = True
         return None, generate_reply(parsed, state.config.seed)
