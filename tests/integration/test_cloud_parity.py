@@ -1,0 +1,70 @@
+"""One engine, three wires: on Bedrock and Vertex AI a stream assembles to the JSON reply, both
+equal the first-party reply to the same request (ids included), and a mid-stream fault is the
+stream error each wire sends."""
+
+from __future__ import annotations
+
+import anthropic
+import pytest
+
+from tests.conftest import pinned_client
+from tests.integration.cloud import (
+    BEDROCK_MODEL,
+    VERTEX_MODEL,
+    ask,
+    bedrock,
+    bedrock_options,
+    vertex,
+    vertex_options,
+)
+
+WIRES = {
+    "bedrock": (bedrock, anthropic.AsyncAnthropicBedrock, bedrock_options, BEDROCK_MODEL),
+    "vertex": (vertex, anthropic.AsyncAnthropicVertex, vertex_options, VERTEX_MODEL),
+}
+
+
+@pytest.mark.parametrize("wire", WIRES)
+@pytest.mark.parametrize("scenario", ["plain-text", "thinking-tools", "chunked"])
+def test_stream_assembles_to_the_json_reply(cloud_server, wire, scenario):
+    make_client, _, _, model = WIRES[wire]
+    client = make_client(cloud_server, scenario)
+    plain = client.messages.create(**ask(model))
+    with client.messages.stream(**ask(model)) as stream:
+        streamed = stream.get_final_message()
+    assert streamed.to_dict() == plain.to_dict()
+    assert plain.model == model
+
+
+@pytest.mark.parametrize("wire", WIRES)
+async def test_async_stream_assembles_to_the_json_reply(cloud_server, wire):
+    _, async_client, options, model = WIRES[wire]
+    async with async_client(**options(cloud_server, "thinking-tools")) as client:
+        plain = await client.messages.create(**ask(model))
+        async with client.messages.stream(**ask(model)) as stream:
+            streamed = await stream.get_final_message()
+    assert streamed.to_dict() == plain.to_dict()
+    assert [block.type for block in plain.content] == ["thinking", "text", "tool_use"]
+
+
+@pytest.mark.parametrize("wire", WIRES)
+def test_the_same_scenario_answers_every_wire_alike(cloud_server, wire):
+    make_client, _, _, model = WIRES[wire]
+    first_party = pinned_client(cloud_server, "thinking-tools").messages.create(**ask(model))
+    assert make_client(cloud_server, "thinking-tools").messages.create(**ask(model)).to_dict() == (
+        first_party.to_dict()
+    )
+
+
+@pytest.mark.parametrize(
+    ("wire", "error_type"),
+    [("bedrock", "serviceUnavailableException"), ("vertex", "overloaded_error")],  # an exception frame / SSE
+)
+def test_a_midstream_error_fault_surfaces_as_a_stream_error(cloud_server, wire, error_type):
+    make_client, _, _, model = WIRES[wire]
+    client = make_client(cloud_server, "midstream-error")
+    with pytest.raises(anthropic.APIStatusError) as caught, client.messages.stream(**ask(model)) as stream:
+        for _ in stream:
+            pass
+    assert caught.value.status_code == 200
+    assert caught.value.body["error"] == {"type": error_type, "message": "Overloaded"}
