@@ -37,12 +37,32 @@ def load_yaml(text: str, source: str) -> list[Scenario]:
 
 
 def load_source(source: str | Path) -> list[Scenario]:
-    """A path (file or folder) when one exists by that name, else YAML text."""
-    if isinstance(source, Path) or ("\n" not in source and Path(source).exists()):
-        scenarios = load_paths([source])
-        check_renderable(scenarios)
-        return scenarios
-    return load_yaml(source, "<text>")
+    """A `Path` or a one-line string is a file or folder (a relative one from the working
+    directory, named in the error when missing); a string with a line break is YAML text. The
+    pytest marker tells them apart the same way."""
+    if is_yaml_text(source):
+        return load_yaml(str(source), "<text>")
+    scenarios = load_paths([source])
+    check_renderable(scenarios)
+    return scenarios
+
+
+def is_yaml_text(source: str | Path) -> bool:
+    return isinstance(source, str) and "\n" in source
+
+
+def load_sources(sources: Iterable[str | Path]) -> list[Scenario]:
+    """Scenarios of several sources at once; a name defined twice among them is refused, naming both
+    places, as `serve` and `validate` refuse it. The same file named twice is read once."""
+    seen: set[str | Path] = set()
+    scenarios: list[Scenario] = []
+    for source in sources:
+        key = source if is_yaml_text(source) else Path(source).resolve()
+        if key not in seen:
+            seen.add(key)
+            scenarios += load_source(source)
+    Registry(scenarios)  # raises on a duplicate name, with both file:line:col marks
+    return scenarios
 
 
 def check_renderable(scenarios: Iterable[Scenario]) -> None:

@@ -175,8 +175,7 @@ def load_all(server: MockServer, sources: list[str | Path]) -> str:
     from mockbay.errors import MockbayError
 
     try:
-        for source in sources:
-            server.load(source)
+        server.load(*sources)
     except MockbayError as exc:
         return str(exc)
     return ""

@@ -192,11 +192,21 @@ def upstream_host(url: str) -> str:
     return f"{parts.scheme}://{parts.hostname}{port}"
 
 
+def current_umask() -> int:
+    """The process umask (reading it means setting it; set straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def write_atomic(path: Path, text: str) -> None:
-    """Write beside the target, then rename over it: readers see the old file or the new one."""
+    """Write beside the target, then rename over it: readers see the old file or the new one. The
+    file gets the mode any new file gets (0644 under the usual umask), so a container's other user
+    can read a fresh recording."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~current_umask())  # mkstemp's 0600 would hide the file from other users
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
         os.replace(temp, path)

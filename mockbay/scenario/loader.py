@@ -76,7 +76,8 @@ def _files(paths: Sequence[str | Path], problems: list[tuple[SourceMark, str]]) 
         elif path.is_file():
             below = [path]
         else:
-            problems.append((SourceMark(str(path), 1, 1), "no such file or folder"))
+            where = "" if path.is_absolute() else f" (relative to {Path.cwd()})"
+            problems.append((SourceMark(str(path), 1, 1), f"no such file or folder{where}"))
             below = []
         for file in below:
             files.setdefault(file.resolve(), file)

@@ -20,7 +20,7 @@ from aiohttp import web
 
 from mockbay.config import ServerConfig
 from mockbay.journal import JournalView
-from mockbay.loading import load_registry, load_source
+from mockbay.loading import load_registry, load_sources
 from mockbay.server.app import make_app
 from mockbay.server.listen import base_url
 from mockbay.server.messages import SESSION_HEADER
@@ -75,9 +75,10 @@ class MockServer:
     def journal(self) -> JournalView:
         return JournalView(self.state.journal)
 
-    def load(self, source: str | Path) -> list[str]:
-        """Add scenarios from a file, a folder or YAML text; same-named scenarios are replaced."""
-        scenarios = load_source(source)
+    def load(self, *sources: str | Path) -> list[str]:
+        """Add scenarios from files, folders or YAML text (a string with a line break); a name
+        already loaded is replaced, one defined twice among `sources` is refused."""
+        scenarios = load_sources(sources)
         self.state.install(self.state.registry.merged(scenarios))
         return [s.name for s in scenarios]
 
