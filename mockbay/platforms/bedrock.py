@@ -21,7 +21,7 @@ from mockbay.errors import ApiError
 from mockbay.journal import Exchange
 from mockbay.platforms import BEDROCK
 from mockbay.platforms.body import cloud_body, invalid, with_model
-from mockbay.server.auth import api_key_of
+from mockbay.server.auth import api_key_of, sigv4_access_key
 from mockbay.server.messages import Inbound, answer_message, read_body, refuse_declared_oversize
 from mockbay.server.responses import dumps, json_response
 from mockbay.state import ServerState
@@ -30,8 +30,6 @@ from mockbay.wire.framing import Framing
 
 ROUTE = re.compile(r"/model/([^/]+)/(invoke|invoke-with-response-stream)$")
 STREAM_ACTION = "invoke-with-response-stream"
-CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/")
-SIGV4 = "aws4-hmac-sha256 "
 ERROR_TYPE_NAMESPACE = "http://internal.amazon.com/coral/com.amazon.bedrock/"
 EXTRANEOUS = ("model", "stream")
 BETA_FIELD = "anthropic_beta"
@@ -83,20 +81,12 @@ def _denied(message: str) -> ApiError:
 def caller_of(headers: Mapping[str, str], config: ServerConfig) -> tuple[str, str]:
     """(caller, default session): the SigV4 access-key id for both, or the Bedrock API key and no
     session. `--api-key` lists the accepted keys and access-key ids."""
-    authorization = headers.get("authorization", "")
-    if authorization[: len(SIGV4)].lower() == SIGV4:
-        found = CREDENTIAL.search(authorization)
-        if found is None:
-            raise _denied("Authorization header requires 'Credential' parameter.")
-        caller, session = found.group(1), found.group(1)
-    else:
-        key = api_key_of(headers)
-        if key is None:
-            raise _denied("Missing Authentication Token")
-        caller, session = key, ""
+    caller = api_key_of(headers)
+    if caller is None:
+        raise _denied("Missing Authentication Token")
     if config.api_keys and caller not in config.api_keys:
         raise _denied("The security token included in the request is invalid.")
-    return caller, session
+    return caller, sigv4_access_key(headers) or ""
 
 
 def _betas(body: dict[str, object], headers: dict[str, str]) -> dict[str, str]:

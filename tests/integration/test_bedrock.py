@@ -191,3 +191,23 @@ def test_the_access_key_id_is_the_caller(cloud_server):
     with pytest.raises(anthropic.RateLimitError):
         alice_limited.messages.create(**ask(BEDROCK_MODEL))
     assert [e.session for e in cloud_server.journal.all][:3] == ["AKIDALICE", "AKIDALICE", "AKIDBOB"]
+
+
+def test_bedrock_mantle_signs_the_first_party_wire(cloud_server):
+    """The SDK's Mantle client speaks /v1/messages with SigV4: the access-key id is its key."""
+    with anthropic.AnthropicBedrockMantle(
+        base_url=f"{cloud_server.url}/s/which-platform",
+        aws_region="us-east-1",
+        aws_access_key="AKIDMANTLE",
+        aws_secret_key="fake",
+        max_retries=0,
+    ) as client:
+        message = client.messages.create(**ask("anthropic.claude-sonnet-4-6"))
+        with cloud_server.overrides(api_keys=("someone-else",)), pytest.raises(anthropic.AuthenticationError):
+            client.messages.create(**ask("anthropic.claude-sonnet-4-6"))
+    assert message.content[0].text == "via Anthropic"
+    assert (
+        cloud_server.journal.all[-2]
+        .headers["authorization"]
+        .startswith("AWS4-HMAC-SHA256 Credential=AKIDMANTLE/")
+    )
