@@ -11,11 +11,12 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from mockbay.blocks import citations as cite
 from mockbay.blocks.base import BlockKind, Delta, Received, RenderContext, Splitter, block_spec, register
 from mockbay.render import ids
 from mockbay.render.text import resolve
 from mockbay.scenario.model import Block
-from mockbay.scenario.spec import Ref, Str
+from mockbay.scenario.spec import AnyValue, List, Map, Ref, Str
 from mockbay.tokens import count_tokens, split_tokens
 
 if TYPE_CHECKING:
@@ -54,36 +55,64 @@ def scrubbed_text(initial: str, pieces: list[str], scrubber: Scrubber) -> tuple[
 @register
 @dataclass(frozen=True, slots=True)
 class Text(BlockKind):
+    """Text, with `citations` beside it: each streams as one `citations_delta` before the text."""
+
     TYPE = "text"
-    KEY_DOC = "A text block."
-    FINGERPRINTED = frozenset({"type", "text", "cache_control"})
+    KEY_DOC = "A text block; citations: [...] beside it."
+    FINGERPRINTED = frozenset({"type", "text", "citations", "cache_control"})
 
     text: str
     pieces: tuple[str, ...] | None = None
+    citations: tuple[dict[str, Any], ...] = ()
 
     @classmethod
     def spec(cls) -> Any:
-        return block_spec(cls, Ref("text_source", doc="A text block."))
+        return block_spec(
+            cls,
+            Ref("text_source", doc="A text block."),
+            citations=List(
+                Map(AnyValue()),
+                doc="Citations as the wire has them ({type: char_location | page_location | "
+                "content_block_location | web_search_result_location | search_result_location, ...}); "
+                "cited_text may be left out where the request's document or search result gives it.",
+            ),
+        )
 
     @classmethod
     def load(cls, w: Walker, f: Fields, path: str) -> Any:
-        return Block(type="text", text=f.values["text"])
+        given = f.get("citations") or []
+        for citation in given:
+            problem = cite.problem(citation)
+            if problem is not None:
+                return w.fail(f.value_mark("citations"), f"{problem} in {path}.citations")
+        fields = (("citations", tuple(given)),) if "citations" in f.values else ()
+        return Block(type="text", text=f.values["text"], fields=fields)
 
     @classmethod
     def render(cls, block: Block, ctx: RenderContext) -> Text:
         assert block.text is not None
         text, pieces = resolve(block.text, ctx.text, salt=str(ctx.index))
-        return cls(text=text, pieces=pieces)
+        given = dict(block.fields).get("citations", ())
+        body = ctx.request.body
+        return cls(
+            text=text,
+            pieces=pieces,
+            citations=tuple(cite.complete(c, body, ctx.seed, ctx.fingerprint) for c in given),
+        )
 
     def to_json(self) -> dict[str, Any]:
-        return {"type": "text", "text": self.text}
+        out: dict[str, Any] = {"type": "text", "text": self.text}
+        if self.citations:
+            out["citations"] = list(self.citations)
+        return out
 
     def opening(self) -> dict[str, Any]:
         return {"type": "text", "text": ""}
 
     def deltas(self, split: Splitter) -> list[Delta]:
         pieces = self.pieces if self.pieces is not None else split("text", self.text)
-        return [({"type": "text_delta", "text": p}, p) for p in pieces]
+        out: list[Delta] = [({"type": "citations_delta", "citation": c}, "") for c in self.citations]
+        return out + [({"type": "text_delta", "text": p}, p) for p in pieces]
 
     def output_tokens(self) -> int:
         return count_tokens(self.text)
@@ -97,13 +126,21 @@ class Text(BlockKind):
 
     def prefix(self, position: int) -> Text:
         text = self.text[:position]
-        return Text(text=text, pieces=_prefix_pieces(self.pieces, text))
+        return Text(text=text, pieces=_prefix_pieces(self.pieces, text), citations=self.citations)
 
     @classmethod
     def record(cls, received: Received, scrubber: Scrubber, streamed: bool) -> tuple[dict[str, Any], int]:
         pieces = received.pieces("text_delta", "text")
         text, chunks = scrubbed_text(str(received.start.get("text", "")), pieces, scrubber)
-        return {"text": {"chunks": chunks} if streamed and chunks else text}, len(chunks)
+        given = received.start.get("citations") or []
+        streamed_citations = [
+            d.get("citation") for d in received.deltas if d.get("type") == "citations_delta"
+        ]
+        citations = scrubber.json([*given, *streamed_citations])
+        entry: dict[str, Any] = {"text": {"chunks": chunks} if streamed and chunks else text}
+        if citations:
+            entry["citations"] = citations
+        return entry, len(chunks) + len(streamed_citations)
 
 
 @register

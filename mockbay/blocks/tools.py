@@ -1,4 +1,5 @@
-"""Blocks that call a tool: `tool_use` (the client runs it).
+"""Blocks that call a tool: `tool_use` (the client runs it), `server_tool_use` (upstream runs it:
+web search, code execution, ...) and `mcp_tool_use` (an MCP server runs it).
 
 A call arrives with `input: {}` in `content_block_start` and its input as `input_json_delta`
 pieces, the first one `""` as upstream sends it; a call that does not fit in `max_tokens` is
@@ -24,7 +25,7 @@ from mockbay.blocks.base import (
 )
 from mockbay.render import ids
 from mockbay.scenario.model import Block
-from mockbay.scenario.spec import AnyValue, List, Map, Obj, Ref, Str
+from mockbay.scenario.spec import AnyValue, List, Map, Obj, Ref, Spec, Str
 from mockbay.tokens import count_tokens
 
 if TYPE_CHECKING:
@@ -34,16 +35,39 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-TOOL_CALL = Obj(
-    {
-        "name": Str(min_len=1, doc="Tool name."),
-        "input": Map(AnyValue(), doc="Tool arguments (a JSON object); default {} or parsed input_chunks."),
-        "id": Str(min_len=1, doc="Fixed tool_use id; default derived from seed and request."),
-        "input_chunks": List(Str(), min_items=1, doc="Streamed input_json_delta pieces; must join to input."),
-    },
-    required=("name",),
-    doc="A tool call: {name, input, id, input_chunks}.",
+_CALLER = Map(
+    AnyValue(), doc="Who called the tool, as the wire has it: {type: direct}, {type: ..., tool_id: ...}."
 )
+
+
+def call_spec(
+    doc: str, id_doc: str, name_doc: str = "Tool name.", required: tuple[str, ...] = ("name",), **more: Spec
+) -> Obj:
+    """The mapping of a tool call: name, input, id, input_chunks and the kind's other wire fields."""
+    return Obj(
+        {
+            "name": Str(min_len=1, doc=name_doc),
+            "input": Map(
+                AnyValue(), doc="Tool arguments (a JSON object); default {} or parsed input_chunks."
+            ),
+            "id": Str(min_len=1, doc=id_doc),
+            "input_chunks": List(
+                Str(), min_items=1, doc="Streamed input_json_delta pieces; must join to input."
+            ),
+            **more,
+        },
+        required=required,
+        doc=doc,
+    )
+
+
+TOOL_CALL = call_spec(
+    "A tool call: {name, input, id, input_chunks, caller, toolset_name}.",
+    "Fixed tool_use id; default derived from seed and request.",
+    caller=_CALLER,
+    toolset_name=Str(min_len=1, doc="The toolset the tool belongs to (computer and browser toolsets)."),
+)
+_CALL_KEYS = ("name", "input", "id", "input_chunks")
 
 
 def load_call(w: Walker, kind: str, f: Fields) -> Any:
@@ -71,6 +95,7 @@ def load_call(w: Walker, kind: str, f: Fields) -> Any:
         input=value,
         id=f.get("id"),
         input_chunks=tuple(chunks) if chunks is not None else None,
+        fields=tuple((k, v) for k, v in f.values.items() if k not in _CALL_KEYS),
     )
 
 
@@ -102,6 +127,9 @@ def record_call(received: Received, scrubber: Scrubber, streamed: bool) -> tuple
     if streamed and joined.strip():
         spec["input_chunks"] = chunks
     spec["id"] = scrubber.text(str(start.get("id", "")))
+    spec.update(
+        scrubber.json({k: v for k, v in start.items() if k not in (*_CALL_KEYS, "type") and v is not None})
+    )
     return spec, len(spec.get("input_chunks", [""]))
 
 
@@ -118,6 +146,7 @@ class ToolUse(BlockKind):
     name: str
     input: Any
     pieces: tuple[str, ...] | None = None
+    extra: tuple[tuple[str, Any], ...] = ()  # the kind's other wire fields (caller, server_name, ...)
 
     @classmethod
     def spec(cls) -> Any:
@@ -130,14 +159,15 @@ class ToolUse(BlockKind):
     @classmethod
     def render(cls, block: Block, ctx: RenderContext) -> ToolUse:
         return cls(
-            id=block.id or ids.tool_use_id(ctx.seed, ctx.fingerprint, ctx.index),
+            id=block.id or ids.tool_use_id(ctx.seed, ctx.fingerprint, ctx.index, cls.ID_PREFIX),
             name=block.name or "",
             input=block.input if block.input is not None else {},
             pieces=block.input_chunks,
+            extra=block.fields,
         )
 
     def to_json(self) -> dict[str, Any]:
-        return {"type": self.TYPE, "id": self.id, "name": self.name, "input": self.input}
+        return {"type": self.TYPE, "id": self.id, "name": self.name, "input": self.input, **dict(self.extra)}
 
     def opening(self) -> dict[str, Any]:
         return {**self.to_json(), "input": {}}
@@ -156,3 +186,43 @@ class ToolUse(BlockKind):
     def record(cls, received: Received, scrubber: Scrubber, streamed: bool) -> tuple[dict[str, Any], int]:
         spec, deltas = record_call(received, scrubber, streamed)
         return {cls.TYPE: spec}, deltas
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class ServerToolUse(ToolUse):
+    TYPE = "server_tool_use"
+    KEY_DOC = "A server_tool_use block: a call upstream runs itself (web search, code execution, ...)."
+    CLIENT_TOOL_CALL = False
+    ID_PREFIX = "srvtoolu"
+
+    @classmethod
+    def spec(cls) -> Any:
+        inner = call_spec(
+            "A server tool call: {name, input, id, input_chunks, caller}.",
+            "Fixed id (srvtoolu_...); default derived from seed and request.",
+            name_doc="Server tool: web_search, web_fetch, code_execution, bash_code_execution, "
+            "text_editor_code_execution, tool_search_tool_regex or tool_search_tool_bm25.",
+            caller=_CALLER,
+        )
+        return block_spec(cls, inner)
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class McpToolUse(ToolUse):
+    TYPE = "mcp_tool_use"
+    KEY_DOC = "An mcp_tool_use block (beta MCP connector): a call an MCP server runs."
+    FINGERPRINTED = frozenset({"type", "id", "name", "input", "server_name", "cache_control"})
+    CLIENT_TOOL_CALL = False
+    ID_PREFIX = "mcptoolu"
+
+    @classmethod
+    def spec(cls) -> Any:
+        inner = call_spec(
+            "An MCP tool call: {name, server_name, input, id, input_chunks}.",
+            "Fixed id (mcptoolu_...); default derived from seed and request.",
+            required=("name", "server_name"),
+            server_name=Str(min_len=1, doc="The MCP server's name, as in the request's mcp_servers."),
+        )
+        return block_spec(cls, inner)

@@ -18,6 +18,7 @@ from itertools import pairwise
 from typing import Any
 
 from mockbay.blocks import KINDS, Received
+from mockbay.blocks.results import Raw
 from mockbay.record.scrub import Scrubber
 from mockbay.wire.errors import default_message, pair_for
 
@@ -193,18 +194,14 @@ def _blocks(
     """Scenario content blocks, and the event positions that no longer exist in the replay.
 
     Each block's kind reads it back (blocks.KINDS) and says how many of its deltas the replay
-    sends; the rest of its delta events are not replayed.
+    sends; the rest of its delta events are not replayed. A kind with no class is kept as `raw`.
     """
     content: list[dict[str, Any]] = []
     unreplayed: set[int] = set()
     for block in blocks:
-        kind = KINDS.get(str(block.start.get("type")))
-        if kind is None:
-            log.warning(
-                "not recorded: a %r content block (mockbay cannot replay it)", block.start.get("type")
-            )
-            unreplayed.update(block.positions + block.delta_positions)
-            continue
+        kind = KINDS.get(str(block.start.get("type")), Raw)
+        if kind is Raw and block.deltas:
+            log.warning("a %r block's deltas are not recorded: raw keeps its start", block.start.get("type"))
         entry, deltas = kind.record(Received(block.start, tuple(block.deltas)), scrubber, streamed)
         unreplayed.update(block.delta_positions[deltas:])
         content.append(entry)

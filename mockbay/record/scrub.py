@@ -7,7 +7,7 @@ Three nets, each for one place a credential hides:
 - a whole JSON string value that is one long random-looking token (letters of both cases and
   digits, mostly not words): the value goes. Free text is not tested this way, so prose that
   quotes a hash or an id survives.
-Values under opaque keys (thinking signatures, redacted thinking, ids) are Anthropic's own
+Values under opaque keys (thinking signatures, redacted thinking, ids, `encrypted_*`) are Anthropic's own
 blobs that later requests echo back, so only the key shapes are looked for in them.
 Users add header names and regexes; a regex with a `secret` group replaces only that group.
 Standard library only; pure functions of their arguments.
@@ -132,4 +132,5 @@ class Scrubber:
         return self._field(key, data)
 
     def _field(self, key: str | None, value: str) -> str:
-        return self.text(value) if key in OPAQUE_KEYS else self.value(value)
+        opaque = key is not None and (key in OPAQUE_KEYS or key.startswith("encrypted_"))
+        return self.text(value) if opaque else self.value(value)

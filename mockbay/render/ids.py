@@ -28,8 +28,19 @@ def message_id(seed: int, fingerprint: str) -> str:
     return "msg_01" + _base58(_digest(seed, "msg", fingerprint), 22)
 
 
-def tool_use_id(seed: int, fingerprint: str, index: int) -> str:
-    return "toolu_01" + _base58(_digest(seed, "toolu", fingerprint, index), 22)
+def tool_use_id(seed: int, fingerprint: str, index: int, prefix: str = "toolu") -> str:
+    """`toolu_01…`, or `srvtoolu_01…` / `mcptoolu_01…` for server and MCP tool calls."""
+    return f"{prefix}_01" + _base58(_digest(seed, prefix, fingerprint, index), 22)
+
+
+def container_id(seed: int, fingerprint: str) -> str:
+    return "container_011C" + _base58(_digest(seed, "container", fingerprint), 20)
+
+
+def opaque(seed: int, fingerprint: str, *parts: object) -> str:
+    """A base64 blob standing for upstream's `encrypted_*` values, bound to what it stands for."""
+    body = b"".join(_digest(seed, "enc", fingerprint, *parts, n) for n in range(3))
+    return base64.b64encode(b"\x12\x0c" + body).decode()
 
 
 def request_id(seed: int, sequence: int, worker: int = 0) -> str:

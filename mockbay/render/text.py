@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from mockbay.scenario.model import ChunkedText, FakerText, LiteralText, TextSource
+from mockbay.scenario.model import ChunkedText, FakerText, JsonText, LiteralText, TextSource
 
 if TYPE_CHECKING:
     from faker import Faker
@@ -114,6 +114,8 @@ def resolve(source: TextSource, ctx: TextContext, salt: str) -> tuple[str, tuple
     """The text, and its exact stream pieces when the scenario gave `chunks`."""
     if isinstance(source, LiteralText):
         return substitute(source.value, ctx, salt), None
+    if isinstance(source, JsonText):
+        return source.value, None
     if isinstance(source, FakerText):
         return _call_faker(source.provider, dict(source.args), _seed_for(ctx.seed_material, salt)), None
     assert isinstance(source, ChunkedText)

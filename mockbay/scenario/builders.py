@@ -9,6 +9,7 @@ Imports the model, text matchers, wire.errors and the walker; never yaml directl
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -21,6 +22,7 @@ from mockbay.scenario.model import (
     ErrorSpec,
     FakerText,
     Fault,
+    JsonText,
     LiteralText,
     Reply,
     Scenario,
@@ -128,6 +130,9 @@ BUILDERS: dict[str, Builder] = {
         provider=f.values["faker"], args=tuple((k, v) for k, v in f.values.items() if k != "faker")
     ),
     "chunks": lambda w, f, p: ChunkedText(pieces=tuple(f.values["chunks"])),
+    "json_text": lambda w, f, p: JsonText(
+        value=json.dumps(f.values["json"], ensure_ascii=False, separators=(",", ":"))
+    ),
     **{f"block:{name}": kind.load for name, kind in KINDS.items()},
     "error": _error,
     "fault": _fault,

@@ -27,8 +27,13 @@ TEXT_SOURCE = OneOf(
             build="faker",
         ),
         _CHUNKS,
+        Obj(
+            {"json": AnyValue(doc="Any JSON value; sent as compact JSON text, keys in the order written.")},
+            tag="json",
+            build="json_text",
+        ),
     ),
-    doc="Text: a string, {faker: provider, ...args} or {chunks: [...]}.",
+    doc="Text: a string, {faker: provider, ...args}, {chunks: [...]} or {json: value}.",
 )
 THINKING_SOURCE = OneOf(
     (Str(doc="Thinking text.", build="literal"), _CHUNKS), doc="Thinking text: a string or {chunks: [...]}."

@@ -107,7 +107,14 @@ class ChunkedText:
     pieces: tuple[str, ...]
 
 
-TextSource = LiteralText | FakerText | ChunkedText
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JsonText:
+    """`{json: ...}`: the value as compact JSON text, keys in the order written (structured outputs)."""
+
+    value: str
+
+
+TextSource = LiteralText | FakerText | ChunkedText | JsonText
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -122,6 +129,7 @@ class Block:
     input: Any = None  # tool_use
     id: str | None = None  # tool_use
     input_chunks: tuple[str, ...] | None = None  # tool_use
+    fields: tuple[tuple[str, Any], ...] = ()  # the kind's other wire fields, as written (blocks/)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -291,11 +291,20 @@ def test_empty_blocks_and_argument_free_tools_load() -> None:
 def test_values_the_format_cannot_hold_are_left_out() -> None:
     body = {
         "content": [{"type": "server_tool_use", "id": "srvtoolu_1", "name": "web_search", "input": {}}],
-        "stop_reason": "model_context_window_exceeded",
+        "stop_reason": "an_unknown_reason",
         "usage": {"input_tokens": 1, "output_tokens": 2, "service_tier": "flex"},
     }
     reply = reply_for(Exchange(request=request("hi"), status=200, body=body), SCRUB)
-    assert reply == {"content": [], "usage": {"input_tokens": 1, "output_tokens": 2}}
+    assert reply == {
+        "content": [{"server_tool_use": {"name": "web_search", "input": {}, "id": "srvtoolu_1"}}],
+        "usage": {"input_tokens": 1, "output_tokens": 2},
+    }
+
+
+def test_a_block_without_a_key_is_recorded_raw() -> None:
+    block = {"type": "some_new_block", "data": [1, 2]}
+    reply = reply_for(Exchange(request=request("hi"), status=200, body={"content": [block]}), SCRUB)
+    assert reply["content"] == [{"raw": block}]
 
 
 def test_stop_reasons_and_service_tiers_match_the_schema() -> None:

@@ -26,17 +26,25 @@ DOCUMENTED: dict[type, tuple[set[str], set[str]]] = {
     model.UsageSpec: ({"cache_creation"}, {"ephemeral_5m_input_tokens", "ephemeral_1h_input_tokens"}),
 }
 # Dataclasses whose fields come from forms rather than one mapping: key -> field.
+# Where a block's keys land in model.Block; every other key of a kind goes to `fields`.
 BLOCK_KEYS = {
     "text": "text",
     "thinking": "text",
     "signature": "signature",
     "redacted_thinking": "data",
-    "name": "name",  # tool_use: {name, input, id, input_chunks}
+    "name": "name",  # tool calls: {name, input, id, input_chunks, ...}
     "input": "input",
     "id": "id",
     "input_chunks": "input_chunks",
 }
-FORM_MODELS = {model.Block, model.LiteralText, model.FakerText, model.ChunkedText, model.BodyCondition}
+FORM_MODELS = {
+    model.Block,
+    model.LiteralText,
+    model.FakerText,
+    model.ChunkedText,
+    model.JsonText,
+    model.BodyCondition,
+}
 
 
 def all_specs() -> Iterator[schema.Spec]:
@@ -79,22 +87,22 @@ def test_usage_cache_creation_keys_are_the_ephemeral_fields() -> None:
 def test_block_forms_cover_the_block_fields() -> None:
     block = schema.DEFS["block"]
     assert isinstance(block, schema.OneOf)
-    keys = {key for form in block.forms for key in form.fields} - {"tool_use"}
-    keys |= set(schema.DEFS["tool_use"].fields)
-    assert keys == set(BLOCK_KEYS)
-    assert set(BLOCK_KEYS.values()) == fields_of(model.Block) - {"type"}
+    assert set(BLOCK_KEYS.values()) | {"fields"} == fields_of(model.Block) - {"type"}
     assert [form.tag for form in block.forms] == list(KINDS)
+    assert [form.build for form in block.forms] == [f"block:{kind}" for kind in KINDS]
 
 
 def test_text_source_forms_are_the_text_source_classes() -> None:
     forms = schema.DEFS["text_source"].forms
-    assert [type(form).__name__ for form in forms] == ["Str", "Obj", "Obj"]
-    assert [getattr(form, "tag", None) for form in forms] == [None, "faker", "chunks"]
+    assert [type(form).__name__ for form in forms] == ["Str", "Obj", "Obj", "Obj"]
+    assert [getattr(form, "tag", None) for form in forms] == [None, "faker", "chunks", "json"]
     assert forms[1].extra is not None  # other keys of {faker: ...} are its args
-    assert [fields_of(c) for c in (model.LiteralText, model.FakerText, model.ChunkedText)] == [
+    classes = (model.LiteralText, model.FakerText, model.ChunkedText, model.JsonText)
+    assert [fields_of(c) for c in classes] == [
         {"value"},
         {"provider", "args"},
         {"pieces"},
+        {"value"},
     ]
 
 
