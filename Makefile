@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 LOCK := uv pip compile pyproject.toml --universal --python-version 3.11 --quiet \
 	--custom-compile-command 'make lock'
 
-.PHONY: serve test test-latest lint format lock bench clean
+.PHONY: serve test test-redis redis-server test-latest lint format lock bench clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11, 3.12 or 3.13"; exit 1; }
@@ -25,6 +25,18 @@ serve: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+# The shared-state tests need Debian's redis-server (pinned by the distribution release); without
+# it they are skipped. This installs it (as root, or through sudo) and runs them.
+REDIS_SERVER := $(shell command -v redis-server 2>/dev/null)
+redis-server:
+ifeq ($(REDIS_SERVER),)
+	$(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq
+	$(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq redis-server
+endif
+
+test-redis: $(STAMP) redis-server
+	$(BIN)/python -m pytest -n 2 tests/integration/test_shared_state.py $(PYTEST_ARGS)
 
 # The canary: the suite against the newest release of every dependency, in a venv of its own.
 test-latest:

@@ -107,11 +107,29 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     add_option(
         serve,
         "--workers",
-        "processes sharing the port, each with its own state",
+        "processes sharing the port; without --state each keeps its own sequences, prompt cache, "
+        "rate limits, journal and admin-loaded scenarios",
         env_name="WORKERS",
         default=1,
         type=positive,
         metavar="N",
+    )
+    add_option(
+        serve,
+        "--state",
+        "where sequences, rate limits, the prompt cache and the journal live: memory (this process) "
+        "or redis://HOST:PORT/DB, shared by every replica and worker pointed at it",
+        env_name="STATE",
+        default="memory",
+        metavar="URL",
+    )
+    add_option(
+        serve,
+        "--state-namespace",
+        "prefix of every key in the shared store, so two mockbays can share one Redis",
+        env_name="STATE_NAMESPACE",
+        default="mockbay",
+        metavar="PREFIX",
     )
     add_option(
         serve,

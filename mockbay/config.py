@@ -45,6 +45,8 @@ class ServerConfig:
     max_stall_seconds: float = 300.0
     require_version: bool = True
     worker: int = 0  # 1..N under `--workers N`; request ids differ per worker
+    state: str = "memory"  # or redis://HOST:PORT/DB: where requests keep what they change
+    state_namespace: str = "mockbay"  # prefix of every key in a shared store
 
     @property
     def is_loopback(self) -> bool:

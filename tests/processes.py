@@ -37,6 +37,11 @@ def start(*args: str) -> Child:
 
 def stop(child: Child) -> str:
     """Terminate and wait; the rest of its stdout (the recorder's progress lines, say)."""
+    return stop_with_log(child)[0]
+
+
+def stop_with_log(child: Child) -> tuple[str, str]:
+    """Terminate and wait; the rest of its stdout and its whole stderr (the log)."""
     child.process.terminate()
-    out, _ = child.process.communicate(timeout=10)
-    return out
+    out, err = child.process.communicate(timeout=10)
+    return out, err

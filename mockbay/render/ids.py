@@ -43,7 +43,7 @@ def opaque(seed: int, fingerprint: str, *parts: object) -> str:
     return base64.b64encode(b"\x12\x0c" + body).decode()
 
 
-def request_id(seed: int, sequence: int, worker: int = 0) -> str:
+def request_id(seed: int, sequence: int | str, worker: int = 0) -> str:
     """`req_011C` + 20 base58 characters, unique per exchange of one server and per `--workers` process."""
     parts = (seed, "req", sequence) if worker == 0 else (seed, "req", worker, sequence)
     return "req_011C" + _base58(_digest(*parts), 20)

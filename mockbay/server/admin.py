@@ -43,12 +43,14 @@ async def handle_admin(request: web.Request, state: ServerState, path: str) -> w
     if not _authorised(request, state):
         raise ApiError(404, "not_found_error", "Not found")
     if name == "requests" and method == "GET":
-        return json_response({"requests": [e.to_json() for e in state.journal]})
+        return json_response({"requests": await state.store.exchanges()})
     if name == "requests" and method == "DELETE":
         state.journal.clear()
+        await state.store.clear_journal()
         return json_response({"status": "ok"})
     if name == "unmatched" and method == "GET":
-        unmatched = [e.to_json() for e in state.journal if e.endpoint == "messages" and e.missed]
+        exchanges = await state.store.exchanges()
+        unmatched = [e for e in exchanges if e["endpoint"] == "messages" and e["missed"]]
         return json_response({"unmatched": unmatched})
     if name == "scenarios" and method == "GET":
         return json_response({"scenarios": [_summary(s) for s in state.registry]})
@@ -58,6 +60,7 @@ async def handle_admin(request: web.Request, state: ServerState, path: str) -> w
         return metrics_response(state.metrics, len(state.journal))
     if name == "reset" and method == "POST":
         state.reset()
+        await state.store.reset()
         return json_response({"status": "ok"})
     raise ApiError(404, "not_found_error", "Not found")
 

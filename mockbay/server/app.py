@@ -7,8 +7,10 @@ client's becomes a 500 `api_error`, is logged, and is kept for the pytest plugin
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
+import secrets
 import time
 import traceback
 
@@ -23,6 +25,8 @@ from mockbay.render import ids
 from mockbay.server import admin, messages, models, provenance
 from mockbay.server.responses import NOT_SENT, error_response, json_response
 from mockbay.state import ServerState
+from mockbay.store import StoreUnavailable
+from mockbay.store.lifecycle import shared_state
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +38,7 @@ MODEL_PATH = re.compile(r"/v1/models/([^/]+)$")
 def make_app(state: ServerState) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[STATE] = state
+    app.cleanup_ctx.append(shared_state(state))
     app.router.add_route("*", "/{tail:.*}", dispatch)
     return app
 
@@ -47,7 +52,13 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
         except ApiError as error:
             return error_response(error, "")
     headers = {name.lower(): value for name, value in request.headers.items()}  # once per request
-    sequence = state.next_sequence()
+    try:
+        sequence = await state.store.next_sequence()
+    except StoreUnavailable as error:  # no shared number to give it: an id no other exchange has
+        request_id = ids.request_id(state.config.seed, f"unnumbered:{secrets.token_hex(8)}")
+        refused = error_response(error, request_id)
+        refused.headers["request-id"] = request_id
+        return refused
     request_id = ids.request_id(state.config.seed, sequence, state.config.worker)
     exchange = Exchange(
         seq=sequence,
@@ -84,6 +95,8 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
             exchange.reply_body = response.body
     state.metrics.finished(exchange)
     logs.log_exchange(exchange)
+    with contextlib.suppress(StoreUnavailable):  # the store said so already, once per outage
+        await state.store.record(exchange)
     return response
 
 

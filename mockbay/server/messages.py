@@ -156,7 +156,7 @@ async def answer_message(
         platform=inbound.platform,
     )
     exchange.stream = parsed.stream
-    scenario, reply = _choose_reply(state, parsed, exchange)
+    scenario, reply = await _choose_reply(state, parsed, exchange)
     response_headers.update(provenance.headers(exchange))
     return await _answer(request, state, exchange, parsed, scenario, reply, inbound, response_headers, key)
 
@@ -178,21 +178,24 @@ async def _answer(
     bucket = f"{inbound.caller}\x1f{scenario.name if scenario and scenario.limits else '*'}"
     if reply.error is not None:
         if limits is not None:
-            response_headers.update(state.limiter.admit(bucket, limits, estimate_input_tokens(parsed.body)))
+            response_headers.update(
+                await state.store.admit(bucket, limits, estimate_input_tokens(parsed.body))
+            )
         status, error_type = pair_for(reply.error.status, reply.error.type)
         raise ApiError(status, error_type, reply.error.message, {**response_headers, **dict(reply.headers)})
 
-    cache_plan = _cache_plan(state, parsed, scenario)
+    cache_plan = await _cache_plan(state, parsed, scenario)
     prompt = cache_plan.outcome
     if limits is not None:
         charged = prompt.input_tokens + prompt.ephemeral_5m_input_tokens + prompt.ephemeral_1h_input_tokens
-        response_headers.update(state.limiter.admit(bucket, limits, charged))
-    state.cache.commit(cache_plan)  # only once admitted: a refused request writes nothing
+        response_headers.update(await state.store.admit(bucket, limits, charged))
+    if cache_plan.refresh or cache_plan.writes:  # only once admitted: a refused request writes nothing
+        await state.store.cache_commit(cache_plan)
     fp = fingerprint(parsed.body)
     message = render_message(reply, parsed, seed=seed, fingerprint=fp, request_id=exchange.request_id)
     usage = build_usage(prompt, message.output_tokens, reply.usage)
     if limits is not None:
-        state.limiter.settle(bucket, limits, usage["output_tokens"])
+        await state.store.settle(bucket, limits, usage["output_tokens"])
 
     timing = effective_timing(parsed.model, _timing_levels(state, scenario, reply))
     pure = is_pure(
@@ -254,7 +257,7 @@ def _timing_levels(state: ServerState, scenario: Scenario | None, reply: Reply) 
     return [server, scenario.timing if scenario else None, reply.timing]
 
 
-def _choose_reply(
+async def _choose_reply(
     state: ServerState, parsed: MessagesRequest, exchange: Exchange
 ) -> tuple[Scenario | None, Reply]:
     """The scenario step that answers, or the fallback (strict 400 or a generated reply)."""
@@ -278,16 +281,16 @@ def _choose_reply(
         exchange.rule = step.index
     else:
         exchange.turn = step.index
-    return scenario, _sequence_reply(state, parsed.session, scenario, step, exchange)
+    return scenario, await _sequence_reply(state, parsed.session, scenario, step, exchange)
 
 
-def _sequence_reply(
+async def _sequence_reply(
     state: ServerState, session: str, scenario: Scenario, step: Step, exchange: Exchange
 ) -> Reply:
     """A step's single reply, or the next of its `replies:` for this session (then: ...)."""
     if step.reply is not None:
         return step.reply
-    position = state.cursors.advance((session, scenario.name, step.label))
+    position = await state.store.advance((session, scenario.name, step.label))
     count = len(step.replies)
     if position >= count:
         if step.then == "error":
@@ -306,9 +309,9 @@ def _cache_mode(state: ServerState, scenario: Scenario | None) -> str:
     return (scenario.cache if scenario is not None else None) or state.config.cache
 
 
-def _cache_plan(state: ServerState, parsed: MessagesRequest, scenario: Scenario | None) -> CachePlan:
+async def _cache_plan(state: ServerState, parsed: MessagesRequest, scenario: Scenario | None) -> CachePlan:
     """With `cache: simulate`, how the prompt splits into fresh, read and written tokens; else all fresh."""
     if _cache_mode(state, scenario) != "simulate":
         return CachePlan(outcome=CacheOutcome(input_tokens=estimate_input_tokens(parsed.body)))
     scope = f"session:{parsed.session}" if parsed.session else "global"
-    return state.cache.plan(scope, parsed.body, parsed.model)
+    return await state.store.cache_plan(scope, parsed.body, parsed.model)

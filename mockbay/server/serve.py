@@ -1,7 +1,9 @@
 """`mockbay serve`: build the config from options, bind, print the ready line, run until a signal.
 
-With `--workers N`, N processes share one port through SO_REUSEPORT; each keeps its own state
-(sequences, prompt cache, rate limits and journal are per process).
+With `--workers N`, N processes share one port through SO_REUSEPORT. With `--state redis://...`
+they share state as replicas do; without it each keeps its own (sequences, prompt cache, rate
+limits, journal and admin-loaded scenarios are per process), and request ids mix in the worker
+index so they never repeat.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from mockbay.server.app import make_app
 from mockbay.server.listen import base_url, listening, until_signalled
 from mockbay.server.watch import FileStamp, snapshot, watch_scenarios
 from mockbay.state import ServerState
+from mockbay.store.lifecycle import check_state
 from mockbay.usage.ratelimit import parse_limits
 
 log = logging.getLogger("mockbay")
@@ -48,6 +51,8 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         cache_entries=args.cache_entries,
         rate_limit_buckets=args.rate_limit_buckets,
         reply_memo_entries=args.reply_memo,
+        state=check_state(args.state),
+        state_namespace=args.state_namespace,
     )
 
 

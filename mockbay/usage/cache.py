@@ -97,25 +97,11 @@ class PromptCache:
         The server commits only once the request is admitted, so a request refused by a rate limit
         leaves the cache as it found it (upstream bills no write for a refused request).
         """
+        prefixes = prepare(scope, body, model, self._min_tokens)
+        if isinstance(prefixes, CachePlan):
+            return prefixes
         now = self._clock()
-        breakdown = split_request(body)
-        segments = breakdown.segments
-        ends = _prefix_ends(breakdown.preamble, segments)
-        minimum = self._min_tokens.get(model, min_cacheable_tokens(model))
-        breakpoints = [
-            (i, ttl) for i, ttl in _breakpoints(segments, body.get("cache_control")) if ends[i] >= minimum
-        ]
-        if not breakpoints:
-            return CachePlan(outcome=CacheOutcome(input_tokens=breakdown.total))
-        keys = _prefix_keys(scope, model, body, segments)
-        hit = self._highest_hit(keys, [i for i, _ in breakpoints], now)
-        refresh = [keys[i] for i, _ in breakpoints if i < hit] + [keys[hit]] if hit >= 0 else []
-        writes = [(i, ttl) for i, ttl in breakpoints if i > hit]
-        return CachePlan(
-            outcome=_bill(ends, hit, writes, breakdown.total),
-            refresh=tuple(refresh),
-            writes=tuple((keys[i], ttl) for i, ttl in writes),
-        )
+        return prefixes.plan(lambda key: self._live(key, now) is not None)
 
     def commit(self, plan: CachePlan) -> None:
         """Refresh the entries the request read and store the prefixes it wrote."""
@@ -123,18 +109,6 @@ class PromptCache:
         self._refresh(plan.refresh, now)
         for key, ttl in plan.writes:
             self._store(key, ttl, now)
-
-    def _highest_hit(self, keys: Sequence[str], breakpoints: Sequence[int], now: float) -> int:
-        """Segment index of the longest live prefix any breakpoint reaches by lookback, or -1."""
-        best = -1
-        for b in reversed(breakpoints):
-            if b <= best:
-                break
-            for k in range(b, max(best, b - LOOKBACK_BLOCKS - 1), -1):
-                if self._live(keys[k], now) is not None:
-                    best = k
-                    break
-        return best
 
     def _live(self, key: str, now: float) -> _Entry | None:
         entry = self._entries.get(key)
@@ -160,6 +134,62 @@ class PromptCache:
     def _purge_expired(self, now: float) -> None:
         for key in [k for k, e in self._entries.items() if e.expires_at <= now]:
             del self._entries[key]
+
+
+@dataclass(frozen=True, slots=True)
+class Prefixes:
+    """A request's cacheable prefixes: what is decided before asking which entries are live."""
+
+    keys: tuple[str, ...]  # one hash per segment index
+    breakpoints: tuple[tuple[int, Ttl], ...]  # (segment index, lifetime), long enough to cache
+    ends: tuple[int, ...]  # prompt tokens up to and including each segment
+    total: int
+
+    def candidates(self) -> set[str]:
+        """Every key `plan` may ask about: the breakpoints and the blocks their lookback reaches."""
+        return {self.keys[k] for b, _ in self.breakpoints for k in range(max(0, b - LOOKBACK_BLOCKS), b + 1)}
+
+    def plan(self, live: Callable[[str], bool]) -> CachePlan:
+        """The outcome, the hits to refresh and the writes, given which entries are live."""
+        keys = self.keys
+        hit = _highest_hit(keys, [i for i, _ in self.breakpoints], live)
+        refresh = [keys[i] for i, _ in self.breakpoints if i < hit] + [keys[hit]] if hit >= 0 else []
+        writes = [(i, ttl) for i, ttl in self.breakpoints if i > hit]
+        return CachePlan(
+            outcome=_bill(self.ends, hit, writes, self.total),
+            refresh=tuple(refresh),
+            writes=tuple((keys[i], ttl) for i, ttl in writes),
+        )
+
+
+def prepare(
+    scope: str, body: Mapping[str, Any], model: str, min_tokens: Mapping[str, int]
+) -> Prefixes | CachePlan:
+    """The request's prefixes, or its final plan already when no breakpoint is long enough to cache."""
+    breakdown = split_request(body)
+    segments = breakdown.segments
+    ends = _prefix_ends(breakdown.preamble, segments)
+    minimum = min_tokens.get(model, min_cacheable_tokens(model))
+    breakpoints = [
+        (i, ttl) for i, ttl in _breakpoints(segments, body.get("cache_control")) if ends[i] >= minimum
+    ]
+    if not breakpoints:
+        return CachePlan(outcome=CacheOutcome(input_tokens=breakdown.total))
+    keys = _prefix_keys(scope, model, body, segments)
+    return Prefixes(tuple(keys), tuple(breakpoints), tuple(ends), breakdown.total)
+
+
+def _highest_hit(keys: Sequence[str], breakpoints: Sequence[int], live: Callable[[str], bool]) -> int:
+    """Segment index of the longest live prefix any breakpoint reaches by lookback, or -1."""
+    best = -1
+    for b in reversed(breakpoints):
+        if b <= best:
+            break
+        for k in range(b, max(best, b - LOOKBACK_BLOCKS - 1), -1):
+            if live(keys[k]):
+                best = k
+                break
+    return best
 
 
 def _bill(ends: Sequence[int], hit: int, writes: Sequence[tuple[int, Ttl]], total: int) -> CacheOutcome:

@@ -43,6 +43,7 @@ _FIELDS: dict[Dimension, str] = {
     "input-tokens": "input_tokens_per_minute",
     "output-tokens": "output_tokens_per_minute",
 }
+DIMENSIONS: tuple[Dimension, ...] = tuple(_FIELDS)
 _UNITS: dict[Dimension, str] = {
     "requests": "requests",
     "input-tokens": "input tokens",
@@ -58,7 +59,7 @@ _PREFIX = "anthropic-ratelimit-"
 
 
 @dataclass(slots=True)
-class _Bucket:
+class Bucket:
     capacity: int
     level: float
     updated: float
@@ -79,7 +80,7 @@ class RateLimiter:
     def __init__(self, max_buckets: int = 10_000, clock: Callable[[], float] = time.time) -> None:
         self._max_buckets = max_buckets
         self._clock = clock
-        self._keys: OrderedDict[str, dict[Dimension, _Bucket]] = OrderedDict()
+        self._keys: OrderedDict[str, dict[Dimension, Bucket]] = OrderedDict()
 
     def clear(self) -> None:
         self._keys.clear()
@@ -87,20 +88,7 @@ class RateLimiter:
     def admit(self, key: str, limits: Limits, input_tokens: int) -> dict[str, str]:
         """Charge one request and its input tokens, returning the rate-limit headers; 429 when over."""
         now = self._clock()
-        buckets = self._buckets(key, limits, now)
-        needs: dict[Dimension, int] = {"requests": 1, "input-tokens": input_tokens, "output-tokens": 1}
-        wanted = {d: min(needs[d], b.capacity) for d, b in buckets.items()}
-        short = {d: wanted[d] for d in _FIELDS if d in buckets and buckets[d].level + _SLACK < wanted[d]}
-        if short:
-            first = next(iter(short))
-            headers = _headers(buckets, now)
-            wait = max(buckets[d].wait(amount) for d, amount in short.items())
-            headers["retry-after"] = str(max(1, math.ceil(wait - _SLACK)))
-            raise ApiError(429, "rate_limit_error", _message(first, buckets[first].capacity), headers)
-        for dimension in ("requests", "input-tokens"):
-            if dimension in buckets:
-                buckets[dimension].level -= needs[dimension]
-        return _headers(buckets, now)
+        return charge(self._buckets(key, limits, now), input_tokens, now)
 
     def settle(self, key: str, limits: Limits, output_tokens: int) -> None:
         """Charge the output tokens a reply actually produced."""
@@ -108,7 +96,7 @@ class RateLimiter:
         if bucket is not None:
             bucket.level -= output_tokens
 
-    def _buckets(self, key: str, limits: Limits, now: float) -> dict[Dimension, _Bucket]:
+    def _buckets(self, key: str, limits: Limits, now: float) -> dict[Dimension, Bucket]:
         """The key's refilled buckets for the limits in force, created full where new or changed."""
         buckets = self._keys.get(key)
         if buckets is None:
@@ -116,16 +104,43 @@ class RateLimiter:
             while len(self._keys) > self._max_buckets:
                 self._keys.popitem(last=False)
         self._keys.move_to_end(key)
-        for dimension, field in _FIELDS.items():
-            limit = getattr(limits, field)
+        for dimension in DIMENSIONS:
+            limit = limit_of(limits, dimension)
             bucket = buckets.get(dimension)
             if limit is None:
                 buckets.pop(dimension, None)
             elif bucket is None or bucket.capacity != limit:
-                buckets[dimension] = _Bucket(limit, float(limit), now)
+                buckets[dimension] = Bucket(limit, float(limit), now)
             else:
                 bucket.refill(now)
         return buckets
+
+
+def charge(buckets: dict[Dimension, Bucket], input_tokens: int, now: float) -> dict[str, str]:
+    """Take one request and `input_tokens` from refilled buckets: the headers, or the 429 when short.
+
+    The shared store's script makes the same decision on the same numbers, then hands the buckets
+    as they were before it charged them to this function for the headers and the error.
+    """
+    needs: dict[Dimension, int] = {"requests": 1, "input-tokens": input_tokens, "output-tokens": 1}
+    wanted = {d: min(needs[d], b.capacity) for d, b in buckets.items()}
+    short = {d: wanted[d] for d in DIMENSIONS if d in buckets and buckets[d].level + _SLACK < wanted[d]}
+    if short:
+        first = next(iter(short))
+        headers = _headers(buckets, now)
+        wait = max(buckets[d].wait(amount) for d, amount in short.items())
+        headers["retry-after"] = str(max(1, math.ceil(wait - _SLACK)))
+        raise ApiError(429, "rate_limit_error", _message(first, buckets[first].capacity), headers)
+    for dimension in ("requests", "input-tokens"):
+        if dimension in buckets:
+            buckets[dimension].level -= needs[dimension]
+    return _headers(buckets, now)
+
+
+def limit_of(limits: Limits, dimension: Dimension) -> int | None:
+    """The per-minute limit in force for one dimension, or None."""
+    value: int | None = getattr(limits, _FIELDS[dimension])
+    return value
 
 
 def parse_limits(text: str) -> Limits:
@@ -149,9 +164,9 @@ def parse_limits(text: str) -> Limits:
     return Limits(**values)
 
 
-def _headers(buckets: Mapping[Dimension, _Bucket], now: float) -> dict[str, str]:
+def _headers(buckets: Mapping[Dimension, Bucket], now: float) -> dict[str, str]:
     headers: dict[str, str] = {}
-    for dimension in _FIELDS:
+    for dimension in DIMENSIONS:
         if dimension in buckets:
             headers.update(_bucket_headers(dimension, buckets[dimension], now, dimension != "requests"))
     tokens = [buckets[d] for d in ("input-tokens", "output-tokens") if d in buckets]
@@ -160,7 +175,7 @@ def _headers(buckets: Mapping[Dimension, _Bucket], now: float) -> dict[str, str]
     return headers
 
 
-def _bucket_headers(name: str, bucket: _Bucket, now: float, rounded: bool) -> dict[str, str]:
+def _bucket_headers(name: str, bucket: Bucket, now: float, rounded: bool) -> dict[str, str]:
     remaining = max(0, math.floor(bucket.level))
     if rounded and bucket.capacity >= EXACT_BELOW:
         remaining = min(bucket.capacity, (remaining + 500) // 1000 * 1000)

@@ -1,0 +1,76 @@
+"""Where a server keeps what requests change: in memory (one process) or in Redis (shared).
+
+`StateStore` is the one interface the request pipeline awaits for state: the request sequence,
+`replies:` cursors, rate-limit buckets, the simulated prompt cache and the journal. The memory
+store is today's behaviour and the default; `--state redis://HOST:PORT/DB` shares all of it
+between replicas and `--workers` processes (mockbay/store/redis_store.py).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from typing import Any
+
+from mockbay.errors import ApiError
+from mockbay.journal import Exchange
+from mockbay.scenario.model import Limits
+from mockbay.usage.cache import CachePlan
+
+CursorKey = tuple[str, str, str]  # (session, scenario, step label)
+
+
+class StoreUnavailable(ApiError):
+    """The shared store did not answer: upstream's 503 `api_error`, naming the store."""
+
+    def __init__(self, store: str, reason: str) -> None:
+        super().__init__(503, "api_error", f"mockbay: the state store {store} is unavailable ({reason})")
+
+
+class StateStore(ABC):
+    """What requests share; every method may raise `StoreUnavailable`."""
+
+    name: str  # "memory", or the store's URL without credentials, for messages and logs
+
+    @abstractmethod
+    async def next_sequence(self) -> int:
+        """A number no other exchange of this store has had: the journal order and the request id."""
+
+    @abstractmethod
+    async def advance(self, key: CursorKey) -> int:
+        """The 0-based position of this request in its `replies:` sequence, then move on (atomic)."""
+
+    @abstractmethod
+    async def admit(self, bucket: str, limits: Limits, input_tokens: int) -> dict[str, str]:
+        """Charge one request and its input tokens: the rate-limit headers, or a 429 `ApiError`."""
+
+    @abstractmethod
+    async def settle(self, bucket: str, limits: Limits, output_tokens: int) -> None:
+        """Charge the output tokens a reply produced."""
+
+    @abstractmethod
+    async def cache_plan(self, scope: str, body: Mapping[str, Any], model: str) -> CachePlan:
+        """The simulated prompt cache's reads and writes for a request, not kept yet."""
+
+    @abstractmethod
+    async def cache_commit(self, plan: CachePlan) -> None:
+        """Keep a plan's reads (refresh) and writes, once the request is admitted."""
+
+    @abstractmethod
+    async def record(self, exchange: Exchange) -> None:
+        """Keep a finished exchange in the shared journal (the memory store's journal has it already)."""
+
+    @abstractmethod
+    async def exchanges(self) -> list[dict[str, Any]]:
+        """The journal as JSON objects, oldest first."""
+
+    @abstractmethod
+    async def clear_journal(self) -> None: ...
+
+    @abstractmethod
+    async def reset(self) -> None:
+        """Clear cursors, buckets, cache and journal; sequence numbers go on, so ids stay unique."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Release connections."""

@@ -1,0 +1,85 @@
+"""The default store: one process's memory, the pipeline's state exactly as it always was.
+
+Every method finishes without suspending, so awaiting it costs a coroutine call and no more.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+from typing import Any
+
+from mockbay.journal import Exchange, Journal
+from mockbay.lru import Lru
+from mockbay.scenario.model import Limits
+from mockbay.store import CursorKey, StateStore
+from mockbay.usage.cache import CachePlan, PromptCache
+from mockbay.usage.ratelimit import RateLimiter
+
+
+class SequenceCursors:
+    """How many replies each (session, scenario, step) has served; least recently used evicted."""
+
+    def __init__(self, max_entries: int) -> None:
+        self._served: Lru[CursorKey, int] = Lru(max_entries)
+
+    def advance(self, key: CursorKey) -> int:
+        """The 0-based position of this request in the sequence, then move on."""
+        return self._served.update(key, lambda served: (served or 0) + 1) - 1
+
+    async def close(self) -> None:
+        """Nothing to release."""
+
+    def clear(self) -> None:
+        self._served.clear()
+
+
+class MemoryStore(StateStore):
+    """The state of one process; `ServerState` reaches the same objects for its sync readers."""
+
+    name = "memory"
+
+    def __init__(
+        self, journal: Journal, cursors: SequenceCursors, cache: PromptCache, limiter: RateLimiter
+    ) -> None:
+        self.journal, self.cursors, self.cache, self.limiter = journal, cursors, cache, limiter
+        self._sequence = itertools.count(1)  # next() on a count is atomic under the GIL
+
+    async def next_sequence(self) -> int:
+        return next(self._sequence)
+
+    async def advance(self, key: CursorKey) -> int:
+        return self.cursors.advance(key)
+
+    async def admit(self, bucket: str, limits: Limits, input_tokens: int) -> dict[str, str]:
+        return self.limiter.admit(bucket, limits, input_tokens)
+
+    async def settle(self, bucket: str, limits: Limits, output_tokens: int) -> None:
+        self.limiter.settle(bucket, limits, output_tokens)
+
+    async def cache_plan(self, scope: str, body: Mapping[str, Any], model: str) -> CachePlan:
+        return self.cache.plan(scope, body, model)
+
+    async def cache_commit(self, plan: CachePlan) -> None:
+        self.cache.commit(plan)
+
+    async def record(self, exchange: Exchange) -> None:
+        """Nothing to do: the exchange went into the journal when it began."""
+
+    async def exchanges(self) -> list[dict[str, Any]]:
+        return [exchange.to_json() for exchange in self.journal]
+
+    async def clear_journal(self) -> None:
+        self.journal.clear()
+
+    async def reset(self) -> None:
+        self.clear()
+
+    async def close(self) -> None:
+        """Nothing to release."""
+
+    def clear(self) -> None:
+        self.cursors.clear()
+        self.cache.clear()
+        self.limiter.clear()
+        self.journal.clear()

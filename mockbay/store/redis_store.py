@@ -1,0 +1,179 @@
+"""The shared store: Redis, so replicas and `--workers` processes answer as one server.
+
+Every change is one atomic Lua script (mockbay/store/lua/) on Redis's own clock, so a sequence
+advances once per request and a rate limit counts every replica's requests, whichever replica a
+load balancer picks. Keys start with the namespace (`--state-namespace`), so two mockbays can
+share one Redis. Caps are the in-memory ones: `--max-sessions` cursors, `--rate-limit-buckets`
+keys, `--cache-entries` cache entries and `--journal-size` exchanges.
+
+Redis unreachable: each call gives up within `CALL_TIMEOUT_S` (socket timeouts, one retry on a
+fresh connection) and the request is answered 503 `api_error` naming the store; one warning is
+logged when an outage starts and one when it ends; the next request after Redis is back succeeds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import struct
+from collections.abc import Awaitable, Mapping
+from importlib import resources
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+
+from mockbay.config import ServerConfig
+from mockbay.journal import Exchange
+from mockbay.scenario.model import Limits
+from mockbay.store import CursorKey, StateStore, StoreUnavailable
+from mockbay.usage.cache import TTL_SECONDS, CachePlan, Prefixes, prepare
+from mockbay.usage.ratelimit import DIMENSIONS, Bucket, charge, limit_of
+
+log = logging.getLogger("mockbay")
+
+SOCKET_TIMEOUT_S = 1.5  # connect and each reply; with one retry a call is over within ~3 s
+CALL_TIMEOUT_S = 4.0  # the backstop: no request waits on the store longer than this
+SEP = "\x1f"
+T = TypeVar("T")
+
+
+def display_name(url: str) -> str:
+    """The URL without credentials: what messages and logs may show."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}"
+
+
+def _script(name: str) -> str:
+    return resources.files("mockbay.store").joinpath("lua", f"{name}.lua").read_text()
+
+
+class RedisStore(StateStore):
+    """State in one Redis database under `namespace:`; see the module docstring."""
+
+    def __init__(self, config: ServerConfig) -> None:
+        self.name = display_name(config.state)
+        self._config = config
+        self._client = aioredis.Redis.from_url(
+            config.state,
+            socket_timeout=SOCKET_TIMEOUT_S,
+            socket_connect_timeout=SOCKET_TIMEOUT_S,
+            retry=Retry(NoBackoff(), 1),  # a connection Redis closed (a restart) is retried once
+        )
+        ns = config.state_namespace
+        self._keys = {
+            name: f"{ns}:{name}"
+            for name in (
+                "cursors",
+                "cursors:used",
+                "ratelimits",
+                "ratelimits:used",
+                "cache:expiry",
+                "cache:ttl",
+                "journal",
+                "journal:order",
+            )
+        }
+        self._seq_key = f"{ns}:seq"  # never reset: request ids stay unique across resets
+        self._advance = self._client.register_script(_script("advance"))
+        self._ratelimit = self._client.register_script(_script("ratelimit"))
+        self._cache_live = self._client.register_script(_script("cache_live"))
+        self._cache_commit = self._client.register_script(_script("cache_commit"))
+        self._journal_record = self._client.register_script(_script("journal_record"))
+        self._outage = False
+
+    async def _call(self, action: Awaitable[T]) -> T:
+        """Run one Redis call, turning any failure into the 503, logged once per outage."""
+        try:
+            async with asyncio.timeout(CALL_TIMEOUT_S):
+                result = await action
+        except (RedisError, OSError, TimeoutError) as exc:
+            reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            if not self._outage:
+                self._outage = True
+                log.warning(
+                    "state store %s is unavailable (%s); answering 503 until it is back", self.name, reason
+                )
+            raise StoreUnavailable(self.name, reason) from None
+        if self._outage:
+            self._outage = False
+            log.warning("state store %s is reachable again", self.name)
+        return result
+
+    async def check(self) -> None:
+        """Ping at startup: an unreachable store is logged (once), not fatal; it may come up later."""
+        with contextlib.suppress(StoreUnavailable):
+            await self._call(self._client.ping())
+
+    async def next_sequence(self) -> int:
+        return int(await self._call(self._client.incr(self._seq_key)))
+
+    async def advance(self, key: CursorKey) -> int:
+        keys = [self._keys["cursors"], self._keys["cursors:used"]]
+        position = await self._call(self._advance(keys=keys, args=[SEP.join(key), self._config.max_sessions]))
+        return int(position)
+
+    async def _buckets(
+        self, bucket: str, limits: Limits, action: str, amount: int
+    ) -> tuple[dict[Any, Bucket], float]:
+        caps = [limit_of(limits, d) or 0 for d in DIMENSIONS]
+        keys = [self._keys["ratelimits"], self._keys["ratelimits:used"]]
+        args: list[str | int] = [bucket, self._config.rate_limit_buckets, *caps, action, amount]
+        now, *levels = struct.unpack("<7d", await self._call(self._ratelimit(keys=keys, args=args)))
+        buckets = {
+            dimension: Bucket(int(levels[2 * i]), levels[2 * i + 1], now)
+            for i, dimension in enumerate(DIMENSIONS)
+            if levels[2 * i]
+        }
+        return buckets, now
+
+    async def admit(self, bucket: str, limits: Limits, input_tokens: int) -> dict[str, str]:
+        buckets, now = await self._buckets(bucket, limits, "admit", input_tokens)
+        return charge(buckets, input_tokens, now)  # the script decided the same on the same numbers
+
+    async def settle(self, bucket: str, limits: Limits, output_tokens: int) -> None:
+        await self._buckets(bucket, limits, "settle", output_tokens)
+
+    async def cache_plan(self, scope: str, body: Mapping[str, Any], model: str) -> CachePlan:
+        prefixes = prepare(scope, body, model, {})
+        if isinstance(prefixes, CachePlan):
+            return prefixes
+        return prefixes.plan((await self._live(prefixes)).__contains__)
+
+    async def _live(self, prefixes: Prefixes) -> set[str]:
+        asked = sorted(prefixes.candidates())
+        flags = await self._call(self._cache_live(keys=[self._keys["cache:expiry"]], args=asked))
+        return {key for key, flag in zip(asked, flags, strict=True) if flag}
+
+    async def cache_commit(self, plan: CachePlan) -> None:
+        written = [item for key, ttl in plan.writes for item in (key, TTL_SECONDS[ttl])]
+        args = [self._config.cache_entries, len(plan.refresh), *plan.refresh, *written]
+        keys = [self._keys["cache:expiry"], self._keys["cache:ttl"]]
+        await self._call(self._cache_commit(keys=keys, args=args))
+
+    async def record(self, exchange: Exchange) -> None:
+        keys = [self._keys["journal"], self._keys["journal:order"]]
+        text = json.dumps(exchange.to_json(), default=str)
+        await self._call(
+            self._journal_record(keys=keys, args=[exchange.seq, text, self._config.journal_size])
+        )
+
+    async def exchanges(self) -> list[dict[str, Any]]:
+        texts = await self._call(self._client.hvals(self._keys["journal"]))
+        return sorted((json.loads(text) for text in texts), key=lambda exchange: exchange["seq"])
+
+    async def clear_journal(self) -> None:
+        await self._call(self._client.delete(self._keys["journal"], self._keys["journal:order"]))
+
+    async def reset(self) -> None:
+        await self._call(self._client.delete(*self._keys.values()))
+
+    async def close(self) -> None:
+        await self._client.aclose()

@@ -1,0 +1,218 @@
+"""`--state redis://...`: three mockbay processes on one real Redis answer as one server.
+
+Requests go round-robin over the replicas; what a user scripts as state (sequences, rate limits,
+the prompt cache, the journal, reset) must not depend on which replica a request reaches.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.processes import Child, start, stop, stop_with_log
+from tests.redis_server import RedisServer
+
+HEADERS = {"x-api-key": "k", "anthropic-version": "2023-06-01"}
+SCENARIOS = """
+scenarios:
+  - name: counter
+    match: {last_user: count}
+    rules:
+      - replies:
+          - text: one
+          - text: two
+          - text: three
+          - text: four
+  - name: limited
+    match: {last_user: limit}
+    limits: {requests_per_minute: 6}
+    rules:
+      - reply: {text: within the limit}
+  - name: cached
+    match: {last_user: {contains: cache}}
+    cache: simulate
+    rules:
+      - reply: {text: cached}
+"""
+LONG_SYSTEM = "You are a careful assistant who answers in one short sentence. " * 300
+
+
+def body(text: str, **extra: object) -> dict[str, object]:
+    message = {"role": "user", "content": text}
+    return {"model": "claude-sonnet-4-6", "max_tokens": 50, "messages": [message], **extra}
+
+
+@pytest.fixture(scope="module")
+def redis_server() -> Iterator[RedisServer]:
+    server = RedisServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def scenario_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("shared") / "shared.yaml"
+    path.write_text(SCENARIOS)
+    return path
+
+
+def replica(state: str, scenarios: Path, namespace: str, *extra: str) -> Child:
+    return start(
+        "serve", "--port", "0", "--scenarios", str(scenarios), "--state", state,
+        "--state-namespace", namespace, "--timing", "instant", "--fallback", "strict",
+        "--log-level", "warning", *extra,
+    )  # fmt: skip
+
+
+class Replicas:
+    """Three replicas on one namespace, and a client that sends each request to the next one."""
+
+    def __init__(self, children: list[Child]) -> None:
+        self.children = children
+        self.clients = [httpx.Client(base_url=c.url, headers=HEADERS, timeout=10) for c in children]
+        self._next = itertools.cycle(range(len(children)))
+
+    def post(self, payload: dict[str, object], **headers: str) -> httpx.Response:
+        return self.clients[next(self._next)].post("/v1/messages", json=payload, headers=headers)
+
+    def close(self) -> None:
+        for client in self.clients:
+            client.close()
+        for child in self.children:
+            stop(child)  # a killed one too: its pipes are closed here
+
+
+def three_replicas(redis: RedisServer, scenarios: Path) -> Replicas:
+    namespace = f"test-{uuid.uuid4().hex[:8]}"
+    return Replicas([replica(redis.url, scenarios, namespace) for _ in range(3)])
+
+
+@pytest.fixture(scope="module")
+def shared_replicas(redis_server: RedisServer, scenario_file: Path) -> Iterator[Replicas]:
+    group = three_replicas(redis_server, scenario_file)
+    yield group
+    group.close()
+
+
+@pytest.fixture
+def replicas(shared_replicas: Replicas) -> Replicas:
+    """The module's three replicas, reset through the first one (the reset test shows it reaches all)."""
+    assert shared_replicas.clients[0].post("/_mockbay/reset").status_code == 200
+    return shared_replicas
+
+
+@pytest.fixture
+def own_replicas(redis_server: RedisServer, scenario_file: Path) -> Iterator[Replicas]:
+    """Three replicas of a test's own, for a test that kills one."""
+    group = three_replicas(redis_server, scenario_file)
+    yield group
+    group.close()
+
+
+def text_of(response: httpx.Response) -> str:
+    assert response.status_code == 200, response.text
+    return str(response.json()["content"][0]["text"])
+
+
+def test_a_sequence_advances_in_order_across_replicas_per_session(replicas: Replicas) -> None:
+    alice = [text_of(replicas.post(body("count"), **{"x-mockbay-session": "alice"})) for _ in range(4)]
+    bob = [text_of(replicas.post(body("count"), **{"x-mockbay-session": "bob"})) for _ in range(2)]
+    assert alice == ["one", "two", "three", "four"]
+    assert bob == ["one", "two"]
+
+
+def test_a_rate_limit_of_six_refuses_the_seventh_whichever_replica_gets_it(replicas: Replicas) -> None:
+    statuses = [replicas.post(body("limit")).status_code for _ in range(7)]
+    assert statuses == [200] * 6 + [429]
+    refused = replicas.post(body("limit"))
+    assert refused.status_code == 429
+    assert refused.json()["error"]["type"] == "rate_limit_error"
+    assert int(refused.headers["retry-after"]) >= 1
+    assert refused.headers["anthropic-ratelimit-requests-remaining"] == "0"
+
+
+def test_a_cache_entry_written_through_one_replica_is_read_through_another(replicas: Replicas) -> None:
+    system = [{"type": "text", "text": LONG_SYSTEM, "cache_control": {"type": "ephemeral"}}]
+    first = replicas.post(body("cache me", system=system)).json()["usage"]
+    second = replicas.post(body("cache me again", system=system)).json()["usage"]
+    assert first["cache_creation_input_tokens"] > 1024 and first["cache_read_input_tokens"] == 0
+    assert second["cache_read_input_tokens"] == first["cache_creation_input_tokens"]
+    assert second["cache_creation_input_tokens"] == 0
+
+
+def test_the_journal_of_any_replica_lists_every_exchange(replicas: Replicas) -> None:
+    sent = [replicas.post(body("count")).headers["request-id"] for _ in range(6)]
+    assert len(set(sent)) == 6  # request ids are unique across replicas
+    for client in replicas.clients:
+        journal = client.get("/_mockbay/requests").json()["requests"]
+        assert [e["request_id"] for e in journal] == sent
+        assert [e["reply_index"] for e in journal] == [0, 1, 2, 3, 3, 3]
+
+
+def test_reset_on_one_replica_resets_them_all(replicas: Replicas) -> None:
+    assert [text_of(replicas.post(body("count"))) for _ in range(3)] == ["one", "two", "three"]
+    assert all(replicas.post(body("limit")).status_code == 200 for _ in range(6))
+    assert replicas.clients[2].post("/_mockbay/reset").json() == {"status": "ok"}
+    assert [text_of(replicas.post(body("count"))) for _ in range(3)] == ["one", "two", "three"]
+    assert replicas.post(body("limit")).status_code == 200
+    for client in replicas.clients:
+        assert len(client.get("/_mockbay/requests").json()["requests"]) == 4
+
+
+def test_the_others_carry_on_when_one_replica_is_killed_mid_run(own_replicas: Replicas) -> None:
+    replicas = own_replicas
+    assert [text_of(replicas.post(body("count"))) for _ in range(2)] == ["one", "two"]
+    replicas.children[1].process.kill()
+    replicas.children[1].process.wait(timeout=10)
+    survivors = [replicas.clients[0], replicas.clients[2]]
+    later = [text_of(client.post("/v1/messages", json=body("count"))) for client in survivors]
+    assert later == ["three", "four"]
+    assert len(survivors[0].get("/_mockbay/requests").json()["requests"]) == 4
+
+
+def test_two_namespaces_on_one_redis_do_not_share(redis_server: RedisServer, scenario_file: Path) -> None:
+    first = replica(redis_server.url, scenario_file, f"a-{uuid.uuid4().hex[:8]}")
+    second = replica(redis_server.url, scenario_file, f"b-{uuid.uuid4().hex[:8]}")
+    try:
+        with httpx.Client(headers=HEADERS) as client:
+            texts = [
+                text_of(client.post(f"{c.url}/v1/messages", json=body("count"))) for c in (first, second)
+            ]
+        assert texts == ["one", "one"]
+    finally:
+        stop(first)
+        stop(second)
+
+
+def test_a_replica_answers_503_naming_the_store_while_redis_is_down_then_recovers(
+    scenario_file: Path,
+) -> None:
+    redis = RedisServer()
+    redis.start()
+    child = replica(redis.url, scenario_file, "outage")
+    try:
+        with httpx.Client(base_url=child.url, headers=HEADERS, timeout=30) as client:
+            assert text_of(client.post("/v1/messages", json=body("count"))) == "one"
+            redis.stop()
+            for _ in range(3):
+                started = time.monotonic()
+                down = client.post("/v1/messages", json=body("count"))
+                assert time.monotonic() - started < 5
+                assert down.status_code == 503
+                assert down.json()["error"]["type"] == "api_error"
+                assert redis.url in down.json()["error"]["message"]
+                assert down.headers["request-id"].startswith("req_")
+            redis.start()
+            assert text_of(client.post("/v1/messages", json=body("count"))) == "one"  # a fresh Redis
+    finally:
+        log = stop_with_log(child)[1]
+        redis.stop()
+    assert log.count("is unavailable") == 1, log
+    assert "Traceback" not in log
