@@ -11,7 +11,7 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY mockbay ./mockbay
 COPY scenarios /scenarios
-RUN rm -f mockbay/bundled && pip install . \
+RUN rm -f mockbay/bundled && pip install ".[redis]" \
     && useradd --create-home --uid 10001 mockbay
 
 USER mockbay

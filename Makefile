@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 LOCK := uv pip compile pyproject.toml --universal --python-version 3.11 --quiet \
 	--custom-compile-command 'make lock'
 
-.PHONY: serve test test-redis redis-server test-latest lint format lock bench clean
+.PHONY: serve test test-redis redis-server bench-state test-latest lint format lock bench clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11, 3.12 or 3.13"; exit 1; }
@@ -62,6 +62,10 @@ lock: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+
+# Three replicas on one Redis against one in-memory process (bench/shared_state.py).
+bench-state: $(STAMP)
+	$(BIN)/python bench/shared_state.py
 
 clean:
 	rm -rf $(VENV) .venv-latest build *.egg-info .pytest_cache .ruff_cache .mypy_cache

@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from mockbay.cli import main
 from tests.processes import Child, start, stop, stop_with_log
 from tests.redis_server import RedisServer
 
@@ -216,3 +217,9 @@ def test_a_replica_answers_503_naming_the_store_while_redis_is_down_then_recover
         redis.stop()
     assert log.count("is unavailable") == 1, log
     assert "Traceback" not in log
+
+
+@pytest.mark.parametrize("url", ["mysql://db:3306/0", "127.0.0.1:6379"])
+def test_a_state_url_that_is_not_redis_exits_2(url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve", "--port", "0", "--state", url]) == 2
+    assert f"--state: expected memory or redis://HOST:PORT/DB, got {url!r}" in capsys.readouterr().err

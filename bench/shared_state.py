@@ -1,0 +1,144 @@
+"""Three replicas on one Redis against one in-memory process: requests per second, honestly.
+
+`.venv/bin/python bench/shared_state.py` (or `make bench-state`) starts a redis-server (Debian's
+package; installed with apt-get if missing, as for wrk) on a free port, then measures in turns:
+
+- one `mockbay serve` with the default in-memory state, loaded by one wrk (2 threads, c=48);
+- three `mockbay serve --state redis://...` replicas, each loaded by its own wrk (1 thread,
+  c=16), the three runs at once: the figure is their sum.
+
+Two scenarios: `json.yaml` (a pure reply: the reply memo answers; with Redis each request still
+takes the shared counter and the journal) and `sequence.yaml` (a `replies:` sequence: every
+request also advances a cursor). There is no target: on a 2-core machine three replicas, Redis
+and the load generators share the same cores, so the figure says what sharing costs, not how
+far replicas scale. Results go to bench/results/shared-state.json and a markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from common import (
+    BENCH,
+    CORES,
+    HOST,
+    MOCKBAY,
+    RESULTS,
+    SCENARIOS,
+    free_port,
+    git_commit,
+    post,
+    request_body,
+    running,
+)
+from throughput import ensure_wrk
+
+CONNECTIONS = 48
+REPLICAS = 3
+
+
+def ensure_redis() -> str:
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    if os.geteuid() != 0:
+        raise SystemExit("redis-server is not installed: run `apt-get install -y redis-server` as root")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "install", "-y", "-q", "redis-server"], env=env, check=True)
+    return shutil.which("redis-server") or "redis-server"
+
+
+@contextlib.contextmanager
+def redis() -> Iterator[str]:
+    port = free_port()
+    argv = [ensure_redis(), "--port", str(port), "--bind", HOST, "--save", "", "--appendonly", "no"]
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(0.5)
+        yield f"redis://{HOST}:{port}/0"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def argv(port: int, scenario: Path, *extra: str) -> list[str]:
+    base = [MOCKBAY, "serve", "--host", HOST, "--port", str(port), "--scenarios", str(scenario)]
+    return [*base, "--timing", "instant", "--log-level", "warning", *extra]
+
+
+def load(urls: list[str], seconds: float) -> dict[str, Any]:
+    """One wrk per URL, all at once, sharing CONNECTIONS between them: summed figures."""
+    threads = 2 if len(urls) == 1 else 1
+    connections = CONNECTIONS // len(urls)
+    env = {**os.environ, "BENCH_REQUEST": str(BENCH / "request.json"), "BENCH_DISTINCT": "0"}
+    command = [ensure_wrk(), "-t", str(threads), "-c", str(connections), "-d", f"{seconds:g}s"]
+    command += ["--timeout", "5s", "-s", str(BENCH / "post.lua")]
+    procs = [
+        subprocess.Popen([*command, f"{url}/v1/messages"], env=env, stdout=subprocess.PIPE, text=True)
+        for url in urls
+    ]
+    runs = []
+    for proc in procs:
+        out, _ = proc.communicate(timeout=seconds + 60)
+        runs.append(json.loads(next(line for line in reversed(out.splitlines()) if line.startswith("{"))))
+    errors = sum(sum(run["errors"].values()) for run in runs)
+    rps = sum(run["requests"] / (run["duration_us"] / 1e6) for run in runs)
+    return {"rps": rps, "p99_ms": max(run["p99_us"] for run in runs) / 1000, "errors": errors}
+
+
+def measure(scenario: Path, seconds: float) -> dict[str, Any]:
+    figures: dict[str, Any] = {}
+    port = free_port()
+    with running("memory", argv(port, scenario), port) as server:
+        assert post(server.port, request_body())[0] == 200
+        load([server.url], 1)
+        figures["memory"] = load([server.url], seconds)
+    with redis() as url, contextlib.ExitStack() as stack:
+        ports = [free_port() for _ in range(REPLICAS)]
+        servers = [
+            stack.enter_context(running(f"replica{i}", argv(p, scenario, "--state", url), p))
+            for i, p in enumerate(ports)
+        ]
+        for server in servers:
+            assert post(server.port, request_body())[0] == 200
+        load([s.url for s in servers], 1)
+        figures["redis"] = load([s.url for s in servers], seconds)
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=8.0)
+    args = parser.parse_args()
+    results = {
+        "commit": git_commit(),
+        "cores": CORES,
+        "connections": CONNECTIONS,
+        "seconds": args.seconds,
+        "scenarios": {
+            name: measure(SCENARIOS / f"{name}.yaml", args.seconds) for name in ("json", "sequence")
+        },
+    }
+    (RESULTS / "shared-state.json").write_text(json.dumps(results, indent=2) + "\n")
+    head = f"scenario (c={CONNECTIONS}, {CORES} cores)"
+    print(f"| {head} | 1 process, memory | {REPLICAS} replicas, one Redis | ratio |")
+    print("| --- | ---: | ---: | ---: |")
+    for name, figures in results["scenarios"].items():
+        memory, shared = figures["memory"], figures["redis"]
+        print(
+            f"| {name}.yaml req/s (p99 ms) | {memory['rps']:,.0f} ({memory['p99_ms']:.1f}) | "
+            f"{shared['rps']:,.0f} ({shared['p99_ms']:.1f}) | {shared['rps'] / memory['rps']:.2f}x |"
+        )
+
+
+if __name__ == "__main__":
+    main()
