@@ -83,3 +83,22 @@ def test_a_midstream_fault_ends_with_an_exception_frame(cloud_server):
     assert json.loads(last.payload) == {"message": "Overloaded"}
     assert all(m.headers[":message-type"] == "event" for m in messages[:-1])
     assert len([e for e in _events(messages[:-1]) if e["type"] != "ping"]) == 4  # after_events: 4
+
+
+def test_same_request_same_bytes_and_the_memo_keeps_wires_apart(cloud_server):
+    """A first-party stream of the same request, answered (and memoised) first, is SSE; the Bedrock
+    one stays event-stream, byte for byte the same each time."""
+    first_party = httpx.post(
+        f"{cloud_server.url}/s/plain-text/v1/messages",
+        json={
+            **{k: v for k, v in BODY.items() if k != "anthropic_version"},
+            "model": BEDROCK_MODEL,
+            "stream": True,
+        },
+        headers={"x-api-key": "k", "anthropic-version": "2023-06-01"},
+    )
+    assert first_party.headers["content-type"].startswith("text/event-stream")
+    once, again = _stream_bytes(cloud_server, "plain-text"), _stream_bytes(cloud_server, "plain-text")
+    assert once.headers["content-type"] == "application/vnd.amazon.eventstream"
+    assert once.content == again.content
+    assert _events(_decode([once.content]))[0]["type"] == "message_start"
