@@ -16,7 +16,16 @@ from collections.abc import Sequence
 from mockbay import __version__
 from mockbay.config import FallbackMode, FingerprintMode, LogFormat, LogLevel, choices
 from mockbay.errors import MockbayError, ScenarioError
-from mockbay.options import add_flag, add_listen, add_option, add_repeated, integer, positive, size
+from mockbay.options import (
+    add_flag,
+    add_listen,
+    add_option,
+    add_repeated,
+    day_seconds,
+    integer,
+    positive,
+    size,
+)
 from mockbay.scenario.model import CacheMode, TimingMode
 
 log = logging.getLogger("mockbay")
@@ -151,6 +160,28 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     )
     for flag, env_name, default, what in SIZES:
         add_option(serve, flag, what, env_name=env_name, default=default, type=size, metavar="N")
+    _add_batches_and_files(serve)
+
+
+def _add_batches_and_files(serve: argparse.ArgumentParser) -> None:
+    """Options of /v1/messages/batches and /v1/files (docs/wire-notes.md)."""
+    add_option(
+        serve,
+        "--batch-seconds",
+        "a Message Batch ends this long after its create, 0 to 86400; 0: by the next read",
+        env_name="BATCH_SECONDS",
+        default=0.0,
+        type=day_seconds,
+        metavar="S",
+    )
+    for flag, env_name, default, what in STORE_CAPS:
+        add_option(serve, flag, what, env_name=env_name, default=default, type=positive, metavar="N")
+    add_flag(
+        serve,
+        "--files-downloadable",
+        "serve uploaded files' bytes; else their download is upstream's 400 file_not_downloadable",
+        env_name="FILES_DOWNLOADABLE",
+    )
 
 
 # The caps of a long-running server's stores: flag, variable, default, what is kept.
@@ -160,6 +191,25 @@ SIZES = (
     ("--cache-entries", "CACHE_ENTRIES", 10_000, "prompt-cache entries kept"),
     ("--rate-limit-buckets", "RATE_LIMIT_BUCKETS", 10_000, "rate-limit buckets kept (one per key)"),
     ("--reply-memo", "REPLY_MEMO", 4_096, "pure replies remembered by request (0 turns the memo off)"),
+)
+
+
+# The caps of the batch and file stores: flag, variable, default, what is kept.
+STORE_CAPS = (
+    ("--batches-max", "BATCHES_MAX", 1_000, "Message Batches kept, the oldest dropped first"),
+    (
+        "--batches-max-mb",
+        "BATCHES_MAX_MB",
+        256,
+        "megabytes of batch requests and results kept, the oldest dropped first; also one create's cap",
+    ),
+    ("--files-max", "FILES_MAX", 10_000, "files kept; an upload beyond is upstream's storage_quota_exceeded"),
+    (
+        "--files-max-mb",
+        "FILES_MAX_MB",
+        256,
+        "megabytes of files kept; an upload beyond is refused the same way",
+    ),
 )
 
 

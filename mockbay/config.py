@@ -15,6 +15,7 @@ LogLevel = Literal["debug", "info", "warning", "error"]
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
 MAX_BODY_BYTES = 32 * 1024 * 1024  # docs/wire.md §3.3: 32 MB for Messages and count_tokens
+MB = 1024 * 1024
 
 
 def choices(kind: Any) -> tuple[str, ...]:
@@ -47,6 +48,12 @@ class ServerConfig:
     worker: int = 0  # 1..N under `--workers N`; request ids differ per worker
     state: str = "memory"  # or redis://HOST:PORT/DB: where requests keep what they change
     state_namespace: str = "mockbay"  # prefix of every key in a shared store
+    batch_seconds: float = 0.0  # a Message Batch ends this long after its create (0: on the next read)
+    batches_max: int = 1_000
+    batches_max_mb: int = 256
+    files_max: int = 10_000
+    files_max_mb: int = 256
+    files_downloadable: bool = False  # serve uploaded bytes instead of upstream's file_not_downloadable
 
     @property
     def is_loopback(self) -> bool:

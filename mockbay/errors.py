@@ -38,12 +38,14 @@ class ScenarioError(MockbayError):
 
 @dataclass(slots=True)
 class ApiError(Exception):
-    """An Anthropic-shaped error answer: status, `error.type`, message and extra headers."""
+    """An Anthropic-shaped error answer: status, `error.type`, message, extra headers and, for the
+    errors the SDK tells apart by it, `error.details.error_code`."""
 
     status: int
     type: str
     message: str
     headers: dict[str, str] = field(default_factory=dict)
+    error_code: str | None = None
 
     def __str__(self) -> str:
         return f"{self.status} {self.type}: {self.message}"

@@ -65,6 +65,8 @@ class Exchange:
     # scenario": a JSON answer's body bytes, or a stream's encoded events as they left.
     reply_body: bytes | None = field(default=None, repr=False)
     sent_events: Sequence[Scheduled] | None = field(default=None, repr=False)
+    batch_id: str | None = None  # a Message Batch request: its batch and custom_id
+    custom_id: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The journal's JSON view; the raw reply is left to the admin API's single-exchange view."""

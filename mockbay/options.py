@@ -41,6 +41,17 @@ def positive(text: str) -> int:
     return value
 
 
+def day_seconds(text: str) -> float:
+    """A duration in seconds, from 0 to one day."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds, got {text!r}") from None
+    if not 0 <= value <= 86_400:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 86400, got {text}")
+    return value
+
+
 def port(text: str) -> int:
     value = integer(text)
     if not 0 <= value <= 65535:

@@ -39,6 +39,8 @@ MARKER_KEYS = (
     "seed",
     "cache",
     "fingerprints",
+    "batch_seconds",
+    "files_downloadable",
     "assert_all_matched",
     *RECORD_KEYS,
 )
@@ -55,10 +57,12 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         f"{MARKER}(scenarios=[...], timing=None, fallback=None, seed=None, cache=None, "
-        "fingerprints=None, assert_all_matched=True, record=None, upstream=None, recordings=None): "
+        "fingerprints=None, batch_seconds=None, files_downloadable=None, assert_all_matched=True, "
+        "record=None, upstream=None, recordings=None): "
         "scenarios (paths relative to the test file's folder, or YAML text) and options for the "
         "mockbay fixture in this test; record='once'|'new_episodes'|'all'|'none' records the test's "
-        "requests from an upstream and replays them; fingerprints='loose' lets recordings survive edits",
+        "requests from an upstream and replays them; fingerprints='loose' lets recordings survive edits; "
+        "batch_seconds=S makes Message Batches end S seconds after their create",
     )
 
 
@@ -101,6 +105,10 @@ def _apply(options: MarkerOptions, key: str, value: Any, item: pytest.Item) -> N
         options.record[key] = value
     elif key == "seed" and not isinstance(value, int):
         pytest.fail(f"@pytest.mark.mockbay seed must be an int, got {value!r}", pytrace=False)
+    elif key == "batch_seconds" and (
+        isinstance(value, bool) or not isinstance(value, int | float) or value < 0
+    ):
+        pytest.fail(f"@pytest.mark.mockbay batch_seconds must be a number >= 0, got {value!r}", pytrace=False)
     elif key in CHOICES and value not in CHOICES[key]:
         pytest.fail(f"@pytest.mark.mockbay {key}={value!r}; choose from {list(CHOICES[key])}", pytrace=False)
     else:

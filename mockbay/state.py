@@ -1,8 +1,8 @@
 """`ServerState`: everything one server remembers, behind one object (one AppKey).
 
 The registry is replaced whole on reload; session cursors, the prompt cache, rate-limit buckets,
-the journal and the reply memo are the only mutable state, each with a cap. `reset()` clears all
-of them and keeps the scenarios loaded.
+Message Batches, Files, the journal and the reply memo are the only mutable state, each with a
+cap. `reset()` clears all of them and keeps the scenarios loaded.
 """
 
 from __future__ import annotations
@@ -12,13 +12,16 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
-from mockbay.config import ServerConfig
+from mockbay.batches.model import Batch
+from mockbay.config import MB, ServerConfig
+from mockbay.files.store import FileStore
 from mockbay.journal import Journal
 from mockbay.lru import Lru
 from mockbay.matching import Selector
 from mockbay.metrics import Metrics
 from mockbay.scenario.registry import Registry
 from mockbay.store import StateStore
+from mockbay.store.bounded import BoundedStore
 from mockbay.store.memory import MemoryStore, SequenceCursors
 from mockbay.timing import Scheduled
 from mockbay.usage.cache import PromptCache
@@ -55,6 +58,10 @@ class ServerState:
         self.cursors = SequenceCursors(config.max_sessions)
         self.cache = PromptCache(max_entries=config.cache_entries, clock=clock)
         self.limiter = RateLimiter(max_buckets=config.rate_limit_buckets, clock=wall_clock)
+        self.batches: BoundedStore[Batch] = BoundedStore(
+            config.batches_max, config.batches_max_mb * MB, evict=True
+        )
+        self.files: FileStore = BoundedStore(config.files_max, config.files_max_mb * MB, evict=False)
         self.internal_errors: list[str] = []
         # Requests await the store for state; `--state redis://...` swaps in a shared one at startup.
         self.local = MemoryStore(self.journal, self.cursors, self.cache, self.limiter)
@@ -77,8 +84,11 @@ class ServerState:
         self.memo.clear()
 
     def reset(self) -> None:
-        """Clear this process's sessions, prompt cache, rate-limit buckets, journal and errors; keep
-        scenarios. A shared store is reset apart (`await state.store.reset()`), as the admin API does."""
+        """Clear this process's sessions, prompt cache, rate-limit buckets, batches, files, journal
+        and errors; keep scenarios. A shared store is reset apart (`await state.store.reset()`), as
+        the admin API does."""
         self.local.clear()
+        self.batches.reset()
+        self.files.reset()
         self.internal_errors.clear()
         self.memo.clear()

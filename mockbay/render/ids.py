@@ -49,6 +49,16 @@ def request_id(seed: int, sequence: int | str, worker: int = 0) -> str:
     return "req_011C" + _base58(_digest(*parts), 20)
 
 
+def batch_id(seed: int, sequence: int) -> str:
+    """`msgbatch_01` + 22 base58 characters (docs/wire.md §4.2), from the create's exchange."""
+    return "msgbatch_01" + _base58(_digest(seed, "msgbatch", sequence), 22)
+
+
+def file_id(seed: int, sequence: int) -> str:
+    """`file_011C` + 20 base58 characters, like upstream's, from the upload's exchange."""
+    return "file_011C" + _base58(_digest(seed, "file", sequence), 20)
+
+
 def thinking_signature(seed: int, fingerprint: str, index: int, thinking: str) -> str:
     """An opaque base64 blob shaped like upstream's (it opens with `EqQB`), bound to the text."""
     body = b"".join(_digest(seed, "sig", fingerprint, index, thinking, n) for n in range(4))

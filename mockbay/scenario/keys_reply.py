@@ -6,6 +6,8 @@ Imports spec.py, model.py and the block kinds (each kind writes its own key); ne
 
 from __future__ import annotations
 
+from typing import get_args
+
 from mockbay.blocks import KINDS
 from mockbay.blocks.base import BLOCK_HINTS
 from mockbay.blocks.tools import TOOL_CALL
@@ -132,6 +134,10 @@ REPLY = Obj(
             doc="Timing a recording observed, replayed by timing: recorded.",
             model=model.Recorded,
         ),
+        "batch_result": Enum(
+            get_args(model.BatchOutcome),
+            doc="Inside a Message Batch, this request's result instead of a message; ignored elsewhere.",
+        ),
     },
     doc="A reply: content (or text), or an error, plus presentation options.",
     build="reply",
@@ -150,6 +156,7 @@ REPLY = Obj(
                 "usage",
                 "fault",
                 "recorded",
+                "batch_result",
             )
         ),
     ),

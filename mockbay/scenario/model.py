@@ -17,6 +17,7 @@ FaultKind = Literal["error_event", "disconnect", "stall"]
 TimingMode = Literal["instant", "realistic", "recorded"]
 CacheMode = Literal["simulate", "off"]
 StepKind = Literal["rule", "turn"]
+BatchOutcome = Literal["canceled", "expired"]  # the batch results a reply can script (scenarios.md §11)
 
 NO_MARK = SourceMark("<none>", 0, 0)
 
@@ -199,6 +200,7 @@ class Reply:
     error: ErrorSpec | None = None
     fault: Fault | None = None
     recorded: Recorded | None = None
+    batch_result: BatchOutcome | None = None
     mark: SourceMark = NO_MARK
 
 

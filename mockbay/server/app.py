@@ -22,7 +22,7 @@ from mockbay.errors import ApiError
 from mockbay.journal import Exchange, mask_headers
 from mockbay.platforms.routes import cloud_route
 from mockbay.render import ids
-from mockbay.server import admin, messages, models, provenance
+from mockbay.server import admin, batches, files, messages, models, provenance
 from mockbay.server.responses import NOT_SENT, error_response, json_response
 from mockbay.state import ServerState
 from mockbay.store import StoreUnavailable
@@ -132,5 +132,10 @@ async def _route(
     cloud = cloud_route(method, request.raw_path)
     if cloud is not None:
         return await cloud(request, state, exchange, pinned, headers)
+    answered = await batches.handle(request, state, exchange, headers, pinned)
+    if answered is None:
+        answered = await files.handle(request, state, exchange, headers)
+    if answered is not None:
+        return answered
     exchange.endpoint = "not_found"
     raise ApiError(404, "not_found_error", f"Not found: {method} {request.path}")

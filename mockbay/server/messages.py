@@ -20,6 +20,7 @@ from mockbay import logs
 from mockbay.config import MAX_BODY_BYTES
 from mockbay.errors import ApiError
 from mockbay.fallback import generate_reply, strict_message
+from mockbay.files.sources import FILE_ID_KEY, check_file_sources
 from mockbay.fingerprint import fingerprint
 from mockbay.journal import Exchange
 from mockbay.matching import Miss
@@ -31,7 +32,8 @@ from mockbay.server import provenance
 from mockbay.server.auth import authenticate, require_version
 from mockbay.server.memo import is_pure, memo_key, remember, replay
 from mockbay.server.responses import dumps, json_body_response, json_response, organization_id
-from mockbay.server.stream import Plan, send_json, send_stream
+from mockbay.server.stream import Plan, fault_error, send_json, send_stream
+from mockbay.server.upload import refuse_declared, too_large
 from mockbay.state import ServerState
 from mockbay.timing import (
     EffectiveTiming,
@@ -44,7 +46,7 @@ from mockbay.timing import (
 )
 from mockbay.usage.cache import CacheOutcome, CachePlan
 from mockbay.usage.estimate import estimate_input_tokens
-from mockbay.wire.errors import default_message, pair_for
+from mockbay.wire.errors import pair_for
 from mockbay.wire.framing import SSE, Framing
 from mockbay.wire.request import MessagesRequest
 from mockbay.wire.validate import validate_count_tokens, validate_messages
@@ -68,17 +70,10 @@ class Inbound:
     reply_headers: Mapping[str, str] = field(default_factory=dict)
 
 
-def _too_large() -> ApiError:
-    """The edge proxy's 413 (docs/wire.md §3.3), for a declared or an actual body over the limit."""
-    return ApiError(413, "request_too_large", default_message(413, "request_too_large"))
-
-
 def refuse_declared_oversize(request: web.Request) -> None:
     """Refuse a body whose declared length is over the limit before reading it, as upstream's
     edge proxy does: before authentication."""
-    length = request.content_length
-    if length is not None and length > MAX_BODY_BYTES:
-        raise _too_large()
+    refuse_declared(request, MAX_BODY_BYTES)
 
 
 async def read_body(request: web.Request) -> bytes:
@@ -86,7 +81,7 @@ async def read_body(request: web.Request) -> bytes:
     try:
         return await request.read()
     except web.HTTPRequestEntityTooLarge:
-        raise _too_large() from None
+        raise too_large() from None
 
 
 def parse_json(raw: bytes) -> Any:
@@ -135,8 +130,9 @@ async def answer_message(
         **inbound.reply_headers,
     }
     key = (inbound.platform, memo_key(state, raw, headers, pinned))
-    # debug logs explain every selection, so they bypass the memo that would skip it
-    memoized = None if logs.debug_enabled() else state.memo.get(key)
+    # debug logs explain every selection, so they bypass the memo that would skip it; a body naming
+    # a file is checked again, as the file may be gone since
+    memoized = None if logs.debug_enabled() or FILE_ID_KEY in raw else state.memo.get(key)
     if memoized is not None:
         replay(memoized, exchange)
         response_headers.update(memoized.headers)
@@ -155,27 +151,37 @@ async def answer_message(
         pinned=pinned,
         platform=inbound.platform,
     )
+    check_file_sources(state.files, exchange.body)
     exchange.stream = parsed.stream
     scenario, reply = await _choose_reply(state, parsed, exchange)
     response_headers.update(provenance.headers(exchange))
     return await _answer(request, state, exchange, parsed, scenario, reply, inbound, response_headers, key)
 
 
-async def _answer(
-    request: web.Request,
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """A reply rendered for one request: the message, its usage, and what timing and the memo read."""
+
+    message: RenderedMessage
+    usage: dict[str, Any]
+    seed: int
+    fingerprint: str
+    limited: bool
+
+
+async def _render(
     state: ServerState,
     exchange: Exchange,
     parsed: MessagesRequest,
     scenario: Scenario | None,
     reply: Reply,
-    inbound: Inbound,
+    caller: str,
     response_headers: dict[str, str],
-    key: Hashable,
-) -> web.StreamResponse:
-    """The full pipeline: limits and cache, render, usage, timing, then JSON or a stream."""
+) -> Rendered:
+    """Rate limits and the prompt cache, then the message and its usage; an error reply raises."""
     seed = scenario.seed if scenario is not None and scenario.seed is not None else state.config.seed
     limits = (scenario.limits if scenario is not None else None) or state.config.rate_limits
-    bucket = f"{inbound.caller}\x1f{scenario.name if scenario and scenario.limits else '*'}"
+    bucket = f"{caller}\x1f{scenario.name if scenario and scenario.limits else '*'}"
     if reply.error is not None:
         if limits is not None:
             response_headers.update(
@@ -196,13 +202,53 @@ async def _answer(
     usage = build_usage(prompt, message.output_tokens, reply.usage)
     if limits is not None:
         await state.store.settle(bucket, limits, usage["output_tokens"])
+    return Rendered(message, usage, seed, fp, limits is not None)
 
+
+async def answer_in_batch(
+    state: ServerState,
+    exchange: Exchange,
+    body: Any,
+    headers: dict[str, str],
+    pinned: str | None,
+    caller: str,
+) -> tuple[Reply, dict[str, Any] | None]:
+    """One request of a Message Batch, through the same steps as a non-streamed POST /v1/messages:
+    the reply chosen and, unless it scripts a batch outcome, the message JSON. Errors raise ApiError;
+    a fault is the error it would report."""
+    exchange.body = body
+    parsed = replace(validate_messages(body, headers), session=exchange.session, pinned=pinned)
+    check_file_sources(state.files, body)
+    scenario, reply = await _choose_reply(state, parsed, exchange)
+    if reply.batch_result is not None:
+        return reply, None
+    rendered = await _render(state, exchange, parsed, scenario, reply, caller, {})
+    if reply.fault is not None:
+        exchange.fault = reply.fault.kind
+        raise fault_error(reply.fault)
+    return reply, message_json(rendered.message, rendered.usage)
+
+
+async def _answer(
+    request: web.Request,
+    state: ServerState,
+    exchange: Exchange,
+    parsed: MessagesRequest,
+    scenario: Scenario | None,
+    reply: Reply,
+    inbound: Inbound,
+    response_headers: dict[str, str],
+    key: Hashable,
+) -> web.StreamResponse:
+    """The full pipeline: limits and cache, render, usage, timing, then JSON or a stream."""
+    rendered = await _render(state, exchange, parsed, scenario, reply, inbound.caller, response_headers)
+    message, usage = rendered.message, rendered.usage
     timing = effective_timing(parsed.model, _timing_levels(state, scenario, reply))
     pure = is_pure(
         reply,
         stream=parsed.stream,
         timing_mode=timing.mode,
-        limited=limits is not None,
+        limited=rendered.limited,
         cache_mode=_cache_mode(state, scenario),
         sequenced=exchange.reply_index is not None,
     )
@@ -211,9 +257,8 @@ async def _answer(
         remember(state, key, message.extra_headers, exchange, body=body)
         return json_body_response(body, {**response_headers, **message.extra_headers})
     response_headers.update(message.extra_headers)
-    plan = _plan(
-        state, exchange, parsed, reply, timing, message, usage, f"{seed}:{fp}:timing", inbound.framing
-    )
+    seed_material = f"{rendered.seed}:{rendered.fingerprint}:timing"
+    plan = _plan(state, exchange, parsed, reply, timing, message, usage, seed_material, inbound.framing)
     if parsed.stream:
         if pure:
             remember(state, key, message.extra_headers, exchange, events=tuple(plan.events))

@@ -40,5 +40,7 @@ def json_body_response(body: bytes, headers: dict[str, str] | None, *, status: i
 def error_response(error: ApiError, request_id: str) -> web.Response:
     """The Anthropic error envelope with `request_id` repeating the header (docs/wire.md §6.1)."""
     return json_response(
-        error_body(error.type, error.message, request_id), status=error.status, headers=dict(error.headers)
+        error_body(error.type, error.message, request_id, error.error_code),
+        status=error.status,
+        headers=dict(error.headers),
     )

@@ -39,6 +39,8 @@ REQUEST_OPTIONS = frozenset(
         "rate_limits",
         "require_version",
         "max_stall_seconds",
+        "batch_seconds",
+        "files_downloadable",
     }
 )
 
@@ -83,7 +85,8 @@ class MockServer:
         return [s.name for s in scenarios]
 
     def reset(self) -> None:
-        """What POST /_mockbay/reset does: sessions, cache, limits and journal cleared; scenarios stay."""
+        """What POST /_mockbay/reset does: sessions, cache, limits, batches, files and journal cleared;
+        scenarios stay."""
         self.state.reset()
 
     @contextmanager

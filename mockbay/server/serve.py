@@ -53,6 +53,12 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         reply_memo_entries=args.reply_memo,
         state=check_state(args.state),
         state_namespace=args.state_namespace,
+        batch_seconds=args.batch_seconds,
+        batches_max=args.batches_max,
+        batches_max_mb=args.batches_max_mb,
+        files_max=args.files_max,
+        files_max_mb=args.files_max_mb,
+        files_downloadable=args.files_downloadable,
     )
 
 

@@ -57,10 +57,11 @@ def default_message(status: int, error_type: str) -> str:
     return {t: m for t, m in STATUS_TYPES.values()}.get(error_type, "Error")
 
 
-def error_body(error_type: str, message: str, request_id: str | None) -> dict[str, Any]:
+def error_body(
+    error_type: str, message: str, request_id: str | None, error_code: str | None = None
+) -> dict[str, Any]:
     """The envelope every error answer uses; `request_id` repeats the `request-id` header."""
-    return {
-        "type": "error",
-        "error": {"type": error_type, "message": message},
-        "request_id": request_id,
-    }
+    error: dict[str, Any] = {"type": error_type, "message": message}
+    if error_code is not None:
+        error["details"] = {"error_code": error_code}
+    return {"type": "error", "error": error, "request_id": request_id}

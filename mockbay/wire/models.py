@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from mockbay.errors import ApiError
+from mockbay.wire.paging import id_page, parse_limit
 
 Lifecycle = Literal["active", "deprecated", "retired"]
 LIFECYCLES: tuple[Lifecycle, ...] = ("active", "deprecated", "retired")
@@ -23,7 +24,6 @@ DEFAULT_MIN_CACHEABLE = 1024
 DEFAULT_TOOL_OVERHEAD = (497, 589)
 
 _DATE_SUFFIX = re.compile(r"-\d{8}$")
-_LIMIT_MIN, _LIMIT_MAX, _LIMIT_DEFAULT = 1, 1000, 20
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -223,7 +223,7 @@ def list_models_page(query: Mapping[str, Sequence[str]]) -> dict[str, Any]:
     `after_id` gives the `limit` models after the cursor; `before_id` the `limit` models just
     before it, with `has_more` telling whether older-to-newer paging can go further back.
     """
-    limit = _limit(query.get("limit", ()))
+    limit = parse_limit(query.get("limit", ()))
     wanted = _lifecycles([*query.get("lifecycle[]", ()), *query.get("lifecycle", ())])
     after, before = _cursor(query, "after_id"), _cursor(query, "before_id")
     if after is not None and before is not None:
@@ -236,30 +236,11 @@ def list_models_page(query: Mapping[str, Sequence[str]]) -> dict[str, Any]:
         start = _POSITION[after.id] if after is not None else -1
         newer = [m for m in items if _POSITION[m.id] > start]
         data, has_more = newer[:limit], len(newer) > limit
-    return {
-        "data": [model_info_json(m) for m in data],
-        "has_more": has_more,
-        "first_id": data[0].id if data else None,
-        "last_id": data[-1].id if data else None,
-    }
+    return id_page([model_info_json(m) for m in data], has_more)
 
 
 def _bad(message: str) -> ApiError:
     return ApiError(400, "invalid_request_error", message)
-
-
-def _limit(values: Sequence[str]) -> int:
-    if not values:
-        return _LIMIT_DEFAULT
-    try:
-        limit = int(values[-1])
-    except ValueError:
-        raise _bad("limit: Input should be a valid integer") from None
-    if limit < _LIMIT_MIN:
-        raise _bad(f"limit: Input should be greater than or equal to {_LIMIT_MIN}")
-    if limit > _LIMIT_MAX:
-        raise _bad(f"limit: Input should be less than or equal to {_LIMIT_MAX}")
-    return limit
 
 
 def _lifecycles(values: list[str]) -> frozenset[str]:

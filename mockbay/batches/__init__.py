@@ -1,0 +1,1 @@
+"""Message Batches: the batch record and its lifecycle, and the checks on a create request."""

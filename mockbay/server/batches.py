@@ -1,0 +1,231 @@
+"""/v1/messages/batches: create, list, retrieve, cancel, delete and results (JSONL), as upstream.
+
+Each request of a batch is answered by `messages.answer_in_batch`, the non-streamed Messages
+pipeline, with the create request's headers and pin, and is journaled as an exchange of its own
+(endpoint `messages`, with `batch_id` and `custom_id`), so scenarios, sequences, the cache
+simulation, scripted errors and journal assertions all apply. batches/model.py has the lifecycle.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import time
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+
+from mockbay.batches.envelope import batch_requests, check_params
+from mockbay.batches.model import Batch, BatchItem, Status
+from mockbay.config import MB
+from mockbay.errors import ApiError
+from mockbay.journal import Exchange, mask_headers
+from mockbay.render import ids
+from mockbay.server import messages
+from mockbay.server.auth import authenticate, require_version
+from mockbay.server.responses import dumps, json_response
+from mockbay.server.upload import read_capped, refuse_declared
+from mockbay.state import ServerState
+from mockbay.store import StoreUnavailable
+from mockbay.store.bounded import UnknownCursor
+from mockbay.wire.errors import error_body
+from mockbay.wire.fieldtypes import bad
+from mockbay.wire.paging import cursors, id_page, parse_limit
+
+PATH = re.compile(r"/v1/messages/batches(?:/([^/]+)(/cancel|/results)?)?/?$")
+MAX_BATCH_BYTES = 256 * MB  # upstream's body limit for a batch create (docs/wire.md §3.3)
+JSONL = "application/x-jsonl"
+
+
+async def handle(
+    request: web.Request, state: ServerState, exchange: Exchange, headers: dict[str, str], pinned: str | None
+) -> web.StreamResponse | None:
+    """Answer a batch endpoint, or None when the path and method name none."""
+    match = PATH.search(request.path)
+    if match is None:
+        return None
+    batch_id, action, method = match.group(1), match.group(2), request.method
+    exchange.endpoint = "batches"
+    base = f"{request.url.origin()}{request.path[: match.start()]}/v1/messages/batches"
+    if batch_id is None and method == "POST":
+        limit = min(MAX_BATCH_BYTES, state.config.batches_max_mb * MB)
+        refuse_declared(request, limit)
+        api_key = _admit(state, headers)
+        return await _create(request, state, exchange, headers, pinned, api_key, base, limit)
+    if batch_id is None and method == "GET":
+        _admit(state, headers)
+        return await _list(request, state, base)
+    if batch_id is not None and (method, action) in _ACTIONS:
+        _admit(state, headers)
+        return _ACTIONS[method, action](state, await _settled(state, batch_id), base)
+    return None
+
+
+def _admit(state: ServerState, headers: dict[str, str]) -> str:
+    api_key = authenticate(headers, state.config)
+    require_version(headers, state.config)
+    return api_key
+
+
+async def _create(
+    request: web.Request,
+    state: ServerState,
+    exchange: Exchange,
+    headers: dict[str, str],
+    pinned: str | None,
+    api_key: str,
+    base: str,
+    limit: int,
+) -> web.Response:
+    raw = await read_capped(request, limit)
+    body = messages.parse_json(raw)
+    exchange.body = body
+    pairs = batch_requests(body)
+    now, seconds = state.wall_clock(), state.config.batch_seconds
+    batch = Batch(
+        id=ids.batch_id(state.config.seed, exchange.seq),
+        created_at=now,
+        ends_at=now + seconds,
+        headers=headers,
+        api_key=api_key,
+        pinned=pinned or headers.get(messages.SCENARIO_HEADER) or None,
+        items=[
+            BatchItem(custom_id=custom_id, params=params, due=now + seconds * (index + 1) / len(pairs))
+            for index, (custom_id, params) in enumerate(pairs)
+        ],
+        body_bytes=len(raw),
+        path=request.path_qs,
+    )
+    await _settle(state, batch, now)
+    return json_response(batch.to_json("in_progress", _results_url(base, batch)))
+
+
+async def _list(request: web.Request, state: ServerState, base: str) -> web.Response:
+    query = {key: request.query.getall(key) for key in request.query}
+    limit = parse_limit(query.get("limit", ()))
+    after, before = cursors(query)
+    try:
+        page = state.batches.page(limit, after_id=after, before_id=before)
+    except UnknownCursor as exc:
+        raise bad(str(exc)) from None
+    now = state.wall_clock()
+    data = [_view(await _settle(state, batch, now), now, base) for batch in page.items]
+    return json_response(id_page(data, page.has_more))
+
+
+async def _settled(state: ServerState, batch_id: str) -> Batch:
+    """The batch by id, with every request due by now answered; a 404 for an unknown id."""
+    batch = state.batches.get(batch_id)
+    if batch is None:
+        raise ApiError(404, "not_found_error", f"Message batch not found: {batch_id}")
+    return await _settle(state, batch, state.wall_clock())
+
+
+def _retrieve(state: ServerState, batch: Batch, base: str) -> web.Response:
+    return json_response(_view(batch, state.wall_clock(), base))
+
+
+def _cancel(state: ServerState, batch: Batch, base: str) -> web.Response:
+    """Requests not yet run are canceled; the answer says `canceling`, the next read `ended`."""
+    now = state.wall_clock()
+    if batch.status(now) != "in_progress":
+        raise bad(f"Message batch {batch.id} has already ended or is being canceled; it cannot be canceled")
+    batch.cancel_at = now
+    for item in batch.items:
+        if item.result is None:
+            item.result = {"type": "canceled"}
+    _store(state, batch)
+    return json_response(_view(batch, now, base, answering="canceling"))
+
+
+def _delete(state: ServerState, batch: Batch, base: str) -> web.Response:
+    if batch.status(state.wall_clock()) != "ended":
+        raise bad(
+            f"Message batch {batch.id} has not ended: cancel it and wait until it has ended to delete it"
+        )
+    state.batches.delete(batch.id)
+    return json_response({"id": batch.id, "type": "message_batch_deleted"})
+
+
+def _results(state: ServerState, batch: Batch, base: str) -> web.Response:
+    """JSONL whatever the Accept header (the SDK sends `application/binary`)."""
+    if batch.status(state.wall_clock()) != "ended":
+        raise bad(f"Message batch {batch.id} has not ended yet; its results are available once it has")
+    lines = b"".join(dumps(line) + b"\n" for line in batch.results())
+    return web.Response(body=lines, content_type=JSONL)
+
+
+_ACTIONS: dict[tuple[str, str | None], Callable[[ServerState, Batch, str], web.Response]] = {
+    ("GET", None): _retrieve,
+    ("POST", "/cancel"): _cancel,
+    ("DELETE", None): _delete,
+    ("GET", "/results"): _results,
+}
+
+
+def _view(batch: Batch, now: float, base: str, *, answering: Status | None = None) -> dict[str, Any]:
+    return batch.to_json(batch.status(now, answering=answering), _results_url(base, batch))
+
+
+def _results_url(base: str, batch: Batch) -> str:
+    """Back at the server and path prefix the client asked, as the SDK follows it verbatim."""
+    return f"{base}/{batch.id}/results"
+
+
+async def _settle(state: ServerState, batch: Batch, now: float) -> Batch:
+    """Run the requests due by now (none after a cancel), and store the batch with its new size."""
+    due = [item for item in batch.items if item.result is None and item.due <= now]
+    for item in due:
+        item.result = await _run(state, batch, item)
+        batch.result_bytes += len(dumps(item.result))
+    if due or state.batches.get(batch.id) is None:
+        _store(state, batch)
+    return batch
+
+
+def _store(state: ServerState, batch: Batch) -> None:
+    state.batches.put(batch.id, batch, batch.size)
+
+
+async def _run(state: ServerState, batch: Batch, item: BatchItem) -> dict[str, Any]:
+    """One request through the Messages pipeline, journaled; its `result` object."""
+    sequence = await state.store.next_sequence()
+    exchange = Exchange(
+        seq=sequence,
+        request_id=ids.request_id(state.config.seed, sequence, state.config.worker),
+        method="POST",
+        path=batch.path,
+        headers=mask_headers(batch.headers),
+        session=batch.headers.get(messages.SESSION_HEADER, ""),
+        endpoint="messages",
+        started_at=state.wall_clock(),
+        batch_id=batch.id,
+        custom_id=item.custom_id,
+    )
+    state.journal.append(exchange)
+    started = time.perf_counter()
+    try:
+        result = await _outcome(state, batch, item, exchange)
+    finally:
+        exchange.duration_ms = round((time.perf_counter() - started) * 1000, 3)
+        with contextlib.suppress(StoreUnavailable):  # as for any exchange: the store said so already
+            await state.store.record(exchange)
+    return result
+
+
+async def _outcome(state: ServerState, batch: Batch, item: BatchItem, exchange: Exchange) -> dict[str, Any]:
+    try:
+        check_params(item.params)
+        reply, message = await messages.answer_in_batch(
+            state, exchange, item.params, batch.headers, batch.pinned, batch.api_key
+        )
+    except ApiError as error:
+        exchange.status, exchange.error_type = error.status, error.type
+        return {"type": "errored", "error": error_body(error.type, error.message, None, error.error_code)}
+    exchange.status = 200
+    if message is None:
+        return {"type": reply.batch_result}
+    if reply.usage is None or reply.usage.service_tier is None:
+        message["usage"]["service_tier"] = "batch"
+    return {"type": "succeeded", "message": message}

@@ -1,0 +1,31 @@
+"""Request bodies under a cap, with upstream's 413 beyond it (docs/wire.md §3.3). Messages use the
+app-wide 32 MB; batch creates and file uploads read their own body under their own cap."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from mockbay.errors import ApiError
+from mockbay.wire.errors import default_message
+
+
+def too_large() -> ApiError:
+    """The edge proxy's 413 (docs/wire.md §3.3), for a declared or an actual body over the limit."""
+    return ApiError(413, "request_too_large", default_message(413, "request_too_large"))
+
+
+def refuse_declared(request: web.Request, limit: int) -> None:
+    """A declared length over the cap is refused before the body is read, as the edge proxy does."""
+    if request.content_length is not None and request.content_length > limit:
+        raise too_large()
+
+
+async def read_capped(request: web.Request, limit: int) -> bytes:
+    """The whole body; one that grows over the cap while read (chunked) is the same 413."""
+    chunks, total = [], 0
+    async for chunk in request.content.iter_any():
+        total += len(chunk)
+        if total > limit:
+            raise too_large()
+        chunks.append(chunk)
+    return b"".join(chunks)
