@@ -14,6 +14,7 @@ from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from mockbay.config import MB
 from mockbay.errors import ApiError
@@ -124,7 +125,7 @@ async def _read_form(request: web.Request, limit: int) -> dict[str, tuple[str, s
                 raise bad(f"{name}: Extra inputs are not permitted")
             content_type = part.headers.get("Content-Type", "")
             fields[name] = (part.filename or "", content_type, b"".join(chunks))
-    except (ValueError, AssertionError, LookupError) as exc:
+    except (ValueError, AssertionError, LookupError, HttpProcessingError) as exc:
         raise bad(f"There was an error parsing the multipart body: {exc}") from None
     if "file" in fields:
         filename, content_type, content = fields["file"]

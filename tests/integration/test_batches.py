@@ -1,0 +1,335 @@
+"""Message Batches through the official SDK: every outcome, the lifecycle, paging, ids and refusals."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import anthropic
+import httpx
+import pytest
+from anthropic.types.messages import MessageBatchIndividualResponse
+
+from mockbay.server.runner import MockServer
+from tests.conftest import sync_client
+
+MODEL = "claude-sonnet-4-6"
+HEADERS = {"x-api-key": "k", "anthropic-version": "2023-06-01"}
+OUTCOMES = """
+name: outcomes
+match: {system: {contains: "batch test"}}
+rules:
+  - when: {last_user: {contains: "expire"}}
+    reply: {batch_result: expired}
+  - when: {last_user: {contains: "cancel"}}
+    reply: {batch_result: canceled}
+  - when: {last_user: {contains: "fail"}}
+    reply: {error: {status: 529}}
+  - when: {last_user: {contains: "cut"}}
+    reply: {text: "never sent", fault: {kind: disconnect}}
+  - reply: {text: "Answered."}
+"""
+COUNTER = """
+name: counter
+match: {system: {contains: "pinned only"}}
+rules:
+  - replies: [{text: "one"}, {text: "two"}, {text: "three"}]
+"""
+
+
+class Clock:
+    """A wall clock the test moves by hand, so the lifecycle is checked without sleeping."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def params(text: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "model": MODEL,
+        "max_tokens": 50,
+        "system": "batch test",
+        "messages": [{"role": "user", "content": text}],
+        **extra,
+    }
+
+
+def requests(*texts: str) -> list[dict[str, Any]]:
+    return [{"custom_id": f"r{n}", "params": params(text)} for n, text in enumerate(texts)]
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[MockServer]:
+    with MockServer() as running:
+        running.load(OUTCOMES)
+        running.load(COUNTER)
+        yield running
+
+
+@pytest.fixture
+def client(server: MockServer) -> anthropic.Anthropic:
+    server.reset()
+    return sync_client(server.url)
+
+
+def results_of(client: anthropic.Anthropic, batch_id: str) -> dict[str, Any]:
+    return {line.custom_id: line.result for line in client.messages.batches.results(batch_id)}
+
+
+def test_every_outcome_of_a_batch(client, server):
+    texts = ("hello", "please expire", "please cancel", "fail now", "cut it", "hello again")
+    batch = client.messages.batches.create(
+        requests=[*requests(*texts), {"custom_id": "zero", "params": params("hi", max_tokens=0)}]
+    )
+    assert batch.processing_status == "in_progress" and batch.results_url is None
+    assert batch.request_counts.processing == 7 and batch.ended_at is None
+    assert (batch.expires_at - batch.created_at).total_seconds() == 24 * 3600
+
+    ended = client.messages.batches.retrieve(batch.id)
+    counts = ended.request_counts
+    assert ended.processing_status == "ended" and ended.ended_at is not None
+    assert (counts.processing, counts.succeeded, counts.errored, counts.canceled, counts.expired) == (
+        0,
+        2,
+        3,
+        1,
+        1,
+    )
+    assert ended.results_url == f"{server.url}/v1/messages/batches/{batch.id}/results"
+    results = results_of(client, batch.id)
+    assert results["r0"].type == "succeeded" and results["r0"].message.content[0].text == "Answered."
+    assert results["r0"].message.usage.service_tier == "batch"
+    assert (results["r1"].type, results["r2"].type) == ("expired", "canceled")
+    assert results["r3"].error.error.type == "overloaded_error"
+    assert results["r3"].error.type == "error" and results["r3"].error.request_id is None
+    assert results["r4"].error.error.type == "overloaded_error"  # a fault: the error it would report
+    assert results["zero"].error.error.message == "max_tokens: Input should be greater than or equal to 1"
+
+
+def test_batch_requests_are_journaled_as_calls_linked_to_their_batch(client, server):
+    batch = client.messages.batches.create(requests=requests("hello", "fail now"))
+    client.messages.batches.retrieve(batch.id)
+    calls = server.journal.calls
+    assert [(c.batch_id, c.custom_id, c.status) for c in calls] == [
+        (batch.id, "r0", 200),
+        (batch.id, "r1", 529),
+    ]
+    server.journal.assert_called("outcomes", times=2)
+    assert calls[0].body == params("hello") and "test-key" not in str(calls[0].headers)
+    assert server.journal.all[0].endpoint == "batches"
+
+
+def test_validation_errors_are_errored_results_not_a_refused_batch(client):
+    bad = [
+        {"custom_id": "no-messages", "params": {"model": MODEL, "max_tokens": 5}},
+        {"custom_id": "stream", "params": params("hello", stream=True)},
+        {"custom_id": "ok", "params": params("hello")},
+    ]
+    batch = client.messages.batches.create(requests=bad)
+    results = results_of(client, batch.id)
+    assert results["no-messages"].error.error.message == "messages: Field required"
+    assert results["stream"].error.error.type == "invalid_request_error"
+    assert results["ok"].type == "succeeded"
+
+
+def test_pin_session_and_sequences_apply_to_each_request(server):
+    server.reset()
+    pinned = sync_client(f"{server.url}/s/counter", default_headers=MockServer.session_headers("s1"))
+    batch = pinned.messages.batches.create(requests=requests("a", "b", "c", "d"))
+    texts = [line.result.message.content[0].text for line in pinned.messages.batches.results(batch.id)]
+    assert texts == ["one", "two", "three", "three"]
+    assert batch.id in pinned.messages.batches.retrieve(batch.id).results_url
+    assert pinned.messages.batches.retrieve(batch.id).results_url.startswith(f"{server.url}/s/counter/")
+    assert {call.session for call in server.journal.calls} == {"s1"}
+
+
+def test_the_header_pin_and_the_simulated_cache_apply(server):
+    server.reset()
+    client = sync_client(server.url, default_headers={"x-mockbay-scenario": "counter"})
+    system = [{"type": "text", "text": "policy " * 1500, "cache_control": {"type": "ephemeral"}}]
+    cached = {
+        "model": MODEL,
+        "max_tokens": 20,
+        "system": system,
+        "messages": [{"role": "user", "content": "q"}],
+    }
+    with server.overrides(cache="simulate"):
+        batch = client.messages.batches.create(
+            requests=[{"custom_id": "first", "params": cached}, {"custom_id": "second", "params": cached}]
+        )
+        results = results_of(client, batch.id)
+    assert results["first"].message.content[0].text == "one"
+    assert results["first"].message.usage.cache_creation_input_tokens > 0
+    assert results["second"].message.usage.cache_read_input_tokens > 0
+
+
+def test_a_batch_that_takes_time_is_polled_until_it_ends(server):
+    server.reset()
+    client = sync_client(server.url)
+    with server.overrides(batch_seconds=0.3):
+        batch = client.messages.batches.create(requests=requests("hello", "please expire", "fail now"))
+        seen = [batch]
+        while seen[-1].processing_status != "ended":
+            time.sleep(0.05)
+            seen.append(client.messages.batches.retrieve(batch.id))
+    for state in seen:
+        counts = state.request_counts
+        assert counts.processing + counts.succeeded + counts.errored + counts.canceled + counts.expired == 3
+        assert (state.results_url is None) == (state.processing_status != "ended")
+    assert {line.result.type for line in client.messages.batches.results(batch.id)} == {
+        "succeeded",
+        "expired",
+        "errored",
+    }
+
+
+def test_cancel_runs_nothing_more_and_ends_the_batch():
+    clock = Clock()
+    with MockServer(wall_clock=clock, batch_seconds=10) as server:
+        server.load(OUTCOMES)
+        client = sync_client(server.url)
+        batch = client.messages.batches.create(requests=requests("first", "second"))  # due at +5 s, +10 s
+        clock.now += 1
+        assert client.messages.batches.retrieve(batch.id).processing_status == "in_progress"
+        assert server.journal.call_count == 0
+        with pytest.raises(anthropic.BadRequestError):  # results of a batch not yet ended
+            client.get(f"/v1/messages/batches/{batch.id}/results", cast_to=httpx.Response)
+        with pytest.raises(anthropic.AnthropicError, match="Has it finished processing"):
+            client.messages.batches.results(batch.id)
+        with pytest.raises(anthropic.BadRequestError):  # deleting one not yet ended
+            client.messages.batches.delete(batch.id)
+        clock.now += 5
+        canceling = client.messages.batches.cancel(batch.id)
+        assert canceling.processing_status == "canceling" and canceling.cancel_initiated_at is not None
+        assert canceling.request_counts.processing == 2
+        clock.now += 30
+        ended = client.messages.batches.retrieve(batch.id)
+        assert ended.processing_status == "ended"
+        assert (ended.request_counts.succeeded, ended.request_counts.canceled) == (1, 1)
+        assert {k: v.type for k, v in results_of(client, batch.id).items()} == {
+            "r0": "succeeded",
+            "r1": "canceled",
+        }
+        assert [call.custom_id for call in server.journal.calls] == ["r0"]  # the canceled one never ran
+        with pytest.raises(anthropic.BadRequestError):  # cancel once ended
+            client.messages.batches.cancel(batch.id)
+        assert client.messages.batches.delete(batch.id).type == "message_batch_deleted"
+
+
+def test_list_pages_newest_first_both_ways(client):
+    ids = [client.messages.batches.create(requests=requests("hello")).id for _ in range(5)]
+    newest_first = ids[::-1]
+    page = client.messages.batches.list(limit=2)
+    assert [b.id for b in page.data] == newest_first[:2] and page.has_more
+    assert (page.first_id, page.last_id) == (newest_first[0], newest_first[1])
+    assert [b.id for b in client.messages.batches.list(limit=2)] == newest_first  # the SDK pages on
+    after = client.messages.batches.list(limit=10, after_id=newest_first[1])
+    assert [b.id for b in after.data] == newest_first[2:] and not after.has_more
+    before = client.messages.batches.list(limit=2, before_id=newest_first[4])
+    assert [b.id for b in before.data] == newest_first[2:4] and before.has_more
+    assert all(b.processing_status == "ended" for b in page.data)
+    with pytest.raises(anthropic.BadRequestError):
+        client.messages.batches.list(after_id="msgbatch_unknown")
+    with pytest.raises(anthropic.BadRequestError):
+        client.messages.batches.list(limit=0)
+
+
+def test_unknown_batch_ids_are_404s(client, server):
+    for call in (
+        client.messages.batches.retrieve,
+        client.messages.batches.cancel,
+        client.messages.batches.delete,
+        client.messages.batches.results,
+    ):
+        with pytest.raises(anthropic.NotFoundError) as caught:
+            call("msgbatch_01nothing")
+        assert caught.value.body["error"]["type"] == "not_found_error"
+        assert caught.value.body["request_id"] == caught.value.response.headers["request-id"]
+    raw = httpx.get(f"{server.url}/v1/messages/batches/msgbatch_01nothing/results", headers=HEADERS)
+    assert raw.status_code == 404 and raw.json()["type"] == "error"
+
+
+def test_duplicate_custom_ids_refuse_the_whole_batch(client):
+    twice = [{"custom_id": "same", "params": params("a")}, {"custom_id": "same", "params": params("b")}]
+    with pytest.raises(anthropic.BadRequestError, match="duplicate custom_id 'same'"):
+        client.messages.batches.create(requests=twice)
+    assert client.messages.batches.list().data == []
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ([], "Input should be an object"),
+        ({}, "requests: Field required"),
+        ({"requests": []}, "requests: List should have at least 1 item"),
+        ({"requests": [{"custom_id": "a"}]}, "requests.0.params: Field required"),
+        ({"requests": [{"custom_id": "a b", "params": {}}]}, "requests.0.custom_id: String should match"),
+        (
+            {"requests": [{"custom_id": "a", "params": []}]},
+            "requests.0.params: Input should be a valid dictionary",
+        ),
+        (
+            {"requests": [{"custom_id": "a", "params": {}, "x": 1}]},
+            "requests.0.x: Extra inputs are not permitted",
+        ),
+    ],
+)
+def test_a_malformed_batch_is_a_400_envelope(server, body, message):
+    response = httpx.post(f"{server.url}/v1/messages/batches", headers=HEADERS, json=body)
+    assert response.status_code == 400
+    assert message in response.json()["error"]["message"]
+    assert response.json()["request_id"] == response.headers["request-id"]
+
+
+def test_results_are_jsonl_whatever_the_accept_header(client, server):
+    batch = client.messages.batches.create(requests=requests("hello", "fail now"))
+    client.messages.batches.retrieve(batch.id)
+    for accept in ("application/json", "text/html", "application/binary"):
+        response = httpx.get(
+            f"{server.url}/v1/messages/batches/{batch.id}/results", headers={**HEADERS, "accept": accept}
+        )
+        lines = response.text.splitlines()
+        assert response.status_code == 200 and len(lines) == 2
+        parsed = [MessageBatchIndividualResponse.model_validate_json(line) for line in lines]
+        assert [line.custom_id for line in parsed] == ["r0", "r1"]
+
+
+def test_results_url_follows_the_host_the_client_asked(server):
+    server.reset()
+    response = httpx.post(
+        f"{server.url}/gateway/v1/messages/batches",
+        headers={**HEADERS, "host": "mock.example:9999"},
+        json={"requests": requests("hello")},
+    )
+    batch_id = response.json()["id"]
+    again = httpx.get(
+        f"{server.url}/gateway/v1/messages/batches/{batch_id}",
+        headers={**HEADERS, "host": "mock.example:9999"},
+    )
+    assert (
+        again.json()["results_url"]
+        == f"http://mock.example:9999/gateway/v1/messages/batches/{batch_id}/results"
+    )
+
+
+async def test_the_async_client_and_the_beta_batches(server):
+    server.reset()
+    async with anthropic.AsyncAnthropic(base_url=server.url, api_key="k") as client:
+        batch = await client.beta.messages.batches.create(requests=requests("hello"))
+        results = [line async for line in await client.beta.messages.batches.results(batch.id)]
+    assert results[0].result.type == "succeeded"
+
+
+def test_reset_and_the_caps_bound_the_batches():
+    with MockServer(batches_max=2) as server:
+        client = sync_client(server.url)
+        ids = [client.messages.batches.create(requests=requests("x")).id for _ in range(3)]
+        assert [b.id for b in client.messages.batches.list()] == ids[:0:-1]  # the oldest went first
+        with pytest.raises(anthropic.NotFoundError):
+            client.messages.batches.retrieve(ids[0])
+        server.reset()
+        assert client.messages.batches.list().data == []
