@@ -48,3 +48,13 @@ def pinned_async_client(server: MockServer, scenario: str, **options: object) ->
 
 
 USER_HI = [{"role": "user", "content": "What is the weather in Paris?"}]
+
+
+class HandClock:
+    """A clock the test moves by hand (`clock.now += 5`), for state that ages without sleeping."""
+
+    def __init__(self, now: float = 1_800_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now

@@ -12,7 +12,7 @@ import pytest
 from anthropic.types.messages import MessageBatchIndividualResponse
 
 from mockbay.server.runner import MockServer
-from tests.conftest import sync_client
+from tests.conftest import HandClock, sync_client
 
 MODEL = "claude-sonnet-4-6"
 HEADERS = {"x-api-key": "k", "anthropic-version": "2023-06-01"}
@@ -36,16 +36,6 @@ match: {system: {contains: "pinned only"}}
 rules:
   - replies: [{text: "one"}, {text: "two"}, {text: "three"}]
 """
-
-
-class Clock:
-    """A wall clock the test moves by hand, so the lifecycle is checked without sleeping."""
-
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def params(text: str, **extra: Any) -> dict[str, Any]:
@@ -188,7 +178,7 @@ def test_a_batch_that_takes_time_is_polled_until_it_ends(server):
 
 
 def test_cancel_runs_nothing_more_and_ends_the_batch():
-    clock = Clock()
+    clock = HandClock()
     with MockServer(wall_clock=clock, batch_seconds=10) as server:
         server.load(OUTCOMES)
         client = sync_client(server.url)

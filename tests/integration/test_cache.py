@@ -16,7 +16,7 @@ from mockbay.server.runner import MockServer
 from mockbay.tokens import count_tokens
 from mockbay.usage.estimate import split_request
 from mockbay.wire.sse import parse_events
-from tests.conftest import DATA, pinned_client
+from tests.conftest import DATA, HandClock, pinned_client
 
 MODEL = "claude-sonnet-4-6"  # minimum cacheable prefix 2,048 tokens; 3.5 characters per token
 SYSTEM = "s" * 7350  # 2,100 tokens: with the 2-token request framing the cached prefix is 2,102
@@ -29,23 +29,13 @@ COUNTS = tuple(WROTE)
 REPLY = "Expenses are filed within 30 days."  # every reply of cache.yaml
 
 
-class Clock:
-    """A monotonic clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = 5_000.0
-
-    def __call__(self) -> float:
-        return self.now
+@pytest.fixture(scope="module")
+def clock() -> HandClock:
+    return HandClock(5_000.0)
 
 
 @pytest.fixture(scope="module")
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture(scope="module")
-def server(clock: Clock) -> Iterator[MockServer]:
+def server(clock: HandClock) -> Iterator[MockServer]:
     with MockServer([DATA / "usage" / "cache.yaml"], clock=clock) as server:
         yield server
 

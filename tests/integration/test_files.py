@@ -10,19 +10,11 @@ import httpx
 import pytest
 
 from mockbay.server.runner import MockServer
-from tests.conftest import sync_client
+from tests.conftest import HandClock, sync_client
 
 MODEL = "claude-sonnet-4-6"
 HEADERS = {"x-api-key": "k", "anthropic-version": "2023-06-01"}
 FILES_BETA = "files-api-2025-04-14"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture(scope="module")
@@ -137,7 +129,7 @@ def test_file_sources_in_messages_are_checked_against_the_store(client, server):
 
 
 def test_upload_names_types_and_expiry():
-    clock = Clock()
+    clock = HandClock()
     with MockServer(wall_clock=clock, files_downloadable=True) as server:
         client = sync_client(server.url)
         nameless = client.files.upload(file=("", b"%PDF-1.7", "application/pdf"))
