@@ -119,14 +119,7 @@ class Recording:
             "# Credentials were scrubbed before writing. Each entry answers the request whose fingerprint\n"
             "# it names; replaying needs no upstream and no key. Edit freely.\n"
         )
-        body = yaml.dump(
-            _styled(self.document()),
-            Dumper=_Dumper,
-            sort_keys=False,
-            allow_unicode=True,
-            width=1 << 20,
-        )
-        return header + body
+        return header + document_yaml(self.document())
 
     @classmethod
     def from_yaml(cls, text: str, source: str) -> Recording:
@@ -150,6 +143,11 @@ class Recording:
             raise MockbayError(
                 f"{source}: not a recording (every turn and rule needs a fingerprint): {exc!r}"
             ) from exc
+
+
+def document_yaml(document: dict[str, Any]) -> str:
+    """A scenario mapping as YAML for people: prose as `|` blocks, fingerprints quoted, keys in order."""
+    return yaml.dump(_styled(document), Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=1 << 20)
 
 
 def _last_user(request: dict[str, Any], scrubber: Scrubber) -> str | None:

@@ -14,6 +14,7 @@ from aiohttp import web
 from mockbay.errors import ApiError, ScenarioError
 from mockbay.loading import load_yaml
 from mockbay.scenario.model import Scenario
+from mockbay.server import inspector
 from mockbay.server.prometheus import metrics_response
 from mockbay.server.responses import json_response
 from mockbay.state import ServerState
@@ -44,6 +45,11 @@ async def handle_admin(request: web.Request, state: ServerState, path: str) -> w
         raise ApiError(404, "not_found_error", "Not found")
     if name == "requests" and method == "GET":
         return json_response({"requests": await state.store.exchanges()})
+    if name.startswith("requests/") and method == "GET":
+        request_id, _, view = name[len("requests/") :].partition("/")
+        if view in ("", "scenario"):
+            exchange = inspector.find(state, request_id)
+            return inspector.scenario_file(exchange) if view else inspector.detail(exchange)
     if name == "requests" and method == "DELETE":
         state.journal.clear()
         await state.store.clear_journal()

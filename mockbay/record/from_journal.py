@@ -1,0 +1,76 @@
+"""A journaled exchange as a scenario file: what the inspector's "Save as scenario" downloads.
+
+The exchange goes through the recorder's own path (record.exchange.reply_for, writer.Recording):
+the request is answered by its fingerprint and last user text, the reply is what mockbay sent (a
+JSON answer's body, a stream's events with their planned times, an error's envelope), so the file
+passes `mockbay validate` and a fresh server answers the same request with the same reply. A
+pinned request (`/s/NAME` or `x-mockbay-scenario`) gives a scenario of that name, so the pin still
+finds it. A Bedrock stream (binary event-stream frames) and an answer that was never sent (the
+client hung up) cannot be saved; the admin API says so with a 4xx.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from mockbay.errors import ApiError
+from mockbay.journal import Exchange
+from mockbay.record.exchange import Exchange as Recorded
+from mockbay.record.exchange import TimedEvent
+from mockbay.record.scrub import Scrubber
+from mockbay.record.writer import Recording, document_yaml, group_name
+from mockbay.server.app import PINNED
+from mockbay.server.messages import SCENARIO_HEADER
+from mockbay.wire.sse import parse_events
+
+
+def recorded(exchange: Exchange) -> Recorded:
+    """The recorder's view of a journaled Messages exchange; a 400 when it cannot replay."""
+    if exchange.endpoint != "messages" or not isinstance(exchange.body, dict):
+        raise ApiError(
+            400, "invalid_request_error", "only a parsed Messages request can be saved as a scenario"
+        )
+    if exchange.sent_events is not None:
+        if exchange.platform == "bedrock":
+            raise ApiError(400, "invalid_request_error", "a Bedrock stream cannot be saved as a scenario yet")
+        events = tuple(
+            TimedEvent(offset_ms=event.offset * 1000, data=data)
+            for event in exchange.sent_events
+            for _, data in parse_events(event.data)
+        )
+        return Recorded(request=exchange.body, status=exchange.status, events=events)
+    if exchange.reply_body is None:
+        raise ApiError(
+            400, "invalid_request_error", "this exchange's answer was never sent (the client hung up)"
+        )
+    body = json.loads(exchange.reply_body)
+    return Recorded(request=exchange.body, status=exchange.status, body=body)
+
+
+def scenario_yaml(exchange: Exchange, *, now: datetime | None = None) -> str:
+    """The scenario file for one exchange."""
+    source = recorded(exchange)
+    pinned_match = PINNED.match(exchange.path.partition("?")[0])
+    pinned = pinned_match.group(1) if pinned_match else exchange.headers.get(SCENARIO_HEADER)
+    answered = (
+        f"scenario {exchange.scenario} {exchange.step}"
+        if exchange.matched
+        else "the generate fallback"
+        if exchange.generated
+        else "no scenario"
+    )
+    recording = Recording(
+        group_name(exchange.body, exchange.headers, pinned),
+        f"Saved from exchange {exchange.request_id} (answered by {answered}).",
+    )
+    recording.add(source, Scrubber())
+    reply = recording.entries[0].reply
+    if exchange.fault == "stall" and "fault" in reply:
+        reply["fault"]["kind"] = "stall"  # a stream that went quiet, not one cut short
+    stamp = (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    header = (
+        f"# Saved by mockbay from exchange {exchange.request_id} on {stamp}: it answers the same\n"
+        "# request (its fingerprint) with the reply that was sent. Edit freely.\n"
+    )
+    return header + document_yaml(recording.document())

@@ -1,0 +1,73 @@
+"""The journal inspector: one exchange in full, as a scenario file, and the page that shows them.
+
+`GET /_mockbay/requests/{id}` is the journal entry plus the reply that was sent, in scenario terms
+(content blocks, usage, stop reason, fault) and as the wire had it (the JSON body, or the stream's
+events); `.../scenario` is the same exchange as a scenario file (record.from_journal);
+`GET /_mockbay/ui` is a page of plain HTML, CSS and JavaScript shipped in the package
+(mockbay/inspector/), no build step and nothing fetched from elsewhere, that polls the admin API.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+from mockbay.errors import ApiError
+from mockbay.journal import Exchange
+from mockbay.server.responses import json_response
+from mockbay.state import ServerState
+from mockbay.wire.sse import parse_events
+
+
+def find(state: ServerState, request_id: str) -> Exchange:
+    for exchange in reversed(state.journal.snapshot()):
+        if exchange.request_id == request_id:
+            return exchange
+    raise ApiError(
+        404,
+        "not_found_error",
+        f"no exchange {request_id!r} in the journal (it keeps the latest --journal-size)",
+    )
+
+
+def detail(exchange: Exchange) -> web.Response:
+    """The journal entry, the wire answer and, for a Messages exchange, its reply in scenario terms."""
+    from mockbay.record.exchange import reply_for
+    from mockbay.record.from_journal import recorded
+    from mockbay.record.scrub import Scrubber
+
+    entry: dict[str, Any] = exchange.to_json()
+    entry["response"] = _wire(exchange)
+    try:
+        entry["reply"] = reply_for(recorded(exchange), Scrubber())
+    except ApiError as why:
+        entry["reply"], entry["reply_unavailable"] = None, why.message
+    return json_response(entry)
+
+
+def _wire(exchange: Exchange) -> Any:
+    if exchange.sent_events is not None:
+        if exchange.platform == "bedrock":
+            return None
+        return [
+            {"offset_ms": round(event.offset * 1000, 3), "event": name, "data": data}
+            for event in exchange.sent_events
+            for name, data in parse_events(event.data)
+        ]
+    if exchange.reply_body is None:
+        return None
+    try:
+        return json.loads(exchange.reply_body)
+    except ValueError:
+        return exchange.reply_body.decode(errors="replace")
+
+
+def scenario_file(exchange: Exchange) -> web.Response:
+    from mockbay.record.from_journal import scenario_yaml
+
+    text = scenario_yaml(exchange)
+    response = web.Response(text=text, content_type="application/yaml", charset="utf-8")
+    response.headers["content-disposition"] = f'attachment; filename="{exchange.request_id}.yaml"'
+    return response

@@ -1,0 +1,94 @@
+"""GET /_mockbay/requests/{id}/scenario: a file `mockbay validate` accepts that replays the same reply."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from mockbay.cli import main
+from mockbay.server.runner import MockServer
+
+SCENARIOS = """
+scenarios:
+  - name: capitals
+    match: {last_user: {contains: capital}}
+    rules:
+      - reply:
+          content:
+            - thinking: {chunks: ["Paris, ", "surely."]}
+            - text: {chunks: ["Paris is ", "the capital ", "of France."]}
+            - tool_use: {name: lookup, input: {city: Paris}}
+  - name: broken-stream
+    match: {last_user: {contains: broken}}
+    rules:
+      - reply:
+          text: {chunks: ["One ", "two ", "three ", "four."]}
+          fault: {kind: error_event, after_events: 4, error: {type: overloaded_error}}
+  - name: pinned-only
+    priority: -1
+    match: {last_user: {contains: nothing-sends-this}}
+    turns:
+      - reply: {text: "first turn"}
+      - reply: {text: "second turn"}
+"""
+HEADERS = {"x-api-key": "secret-key-123", "anthropic-version": "2023-06-01"}
+ASK = {"model": "claude-sonnet-4-6", "max_tokens": 100}
+SECOND_TURN = [
+    {"role": "user", "content": "hi"},
+    {"role": "assistant", "content": "first turn"},
+    {"role": "user", "content": "again"},
+]
+CASES = {
+    "matched": ("/v1/messages", {"messages": [{"role": "user", "content": "capital of France?"}]}),
+    "streamed": ("/v1/messages", {"stream": True, "messages": [{"role": "user", "content": "the capital?"}]}),
+    "fault": ("/v1/messages", {"stream": True, "messages": [{"role": "user", "content": "broken"}]}),
+    "unmatched": ("/v1/messages", {"messages": [{"role": "user", "content": "no scenario knows"}]}),
+    "pinned": ("/s/pinned-only/v1/messages", {"messages": SECOND_TURN}),
+}
+
+
+def _answer(url: str, path: str, body: dict[str, Any]) -> tuple[int, Any, str]:
+    reply = httpx.post(f"{url}{path}", json={**ASK, **body}, headers=HEADERS)
+    if reply.headers["content-type"].startswith("text/event-stream"):
+        events = [json.loads(line[6:]) for line in reply.text.splitlines() if line.startswith("data: ")]
+        for event in events:
+            if event["type"] == "error":
+                event["request_id"] = None
+        return reply.status_code, events, reply.headers["request-id"]
+    data = reply.json()
+    if data.get("type") == "error":
+        data["request_id"] = None  # a fresh server's own request id
+    return reply.status_code, data, reply.headers["request-id"]
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_a_saved_exchange_validates_and_replays_the_same_reply(case: str, tmp_path: Path) -> None:
+    (tmp_path / "given.yaml").write_text(SCENARIOS)
+    path, body = CASES[case]
+    with MockServer([tmp_path / "given.yaml"]) as server:
+        status, answer, request_id = _answer(server.url, path, body)
+        saved = httpx.get(f"{server.url}/_mockbay/requests/{request_id}/scenario")
+        detail = httpx.get(f"{server.url}/_mockbay/requests/{request_id}").json()
+    assert saved.status_code == 200 and saved.headers["content-type"].startswith("application/yaml")
+    assert f'filename="{request_id}.yaml"' in saved.headers["content-disposition"]
+    assert "secret-key-123" not in saved.text
+    assert detail["request_id"] == request_id and detail["reply"] is not None
+    file = tmp_path / "saved" / "exchange.yaml"
+    file.parent.mkdir()
+    file.write_text(saved.text)
+    assert main(["validate", str(file)]) == 0
+    with MockServer([file]) as fresh:
+        assert _answer(fresh.url, path, body)[:2] == (status, answer)
+
+
+def test_unknown_ids_and_other_endpoints_are_4xx_envelopes(tmp_path: Path) -> None:
+    with MockServer([]) as server:
+        missing = httpx.get(f"{server.url}/_mockbay/requests/req_nope/scenario")
+        assert missing.status_code == 404 and missing.json()["error"]["type"] == "not_found_error"
+        models = httpx.get(f"{server.url}/v1/models", headers=HEADERS)
+        saved = httpx.get(f"{server.url}/_mockbay/requests/{models.headers['request-id']}/scenario")
+        assert saved.status_code == 400 and "Messages request" in saved.json()["error"]["message"]
