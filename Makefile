@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 LOCK := uv pip compile pyproject.toml --universal --python-version 3.11 --quiet \
 	--custom-compile-command 'make lock'
 
-.PHONY: serve test test-redis redis-server bench-state test-latest lint format lock bench clean
+.PHONY: serve test test-redis redis-server bench-state test-latest lint format lock bench clean browser
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11, 3.12 or 3.13"; exit 1; }
@@ -59,6 +59,14 @@ format: $(STAMP)
 lock: $(STAMP)
 	PATH=$(BIN):$$PATH $(LOCK) --extra metrics -o requirements/serve.lock
 	PATH=$(BIN):$$PATH $(LOCK) --extra dev -o requirements/dev.lock
+
+# Debian's Chromium and its WebDriver, for the inspector page's browser test (skipped without them).
+browser:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then \
+		chromium --version; \
+	else \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
+	fi
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

@@ -62,6 +62,4 @@ class Metrics:
     @property
     def open_streams(self) -> int:
         """Streams whose answer has started and not ended."""
-        return sum(
-            1 for exchange in list(self.in_flight.values()) if exchange.stream and exchange.status == 200
-        )
+        return sum(1 for exchange in list(self.in_flight.values()) if exchange.sent_events is not None)

@@ -29,6 +29,8 @@ def _authorised(request: web.Request, state: ServerState) -> bool:
     if token is None:
         return False
     given = request.headers.get("x-mockbay-admin-token", "")
+    if request.path.rstrip("/").endswith("/ui"):  # a browser cannot send a header to open a page
+        given = given or request.query.get("token", "")
     authorization = request.headers.get("authorization", "")
     if authorization[:7].lower() == "bearer ":
         given = given or authorization[7:].strip()
@@ -44,12 +46,15 @@ async def handle_admin(request: web.Request, state: ServerState, path: str) -> w
     if not _authorised(request, state):
         raise ApiError(404, "not_found_error", "Not found")
     if name == "requests" and method == "GET":
-        return json_response({"requests": await state.store.exchanges()})
+        exchanges = await state.store.exchanges()
+        return json_response({"requests": inspector.newer(exchanges, request.query.get("after"))})
     if name.startswith("requests/") and method == "GET":
         request_id, _, view = name[len("requests/") :].partition("/")
         if view in ("", "scenario"):
             exchange = inspector.find(state, request_id)
             return inspector.scenario_file(exchange) if view else inspector.detail(exchange)
+    if name == "ui" and method == "GET":
+        return inspector.ui_page()
     if name == "requests" and method == "DELETE":
         state.journal.clear()
         await state.store.clear_journal()

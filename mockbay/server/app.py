@@ -70,6 +70,21 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
     )
     state.journal.append(exchange)  # filled in as the request proceeds, so a client never outruns it
     state.metrics.started(exchange)
+    try:
+        response = await _answer(request, state, exchange, headers)
+    finally:  # even when the handler is cancelled, so a stream is not counted open for ever
+        state.metrics.finished(exchange)
+    logs.log_exchange(exchange)
+    with contextlib.suppress(StoreUnavailable):  # the store said so already, once per outage
+        await state.store.record(exchange)
+    return response
+
+
+async def _answer(
+    request: web.Request, state: ServerState, exchange: Exchange, headers: dict[str, str]
+) -> web.StreamResponse:
+    """Route the request and fill in its journal entry with what was answered."""
+    request_id = exchange.request_id
     started = time.perf_counter()
     try:
         response = await _route(request, state, exchange, headers)
@@ -93,10 +108,6 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
         response.headers.update(provenance.headers(exchange))
         if isinstance(response, web.Response) and isinstance(response.body, bytes):
             exchange.reply_body = response.body
-    state.metrics.finished(exchange)
-    logs.log_exchange(exchange)
-    with contextlib.suppress(StoreUnavailable):  # the store said so already, once per outage
-        await state.store.record(exchange)
     return response
 
 

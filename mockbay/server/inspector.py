@@ -10,6 +10,8 @@ events); `.../scenario` is the same exchange as a scenario file (record.from_jou
 from __future__ import annotations
 
 import json
+from functools import cache
+from importlib import resources
 from typing import Any
 
 from aiohttp import web
@@ -28,7 +30,7 @@ def find(state: ServerState, request_id: str) -> Exchange:
     raise ApiError(
         404,
         "not_found_error",
-        f"no exchange {request_id!r} in the journal (it keeps the latest --journal-size)",
+        f"no exchange {request_id!r} in this server's journal (it keeps the latest --journal-size)",
     )
 
 
@@ -71,3 +73,34 @@ def scenario_file(exchange: Exchange) -> web.Response:
     response = web.Response(text=text, content_type="application/yaml", charset="utf-8")
     response.headers["content-disposition"] = f'attachment; filename="{exchange.request_id}.yaml"'
     return response
+
+
+@cache
+def _page() -> str:
+    """index.html with its stylesheet and script inlined: one request, so an admin token given
+    in the page's URL (`?token=`) is all the page needs; its own API calls send it as a header."""
+    files = resources.files("mockbay.inspector")
+    page = files.joinpath("index.html").read_text(encoding="utf-8")
+    for marker, name in (("/* style.css */", "style.css"), ("/* app.js */", "app.js")):
+        page = page.replace(marker, files.joinpath(name).read_text(encoding="utf-8"))
+    return page
+
+
+def ui_page() -> web.Response:
+    response = web.Response(text=_page(), content_type="text/html", charset="utf-8")
+    response.headers["cache-control"] = "no-cache"
+    response.headers["content-security-policy"] = (
+        "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; connect-src 'self'"
+    )
+    return response
+
+
+def newer(exchanges: list[dict[str, Any]], after: str | None) -> list[dict[str, Any]]:
+    """The journal, or only the exchanges after sequence number `after` (the page's polling)."""
+    if after is None:
+        return exchanges
+    try:
+        since = int(after)
+    except ValueError:
+        raise ApiError(400, "invalid_request_error", f"after: expected an integer, got {after!r}") from None
+    return [e for e in exchanges if e["seq"] > since]

@@ -92,3 +92,13 @@ def test_unknown_ids_and_other_endpoints_are_4xx_envelopes(tmp_path: Path) -> No
         models = httpx.get(f"{server.url}/v1/models", headers=HEADERS)
         saved = httpx.get(f"{server.url}/_mockbay/requests/{models.headers['request-id']}/scenario")
         assert saved.status_code == 400 and "Messages request" in saved.json()["error"]["message"]
+
+
+def test_the_journal_can_be_read_from_a_sequence_number_on() -> None:
+    with MockServer([]) as server:
+        for _ in range(3):
+            httpx.get(f"{server.url}/v1/models", headers=HEADERS)
+        newer = httpx.get(f"{server.url}/_mockbay/requests", params={"after": 1}).json()["requests"]
+        assert [e["seq"] for e in newer] == [2, 3]
+        bad = httpx.get(f"{server.url}/_mockbay/requests", params={"after": "x"})
+        assert bad.status_code == 400 and "after" in bad.json()["error"]["message"]
