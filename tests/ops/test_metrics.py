@@ -121,5 +121,7 @@ def test_a_stream_in_progress_is_an_open_stream(server: MockServer) -> None:
         httpx.Client() as client,
         client.stream("POST", f"{server.url}/v1/messages", json=body, headers=headers) as reply,
     ):
-        assert next(reply.iter_lines()).startswith("event: message_start")
+        lines = reply.iter_lines()  # kept open: a dropped iterator closes the response
+        assert next(lines).startswith("event: message_start")
         assert _samples(server)["mockbay_open_streams"] == [({}, 1.0)]
+        lines.close()
