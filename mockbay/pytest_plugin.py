@@ -19,6 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from mockbay.config import FallbackMode, FingerprintMode, choices
+from mockbay.record.modes import MODES, Mode
+from mockbay.scenario.model import CacheMode, TimingMode
+
 if TYPE_CHECKING:
     from mockbay.config import ServerConfig
     from mockbay.journal import Exchange
@@ -26,12 +30,15 @@ if TYPE_CHECKING:
 
 MARKER = "mockbay"
 CHOICES = {
-    "timing": ("instant", "realistic", "recorded"),
-    "fallback": ("strict", "generate"),
-    "cache": ("simulate", "off"),
-    "fingerprints": ("exact", "loose"),
+    "timing": choices(TimingMode),
+    "fallback": choices(FallbackMode),
+    "cache": choices(CacheMode),
+    "fingerprints": choices(FingerprintMode),
 }
-RECORD_KEYS = ("record", "upstream", "recordings")  # read by mockbay/record/pytest_support.py
+# read by mockbay/record/pytest_support.py
+RECORD_KEYS = ("record", "upstream", "recordings", "scrub_headers", "scrub_patterns")
+RECORD_MODE_OPTION = "--mockbay-record-mode"
+RECORD_MODE_INI = "mockbay_record_mode"
 MARKER_KEYS = (
     "scenarios",
     "timing",
@@ -53,12 +60,36 @@ LISTED = 10  # loaded scenario names shown in a teardown report
 QUOTE = 80
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    what = (
+        "record mode for every test marked record=..., overriding the markers, as vcrpy's --record-mode "
+        f"does ({', '.join(MODES)}); none never reaches an upstream and fails a test with no recording"
+    )
+    parser.getgroup("mockbay").addoption(
+        RECORD_MODE_OPTION,
+        choices=MODES,
+        default=None,
+        metavar="MODE",
+        help=f"{what} (default: the markers')",
+    )
+    parser.addini(RECORD_MODE_INI, f"{what}; {RECORD_MODE_OPTION} wins", default="")
+
+
+def run_wide_record_mode(config: pytest.Config) -> Mode | None:
+    """--mockbay-record-mode, else the ini's mockbay_record_mode, else None (each marker decides)."""
+    mode = config.getoption(RECORD_MODE_OPTION) or config.getini(RECORD_MODE_INI) or None
+    if mode is not None and mode not in MODES:
+        raise pytest.UsageError(f"{RECORD_MODE_INI} = {mode!r}; choose from {', '.join(MODES)}")
+    return mode
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    run_wide_record_mode(config)  # a bad ini value stops the run before any test
     config.addinivalue_line(
         "markers",
         f"{MARKER}(scenarios=[...], timing=None, fallback=None, seed=None, cache=None, "
         "fingerprints=None, batch_seconds=None, files_downloadable=None, assert_all_matched=True, "
-        "record=None, upstream=None, recordings=None): "
+        "record=None, upstream=None, recordings=None, scrub_headers=None, scrub_patterns=None): "
         "scenarios (paths relative to the test file's folder, or YAML text) and options for the "
         "mockbay fixture in this test; record='once'|'new_episodes'|'all'|'none' records the test's "
         "requests from an upstream and replays them; fingerprints='loose' lets recordings survive edits; "

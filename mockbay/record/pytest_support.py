@@ -26,6 +26,7 @@ from aiohttp import web
 
 from mockbay.config import ServerConfig
 from mockbay.errors import MockbayError
+from mockbay.pytest_plugin import RECORD_MODE_INI, RECORD_MODE_OPTION, run_wide_record_mode
 from mockbay.record.modes import MODES, Mode
 from mockbay.record.proxy import ProxyConfig, Recorder, make_proxy_app
 from mockbay.record.scrub import Scrubber
@@ -52,6 +53,8 @@ class RecordPlan:
     group: str
     upstream: str
     key: str | None
+    scrub_headers: tuple[str, ...] = ()  # the marker's, beside the built-in rules
+    scrub_patterns: tuple[str, ...] = ()
 
     @property
     def file(self) -> Path:
@@ -60,9 +63,11 @@ class RecordPlan:
     @classmethod
     def of(cls, marker: dict[str, Any], item: pytest.Item) -> RecordPlan:
         """Check the marker's values; fail the test now when it must record and cannot."""
-        asked = marker.get("record")
-        if asked not in MODES:
-            pytest.fail(f"@pytest.mark.mockbay record={asked!r}; choose from {list(MODES)}", pytrace=False)
+        marked = marker.get("record")
+        if marked not in MODES:
+            pytest.fail(f"@pytest.mark.mockbay record={marked!r}; choose from {list(MODES)}", pytrace=False)
+        run_wide = run_wide_record_mode(item.config)
+        asked: Mode = run_wide or marked
         upstream = marker.get("upstream") or os.environ.get(UPSTREAM_ENV, "")
         parts = urlsplit(upstream)
         if upstream and (parts.scheme not in ("http", "https") or not parts.hostname):
@@ -74,7 +79,23 @@ class RecordPlan:
         folder = Path(marker.get("recordings") or Path(FOLDER) / item.path.stem)
         name = item.nodeid.split("::", 1)[-1].replace("/", "-")  # a scenario name may not hold '/'
         key = next((os.environ[k] for k in KEY_ENVS if os.environ.get(k)), None)
-        plan = cls(item.nodeid, asked, asked, item.path.parent / folder, name, upstream, key)
+        scrub = {what: _strings(marker, f"scrub_{what}") for what in ("headers", "patterns")}
+        plan = cls(
+            item.nodeid,
+            asked,
+            asked,
+            item.path.parent / folder,
+            name,
+            upstream,
+            key,
+            scrub_headers=scrub["headers"],
+            scrub_patterns=scrub["patterns"],
+        )
+        if run_wide == "none":  # the guard: no upstream and no key, whatever the environment holds
+            plan = replace(plan, upstream="", key=None)
+            if not plan.file.exists():
+                pytest.fail(plan.would_reach_upstream(), pytrace=False)
+            return plan
         if upstream and key:
             return plan
         if asked == "all" or (asked != "none" and not plan.file.exists()):
@@ -93,6 +114,14 @@ class RecordPlan:
             f"then commit {self.folder}; runs with neither set replay it with no network and no key."
         )
 
+    def would_reach_upstream(self) -> str:
+        return (
+            f"mockbay: {self.group} has no recording at {self.file}, and the run's record mode is 'none' "
+            f"({RECORD_MODE_OPTION} or {RECORD_MODE_INI}): it would have to reach the real upstream.\n"
+            f"Record it once with {RECORD_MODE_OPTION}=once and {UPSTREAM_ENV} and {KEY_ENVS[0]} set, "
+            f"then commit {self.folder}."
+        )
+
     @property
     def advice(self) -> str:
         """Said when a request found no recording: how to add it."""
@@ -101,6 +130,17 @@ class RecordPlan:
             f"gets this 400. To record it, mark the test record='new_episodes' (appends) or "
             f"record='all' (re-records) and set {UPSTREAM_ENV} and {KEY_ENVS[0]}."
         )
+
+
+def _strings(marker: dict[str, Any], key: str) -> tuple[str, ...]:
+    """A marker option holding one string or a list of them, as `--scrub-header` repeats."""
+    value = marker.get(key) or ()
+    values = (value,) if isinstance(value, str) else tuple(value)
+    if not all(isinstance(v, str) for v in values):
+        pytest.fail(
+            f"@pytest.mark.mockbay {key}= takes a string or a list of strings, got {value!r}", pytrace=False
+        )
+    return values
 
 
 class RecordingServer(MockServer):
@@ -112,11 +152,12 @@ class RecordingServer(MockServer):
         self.plan = plan
         self.progress: list[str] = []
         key_pattern = [re.escape(plan.key)] if plan.key and len(plan.key) >= MIN_KEY_PATTERN else []
+        patterns = [*plan.scrub_patterns, *key_pattern]
         self.proxy = ProxyConfig(
             upstream=plan.upstream,
             out=plan.folder,
             mode=plan.mode,
-            scrubber=Scrubber.build(patterns=key_pattern),
+            scrubber=Scrubber.build(plan.scrub_headers, patterns),
             group=plan.group,
             upstream_key=plan.key,
         )

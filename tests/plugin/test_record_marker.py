@@ -72,10 +72,12 @@ def suite(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.
     return pytester
 
 
-def run(pytester: pytest.Pytester, mode: str, questions: list[str], options: str = "") -> pytest.RunResult:
+def run(
+    pytester: pytest.Pytester, mode: str, questions: list[str], options: str = "", *args: str
+) -> pytest.RunResult:
     text = SUITE.format(mode=mode, questions=questions, options=options, key=KEY)
     pytester.makepyfile(**{"tests/test_agent": text})
-    return pytester.runpytest()
+    return pytester.runpytest(*args)
 
 
 def recorded(path: Path) -> dict[str, list[str]]:
@@ -170,3 +172,60 @@ def test_replaying_a_request_never_recorded_fails_with_how_to_record_it(
     output = result.stdout.str()
     assert "nearest scenarios:" in output and "test_weather" in output
     assert "mark the test record='new_episodes' (appends)" in output
+
+
+# ---- run-wide record mode, the guard, scrubbing options ----------------------------------------
+
+
+def test_the_command_line_record_mode_overrides_the_markers(
+    suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with upstream(monkeypatch) as up:
+        run(suite, "none", ["weather in Paris"], "", "--mockbay-record-mode=once").assert_outcomes(passed=1)
+        assert up.journal.call_count == 1, "the marker said none; the run said once, and once recorded"
+    assert (suite.path / "tests" / "recordings" / "test_agent" / "test_weather.yaml").exists()
+
+
+@pytest.mark.parametrize("where", ["option", "ini"])
+def test_run_wide_none_fails_a_test_that_would_reach_the_upstream(
+    suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    args = ["--mockbay-record-mode=none"] if where == "option" else []
+    if where == "ini":
+        ini = suite.path / "tox.ini"
+        ini.write_text(ini.read_text() + "\nmockbay_record_mode = none\n")
+    with upstream(monkeypatch) as up:  # an upstream and a key are set: only the guard stops a call
+        result = run(suite, "all", ["weather in Paris"], "", *args)
+        assert up.journal.call_count == 0
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*test_weather has no recording at *, and the run's record mode is 'none'*"])
+    assert "it would have to reach the real upstream" in result.stdout.str()
+
+
+def test_a_bad_ini_record_mode_stops_the_run(suite: pytest.Pytester) -> None:
+    ini = suite.path / "tox.ini"
+    ini.write_text(ini.read_text() + "\nmockbay_record_mode = sometimes\n")
+    result = run(suite, "once", ["weather in Paris"])
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert (
+        "mockbay_record_mode = 'sometimes'; choose from once, new_episodes, all, none" in result.stderr.str()
+    )
+
+
+def test_the_marker_scrubs_as_mockbay_record_does(
+    suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    options = ', scrub_patterns=["in (?P<secret>Pari)s"], scrub_headers="x-customer-token"'
+    with upstream(monkeypatch):
+        run(suite, "once", ["weather in Paris"], options).assert_outcomes(passed=1)
+    text = (suite.path / "tests" / "recordings" / "test_agent" / "test_weather.yaml").read_text()
+    assert "weather in <scrubbed>s" in text and "Paris" not in text
+
+
+def test_a_scrub_option_that_is_not_strings_fails_the_test(suite: pytest.Pytester) -> None:
+    result = run(suite, "none", ["weather in Paris"], ", scrub_headers=[1]")
+    result.assert_outcomes(errors=1)
+    assert (
+        "@pytest.mark.mockbay scrub_headers= takes a string or a list of strings, got [1]"
+        in result.stdout.str()
+    )
