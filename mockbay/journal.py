@@ -154,9 +154,17 @@ class JournalView:
         rule: int | None = None,
         matched: bool | None = None,
         status: int | None = None,
+        batch_id: str | None = None,
     ) -> list[Exchange]:
-        """Calls that satisfy every criterion given."""
-        criteria = {"scenario": scenario, "turn": turn, "rule": rule, "matched": matched, "status": status}
+        """Calls that satisfy every criterion given (`batch_id`: the requests of one Message Batch)."""
+        criteria = {
+            "scenario": scenario,
+            "turn": turn,
+            "rule": rule,
+            "matched": matched,
+            "status": status,
+            "batch_id": batch_id,
+        }
         wanted = {k: v for k, v in criteria.items() if v is not None}
         return [e for e in self.calls if all(getattr(e, k) == v for k, v in wanted.items())]
 

@@ -10,8 +10,9 @@ they add up to the number of requests at every moment (docs/wire-notes.md, Messa
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from mockbay.files.store import rfc3339
@@ -42,6 +43,7 @@ class Batch:
     cancel_at: float | None = None
     result_bytes: int = 0
     path: str = ""  # the create request's path, which each request's journal entry repeats
+    running: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False, compare=False)
 
     @property
     def end(self) -> float:

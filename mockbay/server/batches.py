@@ -8,6 +8,7 @@ simulation, scripted errors and journal assertions all apply. batches/model.py h
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import re
 import time
@@ -36,6 +37,7 @@ from mockbay.wire.paging import cursors, id_page, parse_limit
 PATH = re.compile(r"/v1/messages/batches(?:/([^/]+)(/cancel|/results)?)?/?$")
 MAX_BATCH_BYTES = 256 * MB  # upstream's body limit for a batch create (docs/wire.md §3.3)
 JSONL = "application/x-jsonl"
+YIELD_EVERY = 64  # requests run between two turns of the event loop (about 1 ms each)
 
 
 async def handle(
@@ -175,12 +177,15 @@ def _results_url(base: str, batch: Batch) -> str:
 
 async def _settle(state: ServerState, batch: Batch, now: float) -> Batch:
     """Run the requests due by now (none after a cancel), and store the batch with its new size."""
-    due = [item for item in batch.items if item.result is None and item.due <= now]
-    for item in due:
-        item.result = await _run(state, batch, item)
-        batch.result_bytes += len(dumps(item.result))
-    if due or state.batches.get(batch.id) is None:
-        _store(state, batch)
+    async with batch.running:  # a read arriving meanwhile waits, then finds nothing more due
+        due = [item for item in batch.items if item.result is None and item.due <= now]
+        for count, item in enumerate(due, 1):
+            item.result = await _run(state, batch, item)
+            batch.result_bytes += len(dumps(item.result))
+            if count % YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # a big batch does not hold up the server's other clients
+        if due or state.batches.get(batch.id) is None:
+            _store(state, batch)
     return batch
 
 

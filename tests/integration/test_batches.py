@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -323,3 +324,15 @@ def test_reset_and_the_caps_bound_the_batches():
             client.messages.batches.retrieve(ids[0])
         server.reset()
         assert client.messages.batches.list().data == []
+
+
+async def test_concurrent_reads_run_each_request_once():
+    clock = HandClock()
+    async with MockServer(wall_clock=clock, batch_seconds=10) as server:
+        server.load(OUTCOMES)
+        async with anthropic.AsyncAnthropic(base_url=server.url, api_key="k") as client:
+            batch = await client.messages.batches.create(requests=requests(*["hello"] * 1000))
+            clock.now += 11
+            reads = await asyncio.gather(*(client.messages.batches.retrieve(batch.id) for _ in range(4)))
+        assert {read.request_counts.succeeded for read in reads} == {1000}
+        assert sorted(call.custom_id for call in server.journal.calls) == sorted(f"r{n}" for n in range(1000))
