@@ -68,3 +68,18 @@ def test_a_midstream_error_fault_surfaces_as_a_stream_error(cloud_server, wire, 
             pass
     assert caught.value.status_code == 200
     assert caught.value.body["error"] == {"type": error_type, "message": "Overloaded"}
+
+
+@pytest.mark.parametrize("wire", WIRES)
+def test_the_simulated_cache_writes_then_reads(cloud_server, wire):
+    make_client, _, _, model = WIRES[wire]
+    system = [{"type": "text", "text": "s" * 7350, "cache_control": {"type": "ephemeral"}}]
+    client = make_client(cloud_server, "plain-text")
+    cloud_server.reset()
+    with cloud_server.overrides(cache="simulate"):
+        wrote, read = (client.messages.create(**ask(model, system=system)).usage for _ in range(2))
+    assert wrote.cache_creation_input_tokens > 2000 and wrote.cache_read_input_tokens == 0
+    assert (
+        read.cache_read_input_tokens == wrote.cache_creation_input_tokens
+        and read.cache_creation_input_tokens == 0
+    )
