@@ -20,6 +20,7 @@ from typing import Any
 from mockbay.blocks import KINDS, Received
 from mockbay.blocks.results import Raw
 from mockbay.record.scrub import Scrubber
+from mockbay.scenario.model import STOP_REASONS
 from mockbay.wire.errors import default_message, pair_for
 
 log = logging.getLogger(__name__)
@@ -29,13 +30,18 @@ log = logging.getLogger(__name__)
 KEPT_HEADER_PREFIXES = ("anthropic-ratelimit-", "anthropic-priority-", "anthropic-fast-")
 KEPT_HEADERS = frozenset({"retry-after", "retry-after-ms", "x-should-retry"})
 
-REPLY_ORDER: tuple[str, ...] = ("content", "error", "stop_reason", "stop_sequence", "id", "model", "usage")
-REPLY_ORDER += ("headers", "recorded", "fault")
+_MESSAGE_FIELDS = ("stop_details", "container", "context_management")
+REPLY_ORDER: tuple[str, ...] = ("content", "error", "stop_reason", "stop_sequence", *_MESSAGE_FIELDS)
+REPLY_ORDER += ("id", "model", "usage", "headers", "recorded", "fault")
 _USAGE_COUNTERS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
 _CACHE_TTLS = ("ephemeral_5m_input_tokens", "ephemeral_1h_input_tokens")
+_USAGE_OBJECTS = {
+    "server_tool_use": ("web_search_requests", "web_fetch_requests"),
+    "output_tokens_details": ("thinking_tokens",),
+}
 # What the scenario format accepts (schema.py, checked by a test); other values are left out.
-STOP_REASONS = ("end_turn", "max_tokens", "stop_sequence", "tool_use", "pause_turn", "refusal")
 SERVICE_TIERS = ("standard", "priority", "batch")
+SPEEDS = ("standard", "fast")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -111,6 +117,9 @@ def _message_fields(message: dict[str, Any], scrubber: Scrubber) -> dict[str, An
             fields[key] = scrubber.text(str(message[key]))
     if fields.get("stop_reason", STOP_REASONS[0]) not in STOP_REASONS:
         log.warning("stop_reason %r not recorded: scenarios cannot give it", fields.pop("stop_reason"))
+    for key in _MESSAGE_FIELDS:
+        if isinstance(message.get(key), dict):
+            fields[key] = scrubber.json(message[key])
     usage = message.get("usage")
     if isinstance(usage, dict):
         fields["usage"] = _usage(usage)
@@ -127,6 +136,13 @@ def _usage(usage: dict[str, Any]) -> dict[str, Any]:
         }
     if usage.get("service_tier") in SERVICE_TIERS:
         out["service_tier"] = usage["service_tier"]
+    for key, counters in _USAGE_OBJECTS.items():
+        if isinstance(usage.get(key), dict):
+            out[key] = {k: usage[key][k] for k in counters if isinstance(usage[key].get(k), int)}
+    if isinstance(usage.get("inference_geo"), str) and usage["inference_geo"] not in ("", "not_available"):
+        out["inference_geo"] = usage["inference_geo"]
+    if usage.get("speed") in SPEEDS:
+        out["speed"] = usage["speed"]
     return out
 
 
@@ -153,7 +169,11 @@ class _StreamWalk:
             block.positions.append(position)
         elif kind == "message_delta":
             delta = data.get("delta", {})
-            self.message.update({k: delta[k] for k in ("stop_reason", "stop_sequence") if k in delta})
+            self.message.update(
+                {k: delta[k] for k in ("stop_reason", "stop_sequence", *_MESSAGE_FIELDS) if k in delta}
+            )
+            if data.get("context_management") is not None:
+                self.message["context_management"] = data["context_management"]
             usage = dict(self.message.get("usage") or {})  # totals, not increments: later values win
             usage.update({k: v for k, v in (data.get("usage") or {}).items() if v is not None})
             self.message["usage"] = usage

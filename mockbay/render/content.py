@@ -1,17 +1,21 @@
 """Build the assistant message of a reply: blocks, ids, signatures, cuts and stop_reason.
 
-Upstream behaviour applied here (docs/scenario-contract.md §4): a reply longer than `max_tokens` is cut there
-with `stop_reason: max_tokens`; a text containing a stop sequence is cut before it with
-`stop_reason: stop_sequence`; a tool_use block makes the default stop_reason `tool_use`.
+Upstream behaviour applied here (docs/scenario-contract.md §4): a reply longer than `max_tokens`
+is cut there with `stop_reason: max_tokens` (or `model_context_window_exceeded` when the model's
+context window, after the input, leaves less than `max_tokens`); a text containing a stop
+sequence is cut before it with `stop_reason: stop_sequence`; a tool_use block makes the
+default stop_reason `tool_use`.
 The result keeps each block's stream pieces, so the SSE events and the JSON agree by construction.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from mockbay.blocks import KINDS, BlockKind, RenderContext
-from mockbay.render import ids
+from mockbay.render import ids, metadata
 from mockbay.render.text import TextContext
 from mockbay.scenario.model import Reply
 from mockbay.wire.request import MessagesRequest
@@ -28,10 +32,20 @@ class RenderedMessage:
     stop_sequence: str | None = None
     output_tokens: int = 0
     extra_headers: dict[str, str] = field(default_factory=dict)
+    stop_details: Mapping[str, Any] | None = None
+    container: Mapping[str, Any] | None = None
+    context_management: Mapping[str, Any] | None = None
+    server_tool_use: Mapping[str, int] | None = None  # counted from the blocks; usage.py adds it
 
 
 def render_message(
-    reply: Reply, request: MessagesRequest, *, seed: int, fingerprint: str, request_id: str
+    reply: Reply,
+    request: MessagesRequest,
+    *,
+    seed: int,
+    fingerprint: str,
+    request_id: str,
+    input_tokens: int = 0,
 ) -> RenderedMessage:
     """The reply's blocks rendered for this request, cut as upstream would cut them."""
     ctx = TextContext(
@@ -47,7 +61,8 @@ def render_message(
     for index, block in enumerate(reply.content):
         at = RenderContext(seed, fingerprint, index, ctx, request, tuple(blocks))
         blocks.append(KINDS[block.type].render(block, at))
-    blocks, stop_reason, stop_sequence = _apply_cuts(blocks, request)
+    budget = metadata.output_budget(request.model, request.max_tokens, input_tokens)
+    blocks, stop_reason, stop_sequence = _apply_cuts(blocks, request, budget)
     if stop_reason is None:
         stop_reason = reply.stop_reason or (
             "tool_use" if any(b.CLIENT_TOOL_CALL for b in blocks) else "end_turn"
@@ -62,14 +77,20 @@ def render_message(
         stop_sequence=stop_sequence,
         output_tokens=produced if request.max_tokens == 0 else max(1, produced),
         extra_headers=dict(reply.headers),
+        stop_details=reply.stop_details,
+        container=metadata.container(reply.container, blocks, seed, fingerprint),
+        context_management=reply.context_management,
+        server_tool_use=metadata.server_tool_use(
+            reply.usage.server_tool_use if reply.usage else None, blocks
+        ),
     )
 
 
 def _apply_cuts(
-    blocks: list[BlockKind], request: MessagesRequest
+    blocks: list[BlockKind], request: MessagesRequest, limit: tuple[int, str]
 ) -> tuple[list[BlockKind], str | None, str | None]:
-    """Walk blocks in generation order; stop at the first stop sequence or at max_tokens."""
-    budget = request.max_tokens
+    """Walk blocks in generation order; stop at the first stop sequence or at the output budget."""
+    budget, exhausted = limit
     kept: list[BlockKind] = []
     for block in blocks:
         stop = block.stop_at(request.stop_sequences) if request.stop_sequences else None
@@ -88,5 +109,5 @@ def _apply_cuts(
         cut = block.cut(budget)
         if cut is not None:
             kept.append(cut)
-        return kept, "max_tokens", None
+        return kept, exhausted, None
     return kept, None, None

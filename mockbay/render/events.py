@@ -7,6 +7,7 @@ message_delta (running totals) and message_stop. Indexes are contiguous from 0.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,8 @@ from mockbay.tokens import count_tokens
 __all__ = ["PING", "PlannedEvent", "Splitter", "build_events", "message_json"]
 
 PING: dict[str, Any] = {"type": "ping"}
+# usage fields the SDK's accumulators copy from message_delta (besides the token counters)
+_DELTA_USAGE = ("server_tool_use", "output_tokens_details")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,16 +44,21 @@ def message_json(message: RenderedMessage, usage: dict[str, Any]) -> dict[str, A
         "content": [b.to_json() for b in message.blocks],
         "stop_reason": message.stop_reason,
         "stop_sequence": message.stop_sequence,
-        "stop_details": None,
-        "container": None,
+        "stop_details": _copy(message.stop_details),
+        "container": _copy(message.container),
+        **({"context_management": dict(message.context_management)} if message.context_management else {}),
         "usage": usage,
     }
+
+
+def _copy(value: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    return dict(value) if value is not None else None
 
 
 def build_events(message: RenderedMessage, usage: dict[str, Any], split: Splitter) -> list[PlannedEvent]:
     """Every event of the stream, in order; `split` cuts text into deltas where no chunks were given."""
     start = message_json(message, {**usage, "output_tokens": min(1, usage["output_tokens"])})
-    start.update(content=[], stop_reason=None, stop_sequence=None)
+    start.update(content=[], stop_reason=None, stop_sequence=None, stop_details=None, container=None)
     events = [PlannedEvent({"type": "message_start", "message": start})]
     for index, block in enumerate(message.blocks):
         events.append(
@@ -71,7 +79,14 @@ def build_events(message: RenderedMessage, usage: dict[str, Any], split: Splitte
         "cache_read_input_tokens": usage["cache_read_input_tokens"],
         "output_tokens": usage["output_tokens"],
     }
-    delta = {"stop_reason": message.stop_reason, "stop_sequence": message.stop_sequence}
-    events.append(PlannedEvent({"type": "message_delta", "delta": delta, "usage": final_usage}))
+    final_usage.update({k: usage[k] for k in _DELTA_USAGE if k in usage})
+    delta: dict[str, Any] = {"stop_reason": message.stop_reason, "stop_sequence": message.stop_sequence}
+    # Only when set: the SDK reads a missing stop_details as null and keeps message_start's container.
+    fields = (("stop_details", message.stop_details), ("container", message.container))
+    delta.update({k: dict(v) for k, v in fields if v is not None})
+    data: dict[str, Any] = {"type": "message_delta", "delta": delta, "usage": final_usage}
+    if message.context_management:
+        data["context_management"] = dict(message.context_management)
+    events.append(PlannedEvent(data))
     events.append(PlannedEvent({"type": "message_stop"}))
     return events

@@ -6,14 +6,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from mockbay.scenario.model import UsageSpec
 from mockbay.usage.cache import CacheOutcome
 
 
-def build_usage(prompt: CacheOutcome, output_tokens: int, spec: UsageSpec | None) -> dict[str, Any]:
-    """The final usage: computed counters, each replaced by the scenario's value where given."""
+def build_usage(
+    prompt: CacheOutcome,
+    output_tokens: int,
+    spec: UsageSpec | None,
+    *,
+    server_tool_use: Mapping[str, int] | None = None,
+    body: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The final usage: computed counters, each replaced by the scenario's value where given.
+
+    `server_tool_use` is what the blocks counted (render/metadata.py); `inference_geo` and
+    `speed` echo the request's (`body`) unless the scenario gives them.
+    """
+    body = body or {}
     spec = spec or UsageSpec()
     write_5m = _pick(spec.ephemeral_5m_input_tokens, prompt.ephemeral_5m_input_tokens)
     write_1h = _pick(spec.ephemeral_1h_input_tokens, prompt.ephemeral_1h_input_tokens)
@@ -22,15 +35,27 @@ def build_usage(prompt: CacheOutcome, output_tokens: int, spec: UsageSpec | None
         creation = write_5m + write_1h
     elif spec.ephemeral_5m_input_tokens is None and spec.ephemeral_1h_input_tokens is None:
         write_5m, write_1h = creation, 0
-    return {
+    usage: dict[str, Any] = {
         "input_tokens": _pick(spec.input_tokens, prompt.input_tokens),
         "cache_creation_input_tokens": creation,
         "cache_read_input_tokens": _pick(spec.cache_read_input_tokens, prompt.cache_read_input_tokens),
         "cache_creation": {"ephemeral_5m_input_tokens": write_5m, "ephemeral_1h_input_tokens": write_1h},
         "output_tokens": _pick(spec.output_tokens, output_tokens),
         "service_tier": spec.service_tier or "standard",
-        "inference_geo": "not_available",
+        "inference_geo": spec.inference_geo or _text(body.get("inference_geo")) or "not_available",
     }
+    if server_tool_use is not None:
+        usage["server_tool_use"] = dict(server_tool_use)
+    speed = spec.speed or _text(body.get("speed"))
+    if speed is not None:
+        usage["speed"] = speed
+    if spec.output_tokens_details is not None:
+        usage["output_tokens_details"] = dict(spec.output_tokens_details)
+    return usage
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def _pick(given: int | None, computed: int) -> int:

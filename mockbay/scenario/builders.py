@@ -72,13 +72,17 @@ def _fault(w: Walker, f: Fields, path: str) -> Any:
 
 
 def _usage(w: Walker, f: Fields, path: str) -> Any:
-    values = dict(f.values)
+    values: dict[str, Any] = {k: v.values if isinstance(v, Fields) else v for k, v in f.values.items()}
     breakdown = values.pop("cache_creation", None)
-    return UsageSpec(**values, **(breakdown.values if breakdown else {}))
+    return UsageSpec(**values, **(breakdown or {}))
 
 
 def _reply(w: Walker, f: Fields, path: str) -> Any:
-    values = {k: frozen(v) for k, v in f.values.items()}
+    values: dict[str, Any] = {
+        k: v.values if isinstance(v, Fields) else frozen(v) for k, v in f.values.items()
+    }
+    if "stop_details" in values:
+        values["stop_details"] = {"type": "refusal", **values["stop_details"]}
     if "text" in values:
         values["content"] = (Block(type="text", text=values.pop("text")),)
     values["headers"] = tuple(values.get("headers", {}).items())

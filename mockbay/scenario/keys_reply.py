@@ -91,6 +91,25 @@ _USAGE = Obj(
             doc="Breakdown of cache writes by lifetime.",
         ),
         "service_tier": Enum(("standard", "priority", "batch"), doc="Service tier reported in usage."),
+        "server_tool_use": Obj(
+            {
+                "web_search_requests": Int(
+                    minimum=0, doc="Web searches run; default counted from the blocks."
+                ),
+                "web_fetch_requests": Int(minimum=0, doc="Web fetches run; default counted from the blocks."),
+            },
+            doc="Server tool requests; counted from the reply's server_tool_use blocks when left out.",
+        ),
+        "inference_geo": Str(
+            min_len=1, doc="Where inference ran; default the request's, else not_available."
+        ),
+        "speed": Enum(
+            ("standard", "fast"), doc="The speed reported in usage; default the request's, else none."
+        ),
+        "output_tokens_details": Obj(
+            {"thinking_tokens": Int(minimum=0, doc="Output tokens spent on thinking.")},
+            doc="Breakdown of output tokens; sent only when given.",
+        ),
     },
     doc="Usage counters; any left out is computed.",
     build="usage",
@@ -104,10 +123,30 @@ REPLY = Obj(
         "id": Str(min_len=1, doc="Fixed message id; default derived from seed and request."),
         "model": Str(min_len=1, doc="The reply's model field; default the request's model."),
         "stop_reason": Enum(
-            ("end_turn", "max_tokens", "stop_sequence", "tool_use", "pause_turn", "refusal"),
-            doc="Default: tool_use if any tool_use block, else end_turn.",
+            model.STOP_REASONS, doc="Default: tool_use if any tool_use block, else end_turn."
         ),
         "stop_sequence": Str(doc="The stop_sequence field of the reply."),
+        "stop_details": Obj(
+            {
+                "type": Enum(("refusal",), doc="The kind of detail; refusal (the default)."),
+                "category": Enum(model.REFUSAL_CATEGORIES, doc="The policy area of a refusal."),
+                "explanation": Str(doc="Why the model refused."),
+            },
+            doc="Why output stopped, as the wire's stop_details (with stop_reason: refusal).",
+        ),
+        "container": Obj(
+            {
+                "id": Str(min_len=1, doc="Container id; default derived from seed and request."),
+                "expires_at": Str(min_len=1, doc="RFC 3339 time; default derived from seed and request."),
+                "skills": List(Map(AnyValue()), doc="Skills loaded in the container."),
+            },
+            doc="The message's container; a code-execution result brings one unless given.",
+        ),
+        "context_management": Obj(
+            {"applied_edits": List(Map(AnyValue()), doc="Context edits upstream applied.")},
+            required=("applied_edits",),
+            doc="Context management the request's edits applied (beta).",
+        ),
         "usage": _USAGE,
         "headers": Map(Str(), doc="Extra response headers."),
         "timing": Ref("timing", doc="Overrides the scenario's timing for this reply."),
@@ -153,6 +192,9 @@ REPLY = Obj(
                 "model",
                 "stop_reason",
                 "stop_sequence",
+                "stop_details",
+                "container",
+                "context_management",
                 "usage",
                 "fault",
                 "recorded",

@@ -6,6 +6,7 @@ the keys of docs/scenario-contract.md (`not` becomes `not_`, since it is a Pytho
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -18,6 +19,17 @@ TimingMode = Literal["instant", "realistic", "recorded"]
 CacheMode = Literal["simulate", "off"]
 StepKind = Literal["rule", "turn"]
 BatchOutcome = Literal["canceled", "expired"]  # the batch results a reply can script (scenarios.md §11)
+# Every stop reason of the wire (the SDK's StopReason), and the refusal categories of stop_details.
+STOP_REASONS = (
+    "end_turn",
+    "max_tokens",
+    "stop_sequence",
+    "tool_use",
+    "pause_turn",
+    "refusal",
+    "model_context_window_exceeded",
+)
+REFUSAL_CATEGORIES = ("cyber", "bio", "frontier_llm", "reasoning_extraction", "general_harms")
 
 NO_MARK = SourceMark("<none>", 0, 0)
 
@@ -183,6 +195,10 @@ class UsageSpec:
     ephemeral_5m_input_tokens: int | None = None  # from `cache_creation: {...}`
     ephemeral_1h_input_tokens: int | None = None  # from `cache_creation: {...}`
     service_tier: str | None = None
+    server_tool_use: Mapping[str, int] | None = None  # a partly given object is completed from the blocks
+    inference_geo: str | None = None
+    speed: str | None = None
+    output_tokens_details: Mapping[str, int] | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -194,6 +210,9 @@ class Reply:
     model: str | None = None
     stop_reason: str | None = None
     stop_sequence: str | None = None
+    stop_details: Mapping[str, Any] | None = None
+    container: Mapping[str, Any] | None = None
+    context_management: Mapping[str, Any] | None = None
     usage: UsageSpec | None = None
     headers: tuple[tuple[str, str], ...] = ()
     timing: Timing | None = None

@@ -198,8 +198,13 @@ async def _render(
     if cache_plan.refresh or cache_plan.writes:  # only once admitted: a refused request writes nothing
         await state.store.cache_commit(cache_plan)
     fp = fingerprint(parsed.body)
-    message = render_message(reply, parsed, seed=seed, fingerprint=fp, request_id=exchange.request_id)
-    usage = build_usage(prompt, message.output_tokens, reply.usage)
+    whole_prompt = prompt.input_tokens + prompt.cache_read_input_tokens + prompt.cache_creation_input_tokens
+    message = render_message(
+        reply, parsed, seed=seed, fingerprint=fp, request_id=exchange.request_id, input_tokens=whole_prompt
+    )
+    usage = build_usage(
+        prompt, message.output_tokens, reply.usage, server_tool_use=message.server_tool_use, body=parsed.body
+    )
     if limits is not None:
         await state.store.settle(bucket, limits, usage["output_tokens"])
     return Rendered(message, usage, seed, fp, limits is not None)

@@ -8,13 +8,16 @@ mockbay/blocks/ and one row here.
 from __future__ import annotations
 
 import base64
+import typing
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import anthropic
 import pytest
+from anthropic.types import StopReason
 
 from mockbay.blocks import KINDS
+from mockbay.scenario.model import STOP_REASONS
 from mockbay.server.runner import MockServer
 from tests.conftest import DATA, USER_HI, pinned_client
 
@@ -89,48 +92,35 @@ def _citations(message: Any) -> None:
     assert cited[3].cited_text == "Result text." and cited[3].title == "KB"
 
 
-# (scenario, request messages, beta client, check of the parsed JSON reply)
-ROWS: list[tuple[str, list[dict[str, Any]], bool, Check]] = [
-    ("kind-server-tool-use", USER_HI, False, _server_search),
-    ("kind-web-search-error", USER_HI, False, lambda m: _check_error(m, "max_uses_exceeded")),
-    ("kind-web-fetch", USER_HI, False, _types("ServerToolUseBlock", "WebFetchToolResultBlock", "TextBlock")),
-    (
-        "kind-code-execution",
-        USER_HI,
-        False,
-        _types("ServerToolUseBlock", "CodeExecutionToolResultBlock", "TextBlock"),
-    ),
-    (
-        "kind-bash-code-execution",
-        USER_HI,
-        False,
-        _types("ServerToolUseBlock", "BashCodeExecutionToolResultBlock"),
-    ),
-    (
-        "kind-text-editor-code-execution",
-        USER_HI,
-        False,
-        _types(
-            "ServerToolUseBlock",
-            "TextEditorCodeExecutionToolResultBlock",
-            "ServerToolUseBlock",
-            "TextEditorCodeExecutionToolResultBlock",
-        ),
-    ),
-    (
-        "kind-tool-search",
-        USER_HI,
-        False,
-        _types("ServerToolUseBlock", "ToolSearchToolResultBlock", "ToolUseBlock"),
-    ),
-    ("kind-container-upload", USER_HI, False, _types("ContainerUploadBlock", "TextBlock")),
-    ("kind-mcp", USER_HI, True, _types("BetaMCPToolUseBlock", "BetaMCPToolResultBlock", "BetaTextBlock")),
-    ("kind-raw", USER_HI, False, _types("ContainerUploadBlock", "TextBlock")),
-    ("kind-tool-use-caller", USER_HI, False, lambda m: _check_caller(m)),
-    ("kind-citations", DOCUMENTS, False, _citations),
-    ("kind-json-text", USER_HI, False, lambda m: _check_json(m)),
-    ("kind-thinking", USER_HI, False, _types("ThinkingBlock", "RedactedThinkingBlock", "TextBlock")),
-]
+def _stop(reason: str) -> Check:
+    def check(message: Any) -> None:
+        assert message.stop_reason == reason
+        assert (message.stop_sequence == "###") is (reason == "stop_sequence")
+
+    return check
+
+
+def _check_container(message: Any) -> None:
+    _types("ServerToolUseBlock", "CodeExecutionToolResultBlock", "TextBlock")(message)
+    assert message.content[1].content.stdout == "4\n" and message.content[1].content.return_code == 0
+    assert message.container.id.startswith("container_011C") and message.container.expires_at.year >= 2030
+
+
+def _check_refusal(message: Any) -> None:
+    assert message.stop_reason == "refusal"
+    assert message.stop_details.category == "cyber" and message.stop_details.type == "refusal"
+
+
+def _check_message_fields(message: Any) -> None:
+    assert message.container.id == "container_fixed"
+    assert message.context_management.applied_edits[0].cleared_tool_uses == 2
+    usage = message.usage
+    assert usage.server_tool_use.web_search_requests == 3 and usage.server_tool_use.web_fetch_requests == 1
+    assert (usage.inference_geo, usage.speed, usage.output_tokens_details.thinking_tokens) == (
+        "us",
+        "fast",
+        0,
+    )
 
 
 def _check_error(message: Any, code: str) -> None:
@@ -148,6 +138,53 @@ def _check_json(message: Any) -> None:
     assert message.content[0].text == '{"city":"Paris","temperature_c":18,"tags":["sunny","warm"]}'
 
 
+# (scenario, request fields besides model and max_tokens 1024, beta client, check of the parsed JSON reply)
+ROWS: list[tuple[str, dict[str, Any], bool, Check]] = [
+    ("kind-server-tool-use", {}, False, _server_search),
+    ("kind-web-search-error", {}, False, lambda m: _check_error(m, "max_uses_exceeded")),
+    ("kind-web-fetch", {}, False, _types("ServerToolUseBlock", "WebFetchToolResultBlock", "TextBlock")),
+    ("kind-code-execution", {}, False, lambda m: _check_container(m)),
+    (
+        "kind-bash-code-execution",
+        {},
+        False,
+        _types("ServerToolUseBlock", "BashCodeExecutionToolResultBlock"),
+    ),
+    (
+        "kind-text-editor-code-execution",
+        {},
+        False,
+        _types(
+            "ServerToolUseBlock",
+            "TextEditorCodeExecutionToolResultBlock",
+            "ServerToolUseBlock",
+            "TextEditorCodeExecutionToolResultBlock",
+        ),
+    ),
+    (
+        "kind-tool-search",
+        {},
+        False,
+        _types("ServerToolUseBlock", "ToolSearchToolResultBlock", "ToolUseBlock"),
+    ),
+    ("kind-container-upload", {}, False, _types("ContainerUploadBlock", "TextBlock")),
+    ("kind-mcp", {}, True, _types("BetaMCPToolUseBlock", "BetaMCPToolResultBlock", "BetaTextBlock")),
+    ("kind-raw", {}, False, _types("ContainerUploadBlock", "TextBlock")),
+    ("kind-tool-use-caller", {}, False, lambda m: _check_caller(m)),
+    ("kind-citations", {"messages": DOCUMENTS}, False, _citations),
+    ("kind-json-text", {}, False, lambda m: _check_json(m)),
+    ("kind-thinking", {}, False, _types("ThinkingBlock", "RedactedThinkingBlock", "TextBlock")),
+    ("stop-end_turn", {}, False, _stop("end_turn")),
+    ("stop-max_tokens", {"max_tokens": 3}, False, _stop("max_tokens")),
+    ("stop-stop_sequence", {"stop_sequences": ["###"]}, False, _stop("stop_sequence")),
+    ("stop-tool_use", {}, False, _stop("tool_use")),
+    ("stop-pause_turn", {}, False, _stop("pause_turn")),
+    ("stop-refusal", {}, False, lambda m: _check_refusal(m)),
+    ("stop-model_context_window_exceeded", {}, False, _stop("model_context_window_exceeded")),
+    ("message-fields", {}, True, lambda m: _check_message_fields(m)),
+]
+
+
 @pytest.fixture(scope="module")
 def server() -> Iterator[MockServer]:
     with MockServer([DATA / "surface"]) as running:
@@ -158,12 +195,13 @@ def _api(client: anthropic.Anthropic, beta: bool) -> Any:
     return client.beta.messages if beta else client.messages
 
 
-@pytest.mark.parametrize(("scenario", "messages", "beta", "check"), ROWS, ids=[r[0] for r in ROWS])
-def test_kind_parses_and_streams_to_the_json_reply(
-    server: MockServer, scenario: str, messages: list[dict[str, Any]], beta: bool, check: Check
+@pytest.mark.parametrize(("scenario", "request_fields", "beta", "check"), ROWS, ids=[r[0] for r in ROWS])
+def test_reply_parses_and_streams_to_the_json_reply(
+    server: MockServer, scenario: str, request_fields: dict[str, Any], beta: bool, check: Check
 ) -> None:
     api = _api(pinned_client(server, scenario), beta)
-    kwargs: dict[str, Any] = {"model": "claude-sonnet-4-6", "max_tokens": 1024, "messages": messages}
+    kwargs: dict[str, Any] = {"model": "claude-sonnet-4-6", "max_tokens": 1024, "messages": USER_HI}
+    kwargs.update(request_fields)
     plain = api.create(**kwargs)
     check(plain)
     with api.stream(**kwargs) as stream:
@@ -171,6 +209,30 @@ def test_kind_parses_and_streams_to_the_json_reply(
     assert streamed.to_dict() == plain.to_dict()
 
 
-def test_every_kind_has_a_row() -> None:
+def test_every_kind_and_stop_reason_has_a_row() -> None:
     data = (DATA / "surface" / "blocks.yaml").read_text()
     assert [kind for kind in KINDS if f"- {kind}:" not in data] == []
+    assert [f"stop-{reason}" for reason in STOP_REASONS] == [r[0] for r in ROWS if r[0].startswith("stop-")]
+
+
+def test_stop_reasons_are_the_sdks() -> None:
+    assert set(STOP_REASONS) == set(typing.get_args(StopReason))
+
+
+def test_a_long_prompt_runs_out_of_context_window(server: MockServer) -> None:
+    """Input plus max_tokens over the model's window: the reply stops where the window ends."""
+    client = pinned_client(server, "long-answer")
+    model = "claude-opus-4-6"  # a 200K window
+
+    def prompt_of(words: int) -> tuple[list[dict[str, Any]], int]:
+        messages = [{"role": "user", "content": "word " * words}]
+        return messages, client.messages.count_tokens(model=model, messages=messages).input_tokens
+
+    small, large = prompt_of(1000)[1], prompt_of(2000)[1]
+    messages, prompt = prompt_of(1000 + (199_990 - small) * 1000 // (large - small))
+    assert 199_000 < prompt < 200_000
+    message = client.messages.create(model=model, max_tokens=4096, messages=messages)
+    assert message.stop_reason == "model_context_window_exceeded"
+    assert 0 < message.usage.output_tokens <= 200_000 - prompt
+    roomy = client.messages.create(model=model, max_tokens=4096, messages=USER_HI)
+    assert roomy.stop_reason == "end_turn"

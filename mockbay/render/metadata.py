@@ -1,0 +1,63 @@
+"""Message-level fields that follow from the blocks: `container`, `usage.server_tool_use`, and
+the output budget that the model's context window leaves (scenarios.md §10, docs/wire-notes.md).
+
+A code-execution result brings a `container` (id and expiry derived from the seed and the
+request) unless the reply gives one; `server_tool_use` counts the reply's server tool calls by
+name, completing what the reply gives; the budget is `max_tokens`, or what is left of the
+model's context window after the estimated input when that is less, in which case running out
+of it stops the reply with `model_context_window_exceeded`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from mockbay.blocks import BlockKind
+from mockbay.blocks.results import Whole
+from mockbay.blocks.tools import ServerToolUse
+from mockbay.render import ids
+from mockbay.wire.models import find_model
+
+# server tool name -> its counter in usage.server_tool_use (the SDK's ServerToolUsage)
+SERVER_TOOL_COUNTERS = {"web_search": "web_search_requests", "web_fetch": "web_fetch_requests"}
+_EXPIRY_BASE = datetime(2030, 1, 1, tzinfo=UTC)  # far ahead: a client never sees it as expired
+_EXPIRY_SPREAD_MINUTES = 365 * 24 * 60
+
+
+def container(
+    given: Mapping[str, Any] | None, blocks: Sequence[BlockKind], seed: int, fingerprint: str
+) -> dict[str, Any] | None:
+    """The reply's container: as given (id and expiry completed), or one a code-execution result brings."""
+    if given is None and not any(isinstance(b, Whole) and b.BRINGS_CONTAINER for b in blocks):
+        return None
+    minutes = int.from_bytes(hashlib.sha256(f"{seed}\x1f{fingerprint}".encode()).digest()[:4], "big")
+    expires = _EXPIRY_BASE + timedelta(minutes=minutes % _EXPIRY_SPREAD_MINUTES)
+    return {
+        "id": ids.container_id(seed, fingerprint),
+        "expires_at": expires.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        **(given or {}),
+    }
+
+
+def server_tool_use(given: Mapping[str, int] | None, blocks: Sequence[BlockKind]) -> dict[str, int] | None:
+    """Counters of `usage.server_tool_use`: given ones win, the rest are counted from the blocks."""
+    calls = [b.name for b in blocks if isinstance(b, ServerToolUse)]
+    if given is None and not calls:
+        return None
+    counted = {counter: 0 for counter in SERVER_TOOL_COUNTERS.values()}
+    for name in calls:
+        if name in SERVER_TOOL_COUNTERS:
+            counted[SERVER_TOOL_COUNTERS[name]] += 1
+    return {**counted, **(given or {})}
+
+
+def output_budget(model: str, max_tokens: int, input_tokens: int) -> tuple[int, str]:
+    """Tokens the reply may spend, and the stop reason when it runs out of them."""
+    info = find_model(model)
+    left = info.max_input_tokens - input_tokens if info is not None else max_tokens
+    if left < max_tokens:
+        return max(left, 0), "model_context_window_exceeded"
+    return max_tokens, "max_tokens"
