@@ -100,3 +100,9 @@ def test_api_keys_apply_to_the_bearer_token(cloud_server):
         )
         with pytest.raises(anthropic.AuthenticationError):
             vertex(cloud_server, "plain-text").messages.create(**ask(VERTEX_MODEL))
+
+
+def test_a_platform_near_miss_says_which_wire(cloud_server):
+    with pytest.raises(anthropic.BadRequestError) as caught:
+        vertex(cloud_server, "bedrock-only").messages.create(**ask(VERTEX_MODEL))
+    assert "platform: request has 'vertex', scenario wants 'bedrock'" in caught.value.message

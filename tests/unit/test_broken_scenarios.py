@@ -30,6 +30,12 @@ CASES: list[tuple[str, str, str, int]] = [
     ),
     ("cache_misspelt", "2:8", "expected one of: simulate, off; did you mean 'simulate'?", 1),
     ("then_unknown", "4:11", "expected one of: repeat_last, cycle, error", 1),
+    (
+        "platform_unknown",
+        "2:19",
+        "invalid value 'aws' for 'match.platform'; expected one of: anthropic, bedrock",
+        1,
+    ),
     ("duplicate_name_in_file", "4:7", "duplicate scenario name 'twin'; first defined at ", 2),
     ("duplicate_name_in_file", "1:7", "scenario name 'twin' is defined again at ", 2),
     ("missing_name", "1:1", "missing required key 'name' in scenario", 1),
