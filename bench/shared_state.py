@@ -34,11 +34,14 @@ from common import (
     MOCKBAY,
     RESULTS,
     SCENARIOS,
+    cpu_seconds,
     free_port,
     git_commit,
+    machine_busy_seconds,
     post,
     request_body,
     running,
+    tree,
 )
 from throughput import ensure_wrk
 
@@ -58,13 +61,13 @@ def ensure_redis() -> str:
 
 
 @contextlib.contextmanager
-def redis() -> Iterator[str]:
+def redis() -> Iterator[tuple[str, int]]:
     port = free_port()
     argv = [ensure_redis(), "--port", str(port), "--bind", HOST, "--save", "", "--appendonly", "no"]
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         time.sleep(0.5)
-        yield f"redis://{HOST}:{port}/0"
+        yield f"redis://{HOST}:{port}/0", proc.pid
     finally:
         proc.terminate()
         proc.wait(10)
@@ -75,8 +78,9 @@ def argv(port: int, scenario: Path, *extra: str) -> list[str]:
     return [*base, "--timing", "instant", "--log-level", "warning", *extra]
 
 
-def load(urls: list[str], seconds: float) -> dict[str, Any]:
-    """One wrk per URL, all at once, sharing CONNECTIONS between them: summed figures."""
+def load(urls: list[str], seconds: float, pids: list[int]) -> dict[str, Any]:
+    """One wrk per URL, all at once, sharing CONNECTIONS between them: summed figures, and the CPU
+    the servers (and Redis) spent per request, which other load on the machine disturbs less."""
     threads = 2 if len(urls) == 1 else 1
     connections = CONNECTIONS // len(urls)
     env = {**os.environ, "BENCH_REQUEST": str(BENCH / "request.json"), "BENCH_DISTINCT": "0"}
@@ -86,13 +90,21 @@ def load(urls: list[str], seconds: float) -> dict[str, Any]:
         subprocess.Popen([*command, f"{url}/v1/messages"], env=env, stdout=subprocess.PIPE, text=True)
         for url in urls
     ]
+    cpu_before, busy_before, started = cpu_seconds(pids), machine_busy_seconds(), time.monotonic()
     runs = []
     for proc in procs:
         out, _ = proc.communicate(timeout=seconds + 60)
         runs.append(json.loads(next(line for line in reversed(out.splitlines()) if line.startswith("{"))))
-    errors = sum(sum(run["errors"].values()) for run in runs)
-    rps = sum(run["requests"] / (run["duration_us"] / 1e6) for run in runs)
-    return {"rps": rps, "p99_ms": max(run["p99_us"] for run in runs) / 1000, "errors": errors}
+    cpu, wall = cpu_seconds(pids) - cpu_before, time.monotonic() - started
+    busy = machine_busy_seconds() - busy_before
+    requests = sum(run["requests"] for run in runs)
+    return {
+        "rps": sum(run["requests"] / (run["duration_us"] / 1e6) for run in runs),
+        "p99_ms": max(run["p99_us"] for run in runs) / 1000,
+        "errors": sum(sum(run["errors"].values()) for run in runs),
+        "server_cpu_us_per_request": cpu * 1e6 / requests if requests else None,
+        "machine_busy_cores": busy / wall,
+    }
 
 
 def measure(scenario: Path, seconds: float) -> dict[str, Any]:
@@ -100,9 +112,10 @@ def measure(scenario: Path, seconds: float) -> dict[str, Any]:
     port = free_port()
     with running("memory", argv(port, scenario), port) as server:
         assert post(server.port, request_body())[0] == 200
-        load([server.url], 1)
-        figures["memory"] = load([server.url], seconds)
-    with redis() as url, contextlib.ExitStack() as stack:
+        pids = tree(server.proc.pid)
+        load([server.url], 1, pids)
+        figures["memory"] = load([server.url], seconds, pids)
+    with redis() as (url, redis_pid), contextlib.ExitStack() as stack:
         ports = [free_port() for _ in range(REPLICAS)]
         servers = [
             stack.enter_context(running(f"replica{i}", argv(p, scenario, "--state", url), p))
@@ -110,8 +123,9 @@ def measure(scenario: Path, seconds: float) -> dict[str, Any]:
         ]
         for server in servers:
             assert post(server.port, request_body())[0] == 200
-        load([s.url for s in servers], 1)
-        figures["redis"] = load([s.url for s in servers], seconds)
+        pids = [redis_pid, *(pid for s in servers for pid in tree(s.proc.pid))]
+        load([s.url for s in servers], 1, pids)
+        figures["redis"] = load([s.url for s in servers], seconds, pids)
     return figures
 
 
@@ -134,10 +148,16 @@ def main() -> None:
     print("| --- | ---: | ---: | ---: |")
     for name, figures in results["scenarios"].items():
         memory, shared = figures["memory"], figures["redis"]
+        ratio = shared["rps"] / memory["rps"]
+        print(f"| {name}.yaml req/s | {memory['rps']:,.0f} | {shared['rps']:,.0f} | {ratio:.2f}x |")
+        print(f"| {name}.yaml p99 ms | {memory['p99_ms']:.1f} | {shared['p99_ms']:.1f} | |")
+        alone, together = memory["server_cpu_us_per_request"], shared["server_cpu_us_per_request"]
+        cost = together / alone
         print(
-            f"| {name}.yaml req/s (p99 ms) | {memory['rps']:,.0f} ({memory['p99_ms']:.1f}) | "
-            f"{shared['rps']:,.0f} ({shared['p99_ms']:.1f}) | {shared['rps'] / memory['rps']:.2f}x |"
+            f"| {name}.yaml CPU us/request (servers + Redis) | {alone:.0f} | {together:.0f} | {cost:.2f}x |"
         )
+        busy = memory["machine_busy_cores"], shared["machine_busy_cores"]
+        print(f"| {name}.yaml machine busy cores | {busy[0]:.2f} | {busy[1]:.2f} | |")
 
 
 if __name__ == "__main__":
