@@ -100,5 +100,6 @@ async def _load(request: web.Request, state: ServerState) -> web.Response:
             "problems": problems,
         }
         return json_response(body, status=400)
+    await state.store.add_scenarios(text)  # with --state: every replica and worker loads them too
     state.install(registry)
     return json_response({"loaded": [s.name for s in scenarios], "scenarios": len(registry)})

@@ -37,6 +37,10 @@ class StateStore(ABC):
         """A number no other exchange of this store has had: the journal order and the request id."""
 
     @abstractmethod
+    async def add_scenarios(self, text: str) -> None:
+        """Share scenarios loaded through the admin API (already validated) with every replica."""
+
+    @abstractmethod
     async def advance(self, key: CursorKey) -> int:
         """The 0-based position of this request in its `replies:` sequence, then move on (atomic)."""
 

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import importlib.util
+import logging
 from collections.abc import AsyncIterator, Callable
 from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from mockbay.errors import MockbayError
+from mockbay.errors import MockbayError, ScenarioError
+from mockbay.loading import load_yaml
+from mockbay.scenario.registry import Registry
 from mockbay.state import ServerState
+
+log = logging.getLogger("mockbay")
 
 MEMORY = "memory"
 SCHEMES = ("redis", "rediss", "unix")  # what the redis client's from_url accepts
@@ -40,7 +45,7 @@ def shared_state(state: ServerState) -> Callable[[web.Application], AsyncIterato
             return
         from mockbay.store.redis_store import RedisStore
 
-        store = RedisStore(state.config)
+        store = RedisStore(state.config, admin_loaded(state, state.registry))
         await store.check()
         state.store = store
         try:
@@ -50,3 +55,22 @@ def shared_state(state: ServerState) -> Callable[[web.Application], AsyncIterato
             await store.close()
 
     return context
+
+
+def admin_loaded(state: ServerState, base: Registry) -> Callable[[list[str]], None]:
+    """Install the scenario files (`base`) merged with the shared admin-loaded texts, in load order.
+
+    The texts were validated by the replica that took them; one that no longer loads (a replica
+    of another mockbay version) is logged and skipped rather than stopping every request.
+    """
+
+    def install(texts: list[str]) -> None:
+        registry = base
+        for text in texts:
+            try:
+                registry = registry.merged(load_yaml(text, "<admin>"))
+            except ScenarioError as exc:
+                log.warning("shared admin-loaded scenarios skipped: %s", exc)
+        state.install(registry)
+
+    return install

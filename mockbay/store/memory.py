@@ -48,6 +48,9 @@ class MemoryStore(StateStore):
     async def next_sequence(self) -> int:
         return next(self._sequence)
 
+    async def add_scenarios(self, text: str) -> None:
+        """Nothing to share: the admin API installed them in this process."""
+
     async def advance(self, key: CursorKey) -> int:
         return self.cursors.advance(key)
 

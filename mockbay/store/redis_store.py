@@ -18,7 +18,7 @@ import contextlib
 import json
 import logging
 import struct
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from importlib import resources
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -29,6 +29,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from mockbay.config import ServerConfig
+from mockbay.errors import ApiError
 from mockbay.journal import Exchange
 from mockbay.scenario.model import Limits
 from mockbay.store import CursorKey, StateStore, StoreUnavailable
@@ -40,6 +41,9 @@ log = logging.getLogger("mockbay")
 SOCKET_TIMEOUT_S = 1.5  # connect and each reply; with one retry a call is over within ~3 s
 CALL_TIMEOUT_S = 4.0  # the backstop: no request waits on the store longer than this
 SEP = "\x1f"
+MB = 1024 * 1024
+MAX_SCENARIO_TEXTS = 1_000  # POST /_mockbay/scenarios bodies kept for every replica...
+MAX_SCENARIO_BYTES = 64 * MB  # ...and their total size
 T = TypeVar("T")
 
 
@@ -58,8 +62,11 @@ def _script(name: str) -> str:
 class RedisStore(StateStore):
     """State in one Redis database under `namespace:`; see the module docstring."""
 
-    def __init__(self, config: ServerConfig) -> None:
+    def __init__(self, config: ServerConfig, install: Callable[[list[str]], None]) -> None:
+        """`install` puts the shared admin-loaded scenario texts (in load order) into this process."""
         self.name = display_name(config.state)
+        self._install = install
+        self._scenarios_version = 0
         self._config = config
         self._client = aioredis.Redis.from_url(
             config.state,
@@ -81,7 +88,11 @@ class RedisStore(StateStore):
                 "journal:order",
             )
         }
-        self._seq_key = f"{ns}:seq"  # never reset: request ids stay unique across resets
+        # Never reset: request ids stay unique, and loaded scenarios stay loaded, as in memory.
+        self._begin_keys = [f"{ns}:seq", f"{ns}:scenarios:version"]
+        self._scenarios_key = f"{ns}:scenarios"
+        self._begin = self._client.register_script(_script("begin"))
+        self._add_scenarios = self._client.register_script(_script("add_scenarios"))
         self._advance = self._client.register_script(_script("advance"))
         self._ratelimit = self._client.register_script(_script("ratelimit"))
         self._cache_live = self._client.register_script(_script("cache_live"))
@@ -113,7 +124,29 @@ class RedisStore(StateStore):
             await self._call(self._client.ping())
 
     async def next_sequence(self) -> int:
-        return int(await self._call(self._client.incr(self._seq_key)))
+        sequence, version = await self._call(self._begin(keys=self._begin_keys))
+        if version != self._scenarios_version:
+            await self._catch_up(int(version))
+        return int(sequence)
+
+    async def _catch_up(self, version: int) -> None:
+        """Install the admin-loaded scenarios another replica (or this one) added since we looked."""
+        texts = await self._call(self._client.lrange(self._scenarios_key, 0, -1))
+        self._install([text if isinstance(text, str) else text.decode() for text in texts])
+        self._scenarios_version = version
+
+    async def add_scenarios(self, text: str) -> None:
+        keys = [self._scenarios_key, self._begin_keys[1], f"{self._scenarios_key}:bytes"]
+        args: list[str | int] = [text, MAX_SCENARIO_TEXTS, MAX_SCENARIO_BYTES]
+        version = await self._call(self._add_scenarios(keys=keys, args=args))
+        if not version:
+            raise ApiError(
+                413,
+                "request_too_large",
+                f"mockbay: the state store keeps at most {MAX_SCENARIO_TEXTS} admin-loaded scenario "
+                f"texts and {MAX_SCENARIO_BYTES // MB} MB of them; put the scenarios in files instead",
+            )
+        # This process installs them itself; its next request catches up with the shared list.
 
     async def advance(self, key: CursorKey) -> int:
         keys = [self._keys["cursors"], self._keys["cursors:used"]]

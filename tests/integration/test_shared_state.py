@@ -223,3 +223,48 @@ def test_a_replica_answers_503_naming_the_store_while_redis_is_down_then_recover
 def test_a_state_url_that_is_not_redis_exits_2(url: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["serve", "--port", "0", "--state", url]) == 2
     assert f"--state: expected memory or redis://HOST:PORT/DB, got {url!r}" in capsys.readouterr().err
+
+
+ADMIN_LOADED = """
+name: admin-loaded
+match: {last_user: admin}
+rules:
+  - reply: {text: loaded through one replica}
+"""
+
+
+def test_scenarios_loaded_through_one_replica_answer_on_every_replica(replicas: Replicas) -> None:
+    loaded = replicas.clients[0].post("/_mockbay/scenarios", content=ADMIN_LOADED)
+    assert loaded.json()["loaded"] == ["admin-loaded"]
+    assert [text_of(client.post("/v1/messages", json=body("admin"))) for client in replicas.clients] == [
+        "loaded through one replica"
+    ] * 3
+    names = {s["name"] for s in replicas.clients[2].get("/_mockbay/scenarios").json()["scenarios"]}
+    assert "admin-loaded" in names
+
+
+def test_workers_on_redis_share_admin_loaded_scenarios_the_journal_and_reset(
+    redis_server: RedisServer, scenario_file: Path
+) -> None:
+    child = replica(redis_server.url, scenario_file, f"workers-{uuid.uuid4().hex[:8]}", "--workers", "2")
+    try:
+        with httpx.Client(base_url=child.url, headers=HEADERS) as admin:
+            assert admin.post("/_mockbay/scenarios", content=ADMIN_LOADED).status_code == 200
+        texts, ids, pids = [], [], set()
+        for _ in range(16):  # fresh connections: the kernel spreads them over both workers
+            with httpx.Client(base_url=child.url, headers=HEADERS) as fresh:
+                reply = fresh.post("/v1/messages", json=body("admin"))
+                texts.append(text_of(reply))
+                ids.append(reply.headers["request-id"])
+                pids.add(fresh.get("/_mockbay/health").json()["pid"])
+        assert len(pids) == 2, "the kernel sent every connection to one worker"
+        assert texts == ["loaded through one replica"] * 16
+        assert len(set(ids)) == 16
+        with httpx.Client(base_url=child.url, headers=HEADERS) as admin:
+            assert [e["request_id"] for e in admin.get("/_mockbay/requests").json()["requests"]] == ids
+            assert admin.post("/_mockbay/reset").status_code == 200
+        for _ in range(4):
+            with httpx.Client(base_url=child.url, headers=HEADERS) as fresh:
+                assert fresh.get("/_mockbay/requests").json()["requests"] == []
+    finally:
+        stop(child)

@@ -1,0 +1,12 @@
+-- Keep one admin-loaded scenario text for every replica, unless that would hold more than
+-- ARGV[2] texts or ARGV[3] bytes in all (then 0, and nothing is kept).
+-- KEYS[1] the texts (list, in load order), KEYS[2] their version counter, KEYS[3] their bytes
+-- ARGV[1] the YAML text. Returns the new version.
+local size = string.len(ARGV[1])
+local held = tonumber(redis.call('GET', KEYS[3]) or '0')
+if redis.call('LLEN', KEYS[1]) >= tonumber(ARGV[2]) or held + size > tonumber(ARGV[3]) then
+  return 0
+end
+redis.call('RPUSH', KEYS[1], ARGV[1])
+redis.call('INCRBY', KEYS[3], size)
+return redis.call('INCR', KEYS[2])
