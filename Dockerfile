@@ -1,22 +1,47 @@
 # mockbay in a container: `docker build -t mockbay . && docker run -p 8080:8080 mockbay`
-# Mount your own scenarios at /scenarios: `docker run -v $PWD/scenarios:/scenarios -p 8080:8080 mockbay`
-FROM python:3.11-slim
+# Your scenarios at /scenarios: `docker run -v "$PWD/scenarios:/scenarios:ro" -p 8080:8080 mockbay`
+# Arguments after the image name go to `mockbay serve`; MOCKBAY_* variables work as on the host.
+# `make image-test` builds this file and checks the image from the host (podman where no Docker engine).
+ARG BASE_IMAGE=python:3.11-slim
 
-ENV PYTHONDONTWRITEBYTECODE=1 \
-    PYTHONUNBUFFERED=1 \
-    PIP_NO_CACHE_DIR=1 \
-    MOCKBAY_SCENARIOS=/scenarios
-
-WORKDIR /app
+# ---- build: a virtual environment from the lock file, then mockbay itself ----------------------
+FROM ${BASE_IMAGE} AS build
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PYTHONDONTWRITEBYTECODE=1
+WORKDIR /src
+COPY requirements/serve.lock requirements/serve.lock
+RUN python3 -m venv /opt/mockbay \
+    && /opt/mockbay/bin/pip install --no-cache-dir --no-deps -r requirements/serve.lock
 COPY pyproject.toml README.md ./
 COPY mockbay ./mockbay
+# The bundled-scenarios link points outside the package; the image serves /scenarios instead.
+# Bytecode is compiled here: the user cannot write it at run time, and the health check imports
+# mockbay every 10 s.
+RUN rm -f mockbay/bundled \
+    && /opt/mockbay/bin/pip install --no-cache-dir --no-deps . \
+    && /opt/mockbay/bin/pip uninstall --yes pip \
+    && /opt/mockbay/bin/python -m compileall -q -j 0 /opt/mockbay
+
+# ---- run: the base, the environment, the scenarios; nothing else --------------------------------
+FROM ${BASE_IMAGE}
+ARG VERSION=0.1.0
+LABEL org.opencontainers.image.title="mockbay" \
+      org.opencontainers.image.description="An offline, deterministic stand-in for the Anthropic Messages API, driven by YAML scenarios." \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.documentation="README.md in the source tree: the standalone server, Docker"
+ENV PATH=/opt/mockbay/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    MOCKBAY_HOST=0.0.0.0 \
+    MOCKBAY_PORT=8080 \
+    MOCKBAY_SCENARIOS=/scenarios
+COPY --from=build /opt/mockbay /opt/mockbay
 COPY scenarios /scenarios
-RUN rm -f mockbay/bundled && pip install ".[redis]" \
-    && useradd --create-home --uid 10001 mockbay
-
-USER mockbay
+# A numeric user, so Kubernetes' runAsNonRoot can check it; no home, nothing to write.
+USER 10001:10001
 EXPOSE 8080
+# Follows the port the server was given (MOCKBAY_PORT or --port), read from its command line.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
-    CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8080/_mockbay/health', timeout=2).status == 200 else 1)"
-
-ENTRYPOINT ["mockbay", "serve", "--host", "0.0.0.0", "--port", "8080"]
+    CMD ["python3", "-m", "mockbay.server.healthcheck"]
+ENTRYPOINT ["mockbay", "serve"]

@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 LOCK := uv pip compile pyproject.toml --universal --python-version 3.11 --quiet \
 	--custom-compile-command 'make lock'
 
-.PHONY: serve test test-redis redis-server bench-state test-latest lint format lock bench clean browser
+.PHONY: serve test test-redis redis-server bench-state test-latest lint format lock bench clean browser image-test
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11, 3.12 or 3.13"; exit 1; }
@@ -47,18 +47,24 @@ test-latest:
 	.venv-latest/bin/python -m pytest -n 2 $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff format --check mockbay tests bench examples
-	$(BIN)/ruff check mockbay tests bench examples
+	$(BIN)/ruff format --check mockbay tests bench examples container
+	$(BIN)/ruff check mockbay tests bench examples container
 	$(BIN)/mypy mockbay
+	$(BIN)/hadolint Dockerfile
 
 format: $(STAMP)
-	$(BIN)/ruff format mockbay tests bench examples
-	$(BIN)/ruff check --fix mockbay tests bench examples
+	$(BIN)/ruff format mockbay tests bench examples container
+	$(BIN)/ruff check --fix mockbay tests bench examples container
 
 # Refresh the locks from pyproject.toml's ranges (newest versions that fit).
 lock: $(STAMP)
-	PATH=$(BIN):$$PATH $(LOCK) --extra metrics -o requirements/serve.lock
+	PATH=$(BIN):$$PATH $(LOCK) --extra metrics --extra redis -o requirements/serve.lock
 	PATH=$(BIN):$$PATH $(LOCK) --extra dev -o requirements/dev.lock
+
+# Build the image and check it from the host (docker, else podman + runc + a debootstrap base
+# cached in ~/.cache/mockbay-image); minutes the first time, about a minute after. Not in `test`.
+image-test: $(STAMP)
+	$(BIN)/python container/image_check.py
 
 # Debian's Chromium and its WebDriver, for the inspector page's browser test (skipped without them).
 browser:

@@ -1,0 +1,32 @@
+"""The container's health check finds the server's port the way the server did."""
+
+from __future__ import annotations
+
+import pytest
+
+from mockbay.server.healthcheck import health_url, main
+
+PID1 = b"/opt/mockbay/bin/python\0/opt/mockbay/bin/mockbay\0serve\0"
+
+
+def test_the_environment_gives_host_and_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MOCKBAY_HOST", "0.0.0.0")
+    monkeypatch.setenv("MOCKBAY_PORT", "9090")
+    assert health_url(PID1) == "http://127.0.0.1:9090/_mockbay/health"
+
+
+def test_a_port_argument_wins_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MOCKBAY_PORT", "9090")
+    assert (
+        health_url(PID1 + b"--port\x009191\0--fallback\0strict\0") == "http://127.0.0.1:9191/_mockbay/health"
+    )
+    assert health_url(PID1 + b"--host=::\0--port=7\0") == "http://[::1]:7/_mockbay/health"
+
+
+def test_nothing_listening_is_unhealthy(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("MOCKBAY_PORT", "1")  # nothing listens on port 1 here
+    monkeypatch.setattr("mockbay.server.healthcheck.Path.read_bytes", lambda _: PID1)
+    assert main() == 1
+    assert "unhealthy" in capsys.readouterr().err
