@@ -10,6 +10,7 @@ exception frame, named by one status table.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from urllib.parse import unquote
@@ -99,6 +100,15 @@ def _betas(body: dict[str, object], headers: dict[str, str]) -> dict[str, str]:
     return {**headers, "anthropic-beta": ",".join(betas)}
 
 
+def _with_token_counts(response: web.StreamResponse) -> web.StreamResponse:
+    """Real Bedrock repeats a JSON reply's token counts in headers (docs/cloud-platforms.md)."""
+    if response.status == 200 and isinstance(response, web.Response) and isinstance(response.body, bytes):
+        usage = json.loads(response.body)["usage"]
+        response.headers["X-Amzn-Bedrock-Input-Token-Count"] = str(usage["input_tokens"])
+        response.headers["X-Amzn-Bedrock-Output-Token-Count"] = str(usage["output_tokens"])
+    return response
+
+
 async def invoke(
     request: web.Request,
     state: ServerState,
@@ -137,7 +147,8 @@ async def invoke(
             session=session,
             reply_headers=reply_headers,
         )
-        return await answer_message(request, state, exchange, pinned, inbound)
+        response = await answer_message(request, state, exchange, pinned, inbound)
+        return response if stream else _with_token_counts(response)
     except ApiError as error:
         exchange.error_type = error.type
         return error_response(error, exchange.request_id)

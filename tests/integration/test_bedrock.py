@@ -211,3 +211,10 @@ def test_bedrock_mantle_signs_the_first_party_wire(cloud_server):
         .headers["authorization"]
         .startswith("AWS4-HMAC-SHA256 Credential=AKIDMANTLE/")
     )
+
+
+def test_a_json_reply_repeats_its_token_counts_in_headers(cloud_server):
+    raw = bedrock(cloud_server, "usage-given").messages.with_raw_response.create(**ask(BEDROCK_MODEL))
+    usage = raw.parse().usage
+    assert raw.headers["x-amzn-bedrock-input-token-count"] == str(usage.input_tokens)
+    assert raw.headers["x-amzn-bedrock-output-token-count"] == str(usage.output_tokens)
