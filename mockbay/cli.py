@@ -14,7 +14,15 @@ import sys
 from collections.abc import Sequence
 
 from mockbay import __version__
-from mockbay.config import FallbackMode, FingerprintMode, LogFormat, LogLevel, choices
+from mockbay.config import (
+    JOURNAL_MAX_MB,
+    REPLY_MEMO_MAX_MB,
+    FallbackMode,
+    FingerprintMode,
+    LogFormat,
+    LogLevel,
+    choices,
+)
 from mockbay.errors import MockbayError, ScenarioError
 from mockbay.options import (
     add_flag,
@@ -191,6 +199,18 @@ SIZES = (
     ("--cache-entries", "CACHE_ENTRIES", 10_000, "prompt-cache entries kept"),
     ("--rate-limit-buckets", "RATE_LIMIT_BUCKETS", 10_000, "rate-limit buckets kept (one per key)"),
     ("--reply-memo", "REPLY_MEMO", 4_096, "pure replies remembered by request (0 turns the memo off)"),
+    (
+        "--journal-max-mb",
+        "JOURNAL_MAX_MB",
+        JOURNAL_MAX_MB,
+        "megabytes the journal keeps (estimated: headers, path, parsed body; the newest always stays)",
+    ),
+    (
+        "--reply-memo-max-mb",
+        "REPLY_MEMO_MAX_MB",
+        REPLY_MEMO_MAX_MB,
+        "megabytes the reply memo keeps (estimated: request bytes, parsed body, reply)",
+    ),
 )
 
 

@@ -14,8 +14,10 @@ LogLevel = Literal["debug", "info", "warning", "error"]
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
-MAX_BODY_BYTES = 32 * 1024 * 1024  # docs/wire.md §3.3: 32 MB for Messages and count_tokens
 MB = 1024 * 1024
+MAX_BODY_BYTES = 32 * MB  # docs/wire.md §3.3: 32 MB for Messages and count_tokens
+JOURNAL_MAX_MB = 64
+REPLY_MEMO_MAX_MB = 32
 
 
 def choices(kind: Any) -> tuple[str, ...]:
@@ -39,10 +41,12 @@ class ServerConfig:
     admin_token: str | None = None
     rate_limits: Limits | None = None
     journal_size: int = 10_000
+    journal_max_bytes: int = JOURNAL_MAX_MB * MB
     max_sessions: int = 10_000
     cache_entries: int = 10_000
     rate_limit_buckets: int = 10_000
     reply_memo_entries: int = 4_096
+    reply_memo_max_bytes: int = REPLY_MEMO_MAX_MB * MB
     max_stall_seconds: float = 300.0
     require_version: bool = True
     worker: int = 0  # 1..N under `--workers N`; request ids differ per worker

@@ -1,5 +1,8 @@
 """The journal: one `Exchange` per request, kept in a bounded deque, queried by tests and admin.
 
+Bounded by entries (`--journal-size`) and by estimated bytes (`--journal-max-mb`): an exchange
+weighs a fixed overhead plus its headers and path when it is appended, and its parsed body
+once that is read (`charge`); the oldest exchanges go first, the newest is always kept.
 Credentials are masked before an exchange is stored. Reads come from the test thread while the
 server thread appends, so every access holds a lock.
 """
@@ -85,20 +88,55 @@ def _copy(value: Any) -> Any:
 _PUBLIC_FIELDS = tuple(f for f in fields(Exchange) if f.name not in ("reply_body", "sent_events"))
 
 
-class Journal:
-    """Bounded, thread-safe list of exchanges (oldest dropped first beyond `max_entries`)."""
+EXCHANGE_OVERHEAD = 1024  # an Exchange with its empty lists and small fields, as measured
 
-    def __init__(self, max_entries: int = 10_000) -> None:
-        self._entries: deque[Exchange] = deque(maxlen=max_entries)
+
+class Journal:
+    """Bounded, thread-safe list of exchanges (oldest dropped first beyond either cap)."""
+
+    def __init__(self, max_entries: int = 10_000, max_bytes: int = 64 * 1024 * 1024) -> None:
+        self._entries: deque[Exchange] = deque()
+        self._weights: dict[int, int] = {}  # id(exchange) -> bytes charged, for kept exchanges
+        self._max_entries = max_entries
+        self._max_bytes = max_bytes
+        self._bytes = 0
         self._lock = threading.Lock()
 
     def append(self, exchange: Exchange) -> None:
+        weight = EXCHANGE_OVERHEAD + len(exchange.path)
+        weight += sum(len(name) + len(value) for name, value in exchange.headers.items())
         with self._lock:
             self._entries.append(exchange)
+            self._weights[id(exchange)] = weight
+            self._bytes += weight
+            self._evict()
+
+    def charge(self, exchange: Exchange, nbytes: int) -> None:
+        """Add what the exchange now holds (its parsed body) to its weight, if it is still kept."""
+        with self._lock:
+            key = id(exchange)
+            if key in self._weights:
+                self._weights[key] += nbytes
+                self._bytes += nbytes
+                self._evict()
+
+    def _evict(self) -> None:
+        while self._entries and (
+            len(self._entries) > self._max_entries
+            or (self._bytes > self._max_bytes and len(self._entries) > 1)
+        ):
+            self._bytes -= self._weights.pop(id(self._entries.popleft()))
+
+    @property
+    def bytes(self) -> int:
+        """The estimated size of the kept exchanges."""
+        return self._bytes
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._weights.clear()
+            self._bytes = 0
 
     def snapshot(self) -> list[Exchange]:
         with self._lock:

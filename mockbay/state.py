@@ -30,12 +30,21 @@ from mockbay.usage.ratelimit import RateLimiter
 
 @dataclass(frozen=True, slots=True)
 class MemoizedReply:
-    """A pure reply's JSON body or encoded stream, its extra headers, and what the journal found."""
+    """A pure reply's JSON body or encoded stream, its extra headers, and what the journal found.
+
+    `size` estimates its memory with its key (the request bytes and the parsed body), for the
+    memo's byte cap.
+    """
 
     body: bytes
     events: tuple[Scheduled, ...] | None  # a stream's schedule; None for a JSON reply
     headers: tuple[tuple[str, str], ...]
     journal_fields: tuple[tuple[str, Any], ...]
+    size: int = 0
+
+
+def memo_weight(_key: Hashable, memoized: MemoizedReply) -> int:
+    return memoized.size
 
 
 class ServerState:
@@ -49,11 +58,13 @@ class ServerState:
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
-        self.memo: Lru[Hashable, MemoizedReply] = Lru(config.reply_memo_entries)
+        self.memo: Lru[Hashable, MemoizedReply] = Lru(
+            config.reply_memo_entries, config.reply_memo_max_bytes, memo_weight
+        )
         self._config = config
         self.clock = clock
         self.wall_clock = wall_clock
-        self.journal = Journal(config.journal_size)
+        self.journal = Journal(config.journal_size, config.journal_max_bytes)
         self.metrics = Metrics()  # counters outlive reset(), as Prometheus counters do
         self.cursors = SequenceCursors(config.max_sessions)
         self.cache = PromptCache(max_entries=config.cache_entries, clock=clock)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from mockbay.errors import ApiError
-from mockbay.server.messages import parse_json
+from mockbay.wire.jsonbody import parse_body
 
 VERSION_FIELD = "anthropic_version"
 
@@ -18,7 +18,7 @@ def invalid(message: str) -> ApiError:
 def cloud_body(raw: bytes, missing_version: str) -> dict[str, Any]:
     """The parsed body without its `anthropic_version`; `missing_version` is the platform's
     wording for a body that lacks it (any non-empty string is accepted as the version)."""
-    body = parse_json(raw)
+    body = parse_body(raw)
     if not isinstance(body, dict):
         raise invalid("Malformed input request: the body must be a JSON object")
     version = body.pop(VERSION_FIELD, None)

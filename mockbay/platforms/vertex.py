@@ -74,7 +74,7 @@ async def predict(
         return google_error(error)
     body = cloud_body(await read_body(request), MISSING_VERSION)
     if counting:
-        return count_body(exchange, dumps(body), headers)
+        return count_body(state, exchange, dumps(body), headers)
     raw = dumps(with_model(body, model, stream=verb == STREAM_VERB))
     inbound = Inbound(raw=raw, headers=headers, caller=caller, platform=VERTEX)
     return await answer_message(request, state, exchange, pinned, inbound)

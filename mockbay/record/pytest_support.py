@@ -31,6 +31,7 @@ from mockbay.record.modes import MODES, Mode
 from mockbay.record.proxy import ProxyConfig, Recorder, make_proxy_app
 from mockbay.record.scrub import Scrubber
 from mockbay.record.writer import file_name
+from mockbay.server.protocol import EnvelopeRunner
 from mockbay.server.runner import SHUTDOWN_TIMEOUT_S, MockServer
 
 if TYPE_CHECKING:
@@ -166,7 +167,7 @@ class RecordingServer(MockServer):
 
     async def start_async(self) -> Self:
         app = make_proxy_app(self.proxy, self.progress.append, self.recorder, self.state)
-        runner = web.AppRunner(
+        runner = EnvelopeRunner(
             app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_TIMEOUT_S
         )
         await runner.setup()

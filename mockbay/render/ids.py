@@ -44,7 +44,8 @@ def opaque(seed: int, fingerprint: str, *parts: object) -> str:
 
 
 def request_id(seed: int, sequence: int | str, worker: int = 0) -> str:
-    """`req_011C` + 20 base58 characters, unique per exchange of one server and per `--workers` process."""
+    """`req_011C` + 20 base58 characters, unique per exchange of one server and per `--workers`
+    process (a `str` sequence numbers answers outside the journal)."""
     parts = (seed, "req", sequence) if worker == 0 else (seed, "req", worker, sequence)
     return "req_011C" + _base58(_digest(*parts), 20)
 

@@ -34,7 +34,7 @@ def _authorised(request: web.Request, state: ServerState) -> bool:
     authorization = request.headers.get("authorization", "")
     if authorization[:7].lower() == "bearer ":
         given = given or authorization[7:].strip()
-    return hmac.compare_digest(given.encode(), token.encode())
+    return hmac.compare_digest(given.encode(errors="surrogateescape"), token.encode())
 
 
 async def handle_admin(request: web.Request, state: ServerState, path: str) -> web.StreamResponse:
@@ -88,7 +88,12 @@ def _summary(scenario: Scenario) -> dict[str, object]:
 
 async def _load(request: web.Request, state: ServerState) -> web.Response:
     """Load scenarios from a YAML body with the same validation as files."""
-    text = await request.text()
+    try:
+        text = (await request.read()).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ApiError(
+            400, "invalid_request_error", f"scenario YAML is not UTF-8 (byte {exc.start})"
+        ) from None
     try:
         scenarios = load_yaml(text, "<admin>")
         registry = state.registry.merged(scenarios)

@@ -1,8 +1,10 @@
 """`make_app(state)`: the aiohttp application. One catch-all route reads the path like upstream.
 
 Anthropic endpoints answer under any path prefix (clients keep their base URL's path); `/s/NAME`
-at the start pins a scenario. Every answer carries `request-id`; any failure that is not the
-client's becomes a 500 `api_error`, is logged, and is kept for the pytest plugin to report.
+at the start pins a scenario. `.` and `..` segments are resolved first, as upstream's edge does,
+so `/_mockbay/../v1/messages` is `/v1/messages`. Every answer carries `request-id`; any failure
+that is not the client's becomes a 500 `api_error`, is logged, and is kept (the last
+`MAX_INTERNAL_ERRORS`) for the pytest plugin to report.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from mockbay.journal import Exchange, mask_headers
 from mockbay.platforms.routes import cloud_route
 from mockbay.render import ids
 from mockbay.server import admin, batches, files, messages, models, provenance
+from mockbay.server.protocol import SIDE_REQUEST_ID, side_request_ids
 from mockbay.server.responses import NOT_SENT, error_response, json_response
 from mockbay.state import ServerState
 from mockbay.store import StoreUnavailable
@@ -31,6 +34,7 @@ from mockbay.store.lifecycle import shared_state
 log = logging.getLogger(__name__)
 
 STATE = web.AppKey("mockbay_state", ServerState)
+MAX_INTERNAL_ERRORS = 100
 PINNED = re.compile(r"^/s/([^/]+)(/.*)?$")
 MODEL_PATH = re.compile(r"/v1/models/([^/]+)$")
 
@@ -39,19 +43,17 @@ def make_app(state: ServerState) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[STATE] = state
     app.cleanup_ctx.append(shared_state(state))
+    app[SIDE_REQUEST_ID] = side_request_ids(state.config.seed, state.config.worker)
     app.router.add_route("*", "/{tail:.*}", dispatch)
     return app
 
 
 async def dispatch(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE]
-    path = request.path
+    path = resolve_dot_segments(request.path)
     if path.startswith(admin.PREFIX):
-        try:
-            return await admin.handle_admin(request, state, path)
-        except ApiError as error:
-            return error_response(error, "")
-    headers = {name.lower(): value for name, value in request.headers.items()}  # once per request
+        return await _admin(request, state, path)
+    headers = {name.lower(): header_text(value) for name, value in request.headers.items()}
     try:
         sequence = await state.store.next_sequence()
     except StoreUnavailable as error:  # no shared number to give it: an id no other exchange has
@@ -71,7 +73,7 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
     state.journal.append(exchange)  # filled in as the request proceeds, so a client never outruns it
     state.metrics.started(exchange)
     try:
-        response = await _answer(request, state, exchange, headers)
+        response = await _answer(request, state, exchange, headers, path)
     finally:  # even when the handler is cancelled, so a stream is not counted open for ever
         state.metrics.finished(exchange)
     logs.log_exchange(exchange)
@@ -81,13 +83,13 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
 
 
 async def _answer(
-    request: web.Request, state: ServerState, exchange: Exchange, headers: dict[str, str]
+    request: web.Request, state: ServerState, exchange: Exchange, headers: dict[str, str], path: str
 ) -> web.StreamResponse:
     """Route the request and fill in its journal entry with what was answered."""
     request_id = exchange.request_id
     started = time.perf_counter()
     try:
-        response = await _route(request, state, exchange, headers)
+        response = await _route(request, state, exchange, headers, path)
     except ApiError as error:
         response = error_response(error, request_id)
         exchange.error_type = error.type
@@ -95,10 +97,7 @@ async def _answer(
         exchange.client_disconnected = True
         response = web.Response(status=NOT_SENT)
     except Exception:
-        detail = traceback.format_exc()
-        log.error("internal error on %s %s\n%s", request.method, request.path, detail)
-        state.internal_errors.append(detail)
-        response = error_response(ApiError(500, "api_error", "Internal server error"), request_id)
+        response = _internal_error(request, state, request_id)
         exchange.error_type = "api_error"
     finally:
         exchange.duration_ms = round((time.perf_counter() - started) * 1000, 3)
@@ -108,13 +107,60 @@ async def _answer(
         response.headers.update(provenance.headers(exchange))
         if isinstance(response, web.Response) and isinstance(response.body, bytes):
             exchange.reply_body = response.body
+            state.journal.charge(exchange, len(response.body))
     return response
 
 
+def resolve_dot_segments(path: str) -> str:
+    """The path with `.` and `..` segments resolved (RFC 3986 §5.2.4); `..` never climbs past `/`."""
+    if "/." not in path:
+        return path
+    kept: list[str] = []
+    segments = path.split("/")[1:]
+    for segment in segments:
+        if segment == "..":
+            if kept:
+                kept.pop()
+        elif segment != ".":
+            kept.append(segment)
+    trailing = "/" if segments[-1] in (".", "..") and kept else ""
+    return "/" + "/".join(kept) + trailing
+
+
+def header_text(value: str) -> str:
+    """A header value whose bytes were not UTF-8 (aiohttp keeps them as lone surrogates) with
+    U+FFFD in their place, so no later `.encode()` of a key or name can fail."""
+    if value.isascii():
+        return value
+    return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+async def _admin(request: web.Request, state: ServerState, path: str) -> web.StreamResponse:
+    """Admin answers carry a `request-id` of their own, outside the journal's sequence."""
+    request_id = request.app[SIDE_REQUEST_ID]()
+    try:
+        response = await admin.handle_admin(request, state, path)
+    except ApiError as error:
+        response = error_response(error, request_id)
+    except Exception:
+        response = _internal_error(request, state, request_id)
+    response.headers["request-id"] = request_id
+    return response
+
+
+def _internal_error(request: web.Request, state: ServerState, request_id: str) -> web.Response:
+    """Log mockbay's own failure with its traceback, keep it for the plugin, answer 500."""
+    detail = traceback.format_exc()
+    log.error("internal error on %s %s\n%s", request.method, request.path, detail)
+    state.internal_errors.append(detail)
+    del state.internal_errors[:-MAX_INTERNAL_ERRORS]
+    return error_response(ApiError(500, "api_error", "Internal server error"), request_id)
+
+
 async def _route(
-    request: web.Request, state: ServerState, exchange: Exchange, headers: dict[str, str]
+    request: web.Request, state: ServerState, exchange: Exchange, headers: dict[str, str], path: str
 ) -> web.StreamResponse:
-    path, pinned = request.path, None
+    pinned = None
     pinned_match = PINNED.match(path)
     if pinned_match:
         pinned, path = pinned_match.group(1), pinned_match.group(2) or "/"

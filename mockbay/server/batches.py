@@ -32,6 +32,7 @@ from mockbay.store import StoreUnavailable
 from mockbay.store.bounded import UnknownCursor
 from mockbay.wire.errors import error_body
 from mockbay.wire.fieldtypes import bad
+from mockbay.wire.jsonbody import parse_body, parsed_size
 from mockbay.wire.paging import cursors, id_page, parse_limit
 
 PATH = re.compile(r"/v1/messages/batches(?:/([^/]+)(/cancel|/results)?)?/?$")
@@ -81,8 +82,9 @@ async def _create(
     limit: int,
 ) -> web.Response:
     raw = await read_capped(request, limit)
-    body = messages.parse_json(raw)
+    body = parse_body(raw)
     exchange.body = body
+    state.journal.charge(exchange, parsed_size(raw))
     pairs = batch_requests(body)
     now, seconds = state.wall_clock(), state.config.batch_seconds
     batch = Batch(

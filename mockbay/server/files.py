@@ -22,8 +22,9 @@ from mockbay.files.store import StoredFile
 from mockbay.journal import Exchange
 from mockbay.render import ids
 from mockbay.server.auth import authenticate, require_version
+from mockbay.server.protocol import CLIENT_FAULTS
 from mockbay.server.responses import json_response
-from mockbay.server.upload import refuse_declared, too_large
+from mockbay.server.upload import refuse_declared, too_large, unreadable
 from mockbay.state import ServerState
 from mockbay.store.bounded import StoreFull, UnknownCursor
 from mockbay.wire.fieldtypes import bad
@@ -127,6 +128,8 @@ async def _read_form(request: web.Request, limit: int) -> dict[str, tuple[str, s
             fields[name] = (part.filename or "", content_type, b"".join(chunks))
     except (ValueError, AssertionError, LookupError, HttpProcessingError) as exc:
         raise bad(f"There was an error parsing the multipart body: {exc}") from None
+    except CLIENT_FAULTS as exc:
+        raise unreadable(exc) from None
     if "file" in fields:
         filename, content_type, content = fields["file"]
         fields["file"] = (filename, _mime_type(filename, content_type), content)

@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from aiohttp import web
 
 from mockbay.errors import MockbayError
+from mockbay.server.protocol import EnvelopeRunner
 
 SHUTDOWN_TIMEOUT_S = 5.0
 
@@ -27,7 +28,7 @@ async def listening(
 
     A port that cannot be bound is bad input (exit 2), not a crash.
     """
-    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_TIMEOUT_S)
+    runner = EnvelopeRunner(app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_TIMEOUT_S)
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port, reuse_port=reuse_port or None).start()

@@ -8,26 +8,44 @@ and the request), and validation, matching, rendering and scheduling can be skip
 stream's encoded events are shared by every stream that replays them. The memo keeps the reply's
 bytes (or events) and headers and the journal's findings, the parsed request body among them
 (identical bytes parse to an equal body, so exchanges share it).
-It is cleared whenever scenarios or the config change, and bounded (`--reply-memo`).
+It is cleared whenever scenarios or the config change, and bounded by entries (`--reply-memo`)
+and by estimated bytes (`--reply-memo-max-mb`): the request bytes of its key, the parsed body,
+and the reply's bytes or events.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
+from collections.abc import Mapping
+from typing import NamedTuple
 
 from mockbay.journal import Exchange
 from mockbay.scenario.model import ChunkedText, LiteralText, Reply
 from mockbay.state import MemoizedReply, ServerState
 from mockbay.timing import Scheduled
+from mockbay.wire.jsonbody import parsed_size
 
 JOURNAL_FIELDS = ("body", "matched", "missed", "generated", "scenario", "step", "rule", "turn", "near_misses")
 BETA_HEADER = "anthropic-beta"  # validation reads it (interleaved thinking)
+EVENT_OVERHEAD = 80  # bytes of one Scheduled tuple beside its data
+ENTRY_OVERHEAD = 512  # the key tuple, the record, its headers and journal findings
 
 
-def memo_key(state: ServerState, raw: bytes, headers: Mapping[str, str], pinned: str | None) -> Hashable:
-    """Everything a pure reply depends on: body bytes, pin, and the headers validation or matching read."""
+class MemoKey(NamedTuple):
+    """Everything a pure reply depends on: the wire it came in on, body bytes, pin, and the headers
+    validation or matching read."""
+
+    platform: str
+    raw: bytes
+    pinned: str | None
+    beta: str | None
+    read: tuple[str | None, ...]
+
+
+def memo_key(
+    state: ServerState, raw: bytes, headers: Mapping[str, str], pinned: str | None, platform: str
+) -> MemoKey:
     read = tuple(headers.get(name) for name in state.selector.header_names)
-    return raw, pinned, headers.get(BETA_HEADER), read
+    return MemoKey(platform, raw, pinned, headers.get(BETA_HEADER), read)
 
 
 def is_pure(
@@ -41,7 +59,7 @@ def is_pure(
 
 def remember(
     state: ServerState,
-    key: Hashable,
+    key: MemoKey,
     headers: dict[str, str],
     exchange: Exchange,
     *,
@@ -49,7 +67,11 @@ def remember(
     events: tuple[Scheduled, ...] | None = None,
 ) -> None:
     fields = tuple((name, getattr(exchange, name)) for name in JOURNAL_FIELDS)
-    memoized = MemoizedReply(body=body, events=events, headers=tuple(headers.items()), journal_fields=fields)
+    size = ENTRY_OVERHEAD + len(key.raw) + parsed_size(key.raw) + len(body)
+    size += sum(len(event.data) + EVENT_OVERHEAD for event in events or ())
+    memoized = MemoizedReply(
+        body=body, events=events, headers=tuple(headers.items()), journal_fields=fields, size=size
+    )
     state.memo.put(key, memoized)
 
 

@@ -8,9 +8,8 @@ entry is filled along the way.
 
 from __future__ import annotations
 
-import json
 import random
-from collections.abc import Hashable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -30,10 +29,11 @@ from mockbay.render.usage import build_usage
 from mockbay.scenario.model import Reply, Scenario, Step, Timing
 from mockbay.server import provenance
 from mockbay.server.auth import authenticate, require_version
-from mockbay.server.memo import is_pure, memo_key, remember, replay
+from mockbay.server.memo import MemoKey, is_pure, memo_key, remember, replay
+from mockbay.server.protocol import CLIENT_FAULTS
 from mockbay.server.responses import dumps, json_body_response, json_response, organization_id
 from mockbay.server.stream import Plan, fault_error, send_json, send_stream
-from mockbay.server.upload import refuse_declared, too_large
+from mockbay.server.upload import refuse_declared, too_large, unreadable
 from mockbay.state import ServerState
 from mockbay.timing import (
     EffectiveTiming,
@@ -48,6 +48,7 @@ from mockbay.usage.cache import CacheOutcome, CachePlan
 from mockbay.usage.estimate import estimate_input_tokens
 from mockbay.wire.errors import pair_for
 from mockbay.wire.framing import SSE, Framing
+from mockbay.wire.jsonbody import parse_body, parsed_size
 from mockbay.wire.request import MessagesRequest
 from mockbay.wire.validate import validate_count_tokens, validate_messages
 
@@ -77,18 +78,21 @@ def refuse_declared_oversize(request: web.Request) -> None:
 
 
 async def read_body(request: web.Request) -> bytes:
-    """The raw body; a chunked body that grows over the limit is the same 413."""
+    """The raw body; a chunked or compressed body that grows over the limit is the same 413, one
+    whose chunking or compression is broken a 400."""
     try:
         return await request.read()
     except web.HTTPRequestEntityTooLarge:
         raise too_large() from None
+    except CLIENT_FAULTS as exc:
+        raise unreadable(exc) from None
 
 
-def parse_json(raw: bytes) -> Any:
-    try:
-        return json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ApiError(400, "invalid_request_error", f"There was an error parsing the body: {exc}") from None
+def _journal_body(state: ServerState, exchange: Exchange, raw: bytes) -> Any:
+    """Parse the body into the exchange, and weigh it against the journal's byte cap."""
+    exchange.body = parse_body(raw)
+    state.journal.charge(exchange, parsed_size(raw))
+    return exchange.body
 
 
 async def count_tokens(
@@ -96,13 +100,12 @@ async def count_tokens(
 ) -> web.StreamResponse:
     authenticate(headers, state.config)
     require_version(headers, state.config)
-    return count_body(exchange, await read_body(request), headers)
+    return count_body(state, exchange, await read_body(request), headers)
 
 
-def count_body(exchange: Exchange, raw: bytes, headers: dict[str, str]) -> web.Response:
+def count_body(state: ServerState, exchange: Exchange, raw: bytes, headers: dict[str, str]) -> web.Response:
     """count_tokens once authenticated, for every wire that has it."""
-    body = parse_json(raw)
-    exchange.body = body
+    body = _journal_body(state, exchange, raw)
     validate_count_tokens(body, headers)
     return json_response({"input_tokens": estimate_input_tokens(body)})
 
@@ -129,7 +132,7 @@ async def answer_message(
         "anthropic-organization-id": organization_id(api_key),
         **inbound.reply_headers,
     }
-    key = (inbound.platform, memo_key(state, raw, headers, pinned))
+    key = memo_key(state, raw, headers, pinned, inbound.platform)
     # debug logs explain every selection, so they bypass the memo that would skip it; a body naming
     # a file is checked again, as the file may be gone since
     memoized = None if logs.debug_enabled() or FILE_ID_KEY in raw else state.memo.get(key)
@@ -144,9 +147,8 @@ async def answer_message(
             memoized.events, None, exchange.request_id, state.config.max_stall_seconds, framing=framing
         )
         return await send_stream(request, plan, response_headers, exchange)
-    exchange.body = parse_json(raw)
     parsed = replace(
-        validate_messages(exchange.body, headers),
+        validate_messages(_journal_body(state, exchange, raw), headers),
         session=exchange.session,
         pinned=pinned,
         platform=inbound.platform,
@@ -243,7 +245,7 @@ async def _answer(
     reply: Reply,
     inbound: Inbound,
     response_headers: dict[str, str],
-    key: Hashable,
+    key: MemoKey,
 ) -> web.StreamResponse:
     """The full pipeline: limits and cache, render, usage, timing, then JSON or a stream."""
     rendered = await _render(state, exchange, parsed, scenario, reply, inbound.caller, response_headers)

@@ -17,8 +17,13 @@ NOT_SENT = 499  # the journal's status for an answer whose connection was closed
 
 
 def dumps(data: Any) -> bytes:
-    """Compact UTF-8 JSON, as upstream sends it."""
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+    """Compact UTF-8 JSON, as upstream sends it; a lone surrogate (from a header's undecodable
+    bytes, or a journaled body) is sent as its `\\uXXXX` escape rather than failing."""
+    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        return json.dumps(data, separators=(",", ":")).encode()
 
 
 @lru_cache(maxsize=1024)

@@ -24,6 +24,7 @@ from mockbay.loading import load_registry, load_sources
 from mockbay.server.app import make_app
 from mockbay.server.listen import base_url
 from mockbay.server.messages import SESSION_HEADER
+from mockbay.server.protocol import EnvelopeRunner
 from mockbay.state import ServerState
 
 SHUTDOWN_TIMEOUT_S = 2.0
@@ -115,7 +116,7 @@ class MockServer:
     # ---- async -------------------------------------------------------------------------------
 
     async def start_async(self) -> Self:
-        runner = web.AppRunner(
+        runner = EnvelopeRunner(
             make_app(self.state), access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_TIMEOUT_S
         )
         await runner.setup()

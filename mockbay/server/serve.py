@@ -19,7 +19,7 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from mockbay.config import ServerConfig
+from mockbay.config import MB, ServerConfig
 from mockbay.loading import default_scenario_paths, load_registry
 from mockbay.logs import configure_logging
 from mockbay.server.app import make_app
@@ -47,6 +47,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         admin_token=args.admin_token,
         rate_limits=parse_limits(args.rate_limits) if args.rate_limits else None,
         journal_size=args.journal_size,
+        journal_max_bytes=args.journal_max_mb * MB,
         max_sessions=args.max_sessions,
         cache_entries=args.cache_entries,
         rate_limit_buckets=args.rate_limit_buckets,
@@ -59,6 +60,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         files_max=args.files_max,
         files_max_mb=args.files_max_mb,
         files_downloadable=args.files_downloadable,
+        reply_memo_max_bytes=args.reply_memo_max_mb * MB,
     )
 
 

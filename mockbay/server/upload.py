@@ -6,6 +6,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from mockbay.errors import ApiError
+from mockbay.server.protocol import CLIENT_FAULTS, reason
 from mockbay.wire.errors import default_message
 
 
@@ -20,12 +21,20 @@ def refuse_declared(request: web.Request, limit: int) -> None:
         raise too_large()
 
 
+def unreadable(exc: BaseException) -> ApiError:
+    """A body whose chunking or compression is broken: the client's fault, a 400."""
+    return ApiError(400, "invalid_request_error", f"The request body could not be read: {reason(exc)}")
+
+
 async def read_capped(request: web.Request, limit: int) -> bytes:
     """The whole body; one that grows over the cap while read (chunked) is the same 413."""
     chunks, total = [], 0
-    async for chunk in request.content.iter_any():
-        total += len(chunk)
-        if total > limit:
-            raise too_large()
-        chunks.append(chunk)
+    try:
+        async for chunk in request.content.iter_any():
+            total += len(chunk)
+            if total > limit:
+                raise too_large()
+            chunks.append(chunk)
+    except CLIENT_FAULTS as exc:
+        raise unreadable(exc) from None
     return b"".join(chunks)

@@ -5,6 +5,7 @@ Every method finishes without suspending, so awaiting it costs a coroutine call 
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from collections.abc import Mapping
 from typing import Any
@@ -18,14 +19,19 @@ from mockbay.usage.ratelimit import RateLimiter
 
 
 class SequenceCursors:
-    """How many replies each (session, scenario, step) has served; least recently used evicted."""
+    """How many replies each (session, scenario, step) has served; least recently used evicted.
+
+    Keys are kept as a 16-byte digest, so an entry costs the same (about 200 bytes) however long
+    the client's session header: `max_entries` bounds the bytes too.
+    """
 
     def __init__(self, max_entries: int) -> None:
-        self._served: Lru[CursorKey, int] = Lru(max_entries)
+        self._served: Lru[bytes, int] = Lru(max_entries)
 
     def advance(self, key: CursorKey) -> int:
         """The 0-based position of this request in the sequence, then move on."""
-        return self._served.update(key, lambda served: (served or 0) + 1) - 1
+        digest = hashlib.blake2b("\x1f".join(key).encode(errors="surrogateescape"), digest_size=16).digest()
+        return self._served.update(digest, lambda served: (served or 0) + 1) - 1
 
     async def close(self) -> None:
         """Nothing to release."""

@@ -74,7 +74,7 @@ class PromptCache:
         clock: Callable[[], float] = time.monotonic,
         min_tokens: Mapping[str, int] | None = None,
     ) -> None:
-        self._max_entries = max_entries
+        self._max_entries = max(1, max_entries)  # room for the prefix being written
         self._clock = clock
         self._min_tokens = dict(min_tokens or {})
         self._entries: OrderedDict[str, _Entry] = OrderedDict()

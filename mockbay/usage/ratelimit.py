@@ -21,6 +21,7 @@ the per-minute limit and refilling continuously at limit/60 per second, as upstr
 
 from __future__ import annotations
 
+import hashlib
 import math
 import time
 from collections import OrderedDict
@@ -78,9 +79,11 @@ class RateLimiter:
     """Token buckets per key; `admit` before answering, `settle` once the output is known."""
 
     def __init__(self, max_buckets: int = 10_000, clock: Callable[[], float] = time.time) -> None:
-        self._max_buckets = max_buckets
+        self._max_buckets = max(1, max_buckets)  # room for the bucket being charged
         self._clock = clock
-        self._keys: OrderedDict[str, dict[Dimension, Bucket]] = OrderedDict()
+        # Keyed by a 16-byte digest of the caller's key, so each bucket set costs the same few
+        # hundred bytes however long the API key: `max_buckets` bounds the bytes too.
+        self._keys: OrderedDict[bytes, dict[Dimension, Bucket]] = OrderedDict()
 
     def clear(self) -> None:
         self._keys.clear()
@@ -98,12 +101,13 @@ class RateLimiter:
 
     def _buckets(self, key: str, limits: Limits, now: float) -> dict[Dimension, Bucket]:
         """The key's refilled buckets for the limits in force, created full where new or changed."""
-        buckets = self._keys.get(key)
+        digest = hashlib.blake2b(key.encode(errors="surrogateescape"), digest_size=16).digest()
+        buckets = self._keys.get(digest)
         if buckets is None:
-            buckets = self._keys[key] = {}
+            buckets = self._keys[digest] = {}
             while len(self._keys) > self._max_buckets:
                 self._keys.popitem(last=False)
-        self._keys.move_to_end(key)
+        self._keys.move_to_end(digest)
         for dimension in DIMENSIONS:
             limit = limit_of(limits, dimension)
             bucket = buckets.get(dimension)

@@ -123,3 +123,15 @@ def test_a_bad_environment_value_is_a_clear_error_not_a_traceback(monkeypatch, c
     err = capsys.readouterr().err
     assert err.count("mockbay: error: MOCKBAY_PORT must be an integer, got 'abc'") == 2
     assert "Traceback" not in err
+
+
+def test_negative_sizes_exit_2_with_a_message(monkeypatch, capsys):
+    assert main(["serve", "--journal-size", "-1"]) == 2
+    assert main(["serve", "--reply-memo-max-mb", "-5"]) == 2
+    monkeypatch.setenv("MOCKBAY_JOURNAL_MAX_MB", "-1")
+    assert main(["serve"]) == 2
+    err = capsys.readouterr().err
+    assert "argument --journal-size: must be 0 or more, got -1" in err
+    assert "argument --reply-memo-max-mb: must be 0 or more, got -5" in err
+    assert "mockbay: error: MOCKBAY_JOURNAL_MAX_MB must be 0 or more, got -1" in err
+    assert "Traceback" not in err

@@ -1,0 +1,49 @@
+"""Stores capped by bytes as well as entries: the journal and the reply memo stay under their
+byte budgets whatever the clients send, and keep the newest."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+
+from mockbay.server.runner import MockServer
+from tests.conftest import SCENARIOS
+
+HEADERS = {"x-api-key": "k", "anthropic-version": "2023-06-01", "content-type": "application/json"}
+
+
+def body(n: int, size: int) -> bytes:
+    text = f"request {n} " + "x" * size
+    return json.dumps(
+        {"model": "claude-sonnet-4-6", "max_tokens": 10, "messages": [{"role": "user", "content": text}]}
+    ).encode()
+
+
+def test_the_journal_drops_its_oldest_exchanges_past_its_byte_cap():
+    cap = 400_000
+    with MockServer([SCENARIOS], fallback="generate", journal_max_bytes=cap) as server:
+        for n in range(12):
+            assert httpx.post(
+                f"{server.url}/v1/messages", headers=HEADERS, content=body(n, 100_000)
+            ).is_success
+        kept = server.journal.calls
+        assert server.state.journal.bytes <= cap
+        assert 2 <= len(kept) < 12 and kept[-1].body["messages"][0]["content"].startswith("request 11 ")
+
+
+def test_one_exchange_larger_than_the_journal_cap_is_still_kept_until_the_next():
+    with MockServer([SCENARIOS], fallback="generate", journal_max_bytes=10_000) as server:
+        httpx.post(f"{server.url}/v1/messages", headers=HEADERS, content=body(0, 50_000))
+        assert len(server.journal.calls) == 1
+        httpx.post(f"{server.url}/v1/messages", headers=HEADERS, content=body(1, 50_000))
+        assert [e.body["messages"][0]["content"][:10] for e in server.journal.calls] == ["request 1 "]
+
+
+def test_the_reply_memo_keeps_under_its_byte_cap():
+    cap = 500_000
+    with MockServer([SCENARIOS], fallback="generate", reply_memo_max_bytes=cap) as server:
+        for n in range(20):
+            httpx.post(f"{server.url}/v1/messages", headers=HEADERS, content=body(n, 50_000))
+        memo = server.state.memo
+        assert 0 < memo.bytes <= cap and 1 <= len(memo) < 20
