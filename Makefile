@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 LOCK := uv pip compile pyproject.toml --universal --python-version 3.11 --quiet \
 	--custom-compile-command 'make lock'
 
-.PHONY: serve test test-redis redis-server bench-state test-latest lint format lock bench clean browser image-test
+.PHONY: dist docs-test serve test test-redis redis-server bench-state test-latest lint format lock bench clean browser image-test
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11, 3.12 or 3.13"; exit 1; }
@@ -46,6 +46,16 @@ test-latest:
 	.venv-latest/bin/python -m pip install --quiet --upgrade -e '.[dev]'
 	.venv-latest/bin/python -m pytest -n 2 $(PYTEST_ARGS)
 
+# An sdist and a wheel in dist/, checked as PyPI would render their metadata.
+dist: $(STAMP)
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+	$(BIN)/twine check --strict dist/*
+
+# The README's pytest tutorial in a fresh venv: its install line against the wheel, its files, `pytest`.
+docs-test: dist
+	$(BIN)/python -m tests.tutorial_in_fresh_venv
+
 lint: $(STAMP)
 	$(BIN)/ruff format --check mockbay tests bench examples container
 	$(BIN)/ruff check mockbay tests bench examples container
@@ -82,4 +92,4 @@ bench-state: $(STAMP)
 	$(BIN)/python bench/shared_state.py
 
 clean:
-	rm -rf $(VENV) .venv-latest build *.egg-info .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) .venv-latest build dist *.egg-info .pytest_cache .ruff_cache .mypy_cache
