@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import Any
 from urllib.parse import unquote
 
 from aiohttp import web
@@ -54,6 +55,23 @@ def google_error(error: ApiError) -> web.Response:
     return json_response(body, status=error.status)
 
 
+def recordable_body(path: str, raw: bytes) -> dict[str, Any] | None:
+    """A Vertex messages request in first-party form, for the recorder: what the replaying server
+    will match. None for any other request (count-tokens, a body Vertex would refuse)."""
+    found = ROUTE.search(path)
+    if found is None or unquote(found.group(3)) == COUNT_TOKENS_MODEL:
+        return None
+    try:
+        return _messages_body(found, cloud_body(raw, MISSING_VERSION))
+    except ApiError:
+        return None
+
+
+def _messages_body(found: re.Match[str], body: dict[str, Any]) -> dict[str, Any]:
+    """The model from the path, `stream` as the verb says."""
+    return with_model(body, unquote(found.group(3)), stream=found.group(4) == STREAM_VERB)
+
+
 async def predict(
     request: web.Request,
     state: ServerState,
@@ -75,6 +93,6 @@ async def predict(
     body = cloud_body(await read_body(request), MISSING_VERSION)
     if counting:
         return count_body(state, exchange, dumps(body), headers)
-    raw = dumps(with_model(body, model, stream=verb == STREAM_VERB))
+    raw = dumps(_messages_body(found, body))
     inbound = Inbound(raw=raw, headers=headers, caller=caller, platform=VERTEX)
     return await answer_message(request, state, exchange, pinned, inbound)

@@ -1,7 +1,8 @@
 """The recording proxy: forward to a real upstream, stream its bytes back, write what it answered.
 
 Built on mockbay's own app (`make_app`) plus one middleware: the middleware decides, per
-`POST .../v1/messages`, whether the request is replayed (mockbay's pipeline over the recordings
+`POST .../v1/messages` (or a Vertex AI rawPredict / streamRawPredict, recorded in first-party
+form), whether the request is replayed (mockbay's pipeline over the recordings
 found in the out folder at start) or recorded (forwarded with the client's own credentials,
 never stored or logged; every chunk written to the client as it arrives; SSE events timed; the
 exchange appended to its scenario file with an atomic rename). Modes, as vcrpy's:
@@ -37,6 +38,7 @@ from mockbay.config import DEFAULT_HOST, DEFAULT_PORT, ServerConfig
 from mockbay.errors import ApiError
 from mockbay.fingerprint import fingerprint
 from mockbay.loading import load_registry
+from mockbay.platforms.vertex import recordable_body
 from mockbay.record.exchange import Exchange, TimedEvent
 from mockbay.record.modes import Mode
 from mockbay.record.scrub import Scrubber
@@ -240,7 +242,9 @@ class _Proxy:
             return await handler(request)
         pinned, path = _split_pin(request.path)
         raw = await request.read()
-        body = _json_object(raw) if request.method == "POST" and path.endswith("/v1/messages") else None
+        body = None
+        if request.method == "POST":
+            body = _json_object(raw) if path.endswith("/v1/messages") else recordable_body(path, raw)
         if body is None:
             response, capture = await self._forward(request, raw, path)
             self.report(f"forwarded {request.method} {path}: {capture.status} (not recorded)")
