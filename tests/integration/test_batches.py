@@ -187,10 +187,6 @@ def test_cancel_runs_nothing_more_and_ends_the_batch():
         clock.now += 1
         assert client.messages.batches.retrieve(batch.id).processing_status == "in_progress"
         assert server.journal.call_count == 0
-        with pytest.raises(anthropic.BadRequestError):  # results of a batch not yet ended
-            client.get(f"/v1/messages/batches/{batch.id}/results", cast_to=httpx.Response)
-        with pytest.raises(anthropic.AnthropicError, match="Has it finished processing"):
-            client.messages.batches.results(batch.id)
         with pytest.raises(anthropic.BadRequestError):  # deleting one not yet ended
             client.messages.batches.delete(batch.id)
         clock.now += 5
@@ -209,6 +205,21 @@ def test_cancel_runs_nothing_more_and_ends_the_batch():
         with pytest.raises(anthropic.BadRequestError):  # cancel once ended
             client.messages.batches.cancel(batch.id)
         assert client.messages.batches.delete(batch.id).type == "message_batch_deleted"
+
+
+def test_results_of_an_unfinished_batch_are_refused():
+    clock = HandClock()
+    with MockServer(wall_clock=clock, batch_seconds=10) as server:
+        server.load(OUTCOMES)
+        client = sync_client(server.url)
+        batch = client.messages.batches.create(requests=requests("hello"))
+        with pytest.raises(anthropic.AnthropicError, match="Has it finished processing"):
+            client.messages.batches.results(batch.id)  # the SDK asks the batch first: no results_url
+        raw = httpx.get(f"{server.url}/v1/messages/batches/{batch.id}/results", headers=HEADERS)
+        assert raw.status_code == 400 and raw.json()["error"]["type"] == "invalid_request_error"
+        assert raw.json()["request_id"] == raw.headers["request-id"]
+        clock.now += 10
+        assert [line.result.type for line in client.messages.batches.results(batch.id)] == ["succeeded"]
 
 
 def test_list_pages_newest_first_both_ways(client):
@@ -336,3 +347,22 @@ async def test_concurrent_reads_run_each_request_once():
             reads = await asyncio.gather(*(client.messages.batches.retrieve(batch.id) for _ in range(4)))
         assert {read.request_counts.succeeded for read in reads} == {1000}
         assert sorted(call.custom_id for call in server.journal.calls) == sorted(f"r{n}" for n in range(1000))
+
+
+def test_a_create_over_the_byte_cap_is_a_413_declared_or_chunked():
+    with MockServer(batches_max_mb=1) as server:
+        body = b'{"requests": [' + b" " * (1024 * 1024) + b"]}"
+        declared = httpx.post(f"{server.url}/v1/messages/batches", headers=HEADERS, content=body)
+        chunked = httpx.post(
+            f"{server.url}/v1/messages/batches", headers=HEADERS, content=iter([body[:1000], body[1000:]])
+        )
+        for response in (declared, chunked):
+            assert response.status_code == 413 and response.json()["error"]["type"] == "request_too_large"
+            assert response.json()["request_id"] == response.headers["request-id"]
+
+
+def test_the_admin_reset_clears_batches_and_files(client, server):
+    client.messages.batches.create(requests=requests("hello"))
+    client.files.upload(file=("a.txt", b"a", "text/plain"))
+    assert httpx.post(f"{server.url}/_mockbay/reset").status_code == 200
+    assert client.messages.batches.list().data == [] and client.files.list().data == []
