@@ -12,6 +12,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from mockbay import __version__
 from mockbay.config import (
@@ -242,7 +243,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_serve(sub)
     validate = sub.add_parser("validate", help="check scenario files; exit 0 when valid, else 2")
     validate.add_argument("paths", nargs="+", metavar="PATH", help="scenario file or folder (one or more)")
-    sub.add_parser("schema", help="print the JSON Schema of scenario files")
+    schema = sub.add_parser("schema", help="print the JSON Schema of scenario files")
+    schema.add_argument("--output", metavar="FILE", help="write the schema to FILE instead (default: stdout)")
     from mockbay.record import cli as record_cli
 
     record_cli.add_arguments(sub.add_parser("record", help="proxy a real upstream and write scenario files"))
@@ -264,7 +266,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "schema":
             from mockbay.scenario.schema import json_schema
 
-            print(json.dumps(json_schema(), indent=2))
+            text = json.dumps(json_schema(), indent=2) + "\n"
+            if args.output is None:
+                sys.stdout.write(text)
+            else:
+                Path(args.output).write_text(text)
             return 0
         from mockbay.record import cli as record_cli
 

@@ -138,11 +138,21 @@ def resolve(spec: Spec) -> Spec:
 
 
 def json_schema() -> dict[str, Any]:
-    """Draft 2020-12 JSON Schema of a scenario file: one scenario, or {scenarios: [...]}."""
+    """Draft 2020-12 JSON Schema of one YAML document of a scenario file: a scenario, or
+    {scenarios: [...]}. The choice is an if/then/else on the `scenarios` key rather than a `oneOf`,
+    so an editor reports a typo against the one shape the document has (a `oneOf` reported it
+    against both, "not valid under any of the given schemas")."""
     return {
         "$schema": JSON_SCHEMA_DIALECT,
         "title": "mockbay scenario file",
-        "description": "One scenario, or {scenarios: [...]}; see mockbay's scenarios.md.",
-        "oneOf": [{"$ref": "#/$defs/scenario"}, to_json(SCENARIO_LIST)],
+        "description": (
+            "One YAML document of a mockbay scenario file: a scenario, or {scenarios: [...]}. A file may "
+            "hold several documents separated by ---, each checked alone. Reference: the Scenarios "
+            "section of mockbay's README.md; `mockbay validate FILE` checks what a schema cannot."
+        ),
+        "type": "object",
+        "if": {"required": ["scenarios"]},
+        "then": to_json(SCENARIO_LIST),
+        "else": {"$ref": "#/$defs/scenario"},
         "$defs": {name: to_json(spec) for name, spec in DEFS.items()},
     }

@@ -15,7 +15,7 @@ from mockbay import __version__
 from mockbay.cli import main
 from tests.conftest import DATA, REPO
 
-SCHEMA_FILE = REPO / "mockbay-scenario.schema.json"
+SCHEMA_FILE = REPO / "mockbay" / "mockbay-scenario.schema.json"  # the repo root's file links here
 TYPO = "name: typo\nrules:\n  - reply: {txt: hi}\n"
 TYPO_ERROR = ":3:13: unknown key 'txt' in rules[0].reply; did you mean 'text'?"
 BAD_BOOL = "name: bad\nrules:\n  - reply: {text: hi}\n  - when: {stream: 'yes'}\n    reply: {text: x}\n"
@@ -90,7 +90,7 @@ def test_schema_file_at_the_repo_root_is_current(capsys: pytest.CaptureFixture[s
     assert main(["schema"]) == 0
     current = capsys.readouterr().out
     assert SCHEMA_FILE.read_text() == current, (
-        "mockbay-scenario.schema.json is stale: run `mockbay schema > mockbay-scenario.schema.json`"
+        "the schema is stale: run `mockbay schema --output mockbay/mockbay-scenario.schema.json`"
     )
 
 
