@@ -229,10 +229,13 @@ async def _outcome(state: ServerState, batch: Batch, item: BatchItem, exchange: 
         )
     except ApiError as error:
         exchange.status, exchange.error_type = error.status, error.type
-        return {"type": "errored", "error": error_body(error.type, error.message, None, error.error_code)}
+        envelope = error_body(error.type, error.message, None, error.error_code)
+        exchange.reply_body = dumps(envelope)  # what the inspector shows and "save as scenario" keeps
+        return {"type": "errored", "error": envelope}
     exchange.status = 200
     if message is None:
         return {"type": reply.batch_result}
     if reply.usage is None or reply.usage.service_tier is None:
         message["usage"]["service_tier"] = "batch"
+    exchange.reply_body = dumps(message)
     return {"type": "succeeded", "message": message}

@@ -366,3 +366,20 @@ def test_the_admin_reset_clears_batches_and_files(client, server):
     client.files.upload(file=("a.txt", b"a", "text/plain"))
     assert httpx.post(f"{server.url}/_mockbay/reset").status_code == 200
     assert client.messages.batches.list().data == [] and client.files.list().data == []
+
+
+def test_a_batch_request_can_be_inspected_and_saved_as_a_scenario(client, server, tmp_path):
+    batch = client.messages.batches.create(requests=requests("hello", "fail now"))
+    client.messages.batches.retrieve(batch.id)
+    answered, failed = server.journal.find(batch_id=batch.id)
+    shown = httpx.get(f"{server.url}/_mockbay/requests/{answered.request_id}").json()
+    assert "Answered." in str(shown)
+    saved = httpx.get(f"{server.url}/_mockbay/requests/{failed.request_id}/scenario")
+    assert saved.status_code == 200
+    path = tmp_path / "saved.yaml"
+    path.write_text(saved.text)
+    with MockServer([path]) as replay:
+        again = sync_client(replay.url, max_retries=0)
+        with pytest.raises(anthropic.APIStatusError) as caught:
+            again.messages.create(**params("fail now"))
+        assert caught.value.status_code == 529
