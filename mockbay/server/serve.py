@@ -79,6 +79,9 @@ def run_serve(args: argparse.Namespace) -> int:
     registry = load_registry(config.scenario_paths)
     if args.workers == 1:
         asyncio.run(_serve(config, ServerState(config, registry), watch=seen, announce=True))
+        # Stopping is part of the contract (a container gets 2 s): the interpreter's final
+        # collection walks every object the server made, so leave them to the process's end.
+        gc.freeze()
         return 0
     return _run_workers(config, args, len(registry))
 
