@@ -4,7 +4,7 @@ The INFO line of an exchange says what answered it (scenario and step), or that 
 (`generated` or `unmatched`) and which scenario came nearest and where it failed; `--log-level
 debug` adds one line per scenario that did not answer, naming its first failed condition. In JSON
 every line carries `timestamp`, `level`, `logger` and `message`, and an exchange's line adds its
-request id, method, path, endpoint, status, scenario, step and duration, so a log pipeline can
+request id, method, path, endpoint, platform, status, scenario, step and duration, so a log pipeline can
 filter on them. The ready line is not a log line (stdout, unchanged): scripts wait for it.
 """
 
@@ -50,6 +50,7 @@ def exchange_fields(exchange: Exchange) -> dict[str, Any]:
         "method": exchange.method,
         "path": exchange.path,
         "endpoint": exchange.endpoint,
+        "platform": exchange.platform,
         "status": exchange.status,
         "scenario": exchange.scenario,
         "step": exchange.step,

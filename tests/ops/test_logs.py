@@ -49,6 +49,7 @@ def test_json_lines_parse_and_carry_the_exchange(tmp_path: Path) -> None:
     matched, unmatched, streamed = exchanges
     assert (matched["status"], matched["scenario"], matched["step"]) == (200, "capitals", "rules[0]")
     assert matched["endpoint"] == "messages" and matched["level"] == "info"
+    assert matched["platform"] == "anthropic" and matched["method"] == "POST"
     assert matched["timestamp"].endswith("Z") and isinstance(matched["duration_ms"], float)
     assert "scenario=capitals step=rules[0]" in matched["message"]
     assert (unmatched["status"], unmatched["scenario"]) == (400, None)
