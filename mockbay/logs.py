@@ -60,9 +60,18 @@ def exchange_fields(exchange: Exchange) -> dict[str, Any]:
     }
 
 
+class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever `sys.stderr` is when a line is logged, not when the handler was made:
+    a server started in-process (tests, `main(["serve", ...])`) outlives a swapped-out stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
 def configure_logging(fmt: str, level: str) -> None:
     """mockbay's loggers to stderr in `fmt`; aiohttp's warnings too, so every line has one format."""
-    handler = logging.StreamHandler(sys.stderr)
+    handler = StderrHandler()
     handler.setFormatter(
         JsonFormatter() if fmt == "json" else logging.Formatter("%(asctime)s %(levelname)s %(message)s")
     )
