@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 LOCK := uv pip compile pyproject.toml --universal --python-version 3.11 --quiet \
 	--custom-compile-command 'make lock'
 
-.PHONY: dist docs-test serve test test-redis redis-server bench-state test-latest lint format lock bench clean browser image-test
+.PHONY: dist docs-test serve test test-redis redis-server bench-state test-latest lint format lock bench fuzz clean browser image-test
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11, 3.12 or 3.13"; exit 1; }
@@ -86,6 +86,12 @@ browser:
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+
+# The raw-socket load fuzzer (bench/fuzz.py): a warm-up, then 60 s of hostile traffic on loopback;
+# writes bench/results/fuzz.json, exits 1 when a figure misses its bar. FUZZ_ARGS=--seconds 20 etc.
+FUZZ_ARGS ?=
+fuzz: $(STAMP)
+	cd bench && ../$(BIN)/python fuzz.py $(FUZZ_ARGS)
 
 # Three replicas on one Redis against one in-memory process (bench/shared_state.py).
 bench-state: $(STAMP)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import ctypes
 import gc
 import logging
 import multiprocessing
@@ -70,9 +72,23 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
 # `serve` process is tuned; MockServer leaves the host process's collector alone.
 GC_THRESHOLDS = (50_000, 20, 100)
 
+# glibc raises its mmap threshold to the size of the largest buffer freed (up to 32 MB), so after
+# one 32 MB body (a gzip bomb, a chunked upload) later large buffers come from the heap, which
+# fragments and is never given back: RSS grew by ~15 MB a large body under `make fuzz`. A fixed
+# threshold keeps every buffer over 128 KB in its own mapping, returned to the system when freed.
+M_MMAP_THRESHOLD = -3
+MMAP_THRESHOLD_BYTES = 128 * 1024
+
+
+def return_large_buffers() -> None:
+    """Fix glibc's mmap threshold (see above); a no-op where the C library is not glibc."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
+
 
 def run_serve(args: argparse.Namespace) -> int:
     gc.set_threshold(*GC_THRESHOLDS)
+    return_large_buffers()
     configure_logging(args.log_format, args.log_level)
     config = config_from_args(args)
     seen = snapshot(config.scenario_paths) if args.watch else None
@@ -113,6 +129,7 @@ async def _serve(
 def _worker(config: ServerConfig, watch: bool, ready: Any, log_format: str, log_level: str) -> None:
     """One worker process: its own state, loop and log handler on the shared port."""
     gc.set_threshold(*GC_THRESHOLDS)  # a spawned worker starts with the default thresholds
+    return_large_buffers()
     configure_logging(log_format, log_level)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     seen = snapshot(config.scenario_paths) if watch else None
