@@ -102,3 +102,14 @@ def test_the_journal_can_be_read_from_a_sequence_number_on() -> None:
         assert [e["seq"] for e in newer] == [2, 3]
         bad = httpx.get(f"{server.url}/_mockbay/requests", params={"after": "x"})
         assert bad.status_code == 400 and "after" in bad.json()["error"]["message"]
+
+
+def test_a_kept_stream_counts_toward_the_journals_byte_cap(tmp_path: Path) -> None:
+    (tmp_path / "given.yaml").write_text(SCENARIOS)
+    with MockServer([tmp_path / "given.yaml"]) as server:
+        path, body = CASES["streamed"]
+        _answer(server.url, path, body)
+        (exchange,) = server.journal.calls
+        assert exchange.sent_events
+        sent = sum(len(event.data) for event in exchange.sent_events)
+        assert server.state.journal.bytes >= sent + len(json.dumps(exchange.body))
