@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from typing import Any
 from urllib.parse import unquote
 
 from aiohttp import web
@@ -100,6 +101,26 @@ def _betas(body: dict[str, object], headers: dict[str, str]) -> dict[str, str]:
     return {**headers, "anthropic-beta": ",".join(betas)}
 
 
+def first_party(
+    found: re.Match[str], raw: bytes, headers: dict[str, str]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The request in first-party form: the body with model and stream from the path, and the
+    headers with the body's betas. Refuses what Bedrock refuses, in Bedrock's words."""
+    body = cloud_body(
+        raw,
+        "Malformed input request: #: required key [anthropic_version] not found, "
+        "please reformat your input and try again.",
+    )
+    for key in EXTRANEOUS:
+        if key in body:
+            raise invalid(
+                f"Malformed input request: #: extraneous key [{key}] is not permitted, "
+                "please reformat your input and try again."
+            )
+    headers = _betas(body, headers)
+    return with_model(body, unquote(found.group(1)), stream=found.group(2) == STREAM_ACTION), headers
+
+
 def _with_token_counts(response: web.StreamResponse) -> web.StreamResponse:
     """Real Bedrock repeats a JSON reply's token counts in headers (docs/cloud-platforms.md)."""
     if response.status == 200 and isinstance(response, web.Response) and isinstance(response.body, bytes):
@@ -122,24 +143,13 @@ async def invoke(
     try:
         refuse_declared_oversize(request)
         caller, session = caller_of(headers, state.config)
-        body = cloud_body(
-            await read_body(request),
-            "Malformed input request: #: required key [anthropic_version] not found, "
-            "please reformat your input and try again.",
-        )
-        for key in EXTRANEOUS:
-            if key in body:
-                raise invalid(
-                    f"Malformed input request: #: extraneous key [{key}] is not permitted, "
-                    "please reformat your input and try again."
-                )
-        headers = _betas(body, headers)
-        stream = found.group(2) == STREAM_ACTION
+        body, headers = first_party(found, await read_body(request), headers)
+        stream = body.get("stream") is True
         reply_headers = {"x-amzn-RequestId": exchange.request_id}
         if stream:
             reply_headers["x-amzn-bedrock-content-type"] = "application/json"
         inbound = Inbound(
-            raw=dumps(with_model(body, unquote(found.group(1)), stream=stream)),
+            raw=dumps(body),
             headers=headers,
             caller=caller,
             platform=BEDROCK,

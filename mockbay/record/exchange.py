@@ -103,9 +103,10 @@ def _error_reply(status: int, body: dict[str, Any] | str | None, scrubber: Scrub
     if isinstance(error, dict):
         _, error_type = pair_for(status, error.get("type"))
         message = str(error.get("message", ""))
-    else:
+    else:  # Bedrock's {"message": ...}, or a body that is not JSON
         _, error_type = pair_for(status, None)
-        message = body if isinstance(body, str) and body else default_message(status, error_type)
+        text = body.get("message") if isinstance(body, dict) else body
+        message = text if isinstance(text, str) and text else default_message(status, error_type)
     return {"error": {"status": status, "type": error_type, "message": scrubber.text(message)}}
 
 

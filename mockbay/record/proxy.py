@@ -1,7 +1,7 @@
 """The recording proxy: forward to a real upstream, stream its bytes back, write what it answered.
 
 Built on mockbay's own app (`make_app`) plus one middleware: the middleware decides, per
-`POST .../v1/messages` (or a Vertex AI rawPredict / streamRawPredict, recorded in first-party
+`POST .../v1/messages` (or a Bedrock invoke or Vertex AI rawPredict, recorded in first-party
 form), whether the request is replayed (mockbay's pipeline over the recordings
 found in the out folder at start) or recorded (forwarded with the client's own credentials,
 never stored or logged; every chunk written to the client as it arrives; SSE events timed; the
@@ -38,7 +38,8 @@ from mockbay.config import DEFAULT_HOST, DEFAULT_PORT, ServerConfig
 from mockbay.errors import ApiError
 from mockbay.fingerprint import fingerprint
 from mockbay.loading import load_registry
-from mockbay.platforms.vertex import recordable_body
+from mockbay.platforms.bedrock import FRAMING as EVENT_STREAM
+from mockbay.platforms.recording import EventStreamSplitter, recordable_body
 from mockbay.record.exchange import Exchange, TimedEvent
 from mockbay.record.modes import Mode
 from mockbay.record.scrub import Scrubber
@@ -144,22 +145,25 @@ class Recorder:
 
 @dataclass(slots=True)
 class _Capture:
-    """What came back from upstream, as it was passed on; SSE events with their arrival times."""
+    """What came back from upstream, as it was passed on; stream events (SSE, or Bedrock's
+    event-stream) with their arrival times."""
 
     status: int
     headers: dict[str, str]
     body: bytearray = field(default_factory=bytearray)
     events: list[TimedEvent] | None = None
-    splitter: _SseSplitter | None = None
+    splitter: _SseSplitter | EventStreamSplitter | None = None
     upstream_broke: bool = False
     client_gone: bool = False
 
     @classmethod
     def of(cls, upstream: aiohttp.ClientResponse) -> _Capture:
         headers = {k.lower(): v for k, v in upstream.headers.items()}
-        if upstream.content_type != "text/event-stream":
-            return cls(upstream.status, headers)
-        return cls(upstream.status, headers, events=[], splitter=_SseSplitter())
+        if upstream.content_type == "text/event-stream":
+            return cls(upstream.status, headers, events=[], splitter=_SseSplitter())
+        if upstream.content_type == EVENT_STREAM.content_type:
+            return cls(upstream.status, headers, events=[], splitter=EventStreamSplitter())
+        return cls(upstream.status, headers)
 
     def take(self, chunk: bytes, offset_ms: float) -> None:
         """One chunk as it arrived; an empty chunk is the end of the body."""
@@ -243,8 +247,10 @@ class _Proxy:
         pinned, path = _split_pin(request.path)
         raw = await request.read()
         body = None
-        if request.method == "POST":
-            body = _json_object(raw) if path.endswith("/v1/messages") else recordable_body(path, raw)
+        if request.method == "POST" and path.endswith("/v1/messages"):
+            body = _json_object(raw)
+        elif request.method == "POST":
+            body = recordable_body(request.raw_path, raw)
         if body is None:
             response, capture = await self._forward(request, raw, path)
             self.report(f"forwarded {request.method} {path}: {capture.status} (not recorded)")

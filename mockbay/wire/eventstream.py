@@ -56,3 +56,48 @@ def exception(exception_type: str, message: str) -> bytes:
         ":message-type": "exception",
     }
     return frame(headers, json.dumps({"message": message}, ensure_ascii=False).encode())
+
+
+class FrameReader:
+    """Complete event-stream messages out of arbitrary byte chunks: (string headers, payload) each.
+
+    For the recorder, which reads what a Bedrock upstream sent; CRCs are not checked (the client
+    behind the recorder checks them) and headers of other types than string are skipped.
+    """
+
+    def __init__(self) -> None:
+        self._buffer = b""
+
+    def feed(self, data: bytes) -> list[tuple[dict[str, str], bytes]]:
+        self._buffer += data
+        messages = []
+        while len(self._buffer) >= PRELUDE_LENGTH:
+            total, headers_length = struct.unpack("!II", self._buffer[:8])
+            if total < PRELUDE_LENGTH + headers_length + CRC_LENGTH:
+                raise ValueError(f"not an event-stream message: total length {total}")
+            if len(self._buffer) < total:
+                break
+            message, self._buffer = self._buffer[:total], self._buffer[total:]
+            headers_end = PRELUDE_LENGTH + headers_length
+            messages.append((_headers(message[PRELUDE_LENGTH:headers_end]), message[headers_end:-CRC_LENGTH]))
+        return messages
+
+
+# value sizes of the fixed-width header types (bool true/false, int8/16/32/64, timestamp, UUID)
+_FIXED_SIZES = {0: 0, 1: 0, 2: 1, 3: 2, 4: 4, 5: 8, 8: 8, 9: 16}
+
+
+def _headers(raw: bytes) -> dict[str, str]:
+    headers, at = {}, 0
+    while at < len(raw):
+        name_length = raw[at]
+        name = raw[at + 1 : at + 1 + name_length].decode()
+        kind, at = raw[at + 1 + name_length], at + 2 + name_length
+        if kind in _FIXED_SIZES:
+            at += _FIXED_SIZES[kind]
+            continue
+        (length,) = struct.unpack("!H", raw[at : at + 2])
+        value, at = raw[at + 2 : at + 2 + length], at + 2 + length
+        if kind == STRING_TYPE:
+            headers[name] = value.decode()
+    return headers

@@ -1,0 +1,125 @@
+"""`mockbay record` in front of a Vertex AI or Bedrock upstream (a mockbay process): the SDK's
+requests are recorded in first-party form and replay to the same client with no upstream,
+streams, errors and mid-stream faults included."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import anthropic
+
+from mockbay.server.runner import MockServer
+from tests.processes import start, stop
+
+UPSTREAM = """
+scenarios:
+  - name: cut
+    priority: 1
+    match: {last_user: {contains: cut}}
+    rules:
+      - reply:
+          text: {chunks: ["Once ", "upon ", "a ", "time"]}
+          fault: {kind: error_event, after_events: 4, error: {type: rate_limit_error, message: Slow down}}
+  - name: throttled
+    priority: 1
+    match: {last_user: {contains: throttle}}
+    rules:
+      - reply: {error: {status: 429, message: Too many requests}}
+  - name: answer
+    rules:
+      - reply:
+          content:
+            - thinking: "A short answer will do."
+            - text: {chunks: ["Recorded ", "from ", "the ", "cloud."]}
+"""
+Client = anthropic.AnthropicVertex | anthropic.AnthropicBedrock
+
+
+def vertex(url: str) -> Client:
+    return anthropic.AnthropicVertex(
+        base_url=f"{url}/v1",
+        access_token="ya29.fake",
+        project_id="my-project",
+        region="us-east5",
+        max_retries=0,
+    )
+
+
+def bedrock(url: str) -> Client:
+    return anthropic.AnthropicBedrock(
+        base_url=url, api_key="bedrock-key", aws_region="us-east-1", max_retries=0
+    )
+
+
+def _outcome(call: Callable[[], Any]) -> Any:
+    try:
+        return call()
+    except anthropic.APIStatusError as error:
+        return (type(error).__name__, error.status_code, error.body)
+
+
+def _session(sdk: Client, model: str) -> list[Any]:
+    def ask(text: str) -> dict[str, Any]:
+        return {"model": model, "max_tokens": 2048, "messages": [{"role": "user", "content": text}]}
+
+    def streamed(text: str) -> Callable[[], Any]:
+        def run() -> Any:
+            with sdk.messages.stream(**ask(text)) as stream:
+                return stream.get_final_message().model_dump()
+
+        return run
+
+    return [
+        _outcome(lambda: sdk.messages.create(**ask("hello")).model_dump()),
+        _outcome(streamed("hello")),
+        _outcome(streamed("cut it short")),
+        _outcome(lambda: sdk.messages.create(**ask("throttle me"))),
+    ]
+
+
+def _record_then_replay(
+    tmp_path: Path, client: Callable[[str], Client], model: str
+) -> tuple[list, list, str]:
+    (tmp_path / "upstream.yaml").write_text(UPSTREAM)
+    out = tmp_path / "out"
+    upstream = start(
+        "serve", "--port", "0", "--scenarios", str(tmp_path / "upstream.yaml"), "--timing", "instant"
+    )
+    try:
+        proxy = start("record", "--upstream", upstream.url, "--out", str(out), "--port", "0")
+        try:
+            with client(proxy.url) as sdk:
+                recorded = _session(sdk, model)
+        finally:
+            progress = stop(proxy)
+    finally:
+        stop(upstream)
+    texts = "".join(path.read_text() for path in out.iterdir())
+    assert "anthropic_version" not in texts and "ya29" not in texts and "bedrock-key" not in texts
+    with MockServer([out]) as replay, client(replay.url) as sdk:
+        return recorded, _session(sdk, model), progress
+
+
+def test_record_from_vertex_then_replay_without_it(tmp_path: Path):
+    recorded, replayed, progress = _record_then_replay(tmp_path, vertex, "claude-sonnet-4-6@20260203")
+    assert progress.count("recorded rec-") == 4, progress
+    assert replayed == recorded
+    assert recorded[0]["content"][1]["text"] == "Recorded from the cloud."
+    assert recorded[2][:2] == ("APIStatusError", 200) and recorded[3][:2] == ("RateLimitError", 429)
+
+
+def test_record_from_bedrock_with_an_api_key_then_replay_without_it(tmp_path: Path):
+    recorded, replayed, progress = _record_then_replay(
+        tmp_path, bedrock, "global.anthropic.claude-sonnet-4-6-v1:0"
+    )
+    assert progress.count("recorded rec-") == 4, progress
+    assert replayed == recorded
+    assert recorded[1]["content"][1]["text"] == "Recorded from the cloud."
+    assert recorded[2] == (
+        "APIStatusError",
+        200,
+        {"type": "error", "error": {"type": "throttlingException", "message": "Slow down"}},
+    )
+    assert recorded[3] == ("RateLimitError", 429, {"message": "Too many requests"})
