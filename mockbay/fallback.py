@@ -5,22 +5,29 @@ scenarios with the first condition each failed, and how to fix it. `generate_rep
 `--fallback generate` answer: a plausible reply in the model's shape, a pure function of the
 request and the seed. Its text comes from short sentences written here rather than Faker's
 lorem words, because users read these replies in test output; tool inputs follow the tool's
-`input_schema`. Pure: no I/O, no aiohttp; plain `random.Random` instances only.
+`input_schema`, and a request with `output_config.format` gets JSON text valid for its schema;
+a forced server tool gets the server's blocks (fallback_tools.py). No I/O (but a log line for a
+schema the generator cannot satisfy), no aiohttp; plain `random.Random` instances only.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import math
 import random
 import re
 import uuid
 from typing import Any
 
+from mockbay.fallback_tools import is_server_tool, server_tool_reply
 from mockbay.fingerprint import fingerprint
 from mockbay.matching import Miss
-from mockbay.scenario.model import Block, LiteralText, Reply
+from mockbay.scenario.model import Block, JsonText, LiteralText, Reply, TextSource
+from mockbay.structured import output_schema, schema_problem
 from mockbay.wire.request import MessagesRequest
 
+log = logging.getLogger(__name__)
 QUOTE_LIMIT = 60
 MAX_DEPTH = 8  # nesting of generated tool input; also stops recursive `$ref`s
 MAX_ITEMS = 3  # items in a generated array, whatever minItems asks
@@ -144,12 +151,20 @@ def _topic_words(name: str) -> set[str]:
     return {w for w in words if w not in GENERIC_WORDS and len(w) > 2}
 
 
+def _server_tools(request: MessagesRequest) -> list[dict[str, Any]]:
+    tools = request.body.get("tools") or []
+    return [t for t in tools if isinstance(t, dict) and is_server_tool(t) and isinstance(t.get("name"), str)]
+
+
 def _tool_to_call(request: MessagesRequest, rng: random.Random) -> dict[str, Any] | None:
-    """Forced choices call a tool; `auto` calls one on turn 0 when the user's words name its topic."""
+    """Forced choices call a tool (a server tool too); `auto` calls one on turn 0 when the user's
+    words name its topic."""
     tools = _custom_tools(request)
     if request.tool_choice == "tool":
-        named = [t for t in tools if t.get("name") == request.tool_choice_name]
+        named = [t for t in (*tools, *_server_tools(request)) if t.get("name") == request.tool_choice_name]
         return named[0] if named else {"name": request.tool_choice_name, "input_schema": {}}
+    if request.tool_choice == "any" and not tools and _server_tools(request):
+        return rng.choice(_server_tools(request))
     if not tools or request.tool_choice == "none":
         return None
     if request.tool_choice == "any":
@@ -270,6 +285,19 @@ def schema_value(
     return _string(schema, rng, name)
 
 
+def _answer(rng: random.Random, request: MessagesRequest) -> TextSource:
+    """Sentences, or with `output_config.format` a JSON text valid for its schema (checked: a
+    schema the generator cannot satisfy is logged, and the reply is still served)."""
+    schema = output_schema(request.body)
+    if schema is None:
+        return LiteralText(value=_sentences(rng, request))
+    value = schema_value(schema, rng, schema)
+    problem = schema_problem(value, schema)
+    if problem is not None:
+        log.warning("generated structured output does not follow the request's schema %s", problem)
+    return JsonText(value=json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+
+
 def generate_reply(request: MessagesRequest, seed: int) -> Reply:
     """Seeded by the fingerprint, so JSON and stream requests (and retries) get the same reply."""
     rng = random.Random(f"mockbay-fallback\x1f{seed}\x1f{fingerprint(request.body)}")
@@ -282,7 +310,9 @@ def generate_reply(request: MessagesRequest, seed: int) -> Reply:
         )
         blocks.append(Block(type="thinking", text=LiteralText(value=thought or rng.choice(THOUGHTS))))
     if tool is None:
-        return Reply(content=(*blocks, Block(type="text", text=LiteralText(value=_sentences(rng, request)))))
+        return Reply(content=(*blocks, Block(type="text", text=_answer(rng, request))))
+    if is_server_tool(tool):
+        return server_tool_reply(tool_name, rng, request.last_user_text or "", tuple(blocks))
     if request.tool_choice not in ("any", "tool"):  # forced calls come without a preamble, as upstream
         blocks.append(
             Block(type="text", text=LiteralText(value=rng.choice(BEFORE_TOOL).format(tool=tool_name)))

@@ -55,6 +55,9 @@ class Exchange:
     missed: bool = False  # reached matching and no scenario answered (near_misses say why)
     generated: bool = False  # a missed request answered by the generate fallback
     near_misses: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(
+        default_factory=list
+    )  # what in the answer a client may trip on (a schema miss)
     status: int = 0
     error_type: str | None = None
     stream: bool = False

@@ -24,7 +24,8 @@ from mockbay.state import MemoizedReply, ServerState
 from mockbay.timing import Scheduled
 from mockbay.wire.jsonbody import parsed_size
 
-JOURNAL_FIELDS = ("body", "matched", "missed", "generated", "scenario", "step", "rule", "turn", "near_misses")
+JOURNAL_FIELDS: tuple[str, ...] = ("body", "matched", "missed", "generated", "scenario", "step", "rule")
+JOURNAL_FIELDS += ("turn", "near_misses", "warnings")
 BETA_HEADER = "anthropic-beta"  # validation reads it (interleaved thinking)
 EVENT_OVERHEAD = 80  # bytes of one Scheduled tuple beside its data
 ENTRY_OVERHEAD = 512  # the key tuple, the record, its headers and journal findings

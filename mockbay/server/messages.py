@@ -35,6 +35,7 @@ from mockbay.server.responses import dumps, json_body_response, json_response, o
 from mockbay.server.stream import Plan, fault_error, send_json, send_stream
 from mockbay.server.upload import refuse_declared, too_large, unreadable
 from mockbay.state import ServerState
+from mockbay.structured import output_schema, reply_problem
 from mockbay.timing import (
     EffectiveTiming,
     Scheduled,
@@ -207,9 +208,22 @@ async def _render(
     usage = build_usage(
         prompt, message.output_tokens, reply.usage, server_tool_use=message.server_tool_use, body=parsed.body
     )
+    _check_structured(exchange, parsed, message)
     if limits is not None:
         await state.store.settle(bucket, limits, usage["output_tokens"])
     return Rendered(message, usage, seed, fp, limits is not None)
+
+
+def _check_structured(exchange: Exchange, parsed: MessagesRequest, message: RenderedMessage) -> None:
+    """A finished answer to a request with output_config.format must be JSON valid for its schema;
+    one that is not is served as scripted, with a warning in the journal and the log."""
+    schema = output_schema(parsed.body)
+    if schema is None or message.stop_reason != "end_turn":
+        return
+    problem = reply_problem(message.blocks, schema)
+    if problem is not None:
+        exchange.warnings.append(problem)
+        logs.log.warning("%s: %s", exchange.request_id, problem, extra={logs.EXCHANGE: exchange})
 
 
 async def answer_in_batch(

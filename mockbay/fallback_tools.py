@@ -1,0 +1,89 @@
+"""The generate fallback's answer to a forced server tool (scenarios.md §10): a `server_tool_use`
+call, the result upstream would add, and a sentence about it.
+
+A server tool is one the request offers without an `input_schema` (web search, web fetch, code
+execution, ...); the client must not answer it, so a forced choice of one gets the server's
+blocks, never a client `tool_use`. Tools without a result here (tool search, text editor, ...)
+get the call alone and `stop_reason: pause_turn`, as upstream pauses a turn it has not finished.
+Pure: a function of the request and a seeded `random.Random`.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Callable
+from typing import Any
+
+from mockbay.scenario.model import Block, LiteralText, Reply
+
+WORDS = ("weather", "travel", "history", "python", "recipes", "science", "music", "gardening")
+_URL = re.compile(r"https?://[^\s\"'<>]+")
+Call = tuple[dict[str, Any], str, Any, str]  # (input, result block type, its content, the closing text)
+
+
+def _web_search(rng: random.Random, said: str) -> Call:
+    query = " ".join(said.split()[:8]) or rng.choice(WORDS)
+    topic = rng.choice(WORDS)
+    results = [
+        {
+            "url": f"https://example.com/{topic}",
+            "title": f"{topic.title()} - Example",
+            "page_age": "2 days ago",
+        },
+        {"url": f"https://example.org/{topic}/guide", "title": f"A guide to {topic}"},
+    ]
+    return {"query": query}, "web_search_tool_result", results, "Here is what the search found."
+
+
+def _web_fetch(rng: random.Random, said: str) -> Call:
+    found = _URL.search(said)
+    url = found.group(0) if found else f"https://example.com/{rng.choice(WORDS)}"
+    page = {"source": {"type": "text", "media_type": "text/plain", "data": "An example page."}, "title": url}
+    return {"url": url}, "web_fetch_tool_result", {"url": url, "content": page}, "I read the page."
+
+
+def _code(rng: random.Random, said: str) -> Call:
+    number = rng.randint(2, 99)
+    content = {"stdout": f"{number}\n", "stderr": "", "return_code": 0}
+    return {"code": f"print({number})"}, "code_execution_tool_result", content, f"The code printed {number}."
+
+
+def _bash(rng: random.Random, said: str) -> Call:
+    word = rng.choice(WORDS)
+    content = {"stdout": f"{word}\n", "stderr": "", "return_code": 0}
+    return (
+        {"command": f"echo {word}"},
+        "bash_code_execution_tool_result",
+        content,
+        f"The command printed {word}.",
+    )
+
+
+CALLS: dict[str, Callable[[random.Random, str], Call]] = {
+    "web_search": _web_search,
+    "web_fetch": _web_fetch,
+    "code_execution": _code,
+    "bash_code_execution": _bash,
+}
+
+
+def is_server_tool(tool: dict[str, Any]) -> bool:
+    return "input_schema" not in tool and tool.get("type") not in (None, "custom")
+
+
+def server_tool_reply(name: str, rng: random.Random, said: str, thinking: tuple[Block, ...]) -> Reply:
+    """The blocks upstream sends when it runs server tool `name` itself."""
+    make = CALLS.get(name)
+    if make is None:
+        call = Block(type="server_tool_use", name=name, input={})
+        return Reply(content=(*thinking, call), stop_reason="pause_turn")
+    tool_input, result_type, content, closing = make(rng, said)
+    return Reply(
+        content=(
+            *thinking,
+            Block(type="server_tool_use", name=name, input=tool_input),
+            Block(type=result_type, fields=(("content", content),)),
+            Block(type="text", text=LiteralText(value=closing)),
+        )
+    )

@@ -1,0 +1,55 @@
+"""Structured outputs (scenarios.md §10): the schema a request asks its answer to follow, and
+whether a reply's text does.
+
+The schema is `output_config.format` with `type: json_schema` (what the SDK's
+`messages.parse()` sends), or the older beta top-level `output_format`. The reply's answer is
+the text of its text blocks joined, as upstream's structured answer is one JSON text. Checks use
+the maintained `jsonschema` validator (Draft 2020-12, as the API documents), imported on first
+use so a server that never sees a schema does not pay for it. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from mockbay.blocks import BlockKind
+from mockbay.blocks.text import Text
+
+
+def output_schema(body: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The JSON Schema the request asks the answer to follow, or None."""
+    config = body.get("output_config")
+    fmt = config.get("format") if isinstance(config, dict) else None
+    if fmt is None:
+        fmt = body.get("output_format")
+    schema = fmt.get("schema") if isinstance(fmt, dict) and fmt.get("type") == "json_schema" else None
+    return schema if isinstance(schema, dict) else None
+
+
+def schema_problem(value: Any, schema: Mapping[str, Any]) -> str | None:
+    """The first way `value` breaks `schema` (path and message), or None when it is valid."""
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import SchemaError
+
+    try:
+        validator = Draft202012Validator(schema)
+        error = next(iter(sorted(validator.iter_errors(value), key=lambda e: list(e.path))), None)
+    except (SchemaError, RecursionError) as exc:
+        return f"the request's schema cannot be used: {str(exc).splitlines()[0]}"
+    if error is None:
+        return None
+    where = "/".join(str(p) for p in error.path) or "(root)"
+    return f"at {where}: {error.message}"
+
+
+def reply_problem(blocks: Iterable[BlockKind], schema: Mapping[str, Any]) -> str | None:
+    """Why the reply's text is not a JSON value valid for `schema`, or None."""
+    text = "".join(b.text for b in blocks if isinstance(b, Text))
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        return f"the reply's text is not JSON ({exc}), but the request asks for output_config.format"
+    problem = schema_problem(value, schema)
+    return f"the reply's JSON text does not follow the request's schema {problem}" if problem else None

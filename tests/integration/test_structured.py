@@ -1,0 +1,126 @@
+"""Structured outputs and forced tools with `--fallback generate`, and the warning for a scripted
+text that does not follow the request's schema (scenarios.md §10)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any, Literal
+
+import jsonschema
+import pytest
+from pydantic import BaseModel
+
+from mockbay.server.runner import MockServer
+from tests.conftest import USER_HI, sync_client
+
+MODEL = "claude-sonnet-4-6"
+
+
+class Address(BaseModel):
+    street: str
+    city: str
+
+
+class Person(BaseModel):
+    name: str
+    age: int
+    email: str
+    kind: Literal["customer", "supplier"]
+    tags: list[str]
+    address: Address
+    nickname: str | None
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[MockServer]:
+    with MockServer(fallback="generate") as running:
+        yield running
+
+
+def test_parse_gets_an_instance_of_the_model(server: MockServer) -> None:
+    client = sync_client(server.url)
+    parsed = client.messages.parse(model=MODEL, max_tokens=1024, messages=USER_HI, output_format=Person)
+    assert isinstance(parsed.parsed_output, Person) and parsed.stop_reason == "end_turn"
+    again = client.messages.parse(model=MODEL, max_tokens=1024, messages=USER_HI, output_format=Person)
+    assert again.parsed_output == parsed.parsed_output  # deterministic from the seed
+    assert server.journal.last.warnings == []
+
+
+def test_the_json_text_validates_and_streams_equal(server: MockServer) -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "items": {"type": "array", "items": {"type": "integer", "minimum": 3}, "minItems": 2},
+            "mode": {"enum": ["a", "b"]},
+        },
+        "required": ["items", "mode"],
+        "additionalProperties": False,
+    }
+    kwargs: dict[str, Any] = {
+        "model": MODEL,
+        "max_tokens": 1024,
+        "messages": USER_HI,
+        "output_config": {"format": {"type": "json_schema", "schema": schema}},
+    }
+    client = sync_client(server.url)
+    plain = client.messages.create(**kwargs)
+    jsonschema.validate(json.loads(plain.content[0].text), schema)
+    with client.messages.stream(**kwargs) as stream:
+        assert stream.get_final_message().to_dict() == plain.to_dict()
+
+
+def test_a_forced_tool_gets_input_valid_for_its_schema(server: MockServer) -> None:
+    schema = Person.model_json_schema()
+    message = sync_client(server.url).messages.create(
+        model=MODEL,
+        max_tokens=1024,
+        messages=USER_HI,
+        tools=[{"name": "save_person", "input_schema": schema}],
+        tool_choice={"type": "tool", "name": "save_person"},
+    )
+    assert message.stop_reason == "tool_use" and message.content[-1].type == "tool_use"
+    jsonschema.validate(message.content[-1].input, schema)
+
+
+@pytest.mark.parametrize(
+    ("tool", "kinds"),
+    [
+        ("web_search", ["server_tool_use", "web_search_tool_result", "text"]),
+        ("web_fetch", ["server_tool_use", "web_fetch_tool_result", "text"]),
+    ],
+)
+def test_a_forced_server_tool_gets_a_server_tool_use(server: MockServer, tool: str, kinds: list[str]) -> None:
+    message = sync_client(server.url).messages.create(
+        model=MODEL,
+        max_tokens=1024,
+        messages=USER_HI,
+        tools=[
+            {"type": f"{tool}_20250305", "name": tool},
+            {"name": "get_time", "input_schema": {"type": "object"}},
+        ],
+        tool_choice={"type": "tool", "name": tool},
+    )
+    assert [b.type for b in message.content] == kinds
+    assert (
+        message.content[0].id.startswith("srvtoolu_01")
+        and message.content[1].tool_use_id == message.content[0].id
+    )
+    assert message.stop_reason == "end_turn"
+    assert getattr(message.usage.server_tool_use, f"{tool}_requests") == 1
+
+
+def test_a_scripted_text_off_the_schema_is_served_with_a_warning(server: MockServer) -> None:
+    scenario = "name: off-schema\nrules:\n  - reply: {text: {json: {name: Ada}}}\n"
+    with server.overrides():
+        server.load(scenario)
+        client = sync_client(f"{server.url}/s/off-schema")
+        message = client.messages.create(
+            model=MODEL,
+            max_tokens=1024,
+            messages=USER_HI,
+            output_config={"format": {"type": "json_schema", "schema": Person.model_json_schema()}},
+        )
+        assert message.content[0].text == '{"name":"Ada"}'
+        (warning,) = server.journal.last.warnings
+        assert "does not follow the request's schema" in warning and "'age' is a required property" in warning
