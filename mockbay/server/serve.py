@@ -87,12 +87,14 @@ def return_large_buffers() -> None:
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    gc.set_threshold(*GC_THRESHOLDS)
-    return_large_buffers()
-    configure_logging(args.log_format, args.log_level)
     config = config_from_args(args)
     seen = snapshot(config.scenario_paths) if args.watch else None
     registry = load_registry(config.scenario_paths)
+    # Process-wide settings only once the options and scenarios are known to be good: a refused
+    # `main(["serve", ...])` run in-process (the CLI tests) leaves logging and the GC as they were.
+    gc.set_threshold(*GC_THRESHOLDS)
+    return_large_buffers()
+    configure_logging(args.log_format, args.log_level)
     if args.workers == 1:
         asyncio.run(_serve(config, ServerState(config, registry), watch=seen, announce=True))
         # Stopping is part of the contract (a container gets 2 s): the interpreter's final
