@@ -59,12 +59,16 @@ def recordable_body(path: str, raw: bytes) -> dict[str, Any] | None:
     """A Vertex messages request in first-party form, for the recorder: what the replaying server
     will match. None for any other request (count-tokens, a body Vertex would refuse)."""
     found = ROUTE.search(path)
-    if found is None or unquote(found.group(3)) == COUNT_TOKENS_MODEL:
+    if found is None or _counts_tokens(found):
         return None
     try:
         return _messages_body(found, cloud_body(raw, MISSING_VERSION))
     except ApiError:
         return None
+
+
+def _counts_tokens(found: re.Match[str]) -> bool:
+    return unquote(found.group(3)) == COUNT_TOKENS_MODEL and found.group(4) != STREAM_VERB
 
 
 def _messages_body(found: re.Match[str], body: dict[str, Any]) -> dict[str, Any]:
@@ -81,8 +85,7 @@ async def predict(
     found: re.Match[str],
 ) -> web.StreamResponse:
     """rawPredict, streamRawPredict or count-tokens, translated for the pipeline."""
-    model, verb = unquote(found.group(3)), found.group(4)
-    counting = model == COUNT_TOKENS_MODEL and verb != STREAM_VERB
+    counting = _counts_tokens(found)
     exchange.endpoint, exchange.platform = ("count_tokens" if counting else "messages"), VERTEX
     refuse_declared_oversize(request)
     try:
