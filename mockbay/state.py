@@ -75,7 +75,7 @@ class ServerState:
         self.files: FileStore = BoundedStore(config.files_max, config.files_max_mb * MB, evict=False)
         self.internal_errors: list[str] = []
         # Requests await the store for state; `--state redis://...` swaps in a shared one at startup.
-        self.local = MemoryStore(self.journal, self.cursors, self.cache, self.limiter)
+        self.local = MemoryStore(self.journal, self.cursors, self.cache, self.limiter, self.files)
         self.store: StateStore = self.local
         self.install(registry)
 
@@ -100,6 +100,5 @@ class ServerState:
         the admin API does."""
         self.local.clear()
         self.batches.reset()
-        self.files.reset()
         self.internal_errors.clear()
         self.memo.clear()

@@ -8,10 +8,12 @@ not hold is a 404 `not_found_error` (docs/wire-notes.md, Files).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mockbay.errors import ApiError
-from mockbay.files.store import FileStore
+
+if TYPE_CHECKING:
+    from mockbay.store import StateStore
 
 FILE_ID_KEY = b'"file_id"'  # a body without these bytes names no file: the reply memo may answer it
 
@@ -39,7 +41,7 @@ def _in_content(content: Any) -> Iterator[str]:
             yield file_id
 
 
-def check_file_sources(store: FileStore, body: Any) -> None:
+async def check_file_sources(store: StateStore, body: Any) -> None:
     for file_id in file_ids(body):
-        if store.get(file_id) is None:
+        if await store.file_get(file_id) is None:
             raise ApiError(404, "not_found_error", f"File not found: {file_id}")

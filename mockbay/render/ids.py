@@ -43,21 +43,26 @@ def opaque(seed: int, fingerprint: str, *parts: object) -> str:
     return base64.b64encode(b"\x12\x0c" + body).decode()
 
 
+def _numbered(seed: int, kind: str, sequence: int | str, worker: int) -> bytes:
+    """The digest of an exchange's number; `--workers` processes past the first mix in their index,
+    since each counts from 1 (with `--state` the number is shared and already unique)."""
+    return _digest(seed, kind, sequence) if worker == 0 else _digest(seed, kind, worker, sequence)
+
+
 def request_id(seed: int, sequence: int | str, worker: int = 0) -> str:
     """`req_011C` + 20 base58 characters, unique per exchange of one server and per `--workers`
     process (a `str` sequence numbers answers outside the journal)."""
-    parts = (seed, "req", sequence) if worker == 0 else (seed, "req", worker, sequence)
-    return "req_011C" + _base58(_digest(*parts), 20)
+    return "req_011C" + _base58(_numbered(seed, "req", sequence, worker), 20)
 
 
-def batch_id(seed: int, sequence: int) -> str:
+def batch_id(seed: int, sequence: int, worker: int = 0) -> str:
     """`msgbatch_01` + 22 base58 characters (docs/wire.md §4.2), from the create's exchange."""
-    return "msgbatch_01" + _base58(_digest(seed, "msgbatch", sequence), 22)
+    return "msgbatch_01" + _base58(_numbered(seed, "msgbatch", sequence, worker), 22)
 
 
-def file_id(seed: int, sequence: int) -> str:
+def file_id(seed: int, sequence: int, worker: int = 0) -> str:
     """`file_011C` + 20 base58 characters, like upstream's, from the upload's exchange."""
-    return "file_011C" + _base58(_digest(seed, "file", sequence), 20)
+    return "file_011C" + _base58(_numbered(seed, "file", sequence, worker), 20)
 
 
 def thinking_signature(seed: int, fingerprint: str, index: int, thinking: str) -> str:

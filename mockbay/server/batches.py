@@ -88,7 +88,7 @@ async def _create(
     pairs = batch_requests(body)
     now, seconds = state.wall_clock(), state.config.batch_seconds
     batch = Batch(
-        id=ids.batch_id(state.config.seed, exchange.seq),
+        id=ids.batch_id(state.config.seed, exchange.seq, state.config.worker),
         created_at=now,
         ends_at=now + seconds,
         headers=headers,

@@ -56,14 +56,14 @@ async def handle(
         return await _upload(request, state, exchange)
     if file_id is None and method == "GET":
         _admit(state, headers)
-        return _list(request, state)
+        return await _list(request, state)
     if file_id is not None and method in ("GET", "DELETE") and not (content and method == "DELETE"):
         _admit(state, headers)
-        stored = state.files.get(file_id)
+        stored = await state.store.file_get(file_id)
         if stored is None:
             raise ApiError(404, "not_found_error", f"File not found: {file_id}")
         if method == "DELETE":
-            state.files.delete(file_id)
+            await state.store.file_delete(file_id)
             return json_response({"id": file_id, "type": "file_deleted"})
         return _download(state, stored) if content else json_response(stored.metadata())
     return None
@@ -84,7 +84,7 @@ async def _upload(request: web.Request, state: ServerState, exchange: Exchange) 
     expires_in = _expires_in(fields.get("expires_in_seconds"))
     now = state.wall_clock()
     stored = StoredFile(
-        id=ids.file_id(state.config.seed, exchange.seq),
+        id=ids.file_id(state.config.seed, exchange.seq, state.config.worker),
         filename=_filename(part_name, mime_type),
         mime_type=mime_type,
         content=content,
@@ -94,7 +94,7 @@ async def _upload(request: web.Request, state: ServerState, exchange: Exchange) 
     )
     exchange.body = {"file": stored.metadata()}
     try:
-        state.files.put(stored.id, stored, len(content))
+        await state.store.file_put(stored)
     except StoreFull:
         raise ApiError(
             400,
@@ -162,7 +162,7 @@ def _expires_in(field: tuple[str, str, bytes] | None) -> int | None:
     return seconds
 
 
-def _list(request: web.Request, state: ServerState) -> web.Response:
+async def _list(request: web.Request, state: ServerState) -> web.Response:
     """Newest first, paged by the `page` cursor of `next_page`, or by after_id / before_id as the
     earlier beta pages were; `ids` asks for those files only, on one page."""
     query = {key: request.query.getall(key) for key in request.query}
@@ -173,7 +173,7 @@ def _list(request: web.Request, state: ServerState) -> web.Response:
         unique = list(dict.fromkeys(wanted))
         if len(unique) > MAX_IDS:
             raise bad(f"ids: List should have at most {MAX_IDS} items after validation, not {len(unique)}")
-        found = [stored.metadata() for file_id in unique if (stored := state.files.get(file_id))]
+        found = [stored.metadata() for file_id in unique if (stored := await state.store.file_get(file_id))]
         return json_response({**id_page(found, False), "next_page": None})
     limit = parse_limit(query.get("limit", ()))
     after, before = cursors(query)
@@ -183,7 +183,7 @@ def _list(request: web.Request, state: ServerState) -> web.Response:
             raise bad(f"page: invalid page cursor {page_cursor!r}")
         after = page_cursor[len(PAGE_PREFIX) :]
     try:
-        page = state.files.page(limit, after_id=after, before_id=before)
+        page = await state.store.file_page(limit, after, before)
     except UnknownCursor as exc:
         raise bad(str(exc)) from None
     data: list[dict[str, Any]] = [stored.metadata() for stored in page.items]

@@ -154,7 +154,7 @@ async def answer_message(
         pinned=pinned,
         platform=inbound.platform,
     )
-    check_file_sources(state.files, exchange.body)
+    await check_file_sources(state.store, exchange.body)
     exchange.stream = parsed.stream
     scenario, reply = await _choose_reply(state, parsed, exchange)
     response_headers.update(provenance.headers(exchange))
@@ -239,7 +239,7 @@ async def answer_in_batch(
     a fault is the error it would report."""
     exchange.body = body
     parsed = replace(validate_messages(body, headers), session=exchange.session, pinned=pinned)
-    check_file_sources(state.files, body)
+    await check_file_sources(state.store, body)
     scenario, reply = await _choose_reply(state, parsed, exchange)
     if reply.batch_result is not None:
         return reply, None

@@ -1,7 +1,7 @@
 """Where a server keeps what requests change: in memory (one process) or in Redis (shared).
 
 `StateStore` is the one interface the request pipeline awaits for state: the request sequence,
-`replies:` cursors, rate-limit buckets, the simulated prompt cache and the journal. The memory
+`replies:` cursors, rate-limit buckets, the simulated prompt cache, uploaded files and the journal. The memory
 store is today's behaviour and the default; `--state redis://HOST:PORT/DB` shares all of it
 between replicas and `--workers` processes (mockbay/store/redis_store.py).
 """
@@ -10,12 +10,16 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mockbay.errors import ApiError
 from mockbay.journal import Exchange
 from mockbay.scenario.model import Limits
+from mockbay.store.bounded import Page
 from mockbay.usage.cache import CachePlan
+
+if TYPE_CHECKING:  # files/store.py imports this package's bounded.py
+    from mockbay.files.store import StoredFile
 
 CursorKey = tuple[str, str, str]  # (session, scenario, step label)
 
@@ -59,6 +63,20 @@ class StateStore(ABC):
     @abstractmethod
     async def cache_commit(self, plan: CachePlan) -> None:
         """Keep a plan's reads (refresh) and writes, once the request is admitted."""
+
+    @abstractmethod
+    async def file_put(self, stored: StoredFile) -> None:
+        """Keep an uploaded file; `StoreFull` over `--files-max` or `--files-max-mb` (upstream's quota)."""
+
+    @abstractmethod
+    async def file_get(self, file_id: str) -> StoredFile | None: ...
+
+    @abstractmethod
+    async def file_delete(self, file_id: str) -> None: ...
+
+    @abstractmethod
+    async def file_page(self, limit: int, after_id: str | None, before_id: str | None) -> Page[StoredFile]:
+        """Newest first; `UnknownCursor` for a cursor that names no file."""
 
     @abstractmethod
     async def record(self, exchange: Exchange) -> None:

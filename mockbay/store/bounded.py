@@ -36,6 +36,20 @@ class Page(Generic[V]):
     has_more: bool
 
 
+def page_of(
+    newest_first: list[str], limit: int, after_id: str | None, before_id: str | None
+) -> tuple[list[str], bool]:
+    """The ids of one page, and whether paging in the same direction finds more."""
+    for name, cursor in (("after_id", after_id), ("before_id", before_id)):
+        if cursor is not None and cursor not in newest_first:
+            raise UnknownCursor(name, cursor)
+    if before_id is not None:
+        newer = newest_first[: newest_first.index(before_id)]
+        return newer[-limit:], len(newer) > limit
+    older = newest_first[newest_first.index(after_id) + 1 :] if after_id is not None else newest_first
+    return older[:limit], len(older) > limit
+
+
 class BoundedStore(Generic[V]):
     """Thread-safe: handlers write on the server's loop while a test thread may read."""
 
@@ -81,16 +95,7 @@ class BoundedStore(Generic[V]):
     def page(self, limit: int, *, after_id: str | None = None, before_id: str | None = None) -> Page[V]:
         """Newest first: `limit` items after the `after_id` cursor, or just before `before_id`."""
         with self._lock:
-            keys = list(reversed(self._entries))
-            for name, cursor in (("after_id", after_id), ("before_id", before_id)):
-                if cursor is not None and cursor not in self._entries:
-                    raise UnknownCursor(name, cursor)
-            if before_id is not None:
-                newer = keys[: keys.index(before_id)]
-                chosen, has_more = newer[-limit:], len(newer) > limit
-            else:
-                older = keys[keys.index(after_id) + 1 :] if after_id is not None else keys
-                chosen, has_more = older[:limit], len(older) > limit
+            chosen, has_more = page_of(list(reversed(self._entries)), limit, after_id, before_id)
             return Page([self._entries[key][0] for key in chosen], has_more)
 
     def reset(self) -> None:

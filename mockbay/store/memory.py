@@ -10,10 +10,12 @@ import itertools
 from collections.abc import Mapping
 from typing import Any
 
+from mockbay.files.store import FileStore, StoredFile
 from mockbay.journal import Exchange, Journal
 from mockbay.lru import Lru
 from mockbay.scenario.model import Limits
 from mockbay.store import CursorKey, StateStore
+from mockbay.store.bounded import Page
 from mockbay.usage.cache import CachePlan, PromptCache
 from mockbay.usage.ratelimit import RateLimiter
 
@@ -46,9 +48,15 @@ class MemoryStore(StateStore):
     name = "memory"
 
     def __init__(
-        self, journal: Journal, cursors: SequenceCursors, cache: PromptCache, limiter: RateLimiter
+        self,
+        journal: Journal,
+        cursors: SequenceCursors,
+        cache: PromptCache,
+        limiter: RateLimiter,
+        files: FileStore,
     ) -> None:
         self.journal, self.cursors, self.cache, self.limiter = journal, cursors, cache, limiter
+        self.files = files
         self._sequence = itertools.count(1)  # next() on a count is atomic under the GIL
 
     async def next_sequence(self) -> int:
@@ -72,6 +80,18 @@ class MemoryStore(StateStore):
     async def cache_commit(self, plan: CachePlan) -> None:
         self.cache.commit(plan)
 
+    async def file_put(self, stored: StoredFile) -> None:
+        self.files.put(stored.id, stored, len(stored.content))
+
+    async def file_get(self, file_id: str) -> StoredFile | None:
+        return self.files.get(file_id)
+
+    async def file_delete(self, file_id: str) -> None:
+        self.files.delete(file_id)
+
+    async def file_page(self, limit: int, after_id: str | None, before_id: str | None) -> Page[StoredFile]:
+        return self.files.page(limit, after_id=after_id, before_id=before_id)
+
     async def record(self, exchange: Exchange) -> None:
         """Nothing to do: the exchange went into the journal when it began."""
 
@@ -80,6 +100,7 @@ class MemoryStore(StateStore):
 
     async def clear_journal(self) -> None:
         self.journal.clear()
+        self.files.reset()
 
     async def reset(self) -> None:
         self.clear()
@@ -92,3 +113,4 @@ class MemoryStore(StateStore):
         self.cache.clear()
         self.limiter.clear()
         self.journal.clear()
+        self.files.reset()

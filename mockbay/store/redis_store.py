@@ -30,9 +30,11 @@ from redis.exceptions import RedisError
 
 from mockbay.config import ServerConfig
 from mockbay.errors import ApiError
+from mockbay.files.store import StoredFile
 from mockbay.journal import Exchange
 from mockbay.scenario.model import Limits
 from mockbay.store import CursorKey, StateStore, StoreUnavailable
+from mockbay.store.bounded import Page, StoreFull, page_of
 from mockbay.usage.cache import TTL_SECONDS, CachePlan, Prefixes, prepare
 from mockbay.usage.ratelimit import DIMENSIONS, Bucket, charge, limit_of
 
@@ -86,6 +88,10 @@ class RedisStore(StateStore):
                 "cache:ttl",
                 "journal",
                 "journal:order",
+                "files",
+                "files:order",
+                "files:size",
+                "files:bytes",
             )
         }
         # Never reset: request ids stay unique, and loaded scenarios stay loaded, as in memory.
@@ -98,6 +104,9 @@ class RedisStore(StateStore):
         self._cache_live = self._client.register_script(_script("cache_live"))
         self._cache_commit = self._client.register_script(_script("cache_commit"))
         self._journal_record = self._client.register_script(_script("journal_record"))
+        self._file_put = self._client.register_script(_script("file_put"))
+        self._file_delete = self._client.register_script(_script("file_delete"))
+        self._file_keys = [self._keys[k] for k in ("files", "files:order", "files:size", "files:bytes")]
         self._outage = False
 
     async def _call(self, action: Awaitable[T]) -> T:
@@ -132,7 +141,7 @@ class RedisStore(StateStore):
     async def _catch_up(self, version: int) -> None:
         """Install the admin-loaded scenarios another replica (or this one) added since we looked."""
         texts = await self._call(self._client.lrange(self._scenarios_key, 0, -1))
-        self._install([text if isinstance(text, str) else text.decode() for text in texts])
+        self._install([_text(text) for text in texts])
         self._scenarios_version = version
 
     async def add_scenarios(self, text: str) -> None:
@@ -191,6 +200,29 @@ class RedisStore(StateStore):
         keys = [self._keys["cache:expiry"], self._keys["cache:ttl"]]
         await self._call(self._cache_commit(keys=keys, args=args))
 
+    async def file_put(self, stored: StoredFile) -> None:
+        size = len(stored.content)
+        config = self._config
+        args: list[str | bytes | int] = [stored.id, _pack_file(stored), size, config.files_max]
+        args.append(config.files_max_mb * MB)
+        if not await self._call(self._file_put(keys=self._file_keys, args=args)):
+            raise StoreFull(stored.id)
+
+    async def file_get(self, file_id: str) -> StoredFile | None:
+        packed = await self._call(self._client.hget(self._keys["files"], file_id))
+        return _unpack_file(file_id, packed) if packed is not None else None
+
+    async def file_delete(self, file_id: str) -> None:
+        await self._call(self._file_delete(keys=self._file_keys, args=[file_id]))
+
+    async def file_page(self, limit: int, after_id: str | None, before_id: str | None) -> Page[StoredFile]:
+        order = await self._call(self._client.lrange(self._keys["files:order"], 0, -1))
+        newest_first = [_text(file_id) for file_id in reversed(order)]
+        chosen, has_more = page_of(newest_first, limit, after_id, before_id)
+        packed = await self._call(self._client.hmget(self._keys["files"], chosen)) if chosen else []
+        found = [_unpack_file(i, p) for i, p in zip(chosen, packed, strict=True) if p is not None]
+        return Page(found, has_more)
+
     async def record(self, exchange: Exchange) -> None:
         keys = [self._keys["journal"], self._keys["journal:order"]]
         text = json.dumps(exchange.to_json(), default=str)
@@ -210,3 +242,21 @@ class RedisStore(StateStore):
 
     async def close(self) -> None:
         await self._client.aclose()
+
+
+def _text(value: bytes | str) -> str:
+    return value if isinstance(value, str) else value.decode()
+
+
+def _pack_file(stored: StoredFile) -> bytes:
+    """One line of metadata JSON, then the content as it was uploaded."""
+    meta = {
+        f: getattr(stored, f) for f in ("filename", "mime_type", "created_at", "expires_at", "downloadable")
+    }
+    return json.dumps(meta).encode() + b"\n" + stored.content
+
+
+def _unpack_file(file_id: str, packed: bytes | str) -> StoredFile:
+    raw = packed if isinstance(packed, bytes) else packed.encode()  # the client is made to answer bytes
+    meta, _, content = raw.partition(b"\n")
+    return StoredFile(id=file_id, content=content, **json.loads(meta))

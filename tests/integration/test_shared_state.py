@@ -268,3 +268,29 @@ def test_workers_on_redis_share_admin_loaded_scenarios_the_journal_and_reset(
                 assert fresh.get("/_mockbay/requests").json()["requests"] == []
     finally:
         stop(child)
+
+
+def test_a_file_uploaded_through_one_replica_is_listed_used_and_deleted_through_others(
+    replicas: Replicas,
+) -> None:
+    first, second, third = replicas.clients
+    uploaded = first.post("/v1/files", files={"file": ("notes.txt", b"shared notes", "text/plain")}).json()
+    file_id = uploaded["id"]
+    assert [f["id"] for f in second.get("/v1/files").json()["data"]] == [file_id]
+    assert third.get(f"/v1/files/{file_id}").json() == uploaded
+    document = {"type": "document", "source": {"type": "file", "file_id": file_id}}
+    using = body(
+        "count", messages=[{"role": "user", "content": [document, {"type": "text", "text": "count"}]}]
+    )
+    assert (
+        text_of(second.post("/v1/messages", json=using, headers={"anthropic-beta": "files-api-2025-04-14"}))
+        == "one"
+    )
+    assert third.delete(f"/v1/files/{file_id}").json() == {"id": file_id, "type": "file_deleted"}
+    assert first.get(f"/v1/files/{file_id}").status_code == 404
+    assert (
+        second.post(
+            "/v1/messages", json=using, headers={"anthropic-beta": "files-api-2025-04-14"}
+        ).status_code
+        == 404
+    )
