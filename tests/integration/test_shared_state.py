@@ -35,6 +35,11 @@ scenarios:
     limits: {requests_per_minute: 6}
     rules:
       - reply: {text: within the limit}
+  - name: thrifty
+    match: {last_user: thrift}
+    limits: {output_tokens_per_minute: 6}
+    rules:
+      - reply: {text: "one two three four five six seven eight nine ten eleven twelve"}
   - name: cached
     match: {last_user: {contains: cache}}
     cache: simulate
@@ -137,6 +142,15 @@ def test_a_rate_limit_of_six_refuses_the_seventh_whichever_replica_gets_it(repli
     assert refused.json()["error"]["type"] == "rate_limit_error"
     assert int(refused.headers["retry-after"]) >= 1
     assert refused.headers["anthropic-ratelimit-requests-remaining"] == "0"
+
+
+def test_output_tokens_charged_by_one_replica_refuse_the_next_request_on_another(replicas: Replicas) -> None:
+    first = replicas.post(body("thrift"))
+    assert first.status_code == 200 and first.json()["usage"]["output_tokens"] >= 6
+    refused = replicas.post(body("thrift"))
+    assert refused.status_code == 429
+    assert "6 output tokens per minute" in refused.json()["error"]["message"]
+    assert refused.headers["anthropic-ratelimit-output-tokens-remaining"] == "0"
 
 
 def test_a_cache_entry_written_through_one_replica_is_read_through_another(replicas: Replicas) -> None:
