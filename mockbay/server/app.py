@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-import secrets
 import time
 import traceback
 
@@ -29,7 +28,7 @@ from mockbay.server.protocol import SIDE_REQUEST_ID, side_request_ids
 from mockbay.server.responses import NOT_SENT, error_response, json_response
 from mockbay.state import ServerState
 from mockbay.store import StoreUnavailable
-from mockbay.store.lifecycle import shared_state
+from mockbay.store.lifecycle import MEMORY, shared_state
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +42,9 @@ def make_app(state: ServerState) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[STATE] = state
     app.cleanup_ctx.append(shared_state(state))
-    app[SIDE_REQUEST_ID] = side_request_ids(state.config.seed, state.config.worker)
+    app[SIDE_REQUEST_ID] = side_request_ids(
+        state.config.seed, state.config.worker, shared=state.config.state != MEMORY
+    )
     app.router.add_route("*", "/{tail:.*}", dispatch)
     return app
 
@@ -57,7 +58,7 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
     try:
         sequence = await state.store.next_sequence()
     except StoreUnavailable as error:  # no shared number to give it: an id no other exchange has
-        request_id = ids.request_id(state.config.seed, f"unnumbered:{secrets.token_hex(8)}")
+        request_id = request.app[SIDE_REQUEST_ID]()
         refused = error_response(error, request_id)
         refused.headers["request-id"] = request_id
         return refused

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -31,10 +32,12 @@ CLIENT_FAULTS = (HttpProcessingError, RequestPayloadError)
 MAX_REASON = 200
 
 
-def side_request_ids(seed: int, worker: int = 0) -> Callable[[], str]:
-    """Request ids for answers that take no journal sequence number, so the journal's stay dense."""
+def side_request_ids(seed: int, worker: int = 0, *, shared: bool = False) -> Callable[[], str]:
+    """Request ids for answers that take no journal sequence number, so the journal's stay dense.
+    Replicas sharing a store each count from 1 here too: a random token per process keeps them apart."""
     counter = itertools.count(1)
-    return lambda: ids.request_id(seed, f"side-{next(counter)}", worker)
+    instance = f"{secrets.token_hex(8)}-" if shared else ""
+    return lambda: ids.request_id(seed, f"side-{instance}{next(counter)}", worker)
 
 
 def reason(exc: BaseException) -> str:
