@@ -4,6 +4,7 @@
 "use strict";
 
 const POLL_MS = 1000;
+const RESYNC = 15;
 const MAX_ROWS = 1000; // rows drawn at once (newest first); the filter reaches the whole journal
 const token = new URLSearchParams(location.search).get("token");
 const headers = token ? { "x-mockbay-admin-token": token } : {};
@@ -120,13 +121,23 @@ function drawList() {
   fillSelect(filters.model, all.map(modelOf));
 }
 
+let polls = 0;
+
 async function poll() {
-  // An exchange still in progress (a stream being sent) is asked for again until it ends.
+  // An exchange still in progress (a stream being sent) is asked for again until it ends; every
+  // RESYNC-th poll reads the whole journal, so a reset or a cleared journal shows here too.
   const pending = [...exchanges.values()].filter((e) => !e.duration_ms).map((e) => e.seq);
-  const after = pending.length ? Math.min(...pending) - 1 : lastSeq;
+  const resync = ++polls % RESYNC === 0;
+  const after = resync ? 0 : pending.length ? Math.min(...pending) - 1 : lastSeq;
   try {
     const data = await api(`requests?after=${after}`);
     let changed = false;
+    if (resync) {
+      const kept = new Set(data.requests.map((e) => e.seq));
+      for (const seq of [...exchanges.keys()]) {
+        if (!kept.has(seq)) { exchanges.delete(seq); changed = true; }
+      }
+    }
     for (const entry of data.requests) {
       const old = exchanges.get(entry.seq);
       if (!old || old.duration_ms !== entry.duration_ms || old.status !== entry.status) changed = true;
