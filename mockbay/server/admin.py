@@ -68,7 +68,7 @@ async def handle_admin(request: web.Request, state: ServerState, path: str) -> w
     if name == "scenarios" and method == "POST":
         return await _load(request, state)
     if name == "metrics" and method == "GET":
-        return metrics_response(state.metrics, len(state.journal))
+        return metrics_response(state.metrics, state.journal)
     if name == "reset" and method == "POST":
         state.reset()
         await state.store.reset()

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from mockbay.journal import Journal
 from mockbay.metrics import SCHEDULE_BUCKETS, Metrics
 from mockbay.server.responses import json_response
 from mockbay.wire.errors import error_body
@@ -27,14 +28,14 @@ MISSING = (
 )
 
 
-def metrics_response(metrics: Metrics, journal_entries: int) -> web.Response:
+def metrics_response(metrics: Metrics, journal: Journal) -> web.Response:
     try:
         from prometheus_client import CollectorRegistry
         from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
     except ImportError:
         return json_response(error_body("api_error", MISSING, ""), status=501)
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(_Collector(metrics, journal_entries))
+    registry.register(_Collector(metrics, len(journal), journal.bytes))
     response = web.Response(body=generate_latest(registry))
     response.headers["content-type"] = CONTENT_TYPE_LATEST
     return response
@@ -43,9 +44,10 @@ def metrics_response(metrics: Metrics, journal_entries: int) -> web.Response:
 class _Collector:
     """Reads the server's counts at scrape time (prometheus-client's custom-collector protocol)."""
 
-    def __init__(self, metrics: Metrics, journal_entries: int) -> None:
+    def __init__(self, metrics: Metrics, journal_entries: int, journal_bytes: int) -> None:
         self._metrics = metrics
         self._journal_entries = journal_entries
+        self._journal_bytes = journal_bytes
 
     def collect(self) -> Iterator[Metric]:
         from prometheus_client.metrics_core import (
@@ -72,6 +74,11 @@ class _Collector:
             "mockbay_journal_entries",
             "Exchanges the journal holds (capped by --journal-size).",
             value=self._journal_entries,
+        )
+        yield GaugeMetricFamily(
+            "mockbay_journal_bytes",
+            "Estimated size of the exchanges the journal holds (capped by --journal-max-mb).",
+            value=self._journal_bytes,
         )
         errors = metrics.schedule_errors
         cumulative = list(accumulate(errors.buckets))

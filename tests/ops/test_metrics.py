@@ -82,6 +82,7 @@ def test_counters_match_the_journal(server: MockServer) -> None:
     assert counted[("messages", "400", "", "anthropic")] == 1
     assert samples["mockbay_faults_total"] == [({"kind": "error_event"}, 1.0)]
     assert samples["mockbay_journal_entries"] == [({}, 7.0)]
+    assert samples["mockbay_journal_bytes"] == [({}, float(server.state.journal.bytes))]
     assert samples["mockbay_open_streams"] == [({}, 0.0)]
     events_sent = sum(len(e.observed_offsets_ms) for e in server.journal.all)
     histogram_count = samples["mockbay_stream_schedule_error_seconds_count"][0][1]
