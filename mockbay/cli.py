@@ -98,7 +98,7 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     add_repeated(
         serve,
         "--api-key",
-        "accept only this key",
+        "accept only this key (also a Bedrock API key, SigV4 access-key id or Vertex token)",
         env_name="API_KEYS",
         separator=",",
         shown="any key",
