@@ -4,7 +4,8 @@ Every change is one atomic Lua script (mockbay/store/lua/) on Redis's own clock,
 advances once per request and a rate limit counts every replica's requests, whichever replica a
 load balancer picks. Keys start with the namespace (`--state-namespace`), so two mockbays can
 share one Redis. Caps are the in-memory ones: `--max-sessions` cursors, `--rate-limit-buckets`
-keys, `--cache-entries` cache entries and `--journal-size` exchanges.
+keys, `--cache-entries` cache entries, `--files-max` / `--files-max-mb` files and
+`--journal-size` / `--journal-max-mb` of the journal.
 
 Redis unreachable: each call gives up within `CALL_TIMEOUT_S` (socket timeouts, one retry on a
 fresh connection) and the request is answered 503 `api_error` naming the store; one warning is
@@ -88,6 +89,7 @@ class RedisStore(StateStore):
                 "cache:ttl",
                 "journal",
                 "journal:order",
+                "journal:bytes",
                 "files",
                 "files:order",
                 "files:size",
@@ -224,18 +226,18 @@ class RedisStore(StateStore):
         return Page(found, has_more)
 
     async def record(self, exchange: Exchange) -> None:
-        keys = [self._keys["journal"], self._keys["journal:order"]]
+        keys = [self._keys[k] for k in ("journal", "journal:order", "journal:bytes")]
         text = json.dumps(exchange.to_json(), default=str)
-        await self._call(
-            self._journal_record(keys=keys, args=[exchange.seq, text, self._config.journal_size])
-        )
+        caps = [self._config.journal_size, self._config.journal_max_bytes]
+        await self._call(self._journal_record(keys=keys, args=[exchange.seq, text, *caps]))
 
     async def exchanges(self) -> list[dict[str, Any]]:
         texts = await self._call(self._client.hvals(self._keys["journal"]))
         return sorted((json.loads(text) for text in texts), key=lambda exchange: exchange["seq"])
 
     async def clear_journal(self) -> None:
-        await self._call(self._client.delete(self._keys["journal"], self._keys["journal:order"]))
+        journal = [self._keys[k] for k in ("journal", "journal:order", "journal:bytes")]
+        await self._call(self._client.delete(*journal))
 
     async def reset(self) -> None:
         await self._call(self._client.delete(*self._keys.values()))

@@ -308,3 +308,18 @@ def test_a_file_uploaded_through_one_replica_is_listed_used_and_deleted_through_
         ).status_code
         == 404
     )
+
+
+def test_the_shared_journal_keeps_the_in_memory_cap(redis_server: RedisServer, scenario_file: Path) -> None:
+    namespace = f"capped-{uuid.uuid4().hex[:8]}"
+    capped = [replica(redis_server.url, scenario_file, namespace, "--journal-size", "3") for _ in range(2)]
+    try:
+        sent = []
+        for index in range(5):
+            with httpx.Client(base_url=capped[index % 2].url, headers=HEADERS) as client:
+                sent.append(client.post("/v1/messages", json=body("admin or not")).headers["request-id"])
+        with httpx.Client(base_url=capped[0].url) as client:
+            assert [e["request_id"] for e in client.get("/_mockbay/requests").json()["requests"]] == sent[2:]
+    finally:
+        for child in capped:
+            stop(child)
