@@ -75,7 +75,9 @@ class ServerState:
         self.files: FileStore = BoundedStore(config.files_max, config.files_max_mb * MB, evict=False)
         self.internal_errors: list[str] = []
         # Requests await the store for state; `--state redis://...` swaps in a shared one at startup.
-        self.local = MemoryStore(self.journal, self.cursors, self.cache, self.limiter, self.files)
+        self.local = MemoryStore(
+            self.journal, self.cursors, self.cache, self.limiter, self.files, self.batches
+        )
         self.store: StateStore = self.local
         self.install(registry)
 
@@ -99,6 +101,5 @@ class ServerState:
         and errors; keep scenarios. A shared store is reset apart (`await state.store.reset()`), as
         the admin API does."""
         self.local.clear()
-        self.batches.reset()
         self.internal_errors.clear()
         self.memo.clear()

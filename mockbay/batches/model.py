@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
 from mockbay.files.store import rfc3339
@@ -81,6 +81,17 @@ class Batch:
             "archived_at": None,
             "results_url": results_url if ended else None,
         }
+
+    def to_state(self) -> dict[str, Any]:
+        """Everything the batch holds, as JSON, for a shared store (the lock stays in the process)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("items", "running")} | {
+            "items": [asdict(item) for item in self.items]
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> Batch:
+        items = [BatchItem(**item) for item in state.pop("items")]
+        return cls(items=items, **state)
 
     def results(self) -> list[dict[str, Any]]:
         return [{"custom_id": item.custom_id, "result": item.result} for item in self.items]

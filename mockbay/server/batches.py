@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -61,7 +61,7 @@ async def handle(
         return await _list(request, state, base)
     if batch_id is not None and (method, action) in _ACTIONS:
         _admit(state, headers)
-        return _ACTIONS[method, action](state, await _settled(state, batch_id), base)
+        return await _ACTIONS[method, action](state, await _settled(state, batch_id), base)
     return None
 
 
@@ -110,7 +110,7 @@ async def _list(request: web.Request, state: ServerState, base: str) -> web.Resp
     limit = parse_limit(query.get("limit", ()))
     after, before = cursors(query)
     try:
-        page = state.batches.page(limit, after_id=after, before_id=before)
+        page = await state.store.batch_page(limit, after, before)
     except UnknownCursor as exc:
         raise bad(str(exc)) from None
     now = state.wall_clock()
@@ -120,17 +120,17 @@ async def _list(request: web.Request, state: ServerState, base: str) -> web.Resp
 
 async def _settled(state: ServerState, batch_id: str) -> Batch:
     """The batch by id, with every request due by now answered; a 404 for an unknown id."""
-    batch = state.batches.get(batch_id)
+    batch = await state.store.batch_get(batch_id)
     if batch is None:
         raise ApiError(404, "not_found_error", f"Message batch not found: {batch_id}")
     return await _settle(state, batch, state.wall_clock())
 
 
-def _retrieve(state: ServerState, batch: Batch, base: str) -> web.Response:
+async def _retrieve(state: ServerState, batch: Batch, base: str) -> web.Response:
     return json_response(_view(batch, state.wall_clock(), base))
 
 
-def _cancel(state: ServerState, batch: Batch, base: str) -> web.Response:
+async def _cancel(state: ServerState, batch: Batch, base: str) -> web.Response:
     """Requests not yet run are canceled; the answer says `canceling`, the next read `ended`."""
     now = state.wall_clock()
     if batch.status(now) != "in_progress":
@@ -139,20 +139,20 @@ def _cancel(state: ServerState, batch: Batch, base: str) -> web.Response:
     for item in batch.items:
         if item.result is None:
             item.result = {"type": "canceled"}
-    _store(state, batch)
+    await state.store.batch_put(batch)
     return json_response(_view(batch, now, base, answering="canceling"))
 
 
-def _delete(state: ServerState, batch: Batch, base: str) -> web.Response:
+async def _delete(state: ServerState, batch: Batch, base: str) -> web.Response:
     if batch.status(state.wall_clock()) != "ended":
         raise bad(
             f"Message batch {batch.id} has not ended: cancel it and wait until it has ended to delete it"
         )
-    state.batches.delete(batch.id)
+    await state.store.batch_delete(batch.id)
     return json_response({"id": batch.id, "type": "message_batch_deleted"})
 
 
-def _results(state: ServerState, batch: Batch, base: str) -> web.Response:
+async def _results(state: ServerState, batch: Batch, base: str) -> web.Response:
     """JSONL whatever the Accept header (the SDK sends `application/binary`)."""
     if batch.status(state.wall_clock()) != "ended":
         raise bad(f"Message batch {batch.id} has not ended yet; its results are available once it has")
@@ -160,7 +160,7 @@ def _results(state: ServerState, batch: Batch, base: str) -> web.Response:
     return web.Response(body=lines, content_type=JSONL)
 
 
-_ACTIONS: dict[tuple[str, str | None], Callable[[ServerState, Batch, str], web.Response]] = {
+_ACTIONS: dict[tuple[str, str | None], Callable[[ServerState, Batch, str], Awaitable[web.Response]]] = {
     ("GET", None): _retrieve,
     ("POST", "/cancel"): _cancel,
     ("DELETE", None): _delete,
@@ -179,20 +179,18 @@ def _results_url(base: str, batch: Batch) -> str:
 
 async def _settle(state: ServerState, batch: Batch, now: float) -> Batch:
     """Run the requests due by now (none after a cancel), and store the batch with its new size."""
-    async with batch.running:  # a read arriving meanwhile waits, then finds nothing more due
+    async with state.store.batch_running(batch):  # a read arriving meanwhile waits, then finds nothing due
+        stored = await state.store.batch_get(batch.id)  # shared: another replica may have run some
+        batch = stored if stored is not None else batch
         due = [item for item in batch.items if item.result is None and item.due <= now]
         for count, item in enumerate(due, 1):
             item.result = await _run(state, batch, item)
             batch.result_bytes += len(dumps(item.result))
             if count % YIELD_EVERY == 0:
                 await asyncio.sleep(0)  # a big batch does not hold up the server's other clients
-        if due or state.batches.get(batch.id) is None:
-            _store(state, batch)
+        if due or stored is None:
+            await state.store.batch_put(batch)
     return batch
-
-
-def _store(state: ServerState, batch: Batch) -> None:
-    state.batches.put(batch.id, batch, batch.size)
 
 
 async def _run(state: ServerState, batch: Batch, item: BatchItem) -> dict[str, Any]:

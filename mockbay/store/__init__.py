@@ -1,7 +1,8 @@
 """Where a server keeps what requests change: in memory (one process) or in Redis (shared).
 
 `StateStore` is the one interface the request pipeline awaits for state: the request sequence,
-`replies:` cursors, rate-limit buckets, the simulated prompt cache, uploaded files and the journal. The memory
+`replies:` cursors, rate-limit buckets, the simulated prompt cache, files, Message Batches and the
+journal. The memory
 store is today's behaviour and the default; `--state redis://HOST:PORT/DB` shares all of it
 between replicas and `--workers` processes (mockbay/store/redis_store.py).
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
+from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any
 
 from mockbay.errors import ApiError
@@ -19,6 +21,7 @@ from mockbay.store.bounded import Page
 from mockbay.usage.cache import CachePlan
 
 if TYPE_CHECKING:  # files/store.py imports this package's bounded.py
+    from mockbay.batches.model import Batch
     from mockbay.files.store import StoredFile
 
 CursorKey = tuple[str, str, str]  # (session, scenario, step label)
@@ -77,6 +80,24 @@ class StateStore(ABC):
     @abstractmethod
     async def file_page(self, limit: int, after_id: str | None, before_id: str | None) -> Page[StoredFile]:
         """Newest first; `UnknownCursor` for a cursor that names no file."""
+
+    @abstractmethod
+    async def batch_put(self, batch: Batch) -> None:
+        """Keep a batch as it is now; the oldest others go beyond `--batches-max` or `--batches-max-mb`."""
+
+    @abstractmethod
+    async def batch_get(self, batch_id: str) -> Batch | None: ...
+
+    @abstractmethod
+    async def batch_delete(self, batch_id: str) -> None: ...
+
+    @abstractmethod
+    async def batch_page(self, limit: int, after_id: str | None, before_id: str | None) -> Page[Batch]:
+        """Newest first; `UnknownCursor` for a cursor that names no batch."""
+
+    @abstractmethod
+    def batch_running(self, batch: Batch) -> AbstractAsyncContextManager[object]:
+        """Held while a batch's due requests run, so each runs once whichever replica reads it."""
 
     @abstractmethod
     async def record(self, exchange: Exchange) -> None:

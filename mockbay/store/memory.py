@@ -8,14 +8,16 @@ from __future__ import annotations
 import hashlib
 import itertools
 from collections.abc import Mapping
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
+from mockbay.batches.model import Batch
 from mockbay.files.store import FileStore, StoredFile
 from mockbay.journal import Exchange, Journal
 from mockbay.lru import Lru
 from mockbay.scenario.model import Limits
 from mockbay.store import CursorKey, StateStore
-from mockbay.store.bounded import Page
+from mockbay.store.bounded import BoundedStore, Page
 from mockbay.usage.cache import CachePlan, PromptCache
 from mockbay.usage.ratelimit import RateLimiter
 
@@ -54,9 +56,10 @@ class MemoryStore(StateStore):
         cache: PromptCache,
         limiter: RateLimiter,
         files: FileStore,
+        batches: BoundedStore[Batch],
     ) -> None:
         self.journal, self.cursors, self.cache, self.limiter = journal, cursors, cache, limiter
-        self.files = files
+        self.files, self.batches = files, batches
         self._sequence = itertools.count(1)  # next() on a count is atomic under the GIL
 
     async def next_sequence(self) -> int:
@@ -92,6 +95,21 @@ class MemoryStore(StateStore):
     async def file_page(self, limit: int, after_id: str | None, before_id: str | None) -> Page[StoredFile]:
         return self.files.page(limit, after_id=after_id, before_id=before_id)
 
+    async def batch_put(self, batch: Batch) -> None:
+        self.batches.put(batch.id, batch, batch.size)
+
+    async def batch_get(self, batch_id: str) -> Batch | None:
+        return self.batches.get(batch_id)
+
+    async def batch_delete(self, batch_id: str) -> None:
+        self.batches.delete(batch_id)
+
+    async def batch_page(self, limit: int, after_id: str | None, before_id: str | None) -> Page[Batch]:
+        return self.batches.page(limit, after_id=after_id, before_id=before_id)
+
+    def batch_running(self, batch: Batch) -> AbstractAsyncContextManager[object]:
+        return batch.running  # the store keeps the object itself, so its own lock serves
+
     async def record(self, exchange: Exchange) -> None:
         """Nothing to do: the exchange went into the journal when it began."""
 
@@ -100,7 +118,6 @@ class MemoryStore(StateStore):
 
     async def clear_journal(self) -> None:
         self.journal.clear()
-        self.files.reset()
 
     async def reset(self) -> None:
         self.clear()
@@ -114,3 +131,4 @@ class MemoryStore(StateStore):
         self.limiter.clear()
         self.journal.clear()
         self.files.reset()
+        self.batches.reset()

@@ -18,8 +18,9 @@ import asyncio
 import contextlib
 import json
 import logging
+import secrets
 import struct
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from importlib import resources
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -29,6 +30,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
+from mockbay.batches.model import Batch
 from mockbay.config import ServerConfig
 from mockbay.errors import ApiError
 from mockbay.files.store import StoredFile
@@ -47,6 +49,8 @@ SEP = "\x1f"
 MB = 1024 * 1024
 MAX_SCENARIO_TEXTS = 1_000  # POST /_mockbay/scenarios bodies kept for every replica...
 MAX_SCENARIO_BYTES = 64 * MB  # ...and their total size
+BATCH_LOCK_S = 60.0  # how long one replica may run a batch's due requests before another may
+BATCH_POLL_S = 0.01
 T = TypeVar("T")
 
 
@@ -94,6 +98,9 @@ class RedisStore(StateStore):
                 "files:order",
                 "files:size",
                 "files:bytes",
+                "batches",
+                "batches:order",
+                "batches:bytes",
             )
         }
         # Never reset: request ids stay unique, and loaded scenarios stay loaded, as in memory.
@@ -108,6 +115,10 @@ class RedisStore(StateStore):
         self._journal_record = self._client.register_script(_script("journal_record"))
         self._file_put = self._client.register_script(_script("file_put"))
         self._file_delete = self._client.register_script(_script("file_delete"))
+        self._batch_put = self._client.register_script(_script("batch_put"))
+        self._batch_delete = self._client.register_script(_script("batch_delete"))
+        self._unlock = self._client.register_script(_script("unlock"))
+        self._batch_keys = [self._keys[k] for k in ("batches", "batches:order", "batches:bytes")]
         self._file_keys = [self._keys[k] for k in ("files", "files:order", "files:size", "files:bytes")]
         self._outage = False
 
@@ -224,6 +235,42 @@ class RedisStore(StateStore):
         packed = await self._call(self._client.hmget(self._keys["files"], chosen)) if chosen else []
         found = [_unpack_file(i, p) for i, p in zip(chosen, packed, strict=True) if p is not None]
         return Page(found, has_more)
+
+    async def batch_put(self, batch: Batch) -> None:
+        config = self._config
+        args: list[str | int] = [batch.id, json.dumps(batch.to_state()), config.batches_max]
+        args.append(config.batches_max_mb * MB)
+        await self._call(self._batch_put(keys=self._batch_keys, args=args))
+
+    async def batch_get(self, batch_id: str) -> Batch | None:
+        stored = await self._call(self._client.hget(self._keys["batches"], batch_id))
+        return Batch.from_state(json.loads(stored)) if stored is not None else None
+
+    async def batch_delete(self, batch_id: str) -> None:
+        await self._call(self._batch_delete(keys=self._batch_keys, args=[batch_id]))
+
+    async def batch_page(self, limit: int, after_id: str | None, before_id: str | None) -> Page[Batch]:
+        order = await self._call(self._client.lrange(self._keys["batches:order"], 0, -1))
+        chosen, has_more = page_of([_text(i) for i in reversed(order)], limit, after_id, before_id)
+        stored = await self._call(self._client.hmget(self._keys["batches"], chosen)) if chosen else []
+        return Page([Batch.from_state(json.loads(s)) for s in stored if s is not None], has_more)
+
+    @contextlib.asynccontextmanager
+    async def batch_running(self, batch: Batch) -> AsyncIterator[object]:
+        """A lock in Redis (SET NX with an expiry, released only by its holder), polled while another
+        replica holds it; a replica that dies holding it frees it after `BATCH_LOCK_S`."""
+        key, token = f"{self._keys['batches']}:running:{batch.id}", secrets.token_hex(8)
+        waited = 0.0
+        while not await self._call(self._client.set(key, token, nx=True, px=int(BATCH_LOCK_S * 1000))):
+            if waited > BATCH_LOCK_S:
+                raise StoreUnavailable(self.name, f"batch {batch.id} stayed locked by another replica")
+            await asyncio.sleep(BATCH_POLL_S)
+            waited += BATCH_POLL_S
+        try:
+            yield batch
+        finally:
+            with contextlib.suppress(StoreUnavailable):
+                await self._call(self._unlock(keys=[key], args=[token]))
 
     async def record(self, exchange: Exchange) -> None:
         keys = [self._keys[k] for k in ("journal", "journal:order", "journal:bytes")]

@@ -7,9 +7,11 @@ the prompt cache, the journal, reset) must not depend on which replica a request
 from __future__ import annotations
 
 import itertools
+import json
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -322,4 +324,52 @@ def test_the_shared_journal_keeps_the_in_memory_cap(redis_server: RedisServer, s
             assert [e["request_id"] for e in client.get("/_mockbay/requests").json()["requests"]] == sent[2:]
     finally:
         for child in capped:
+            stop(child)
+
+
+def test_a_batch_created_through_one_replica_is_read_listed_and_deleted_through_others(
+    replicas: Replicas,
+) -> None:
+    first, second, third = replicas.clients
+    requests = [{"custom_id": f"item-{n}", "params": body("count")} for n in range(3)]
+    created = first.post("/v1/messages/batches", json={"requests": requests}).json()
+    batch_id = created["id"]
+    retrieved = second.get(f"/v1/messages/batches/{batch_id}").json()
+    assert retrieved["processing_status"] == "ended"
+    assert retrieved["request_counts"]["succeeded"] == 3
+    assert [b["id"] for b in third.get("/v1/messages/batches").json()["data"]] == [batch_id]
+    lines = [
+        json.loads(line) for line in third.get(f"/v1/messages/batches/{batch_id}/results").text.splitlines()
+    ]
+    assert [(line["custom_id"], line["result"]["message"]["content"][0]["text"]) for line in lines] == [
+        ("item-0", "one"),
+        ("item-1", "two"),
+        ("item-2", "three"),
+    ]
+    journal = second.get("/_mockbay/requests").json()["requests"]
+    assert [e["custom_id"] for e in journal if e["batch_id"] == batch_id] == ["item-0", "item-1", "item-2"]
+    assert third.delete(f"/v1/messages/batches/{batch_id}").json()["type"] == "message_batch_deleted"
+    assert first.get(f"/v1/messages/batches/{batch_id}").status_code == 404
+
+
+def test_due_batch_requests_run_once_when_two_replicas_read_the_batch_at_once(
+    redis_server: RedisServer, scenario_file: Path
+) -> None:
+    namespace = f"batches-{uuid.uuid4().hex[:8]}"
+    pair = [replica(redis_server.url, scenario_file, namespace, "--batch-seconds", "1") for _ in range(2)]
+    try:
+        clients = [httpx.Client(base_url=c.url, headers=HEADERS, timeout=30) for c in pair]
+        requests = [{"custom_id": f"item-{n}", "params": body("count")} for n in range(8)]
+        batch_id = clients[0].post("/v1/messages/batches", json={"requests": requests}).json()["id"]
+        time.sleep(1.2)  # every request is due: the next reads run them
+        with ThreadPoolExecutor(4) as pool:
+            reads = list(pool.map(lambda c: c.get(f"/v1/messages/batches/{batch_id}").json(), clients * 2))
+        assert all(r["processing_status"] == "ended" for r in reads)
+        journal = clients[1].get("/_mockbay/requests").json()["requests"]
+        ran = sorted(e["custom_id"] for e in journal if e["batch_id"] == batch_id)
+        assert ran == [f"item-{n}" for n in range(8)]
+        for client in clients:
+            client.close()
+    finally:
+        for child in pair:
             stop(child)
