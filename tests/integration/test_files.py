@@ -190,3 +190,11 @@ def test_a_malformed_upload_is_a_400_envelope(server, content, headers, message)
     assert response.status_code == 400, response.text
     assert message in response.json()["error"]["message"]
     assert response.json()["request_id"] == response.headers["request-id"]
+
+
+def test_clearing_the_journal_keeps_the_files_and_reset_drops_them(client, server):
+    kept = client.files.upload(file=("notes.txt", b"hello world", "text/plain"))
+    assert httpx.delete(f"{server.url}/_mockbay/requests").json() == {"status": "ok"}
+    assert [f.id for f in client.files.list()] == [kept.id]
+    assert httpx.post(f"{server.url}/_mockbay/reset").json() == {"status": "ok"}
+    assert client.files.list().data == []
