@@ -5,17 +5,20 @@ the request is answered by its fingerprint and last user text, the reply is what
 JSON answer's body, a stream's events with their planned times, an error's envelope), so the file
 passes `mockbay validate` and a fresh server answers the same request with the same reply. A
 pinned request (`/s/NAME` or `x-mockbay-scenario`) gives a scenario of that name, so the pin still
-finds it. A Bedrock stream (binary event-stream frames) and an answer that was never sent (the
-client hung up) cannot be saved; the admin API says so with a 4xx.
+finds it. A Bedrock stream's frames are decoded as the recorder decodes them. An answer that was
+never sent (the client hung up) cannot be saved; the admin API says so with a 4xx.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from mockbay.errors import ApiError
 from mockbay.journal import Exchange
+from mockbay.platforms.recording import EventStreamSplitter
 from mockbay.record.exchange import Exchange as Recorded
 from mockbay.record.exchange import TimedEvent
 from mockbay.record.scrub import Scrubber
@@ -32,20 +35,29 @@ def recorded(exchange: Exchange) -> Recorded:
             400, "invalid_request_error", "only a parsed Messages request can be saved as a scenario"
         )
     if exchange.sent_events is not None:
-        if exchange.platform == "bedrock":
-            raise ApiError(400, "invalid_request_error", "a Bedrock stream cannot be saved as a scenario yet")
-        events = tuple(
-            TimedEvent(offset_ms=event.offset * 1000, data=data)
-            for event in exchange.sent_events
-            for _, data in parse_events(event.data)
-        )
-        return Recorded(request=exchange.body, status=exchange.status, events=events)
+        return Recorded(request=exchange.body, status=exchange.status, events=sent_events(exchange))
     if exchange.reply_body is None:
         raise ApiError(
             400, "invalid_request_error", "this exchange's answer was never sent (the client hung up)"
         )
     body = json.loads(exchange.reply_body)
     return Recorded(request=exchange.body, status=exchange.status, body=body)
+
+
+def sent_events(exchange: Exchange) -> tuple[TimedEvent, ...]:
+    """A stream's events as they left, decoded from their framing (SSE, or Bedrock's frames)."""
+    decode: Callable[[bytes], list[dict[str, Any]]] = (
+        EventStreamSplitter().feed if exchange.platform == "bedrock" else _sse_data
+    )
+    return tuple(
+        TimedEvent(offset_ms=event.offset * 1000, data=data)
+        for event in exchange.sent_events or ()
+        for data in decode(event.data)
+    )
+
+
+def _sse_data(raw: bytes) -> list[dict[str, Any]]:
+    return [data for _, data in parse_events(raw)]
 
 
 def scenario_yaml(exchange: Exchange, *, now: datetime | None = None) -> str:

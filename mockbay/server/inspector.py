@@ -20,7 +20,6 @@ from mockbay.errors import ApiError
 from mockbay.journal import Exchange
 from mockbay.server.responses import json_response
 from mockbay.state import ServerState
-from mockbay.wire.sse import parse_events
 
 
 def find(state: ServerState, request_id: str) -> Exchange:
@@ -51,12 +50,11 @@ def detail(exchange: Exchange) -> web.Response:
 
 def _wire(exchange: Exchange) -> Any:
     if exchange.sent_events is not None:
-        if exchange.platform == "bedrock":
-            return None
+        from mockbay.record.from_journal import sent_events
+
         return [
-            {"offset_ms": round(event.offset * 1000, 3), "event": name, "data": data}
-            for event in exchange.sent_events
-            for name, data in parse_events(event.data)
+            {"offset_ms": round(event.offset_ms, 3), "event": event.data.get("type"), "data": event.data}
+            for event in sent_events(exchange)
         ]
     if exchange.reply_body is None:
         return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -113,3 +114,32 @@ def test_a_kept_stream_counts_toward_the_journals_byte_cap(tmp_path: Path) -> No
         assert exchange.sent_events
         sent = sum(len(event.data) for event in exchange.sent_events)
         assert server.state.journal.bytes >= sent + len(json.dumps(exchange.body))
+
+
+@pytest.fixture()
+def _close_cloud_clients() -> Iterator[None]:
+    from tests.integration.cloud import OPEN_CLIENTS
+
+    yield
+    while OPEN_CLIENTS:
+        OPEN_CLIENTS.pop().close()
+
+
+@pytest.mark.usefixtures("_close_cloud_clients")
+def test_a_bedrock_stream_is_saved_and_replays_on_bedrock(tmp_path: Path) -> None:
+    from tests.integration.cloud import BEDROCK_MODEL, bedrock
+
+    (tmp_path / "given.yaml").write_text(SCENARIOS)
+    ask = {"model": BEDROCK_MODEL, "max_tokens": 100, "messages": [{"role": "user", "content": "broken"}]}
+    with MockServer([tmp_path / "given.yaml"]) as server:
+        with bedrock(server, "capitals").messages.stream(**ask) as stream:
+            first = stream.get_final_message()
+        (exchange,) = server.journal.calls
+        assert exchange.platform == "bedrock"
+        saved = httpx.get(f"{server.url}/_mockbay/requests/{exchange.request_id}/scenario").text
+    file = tmp_path / "saved" / "bedrock.yaml"
+    file.parent.mkdir()
+    file.write_text(saved)
+    assert main(["validate", str(file)]) == 0 and "name: capitals" in saved
+    with MockServer([file]) as fresh, bedrock(fresh, "capitals").messages.stream(**ask) as stream:
+        assert stream.get_final_message() == first
