@@ -91,7 +91,7 @@ def _copy(value: Any) -> Any:
 _PUBLIC_FIELDS = tuple(f for f in fields(Exchange) if f.name not in ("reply_body", "sent_events"))
 
 
-EXCHANGE_OVERHEAD = 1024  # an Exchange with its empty lists and small fields, as measured
+EXCHANGE_OVERHEAD = 1024  # an Exchange with its empty lists and small fields: ~680 B measured, plus room
 
 
 class Journal:

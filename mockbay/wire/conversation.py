@@ -136,17 +136,25 @@ def _check_results(index: int, user: dict[str, Any], previous: dict[str, Any] | 
 
 
 def check_cache_control(body: dict[str, Any]) -> None:
-    """Breakpoints over tools, system, message blocks (tool_result content too) and top level (§8)."""
-    marked: list[object] = [body.get("cache_control")]
-    marked += [tool.get("cache_control") for tool in body.get("tools") or []]
+    """Breakpoints over tools, system, message blocks (tool_result content too) and top level (§8);
+    each one given must be an object, reported at its path."""
+    marked: list[tuple[str, object]] = [("cache_control", body.get("cache_control"))]
+    marked += [(f"tools.{i}", tool.get("cache_control")) for i, tool in enumerate(body.get("tools") or [])]
     if isinstance(body.get("system"), list):
-        marked += [block.get("cache_control") for block in body["system"]]
-    for message in body["messages"]:
-        for block in blocks_of(message):
-            marked.append(block.get("cache_control"))
+        marked += [(f"system.{i}", block.get("cache_control")) for i, block in enumerate(body["system"])]
+    for m, message in enumerate(body["messages"]):
+        for b, block in enumerate(blocks_of(message)):
+            where = f"messages.{m}.content.{b}"
+            marked.append((where, block.get("cache_control")))
             if block["type"] == "tool_result" and isinstance(block.get("content"), list):
-                marked += [inner.get("cache_control") for inner in block["content"]]
-    found = sum(mark is not None for mark in marked)
+                marked += [
+                    (f"{where}.content.{i}", inner.get("cache_control"))
+                    for i, inner in enumerate(block["content"])
+                ]
+    for where, mark in marked:
+        if mark is not None and not isinstance(mark, dict):
+            obj(mark, where if where == "cache_control" else f"{where}.cache_control")
+    found = sum(mark is not None for _, mark in marked)
     if found > MAX_CACHE_CONTROL:
         raise bad(
             f"A maximum of {MAX_CACHE_CONTROL} blocks with cache_control may be provided. Found {found}."

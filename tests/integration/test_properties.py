@@ -231,6 +231,7 @@ TYPED: list[tuple[Path, Any]] = [
     (("tools", 0), "t"),
     (("tools", 0, "name"), 5),
     (("tools", 0, "input_schema"), "s"),
+    (("tools", 0, "cache_control"), "ephemeral"),
     (("tool_choice",), "auto"),
     (("thinking",), True),
 ]
