@@ -7,9 +7,9 @@ request and compare data: they never execute scenario code. Pure.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from mockbay.errors import SourceMark
 from mockbay.matching.facts import (
@@ -23,7 +23,14 @@ from mockbay.matching.facts import (
     wanted,
     yaml_scalar,
 )
-from mockbay.scenario.model import NO_MARK, BodyCondition, ToolResultCondition, ToolsCondition, TurnRange
+from mockbay.scenario.model import (
+    NO_MARK,
+    BodyCondition,
+    HasBlockCondition,
+    ToolResultCondition,
+    ToolsCondition,
+    TurnRange,
+)
 from mockbay.textmatch import TextMatcher
 from mockbay.wire.request import MessagesRequest, ToolResultView
 
@@ -128,13 +135,59 @@ class ToolsCheck:
                 return f"tools: {name!r} is not offered (offered: {listed})"
         if self.spec.count is not None and len(offered) != self.spec.count:
             return f"tools: request offers {len(offered)} tools; scenario wants count: {self.spec.count}"
+        if self.spec.types:
+            types = tool_types(facts.request.body)
+            for kind in self.spec.types:
+                if kind not in types:
+                    return f"tools: no tool of type {kind!r} is offered (types: {', '.join(types) or 'none'})"
         return None
 
     def describe(self) -> str:
         parts = [f"includes: [{', '.join(map(repr, self.spec.includes))}]"] if self.spec.includes else []
         if self.spec.count is not None:
             parts.append(f"count: {self.spec.count}")
+        if self.spec.types:
+            parts.append(f"types: [{', '.join(self.spec.types)}]")
         return "tools: {" + ", ".join(parts) + "}"
+
+
+def tool_types(body: Mapping[str, Any]) -> list[str]:
+    """The `type` of each offered tool; a custom tool may leave it out."""
+    tools = body.get("tools")
+    return (
+        [str(t.get("type", "custom")) for t in tools if isinstance(t, dict)]
+        if isinstance(tools, list)
+        else []
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class HasBlockCheck:
+    """Holds when any message's content, or a tool_result's content inside it, has a block of the type."""
+
+    spec: HasBlockCondition
+
+    def failure(self, facts: Facts) -> str | None:
+        if self.spec.type in block_types(facts.request.body):
+            return None
+        return f"has_block: no message holds a {self.spec.type!r} block"
+
+    def describe(self) -> str:
+        return f"has_block: {{type: {self.spec.type}}}"
+
+
+def block_types(body: Mapping[str, Any]) -> set[str]:
+    found: set[str] = set()
+    messages = body.get("messages")
+    for message in messages if isinstance(messages, list) else ():
+        content = message.get("content") if isinstance(message, dict) else None
+        for block in content if isinstance(content, list) else ():
+            if isinstance(block, dict):
+                found.add(str(block.get("type")))
+                nested = block.get("content") if block.get("type") == "tool_result" else None
+                if isinstance(nested, list):
+                    found.update(str(b.get("type")) for b in nested if isinstance(b, dict))
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +209,7 @@ class ToolChoiceCheck:
 
 @dataclass(frozen=True, slots=True)
 class FlagCheck:
-    """`thinking`, `stream` and `platform`: a boolean or closed-choice fact of the request."""
+    """`thinking`, `stream`, `output_format`, `platform`: a boolean or closed-choice fact of the request."""
 
     key: str
     lookup: Callable[[MessagesRequest], bool | str]

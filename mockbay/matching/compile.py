@@ -16,6 +16,7 @@ from mockbay.matching.checks import (
     Compiled,
     FingerprintCheck,
     FlagCheck,
+    HasBlockCheck,
     HeaderCheck,
     NotCheck,
     TextCheck,
@@ -26,6 +27,7 @@ from mockbay.matching.checks import (
 )
 from mockbay.matching.facts import Facts
 from mockbay.scenario.model import Conditions, Scenario, Step
+from mockbay.structured import output_schema
 from mockbay.wire.request import MessagesRequest
 
 # Request lookups per key, built once: compiling 10,000 scenarios must stay cheap.
@@ -38,6 +40,7 @@ _FLAG_KEYS = (
     ("thinking", attrgetter("thinking")),
     ("stream", attrgetter("stream")),
     ("platform", attrgetter("platform")),
+    ("output_format", lambda request: output_schema(request.body) is not None),
 )
 _METADATA = attrgetter("metadata_user_id")
 
@@ -57,6 +60,8 @@ def compile_conditions(conditions: Conditions) -> Compiled:
         checks.append(ToolsCheck(c.tools))
     if c.tool_choice is not None:
         checks.append(ToolChoiceCheck(c.tool_choice))
+    if c.has_block is not None:
+        checks.append(HasBlockCheck(c.has_block))
     for key, flag in _FLAG_KEYS:
         if (value := getattr(c, key)) is not None:
             checks.append(FlagCheck(key, flag, value))

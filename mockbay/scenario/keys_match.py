@@ -65,6 +65,10 @@ CONDITIONS = Obj(
             {
                 "includes": List(Str(), doc="Tool names that must all be offered."),
                 "count": Int(minimum=0, doc="Exact number of tools offered."),
+                "types": List(
+                    Str(),
+                    doc="Tool types that must all be offered (web_search_20250305; custom tools: custom).",
+                ),
             },
             doc="Tools the request offers.",
             model=model.ToolsCondition,
@@ -72,6 +76,13 @@ CONDITIONS = Obj(
         "tool_choice": Enum(("auto", "any", "tool", "none"), doc="Request tool_choice type."),
         "thinking": Bool(doc="Extended thinking enabled in the request."),
         "stream": Bool(doc="The request asked for SSE streaming."),
+        "output_format": Bool(doc="The request asks for structured output (output_config.format)."),
+        "has_block": Obj(
+            {"type": Str(min_len=1, doc="A content block type: image, document, search_result, ...")},
+            required=("type",),
+            doc="Some message holds a block of this type (tool_result content included).",
+            model=model.HasBlockCondition,
+        ),
         "platform": Enum(
             PLATFORMS, doc="The wire form the request came in on (Anthropic, Bedrock, Vertex AI)."
         ),

@@ -49,10 +49,18 @@ class ToolResultCondition:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ToolsCondition:
-    """`tools:` the tool names the request offers."""
+    """`tools:` the tool names (and tool types) the request offers."""
 
     includes: tuple[str, ...] = ()
     count: int | None = None
+    types: tuple[str, ...] = ()  # a custom tool without `type` counts as `custom`
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HasBlockCondition:
+    """`has_block:` some message holds a content block of this type (inside tool results too)."""
+
+    type: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -86,6 +94,8 @@ class Conditions:
     thinking: bool | None = None
     stream: bool | None = None
     platform: str | None = None
+    output_format: bool | None = None
+    has_block: HasBlockCondition | None = None
     header: tuple[tuple[str, TextMatcher], ...] = ()
     metadata: TextMatcher | None = None
     turn: TurnRange | None = None
