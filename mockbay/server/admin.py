@@ -15,6 +15,7 @@ from mockbay.errors import ApiError, ScenarioError
 from mockbay.loading import load_yaml
 from mockbay.scenario.model import Scenario
 from mockbay.server import inspector
+from mockbay.server.messages import read_body
 from mockbay.server.prometheus import metrics_response
 from mockbay.server.responses import json_response
 from mockbay.state import ServerState
@@ -89,7 +90,7 @@ def _summary(scenario: Scenario) -> dict[str, object]:
 async def _load(request: web.Request, state: ServerState) -> web.Response:
     """Load scenarios from a YAML body with the same validation as files."""
     try:
-        text = (await request.read()).decode("utf-8")
+        text = (await read_body(request)).decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ApiError(
             400, "invalid_request_error", f"scenario YAML is not UTF-8 (byte {exc.start})"

@@ -202,3 +202,12 @@ def test_pipelined_requests_are_all_answered_in_order(server):
     ]
     assert seqs == sorted(seqs) and len(seqs) == 31
     assert "input_tokens" in json.loads(answers[-1][2])
+
+
+def test_an_oversized_admin_upload_is_a_413_envelope(server):
+    chunk = b"#" * (1024 * 1024)
+    chunked = b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(33)) + b"0\r\n\r\n"
+    head = b"POST /_mockbay/scenarios HTTP/1.1\r\nhost: x\r\nconnection: close\r\n"
+    raw = head + b"transfer-encoding: chunked\r\n\r\n" + chunked
+    [(status, head, body)] = exchange_raw(server, raw)
+    assert status == 413 and envelope(status, head, body)["type"] == "request_too_large"
