@@ -11,6 +11,7 @@ import importlib
 import logging
 from typing import TYPE_CHECKING, Any
 
+from mockbay.builder import new_scenario, reply, rule, turn
 from mockbay.errors import ApiError, MockbayError, ScenarioError
 from mockbay.journal import Exchange, Journal, JournalView
 
@@ -32,6 +33,10 @@ __all__ = [
     "ServerConfig",
     "__version__",
     "load_scenarios",
+    "new_scenario",
+    "reply",
+    "rule",
+    "turn",
 ]
 
 _LAZY = {

@@ -7,10 +7,14 @@ a `file:line:col` message rather than a surprise at request time.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
-from mockbay.errors import ScenarioError, SourceMark
+import yaml
+
+from mockbay.builder import Document
+from mockbay.errors import MockbayError, ScenarioError, SourceMark
 from mockbay.render.text import faker_provider_error, placeholder_error
 from mockbay.scenario.loader import load_paths, load_text
 from mockbay.scenario.model import ChunkedText, FakerText, LiteralText, Reply, Scenario
@@ -36,10 +40,16 @@ def load_yaml(text: str, source: str) -> list[Scenario]:
     return scenarios
 
 
-def load_source(source: str | Path) -> list[Scenario]:
+Source = str | Path | Mapping[str, Any]
+
+
+def load_source(source: Source) -> list[Scenario]:
     """A `Path` or a one-line string is a file or folder (a relative one from the working
     directory, named in the error when missing); a string with a line break is YAML text. The
-    pytest marker tells them apart the same way."""
+    pytest marker tells them apart the same way. A mapping is a document built in Python
+    (builder.py) or by hand: written as YAML and loaded as that text."""
+    if isinstance(source, Mapping):
+        return load_document(source)
     if is_yaml_text(source):
         return load_yaml(str(source), "<text>")
     scenarios = load_paths([source])
@@ -47,17 +57,38 @@ def load_source(source: str | Path) -> list[Scenario]:
     return scenarios
 
 
-def is_yaml_text(source: str | Path) -> bool:
+def is_yaml_text(source: Source) -> bool:
     return isinstance(source, str) and "\n" in source
 
 
-def load_sources(sources: Iterable[str | Path]) -> list[Scenario]:
+def load_document(document: Mapping[str, Any]) -> list[Scenario]:
+    """The YAML a file would hold for this document, through the same loader and checks."""
+    built = isinstance(document, Document)
+    whole = document.as_scenario() if isinstance(document, Document) else dict(document)
+    label = f"<python {document.origin}>" if isinstance(document, Document) else "<python>"
+    try:
+        text = yaml.safe_dump(whole, sort_keys=False, allow_unicode=True)
+    except yaml.YAMLError as exc:
+        what = "built" if built else "given"
+        raise MockbayError(
+            f"{label}: the scenario {what} in Python holds a value YAML cannot: {exc}"
+        ) from None
+    return load_yaml(text, label)
+
+
+def load_sources(sources: Iterable[Source]) -> list[Scenario]:
     """Scenarios of several sources at once; a name defined twice among them is refused, naming both
     places, as `serve` and `validate` refuse it. The same file named twice is read once."""
-    seen: set[str | Path] = set()
+    seen: set[object] = set()
     scenarios: list[Scenario] = []
     for source in sources:
-        key = source if is_yaml_text(source) else Path(source).resolve()
+        key: object = (
+            id(source)
+            if isinstance(source, Mapping)
+            else source
+            if is_yaml_text(source)
+            else Path(source).resolve()
+        )
         if key not in seen:
             seen.add(key)
             scenarios += load_source(source)

@@ -11,7 +11,7 @@ this module in every session of every project that has mockbay installed.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,7 +104,7 @@ def pytest_configure(config: pytest.Config) -> None:
 class MarkerOptions:
     """What a test's `mockbay` markers ask for, closest marker winning."""
 
-    scenarios: list[str | Path] = field(default_factory=list)
+    scenarios: list[str | Path | Mapping[str, Any]] = field(default_factory=list)
     config: dict[str, Any] = field(default_factory=dict)
     assert_all_matched: bool = True
     record: dict[str, Any] = field(default_factory=dict)
@@ -128,7 +128,7 @@ def read_markers(item: pytest.Item) -> MarkerOptions:
 
 def _apply(options: MarkerOptions, key: str, value: Any, item: pytest.Item) -> None:
     if key == "scenarios":
-        sources = [value] if isinstance(value, str | Path) else list(value)
+        sources = [value] if isinstance(value, str | Path | Mapping) else list(value)
         options.scenarios += [_resolve(source, item.path.parent) for source in sources]
     elif key == "assert_all_matched":
         options.assert_all_matched = bool(value)
@@ -146,9 +146,10 @@ def _apply(options: MarkerOptions, key: str, value: Any, item: pytest.Item) -> N
         options.config[key] = value
 
 
-def _resolve(source: str | Path, base: Path) -> str | Path:
-    """YAML text (a string with a line break) stays text; a relative path is from the test's folder."""
-    if isinstance(source, str) and "\n" in source:
+def _resolve(source: str | Path | Mapping[str, Any], base: Path) -> str | Path | Mapping[str, Any]:
+    """YAML text (a string with a line break) and documents built in Python stay as they are; a
+    relative path is from the test's folder."""
+    if isinstance(source, Mapping) or (isinstance(source, str) and "\n" in source):
         return source
     path = Path(source)
     return path if path.is_absolute() else base / path
@@ -209,7 +210,7 @@ def _serving(
         yield server, OPT_OUT
 
 
-def load_all(server: MockServer, sources: list[str | Path]) -> str:
+def load_all(server: MockServer, sources: list[str | Path | Mapping[str, Any]]) -> str:
     """Load every source; the loader's `file:line:col` report, or "" when all loaded."""
     from mockbay.errors import MockbayError
 

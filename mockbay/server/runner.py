@@ -18,9 +18,10 @@ from typing import Any, Self
 
 from aiohttp import web
 
+from mockbay import builder
 from mockbay.config import ServerConfig
 from mockbay.journal import JournalView
-from mockbay.loading import load_registry, load_sources
+from mockbay.loading import Source, load_registry, load_sources
 from mockbay.server.app import make_app
 from mockbay.server.listen import base_url
 from mockbay.server.messages import SESSION_HEADER
@@ -78,9 +79,17 @@ class MockServer:
     def journal(self) -> JournalView:
         return JournalView(self.state.journal)
 
-    def load(self, *sources: str | Path) -> list[str]:
-        """Add scenarios from files, folders or YAML text (a string with a line break); a name
-        already loaded is replaced, one defined twice among `sources` is refused."""
+    # The Python builders, here too so that a test's `mockbay` fixture, which hides the module's
+    # name, builds with them: mockbay.load(mockbay.rule(when=..., reply=mockbay.reply(text=...))).
+    reply = staticmethod(builder.reply)
+    rule = staticmethod(builder.rule)
+    turn = staticmethod(builder.turn)
+    new_scenario = staticmethod(builder.new_scenario)
+
+    def load(self, *sources: Source) -> list[str]:
+        """Add scenarios from files, folders, YAML text (a string with a line break) or documents
+        built in Python; a name already loaded is replaced, one defined twice among `sources` is
+        refused."""
         scenarios = load_sources(sources)
         self.state.install(self.state.registry.merged(scenarios))
         return [s.name for s in scenarios]
