@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from mockbay.config import choices
 from mockbay.environment import env
 from mockbay.errors import MockbayError
-from mockbay.options import add_listen, add_option, add_repeated
+from mockbay.options import add_flag, add_listen, add_option, add_repeated
 from mockbay.record.modes import MODES
 from mockbay.scenario.model import TimingMode
 
@@ -57,6 +57,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="recorded",
         choices=choices(TimingMode),
     )
+    add_flag(
+        parser,
+        "--aws-sign",
+        "re-sign Bedrock SigV4 requests with this machine's AWS credentials (botocore's chain), "
+        "since a client's signature covers the recorder's host",
+        env_name="AWS_SIGN",
+    )
     add_repeated(
         parser,
         "--scrub-header",
@@ -82,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
     from mockbay.logs import configure_logging
     from mockbay.record.proxy import ProxyConfig, serve_proxy
     from mockbay.record.scrub import Scrubber
+    from mockbay.record.sigv4 import machine_credentials
 
     parts = urlsplit(args.upstream)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -100,6 +108,7 @@ def run(args: argparse.Namespace) -> int:
         mode=args.mode,
         timing=args.timing,
         scrubber=Scrubber.build(args.scrub_header, args.scrub_pattern),
+        aws_credentials=machine_credentials() if args.aws_sign else None,
     )
     configure_logging("text", "warning")  # what could not be recorded, on stderr
     asyncio.run(serve_proxy(config, lambda line: print(line, flush=True)))

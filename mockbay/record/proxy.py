@@ -43,6 +43,7 @@ from mockbay.platforms.recording import EventStreamSplitter, recordable_body
 from mockbay.record.exchange import Exchange, TimedEvent
 from mockbay.record.modes import Mode
 from mockbay.record.scrub import Scrubber
+from mockbay.record.sigv4 import resign
 from mockbay.record.writer import (
     RECORD_NAME_HEADER,
     Recording,
@@ -97,6 +98,7 @@ class ProxyConfig:
     scrubber: Scrubber = field(default_factory=Scrubber)
     group: str | None = None  # the scenario of requests with no /s/NAME pin or record-name header
     upstream_key: str | None = None  # sent as x-api-key instead of the client's credentials
+    aws_credentials: Any = None  # with --aws-sign: botocore credentials that re-sign SigV4 requests
 
 
 class Recorder:
@@ -299,14 +301,19 @@ class _Proxy:
     ) -> tuple[web.StreamResponse, _Capture]:
         """Send upstream with the client's own headers; pass each chunk on the moment it arrives."""
         assert self.session is not None
-        url = self.upstream + path + (f"?{request.query_string}" if request.query_string else "")
+        # the raw path: a Bedrock model id may be an ARN whose %2F must stay encoded
+        forwarded = _split_pin(request.raw_path.partition("?")[0])[1]
+        url = self.upstream + forwarded + (f"?{request.query_string}" if request.query_string else "")
+        headers = _outgoing(request, self.config.upstream_key)
+        if self.config.aws_credentials is not None:
+            headers = resign(self.config.aws_credentials, request.method, url, headers, raw)
         loop = asyncio.get_running_loop()
         start = loop.time()
         try:
             upstream = await self.session.request(
                 request.method,
                 url,
-                headers=_outgoing(request, self.config.upstream_key),
+                headers=headers,
                 data=raw or None,
                 allow_redirects=False,
             )

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import anthropic
+import httpx
+import pytest
 
 from mockbay.server.runner import MockServer
 from tests.processes import start, stop
@@ -80,30 +82,33 @@ def _session(sdk: Client, model: str) -> list[Any]:
 
 
 def _record_then_replay(
-    tmp_path: Path, client: Callable[[str], Client], model: str
-) -> tuple[list, list, str]:
+    tmp_path: Path, client: Callable[[str], Client], model: str, *options: str
+) -> tuple[list, list, str, list[dict[str, Any]]]:
+    """What the client saw while recording, what it sees replayed, the recorder's progress, and
+    the upstream's journal."""
     (tmp_path / "upstream.yaml").write_text(UPSTREAM)
     out = tmp_path / "out"
     upstream = start(
         "serve", "--port", "0", "--scenarios", str(tmp_path / "upstream.yaml"), "--timing", "instant"
     )
     try:
-        proxy = start("record", "--upstream", upstream.url, "--out", str(out), "--port", "0")
+        proxy = start("record", "--upstream", upstream.url, "--out", str(out), "--port", "0", *options)
         try:
             with client(proxy.url) as sdk:
                 recorded = _session(sdk, model)
         finally:
             progress = stop(proxy)
+        seen_upstream = httpx.get(f"{upstream.url}/_mockbay/requests").json()["requests"]
     finally:
         stop(upstream)
     texts = "".join(path.read_text() for path in out.iterdir())
     assert "anthropic_version" not in texts and "ya29" not in texts and "bedrock-key" not in texts
     with MockServer([out]) as replay, client(replay.url) as sdk:
-        return recorded, _session(sdk, model), progress
+        return recorded, _session(sdk, model), progress, seen_upstream
 
 
 def test_record_from_vertex_then_replay_without_it(tmp_path: Path):
-    recorded, replayed, progress = _record_then_replay(tmp_path, vertex, "claude-sonnet-4-6@20260203")
+    recorded, replayed, progress, _ = _record_then_replay(tmp_path, vertex, "claude-sonnet-4-6@20260203")
     assert progress.count("recorded rec-") == 4, progress
     assert replayed == recorded
     assert recorded[0]["content"][1]["text"] == "Recorded from the cloud."
@@ -111,7 +116,7 @@ def test_record_from_vertex_then_replay_without_it(tmp_path: Path):
 
 
 def test_record_from_bedrock_with_an_api_key_then_replay_without_it(tmp_path: Path):
-    recorded, replayed, progress = _record_then_replay(
+    recorded, replayed, progress, _ = _record_then_replay(
         tmp_path, bedrock, "global.anthropic.claude-sonnet-4-6-v1:0"
     )
     assert progress.count("recorded rec-") == 4, progress
@@ -123,3 +128,29 @@ def test_record_from_bedrock_with_an_api_key_then_replay_without_it(tmp_path: Pa
         {"type": "error", "error": {"type": "throttlingException", "message": "Slow down"}},
     )
     assert recorded[3] == ("RateLimitError", 429, {"message": "Too many requests"})
+
+
+def test_record_from_bedrock_with_sigv4_resigned_by_the_recorder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """--aws-sign: the upstream sees the recorder's credentials, and an ARN model id stays one segment."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDRECORDER")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "recorder-secret")
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    arn = "arn:aws:bedrock:us-east-1:123456789012:inference-profile/global.anthropic.claude-sonnet-4-6-v1:0"
+
+    def signed(url: str) -> Client:
+        return anthropic.AnthropicBedrock(
+            base_url=url,
+            aws_access_key="AKIDCLIENT",
+            aws_secret_key="x",
+            aws_region="eu-west-3",
+            max_retries=0,
+        )
+
+    recorded, replayed, progress, upstream = _record_then_replay(tmp_path, signed, arn, "--aws-sign")
+    assert progress.count("recorded rec-") == 4, progress
+    assert replayed == recorded and recorded[0]["model"] == arn
+    scopes = {exchange["headers"]["authorization"].split("/")[0] for exchange in upstream}
+    assert scopes == {"AWS4-HMAC-SHA256 Credential=AKIDRECORDER"}
+    assert all("/eu-west-3/bedrock/aws4_request" in e["headers"]["authorization"] for e in upstream)
