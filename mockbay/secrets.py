@@ -4,6 +4,7 @@ and the recorder's scrubbing. Stdlib only."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 SECRET_HEADERS = frozenset(
     {
@@ -26,6 +27,8 @@ _SECRET_NAME = re.compile(
 )
 
 
+@lru_cache(maxsize=1024)
 def names_a_secret(name: str) -> bool:
-    """Whether a header name or JSON key says its value is a credential."""
+    """Whether a header name or JSON key says its value is a credential (cached: every request's
+    journal entry asks it of each header name, and a handful of names recur)."""
     return name.lower() in SECRET_HEADERS or _SECRET_NAME.search(name) is not None

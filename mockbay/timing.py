@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from mockbay.render.events import PING, PlannedEvent, Splitter
@@ -63,9 +64,15 @@ class EffectiveTiming:
     delta_tokens: int | None = None
 
 
-def effective_timing(model: str, levels: list[Timing | None]) -> EffectiveTiming:
-    """Fold timing levels, least specific first: a mode resets, numbers refine."""
-    ttft, tps = FAMILY_SPEED[model_family(model)]
+def effective_timing(model: str, levels: Sequence[Timing | None]) -> EffectiveTiming:
+    """Fold timing levels, least specific first: a mode resets, numbers refine. Cached by model
+    family and levels (frozen values), as every request asks it again of the same few."""
+    return _fold(model_family(model), tuple(levels))
+
+
+@lru_cache(maxsize=1024)
+def _fold(family: str, levels: tuple[Timing | None, ...]) -> EffectiveTiming:
+    ttft, tps = FAMILY_SPEED[family]
     current = EffectiveTiming(mode="instant")
     for level in levels:
         if level is None:

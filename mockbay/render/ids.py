@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from functools import lru_cache
 
 _BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _BYTE_TO_BASE58 = bytes(ord(_BASE58[byte % 58]) for byte in range(256))  # one table lookup per byte
@@ -45,8 +46,18 @@ def opaque(seed: int, fingerprint: str, *parts: object) -> str:
 
 def _numbered(seed: int, kind: str, sequence: int | str, worker: int) -> bytes:
     """The digest of an exchange's number; `--workers` processes past the first mix in their index,
-    since each counts from 1 (with `--state` the number is shared and already unique)."""
-    return _digest(seed, kind, sequence) if worker == 0 else _digest(seed, kind, worker, sequence)
+    since each counts from 1 (with `--state` the number is shared and already unique). Equal to
+    `_digest(seed, kind, [worker,] sequence)`: only the number is hashed per call."""
+    hasher = _numbered_prefix(seed, kind, worker).copy()
+    hasher.update(str(sequence).encode())
+    return hasher.digest()
+
+
+@lru_cache(maxsize=64)
+def _numbered_prefix(seed: int, kind: str, worker: int) -> hashlib._Hash:
+    """The hash state after `seed, kind[, worker]` and the separator, copied for each number."""
+    parts: tuple[object, ...] = (seed, kind) if worker == 0 else (seed, kind, worker)
+    return hashlib.sha256(("\x1f".join(str(p) for p in parts) + "\x1f").encode())
 
 
 def request_id(seed: int, sequence: int | str, worker: int = 0) -> str:

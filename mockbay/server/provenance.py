@@ -7,6 +7,7 @@ fallback, or by nobody (the strict 400). The journal holds it as `scenario`/`ste
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import quote
 
 from mockbay.journal import Exchange
@@ -20,11 +21,16 @@ UNMATCHED = "x-mockbay-unmatched"
 def headers(exchange: Exchange) -> dict[str, str]:
     """`x-mockbay-*` headers for an answered request; none for one refused before matching."""
     if exchange.scenario is not None and exchange.step is not None:
-        # A header value is Latin-1: a scenario name in any other script is percent-encoded.
-        name = quote(exchange.scenario, safe=" !#$&'()*+,/:;<=>?@[]^_`{|}~")
-        return {SCENARIO: name, STEP: exchange.step, GENERATED: "false"}
+        return {SCENARIO: _header_value(exchange.scenario), STEP: exchange.step, GENERATED: "false"}
     if exchange.generated:
         return {GENERATED: "true"}
     if exchange.missed:
         return {GENERATED: "false", UNMATCHED: "true"}
     return {}
+
+
+@lru_cache(maxsize=1024)
+def _header_value(scenario: str) -> str:
+    """A header value is Latin-1: a scenario name in any other script is percent-encoded (cached:
+    every answer by a scenario names it, twice on the way out)."""
+    return quote(scenario, safe=" !#$&'()*+,/:;<=>?@[]^_`{|}~")
