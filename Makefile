@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 LOCK := uv pip compile pyproject.toml --universal --python-version 3.11 --quiet \
 	--custom-compile-command 'make lock'
 
-.PHONY: dist docs-test serve test test-redis redis-server bench-state test-latest lint format lock bench fuzz clean browser image-test
+.PHONY: dist docs-test serve test test-redis redis-server bench-state test-latest lint format lock bench fuzz schema-gen clean browser image-test
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11, 3.12 or 3.13"; exit 1; }
@@ -57,14 +57,14 @@ docs-test: dist
 	$(BIN)/python -m tests.tutorial_in_fresh_venv
 
 lint: $(STAMP)
-	$(BIN)/ruff format --check mockbay tests bench examples container
-	$(BIN)/ruff check mockbay tests bench examples container
+	$(BIN)/ruff format --check mockbay tests bench examples container tools
+	$(BIN)/ruff check mockbay tests bench examples container tools
 	$(BIN)/mypy mockbay
 	$(BIN)/hadolint Dockerfile
 
 format: $(STAMP)
-	$(BIN)/ruff format mockbay tests bench examples container
-	$(BIN)/ruff check --fix mockbay tests bench examples container
+	$(BIN)/ruff format mockbay tests bench examples container tools
+	$(BIN)/ruff check --fix mockbay tests bench examples container tools
 
 # Refresh the locks from pyproject.toml's ranges (newest versions that fit).
 lock: $(STAMP)
@@ -83,6 +83,10 @@ browser:
 	else \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
 	fi
+
+# Regenerate mockbay/wire/request_schema.json from the installed anthropic SDK's request types.
+schema-gen: $(STAMP)
+	$(BIN)/python tools/gen_request_schema.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

@@ -1,0 +1,347 @@
+"""The request schema generated from the SDK (`request_schema.json`), compiled once into checks.
+
+`tools/gen_request_schema.py` writes the data; this module turns each node into a closure that
+checks one JSON value, so a request is checked by calling functions, never by walking the data.
+Paths cost nothing on success: a failing check raises `Invalid` with its reason, and each
+enclosing check adds its key on the way out (`messages.0.content.1.image.source.base64.data`).
+Texts follow pydantic's, which upstream passes through (docs/wire-notes.md). `null` counts as
+absent for an optional key, as the hand-written rules always allowed. Stdlib only.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import cache
+from importlib import resources
+from typing import Any
+
+Check = Callable[[Any], None]
+SCHEMA_FILE = "request_schema.json"
+ROLE = "role"
+
+
+class Invalid(Exception):
+    """A check failed: `reason`, and the path parts gathered innermost first."""
+
+    def __init__(self, reason: str, *parts: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.parts = list(parts)
+
+    def message(self) -> str:
+        path = ".".join(reversed(self.parts))
+        return f"{path}: {self.reason}" if path else self.reason
+
+
+def _expected(values: list[Any]) -> str:
+    """pydantic's literal list: `'a'`, `'a' or 'b'`, `'a', 'b' or 'c'`."""
+    quoted = [f"'{v}'" for v in values]
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
+
+
+SCALAR_REASONS = {"string": "Input should be a valid string", "boolean": "Input should be a valid boolean"}
+
+
+def _string(value: Any) -> None:
+    if value.__class__ is not str:
+        raise Invalid(SCALAR_REASONS["string"])
+
+
+def _integer(value: Any) -> None:
+    kind = value.__class__
+    if kind is int:
+        return
+    if kind is float:
+        if value.is_integer():
+            return
+        raise Invalid("Input should be a valid integer, got a number with a fractional part")
+    raise Invalid("Input should be a valid integer")
+
+
+def _number(value: Any) -> None:
+    if value.__class__ is not int and value.__class__ is not float:
+        raise Invalid("Input should be a valid number")
+
+
+def _boolean(value: Any) -> None:
+    if value.__class__ is not bool:
+        raise Invalid(SCALAR_REASONS["boolean"])
+
+
+def _null(value: Any) -> None:
+    if value is not None:
+        raise Invalid("Input should be None")
+
+
+def _anything(value: Any) -> None:
+    return None
+
+
+SCALARS: dict[str, Check] = {
+    "string": _string,
+    "integer": _integer,
+    "number": _number,
+    "boolean": _boolean,
+    "null": _null,
+    "any": _anything,
+}
+# Scalars of exactly one class, which an object's check tests without a call.
+INLINE: dict[str, type] = {"string": str, "boolean": bool}
+# The Python classes each scalar check accepts, for dispatching a union on the value's class.
+ACCEPTS: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int, float),
+    "number": (int, float),
+    "boolean": (bool,),
+    "null": (type(None),),
+    "any": (str, int, float, bool, type(None), list, dict),
+}
+
+
+class Compiler:
+    """Compiles the defs of one schema file; each def once, shared by every root using it."""
+
+    def __init__(self, defs: dict[str, Any]) -> None:
+        self.defs = defs
+        self.done: dict[str, Check] = {}
+        self.pending: dict[str, list[Check]] = {}
+
+    def node(self, node: Any) -> Check:
+        if isinstance(node, str):
+            return SCALARS[node]
+        if "enum" in node:
+            return self.enum(node["enum"])
+        if "list" in node:
+            return self.array(self.node(node["list"]))
+        if "map" in node:
+            return self.mapping(self.node(node["map"]))
+        if "ref" in node:
+            return self.ref(node["ref"])
+        if "any_of" in node:
+            return self.any_of(node["any_of"])
+        return self.tagged(node)
+
+    def enum(self, values: list[Any]) -> Check:
+        if all(isinstance(v, bool) for v in values) and len(set(values)) == 2:
+            return _boolean
+        allowed = frozenset(values)
+        kinds = frozenset(v.__class__ for v in values)
+        reason = f"Input should be {_expected(values)}"
+
+        def check(value: Any) -> None:
+            if value.__class__ not in kinds or value not in allowed:
+                raise Invalid(reason)
+
+        return check
+
+    def array(self, item: Check) -> Check:
+        def check(value: Any) -> None:
+            if value.__class__ is not list:
+                raise Invalid("Input should be a valid list")
+            if item is _anything:
+                return
+            for index, inner in enumerate(value):
+                try:
+                    item(inner)
+                except Invalid as error:
+                    error.parts.append(str(index))
+                    raise
+
+        return check
+
+    def mapping(self, item: Check) -> Check:
+        def check(value: Any) -> None:
+            if value.__class__ is not dict:
+                raise Invalid("Input should be an object")
+            if item is _anything:
+                return
+            for key, inner in value.items():
+                try:
+                    item(inner)
+                except Invalid as error:
+                    error.parts.append(key)
+                    raise
+
+        return check
+
+    def ref(self, name: str) -> Check:
+        if name in self.done:
+            return self.done[name]
+        if name in self.pending:  # a def that contains itself: bind once it is compiled
+            cell = self.pending[name]
+            return lambda value: cell[0](value)
+        self.pending[name] = cell = []
+        check = self.obj(self.defs[name])
+        cell.append(check)
+        self.done[name] = check
+        del self.pending[name]
+        return check
+
+    def obj(self, spec: dict[str, Any]) -> Check:
+        """Keys of one class (`string`, `boolean`, a single literal string) are checked inline and
+        `any` keys not at all: most keys of a request are of those, so most keys cost no call."""
+        known = frozenset(spec["fields"])
+        inline = {key: fixed for key, node in spec["fields"].items() if (fixed := _inline(node)) is not None}
+        checks = {
+            key: self.node(node)
+            for key, node in spec["fields"].items()
+            if node != "any" and key not in inline
+        }
+        required = frozenset(spec["required"])
+        ordered = tuple(spec["required"])
+        open_ = bool(spec["open"])
+
+        def check(value: Any) -> None:
+            if value.__class__ is not dict:
+                raise Invalid("Input should be an object")
+            for key in ordered:
+                if key not in value:
+                    raise Invalid("Field required", key)
+            for key, inner in value.items():
+                fixed = inline.get(key)
+                if fixed is not None:
+                    kind, const, reason = fixed
+                    wrong = inner.__class__ is not kind or (const is not None and inner != const)
+                    if wrong and (inner is not None or key in required):
+                        raise Invalid(reason, key)
+                    continue
+                field = checks.get(key)
+                if field is None:
+                    if open_ or key in known:
+                        continue
+                    raise Invalid("Extra inputs are not permitted", key)
+                if inner is None and key not in required:
+                    continue
+                try:
+                    field(inner)
+                except Invalid as error:
+                    error.parts.append(key)
+                    raise
+
+        return check
+
+    def any_of(self, nodes: list[Any]) -> Check:
+        """Dispatch on the value's class; the last member reports a value no member takes."""
+        by_class: dict[type, list[Check]] = {}
+        if "string" in nodes:  # a plain string takes any literal string too
+            nodes = [n for n in nodes if not (isinstance(n, dict) and "enum" in n and _all_str(n["enum"]))]
+        for node in nodes:
+            member = self.node(node)
+            for kind in _classes(node):
+                by_class.setdefault(kind, []).append(member)
+        last = self.node(next(n for n in reversed(nodes) if n != "null"))
+        dispatch = {kind: _first_of(checks) for kind, checks in by_class.items()}
+
+        def check(value: Any) -> None:
+            dispatch.get(value.__class__, last)(value)
+
+        return check
+
+    def tagged(self, node: dict[str, Any]) -> Check:
+        key: str = node["tagged"]
+        members = {tag: self.ref(name) for tag, name in node["tags"].items()}
+        default_name = node.get("default")
+        default = self.ref(default_name) if default_name else None
+        default_tag = _tag_of(self.defs[default_name], key) if default_name else None
+        listed = ", ".join(f"'{tag}'" for tag in members)
+        in_path = key != ROLE  # upstream names `messages.N.content`, not the role member
+
+        def check(value: Any) -> None:
+            if value.__class__ is not dict:
+                raise Invalid("Input should be an object")
+            tag = value.get(key)
+            member: Check | None
+            if tag is None and default is not None:
+                member, tag = default, default_tag
+            else:
+                member = members.get(tag) if tag.__class__ is str else None
+                if member is None:
+                    raise _bad_tag(key, tag, listed, list(members))
+            if not in_path:
+                member(value)
+                return
+            try:
+                member(value)
+            except Invalid as error:
+                error.parts.append(str(tag))
+                raise
+
+        return check
+
+
+def _bad_tag(key: str, tag: Any, listed: str, tags: list[str]) -> Invalid:
+    if key == ROLE:  # the hand-written rules' wording, which tests and users rely on
+        return Invalid("Field required" if tag is None else f"Input should be {_expected(tags)}", ROLE)
+    if tag is None:
+        return Invalid(f"Unable to extract tag using discriminator '{key}'")
+    return Invalid(f"Input tag '{tag}' found using '{key}' does not match any of the expected tags: {listed}")
+
+
+def _tag_of(spec: dict[str, Any], key: str) -> str:
+    """The literal a default member's key takes when given (`custom` for a client tool)."""
+    node = spec["fields"][key]
+    options = node.get("any_of", [node])
+    return next(str(o["enum"][0]) for o in options if isinstance(o, dict) and "enum" in o)
+
+
+def _classes(node: Any) -> tuple[type, ...]:
+    if isinstance(node, str):
+        return ACCEPTS[node]
+    if "enum" in node:
+        return tuple({v.__class__ for v in node["enum"]})
+    if "list" in node:
+        return (list,)
+    return (dict,)
+
+
+def _inline(node: Any) -> tuple[type, str | None, str] | None:
+    """(class, the one literal or None, reason) for a node an object checks without a call."""
+    if isinstance(node, str) and node in INLINE:
+        return INLINE[node], None, SCALAR_REASONS[node]
+    if isinstance(node, dict) and "enum" in node and len(node["enum"]) == 1 and _all_str(node["enum"]):
+        return str, node["enum"][0], f"Input should be {_expected(node['enum'])}"
+    return None
+
+
+def _all_str(values: list[Any]) -> bool:
+    return all(isinstance(v, str) for v in values)
+
+
+def _first_of(checks: list[Check]) -> Check:
+    """One check, or the first of several that passes (the first one's error otherwise)."""
+    if len(checks) == 1:
+        return checks[0]
+
+    def check(value: Any) -> None:
+        first: Invalid | None = None
+        for member in checks:
+            try:
+                member(value)
+                return
+            except Invalid as error:
+                first = first or error
+        assert first is not None
+        raise first
+
+    return check
+
+
+class RequestSchema:
+    """The compiled roots and beta gates of one schema file."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.sdk: str = data["sdk"]
+        compiler = Compiler(data["defs"])
+        self.roots: dict[str, Check] = {name: compiler.ref(ref) for name, ref in data["roots"].items()}
+        self.ga_fields: dict[str, frozenset[str]] = {
+            name: frozenset(data["defs"][ref]["fields"]) for name, ref in data["roots"].items()
+        }
+        self.beta_fields: dict[str, str] = data["beta_fields"]
+
+
+@cache
+def request_schema() -> RequestSchema:
+    """Loaded and compiled on first use (the server calls it at start-up)."""
+    text = resources.files("mockbay.wire").joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
+    return RequestSchema(json.loads(text))

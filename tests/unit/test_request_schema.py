@@ -1,0 +1,31 @@
+"""The checked-in request schema is what the installed SDK's types say, byte for byte."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from importlib.metadata import version
+from pathlib import Path
+
+from mockbay.wire.schema import request_schema
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA = ROOT / "mockbay" / "wire" / "request_schema.json"
+
+
+def test_regenerating_reproduces_the_checked_in_file() -> None:
+    """What `make schema-gen` would write equals the file (`--check` compares without writing)."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "gen_request_schema.py"), "--check", str(SCHEMA)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "up to date" in result.stdout
+
+
+def test_schema_names_the_sdk_it_follows() -> None:
+    data = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    assert data["sdk"] == f"anthropic {version('anthropic')}" == request_schema().sdk
+    assert set(data["roots"]) == {"messages", "count_tokens", "beta_messages", "beta_count_tokens"}
