@@ -22,6 +22,7 @@ from mockbay.config import (
     FingerprintMode,
     LogFormat,
     LogLevel,
+    ValidationMode,
     choices,
 )
 from mockbay.errors import MockbayError, ScenarioError
@@ -68,6 +69,15 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         env_name="FALLBACK",
         default="generate",
         choices=choices(FallbackMode),
+    )
+    add_option(
+        serve,
+        "--validation",
+        "strict: refuse request bodies the API's own schema refuses (generated from the SDK's "
+        "types); lenient: only the classic rules, for clients ahead of that schema",
+        env_name="VALIDATION",
+        default="strict",
+        choices=choices(ValidationMode),
     )
     add_option(
         serve,

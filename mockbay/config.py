@@ -9,6 +9,7 @@ from mockbay.scenario.model import CacheMode, Limits, TimingMode
 
 FallbackMode = Literal["strict", "generate"]
 FingerprintMode = Literal["exact", "loose"]
+ValidationMode = Literal["strict", "lenient"]
 LogFormat = Literal["text", "json"]
 LogLevel = Literal["debug", "info", "warning", "error"]
 
@@ -58,6 +59,7 @@ class ServerConfig:
     files_max: int = 10_000
     files_max_mb: int = 256
     files_downloadable: bool = False  # serve uploaded bytes instead of upstream's file_not_downloadable
+    validation: ValidationMode = "strict"  # lenient: only the hand-written request rules
 
     @property
     def is_loopback(self) -> bool:

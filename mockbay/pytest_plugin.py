@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from mockbay.config import FallbackMode, FingerprintMode, choices
+from mockbay.config import FallbackMode, FingerprintMode, ValidationMode, choices
 from mockbay.record.modes import MODES, Mode
 from mockbay.scenario.model import CacheMode, TimingMode
 
@@ -34,6 +34,7 @@ CHOICES = {
     "fallback": choices(FallbackMode),
     "cache": choices(CacheMode),
     "fingerprints": choices(FingerprintMode),
+    "validation": choices(ValidationMode),
 }
 # read by mockbay/record/pytest_support.py
 RECORD_KEYS = ("record", "upstream", "recordings", "scrub_headers", "scrub_patterns")
@@ -48,6 +49,7 @@ MARKER_KEYS = (
     "fingerprints",
     "batch_seconds",
     "files_downloadable",
+    "validation",
     "assert_all_matched",
     *RECORD_KEYS,
 )
@@ -88,12 +90,13 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         f"{MARKER}(scenarios=[...], timing=None, fallback=None, seed=None, cache=None, "
-        "fingerprints=None, batch_seconds=None, files_downloadable=None, assert_all_matched=True, "
+        "fingerprints=None, batch_seconds=None, files_downloadable=None, validation=None, assert_all_matched=True, "
         "record=None, upstream=None, recordings=None, scrub_headers=None, scrub_patterns=None): "
         "scenarios (paths relative to the test file's folder, or YAML text) and options for the "
         "mockbay fixture in this test; record='once'|'new_episodes'|'all'|'none' records the test's "
         "requests from an upstream and replays them; fingerprints='loose' lets recordings survive edits; "
-        "batch_seconds=S makes Message Batches end S seconds after their create",
+        "batch_seconds=S makes Message Batches end S seconds after their create; validation='lenient' "
+        "accepts request bodies the API's schema refuses",
     )
 
 

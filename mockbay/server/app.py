@@ -23,12 +23,13 @@ from mockbay.errors import ApiError
 from mockbay.journal import Exchange, mask_headers
 from mockbay.platforms.routes import cloud_route
 from mockbay.render import ids
-from mockbay.server import admin, batches, files, messages, models, provenance
+from mockbay.server import admin, batches, files, messages, models, paths, provenance
 from mockbay.server.protocol import SIDE_REQUEST_ID, side_request_ids
 from mockbay.server.responses import NOT_SENT, error_response, json_response
 from mockbay.state import ServerState
 from mockbay.store import StoreUnavailable
 from mockbay.store.lifecycle import MEMORY, shared_state
+from mockbay.wire.schema import request_schema
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ def make_app(state: ServerState) -> web.Application:
     app[SIDE_REQUEST_ID] = side_request_ids(
         state.config.seed, state.config.worker, shared=state.config.state != MEMORY
     )
+    request_schema()  # compile the request schema now, not on the first request
     app.router.add_route("*", "/{tail:.*}", dispatch)
     return app
 
@@ -168,6 +170,10 @@ async def _route(
     if pinned_match:
         pinned, path = pinned_match.group(1), pinned_match.group(2) or "/"
     method = request.method
+    mistake = paths.mistake_message(method, request.path, f"{request.scheme}://{request.host}")
+    if mistake is not None:
+        exchange.endpoint = "not_found"
+        raise ApiError(404, "not_found_error", mistake)
     if method == "HEAD":
         exchange.endpoint = "probe"
         return web.Response(status=200)

@@ -107,7 +107,7 @@ async def count_tokens(
 def count_body(state: ServerState, exchange: Exchange, raw: bytes, headers: dict[str, str]) -> web.Response:
     """count_tokens once authenticated, for every wire that has it."""
     body = _journal_body(state, exchange, raw)
-    validate_count_tokens(body, headers)
+    validate_count_tokens(body, headers, strict=state.config.validation == "strict")
     return json_response({"input_tokens": estimate_input_tokens(body)})
 
 
@@ -149,7 +149,9 @@ async def answer_message(
         )
         return await send_stream(request, plan, response_headers, exchange)
     parsed = replace(
-        validate_messages(_journal_body(state, exchange, raw), headers),
+        validate_messages(
+            _journal_body(state, exchange, raw), headers, strict=state.config.validation == "strict"
+        ),
         session=exchange.session,
         pinned=pinned,
         platform=inbound.platform,

@@ -40,6 +40,7 @@ REQUEST_OPTIONS = frozenset(
         "api_keys",
         "rate_limits",
         "require_version",
+        "validation",
         "max_stall_seconds",
         "batch_seconds",
         "files_downloadable",

@@ -42,6 +42,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         scenario_paths=tuple(paths),
         timing=args.timing,
         fallback=args.fallback,
+        validation=args.validation,
         seed=args.seed,
         cache=args.cache,
         fingerprints=args.fingerprints,

@@ -1,11 +1,13 @@
 """Parsed JSON body → `MessagesRequest`, or `ApiError(400, "invalid_request_error")` as upstream.
 
-Messages reuse upstream's texts and `path: reason` form (docs/wire.md §3.3). Strict where upstream
-is strict, lenient where it is lenient (§3.2; docs/real-clients.md §4): unknown top-level fields, any
-model string, `system`-role messages and same-role runs all pass. Any JSON value as body ends in
-a view or an `ApiError`, nothing else. This module holds the entry points and the top-level
-rules; `wire.conversation` the rules over messages, `wire.fieldtypes` the value checks and
-`wire.view` the derived facts. Stdlib only; imports `errors`, `wire.models` and those modules.
+Messages reuse upstream's texts and `path: reason` form (docs/wire.md §3.3, docs/wire-notes.md). Two modes: strict
+(the default) first checks the SDK-generated schema and the tool-set and role rules
+(`wire.strict`), then the hand-written rules below, then the model's rules
+(`wire.model_rules`); lenient runs the hand-written rules alone, which let unknown fields and
+values through. Both accept any model string, `system`-role messages and same-role runs, as
+upstream does. Any JSON value as body ends in a view or an `ApiError`, nothing else. This module
+holds the entry points and the top-level rules; `wire.conversation` the rules over messages,
+`wire.fieldtypes` the value checks and `wire.view` the derived facts. Stdlib only.
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ from mockbay.wire.conversation import (
     check_tool_pairs,
 )
 from mockbay.wire.fieldtypes import array, bad, field, integer, obj, string, tagged, unit
+from mockbay.wire.model_rules import check_model_rules
 from mockbay.wire.models import find_model
 from mockbay.wire.request import MessagesRequest
+from mockbay.wire.strict import check_shape, check_tools_and_roles
 from mockbay.wire.view import build_view
 
 TOOL_CHOICES = ("auto", "any", "tool", "none")
@@ -35,17 +39,33 @@ INTERLEAVED_BETA = "interleaved-thinking-2025-05-14"
 TOOL_NAME = re.compile(r"[a-zA-Z0-9_-]{1,128}")
 
 
-def validate_messages(body: object, headers: Mapping[str, str]) -> MessagesRequest:
+def validate_messages(body: object, headers: Mapping[str, str], *, strict: bool = True) -> MessagesRequest:
     """`POST /v1/messages`: `max_tokens` is required and capped by the model (§12.3)."""
-    return _validate(body, headers, counting=False)
+    return _validate(body, headers, counting=False, strict=strict)
 
 
-def validate_count_tokens(body: object, headers: Mapping[str, str]) -> MessagesRequest:
+def validate_count_tokens(
+    body: object, headers: Mapping[str, str], *, strict: bool = True
+) -> MessagesRequest:
     """`POST /v1/messages/count_tokens`: the same rules without `max_tokens` (view gets 0)."""
-    return _validate(body, headers, counting=True)
+    return _validate(body, headers, counting=True, strict=strict)
 
 
-def _validate(body: object, headers: Mapping[str, str], *, counting: bool) -> MessagesRequest:
+def _validate(body: object, headers: Mapping[str, str], *, counting: bool, strict: bool) -> MessagesRequest:
+    """Strict mode checks the schema first, then the rules both modes share, then the model's."""
+    if strict:
+        check_shape(body, headers, counting=counting)
+        assert isinstance(body, dict)  # the schema accepted it, so it is an object
+        if body["messages"]:
+            check_tools_and_roles(body)
+    view = _check_rules(body, headers, counting=counting)
+    if strict:
+        check_model_rules(view.body, counting=counting)
+    return view
+
+
+def _check_rules(body: object, headers: Mapping[str, str], *, counting: bool) -> MessagesRequest:
+    """The hand-written rules: types where upstream's texts are known, and everything semantic."""
     if not isinstance(body, dict):
         raise bad("Input should be an object")
     for key in ("messages", "model") if counting else ("max_tokens", "messages", "model"):

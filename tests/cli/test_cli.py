@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 
 from mockbay import __version__
-from mockbay.cli import main
+from mockbay.cli import build_parser, main
 from tests.conftest import DATA, REPO
 
 SCHEMA_FILE = REPO / "mockbay" / "mockbay-scenario.schema.json"  # the repo root's file links here
@@ -135,3 +135,17 @@ def test_negative_sizes_exit_2_with_a_message(monkeypatch, capsys):
     assert "argument --reply-memo-max-mb: must be 0 or more, got -5" in err
     assert "mockbay: error: MOCKBAY_JOURNAL_MAX_MB must be 0 or more, got -1" in err
     assert "Traceback" not in err
+
+
+def test_validation_mode_from_the_command_line_and_the_environment(monkeypatch, capsys):
+    assert main(["serve", "--validation", "loose"]) == 2
+    assert "argument --validation: invalid choice: 'loose'" in capsys.readouterr().err
+    monkeypatch.setenv("MOCKBAY_VALIDATION", "off")
+    assert main(["serve"]) == 2
+    assert (
+        "mockbay: error: MOCKBAY_VALIDATION must be one of strict, lenient, got 'off'"
+        in capsys.readouterr().err
+    )
+    monkeypatch.setenv("MOCKBAY_VALIDATION", "lenient")
+    assert build_parser().parse_args(["serve"]).validation == "lenient"
+    assert build_parser().parse_args(["serve", "--validation", "strict"]).validation == "strict"

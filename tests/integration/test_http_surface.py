@@ -11,6 +11,8 @@ from tests.conftest import SCENARIOS, USER_HI, sync_client
 
 HEADERS = {"x-api-key": "k", "anthropic-version": "2023-06-01"}
 BODY = {"model": "claude-sonnet-4-6", "max_tokens": 64, "messages": USER_HI}
+# Claude Code names the beta of each beta field it sends (context_management needs its entry).
+CLAUDE_CODE_BETAS = "claude-code-20250219,interleaved-thinking-2025-05-14,context-management-2025-06-27"
 
 
 def test_sdk_default_bearer_auth_and_prefix_paths(core_server):
@@ -36,9 +38,8 @@ def test_claude_code_style_requests(core_server, suffix):
         "metadata": {"user_id": '{"device_id":"abc","session_id":"x"}'},
         "messages": [*USER_HI, {"role": "system", "content": "Available agent types"}],
     }
-    response = httpx.post(
-        f"{core_server.url}{suffix}", headers={**HEADERS, "x-mockbay-scenario": "plain-text"}, json=body
-    )
+    headers = {**HEADERS, "x-mockbay-scenario": "plain-text", "anthropic-beta": CLAUDE_CODE_BETAS}
+    response = httpx.post(f"{core_server.url}{suffix}", headers=headers, json=body)
     assert response.status_code == 200, response.text
 
 

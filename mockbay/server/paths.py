@@ -1,0 +1,36 @@
+"""The classic base URL mistake: a client whose base URL already ends in `/v1` (or `/v1/messages`).
+
+Any path prefix is accepted (gateways keep their base URL's path), but `POST /v1/v1/messages` is
+what a base URL of `http://host/v1` sends, and upstream answers it with a 404. mockbay does too,
+and says what the base URL should be. Stdlib only.
+"""
+
+from __future__ import annotations
+
+ENDPOINT_ROOT = "/v1/"
+DOUBLED = ("/v1/messages", "/v1")
+
+
+def doubled_prefix(path: str) -> tuple[str, str] | None:
+    """(the doubled part, the base path it should have been) when the last `/v1/` endpoint sits
+    under a prefix ending in `/v1` or `/v1/messages`; None for any other path."""
+    start = path.rfind(ENDPOINT_ROOT)
+    if start <= 0:
+        return None
+    prefix = path[:start]
+    doubled = next((d for d in DOUBLED if prefix.endswith(d)), None)
+    if doubled is None:
+        return None
+    return doubled, prefix[: -len(doubled)]
+
+
+def mistake_message(method: str, path: str, origin: str) -> str | None:
+    """The 404 message for a doubled prefix, or None when the path is fine."""
+    found = doubled_prefix(path)
+    if found is None:
+        return None
+    doubled, base = found
+    return (
+        f"Not found: {method} {path}. The client's base URL ends in {doubled}, but clients add "
+        f"/v1/messages themselves: set the base URL to {origin}{base} instead."
+    )

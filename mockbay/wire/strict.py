@@ -1,0 +1,67 @@
+"""Strict validation: the SDK's request schema, beta gates, tool sets and role placement.
+
+What `--validation strict` adds to the hand-written rules of `wire.validate` (which both modes
+run): the body must fit the generated schema (`wire.schema`) of its endpoint, beta-only fields
+need their `anthropic-beta` entry, tool names are unique, and blocks only the user sends
+(image, document, search_result, tool_result) stay out of other roles' messages. The wording is
+listed in docs/wire-notes.md. Stdlib only; imports `wire.schema` and `wire.fieldtypes`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from mockbay.wire.fieldtypes import bad
+from mockbay.wire.schema import Invalid, request_schema
+
+USER_ONLY = frozenset({"image", "document", "search_result", "tool_result"})
+BETA_HEADER = "anthropic-beta"
+
+
+def beta_entries(headers: Mapping[str, str]) -> tuple[str, ...]:
+    """The `anthropic-beta` entries (comma-separated, any header case)."""
+    value = next((v for name, v in headers.items() if name.lower() == BETA_HEADER), "")
+    return tuple(entry.strip() for entry in value.split(",") if entry.strip())
+
+
+def check_shape(body: object, headers: Mapping[str, str], *, counting: bool) -> None:
+    """The endpoint's schema; a request with `anthropic-beta` entries is read as a beta request."""
+    schema = request_schema()
+    betas = beta_entries(headers)
+    root = ("beta_" if betas else "") + ("count_tokens" if counting else "messages")
+    try:
+        schema.roots[root](body)
+    except Invalid as error:
+        raise bad(error.message()) from None
+    if not betas:
+        return
+    assert isinstance(body, dict)  # the schema accepted it, so it is an object
+    for field, prefix in schema.beta_fields.items():
+        if field in body and not any(entry.startswith(prefix) for entry in betas):
+            raise bad(f"{field}: Extra inputs are not permitted")
+
+
+def check_tools_and_roles(body: dict[str, Any]) -> None:
+    """Unique tool names; user-only blocks only in user messages. The body fits the schema, so
+    tools and blocks are objects and blocks have a `type`."""
+    seen: dict[str, int] = {}
+    for index, tool in enumerate(body.get("tools") or ()):
+        name = tool.get("name")
+        if isinstance(name, str):
+            if name in seen:
+                first = seen[name]
+                raise bad(
+                    f"tools.{index}.name: tool names must be unique; tools.{first} is also named '{name}'"
+                )
+            seen[name] = index
+    for index, message in enumerate(body["messages"]):
+        content = message.get("content")  # a beta system message may leave it out
+        if message["role"] == "user" or not isinstance(content, list):
+            continue
+        for position, block in enumerate(content):
+            if block["type"] in USER_ONLY:
+                raise bad(
+                    f"messages.{index}.content.{position}: `{block['type']}` blocks may only be sent in "
+                    f"`user` messages, not `{message['role']}` ones"
+                )
