@@ -1,0 +1,92 @@
+"""Validation cost per request: the hand-written rules alone (lenient) against strict validation.
+
+Strict runs the compiled request schema (`mockbay/wire/schema.py`) and the strict rules on top of
+the hand-written ones, so the difference is what strict mode adds to the cold request path. Each
+body is validated in-process, in a tight loop; the best of several rounds is kept, as that is the
+figure least disturbed by other work on the machine. Bodies: bench/request.json (the throughput
+benchmark's request), a tool loop with a server tool, and a Claude Code-shaped request.
+
+Run: `.venv/bin/python bench/validation.py` (prints a table; writes nothing).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from mockbay.wire.schema import request_schema
+from mockbay.wire.validate import validate_messages
+
+BENCH = Path(__file__).resolve().parent
+ROUNDS, LOOPS = 7, 2000
+WEATHER = {"name": "get_weather", "description": "Weather", "input_schema": {"type": "object"}}
+
+
+def bodies() -> dict[str, tuple[dict[str, Any], dict[str, str]]]:
+    loop = {
+        "model": "claude-sonnet-4-6",
+        "max_tokens": 1024,
+        "tools": [WEATHER, {"type": "web_search_20250305", "name": "web_search", "max_uses": 3}],
+        "messages": [
+            {"role": "user", "content": [{"type": "text", "text": "Weather in Lyon?"}]},
+            {
+                "role": "assistant",
+                "content": [
+                    {"type": "text", "text": "Checking."},
+                    {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {"city": "Lyon"}},
+                ],
+            },
+            {
+                "role": "user",
+                "content": [{"type": "tool_result", "tool_use_id": "toolu_1", "content": "18C"}],
+            },
+        ],
+    }
+    claude_code = {
+        "model": "claude-sonnet-4-6",
+        "max_tokens": 32000,
+        "stream": True,
+        "system": [{"type": "text", "text": "You are Claude Code.", "cache_control": {"type": "ephemeral"}}],
+        "thinking": {"type": "adaptive"},
+        "output_config": {"effort": "high"},
+        "metadata": {"user_id": '{"device_id":"d","session_id":"s"}'},
+        "context_management": {"edits": [{"type": "clear_thinking_20251015", "keep": "all"}]},
+        "tools": [{**WEATHER, "name": f"tool_{i}"} for i in range(20)],
+        "messages": [
+            {"role": "user", "content": "Fix the failing test."},
+            {"role": "system", "content": "<system-reminder>Be brief.</system-reminder>"},
+        ],
+    }
+    betas = {"anthropic-beta": "claude-code-20250219,context-management-2025-06-27"}
+    return {
+        "bench/request.json": (json.loads((BENCH / "request.json").read_text()), {}),
+        "tool loop": (loop, {}),
+        "claude code": (claude_code, betas),
+    }
+
+
+def best_us(body: dict[str, Any], headers: dict[str, str], strict: bool) -> float:
+    best = float("inf")
+    for _ in range(ROUNDS):
+        start = time.perf_counter()
+        for _ in range(LOOPS):
+            validate_messages(body, headers, strict=strict)
+        best = min(best, (time.perf_counter() - start) / LOOPS)
+    return best * 1e6
+
+
+def main() -> None:
+    start = time.perf_counter()
+    request_schema()
+    print(f"schema compiled in {(time.perf_counter() - start) * 1000:.0f} ms (once, at start-up)\n")
+    print("| body | lenient µs | strict µs | strict / lenient |")
+    print("|---|---|---|---|")
+    for name, (body, headers) in bodies().items():
+        lenient, strict = best_us(body, headers, False), best_us(body, headers, True)
+        print(f"| {name} | {lenient:.1f} | {strict:.1f} | {strict / lenient:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
