@@ -1,8 +1,8 @@
 """Parsed JSON body → `MessagesRequest`, or `ApiError(400, "invalid_request_error")` as upstream.
 
-Messages reuse upstream's texts and `path: reason` form (docs/wire.md §3.3, docs/wire-notes.md). Two modes: strict
-(the default) first checks the SDK-generated schema and the tool-set and role rules
-(`wire.strict`), then the hand-written rules below, then the model's rules
+Messages reuse upstream's texts and `path: reason` form (docs/wire.md §3.3, docs/wire-notes.md).
+Two modes: strict (the default) first checks the SDK-generated schema and the tool-set and role
+rules (`wire.strict`), then the hand-written rules below, then the model's rules
 (`wire.model_rules`); lenient runs the hand-written rules alone, which let unknown fields and
 values through. Both accept any model string, `system`-role messages and same-role runs, as
 upstream does. Any JSON value as body ends in a view or an `ApiError`, nothing else. This module
