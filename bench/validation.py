@@ -79,7 +79,8 @@ def best_us(body: dict[str, Any], headers: dict[str, str], strict: bool) -> floa
 
 def main() -> None:
     start = time.perf_counter()
-    request_schema()
+    for root in ("messages", "count_tokens", "beta_messages", "beta_count_tokens"):
+        request_schema().root(root)
     print(f"schema compiled in {(time.perf_counter() - start) * 1000:.0f} ms (once, at start-up)\n")
     print("| body | lenient µs | strict µs | strict / lenient |")
     print("|---|---|---|---|")

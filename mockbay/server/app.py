@@ -29,7 +29,7 @@ from mockbay.server.responses import NOT_SENT, error_response, json_response
 from mockbay.state import ServerState
 from mockbay.store import StoreUnavailable
 from mockbay.store.lifecycle import MEMORY, shared_state
-from mockbay.wire.schema import request_schema
+from mockbay.wire.schema import FIRST_PARTY_ROOTS, request_schema
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,8 @@ def make_app(state: ServerState) -> web.Application:
     app[SIDE_REQUEST_ID] = side_request_ids(
         state.config.seed, state.config.worker, shared=state.config.state != MEMORY
     )
-    request_schema()  # compile the request schema now, not on the first request
+    for root in FIRST_PARTY_ROOTS:  # compile the request schema now, not on the first request
+        request_schema().root(root)
     app.router.add_route("*", "/{tail:.*}", dispatch)
     return app
 

@@ -328,20 +328,29 @@ def _first_of(checks: list[Check]) -> Check:
 
 
 class RequestSchema:
-    """The compiled roots and beta gates of one schema file."""
+    """The roots and beta gates of one schema file; each root is compiled the first time it is
+    needed and kept (the server compiles the first-party roots at start-up)."""
 
     def __init__(self, data: dict[str, Any]) -> None:
         self.sdk: str = data["sdk"]
-        compiler = Compiler(data["defs"])
-        self.roots: dict[str, Check] = {name: compiler.ref(ref) for name, ref in data["roots"].items()}
-        self.ga_fields: dict[str, frozenset[str]] = {
-            name: frozenset(data["defs"][ref]["fields"]) for name, ref in data["roots"].items()
-        }
         self.beta_fields: dict[str, str] = data["beta_fields"]
+        self._refs: dict[str, str] = data["roots"]
+        self._compiler = Compiler(data["defs"])
+        self._roots: dict[str, Check] = {}
+
+    def root(self, name: str) -> Check:
+        """The check of one root: `messages`, `count_tokens`, `beta_messages`, `beta_count_tokens`."""
+        check = self._roots.get(name)
+        if check is None:
+            check = self._roots[name] = self._compiler.ref(self._refs[name])
+        return check
+
+
+FIRST_PARTY_ROOTS = ("messages", "count_tokens")
 
 
 @cache
 def request_schema() -> RequestSchema:
-    """Loaded and compiled on first use (the server calls it at start-up)."""
+    """Loaded on first use; the server loads it, and compiles `FIRST_PARTY_ROOTS`, at start-up."""
     text = resources.files("mockbay.wire").joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
     return RequestSchema(json.loads(text))

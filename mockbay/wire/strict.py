@@ -31,7 +31,7 @@ def check_shape(body: object, headers: Mapping[str, str], *, counting: bool) -> 
     betas = beta_entries(headers)
     root = ("beta_" if betas else "") + ("count_tokens" if counting else "messages")
     try:
-        schema.roots[root](body)
+        schema.root(root)(body)
     except Invalid as error:
         raise bad(error.message()) from None
     if not betas:
