@@ -99,14 +99,47 @@ class Reader:
             self.defs[objects[0]["ref"]]["open"] = True
             nodes = [n for n in nodes if n not in maps]
             objects = [n for n in nodes if isinstance(n, dict) and "ref" in n]
-        if len(objects) > 1:
-            tagged = self.tagged([n["ref"] for n in objects])
-            nodes = [n for n in nodes if n not in objects] + [tagged]
-        enums = [n for n in nodes if isinstance(n, dict) and "enum" in n]
-        if len(enums) > 1:
-            values = [v for e in enums for v in e["enum"]]
-            nodes = [n for n in nodes if n not in enums] + [{"enum": list(dict.fromkeys(values))}]
+        return self.simplify(nodes)
+
+    def simplify(self, nodes: list[Any]) -> Any:
+        """One node for a union: objects become a tagged union, and enums, tagged unions on one
+        key, and lists each join into one node, so a value meets one candidate per JSON type."""
+        nodes = _flatten(nodes)
+        joins = (("ref", self.join_refs), ("enum", _join_enums), ("tagged", self.join_tagged))
+        for kind, join in (*joins, ("list", self.join_lists)):
+            group = [n for n in nodes if isinstance(n, dict) and kind in n]
+            if len(group) > 1 and (kind != "tagged" or len({n["tagged"] for n in group}) == 1):
+                first = nodes.index(group[0])
+                nodes = [n for n in nodes if n not in group]
+                nodes.insert(first, join(group))
+                nodes = _flatten(nodes)
         return nodes[0] if len(nodes) == 1 else {"any_of": nodes}
+
+    def join_refs(self, group: list[dict[str, Any]]) -> dict[str, Any]:
+        """Objects told apart by a tag; without one (a param type and its response twin), one
+        object taking what either takes."""
+        refs = [n["ref"] for n in group]
+        try:
+            return self.tagged(refs)
+        except TypeError:
+            return {"ref": self.merged(refs)}
+
+    def join_tagged(self, group: list[dict[str, Any]]) -> dict[str, Any]:
+        tags: dict[str, list[str]] = {}
+        for node in group:
+            for tag, ref in node["tags"].items():
+                tags.setdefault(tag, []).append(ref)
+        joined: dict[str, Any] = {
+            "tagged": group[0]["tagged"],
+            "tags": {tag: self.merged(refs) for tag, refs in tags.items()},
+        }
+        defaults = [node["default"] for node in group if "default" in node]
+        if defaults:
+            joined["default"] = self.merged(defaults)
+        return joined
+
+    def join_lists(self, group: list[dict[str, Any]]) -> dict[str, Any]:
+        return {"list": self.simplify([node["list"] for node in group])}
 
     def tagged(self, refs: list[str]) -> dict[str, Any]:
         """A union of objects told apart by `type` (or `role`); members sharing a tag merge."""
@@ -155,15 +188,7 @@ class Reader:
         return name
 
     def union_nodes(self, a: Any, b: Any) -> Any:
-        if a == b:
-            return a
-        flat = _flatten([a, b])
-        enums = [n for n in flat if isinstance(n, dict) and "enum" in n]
-        rest = [n for n in flat if n not in enums]
-        if enums:
-            rest.append({"enum": list(dict.fromkeys(v for e in enums for v in e["enum"]))})
-        unique = [n for i, n in enumerate(rest) if n not in rest[:i]]
-        return unique[0] if len(unique) == 1 else {"any_of": unique}
+        return a if a == b else self.simplify([a, b])
 
     def define(self, tp: Any) -> str:
         if tp in self.names:
@@ -235,6 +260,10 @@ def _sequence_not_str(tp: Any) -> bool:
 
 def _is_model(tp: Any) -> bool:
     return isinstance(tp, type) and issubclass(tp, pydantic.BaseModel)
+
+
+def _join_enums(group: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"enum": list(dict.fromkeys(value for node in group for value in node["enum"]))}
 
 
 def _enum_in(node: dict[str, Any]) -> dict[str, Any] | None:
