@@ -90,8 +90,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         f"{MARKER}(scenarios=[...], timing=None, fallback=None, seed=None, cache=None, "
-        "fingerprints=None, batch_seconds=None, files_downloadable=None, validation=None, assert_all_matched=True, "
-        "record=None, upstream=None, recordings=None, scrub_headers=None, scrub_patterns=None): "
+        "fingerprints=None, batch_seconds=None, files_downloadable=None, validation=None, "
+        "assert_all_matched=True, record=None, upstream=None, recordings=None, scrub_headers=None, "
+        "scrub_patterns=None): "
         "scenarios (paths relative to the test file's folder, or YAML text) and options for the "
         "mockbay fixture in this test; record='once'|'new_episodes'|'all'|'none' records the test's "
         "requests from an upstream and replays them; fingerprints='loose' lets recordings survive edits; "

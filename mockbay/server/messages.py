@@ -104,10 +104,15 @@ async def count_tokens(
     return count_body(state, exchange, await read_body(request), headers)
 
 
+def _strict(state: ServerState) -> bool:
+    """Whether requests meet the SDK-generated schema (`--validation strict`) or only the classic rules."""
+    return state.config.validation == "strict"
+
+
 def count_body(state: ServerState, exchange: Exchange, raw: bytes, headers: dict[str, str]) -> web.Response:
     """count_tokens once authenticated, for every wire that has it."""
     body = _journal_body(state, exchange, raw)
-    validate_count_tokens(body, headers, strict=state.config.validation == "strict")
+    validate_count_tokens(body, headers, strict=_strict(state))
     return json_response({"input_tokens": estimate_input_tokens(body)})
 
 
@@ -149,9 +154,7 @@ async def answer_message(
         )
         return await send_stream(request, plan, response_headers, exchange)
     parsed = replace(
-        validate_messages(
-            _journal_body(state, exchange, raw), headers, strict=state.config.validation == "strict"
-        ),
+        validate_messages(_journal_body(state, exchange, raw), headers, strict=_strict(state)),
         session=exchange.session,
         pinned=pinned,
         platform=inbound.platform,
@@ -240,7 +243,9 @@ async def answer_in_batch(
     the reply chosen and, unless it scripts a batch outcome, the message JSON. Errors raise ApiError;
     a fault is the error it would report."""
     exchange.body = body
-    parsed = replace(validate_messages(body, headers), session=exchange.session, pinned=pinned)
+    parsed = replace(
+        validate_messages(body, headers, strict=_strict(state)), session=exchange.session, pinned=pinned
+    )
     await check_file_sources(state.store, body)
     scenario, reply = await _choose_reply(state, parsed, exchange)
     if reply.batch_result is not None:
