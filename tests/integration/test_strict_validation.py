@@ -9,6 +9,7 @@ wrong name, beta fields without their header, blocks in the wrong role, per-mode
 from __future__ import annotations
 
 import inspect
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -290,6 +291,28 @@ def server() -> Iterator[MockServer]:
         yield running
 
 
+FILE_IDS = ("file_1", "file_2", "file_3")  # stand-ins for uploads, replaced by the real ids
+
+
+@pytest.fixture(scope="module")
+def uploaded(server: MockServer) -> dict[str, str]:
+    """Upload one file per stand-in id: a `file_id` source must name a file the API holds."""
+    client = anthropic.Anthropic(base_url=server.url, api_key="k")
+    with client:
+        return {
+            stand_in: client.beta.files.upload(file=(f"{stand_in}.pdf", b"%PDF-1.4", "application/pdf")).id
+            for stand_in in FILE_IDS
+        }
+
+
+def with_files(payload: dict[str, Any], ids: dict[str, str]) -> dict[str, Any]:
+    text = json.dumps(payload)
+    for stand_in, real in ids.items():
+        text = text.replace(f'"{stand_in}"', f'"{real}"')
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
 def raw(server: MockServer, payload: dict[str, Any], headers: dict[str, str], path: str = "/v1/messages"):
     return httpx.post(f"{server.url}{path}", json=payload, headers={**HEADERS, **headers})
 
@@ -342,16 +365,20 @@ def test_refused_through_the_sdk(
 
 
 @pytest.mark.parametrize(("name", "payload", "headers"), ACCEPTED, ids=[r[0] for r in ACCEPTED])
-def test_accepted_over_raw_http(server: MockServer, name: str, payload: dict, headers: dict) -> None:
-    response = raw(server, payload, headers)
+def test_accepted_over_raw_http(
+    server: MockServer, uploaded: dict[str, str], name: str, payload: dict, headers: dict
+) -> None:
+    response = raw(server, with_files(payload, uploaded), headers)
     assert response.status_code == 200, response.text
     assert response.json()["type"] == "message"
 
 
 @pytest.mark.parametrize(("name", "payload", "headers"), ACCEPTED, ids=[r[0] for r in ACCEPTED])
-def test_accepted_through_the_sdk(server: MockServer, name: str, payload: dict, headers: dict) -> None:
+def test_accepted_through_the_sdk(
+    server: MockServer, uploaded: dict[str, str], name: str, payload: dict, headers: dict
+) -> None:
     client = sync_client(server.url, max_retries=0)
-    message = via_sdk(client, payload, headers)
+    message = via_sdk(client, with_files(payload, uploaded), headers)
     assert message.type == "message" and message.role == "assistant"
 
 
