@@ -21,7 +21,9 @@ BETA_HEADER = "anthropic-beta"
 
 def beta_entries(headers: Mapping[str, str]) -> tuple[str, ...]:
     """The `anthropic-beta` entries (comma-separated, any header case)."""
-    value = next((v for name, v in headers.items() if name.lower() == BETA_HEADER), "")
+    value = headers.get(BETA_HEADER)  # the server's names are lower-case already
+    if value is None:
+        value = next((v for name, v in headers.items() if name.lower() == BETA_HEADER), "")
     return tuple(entry.strip() for entry in value.split(",") if entry.strip())
 
 
