@@ -83,6 +83,12 @@ def test_a_forced_tool_gets_input_valid_for_its_schema(server: MockServer) -> No
     jsonschema.validate(message.content[-1].input, schema)
 
 
+SERVER_TOOL_TYPES = {
+    "web_search": "web_search_20250305",
+    "web_fetch": "web_fetch_20250910",
+}  # the oldest of each
+
+
 @pytest.mark.parametrize(
     ("tool", "kinds"),
     [
@@ -96,7 +102,7 @@ def test_a_forced_server_tool_gets_a_server_tool_use(server: MockServer, tool: s
         max_tokens=1024,
         messages=USER_HI,
         tools=[
-            {"type": f"{tool}_20250305", "name": tool},
+            {"type": SERVER_TOOL_TYPES[tool], "name": tool},
             {"name": "get_time", "input_schema": {"type": "object"}},
         ],
         tool_choice={"type": "tool", "name": tool},
