@@ -12,6 +12,7 @@ import datetime as dt
 import http.client
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -98,6 +99,24 @@ def running(name: str, argv: Sequence[str], port: int, timeout: float = 120.0) -
     finally:
         stop(proc)
         log.unlink(missing_ok=True)
+
+
+def ensure_tool(binary: str, package: str) -> str:
+    """`binary`'s path, installing its Debian `package` first if it is missing (needs root)."""
+    found = shutil.which(binary)
+    if found:
+        return found
+    if os.geteuid() != 0:
+        raise SystemExit(f"{binary} is not installed: run `apt-get install -y {package}` as root, then retry")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    install = ["apt-get", "install", "-y", "-q", package]
+    if subprocess.run(install, env=env, check=False).returncode != 0:
+        subprocess.run(["apt-get", "update", "-q"], env=env, check=True)
+        subprocess.run(install, env=env, check=True)
+    found = shutil.which(binary)
+    if not found:
+        raise SystemExit(f"{binary} is still missing after apt-get install {package}")
+    return found
 
 
 def mockbay_missing() -> str | None:

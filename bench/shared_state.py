@@ -20,7 +20,6 @@ import argparse
 import contextlib
 import json
 import os
-import shutil
 import subprocess
 import time
 from collections.abc import Iterator
@@ -35,6 +34,7 @@ from common import (
     RESULTS,
     SCENARIOS,
     cpu_seconds,
+    ensure_tool,
     free_port,
     git_commit,
     machine_busy_seconds,
@@ -49,21 +49,20 @@ CONNECTIONS = 48
 REPLICAS = 3
 
 
-def ensure_redis() -> str:
-    found = shutil.which("redis-server")
-    if found:
-        return found
-    if os.geteuid() != 0:
-        raise SystemExit("redis-server is not installed: run `apt-get install -y redis-server` as root")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "install", "-y", "-q", "redis-server"], env=env, check=True)
-    return shutil.which("redis-server") or "redis-server"
-
-
 @contextlib.contextmanager
 def redis() -> Iterator[tuple[str, int]]:
     port = free_port()
-    argv = [ensure_redis(), "--port", str(port), "--bind", HOST, "--save", "", "--appendonly", "no"]
+    argv = [
+        ensure_tool("redis-server", "redis-server"),
+        "--port",
+        str(port),
+        "--bind",
+        HOST,
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+    ]
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         time.sleep(0.5)

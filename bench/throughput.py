@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import resource
-import shutil
 import subprocess
 import time
 from typing import Any
@@ -22,6 +21,7 @@ from common import (
     CORES,
     Server,
     cpu_seconds,
+    ensure_tool,
     machine_busy_seconds,
     post,
     request_body,
@@ -34,20 +34,7 @@ THREADS = 2
 
 def ensure_wrk() -> str:
     """wrk's path, installing the Debian package first if it is missing (needs root)."""
-    found = shutil.which("wrk")
-    if found:
-        return found
-    if os.geteuid() != 0:
-        raise SystemExit("wrk is not installed: run `apt-get install -y wrk` as root, then retry")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    install = ["apt-get", "install", "-y", "-q", "wrk"]
-    if subprocess.run(install, env=env, check=False).returncode != 0:
-        subprocess.run(["apt-get", "update", "-q"], env=env, check=True)
-        subprocess.run(install, env=env, check=True)
-    found = shutil.which("wrk")
-    if not found:
-        raise SystemExit("wrk is still missing after apt-get install")
-    return found
+    return ensure_tool("wrk", "wrk")
 
 
 def wrk(

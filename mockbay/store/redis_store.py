@@ -62,8 +62,10 @@ def display_name(url: str) -> str:
     return f"{parts.scheme}://{host}{port}{parts.path}"
 
 
-def _script(name: str) -> str:
-    return resources.files("mockbay.store").joinpath("lua", f"{name}.lua").read_text()
+def _script(name: str, *preludes: str) -> str:
+    """A script's text after the helpers it uses (EVAL has no imports)."""
+    lua = resources.files("mockbay.store").joinpath("lua")
+    return "\n".join(lua.joinpath(f"{part}.lua").read_text() for part in (*preludes, name))
 
 
 class RedisStore(StateStore):
@@ -108,8 +110,8 @@ class RedisStore(StateStore):
         self._scenarios_key = f"{ns}:scenarios"
         self._begin = self._client.register_script(_script("begin"))
         self._add_scenarios = self._client.register_script(_script("add_scenarios"))
-        self._advance = self._client.register_script(_script("advance"))
-        self._ratelimit = self._client.register_script(_script("ratelimit"))
+        self._advance = self._client.register_script(_script("advance", "recent"))
+        self._ratelimit = self._client.register_script(_script("ratelimit", "recent"))
         self._cache_live = self._client.register_script(_script("cache_live"))
         self._cache_commit = self._client.register_script(_script("cache_commit"))
         self._journal_record = self._client.register_script(_script("journal_record"))

@@ -312,9 +312,10 @@ def test_a_file_uploaded_through_one_replica_is_listed_used_and_deleted_through_
     )
 
 
-def test_the_shared_journal_keeps_the_in_memory_cap(redis_server: RedisServer, scenario_file: Path) -> None:
+def test_shared_state_keeps_the_in_memory_caps(redis_server: RedisServer, scenario_file: Path) -> None:
     namespace = f"capped-{uuid.uuid4().hex[:8]}"
-    capped = [replica(redis_server.url, scenario_file, namespace, "--journal-size", "3") for _ in range(2)]
+    caps = ("--journal-size", "3", "--max-sessions", "2")
+    capped = [replica(redis_server.url, scenario_file, namespace, *caps) for _ in range(2)]
     try:
         sent = []
         for index in range(5):
@@ -322,6 +323,17 @@ def test_the_shared_journal_keeps_the_in_memory_cap(redis_server: RedisServer, s
                 sent.append(client.post("/v1/messages", json=body("admin or not")).headers["request-id"])
         with httpx.Client(base_url=capped[0].url) as client:
             assert [e["request_id"] for e in client.get("/_mockbay/requests").json()["requests"]] == sent[2:]
+        texts = []
+        for index, session in enumerate(["a", "a", "b", "c", "a", "c"]):  # a is the least recently used
+            with httpx.Client(base_url=capped[index % 2].url, headers=HEADERS) as client:
+                texts.append(
+                    text_of(
+                        client.post(
+                            "/v1/messages", json=body("count"), headers={"x-mockbay-session": session}
+                        )
+                    )
+                )
+        assert texts == ["one", "two", "one", "one", "one", "two"]
     finally:
         for child in capped:
             stop(child)

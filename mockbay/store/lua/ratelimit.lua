@@ -48,10 +48,5 @@ elseif b[3][1] > 0 then
 end
 redis.call('HSET', KEYS[1], ARGV[1], struct.pack('<ddddddddd',
   b[1][1], b[1][2], b[1][3], b[2][1], b[2][2], b[2][3], b[3][1], b[3][2], b[3][3]))
-redis.call('ZADD', KEYS[2], t[1] .. string.format('%06d', t[2]), ARGV[1])
-local over = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[2])
-if over > 0 then
-  local old = redis.call('ZPOPMIN', KEYS[2], over)
-  for i = 1, #old, 2 do redis.call('HDEL', KEYS[1], old[i]) end
-end
+touch(KEYS[1], KEYS[2], ARGV[1], tonumber(ARGV[2]))
 return before
