@@ -60,7 +60,7 @@ class Whole(BlockKind):
 
     @classmethod
     def record(cls, received: Received, scrubber: Scrubber, streamed: bool) -> tuple[dict[str, Any], int]:
-        fields = {k: v for k, v in received.start.items() if k != "type"}
+        fields = {k: v for k, v in received.start.items() if k != "type" and v is not None}
         return {cls.TYPE: scrubber.json(fields)}, 0
 
 

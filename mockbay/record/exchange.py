@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 KEPT_HEADER_PREFIXES = ("anthropic-ratelimit-", "anthropic-priority-", "anthropic-fast-")
 KEPT_HEADERS = frozenset({"retry-after", "retry-after-ms", "x-should-retry"})
 
-_MESSAGE_FIELDS = ("stop_details", "container", "context_management")
+_MESSAGE_FIELDS = ("stop_details", "container", "context_management", "diagnostics")
 REPLY_ORDER: tuple[str, ...] = ("content", "error", "stop_reason", "stop_sequence", *_MESSAGE_FIELDS)
 REPLY_ORDER += ("id", "model", "usage", "headers", "recorded", "fault")
 _USAGE_COUNTERS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
@@ -118,9 +118,9 @@ def _message_fields(message: dict[str, Any], scrubber: Scrubber) -> dict[str, An
             fields[key] = scrubber.text(str(message[key]))
     if fields.get("stop_reason", STOP_REASONS[0]) not in STOP_REASONS:
         log.warning("stop_reason %r not recorded: scenarios cannot give it", fields.pop("stop_reason"))
-    for key in _MESSAGE_FIELDS:
+    for key in _MESSAGE_FIELDS:  # a null inside is the key left out (the scenario format has no nulls)
         if isinstance(message.get(key), dict):
-            fields[key] = scrubber.json(message[key])
+            fields[key] = scrubber.json({k: v for k, v in message[key].items() if v is not None})
     usage = message.get("usage")
     if isinstance(usage, dict):
         fields["usage"] = _usage(usage)

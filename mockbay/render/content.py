@@ -35,6 +35,7 @@ class RenderedMessage:
     stop_details: Mapping[str, Any] | None = None
     container: Mapping[str, Any] | None = None
     context_management: Mapping[str, Any] | None = None
+    diagnostics: Mapping[str, Any] | None = None
     server_tool_use: Mapping[str, int] | None = None  # counted from the blocks; usage.py adds it
 
 
@@ -64,9 +65,7 @@ def render_message(
     budget = metadata.output_budget(request.model, request.max_tokens, input_tokens)
     blocks, stop_reason, stop_sequence = _apply_cuts(blocks, request, budget)
     if stop_reason is None:
-        stop_reason = reply.stop_reason or (
-            "tool_use" if any(b.CLIENT_TOOL_CALL for b in blocks) else "end_turn"
-        )
+        stop_reason = reply.stop_reason or _default_stop_reason(reply, blocks)
         stop_sequence = reply.stop_sequence
     produced = sum(b.output_tokens() for b in blocks)
     return RenderedMessage(
@@ -80,10 +79,18 @@ def render_message(
         stop_details=reply.stop_details,
         container=metadata.container(reply.container, blocks, seed, fingerprint),
         context_management=reply.context_management,
+        diagnostics=reply.diagnostics,
         server_tool_use=metadata.server_tool_use(
             reply.usage.server_tool_use if reply.usage else None, blocks
         ),
     )
+
+
+def _default_stop_reason(reply: Reply, blocks: list[BlockKind]) -> str:
+    """`refusal` beside stop_details, `tool_use` after a client tool call, else `end_turn`."""
+    if reply.stop_details is not None:
+        return "refusal"
+    return "tool_use" if any(b.CLIENT_TOOL_CALL for b in blocks) else "end_turn"
 
 
 def _apply_cuts(

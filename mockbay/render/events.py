@@ -47,6 +47,7 @@ def message_json(message: RenderedMessage, usage: dict[str, Any]) -> dict[str, A
         "stop_details": _copy(message.stop_details),
         "container": _copy(message.container),
         **({"context_management": dict(message.context_management)} if message.context_management else {}),
+        **({"diagnostics": dict(message.diagnostics)} if message.diagnostics is not None else {}),
         "usage": usage,
     }
 

@@ -123,7 +123,8 @@ REPLY = Obj(
         "id": Str(min_len=1, doc="Fixed message id; default derived from seed and request."),
         "model": Str(min_len=1, doc="The reply's model field; default the request's model."),
         "stop_reason": Enum(
-            model.STOP_REASONS, doc="Default: tool_use if any tool_use block, else end_turn."
+            model.STOP_REASONS,
+            doc="Default: refusal with stop_details, tool_use if any tool_use block, else end_turn.",
         ),
         "stop_sequence": Str(doc="The stop_sequence field of the reply."),
         "stop_details": Obj(
@@ -146,6 +147,14 @@ REPLY = Obj(
             {"applied_edits": List(Map(AnyValue()), doc="Context edits upstream applied.")},
             required=("applied_edits",),
             doc="Context management the request's edits applied (beta).",
+        ),
+        "diagnostics": Obj(
+            {
+                "cache_miss_reason": Map(
+                    AnyValue(), doc="Why the cache missed: {type: model_changed | system_changed | ..., ...}."
+                )
+            },
+            doc="Request-level diagnostics (for a request that sent diagnostics.previous_message_id).",
         ),
         "usage": _USAGE,
         "headers": Map(Str(), doc="Extra response headers."),
@@ -195,6 +204,7 @@ REPLY = Obj(
                 "stop_details",
                 "container",
                 "context_management",
+                "diagnostics",
                 "usage",
                 "fault",
                 "recorded",

@@ -223,6 +223,7 @@ class Reply:
     stop_details: Mapping[str, Any] | None = None
     container: Mapping[str, Any] | None = None
     context_management: Mapping[str, Any] | None = None
+    diagnostics: Mapping[str, Any] | None = None
     usage: UsageSpec | None = None
     headers: tuple[tuple[str, str], ...] = ()
     timing: Timing | None = None

@@ -114,6 +114,7 @@ def _check_refusal(message: Any) -> None:
 def _check_message_fields(message: Any) -> None:
     assert message.container.id == "container_fixed"
     assert message.context_management.applied_edits[0].cleared_tool_uses == 2
+    assert message.diagnostics.cache_miss_reason.cache_missed_input_tokens == 1200
     usage = message.usage
     assert usage.server_tool_use.web_search_requests == 3 and usage.server_tool_use.web_fetch_requests == 1
     assert (usage.inference_geo, usage.speed, usage.output_tokens_details.thinking_tokens) == (

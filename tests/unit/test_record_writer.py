@@ -483,3 +483,71 @@ def test_write_atomic_replaces_whole_files_and_leaves_no_temp(tmp_path: Path) ->
     write_atomic(target, "two\n")
     assert target.read_text() == "two\n"
     assert [p.name for p in target.parent.iterdir()] == ["a.yaml"]
+
+
+def test_message_level_fields_and_usage_objects_are_kept() -> None:
+    body = {
+        "content": [{"type": "text", "text": "No."}],
+        "stop_reason": "refusal",
+        "stop_details": {"type": "refusal", "category": "cyber", "explanation": None},
+        "container": {"id": "container_011CX", "expires_at": "2031-01-01T00:00:00Z"},
+        "diagnostics": {"cache_miss_reason": {"type": "model_changed", "cache_missed_input_tokens": 9}},
+        "usage": {
+            "input_tokens": 1,
+            "output_tokens": 2,
+            "server_tool_use": {"web_search_requests": 2, "web_fetch_requests": 0},
+            "output_tokens_details": {"thinking_tokens": 1},
+            "inference_geo": "us",
+            "speed": "fast",
+        },
+    }
+    reply = reply_for(Exchange(request=request("hi"), status=200, body=body), SCRUB)
+    assert reply["stop_details"] == {"type": "refusal", "category": "cyber"}  # a null is left out
+    assert {k: reply[k] for k in ("stop_reason", "container", "diagnostics")} == {
+        k: body[k] for k in ("stop_reason", "container", "diagnostics")
+    }
+    assert reply["usage"] == body["usage"]
+    (scenario,) = load_text(yaml.safe_dump({"name": "r", "rules": [{"reply": reply}]}))
+    assert (
+        scenario.rules[0].reply is not None and scenario.rules[0].reply.stop_details == reply["stop_details"]
+    )
+
+
+def test_recorded_server_tool_blocks_load_back() -> None:
+    body = {
+        "content": [
+            {
+                "type": "server_tool_use",
+                "id": "srvtoolu_1",
+                "name": "web_search",
+                "input": {},
+                "caller": None,
+            },
+            {
+                "type": "web_search_tool_result",
+                "tool_use_id": "srvtoolu_1",
+                "caller": None,
+                "content": [{"type": "web_search_result", "url": "u", "title": "t", "page_age": None}],
+            },
+            {
+                "type": "text",
+                "text": "x",
+                "citations": [
+                    {
+                        "type": "web_search_result_location",
+                        "url": "u",
+                        "title": None,
+                        "encrypted_index": "e",
+                        "cited_text": "c",
+                    }
+                ],
+            },
+        ]
+    }
+    reply = reply_for(Exchange(request=request("hi"), status=200, body=body), SCRUB)
+    (scenario,) = load_text(yaml.safe_dump({"name": "r", "rules": [{"reply": reply}]}))
+    assert [b.type for b in scenario.rules[0].reply.content] == [
+        "server_tool_use",
+        "web_search_tool_result",
+        "text",
+    ]
