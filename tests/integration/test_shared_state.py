@@ -97,9 +97,14 @@ class Replicas:
             stop(child)  # a killed one too: its pipes are closed here
 
 
+def replicas_on(redis: RedisServer, scenarios: Path, namespace: str, count: int, *extra: str) -> list[Child]:
+    """`count` replicas started at once (each start is mostly imports: two cores halve the wait)."""
+    with ThreadPoolExecutor(count) as pool:
+        return list(pool.map(lambda _: replica(redis.url, scenarios, namespace, *extra), range(count)))
+
+
 def three_replicas(redis: RedisServer, scenarios: Path) -> Replicas:
-    namespace = f"test-{uuid.uuid4().hex[:8]}"
-    return Replicas([replica(redis.url, scenarios, namespace) for _ in range(3)])
+    return Replicas(replicas_on(redis, scenarios, f"test-{uuid.uuid4().hex[:8]}", 3))
 
 
 @pytest.fixture(scope="module")
@@ -315,7 +320,7 @@ def test_a_file_uploaded_through_one_replica_is_listed_used_and_deleted_through_
 def test_shared_state_keeps_the_in_memory_caps(redis_server: RedisServer, scenario_file: Path) -> None:
     namespace = f"capped-{uuid.uuid4().hex[:8]}"
     caps = ("--journal-size", "3", "--max-sessions", "2")
-    capped = [replica(redis_server.url, scenario_file, namespace, *caps) for _ in range(2)]
+    capped = replicas_on(redis_server, scenario_file, namespace, 2, *caps)
     try:
         sent = []
         for index in range(5):
@@ -368,7 +373,7 @@ def test_due_batch_requests_run_once_when_two_replicas_read_the_batch_at_once(
     redis_server: RedisServer, scenario_file: Path
 ) -> None:
     namespace = f"batches-{uuid.uuid4().hex[:8]}"
-    pair = [replica(redis_server.url, scenario_file, namespace, "--batch-seconds", "1") for _ in range(2)]
+    pair = replicas_on(redis_server, scenario_file, namespace, 2, "--batch-seconds", "1")
     try:
         clients = [httpx.Client(base_url=c.url, headers=HEADERS, timeout=30) for c in pair]
         requests = [{"custom_id": f"item-{n}", "params": body("count")} for n in range(8)]
