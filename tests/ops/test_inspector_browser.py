@@ -11,6 +11,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -71,7 +72,25 @@ def browser(tmp_path: Path) -> Iterator[object]:
         driver.quit()
 
 
+def _rows(driver: Any) -> list[tuple[str, str]]:
+    """(request id, visible text) of each listed exchange, read in one script."""
+    rows: list[list[str]] = driver.execute_script(
+        "return [...document.querySelectorAll('#rows li[data-rid]')].map(li => [li.dataset.rid, li.innerText])"
+    )
+    return [(rid, text) for rid, text in rows]
+
+
+def _opened(driver: Any) -> tuple[str | None, str]:
+    """The request id shown in the detail pane and the pane's text, read in one script."""
+    rid, text = driver.execute_script(
+        "const rid = document.getElementById('detail-rid');"
+        "return [rid ? rid.textContent : null, document.getElementById('detail').innerText]"
+    )
+    return rid, text
+
+
 def test_exchanges_appear_open_and_save_as_a_replayable_scenario(browser: object, tmp_path: Path) -> None:
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.remote.webdriver import WebDriver
@@ -82,15 +101,11 @@ def test_exchanges_appear_open_and_save_as_a_replayable_scenario(browser: object
     with MockServer([tmp_path / "capitals.yaml"]) as server:
         ids = {name: _answer(server.url, "/v1/messages", body)[2] for name, body in ASKS.items()}
         driver.get(f"{server.url}/_mockbay/ui")
-        wait = WebDriverWait(driver, WAIT_S)
-        wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#rows li[data-rid]")) == 3)
-        rows = driver.find_elements(By.CSS_SELECTOR, "#rows li[data-rid]")
-        assert [r.get_attribute("data-rid") for r in rows] == [
-            ids["stream"],
-            ids["unmatched"],
-            ids["matched"],
-        ]
-        texts = [r.text for r in rows]
+        wait = WebDriverWait(driver, WAIT_S, ignored_exceptions=[StaleElementReferenceException])
+        wait.until(lambda d: len(_rows(d)) == 3)
+        rows = _rows(driver)  # read in one script: the page redraws rows as it polls
+        assert [rid for rid, _ in rows] == [ids["stream"], ids["unmatched"], ids["matched"]]
+        texts = [text for _, text in rows]
         assert all(
             ids[name] in text for name, text in zip(("stream", "unmatched", "matched"), texts, strict=True)
         )
@@ -101,13 +116,8 @@ def test_exchanges_appear_open_and_save_as_a_replayable_scenario(browser: object
         body = driver.find_element(By.TAG_NAME, "body")
         body.send_keys("j")  # the newest row: the stream
         body.send_keys(Keys.ENTER)
-        wait.until(
-            lambda d: (
-                d.find_elements(By.ID, "detail-rid")
-                and d.find_element(By.ID, "detail-rid").text == ids["stream"]
-            )
-        )
-        detail = driver.find_element(By.ID, "detail").text
+        wait.until(lambda d: _opened(d)[0] == ids["stream"])
+        detail = _opened(driver)[1]
         assert "Paris is the capital of France." in detail  # the assembled reply
         assert "scenario capitals, step rules[0]" in detail and "stream timeline" in detail.lower()
         folded = driver.execute_script(
@@ -117,22 +127,24 @@ def test_exchanges_appear_open_and_save_as_a_replayable_scenario(browser: object
 
         body.send_keys("j")  # down to the unmatched one: its near miss and first failed condition
         body.send_keys(Keys.ENTER)
-        wait.until(lambda d: d.find_element(By.ID, "detail-rid").text == ids["unmatched"])
-        assert "capitals failed at match: last_user" in driver.find_element(By.ID, "detail").text
+        wait.until(lambda d: _opened(d)[0] == ids["unmatched"])
+        assert "capitals failed at match: last_user" in _opened(driver)[1]
 
         body.send_keys("k")
         body.send_keys(Keys.ENTER)
-        wait.until(lambda d: d.find_element(By.ID, "detail-rid").text == ids["stream"])
+        wait.until(lambda d: _opened(d)[0] == ids["stream"])
         driver.find_element(By.ID, "save").click()
         saved = tmp_path / "downloads" / f"{ids['stream']}.yaml"
         wait.until(lambda _: saved.exists() and saved.stat().st_size > 0)
-        shown = wait.until(lambda d: d.find_element(By.ID, "saved-yaml").text)
+        shown = wait.until(
+            lambda d: d.execute_script("return document.getElementById('saved-yaml')?.innerText")
+        )
         assert shown.strip() == saved.read_text().strip()
 
         body.send_keys("/")
         assert driver.switch_to.active_element.get_attribute("id") == "f-text"
         driver.switch_to.active_element.send_keys("Nobody")
-        wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#rows li[data-rid]")) == 1)
+        wait.until(lambda d: len(_rows(d)) == 1)
         screenshot = os.environ.get("MOCKBAY_INSPECTOR_SCREENSHOT")
         if screenshot:
             driver.find_element(By.ID, "f-text").clear()
