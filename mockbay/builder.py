@@ -61,15 +61,10 @@ def rule(
     return Document("rule", {"when": when, "reply": reply, "replies": replies, **keys})
 
 
-def turn(
-    *,
-    reply: Mapping[str, Any] | None = None,
-    when: Mapping[str, Any] | None = None,
-    replies: Sequence[Mapping[str, Any]] | None = None,
-    **keys: Any,
-) -> Document:
-    """A turn: the Nth turn of a scenario answers requests holding N assistant messages."""
-    return Document("turn", {"when": when, "reply": reply, "replies": replies, **keys})
+def turn(**keys: Any) -> Document:
+    """A turn, with the keys of `rule()`: the Nth turn of a scenario answers requests holding N
+    assistant messages."""
+    return Document("turn", rule(**keys))
 
 
 def new_scenario(
