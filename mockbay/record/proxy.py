@@ -21,6 +21,7 @@ credentials, so test code can keep a dummy key.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -334,7 +335,10 @@ class _Proxy:
         if capture.upstream_broke and request.transport is not None:
             request.transport.abort()  # the client sees the transport error upstream caused
         elif not capture.client_gone:
-            await response.write_eof()
+            with contextlib.suppress(
+                ConnectionError
+            ):  # a client may leave once it has it all (an error event)
+                await response.write_eof()
         return response, capture
 
 
