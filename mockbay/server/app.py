@@ -112,8 +112,6 @@ async def _answer(
         if isinstance(response, web.Response) and isinstance(response.body, bytes):
             exchange.reply_body = response.body
             state.journal.charge(exchange, len(response.body))
-    elif exchange.sent_events is not None:  # a memoised stream's events are shared: charged anyway
-        state.journal.charge(exchange, sum(len(event.data) for event in exchange.sent_events))
     return response
 
 

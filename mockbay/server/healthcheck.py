@@ -17,6 +17,7 @@ from pathlib import Path
 from mockbay.server.listen import base_url
 
 TIMEOUT_S = 2.0
+PID1 = Path("/proc/1/cmdline")
 WILDCARDS = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}
 
 
@@ -34,9 +35,9 @@ def health_url(cmdline: bytes) -> str:
     return f"{base_url(host, args.port)}/_mockbay/health"
 
 
-def main() -> int:
+def main(cmdline: Path = PID1) -> int:
     try:
-        url = health_url(Path("/proc/1/cmdline").read_bytes())
+        url = health_url(cmdline.read_bytes())
         with urllib.request.urlopen(url, timeout=TIMEOUT_S) as reply:
             return 0 if reply.status == 200 else 1
     except (OSError, SystemExit, ValueError) as exc:

@@ -152,7 +152,7 @@ async def answer_message(
         plan = Plan(
             memoized.events, None, exchange.request_id, state.config.max_stall_seconds, framing=framing
         )
-        return await send_stream(request, plan, response_headers, exchange)
+        return await _send_stream(request, state, plan, response_headers, exchange)
     parsed = replace(
         validate_messages(_journal_body(state, exchange, raw), headers, strict=_strict(state)),
         session=exchange.session,
@@ -290,8 +290,18 @@ async def _answer(
     if parsed.stream:
         if pure:
             remember(state, key, message.extra_headers, exchange, events=tuple(plan.events))
-        return await send_stream(request, plan, response_headers, exchange)
+        return await _send_stream(request, state, plan, response_headers, exchange)
     return await send_json(request, plan, message_json(message, usage), response_headers, exchange)
+
+
+async def _send_stream(
+    request: web.Request, state: ServerState, plan: Plan, headers: dict[str, str], exchange: Exchange
+) -> web.StreamResponse:
+    """Send the stream; the journal keeps its events (the inspector, save as scenario), so they are
+    weighed against its byte cap before the first one leaves (a memoised stream's are shared, and
+    charged anyway)."""
+    state.journal.charge(exchange, sum(len(event.data) for event in plan.events))
+    return await send_stream(request, plan, headers, exchange)
 
 
 def _plan(

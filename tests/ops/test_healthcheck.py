@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from mockbay.server.healthcheck import health_url, main
@@ -24,9 +26,9 @@ def test_a_port_argument_wins_over_the_environment(monkeypatch: pytest.MonkeyPat
 
 
 def test_nothing_listening_is_unhealthy(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     monkeypatch.setenv("MOCKBAY_PORT", "1")  # nothing listens on port 1 here
-    monkeypatch.setattr("mockbay.server.healthcheck.Path.read_bytes", lambda _: PID1)
-    assert main() == 1
+    (tmp_path / "cmdline").write_bytes(PID1)
+    assert main(tmp_path / "cmdline") == 1
     assert "unhealthy" in capsys.readouterr().err
