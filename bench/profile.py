@@ -1,8 +1,8 @@
 """Where a cold request's time goes: pyinstrument over `mockbay serve` under distinct-body wrk load.
 
 The throughput rows show mockbay's whole pipeline at about a fifth of the bare aiohttp baseline;
-this profile says which parts cost what. It installs pyinstrument into this environment if it is
-missing (a benchmark tool, not a dependency of mockbay), runs the server under it on loopback
+this profile says which parts cost what. pyinstrument comes with the `dev` extra (requirements/
+dev.lock); the script runs the server under it on loopback
 for a few seconds of `wrk` with every body distinct (the reply memo never answers), stops it, and
 writes the text report to results/profile-cold-path.txt.
 Run: `.venv/bin/python bench/profile.py`.
@@ -11,7 +11,6 @@ Run: `.venv/bin/python bench/profile.py`.
 from __future__ import annotations
 
 import importlib.util
-import subprocess
 import sys
 
 import throughput
@@ -23,7 +22,7 @@ REPORT = RESULTS / "profile-cold-path.txt"
 
 def ensure_pyinstrument() -> None:
     if importlib.util.find_spec("pyinstrument") is None:
-        subprocess.run([PYTHON, "-m", "pip", "install", "--quiet", "pyinstrument"], check=True)
+        raise SystemExit("pyinstrument is missing: `make test` installs requirements/dev.lock, which has it")
 
 
 def main() -> None:
