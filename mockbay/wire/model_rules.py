@@ -56,7 +56,8 @@ def check_model_rules(body: dict[str, Any], *, counting: bool) -> None:
     if info is None:
         return
     model = info.id
-    if not counting and model in NO_PREFILL and body["messages"][-1]["role"] == "assistant":
+    last = body["messages"][-1]
+    if not counting and model in NO_PREFILL and last["role"] == "assistant" and not _paused_turn(last):
         raise bad(PREFILL)
     kind = (body.get("thinking") or {}).get("type")
     if kind == "enabled" and model in NO_MANUAL_THINKING:
@@ -67,6 +68,20 @@ def check_model_rules(body: dict[str, Any], *, counting: bool) -> None:
         raise bad(DISABLED)
     if model in AFTER_OPUS_46:
         _check_sampling(body)
+
+
+def _paused_turn(message: dict[str, Any]) -> bool:
+    """A turn that stopped with `pause_turn`, sent back as it is to continue it (not a prefill):
+    it holds a server tool's call or result (docs/wire-notes.md)."""
+    content = message.get("content")
+    return isinstance(content, list) and any(
+        isinstance(block, dict)
+        and (
+            block.get("type") in ("server_tool_use", "mcp_tool_use")
+            or str(block.get("type")).endswith("_tool_result")
+        )
+        for block in content
+    )
 
 
 def _check_sampling(body: dict[str, Any]) -> None:

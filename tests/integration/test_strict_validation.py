@@ -268,6 +268,7 @@ ACCEPTED: list[tuple[str, dict[str, Any], dict[str, str]]] = [
     ("deprecated-sampling-on-haiku", body(model="claude-haiku-4-5", temperature=0.2, top_p=0.9, top_k=10), {}),
     ("temperature-one-opus-4-8", body(model="claude-opus-4-8", temperature=1), {}),
     ("prefill-haiku-4-5", body(model="claude-haiku-4-5", messages=[user(text("a")), assistant(text("The answer is"))]), {}),
+    ("pause-turn-continuation-sonnet-4-6", body(tools=[server_tool("web_search_20250305", "web_search")], messages=[user(text("a")), assistant({"type": "server_tool_use", "id": "srvtoolu_01A", "name": "web_search", "input": {"query": "a"}})]), {}),
     ("unknown-model", body(model="my-gateway-model"), {}),
     ("claude-code-shape", CLAUDE_CODE, {"anthropic-beta": CLAUDE_CODE_BETAS}),
     ("litellm-chat-completions-shape", LITELLM, {}),
