@@ -107,7 +107,7 @@ class Journal:
 
     def append(self, exchange: Exchange) -> None:
         weight = EXCHANGE_OVERHEAD + len(exchange.path)
-        weight += sum(len(name) + len(value) for name, value in exchange.headers.items())
+        weight += sum(map(len, exchange.headers)) + sum(map(len, exchange.headers.values()))
         with self._lock:
             self._entries.append(exchange)
             self._weights[id(exchange)] = weight

@@ -30,7 +30,7 @@ from mockbay.usage.ratelimit import RateLimiter
 
 @dataclass(frozen=True, slots=True)
 class MemoizedReply:
-    """A pure reply's JSON body or encoded stream, its extra headers, and what the journal found.
+    """A pure reply's JSON body or encoded stream, its own and provenance headers, what the journal found.
 
     `size` estimates its memory with its key (the request bytes and the parsed body), for the
     memo's byte cap.

@@ -57,7 +57,10 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
     path = resolve_dot_segments(request.path)
     if path.startswith(admin.PREFIX):
         return await _admin(request, state, path)
-    headers = {name.lower(): header_text(value) for name, value in request.headers.items()}
+    headers = {
+        name.lower(): value if value.isascii() else header_text(value)
+        for name, value in request.headers.items()
+    }
     try:
         sequence = await state.store.next_sequence()
     except StoreUnavailable as error:  # no shared number to give it: an id no other exchange has

