@@ -8,6 +8,7 @@ run of other whitespace: about 3.5-4 characters per token on English prose, clos
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _PIECE = re.compile(r" ?\w{1,4}| ?[^\w\s]|\s+", re.UNICODE)
 
@@ -17,5 +18,15 @@ def split_tokens(text: str) -> list[str]:
     return _PIECE.findall(text)
 
 
+CACHED_TEXT_CHARS = 512  # longer texts are counted afresh; the cache holds at most ~2 MB of keys
+
+
 def count_tokens(text: str) -> int:
+    """Token pieces in `text`. Short texts (a scenario's reply, a stream's delta) recur with every
+    request that renders them, so their counts are cached (4,096 entries)."""
+    return _count_short(text) if len(text) <= CACHED_TEXT_CHARS else len(split_tokens(text))
+
+
+@lru_cache(maxsize=4096)
+def _count_short(text: str) -> int:
     return len(split_tokens(text))
