@@ -41,6 +41,7 @@ class MemoizedReply:
     headers: tuple[tuple[str, str], ...]
     journal_fields: tuple[tuple[str, Any], ...]
     size: int = 0
+    planned_ms: tuple[float, ...] = ()  # the events' offsets in ms, shared by each replay's journal entry
 
 
 def memo_weight(_key: Hashable, memoized: MemoizedReply) -> int:

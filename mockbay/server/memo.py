@@ -21,6 +21,7 @@ from typing import NamedTuple
 from mockbay.journal import Exchange
 from mockbay.scenario.model import ChunkedText, LiteralText, Reply
 from mockbay.server import provenance
+from mockbay.server.stream import offset_ms
 from mockbay.state import MemoizedReply, ServerState
 from mockbay.timing import Scheduled
 from mockbay.wire.jsonbody import parsed_size
@@ -28,7 +29,7 @@ from mockbay.wire.jsonbody import parsed_size
 JOURNAL_FIELDS: tuple[str, ...] = ("body", "matched", "missed", "generated", "scenario", "step", "rule")
 JOURNAL_FIELDS += ("turn", "near_misses", "warnings")
 BETA_HEADER = "anthropic-beta"  # validation reads it (interleaved thinking)
-EVENT_OVERHEAD = 80  # bytes of one Scheduled tuple beside its data
+EVENT_OVERHEAD = 112  # bytes of one Scheduled tuple beside its data, and its planned offset
 ENTRY_OVERHEAD = 512  # the key tuple, the record, its headers and journal findings
 
 
@@ -75,7 +76,12 @@ def remember(
     size = ENTRY_OVERHEAD + len(key.raw) + parsed_size(key.raw) + len(body)
     size += sum(len(event.data) + EVENT_OVERHEAD for event in events or ())
     memoized = MemoizedReply(
-        body=body, events=events, headers=tuple(headers.items()), journal_fields=fields, size=size
+        body=body,
+        events=events,
+        planned_ms=tuple(offset_ms(event) for event in events or ()),
+        headers=tuple(headers.items()),
+        journal_fields=fields,
+        size=size,
     )
     state.memo.put(key, memoized)
 

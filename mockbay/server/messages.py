@@ -149,7 +149,12 @@ async def answer_message(
             return json_body_response(memoized.body, response_headers)
         exchange.stream = True
         plan = Plan(
-            memoized.events, None, exchange.request_id, state.config.max_stall_seconds, framing=framing
+            memoized.events,
+            None,
+            exchange.request_id,
+            state.config.max_stall_seconds,
+            framing=framing,
+            planned_ms=memoized.planned_ms,
         )
         return await _send_stream(request, state, plan, response_headers, exchange)
     parsed = replace(
