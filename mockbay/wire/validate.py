@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from mockbay.wire.conversation import (
     TEXT_ONLY,
@@ -37,6 +37,7 @@ FORCED = ("any", "tool")
 MIN_BUDGET = 1024
 INTERLEAVED_BETA = "interleaved-thinking-2025-05-14"
 TOOL_NAME = re.compile(r"[a-zA-Z0-9_-]{1,128}")
+NAME_PATTERN = f"^{TOOL_NAME.pattern}$"  # as upstream's message spells it
 
 
 def validate_messages(body: object, headers: Mapping[str, str], *, strict: bool = True) -> MessagesRequest:
@@ -58,14 +59,15 @@ def _validate(body: object, headers: Mapping[str, str], *, counting: bool, stric
         assert isinstance(body, dict)  # the schema accepted it, so it is an object
         if body["messages"]:
             check_tools_and_roles(body)
-    view = _check_rules(body, headers, counting=counting)
+    view = _check_rules(body, headers, counting=counting, typed=strict)
     if strict:
         check_model_rules(view.body, counting=counting)
     return view
 
 
-def _check_rules(body: object, headers: Mapping[str, str], *, counting: bool) -> MessagesRequest:
-    """The hand-written rules: types where upstream's texts are known, and everything semantic."""
+def _check_rules(body: object, headers: Mapping[str, str], *, counting: bool, typed: bool) -> MessagesRequest:
+    """The hand-written rules: types where upstream's texts are known, and everything semantic.
+    `typed`: the body fits the schema already, so the type checks it repeats are skipped."""
     if not isinstance(body, dict):
         raise bad("Input should be an object")
     for key in ("messages", "model") if counting else ("max_tokens", "messages", "model"):
@@ -76,9 +78,9 @@ def _check_rules(body: object, headers: Mapping[str, str], *, counting: bool) ->
     messages = array(body["messages"], "messages")
     if not messages:
         raise bad("messages: at least one message is required")
-    _check_scalars(body)
+    _check_scalars(body, typed)
     _check_system(body.get("system"))
-    tool_names = _check_tools(body.get("tools"))
+    tool_names = _check_tools(body.get("tools"), typed)
     for index, message in enumerate(messages):
         check_message(message, index, index == len(messages) - 1)
     check_tool_pairs(messages)
@@ -102,10 +104,24 @@ def _max_tokens(value: object, model: str) -> int:
     return max_tokens
 
 
-def _check_scalars(body: dict[str, Any]) -> None:
-    """Optional scalar fields; `null` counts as absent everywhere."""
+def _check_scalars(body: dict[str, Any], typed: bool) -> None:
+    """Optional scalar fields; `null` counts as absent everywhere. `typed` keeps the range rules."""
+    if typed:
+        _check_ranges(body)
+        return
     if body.get("stream") is not None and not isinstance(body["stream"], bool):
         raise bad("stream: Input should be a valid boolean")
+    _check_ranges(body)
+    if body.get("metadata") is not None:
+        user_id = obj(body["metadata"], "metadata").get("user_id")
+        if user_id is not None:
+            string(user_id, "metadata.user_id")
+    if body.get("cache_control") is not None:
+        obj(body["cache_control"], "cache_control")
+
+
+def _check_ranges(body: dict[str, Any]) -> None:
+    """Bounds and stop sequences, which the schema does not express."""
     for key in ("temperature", "top_p"):
         if body.get(key) is not None:
             unit(body[key], key)
@@ -115,12 +131,6 @@ def _check_scalars(body: dict[str, Any]) -> None:
         for index, stop in enumerate(array(body["stop_sequences"], "stop_sequences")):
             if not string(stop, f"stop_sequences.{index}").strip():
                 raise bad("stop_sequences: each stop sequence must contain non-whitespace")
-    if body.get("metadata") is not None:
-        user_id = obj(body["metadata"], "metadata").get("user_id")
-        if user_id is not None:
-            string(user_id, "metadata.user_id")
-    if body.get("cache_control") is not None:
-        obj(body["cache_control"], "cache_control")
 
 
 def _check_system(system: object) -> None:
@@ -130,10 +140,14 @@ def _check_system(system: object) -> None:
         check_text(tagged(block, f"system.{index}", TEXT_ONLY)[0], f"system.{index}", "system")
 
 
-def _check_tools(tools: object) -> tuple[str, ...]:
-    """Tool names offered; custom tools (no `type`, or `custom`) need a valid name and schema."""
+def _check_tools(tools: object, typed: bool) -> tuple[str, ...]:
+    """Tool names offered; custom tools (no `type`, or `custom`) need a valid name and schema.
+    `typed` (the schema passed: tools are objects, a custom tool's name a string and its schema
+    an object) keeps only the name pattern, which the schema does not express."""
     if tools is None:
         return ()
+    if typed:
+        return _typed_tool_names(cast("list[Any]", tools))
     names: list[str] = []
     for index, tool in enumerate(array(tools, "tools")):
         tool = obj(tool, f"tools.{index}")
@@ -142,13 +156,27 @@ def _check_tools(tools: object) -> tuple[str, ...]:
             path = f"tools.{index}.custom"
             name = string(field(tool, path, "name"), f"{path}.name")
             if not TOOL_NAME.fullmatch(name):
-                raise bad(f"{path}.name: String should match pattern '^[a-zA-Z0-9_-]{{1,128}}$'")
+                raise bad(f"{path}.name: String should match pattern '{NAME_PATTERN}'")
             obj(field(tool, path, "input_schema"), f"{path}.input_schema")
             names.append(name)
         elif not isinstance(kind, str):
             raise bad(f"tools.{index}.type: Input should be a valid string")
         elif isinstance(tool.get("name"), str):
             names.append(tool["name"])
+    return tuple(names)
+
+
+def _typed_tool_names(tools: list[Any]) -> tuple[str, ...]:
+    names: list[str] = []
+    for index, tool in enumerate(tools):
+        kind = tool.get("type")
+        name = tool.get("name")
+        if kind is None or kind == "custom":
+            if not TOOL_NAME.fullmatch(name):
+                raise bad(f"tools.{index}.custom.name: String should match pattern '{NAME_PATTERN}'")
+            names.append(name)
+        elif name.__class__ is str:
+            names.append(name)
     return tuple(names)
 
 
