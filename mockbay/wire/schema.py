@@ -181,13 +181,11 @@ class Compiler:
     def obj(self, spec: dict[str, Any]) -> Check:
         """Keys of one class (`string`, `boolean`, a single literal string) are checked inline and
         `any` keys not at all: most keys of a request are of those, so most keys cost no call."""
-        known = frozenset(spec["fields"])
-        inline = {key: fixed for key, node in spec["fields"].items() if (fixed := _inline(node)) is not None}
-        checks = {
-            key: self.node(node)
-            for key, node in spec["fields"].items()
-            if node != "any" and key not in inline
-        }
+        # One lookup per key: an inline tuple, a check, or None for an `any` key.
+        plan: dict[str, Inline | Check | None] = {}
+        for key, node in spec["fields"].items():
+            fixed = _inline(node)
+            plan[key] = fixed if fixed is not None else None if node == "any" else self.node(node)
         required = frozenset(spec["required"])
         ordered = tuple(spec["required"])
         open_ = bool(spec["open"])
@@ -199,22 +197,23 @@ class Compiler:
                 if key not in value:
                     raise Invalid("Field required", key)
             for key, inner in value.items():
-                fixed = inline.get(key)
-                if fixed is not None:
-                    kind, const, reason = fixed
+                entry = plan.get(key, _UNKNOWN)
+                if entry is None:
+                    continue
+                if type(entry) is tuple:
+                    kind, const, reason = entry
                     wrong = inner.__class__ is not kind or (const is not None and inner != const)
                     if wrong and (inner is not None or key in required):
                         raise Invalid(reason, key)
                     continue
-                field = checks.get(key)
-                if field is None:
-                    if open_ or key in known:
+                if entry is _UNKNOWN:
+                    if open_:
                         continue
                     raise Invalid("Extra inputs are not permitted", key)
                 if inner is None and key not in required:
                     continue
                 try:
-                    field(inner)
+                    entry(inner)
                 except Invalid as error:
                     error.parts.append(key)
                     raise
@@ -295,7 +294,11 @@ def _classes(node: Any) -> tuple[type, ...]:
     return (dict,)
 
 
-def _inline(node: Any) -> tuple[type, str | None, str] | None:
+Inline = tuple[type, str | None, str]
+_UNKNOWN: Any = object()  # a key the object does not declare
+
+
+def _inline(node: Any) -> Inline | None:
     """(class, the one literal or None, reason) for a node an object checks without a call."""
     if isinstance(node, str) and node in INLINE:
         return INLINE[node], None, SCALAR_REASONS[node]
