@@ -52,7 +52,7 @@ async def handle_admin(request: web.Request, state: ServerState, path: str) -> w
     if name.startswith("requests/") and method == "GET":
         request_id, _, view = name[len("requests/") :].partition("/")
         if view in ("", "scenario"):
-            exchange = inspector.find(state, request_id)
+            exchange = await inspector.find(state, request_id)
             return inspector.scenario_file(exchange) if view else inspector.detail(exchange)
     if name == "ui" and method == "GET":
         return inspector.ui_page()

@@ -22,14 +22,15 @@ from mockbay.server.responses import json_response
 from mockbay.state import ServerState
 
 
-def find(state: ServerState, request_id: str) -> Exchange:
-    for exchange in reversed(state.journal.snapshot()):
-        if exchange.request_id == request_id:
-            return exchange
+async def find(state: ServerState, request_id: str) -> Exchange:
+    """From the store's journal, so with `--state redis` any replica finds any replica's exchange."""
+    exchange = await state.store.exchange(request_id)
+    if exchange is not None:
+        return exchange
     raise ApiError(
         404,
         "not_found_error",
-        f"no exchange {request_id!r} in this server's journal (it keeps the latest --journal-size)",
+        f"no exchange {request_id!r} in the journal (it keeps the latest --journal-size)",
     )
 
 

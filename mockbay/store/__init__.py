@@ -108,6 +108,10 @@ class StateStore(ABC):
         """The journal as JSON objects, oldest first."""
 
     @abstractmethod
+    async def exchange(self, request_id: str) -> Exchange | None:
+        """One journaled exchange with the reply it sent (the inspector's detail, save as scenario)."""
+
+    @abstractmethod
     async def clear_journal(self) -> None: ...
 
     @abstractmethod

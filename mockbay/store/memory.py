@@ -116,6 +116,9 @@ class MemoryStore(StateStore):
     async def exchanges(self) -> list[dict[str, Any]]:
         return [exchange.to_json() for exchange in self.journal]
 
+    async def exchange(self, request_id: str) -> Exchange | None:
+        return next((e for e in reversed(self.journal.snapshot()) if e.request_id == request_id), None)
+
     async def clear_journal(self) -> None:
         self.journal.clear()
 

@@ -38,6 +38,7 @@ from mockbay.journal import Exchange
 from mockbay.scenario.model import Limits
 from mockbay.store import CursorKey, StateStore, StoreUnavailable
 from mockbay.store.bounded import Page, StoreFull, page_of
+from mockbay.store.stored_exchange import listed, pack, unpack
 from mockbay.usage.cache import TTL_SECONDS, CachePlan, Prefixes, prepare
 from mockbay.usage.ratelimit import DIMENSIONS, Bucket, charge, limit_of
 
@@ -276,13 +277,23 @@ class RedisStore(StateStore):
 
     async def record(self, exchange: Exchange) -> None:
         keys = [self._keys[k] for k in ("journal", "journal:order", "journal:bytes")]
-        text = json.dumps(exchange.to_json(), default=str)
+        text = pack(exchange)
         caps = [self._config.journal_size, self._config.journal_max_bytes]
         await self._call(self._journal_record(keys=keys, args=[exchange.seq, text, *caps]))
 
     async def exchanges(self) -> list[dict[str, Any]]:
         texts = await self._call(self._client.hvals(self._keys["journal"]))
-        return sorted((json.loads(text) for text in texts), key=lambda exchange: exchange["seq"])
+        return sorted((listed(json.loads(text)) for text in texts), key=lambda exchange: exchange["seq"])
+
+    async def exchange(self, request_id: str) -> Exchange | None:
+        texts = await self._call(self._client.hvals(self._keys["journal"]))
+        needle = f'"request_id": {json.dumps(request_id)}'.encode()  # skip parsing the others
+        for text in texts:
+            if needle in text:
+                entry = json.loads(text)
+                if entry["request_id"] == request_id:
+                    return unpack(entry)
+        return None
 
     async def clear_journal(self) -> None:
         journal = [self._keys[k] for k in ("journal", "journal:order", "journal:bytes")]

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 
 from mockbay.cli import main
 from tests.processes import Child, start, stop, stop_with_log
@@ -390,3 +391,31 @@ def test_due_batch_requests_run_once_when_two_replicas_read_the_batch_at_once(
     finally:
         for child in pair:
             stop(child)
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
+def test_an_exchange_answered_by_one_replica_opens_and_saves_as_a_scenario_through_another(
+    replicas: Replicas, tmp_path: Path, stream: bool
+) -> None:
+    answering, asked = replicas.clients[0], replicas.clients[1]
+    sent = answering.post("/v1/messages", json=body("count", stream=stream))
+    assert sent.status_code == 200, sent.text
+    request_id = sent.headers["request-id"]
+    detail = asked.get(f"/_mockbay/requests/{request_id}")
+    assert detail.status_code == 200, detail.text
+    entry = detail.json()
+    assert entry["request_id"] == request_id and entry["scenario"] == "counter"
+    assert entry["reply"]["stop_reason"] == "end_turn" and "one" in json.dumps(entry["reply"]["content"])
+    if stream:
+        names = [e["event"] for e in entry["response"]]
+        assert (names[0], names[-1]) == ("message_start", "message_stop")
+    else:
+        assert entry["response"] == sent.json()
+    saved = asked.get(f"/_mockbay/requests/{request_id}/scenario")
+    assert saved.status_code == 200, saved.text
+    assert f"exchange {request_id}" in saved.text
+    assert '"one"' in json.dumps(yaml.safe_load(saved.text))  # the reply that was sent
+    file = tmp_path / "saved.yaml"
+    file.write_text(saved.text)
+    assert main(["validate", str(file)]) == 0
+    assert asked.get("/_mockbay/requests/req_nothing_like_it").status_code == 404
