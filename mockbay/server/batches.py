@@ -214,6 +214,7 @@ async def _run(state: ServerState, batch: Batch, item: BatchItem) -> dict[str, A
         result = await _outcome(state, batch, item, exchange)
     finally:
         exchange.duration_ms = round((time.perf_counter() - started) * 1000, 3)
+        state.metrics.finished(exchange)  # counted like any exchange, under its journal endpoint
         with contextlib.suppress(StoreUnavailable):  # as for any exchange: the store said so already
             await state.store.record(exchange)
     return result

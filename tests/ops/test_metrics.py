@@ -91,6 +91,28 @@ def test_counters_match_the_journal(server: MockServer) -> None:
     assert buckets[-1] == ({"le": "+Inf"}, events_sent)
 
 
+def test_batch_requests_count_like_any_exchange(server: MockServer) -> None:
+    client = sync_client(server.url, max_retries=0)
+    asks = [("a", "What is the capital?"), ("b", "Something no scenario knows"), ("c", "capital!")]
+    batch = client.messages.batches.create(
+        requests=[
+            {"custom_id": cid, "params": {**ASK, "messages": [{"role": "user", "content": text}]}}
+            for cid, text in asks
+        ]  # type: ignore[misc]
+    )
+    assert client.messages.batches.retrieve(batch.id).processing_status == "ended"
+
+    counted = {
+        (labels["endpoint"], labels["status"], labels["scenario"], labels["platform"]): value
+        for labels, value in _samples(server)["mockbay_requests_total"]
+    }
+    journal = Counter((e.endpoint, str(e.status), e.scenario or "", e.platform) for e in server.journal.all)
+    assert counted == dict(journal)
+    assert counted[("messages", "200", "capitals", "anthropic")] == 2
+    assert counted[("messages", "400", "", "anthropic")] == 1
+    assert counted[("batches", "200", "", "anthropic")] == 2
+
+
 def test_each_server_counts_only_its_own(server: MockServer, tmp_path: Path) -> None:
     with MockServer([tmp_path]) as other:
         _say(sync_client(other.url), "capital of France")
