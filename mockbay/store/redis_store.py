@@ -279,21 +279,15 @@ class RedisStore(StateStore):
         keys = [self._keys[k] for k in ("journal", "journal:order", "journal:bytes")]
         text = pack(exchange)
         caps = [self._config.journal_size, self._config.journal_max_bytes]
-        await self._call(self._journal_record(keys=keys, args=[exchange.seq, text, *caps]))
+        await self._call(self._journal_record(keys=keys, args=[exchange.request_id, text, *caps]))
 
     async def exchanges(self) -> list[dict[str, Any]]:
         texts = await self._call(self._client.hvals(self._keys["journal"]))
         return sorted((listed(json.loads(text)) for text in texts), key=lambda exchange: exchange["seq"])
 
     async def exchange(self, request_id: str) -> Exchange | None:
-        texts = await self._call(self._client.hvals(self._keys["journal"]))
-        needle = f'"request_id": {json.dumps(request_id)}'.encode()  # skip parsing the others
-        for text in texts:
-            if needle in text:
-                entry = json.loads(text)
-                if entry["request_id"] == request_id:
-                    return unpack(entry)
-        return None
+        text = await self._call(self._client.hget(self._keys["journal"], request_id))  # keyed by id
+        return None if text is None else unpack(json.loads(text))
 
     async def clear_journal(self) -> None:
         journal = [self._keys[k] for k in ("journal", "journal:order", "journal:bytes")]

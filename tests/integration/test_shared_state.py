@@ -329,6 +329,8 @@ def test_shared_state_keeps_the_in_memory_caps(redis_server: RedisServer, scenar
                 sent.append(client.post("/v1/messages", json=body("admin or not")).headers["request-id"])
         with httpx.Client(base_url=capped[0].url) as client:
             assert [e["request_id"] for e in client.get("/_mockbay/requests").json()["requests"]] == sent[2:]
+            assert client.get(f"/_mockbay/requests/{sent[1]}").status_code == 404  # evicted: its id too
+            assert client.get(f"/_mockbay/requests/{sent[3]}").json()["request_id"] == sent[3]
         texts = []
         for index, session in enumerate(["a", "a", "b", "c", "a", "c"]):  # a is the least recently used
             with httpx.Client(base_url=capped[index % 2].url, headers=HEADERS) as client:

@@ -1,7 +1,8 @@
 -- Keep one finished exchange in the shared journal; the oldest go first beyond ARGV[3] exchanges
 -- or ARGV[4] bytes of JSON (the newest always stays), the in-memory journal's two caps.
--- KEYS[1] exchanges (hash: seq -> JSON), KEYS[2] their order of arrival (list of seq),
--- KEYS[3] the bytes held. ARGV[1] seq, ARGV[2] the exchange's JSON.
+-- KEYS[1] exchanges (hash: request id -> JSON, so a lookup by id is one HGET and eviction drops
+-- the entry and its index together), KEYS[2] their order of arrival (list of request ids),
+-- KEYS[3] the bytes held. ARGV[1] request id, ARGV[2] the exchange's JSON.
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('RPUSH', KEYS[2], ARGV[1])
 local held = redis.call('INCRBY', KEYS[3], string.len(ARGV[2]))
