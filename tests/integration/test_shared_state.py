@@ -403,7 +403,13 @@ def test_an_exchange_answered_by_one_replica_opens_and_saves_as_a_scenario_throu
     sent = answering.post("/v1/messages", json=body("count", stream=stream))
     assert sent.status_code == 200, sent.text
     request_id = sent.headers["request-id"]
-    detail = asked.get(f"/_mockbay/requests/{request_id}")
+    # A stream's entry is written once its last event has left, which may be just after the
+    # client has read it: wait for it (bounded), as a user's second look would.
+    for _ in range(50):
+        detail = asked.get(f"/_mockbay/requests/{request_id}")
+        if detail.status_code != 404:
+            break
+        time.sleep(0.05)
     assert detail.status_code == 200, detail.text
     entry = detail.json()
     assert entry["request_id"] == request_id and entry["scenario"] == "counter"
