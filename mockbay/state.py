@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from mockbay.batches.model import Batch
 from mockbay.config import MB, ServerConfig
@@ -23,28 +22,14 @@ from mockbay.scenario.registry import Registry
 from mockbay.store import StateStore
 from mockbay.store.bounded import BoundedStore
 from mockbay.store.memory import MemoryStore, SequenceCursors
-from mockbay.timing import Scheduled
 from mockbay.usage.cache import PromptCache
 from mockbay.usage.ratelimit import RateLimiter
 
-
-@dataclass(frozen=True, slots=True)
-class MemoizedReply:
-    """A pure reply's JSON body or encoded stream, its own and provenance headers, what the journal found.
-
-    `size` estimates its memory with its key (the request bytes and the parsed body), for the
-    memo's byte cap.
-    """
-
-    body: bytes
-    events: tuple[Scheduled, ...] | None  # a stream's schedule; None for a JSON reply
-    headers: tuple[tuple[str, str], ...]
-    journal_fields: tuple[tuple[str, Any], ...]
-    size: int = 0
-    planned_ms: tuple[float, ...] = ()  # the events' offsets in ms, shared by each replay's journal entry
+if TYPE_CHECKING:
+    from mockbay.server.memo import Memoized
 
 
-def memo_weight(_key: Hashable, memoized: MemoizedReply) -> int:
+def memo_weight(_key: Hashable, memoized: Memoized) -> int:
     return memoized.size
 
 
@@ -59,7 +44,7 @@ class ServerState:
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
-        self.memo: Lru[Hashable, MemoizedReply] = Lru(
+        self.memo: Lru[Hashable, Memoized] = Lru(
             config.reply_memo_entries, config.reply_memo_max_bytes, memo_weight
         )
         self._config = config

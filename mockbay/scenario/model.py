@@ -7,7 +7,7 @@ the keys of docs/scenario-contract.md (`not` becomes `not_`, since it is a Pytho
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from mockbay.errors import SourceMark
@@ -232,6 +232,12 @@ class Reply:
     recorded: Recorded | None = None
     batch_result: BatchOutcome | None = None
     mark: SourceMark = NO_MARK
+    # Whether the request alone decides this reply (no fault, no `{{ request_id }}` in its text),
+    # worked out once here so the reply memo does not ask it of every request.
+    request_decides: bool = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "request_decides", self.fault is None and not _mentions_request_id(self))
 
 
 # ---- structure ------------------------------------------------------------------------------
@@ -278,3 +284,18 @@ class Scenario:
     rules: tuple[Step, ...] = ()
     turns: tuple[Step, ...] = ()
     mark: SourceMark = NO_MARK
+
+
+def _mentions_request_id(reply: Reply) -> bool:
+    for block in reply.content:
+        source = block.text
+        texts = (
+            (source.value,)
+            if isinstance(source, LiteralText)
+            else source.pieces
+            if isinstance(source, ChunkedText)
+            else ()
+        )
+        if any("request_id" in text for text in texts):
+            return True
+    return False

@@ -5,9 +5,11 @@ rate limits, no simulated cache, no fault, no `{{ request_id }}` in its text, an
 (its schedule is drawn from the seed and the request too) or an instant JSON answer. Then the
 same body bytes, pin and relevant headers always give the same message (ids derive from the seed
 and the request), and validation, matching, rendering and scheduling can be skipped; a memoised
-stream's encoded events are shared by every stream that replays them. The memo keeps the reply's
-bytes (or events) and headers and the journal's findings, the parsed request body among them
-(identical bytes parse to an equal body, so exchanges share it).
+stream's encoded events are shared by every stream that replays them. The memo keeps the
+decision that chose the reply (so a replay journals the same findings), the parsed request body
+(identical bytes parse to an equal body, so exchanges share it), the reply's bytes or its plan,
+its headers and warnings. Purity of the reply itself (`Reply.request_decides`) is computed once,
+when the scenario is loaded.
 It is cleared whenever scenarios or the config change, and bounded by entries (`--reply-memo`)
 and by estimated bytes (`--reply-memo-max-mb`): the request bytes of its key, the parsed body,
 and the reply's bytes or events.
@@ -16,18 +18,15 @@ and the reply's bytes or events.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import NamedTuple
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from mockbay.journal import Exchange
-from mockbay.scenario.model import ChunkedText, LiteralText, Reply
-from mockbay.server import provenance
-from mockbay.server.stream import offset_ms
-from mockbay.state import MemoizedReply, ServerState
-from mockbay.timing import Scheduled
+from mockbay.server.decision import Decision
+from mockbay.server.plan import Plan
+from mockbay.state import ServerState
 from mockbay.wire.jsonbody import parsed_size
 
-JOURNAL_FIELDS: tuple[str, ...] = ("body", "matched", "missed", "generated", "scenario", "step", "rule")
-JOURNAL_FIELDS += ("turn", "near_misses", "warnings")
 BETA_HEADER = "anthropic-beta"  # validation reads it (interleaved thinking)
 EVENT_OVERHEAD = 112  # bytes of one Scheduled tuple beside its data, and its planned offset
 ENTRY_OVERHEAD = 512  # the key tuple, the record, its headers and journal findings
@@ -44,6 +43,28 @@ class MemoKey(NamedTuple):
     read: tuple[str | None, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Memoized:
+    """A pure reply as first computed: its decision, the parsed request, and what was sent (a JSON
+    body, or a stream's plan), with its headers (the reply's own, then its provenance) and warnings.
+    `size` estimates its memory with its key, for the memo's byte cap."""
+
+    decision: Decision
+    request_body: Any
+    body: bytes
+    plan: Plan | None  # a stream's; None for a JSON reply
+    headers: tuple[tuple[str, str], ...]
+    warnings: tuple[str, ...]
+    size: int
+
+    def replay(self, exchange: Exchange) -> None:
+        """Journal the replay as the first computation was journaled."""
+        self.decision.record(exchange)
+        exchange.body = self.request_body
+        if self.warnings:
+            exchange.warnings = list(self.warnings)
+
+
 def memo_key(
     state: ServerState, raw: bytes, headers: Mapping[str, str], pinned: str | None, platform: str
 ) -> MemoKey:
@@ -51,57 +72,25 @@ def memo_key(
     return MemoKey(platform, raw, pinned, headers.get(BETA_HEADER), read)
 
 
-def is_pure(
-    reply: Reply, *, stream: bool, timing_mode: str, limited: bool, cache_mode: str, sequenced: bool
-) -> bool:
+def is_pure(decision: Decision, *, stream: bool, timing_mode: str, limited: bool, cache_mode: str) -> bool:
     """Whether the reply to this request is decided by the request alone (see the module docstring)."""
     request_decides = (stream or timing_mode == "instant") and cache_mode == "off"
-    reply_decides = not limited and not sequenced and reply.fault is None
-    return request_decides and reply_decides and not _mentions_request_id(reply)
+    return request_decides and not limited and not decision.sequenced and decision.reply.request_decides
 
 
 def remember(
     state: ServerState,
     key: MemoKey,
-    headers: dict[str, str],
-    exchange: Exchange,
+    decision: Decision,
+    request_body: Any,
+    headers: Mapping[str, str],
+    warnings: tuple[str, ...],
     *,
     body: bytes = b"",
-    events: tuple[Scheduled, ...] | None = None,
+    plan: Plan | None = None,
 ) -> None:
-    """Keep a pure reply with the journal's findings; its headers are the reply's own followed by
-    the `x-mockbay-*` provenance those findings give, so a replay adds them in one update."""
-    fields = tuple((name, getattr(exchange, name)) for name in JOURNAL_FIELDS)
-    headers = {**headers, **provenance.headers(exchange)}
+    """Keep a pure reply with what the journal needs to record its replays."""
     size = ENTRY_OVERHEAD + len(key.raw) + parsed_size(key.raw) + len(body)
-    size += sum(len(event.data) + EVENT_OVERHEAD for event in events or ())
-    memoized = MemoizedReply(
-        body=body,
-        events=events,
-        planned_ms=tuple(offset_ms(event) for event in events or ()),
-        headers=tuple(headers.items()),
-        journal_fields=fields,
-        size=size,
-    )
+    size += sum(len(event.data) + EVENT_OVERHEAD for event in plan.due) if plan is not None else 0
+    memoized = Memoized(decision, request_body, body, plan, tuple(headers.items()), warnings, size)
     state.memo.put(key, memoized)
-
-
-def replay(memoized: MemoizedReply, exchange: Exchange) -> None:
-    """Tell the journal what the first computation of this reply found."""
-    for name, value in memoized.journal_fields:
-        setattr(exchange, name, value)
-
-
-def _mentions_request_id(reply: Reply) -> bool:
-    for block in reply.content:
-        source = block.text
-        texts = (
-            (source.value,)
-            if isinstance(source, LiteralText)
-            else source.pieces
-            if isinstance(source, ChunkedText)
-            else ()
-        )
-        if any("request_id" in text for text in texts):
-            return True
-    return False

@@ -66,7 +66,8 @@ def objs() -> list[schema.Obj]:
 
 
 def fields_of(cls: type) -> set[str]:
-    return {f.name for f in dataclasses.fields(cls)} - STRUCTURAL.get(cls, {"mark"})
+    """The fields a scenario writes (a field worked out at load, `init=False`, is not one)."""
+    return {f.name for f in dataclasses.fields(cls) if f.init} - STRUCTURAL.get(cls, {"mark"})
 
 
 @pytest.mark.parametrize("spec", [o for o in objs() if o.model], ids=lambda o: o.model.__name__)

@@ -1,0 +1,89 @@
+"""The step after the decision: what the prompt costs, and whether rate limits let it through.
+
+With `cache: simulate` the prompt splits into fresh, read and written tokens (the simulated
+prompt cache); otherwise it is all fresh, by the estimate. Rate limits (a scenario's `limits:` or
+`--rate-limits`) charge the prompt on admission and the output once the reply is rendered
+(`settle`); their `anthropic-ratelimit-*` headers go on the answer. A scripted error reply is
+admitted like any other request (its limit headers included) and then raised.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mockbay.errors import ApiError
+from mockbay.scenario.model import Limits, Scenario
+from mockbay.server.decision import Decision
+from mockbay.state import ServerState
+from mockbay.usage.cache import CacheOutcome, CachePlan
+from mockbay.usage.estimate import estimate_input_tokens
+from mockbay.wire.errors import pair_for
+from mockbay.wire.request import MessagesRequest
+
+
+@dataclass(frozen=True, slots=True)
+class Admission:
+    """A request let through: its prompt's token split, the limit headers, the bucket it charged."""
+
+    prompt: CacheOutcome
+    cache_mode: str
+    limit_headers: dict[str, str]
+    limits: Limits | None = None
+    bucket: str = ""
+
+    @property
+    def limited(self) -> bool:
+        return self.limits is not None
+
+    @property
+    def whole_prompt(self) -> int:
+        """Every prompt token, however the cache split them (the estimate's figure)."""
+        prompt = self.prompt
+        return prompt.input_tokens + prompt.cache_read_input_tokens + prompt.cache_creation_input_tokens
+
+
+async def admit(
+    state: ServerState, parsed: MessagesRequest, decision: Decision, caller: str, headers: dict[str, str]
+) -> Admission:
+    """Plan the prompt cache and charge the rate limits; a scripted error reply raises here, with
+    `headers` (the answer's so far) and its limit headers."""
+    scenario = decision.scenario
+    limits = (scenario.limits if scenario is not None else None) or state.config.rate_limits
+    bucket = f"{caller}\x1f{scenario.name if scenario and scenario.limits else '*'}"
+    reply = decision.reply
+    if reply.error is not None:
+        limit_headers = {}
+        if limits is not None:
+            limit_headers = await state.store.admit(bucket, limits, estimate_input_tokens(parsed.body))
+        status, error_type = pair_for(reply.error.status, reply.error.type)
+        raise ApiError(
+            status, error_type, reply.error.message, {**headers, **limit_headers, **dict(reply.headers)}
+        )
+    mode = cache_mode(state, scenario)
+    cache_plan = await _cache_plan(state, parsed, mode)
+    prompt = cache_plan.outcome
+    limit_headers = {}
+    if limits is not None:
+        charged = prompt.input_tokens + prompt.ephemeral_5m_input_tokens + prompt.ephemeral_1h_input_tokens
+        limit_headers = await state.store.admit(bucket, limits, charged)
+    if cache_plan.refresh or cache_plan.writes:  # only once admitted: a refused request writes nothing
+        await state.store.cache_commit(cache_plan)
+    return Admission(prompt, mode, limit_headers, limits, bucket)
+
+
+async def settle(state: ServerState, admission: Admission, output_tokens: int) -> None:
+    """Charge the rendered reply's output tokens to the bucket that admitted its prompt."""
+    if admission.limits is not None:
+        await state.store.settle(admission.bucket, admission.limits, output_tokens)
+
+
+def cache_mode(state: ServerState, scenario: Scenario | None) -> str:
+    return (scenario.cache if scenario is not None else None) or state.config.cache
+
+
+async def _cache_plan(state: ServerState, parsed: MessagesRequest, mode: str) -> CachePlan:
+    """With `cache: simulate`, how the prompt splits into fresh, read and written tokens; else all fresh."""
+    if mode != "simulate":
+        return CachePlan(outcome=CacheOutcome(input_tokens=estimate_input_tokens(parsed.body)))
+    scope = f"session:{parsed.session}" if parsed.session else "global"
+    return await state.store.cache_plan(scope, parsed.body, parsed.model)

@@ -1,0 +1,73 @@
+"""What a reply sends and when, its fault already applied: the writers in `stream` only write.
+
+A stream's plan is its encoded events cut where the fault strikes (`after_events` counts events
+but not pings, `after_ms` is a time), with the moment the fault acts: a recording's own time for
+it when it has one, else `after_ms`, else the last event sent. A JSON reply's plan keeps the
+events only for when generation would end; its fault acts at `after_ms` (docs/scenario-contract.md §5).
+A plan depends on the request alone (no request id, no server option), so a memoised stream
+shares its plan, events and planned offsets, with every replay.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from mockbay.scenario.model import Fault, Recorded
+from mockbay.timing import Scheduled, recorded_fault_offset
+from mockbay.wire.framing import SSE, Framing
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Events to send (cut by the fault), their offsets in ms for the journal, and the fault."""
+
+    due: tuple[Scheduled, ...]
+    planned_ms: tuple[float, ...]
+    fault: Fault | None = None
+    fault_at_s: float = 0.0  # when the fault acts, from the start of the answer
+    end_s: float = 0.0  # when generation would end: a JSON reply is sent then
+    framing: Framing = SSE  # how the events were encoded, and how an error_event fault is
+
+
+def offset_ms(event: Scheduled) -> float:
+    return round(event.offset * 1000, 3)
+
+
+def stream_plan(
+    events: tuple[Scheduled, ...], fault: Fault | None, recorded: Recorded | None, framing: Framing
+) -> Plan:
+    """The events sent before the fault, and when the fault acts."""
+    cut = _cut_index(events, fault)
+    due = events[:cut]
+    fault_at = 0.0
+    if fault is not None:
+        from_recording = recorded_fault_offset(recorded, fault.after_events) if recorded else None
+        if from_recording is not None:
+            fault_at = from_recording
+        elif fault.after_ms is not None:
+            fault_at = fault.after_ms / 1000
+        elif due:
+            fault_at = due[-1].offset
+    return Plan(due, tuple(offset_ms(event) for event in due), fault, fault_at, framing=framing)
+
+
+def json_plan(events: Sequence[Scheduled], fault: Fault | None) -> Plan:
+    """A JSON reply: sent when its stream would have ended, or failed at the fault's `after_ms`."""
+    fault_at = (fault.after_ms or 0) / 1000 if fault is not None else 0.0
+    return Plan((), (), fault, fault_at, end_s=events[-1].offset if events else 0.0)
+
+
+def _cut_index(events: Sequence[Scheduled], fault: Fault | None) -> int:
+    """How many planned events are sent before the fault (pings do not count toward after_events)."""
+    if fault is None:
+        return len(events)
+    if fault.after_ms is not None:
+        return sum(1 for event in events if event.offset * 1000 < fault.after_ms)
+    wanted = fault.after_events or 0
+    counted = 0
+    for index, event in enumerate(events):
+        if counted == wanted:
+            return index
+        counted += event.counted
+    return len(events)

@@ -1,0 +1,92 @@
+"""The step after admission: the reply rendered for one request, then planned in time.
+
+`render` gives the message, its usage and the warnings a client may trip on; `plan` gives what
+is sent and when: a stream's encoded events cut by the reply's fault, or, for a JSON reply, when
+generation would end. Ids, generated text and timing jitter all derive from the seed and the
+request's fingerprint, so the same request gets the same bytes.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Any
+
+from mockbay.fingerprint import fingerprint
+from mockbay.render.content import RenderedMessage, render_message
+from mockbay.render.events import build_events
+from mockbay.render.usage import build_usage
+from mockbay.scenario.model import Scenario, Timing
+from mockbay.server.admission import Admission
+from mockbay.server.decision import Decision
+from mockbay.server.plan import Plan, json_plan, stream_plan
+from mockbay.state import ServerState
+from mockbay.structured import output_schema, reply_problem
+from mockbay.timing import EffectiveTiming, encode_schedule, make_splitter, schedule
+from mockbay.wire.framing import Framing
+from mockbay.wire.request import MessagesRequest
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """A reply rendered for one request: the message, its usage, what seeds its timing, warnings."""
+
+    message: RenderedMessage
+    usage: dict[str, Any]
+    timing_seed: str
+    warnings: tuple[str, ...] = ()
+
+
+def render(
+    state: ServerState, parsed: MessagesRequest, decision: Decision, admission: Admission, request_id: str
+) -> Rendered:
+    """The message and its usage, with the structured-output check of a finished answer."""
+    scenario, reply = decision.scenario, decision.reply
+    seed = scenario.seed if scenario is not None and scenario.seed is not None else state.config.seed
+    fp = fingerprint(parsed.body)
+    message = render_message(
+        reply, parsed, seed=seed, fingerprint=fp, request_id=request_id, input_tokens=admission.whole_prompt
+    )
+    usage = build_usage(
+        admission.prompt,
+        message.output_tokens,
+        reply.usage,
+        server_tool_use=message.server_tool_use,
+        body=parsed.body,
+    )
+    return Rendered(message, usage, f"{seed}:{fp}:timing", _structured_warnings(parsed, message))
+
+
+def _structured_warnings(parsed: MessagesRequest, message: RenderedMessage) -> tuple[str, ...]:
+    """A finished answer to a request with output_config.format must be JSON valid for its schema;
+    one that is not is served as scripted, with a warning."""
+    schema = output_schema(parsed.body)
+    if schema is None or message.stop_reason != "end_turn":
+        return ()
+    problem = reply_problem(message.blocks, schema)
+    return () if problem is None else (problem,)
+
+
+def timing_levels(state: ServerState, scenario: Scenario | None, decision: Decision) -> list[Timing | None]:
+    """Server, scenario and reply timing, least specific first."""
+    return [Timing(mode=state.config.timing), scenario.timing if scenario else None, decision.reply.timing]
+
+
+def plan(
+    parsed: MessagesRequest,
+    decision: Decision,
+    rendered: Rendered,
+    timing: EffectiveTiming,
+    framing: Framing,
+) -> Plan:
+    """The events (none for an instant JSON reply), scheduled and encoded, cut by the fault."""
+    reply = decision.reply
+    if not parsed.stream and timing.mode == "instant":
+        return json_plan((), reply.fault)
+    rng = random.Random(rendered.timing_seed)
+    planned = build_events(rendered.message, rendered.usage, make_splitter(timing, rng))
+    events = encode_schedule(schedule(planned, timing, rng, reply.recorded), framing.event)
+    if not parsed.stream:
+        return json_plan(events, reply.fault)
+    recorded = reply.recorded if timing.mode == "recorded" else None
+    return stream_plan(events, reply.fault, recorded, framing)
