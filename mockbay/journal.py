@@ -13,6 +13,7 @@ import threading
 from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from mockbay.secrets import names_a_secret
@@ -23,14 +24,21 @@ if TYPE_CHECKING:
 
 def mask_headers(headers: Mapping[str, str]) -> dict[str, str]:
     """Lower-cased headers with credentials reduced to a hint (`Bearer sk-t…`), never stored whole."""
-    masked = {}
-    for name, value in headers.items():
-        lower = name.lower()
-        if value and names_a_secret(lower):
+    masked = {name.lower(): value for name, value in headers.items()}
+    for name in _secret_names(tuple(masked)):
+        value = masked[name]
+        if value:
             scheme, _, secret = value.rpartition(" ")
-            value = f"{scheme} {secret[:4]}…" if scheme else f"{secret[:4]}…"
-        masked[lower] = value
+            masked[name] = f"{scheme} {secret[:4]}…" if scheme else f"{secret[:4]}…"
     return masked
+
+
+@lru_cache(maxsize=256)
+def _secret_names(names: tuple[str, ...]) -> tuple[str, ...]:
+    """Which of a request's header names carry a credential. Cached by the whole tuple of names:
+    safe because the answer depends on the names alone, and a client sends the same set on every
+    request, so each request pays one lookup rather than a test per header."""
+    return tuple(name for name in names if names_a_secret(name))
 
 
 @dataclass(slots=True, kw_only=True)
@@ -112,7 +120,8 @@ class Journal:
             self._entries.append(exchange)
             self._weights[id(exchange)] = weight
             self._bytes += weight
-            self._evict()
+            if len(self._entries) > self._max_entries or self._bytes > self._max_bytes:
+                self._evict()
 
     def charge(self, exchange: Exchange, nbytes: int) -> None:
         """Add what the exchange now holds (its parsed body) to its weight, if it is still kept."""

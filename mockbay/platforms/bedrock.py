@@ -141,7 +141,7 @@ async def invoke(
     """One Bedrock invoke, translated for the pipeline; its errors leave in Bedrock's shape."""
     exchange.endpoint, exchange.platform = "messages", BEDROCK
     try:
-        refuse_declared_oversize(request)
+        refuse_declared_oversize(request.headers)
         caller, session = caller_of(headers, state.config)
         body, headers = first_party(found, await read_body(request), headers)
         stream = body.get("stream") is True

@@ -87,7 +87,7 @@ async def predict(
     """rawPredict, streamRawPredict or count-tokens, translated for the pipeline."""
     counting = _counts_tokens(found)
     exchange.endpoint, exchange.platform = ("count_tokens" if counting else "messages"), VERTEX
-    refuse_declared_oversize(request)
+    refuse_declared_oversize(request.headers)
     try:
         caller = caller_of(headers, state.config)
     except ApiError as error:

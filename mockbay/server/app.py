@@ -99,19 +99,20 @@ async def _answer(
         response = await _route(request, state, exchange, headers, path)
     except ApiError as error:
         response = error_response(error, request_id)
+        response.headers.update(provenance.headers(exchange))  # a refusal after the decision
         exchange.error_type = error.type
     except ConnectionError:  # the client hung up mid-answer: nothing left to send, nothing to log
         exchange.client_disconnected = True
         response = web.Response(status=NOT_SENT)
     except Exception:
         response = _internal_error(request, state, request_id)
+        response.headers.update(provenance.headers(exchange))
         exchange.error_type = "api_error"
     finally:
         exchange.duration_ms = round((time.perf_counter() - started) * 1000, 3)
     exchange.status = exchange.status or response.status  # a stream records its 200 when it starts
-    if not response.prepared:  # a stream sent its headers, these among them, when it started
+    if not response.prepared:  # a stream sent its headers, request-id among them, when it started
         response.headers["request-id"] = request_id
-        response.headers.update(provenance.headers(exchange))
         if isinstance(response, web.Response) and isinstance(response.body, bytes):
             exchange.reply_body = response.body
             state.journal.charge(exchange, len(response.body))
@@ -172,10 +173,11 @@ async def _route(
     if pinned_match:
         pinned, path = pinned_match.group(1), pinned_match.group(2) or "/"
     method = request.method
-    mistake = paths.mistake_message(method, request.path, f"{request.scheme}://{request.host}")
-    if mistake is not None:
+    doubled = paths.doubled_prefix(request.path)
+    if doubled is not None:
         exchange.endpoint = "not_found"
-        raise ApiError(404, "not_found_error", mistake)
+        origin = f"{request.scheme}://{request.host}"
+        raise ApiError(404, "not_found_error", paths.mistake_message(method, request.path, origin, doubled))
     if method == "HEAD":
         exchange.endpoint = "probe"
         return web.Response(status=200)
@@ -184,11 +186,11 @@ async def _route(
         return json_response({"status": "ok", "service": "mockbay"})
     if method == "POST" and path.endswith("/v1/messages"):
         exchange.endpoint = "messages"
-        messages.refuse_declared_oversize(request)
+        messages.refuse_declared_oversize(headers)
         return await messages.create_message(request, state, exchange, pinned, headers)
     if method == "POST" and path.endswith("/v1/messages/count_tokens"):
         exchange.endpoint = "count_tokens"
-        messages.refuse_declared_oversize(request)
+        messages.refuse_declared_oversize(headers)
         return await messages.count_tokens(request, state, exchange, headers)
     if method == "GET" and path.endswith("/v1/models"):
         exchange.endpoint = "models"

@@ -53,7 +53,7 @@ async def handle(
     base = f"{request.url.origin()}{request.path[: match.start()]}/v1/messages/batches"
     if batch_id is None and method == "POST":
         limit = min(MAX_BATCH_BYTES, state.config.batches_max_mb * MB)
-        refuse_declared(request, limit)
+        refuse_declared(request.headers, limit)
         api_key = _admit(state, headers)
         return await _create(request, state, exchange, headers, pinned, api_key, base, limit)
     if batch_id is None and method == "GET":

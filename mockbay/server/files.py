@@ -51,7 +51,7 @@ async def handle(
     file_id, content, method = match.group(1), match.group(2), request.method
     exchange.endpoint = "files"
     if file_id is None and method == "POST":
-        refuse_declared(request, state.config.files_max_mb * MB)
+        refuse_declared(request.headers, state.config.files_max_mb * MB)
         _admit(state, headers)
         return await _upload(request, state, exchange)
     if file_id is None and method == "GET":

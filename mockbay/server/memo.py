@@ -68,7 +68,7 @@ class Memoized:
 def memo_key(
     state: ServerState, raw: bytes, headers: Mapping[str, str], pinned: str | None, platform: str
 ) -> MemoKey:
-    read = tuple(headers.get(name) for name in state.selector.header_names)
+    read = tuple(map(headers.get, state.selector.header_names))
     return MemoKey(platform, raw, pinned, headers.get(BETA_HEADER), read)
 
 

@@ -10,8 +10,9 @@ records the decision once, and the memo keeps it beside the reply it produced.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import replace
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from aiohttp import web
 
@@ -42,13 +43,13 @@ from mockbay.wire.validate import validate_count_tokens, validate_messages
 
 SESSION_HEADER = "x-mockbay-session"
 SCENARIO_HEADER = "x-mockbay-scenario"
+NO_HEADERS: Mapping[str, str] = MappingProxyType({})
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Inbound:
+class Inbound(NamedTuple):
     """A request in first-party form, whichever wire it came in on (the platform adapters
     translate theirs): body bytes, lower-cased headers, the caller's identity (rate-limit bucket,
-    organisation id), and how the reply goes back."""
+    organisation id), and how the reply goes back. A named tuple: one is made per request."""
 
     raw: bytes
     headers: dict[str, str]
@@ -56,13 +57,13 @@ class Inbound:
     platform: str = "anthropic"
     framing: Framing = SSE
     session: str = ""  # when no x-mockbay-session header names one
-    reply_headers: Mapping[str, str] = field(default_factory=dict)
+    reply_headers: Mapping[str, str] = NO_HEADERS
 
 
-def refuse_declared_oversize(request: web.Request) -> None:
+def refuse_declared_oversize(headers: Mapping[str, str]) -> None:
     """Refuse a body whose declared length is over the limit before reading it, as upstream's
     edge proxy does: before authentication."""
-    refuse_declared(request, MAX_BODY_BYTES)
+    refuse_declared(headers, MAX_BODY_BYTES)
 
 
 async def read_body(request: web.Request) -> bytes:

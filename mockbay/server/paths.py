@@ -24,11 +24,8 @@ def doubled_prefix(path: str) -> tuple[str, str] | None:
     return doubled, prefix[: -len(doubled)]
 
 
-def mistake_message(method: str, path: str, origin: str) -> str | None:
-    """The 404 message for a doubled prefix, or None when the path is fine."""
-    found = doubled_prefix(path)
-    if found is None:
-        return None
+def mistake_message(method: str, path: str, origin: str, found: tuple[str, str]) -> str:
+    """The 404 message for a doubled prefix (`found` by `doubled_prefix`)."""
     doubled, base = found
     return (
         f"Not found: {method} {path}. The client's base URL ends in {doubled}, but clients add "

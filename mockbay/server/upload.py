@@ -3,6 +3,8 @@ app-wide 32 MB; batch creates and file uploads read their own body under their o
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from aiohttp import web
 
 from mockbay.errors import ApiError
@@ -15,9 +17,11 @@ def too_large() -> ApiError:
     return ApiError(413, "request_too_large", default_message(413, "request_too_large"))
 
 
-def refuse_declared(request: web.Request, limit: int) -> None:
-    """A declared length over the cap is refused before the body is read, as the edge proxy does."""
-    if request.content_length is not None and request.content_length > limit:
+def refuse_declared(headers: Mapping[str, str], limit: int) -> None:
+    """A declared length over the cap is refused before the body is read, as the edge proxy does
+    (aiohttp's parser has already refused a `content-length` that is not a number)."""
+    declared = headers.get("content-length")
+    if declared is not None and declared.isdecimal() and int(declared) > limit:
         raise too_large()
 
 
