@@ -22,6 +22,7 @@ from mockbay.wire.conversation import (
     check_message,
     check_text,
     check_tool_pairs,
+    check_typed_message,
 )
 from mockbay.wire.fieldtypes import array, bad, field, integer, obj, string, tagged, unit
 from mockbay.wire.model_rules import check_model_rules
@@ -81,8 +82,9 @@ def _check_rules(body: object, headers: Mapping[str, str], *, counting: bool, ty
     _check_scalars(body, typed)
     _check_system(body.get("system"))
     tool_names = _check_tools(body.get("tools"), typed)
+    check = check_typed_message if typed else check_message
     for index, message in enumerate(messages):
-        check_message(message, index, index == len(messages) - 1)
+        check(message, index, index == len(messages) - 1)
     check_tool_pairs(messages)
     check_cache_control(body)
     choice, choice_name = _check_tool_choice(body.get("tool_choice"), tool_names)
