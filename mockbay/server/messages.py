@@ -10,7 +10,6 @@ records the decision once, and the memo keeps it beside the reply it produced.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
@@ -38,7 +37,7 @@ from mockbay.timing import effective_timing
 from mockbay.usage.estimate import estimate_input_tokens
 from mockbay.wire.framing import SSE, Framing
 from mockbay.wire.jsonbody import parse_body, parsed_size
-from mockbay.wire.request import MessagesRequest
+from mockbay.wire.request import MessagesRequest, Origin
 from mockbay.wire.validate import validate_count_tokens, validate_messages
 
 SESSION_HEADER = "x-mockbay-session"
@@ -172,12 +171,8 @@ async def _validated(
     state: ServerState, exchange: Exchange, body: Any, headers: dict[str, str], pinned: str | None
 ) -> MessagesRequest:
     """The body validated (strict or lenient), with where it came from; files it names must exist."""
-    parsed = replace(
-        validate_messages(body, headers, strict=_strict(state)),
-        session=exchange.session,
-        pinned=pinned,
-        platform=exchange.platform,
-    )
+    origin = Origin(exchange.session, pinned, exchange.platform)
+    parsed = validate_messages(body, headers, strict=_strict(state), origin=origin)
     await check_file_sources(state.store, body)
     return parsed
 

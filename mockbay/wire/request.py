@@ -7,7 +7,18 @@ the raw JSON. Stdlib only.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
+
+
+class Origin(NamedTuple):
+    """Where a request came from, beside its body: its session, the scenario it pins, its wire."""
+
+    session: str = ""
+    pinned: str | None = None
+    platform: str = "anthropic"  # the wire it came in on (mockbay.platforms.PLATFORMS)
+
+
+FIRST_PARTY = Origin()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -27,7 +27,7 @@ from mockbay.wire.conversation import (
 from mockbay.wire.fieldtypes import array, bad, field, integer, obj, string, tagged, unit
 from mockbay.wire.model_rules import check_model_rules
 from mockbay.wire.models import find_model
-from mockbay.wire.request import MessagesRequest
+from mockbay.wire.request import FIRST_PARTY, MessagesRequest, Origin
 from mockbay.wire.strict import check_shape, check_tools_and_roles
 from mockbay.wire.view import build_view
 
@@ -41,32 +41,38 @@ TOOL_NAME = re.compile(r"[a-zA-Z0-9_-]{1,128}")
 NAME_PATTERN = f"^{TOOL_NAME.pattern}$"  # as upstream's message spells it
 
 
-def validate_messages(body: object, headers: Mapping[str, str], *, strict: bool = True) -> MessagesRequest:
+def validate_messages(
+    body: object, headers: Mapping[str, str], *, strict: bool = True, origin: Origin = FIRST_PARTY
+) -> MessagesRequest:
     """`POST /v1/messages`: `max_tokens` is required and capped by the model (§12.3)."""
-    return _validate(body, headers, counting=False, strict=strict)
+    return _validate(body, headers, counting=False, strict=strict, origin=origin)
 
 
 def validate_count_tokens(
     body: object, headers: Mapping[str, str], *, strict: bool = True
 ) -> MessagesRequest:
     """`POST /v1/messages/count_tokens`: the same rules without `max_tokens` (view gets 0)."""
-    return _validate(body, headers, counting=True, strict=strict)
+    return _validate(body, headers, counting=True, strict=strict, origin=FIRST_PARTY)
 
 
-def _validate(body: object, headers: Mapping[str, str], *, counting: bool, strict: bool) -> MessagesRequest:
+def _validate(
+    body: object, headers: Mapping[str, str], *, counting: bool, strict: bool, origin: Origin
+) -> MessagesRequest:
     """Strict mode checks the schema first, then the rules both modes share, then the model's."""
     if strict:
         check_shape(body, headers, counting=counting)
         assert isinstance(body, dict)  # the schema accepted it, so it is an object
         if body["messages"]:
             check_tools_and_roles(body)
-    view = _check_rules(body, headers, counting=counting, typed=strict)
+    view = _check_rules(body, headers, counting=counting, typed=strict, origin=origin)
     if strict:
         check_model_rules(view.body, counting=counting)
     return view
 
 
-def _check_rules(body: object, headers: Mapping[str, str], *, counting: bool, typed: bool) -> MessagesRequest:
+def _check_rules(
+    body: object, headers: Mapping[str, str], *, counting: bool, typed: bool, origin: Origin
+) -> MessagesRequest:
     """The hand-written rules: types where upstream's texts are known, and everything semantic.
     `typed`: the body fits the schema already, so the type checks it repeats are skipped."""
     if not isinstance(body, dict):
@@ -89,7 +95,7 @@ def _check_rules(body: object, headers: Mapping[str, str], *, counting: bool, ty
     check_cache_control(body)
     choice, choice_name = _check_tool_choice(body.get("tool_choice"), tool_names)
     thinking = _check_thinking(body, max_tokens if not counting else None, choice, headers)
-    return build_view(body, headers, max_tokens, tool_names, choice, choice_name, thinking)
+    return build_view(body, headers, max_tokens, tool_names, choice, choice_name, thinking, origin)
 
 
 # -- top-level fields ------------------------------------------------------------------------

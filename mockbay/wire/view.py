@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from mockbay.wire.request import MessagesRequest, ToolResultView
+from mockbay.wire.request import MessagesRequest, Origin, ToolResultView
 
 
 def blocks_of(message: dict[str, Any]) -> list[dict[str, Any]]:
@@ -67,6 +67,7 @@ def build_view(
     choice: str | None,
     choice_name: str | None,
     thinking: bool,
+    origin: Origin,
 ) -> MessagesRequest:
     messages: list[dict[str, Any]] = body["messages"]
     metadata = body.get("metadata") or {}
@@ -87,4 +88,7 @@ def build_view(
         thinking=thinking,
         stop_sequences=tuple(body.get("stop_sequences") or ()),
         metadata_user_id=metadata.get("user_id"),
+        session=origin.session,
+        pinned=origin.pinned,
+        platform=origin.platform,
     )
