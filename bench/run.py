@@ -2,9 +2,10 @@
 
 `.venv/bin/python bench/run.py` (or `make bench`) installs wrk if missing, measures the wrk
 ceiling, non-streaming throughput (1 and 2 workers), concurrent SSE streams, start-up and
-scenario matching, writes bench/results/latest.json plus a dated copy, and prints a markdown
-table of mockbay/baseline ratios against the issue's targets. Until `mockbay serve` works the
-mockbay side is skipped and reported as not available. bench/README.md explains every figure.
+scenario matching, writes bench/results/latest.json plus a dated copy and the README's figures
+block (`--no-readme` leaves it), and prints a markdown table of mockbay/baseline ratios against
+the issue's targets. Until `mockbay serve` works the mockbay side is skipped and reported as not
+available. bench/README.md explains every figure.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 import aiohttp
 import baseline
 import matching
+import readme
 import report
 import startup
 import streams
@@ -263,6 +265,7 @@ def main() -> None:
         default=500,
         help="most SSE streams one client process runs (one aiohttp process uses ~0.65 core for 500)",
     )
+    parser.add_argument("--no-readme", action="store_true", help="leave README.md's figures as they are")
     args = parser.parse_args()
     sizes = [int(n) for n in args.streams.split(",")]
     started = time.monotonic()
@@ -292,6 +295,9 @@ def main() -> None:
         print()
         print(matching.markdown(doc["matching"]))
     print(f"\nresults: {path} (suite took {doc['suite_seconds']:.0f} s)")
+    if not args.no_readme:
+        updated = readme.update(doc)
+        print("README.md: figures updated" if updated else f"README.md: no {readme.START} block, left alone")
 
 
 if __name__ == "__main__":
