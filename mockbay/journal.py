@@ -24,7 +24,12 @@ if TYPE_CHECKING:
 
 def mask_headers(headers: Mapping[str, str]) -> dict[str, str]:
     """Lower-cased headers with credentials reduced to a hint (`Bearer sk-t…`), never stored whole."""
-    masked = {name.lower(): value for name, value in headers.items()}
+    return mask_lowered({name.lower(): value for name, value in headers.items()})
+
+
+def mask_lowered(headers: dict[str, str]) -> dict[str, str]:
+    """`mask_headers` of headers whose names are lower-case already (a copy; the input is kept)."""
+    masked = headers.copy()
     for name in _secret_names(tuple(masked)):
         value = masked[name]
         if value:

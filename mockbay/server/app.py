@@ -14,13 +14,14 @@ import logging
 import re
 import time
 import traceback
+from collections.abc import Mapping
 
 from aiohttp import web
 
 from mockbay import logs
 from mockbay.config import MAX_BODY_BYTES
 from mockbay.errors import ApiError
-from mockbay.journal import Exchange, mask_headers
+from mockbay.journal import Exchange, mask_lowered
 from mockbay.platforms.routes import cloud_route
 from mockbay.render import ids
 from mockbay.server import admin, batches, files, messages, models, paths, provenance
@@ -57,10 +58,7 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
     path = resolve_dot_segments(request.path)
     if path.startswith(admin.PREFIX):
         return await _admin(request, state, path)
-    headers = {
-        name.lower(): value if value.isascii() else header_text(value)
-        for name, value in request.headers.items()
-    }
+    headers = lowered_headers(request.headers)
     try:
         sequence = await state.store.next_sequence()
     except StoreUnavailable as error:  # no shared number to give it: an id no other exchange has
@@ -74,7 +72,7 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
         request_id=request_id,
         method=request.method,
         path=request.path_qs,
-        headers=mask_headers(headers),
+        headers=mask_lowered(headers),
         started_at=state.wall_clock(),
     )
     state.journal.append(exchange)  # filled in as the request proceeds, so a client never outruns it
@@ -133,6 +131,16 @@ def resolve_dot_segments(path: str) -> str:
             kept.append(segment)
     trailing = "/" if segments[-1] in (".", "..") and kept else ""
     return "/" + "/".join(kept) + trailing
+
+
+def lowered_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """The request's headers by lower-case name, values made safe to encode (see header_text);
+    the usual all-ASCII request takes one pass of C-level calls."""
+    values = list(headers.values())
+    names = map(str.lower, headers.keys())
+    if not all(map(str.isascii, values)):
+        values = list(map(header_text, values))
+    return dict(zip(names, values, strict=True))
 
 
 def header_text(value: str) -> str:

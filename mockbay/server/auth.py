@@ -19,7 +19,10 @@ CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/")
 
 def sigv4_access_key(headers: Mapping[str, str]) -> str | None:
     """The access-key id of a SigV4 `Authorization` (`Credential=AKID/date/region/…`), or None."""
-    authorization = headers.get("authorization", "")
+    return _sigv4_key(headers.get("authorization", ""))
+
+
+def _sigv4_key(authorization: str) -> str | None:
     if authorization[: len(SIGV4)].lower() != SIGV4:
         return None
     found = CREDENTIAL.search(authorization)
@@ -29,10 +32,14 @@ def sigv4_access_key(headers: Mapping[str, str]) -> str | None:
 def api_key_of(headers: Mapping[str, str]) -> str | None:
     """`Authorization: Bearer` (what current SDKs send) wins over `x-api-key` (curl, Claude Code);
     a SigV4 access-key id counts as a key."""
-    authorization = headers.get("authorization", "")
-    if authorization[:7].lower() == "bearer " and authorization[7:].strip():
-        return authorization[7:].strip()
-    return sigv4_access_key(headers) or headers.get("x-api-key", "").strip() or None
+    authorization = headers.get("authorization")
+    if authorization:
+        if authorization[:7].lower() == "bearer " and authorization[7:].strip():
+            return authorization[7:].strip()
+        key = _sigv4_key(authorization)
+        if key:
+            return key
+    return headers.get("x-api-key", "").strip() or None
 
 
 def authenticate(headers: Mapping[str, str], config: ServerConfig) -> str:
