@@ -1,7 +1,8 @@
 """Validation cost per request: the hand-written rules alone (lenient) against strict validation.
 
-Strict runs the compiled request schema (`mockbay/wire/schema.py`) and the strict rules on top of
-the hand-written ones, so the difference is what strict mode adds to the cold request path. Each
+Strict runs the compiled request schema (`mockbay/wire/schema.py`), then the hand-written rules
+typed (`mockbay/wire/typed_rules.py`: no type check the schema made), so the difference is what
+strict mode costs the cold request path over lenient's hand-written checks. Each
 body is validated in-process, in a tight loop timed in this thread's CPU time; the best of several
 rounds is kept and the two modes' rounds alternate, so other work on a busy machine disturbs the
 figures little. Bodies: bench/request.json (the throughput benchmark's request), a tool loop with

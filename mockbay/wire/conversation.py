@@ -55,44 +55,6 @@ def check_message(message: object, index: int, last: bool) -> None:
         raise bad("messages: final assistant content cannot end with trailing whitespace")
 
 
-def check_typed_message(message: dict[str, Any], index: int, last: bool) -> None:
-    """`check_message` for a body the schema accepted: user and assistant messages keep only what
-    the schema cannot express (non-empty content and text, no trailing whitespace at the end);
-    `system` ones, which the beta schema lets hold more, take the full rules."""
-    role = message["role"]
-    if role == "system":
-        check_message(message, index, last)
-        return
-    content = message["content"]
-    optional = last and role == "assistant"
-    if not content:
-        if optional:
-            return
-        raise bad(
-            f"messages.{index}: all messages must have non-empty content except for the optional final "
-            "assistant message"
-        )
-    if content.__class__ is str:
-        _text_rules(content, "messages")
-        final = content
-    else:
-        for block in content:
-            _typed_block(block)
-        last_block = content[-1]
-        final = last_block["text"] if last_block["type"] == "text" else ""
-    if optional and final != final.rstrip():
-        raise bad("messages: final assistant content cannot end with trailing whitespace")
-
-
-def _typed_block(block: dict[str, Any]) -> None:
-    kind = block["type"]
-    if kind == "text":
-        _text_rules(block["text"], "messages")
-    elif kind == "tool_result" and block.get("content").__class__ is list:
-        for inner in block["content"]:
-            _typed_block(inner)
-
-
 def _check_block(block: object, path: str, tags: tuple[str, ...]) -> dict[str, Any]:
     block, tag = tagged(block, path, tags)
     where = f"{path}.{tag}"
@@ -117,10 +79,7 @@ def _check_block(block: object, path: str, tags: tuple[str, ...]) -> dict[str, A
 
 def check_text(block: dict[str, Any], where: str, scope: str) -> None:
     """Empty and whitespace-only text is refused, reported at the list level (`messages`/`system`)."""
-    _text_rules(string(field(block, where, "text"), f"{where}.text"), scope)
-
-
-def _text_rules(text: str, scope: str) -> None:
+    text = string(field(block, where, "text"), f"{where}.text")
     if not text:
         raise bad(f"{scope}: text content blocks must be non-empty")
     if not text.strip():
@@ -195,7 +154,11 @@ def check_cache_control(body: dict[str, Any]) -> None:
     for where, mark in marked:
         if mark is not None and not isinstance(mark, dict):
             obj(mark, where if where == "cache_control" else f"{where}.cache_control")
-    found = sum(mark is not None for _, mark in marked)
+    check_breakpoints(sum(mark is not None for _, mark in marked))
+
+
+def check_breakpoints(found: int) -> None:
+    """At most `MAX_CACHE_CONTROL` blocks (tools, system, messages, top level) carry cache_control."""
     if found > MAX_CACHE_CONTROL:
         raise bad(
             f"A maximum of {MAX_CACHE_CONTROL} blocks with cache_control may be provided. Found {found}."

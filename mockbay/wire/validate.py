@@ -12,23 +12,23 @@ holds the entry points and the top-level rules; `wire.conversation` the rules ov
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import Any
 
 from mockbay.wire.conversation import (
     TEXT_ONLY,
+    check_breakpoints,
     check_cache_control,
     check_message,
     check_text,
     check_tool_pairs,
-    check_typed_message,
 )
 from mockbay.wire.fieldtypes import array, bad, field, integer, obj, string, tagged, unit
 from mockbay.wire.model_rules import check_model_rules
 from mockbay.wire.models import find_model
 from mockbay.wire.request import FIRST_PARTY, MessagesRequest, Origin
 from mockbay.wire.strict import check_shape, check_tools_and_roles
+from mockbay.wire.typed_rules import TOOL_NAME, Facts, typed_facts
 from mockbay.wire.view import build_view
 
 TOOL_CHOICES = ("auto", "any", "tool", "none")
@@ -37,7 +37,6 @@ THINKING_ON = ("enabled", "adaptive")
 FORCED = ("any", "tool")
 MIN_BUDGET = 1024
 INTERLEAVED_BETA = "interleaved-thinking-2025-05-14"
-TOOL_NAME = re.compile(r"[a-zA-Z0-9_-]{1,128}")
 NAME_PATTERN = f"^{TOOL_NAME.pattern}$"  # as upstream's message spells it
 
 
@@ -58,23 +57,28 @@ def validate_count_tokens(
 def _validate(
     body: object, headers: Mapping[str, str], *, counting: bool, strict: bool, origin: Origin
 ) -> MessagesRequest:
-    """Strict mode checks the schema first, then the rules both modes share, then the model's."""
-    if strict:
-        check_shape(body, headers, counting=counting)
-        assert isinstance(body, dict)  # the schema accepted it, so it is an object
+    """Strict mode checks the schema first, then the rules both modes share, then the model's.
+    The shared rules up to tool pairing run typed (`wire.typed_rules`) on a body the schema
+    accepted; when one of them refuses it, the full rules run to name the error as lenient would."""
+    if not strict:
+        return _check_rules(body, headers, counting=counting, origin=origin)
+    check_shape(body, headers, counting=counting)
+    assert isinstance(body, dict)  # the schema accepted it, so it is an object
+    facts = typed_facts(body, counting=counting)
+    if facts is None:
         if body["messages"]:
             check_tools_and_roles(body)
-    view = _check_rules(body, headers, counting=counting, typed=strict, origin=origin)
-    if strict:
-        check_model_rules(view.body, counting=counting)
+        view = _check_rules(body, headers, counting=counting, origin=origin)
+    else:
+        view = _finish_typed(body, headers, facts, counting=counting, origin=origin)
+    check_model_rules(body, counting=counting)
     return view
 
 
 def _check_rules(
-    body: object, headers: Mapping[str, str], *, counting: bool, typed: bool, origin: Origin
+    body: object, headers: Mapping[str, str], *, counting: bool, origin: Origin
 ) -> MessagesRequest:
-    """The hand-written rules: types where upstream's texts are known, and everything semantic.
-    `typed`: the body fits the schema already, so the type checks it repeats are skipped."""
+    """The hand-written rules: types where upstream's texts are known, and everything semantic."""
     if not isinstance(body, dict):
         raise bad("Input should be an object")
     for key in ("messages", "model") if counting else ("max_tokens", "messages", "model"):
@@ -85,17 +89,37 @@ def _check_rules(
     messages = array(body["messages"], "messages")
     if not messages:
         raise bad("messages: at least one message is required")
-    _check_scalars(body, typed)
+    _check_scalars(body)
     _check_system(body.get("system"))
-    tool_names = _check_tools(body.get("tools"), typed)
-    check = check_typed_message if typed else check_message
+    tool_names = _check_tools(body.get("tools"))
     for index, message in enumerate(messages):
-        check(message, index, index == len(messages) - 1)
+        check_message(message, index, index == len(messages) - 1)
     check_tool_pairs(messages)
     check_cache_control(body)
     choice, choice_name = _check_tool_choice(body.get("tool_choice"), tool_names)
     thinking = _check_thinking(body, max_tokens if not counting else None, choice, headers)
     return build_view(body, headers, max_tokens, tool_names, choice, choice_name, thinking, origin)
+
+
+def _finish_typed(
+    body: dict[str, Any], headers: Mapping[str, str], facts: Facts, *, counting: bool, origin: Origin
+) -> MessagesRequest:
+    """The rules from tool pairing on, for a body the schema and `typed_facts` accepted."""
+    max_tokens, tool_names, marks, paired = facts
+    if paired:
+        check_tool_pairs(body["messages"])
+    check_breakpoints(marks)
+    choice = body.get("tool_choice")
+    kind = choice_name = None
+    if choice is not None:
+        kind = choice["type"]
+        if kind == "tool":
+            choice_name = _offered(choice["name"], tool_names)
+    thinking = body.get("thinking")
+    on = thinking is not None and _thinking_rules(
+        body, thinking["type"], thinking.get("budget_tokens"), None if counting else max_tokens, kind, headers
+    )
+    return build_view(body, headers, max_tokens, tool_names, kind, choice_name, on, origin)
 
 
 # -- top-level fields ------------------------------------------------------------------------
@@ -112,11 +136,8 @@ def _max_tokens(value: object, model: str) -> int:
     return max_tokens
 
 
-def _check_scalars(body: dict[str, Any], typed: bool) -> None:
-    """Optional scalar fields; `null` counts as absent everywhere. `typed` keeps the range rules."""
-    if typed:
-        _check_ranges(body)
-        return
+def _check_scalars(body: dict[str, Any]) -> None:
+    """Optional scalar fields; `null` counts as absent everywhere."""
     if body.get("stream") is not None and not isinstance(body["stream"], bool):
         raise bad("stream: Input should be a valid boolean")
     _check_ranges(body)
@@ -148,14 +169,10 @@ def _check_system(system: object) -> None:
         check_text(tagged(block, f"system.{index}", TEXT_ONLY)[0], f"system.{index}", "system")
 
 
-def _check_tools(tools: object, typed: bool) -> tuple[str, ...]:
-    """Tool names offered; custom tools (no `type`, or `custom`) need a valid name and schema.
-    `typed` (the schema passed: tools are objects, a custom tool's name a string and its schema
-    an object) keeps only the name pattern, which the schema does not express."""
+def _check_tools(tools: object) -> tuple[str, ...]:
+    """Tool names offered; custom tools (no `type`, or `custom`) need a valid name and schema."""
     if tools is None:
         return ()
-    if typed:
-        return _typed_tool_names(cast("list[Any]", tools))
     names: list[str] = []
     for index, tool in enumerate(array(tools, "tools")):
         tool = obj(tool, f"tools.{index}")
@@ -174,20 +191,6 @@ def _check_tools(tools: object, typed: bool) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _typed_tool_names(tools: list[Any]) -> tuple[str, ...]:
-    names: list[str] = []
-    for index, tool in enumerate(tools):
-        kind = tool.get("type")
-        name = tool.get("name")
-        if kind is None or kind == "custom":
-            if not TOOL_NAME.fullmatch(name):
-                raise bad(f"tools.{index}.custom.name: String should match pattern '{NAME_PATTERN}'")
-            names.append(name)
-        elif name.__class__ is str:
-            names.append(name)
-    return tuple(names)
-
-
 # -- tool_choice and thinking ----------------------------------------------------------------
 
 
@@ -198,9 +201,13 @@ def _check_tool_choice(choice: object, tool_names: tuple[str, ...]) -> tuple[str
     if kind != "tool":
         return kind, None
     name = string(field(choice, "tool_choice.tool", "name"), "tool_choice.tool.name")
+    return kind, _offered(name, tool_names)
+
+
+def _offered(name: str, tool_names: tuple[str, ...]) -> str:
     if name not in tool_names:
         raise bad(f"Tool '{name}' not found in provided tools")
-    return kind, name
+    return name
 
 
 def _check_thinking(
@@ -210,14 +217,28 @@ def _check_thinking(
     if body.get("thinking") is None:
         return False
     thinking, kind = tagged(body["thinking"], "thinking", THINKING_TYPES)
+    budget = None
     if kind == "enabled":
         budget = integer(
             field(thinking, "thinking.enabled", "budget_tokens"), "thinking.enabled.budget_tokens", 0
         )
+    return _thinking_rules(body, kind, budget, max_tokens, choice, headers)
+
+
+def _thinking_rules(
+    body: dict[str, Any],
+    kind: str,
+    budget: int | None,
+    max_tokens: int | None,
+    choice: str | None,
+    headers: Mapping[str, str],
+) -> bool:
+    """The rules over typed values: `budget` is an integer when `kind` is `enabled`."""
+    if kind == "enabled":
+        assert budget is not None
         if budget < MIN_BUDGET:
-            raise bad(
-                f"thinking.enabled.budget_tokens: Input should be greater than or equal to {MIN_BUDGET}"
-            )
+            minimum = 0 if budget < 0 else MIN_BUDGET  # the integer check's text for a negative one
+            raise bad(f"thinking.enabled.budget_tokens: Input should be greater than or equal to {minimum}")
         if max_tokens is not None and budget >= max_tokens and not _interleaved(headers):
             raise bad("`max_tokens` must be greater than `thinking.budget_tokens`.")
     if kind not in THINKING_ON:

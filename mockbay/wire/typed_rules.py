@@ -1,0 +1,154 @@
+"""The hand-written rules that must hold before tool pairing, for a body the schema accepted.
+
+Strict mode (`wire.validate`) runs this right after the request schema, which already checked
+every key, type, tag and literal: what is left is what the schema cannot express (bounds, the
+`max_tokens` cap, non-empty and non-blank text, the tool name pattern and uniqueness, role
+placement of user-only blocks) and the facts the later rules and the view need. Tools and
+messages are walked once each, with no type checks. Any rule that fails gives None: the full
+rules then run and name the first failing one with upstream's text and path, so both modes
+report alike. Stdlib only; imports `wire.models` and `wire.strict`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from mockbay.wire.models import find_model
+from mockbay.wire.strict import USER_ONLY
+
+TOOL_NAME = re.compile(r"[a-zA-Z0-9_-]{1,128}")
+
+# max_tokens (0 when counting), tool names, cache_control breakpoints, whether pairing has work.
+Facts = tuple[int, tuple[str, ...], int, bool]
+RANGED = ("temperature", "top_p")
+
+
+def typed_facts(body: dict[str, Any], *, counting: bool) -> Facts | None:
+    """The facts of a body every rule up to tool pairing accepts, or None if one refuses it."""
+    messages: list[dict[str, Any]] = body["messages"]
+    if not messages:
+        return None
+    max_tokens = 0 if counting else _max_tokens(body)
+    if max_tokens < 0 or not _in_ranges(body):
+        return None
+    tools = body.get("tools")
+    tool_facts = _tools(tools) if tools else ((), 0)
+    system = body.get("system")
+    system_marks = _system_marks(system) if system.__class__ is list else 0
+    message_facts = _messages(messages)
+    if tool_facts is None or system_marks is None or message_facts is None:
+        return None
+    names, tool_marks = tool_facts
+    message_marks, paired = message_facts
+    marks = tool_marks + system_marks + message_marks + (body.get("cache_control") is not None)
+    return max_tokens, names, marks, paired
+
+
+def _max_tokens(body: dict[str, Any]) -> int:
+    """`max_tokens` as an int, or -1 when it exceeds the model's published output cap."""
+    max_tokens = int(body["max_tokens"])
+    info = find_model(body["model"])
+    if info is not None and info.output_cap_published and max_tokens > info.max_tokens:
+        return -1
+    return max_tokens
+
+
+def _in_ranges(body: dict[str, Any]) -> bool:
+    for key in RANGED:
+        value = body.get(key)
+        if value is not None and not 0 <= value <= 1:
+            return False
+    top_k = body.get("top_k")
+    if top_k is not None and top_k < 0:
+        return False
+    stops = body.get("stop_sequences")
+    return not stops or all(stop.strip() for stop in stops)
+
+
+def _tools(tools: list[dict[str, Any]]) -> tuple[tuple[str, ...], int] | None:
+    """Names (a custom tool's fits the pattern; all are unique) and breakpoints of `tools`."""
+    names: list[str] = []
+    marks = 0
+    for tool in tools:
+        name: Any = tool.get("name")
+        kind = tool.get("type")
+        if kind is None or kind == "custom":
+            if not TOOL_NAME.fullmatch(name):
+                return None
+            names.append(name)
+        elif name.__class__ is str:
+            names.append(name)
+        if tool.get("cache_control") is not None:
+            marks += 1
+    if len(set(names)) != len(names):
+        return None
+    return tuple(names), marks
+
+
+def _system_marks(system: list[dict[str, Any]]) -> int | None:
+    marks = 0
+    for block in system:
+        if not block["text"].strip():
+            return None
+        if block.get("cache_control") is not None:
+            marks += 1
+    return marks
+
+
+def _messages(messages: list[dict[str, Any]]) -> tuple[int, bool] | None:
+    """Breakpoints in the messages and whether any tool_use or tool_result is there to pair."""
+    marks = 0
+    paired = False
+    last = len(messages) - 1
+    for index, message in enumerate(messages):
+        role = message["role"]
+        content = message.get("content")  # a beta system message may leave it out
+        optional = index == last and role == "assistant"
+        if content.__class__ is str:
+            if not content.strip():
+                if content or not optional:
+                    return None
+            elif optional and content[-1].isspace():
+                return None
+            continue
+        if not content:  # an empty list, or no content at all
+            if content is None or not optional:
+                return None
+            continue
+        for block in content:
+            kind = block["type"]
+            if kind == "text":
+                if not block["text"].strip():
+                    return None
+            elif role == "system":  # text is all a system message may hold
+                return None
+            elif kind == "tool_use":
+                paired = True
+            elif kind in USER_ONLY:
+                if role != "user":
+                    return None
+                if kind == "tool_result":
+                    paired = True
+                    inner = _tool_result_marks(block.get("content"))
+                    if inner is None:
+                        return None
+                    marks += inner
+            if block.get("cache_control") is not None:
+                marks += 1
+        final = content[-1]
+        if optional and final["type"] == "text" and final["text"][-1].isspace():
+            return None
+    return marks, paired
+
+
+def _tool_result_marks(content: Any) -> int | None:
+    if content.__class__ is not list:
+        return 0
+    marks = 0
+    for block in content:
+        if block["type"] == "text" and not block["text"].strip():
+            return None
+        if block.get("cache_control") is not None:
+            marks += 1
+    return marks
