@@ -337,6 +337,8 @@ class RequestSchema:
     def __init__(self, data: dict[str, Any]) -> None:
         self.sdk: str = data["sdk"]
         self.beta_fields: dict[str, str] = data["beta_fields"]
+        # (field, "," + the beta prefix it needs): found in "," + the entries joined by commas.
+        self.beta_gates = tuple((field, f",{prefix}") for field, prefix in self.beta_fields.items())
         self._refs: dict[str, str] = data["roots"]
         self._compiler = Compiler(data["defs"])
         self._roots: dict[str, Check] = {}

@@ -24,7 +24,7 @@ def beta_entries(headers: Mapping[str, str]) -> tuple[str, ...]:
     value = headers.get(BETA_HEADER)  # the server's names are lower-case already
     if value is None:
         value = next((v for name, v in headers.items() if name.lower() == BETA_HEADER), "")
-    return tuple(entry.strip() for entry in value.split(",") if entry.strip())
+    return tuple(filter(None, map(str.strip, value.split(","))))
 
 
 def check_shape(body: object, headers: Mapping[str, str], *, counting: bool) -> None:
@@ -39,8 +39,9 @@ def check_shape(body: object, headers: Mapping[str, str], *, counting: bool) -> 
     if not betas:
         return
     assert isinstance(body, dict)  # the schema accepted it, so it is an object
-    for field, prefix in schema.beta_fields.items():
-        if field in body and not any(entry.startswith(prefix) for entry in betas):
+    listed = "," + ",".join(betas)  # an entry starts with a prefix: ",prefix" is in it
+    for field, gate in schema.beta_gates:
+        if field in body and gate not in listed:
             raise bad(f"{field}: Extra inputs are not permitted")
 
 

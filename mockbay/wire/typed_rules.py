@@ -1,12 +1,12 @@
-"""The hand-written rules that must hold before tool pairing, for a body the schema accepted.
+"""The hand-written rules up to tool pairing, for a body the schema accepted, in one walk.
 
 Strict mode (`wire.validate`) runs this right after the request schema, which already checked
 every key, type, tag and literal: what is left is what the schema cannot express (bounds, the
 `max_tokens` cap, non-empty and non-blank text, the tool name pattern and uniqueness, role
-placement of user-only blocks) and the facts the later rules and the view need. Tools and
-messages are walked once each, with no type checks. Any rule that fails gives None: the full
-rules then run and name the first failing one with upstream's text and path, so both modes
-report alike. Stdlib only; imports `wire.models` and `wire.strict`.
+placement of user-only blocks, tool_use/tool_result pairing) and the facts the later rules and
+the view need. Tools and messages are walked once each, with no type checks. Any rule that fails
+gives None: the full rules then run and name the first failing one with upstream's text and
+path, so both modes report alike. Stdlib only; imports `wire.models` and `wire.strict`.
 """
 
 from __future__ import annotations
@@ -18,9 +18,11 @@ from mockbay.wire.models import find_model
 from mockbay.wire.strict import USER_ONLY
 
 TOOL_NAME = re.compile(r"[a-zA-Z0-9_-]{1,128}")
+# Custom tool names joined by newlines (which no valid name holds): one match checks them all.
+JOINED_NAMES = re.compile(rf"{TOOL_NAME.pattern}(?:\n{TOOL_NAME.pattern})*")
 
-# max_tokens (0 when counting), tool names, cache_control breakpoints, whether pairing has work.
-Facts = tuple[int, tuple[str, ...], int, bool]
+# max_tokens (0 when counting), tool names, cache_control breakpoints.
+Facts = tuple[int, tuple[str, ...], int]
 RANGED = ("temperature", "top_p")
 
 
@@ -36,13 +38,15 @@ def typed_facts(body: dict[str, Any], *, counting: bool) -> Facts | None:
     tool_facts = _tools(tools) if tools else ((), 0)
     system = body.get("system")
     system_marks = _system_marks(system) if system.__class__ is list else 0
-    message_facts = _messages(messages)
-    if tool_facts is None or system_marks is None or message_facts is None:
+    message_marks = _messages(messages)
+    if tool_facts is None or system_marks is None or message_marks is None:
         return None
     names, tool_marks = tool_facts
-    message_marks, paired = message_facts
-    marks = tool_marks + system_marks + message_marks + (body.get("cache_control") is not None)
-    return max_tokens, names, marks, paired
+    return (
+        max_tokens,
+        names,
+        tool_marks + system_marks + message_marks + (body.get("cache_control") is not None),
+    )
 
 
 def _max_tokens(body: dict[str, Any]) -> int:
@@ -69,21 +73,26 @@ def _in_ranges(body: dict[str, Any]) -> bool:
 def _tools(tools: list[dict[str, Any]]) -> tuple[tuple[str, ...], int] | None:
     """Names (a custom tool's fits the pattern; all are unique) and breakpoints of `tools`."""
     names: list[str] = []
+    custom: list[str] = []
     marks = 0
     for tool in tools:
         name: Any = tool.get("name")
         kind = tool.get("type")
         if kind is None or kind == "custom":
-            if not TOOL_NAME.fullmatch(name):
-                return None
+            custom.append(name)
             names.append(name)
         elif name.__class__ is str:
             names.append(name)
         if tool.get("cache_control") is not None:
             marks += 1
-    if len(set(names)) != len(names):
+    if len(set(names)) != len(names) or (custom and not _fit_pattern(custom)):
         return None
     return tuple(names), marks
+
+
+def _fit_pattern(names: list[str]) -> bool:
+    joined = "\n".join(names)
+    return joined.count("\n") == len(names) - 1 and JOINED_NAMES.fullmatch(joined) is not None
 
 
 def _system_marks(system: list[dict[str, Any]]) -> int | None:
@@ -96,53 +105,72 @@ def _system_marks(system: list[dict[str, Any]]) -> int | None:
     return marks
 
 
-def _messages(messages: list[dict[str, Any]]) -> tuple[int, bool] | None:
-    """Breakpoints in the messages and whether any tool_use or tool_result is there to pair."""
+def _messages(messages: list[dict[str, Any]]) -> int | None:
+    """Breakpoints in the messages, which meet the message rules and tool pairing; else None."""
     marks = 0
-    paired = False
+    offered: list[str] = []  # tool_use ids of the last user or assistant turn, if an assistant one
     last = len(messages) - 1
     for index, message in enumerate(messages):
         role = message["role"]
         content = message.get("content")  # a beta system message may leave it out
         optional = index == last and role == "assistant"
+        uses: list[str] = []
         if content.__class__ is str:
             if not content.strip():
                 if content or not optional:
                     return None
             elif optional and content[-1].isspace():
                 return None
-            continue
-        if not content:  # an empty list, or no content at all
+            content = ()
+        elif not content:  # an empty list, or no content at all
             if content is None or not optional:
                 return None
-            continue
-        for block in content:
-            kind = block["type"]
-            if kind == "text":
-                if not block["text"].strip():
-                    return None
-            elif role == "system":  # text is all a system message may hold
-                return None
-            elif kind == "tool_use":
-                paired = True
-            elif kind in USER_ONLY:
-                if role != "user":
-                    return None
-                if kind == "tool_result":
-                    paired = True
-                    inner = _tool_result_marks(block.get("content"))
-                    if inner is None:
+        else:
+            for block in content:
+                kind = block["type"]
+                if kind == "text":
+                    if not block["text"].strip():
                         return None
-                    marks += inner
-            if block.get("cache_control") is not None:
-                marks += 1
-        final = content[-1]
-        if optional and final["type"] == "text" and final["text"][-1].isspace():
-            return None
-    return marks, paired
+                elif role == "system":  # text is all a system message may hold
+                    return None
+                elif kind == "tool_use":
+                    uses.append(block["id"])
+                elif kind in USER_ONLY:
+                    if role != "user":
+                        return None
+                    if kind == "tool_result":
+                        inner = _tool_result_marks(block)
+                        if inner is None or block["tool_use_id"] not in offered:
+                            return None
+                        marks += inner
+                if block.get("cache_control") is not None:
+                    marks += 1
+            final = content[-1]
+            if optional and final["type"] == "text" and final["text"][-1].isspace():
+                return None
+        if role == "assistant":
+            if offered:  # the turn before went unanswered
+                return None
+            offered = uses
+        elif role == "user":
+            if offered and not _answers(content, offered):
+                return None
+            offered = []
+    return None if offered else marks
 
 
-def _tool_result_marks(content: Any) -> int | None:
+def _answers(blocks: Any, offered: list[str]) -> bool:
+    """Whether the leading tool_result blocks answer every tool_use offered."""
+    leading = set()
+    for block in blocks:
+        if block["type"] != "tool_result":
+            break
+        leading.add(block["tool_use_id"])
+    return all(tool_id in leading for tool_id in offered)
+
+
+def _tool_result_marks(result: dict[str, Any]) -> int | None:
+    content = result.get("content")
     if content.__class__ is not list:
         return 0
     marks = 0

@@ -58,7 +58,7 @@ def _validate(
     body: object, headers: Mapping[str, str], *, counting: bool, strict: bool, origin: Origin
 ) -> MessagesRequest:
     """Strict mode checks the schema first, then the rules both modes share, then the model's.
-    The shared rules up to tool pairing run typed (`wire.typed_rules`) on a body the schema
+    The shared rules up to tool pairing (included) run typed (`wire.typed_rules`) on a body the schema
     accepted; when one of them refuses it, the full rules run to name the error as lenient would."""
     if not strict:
         return _check_rules(body, headers, counting=counting, origin=origin)
@@ -104,10 +104,8 @@ def _check_rules(
 def _finish_typed(
     body: dict[str, Any], headers: Mapping[str, str], facts: Facts, *, counting: bool, origin: Origin
 ) -> MessagesRequest:
-    """The rules from tool pairing on, for a body the schema and `typed_facts` accepted."""
-    max_tokens, tool_names, marks, paired = facts
-    if paired:
-        check_tool_pairs(body["messages"])
+    """The rules after tool pairing, for a body the schema and `typed_facts` accepted."""
+    max_tokens, tool_names, marks = facts
     check_breakpoints(marks)
     choice = body.get("tool_choice")
     kind = choice_name = None

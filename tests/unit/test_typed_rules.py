@@ -77,7 +77,13 @@ def thinking_body() -> dict[str, Any]:
         "messages": [
             {"role": "user", "content": "Think about Lyon."},
             {"role": "system", "content": [text("Be brief.")]},
-            {"role": "assistant", "content": [{"type": "thinking", "thinking": "t", "signature": "s"}]},
+            {
+                "role": "assistant",
+                "content": [
+                    {"type": "thinking", "thinking": "t", "signature": "s"},
+                    {"type": "tool_use", "id": "t9", "name": "get_weather", "input": {}},
+                ],
+            },
             {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t9", "content": "x"}]},
         ],
     }
@@ -86,7 +92,7 @@ def thinking_body() -> dict[str, Any]:
 BASES = [(tool_loop_body(), {}), (thinking_body(), BETAS)]
 # Values the schema takes in many places, chosen to cross the typed rules' boundaries.
 VALUES: list[object] = [
-    "", " ", "a ", "get_weather", "web_search", "bad name!", "t1", "assistant", "system", "tool_use",
+    "", " ", "a ", "get_weather", "web_search", "bad name!", "a\nb", "t1", "assistant", "system", "tool_use",
     "tool_result", "image", "tool_addition", "ephemeral", "claude-opus-4-7", "claude-3-5-haiku-20241022",
     -1, 0, 1, 2, 0.5, 1023, 1024, 4096, 10**6, 2.5, None, [], [" "], {}, dict(MARK), [text(" ")],
     [text("ok", cache_control=MARK)] * 3, [{"type": "image", "source": {"type": "url", "url": "u"}}],
@@ -113,10 +119,20 @@ def replaced(root: dict[str, Any], path: tuple[Any, ...], value: object) -> dict
     return root
 
 
+def dropped(root: dict[str, Any], path: tuple[Any, ...]) -> dict[str, Any]:
+    root = copy.deepcopy(root)
+    parent: Any = root
+    for step in path[:-1]:
+        parent = parent[step]
+    del parent[path[-1]]
+    return root
+
+
 def mutants(base: dict[str, Any]) -> Iterator[dict[str, Any]]:
     for path in positions(base):
         for value in VALUES:
             yield replaced(base, path, value)
+        yield dropped(base, path)
     tools = base["tools"]
     yield {**base, "tools": [*tools, tools[0]]}  # a duplicate name
     yield {**base, "messages": base["messages"][:-1]}
