@@ -7,7 +7,6 @@ bounded number of scenarios for near misses. Pure: no I/O, no aiohttp.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import chain, islice
@@ -104,6 +103,8 @@ class Selector:
         """A pinned scenario is the only candidate, and its own `match:` is not consulted."""
         plan = self._by_name.get(name)
         if plan is None:
+            import difflib  # only a mistyped pin needs it: not loaded at start-up
+
             similar = difflib.get_close_matches(name, self._by_name, n=SIMILAR_NAMES)
             return Miss(unknown_pin=name, similar_names=tuple(similar))
         step = plan.answer(facts)

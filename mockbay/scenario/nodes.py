@@ -8,7 +8,6 @@ schema.resolve; never the walker, checks or builders, never reads files.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -120,6 +119,8 @@ def closest(word: str, choices: Sequence[str]) -> str | None:
     for choice in choices:
         if choice.lower() == word.lower():
             return choice
+    import difflib  # only a mistyped key needs it: not loaded at start-up
+
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
     return close[0] if close else None
 

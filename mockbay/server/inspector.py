@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from importlib import resources
 from typing import Any
 
 from aiohttp import web
@@ -78,6 +77,8 @@ def scenario_file(exchange: Exchange) -> web.Response:
 def _page() -> str:
     """index.html with its stylesheet and script inlined: one request, so an admin token given
     in the page's URL (`?token=`) is all the page needs; its own API calls send it as a header."""
+    from importlib import resources  # only the page needs it: not loaded at start-up
+
     files = resources.files("mockbay.inspector")
     page = files.joinpath("index.html").read_text(encoding="utf-8")
     for marker, name in (("/* style.css */", "style.css"), ("/* app.js */", "app.js")):

@@ -14,7 +14,6 @@ import contextlib
 import ctypes
 import gc
 import logging
-import multiprocessing
 import signal
 import socket
 import time
@@ -147,6 +146,8 @@ def _worker(config: ServerConfig, watch: bool, ready: Any, log_format: str, log_
 
 
 def _run_workers(config: ServerConfig, args: argparse.Namespace, count: int) -> int:
+    import multiprocessing  # only here: one process does not pay for loading it
+
     if config.port == 0:
         with socket.socket(socket.AF_INET6 if ":" in config.host else socket.AF_INET) as probe:
             probe.bind((config.host, 0))

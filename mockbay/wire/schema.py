@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 Check = Callable[[Any], None]
@@ -357,5 +357,5 @@ FIRST_PARTY_ROOTS = ("messages", "count_tokens")
 @cache
 def request_schema() -> RequestSchema:
     """Loaded on first use; the server loads it, and compiles `FIRST_PARTY_ROOTS`, at start-up."""
-    text = resources.files("mockbay.wire").joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
+    text = Path(__file__).with_name(SCHEMA_FILE).read_text(encoding="utf-8")  # importlib.resources: +4 ms
     return RequestSchema(json.loads(text))
