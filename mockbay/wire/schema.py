@@ -1,7 +1,8 @@
 """The request schema generated from the SDK (`request_schema.json`), compiled once into checks.
 
-`tools/gen_request_schema.py` writes the data; this module turns each node into a closure that
-checks one JSON value, so a request is checked by calling functions, never by walking the data.
+`tools/gen_request_schema.py` writes the data; this module turns each node into a function that
+checks one JSON value (closures for lists, unions and scalars; generated source for objects, where
+most of the time goes), so a request is checked by calling functions, never by walking the data.
 Paths cost nothing on success: a failing check raises `Invalid` with its reason, and each
 enclosing check adds its key on the way out (`messages.0.content.1.image.source.base64.data`).
 Texts follow pydantic's, which upstream passes through (docs/wire-notes.md). `null` counts as
@@ -11,10 +12,11 @@ absent for an optional key, as the hand-written rules always allowed. Stdlib onl
 from __future__ import annotations
 
 import json
+import types
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 Check = Callable[[Any], None]
 SCHEMA_FILE = "request_schema.json"
@@ -179,46 +181,57 @@ class Compiler:
         return check
 
     def obj(self, spec: dict[str, Any]) -> Check:
-        """Keys of one class (`string`, `boolean`, a single literal string) are checked inline and
-        `any` keys not at all: most keys of a request are of those, so most keys cost no call."""
-        # One lookup per key: an inline tuple, a check, or None for an `any` key.
-        plan: dict[str, Inline | Check | None] = {}
-        for key, node in spec["fields"].items():
-            fixed = _inline(node)
-            plan[key] = fixed if fixed is not None else None if node == "any" else self.node(node)
-        required = frozenset(spec["required"])
-        ordered = tuple(spec["required"])
-        open_ = bool(spec["open"])
+        """An object's check is Python source generated for its def: the required keys tested one
+        by one, then each key given matched against the declared ones in turn (required first),
+        its value checked inline where one test does it (`string`, `boolean`, literals) and by a
+        call otherwise. An optional key's `null` counts as absent, so `X or null` there is
+        compiled as `X`. The source becomes bytecode when the check first runs (most defs never
+        do), which keeps start-up as short as the closures it replaced."""
+        required = spec["required"]
+        names: dict[str, Any] = {"Invalid": Invalid}
+        lines = ["def check(value):", "    if value.__class__ is not dict:"]
+        lines.append("        raise Invalid('Input should be an object')")
+        for key in required:
+            lines += [f"    if {key!r} not in value:", f"        raise Invalid('Field required', {key!r})"]
+        fields: dict[str, Any] = spec["fields"]
+        branches: list[str] = []
+        for key in sorted(fields, key=lambda k: k not in required):  # stable: declared order kept
+            is_required = key in required
+            node = fields[key] if is_required else _without_null(fields[key])
+            branches.append(f"{'elif' if branches else 'if'} key == {key!r}:")
+            branches += [f"    {line}" for line in self.field(key, node, is_required, names)]
+        if not spec["open"]:
+            extra = ["raise Invalid('Extra inputs are not permitted', key)"]
+            branches += ["else:", *(f"    {line}" for line in extra)] if branches else extra
+        if branches:
+            lines.append("    for key, inner in value.items():")
+            lines += [f"        {line}" for line in branches]
+        return _compiled_on_first_call("\n".join(lines), names)
 
-        def check(value: Any) -> None:
-            if value.__class__ is not dict:
-                raise Invalid("Input should be an object")
-            for key in ordered:
-                if key not in value:
-                    raise Invalid("Field required", key)
-            for key, inner in value.items():
-                entry = plan.get(key, _UNKNOWN)
-                if entry is None:
-                    continue
-                if type(entry) is tuple:
-                    kind, const, reason = entry
-                    wrong = inner.__class__ is not kind or (const is not None and inner != const)
-                    if wrong and (inner is not None or key in required):
-                        raise Invalid(reason, key)
-                    continue
-                if entry is _UNKNOWN:
-                    if open_:
-                        continue
-                    raise Invalid("Extra inputs are not permitted", key)
-                if inner is None and key not in required:
-                    continue
-                try:
-                    entry(inner)
-                except Invalid as error:
-                    error.parts.append(key)
-                    raise
-
-        return check
+    def field(self, key: str, node: Any, required: bool, names: dict[str, Any]) -> list[str]:
+        """Source lines checking `inner`, the value of `key`; objects bind what they call in `names`."""
+        if node == "any":
+            return ["pass"]
+        absent = "" if required else " and inner is not None"
+        inline = _inline(node)
+        if inline is not None:
+            entry, reason = inline
+            if entry is str or entry is bool:
+                test = f"inner.__class__ is not {entry.__name__}"
+            elif isinstance(entry, str):
+                test = f"inner != {entry!r}"
+            else:
+                test = f"(inner.__class__ is not str or inner not in {_bind(names, entry)})"
+            return [f"if {test}{absent}:", f"    raise Invalid({reason!r}, {key!r})"]
+        name = _bind(names, self.node(node))
+        call = [
+            "try:",
+            f"    {name}(inner)",
+            "except Invalid as error:",
+            f"    error.parts.append({key!r})",
+            "    raise",
+        ]
+        return call if required else ["if inner is not None:", *(f"    {line}" for line in call)]
 
     def any_of(self, nodes: list[Any]) -> Check:
         """Dispatch on the value's class; the last member reports a value no member takes."""
@@ -294,16 +307,60 @@ def _classes(node: Any) -> tuple[type, ...]:
     return (dict,)
 
 
-Inline = tuple[type, str | None, str]
-_UNKNOWN: Any = object()  # a key the object does not declare
+Inline = type | str | frozenset[str]  # a class, a literal, or a set of literals
 
 
-def _inline(node: Any) -> Inline | None:
-    """(class, the one literal or None, reason) for a node an object checks without a call."""
+# `check` before its source is compiled: compiles it, takes its bytecode, and runs it. Created
+# with the generated source's globals, so `_build` and `check` are looked up there.
+_STUB = next(
+    const
+    for const in compile("def check(value):\n    _build()\n    check(value)\n", SCHEMA_FILE, "exec").co_consts
+    if isinstance(const, types.CodeType)
+)
+
+
+def _compiled_on_first_call(source: str, names: dict[str, Any]) -> Check:
+    """A check that runs `source`'s `check`, compiled when first called; the function object
+    stays the same, so the checks already holding it run the compiled code from then on."""
+    stub = types.FunctionType(_STUB, names, "check")
+
+    def build() -> None:
+        exec(source, names)  # the source is built by `Compiler.obj` from the package's schema alone
+        stub.__code__ = names["check"].__code__
+
+    names["_build"] = build
+    names["check"] = stub
+    return cast(Check, stub)
+
+
+def _bind(names: dict[str, Any], value: Any) -> str:
+    """A fresh name for `value` in a generated check's globals."""
+    name = f"c{len(names)}"
+    names[name] = value
+    return name
+
+
+def _without_null(node: Any) -> Any:
+    """`X` for `X or null`, which an optional key takes alike (its `null` counts as absent)."""
+    if isinstance(node, dict) and "any_of" in node:
+        others = [member for member in node["any_of"] if member != "null"]
+        if len(others) == 1 and len(node["any_of"]) == 2:
+            return others[0]
+    return node
+
+
+def _inline(node: Any) -> tuple[Inline, str] | None:
+    """An entry an object checks without a call, and the reason it gives, for a node that has one."""
     if isinstance(node, str) and node in INLINE:
-        return INLINE[node], None, SCALAR_REASONS[node]
-    if isinstance(node, dict) and "enum" in node and len(node["enum"]) == 1 and _all_str(node["enum"]):
-        return str, node["enum"][0], f"Input should be {_expected(node['enum'])}"
+        return INLINE[node], SCALAR_REASONS[node]
+    if isinstance(node, dict) and "enum" in node:
+        values = node["enum"]
+        if _all_str(values):
+            return (
+                values[0] if len(values) == 1 else frozenset(values)
+            ), f"Input should be {_expected(values)}"
+        if all(isinstance(v, bool) for v in values) and len(set(values)) == 2:
+            return bool, SCALAR_REASONS["boolean"]
     return None
 
 
