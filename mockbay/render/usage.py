@@ -12,6 +12,8 @@ from typing import Any
 from mockbay.scenario.model import UsageSpec
 from mockbay.usage.cache import CacheOutcome
 
+_COMPUTED = UsageSpec()  # a reply without `usage:`: every counter computed (one shared frozen value)
+
 
 def build_usage(
     prompt: CacheOutcome,
@@ -27,7 +29,7 @@ def build_usage(
     `speed` echo the request's (`body`) unless the scenario gives them.
     """
     body = body or {}
-    spec = spec or UsageSpec()
+    spec = spec or _COMPUTED
     write_5m = _pick(spec.ephemeral_5m_input_tokens, prompt.ephemeral_5m_input_tokens)
     write_1h = _pick(spec.ephemeral_1h_input_tokens, prompt.ephemeral_1h_input_tokens)
     creation = spec.cache_creation_input_tokens

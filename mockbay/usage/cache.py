@@ -30,7 +30,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from mockbay.usage.estimate import Segment, Ttl, cache_ttl, canonical_json, split_request
 from mockbay.wire.models import min_cacheable_tokens
@@ -39,9 +39,11 @@ TTL_SECONDS: dict[Ttl, float] = {"5m": 300.0, "1h": 3600.0}
 LOOKBACK_BLOCKS = 20
 
 
-@dataclass(frozen=True, slots=True)
-class CacheOutcome:
-    """How the prompt's tokens split: fresh input, read from the cache, written to it (by lifetime)."""
+class CacheOutcome(NamedTuple):
+    """How the prompt's tokens split: fresh input, read from the cache, written to it (by lifetime).
+
+    A named tuple rather than a frozen dataclass: every request builds one, and a tuple is built
+    in C where a frozen dataclass sets each field through `object.__setattr__`."""
 
     input_tokens: int
     cache_read_input_tokens: int = 0
@@ -50,9 +52,9 @@ class CacheOutcome:
     ephemeral_1h_input_tokens: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class CachePlan:
-    """A request's cache accounting before it is kept: its outcome, the hits to refresh, the writes."""
+class CachePlan(NamedTuple):
+    """A request's cache accounting before it is kept: its outcome, the hits to refresh, the writes
+    (a named tuple, as `CacheOutcome`)."""
 
     outcome: CacheOutcome
     refresh: tuple[str, ...] = ()

@@ -103,9 +103,25 @@ def estimate_input_tokens(body: Mapping[str, Any]) -> int:
     cpt = chars_per_token(model)
     tools = body.get("tools") or []
     total = _preamble(body, model, bool(tools)) + sum(_tool_tokens(tool, cpt) for tool in tools)
-    total += sum(_block_tokens(block, cpt) for block in _as_blocks(body.get("system")))
-    for _, _, blocks in _message_blocks(body.get("messages") or []):
-        total += MESSAGE_FRAMING_TOKENS + sum(_block_tokens(block, cpt) for _, block in blocks)
+    total += _content_tokens(body.get("system"), cpt, True)
+    messages = body.get("messages") or []
+    turn_start = _current_turn_start(messages)
+    for i, message in enumerate(messages):
+        total += MESSAGE_FRAMING_TOKENS + _content_tokens(message.get("content"), cpt, i >= turn_start)
+    return total
+
+
+def _content_tokens(content: Any, cpt: float, with_thinking: bool) -> int:
+    """Tokens of a system or message `content` as `_message_blocks` counts it, in one loop: a
+    string is counted as the one text block it stands for, without building that block."""
+    if content is None:
+        return 0
+    if isinstance(content, str):
+        return math.ceil(len(content) / cpt)
+    total = 0
+    for block in content:
+        if isinstance(block, Mapping) and (with_thinking or block.get("type") not in _THINKING_TYPES):
+            total += _block_tokens(block, cpt)
     return total
 
 
@@ -215,7 +231,10 @@ def _current_turn_start(messages: Sequence[Any]) -> int:
         message = messages[i]
         if message.get("role") != "user":
             continue
-        if any(block.get("type") != "tool_result" for block in _as_blocks(message.get("content"))):
+        content = message.get("content")
+        if isinstance(content, str) or any(
+            block.get("type") != "tool_result" for block in _as_blocks(content)
+        ):
             return i
     return 0
 
