@@ -130,7 +130,7 @@ async def _serve(
 
 def _worker(config: ServerConfig, watch: bool, ready: Any, log_format: str, log_level: str) -> None:
     """One worker process: its own state, loop and log handler on the shared port."""
-    gc.set_threshold(*GC_THRESHOLDS)  # a spawned worker starts with the default thresholds
+    gc.set_threshold(*GC_THRESHOLDS)  # where workers are spawned, they start with the defaults
     return_large_buffers()
     configure_logging(log_format, log_level)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -152,7 +152,14 @@ def _run_workers(config: ServerConfig, args: argparse.Namespace, count: int) -> 
         with socket.socket(socket.AF_INET6 if ":" in config.host else socket.AF_INET) as probe:
             probe.bind((config.host, 0))
             config = replace(config, port=probe.getsockname()[1])
-    context = multiprocessing.get_context("spawn")
+    # Fork where the platform has it: a worker then starts with every module this process has
+    # imported (two workers' first reply 1.96 s -> 0.5 s here), where a spawned one imports them all
+    # again. Nothing runs yet that a fork could copy half-way (no loop, no thread); the frozen
+    # objects stay shared with the workers, since their collections no longer touch those pages.
+    forking = "fork" in multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork") if forking else multiprocessing.get_context("spawn")
+    if forking:
+        gc.freeze()
     ready = context.Semaphore(0)
     workers = [
         context.Process(
