@@ -11,10 +11,10 @@ every field.
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 
 from mockbay.blocks import KINDS
+from mockbay.jsontext import canonical
 
 IGNORED_FIELDS = frozenset({"stream", "metadata"})
 
@@ -25,8 +25,7 @@ def fingerprint(body: dict[str, Any]) -> str:
     messages = normalised.get("messages")
     if isinstance(messages, list):
         normalised["messages"] = [_message(m) for m in messages]
-    canonical = json.dumps(normalised, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+    return hashlib.sha256(canonical(normalised).encode()).hexdigest()[:16]
 
 
 def _message(message: Any) -> Any:

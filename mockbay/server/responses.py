@@ -11,6 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from mockbay.errors import ApiError
+from mockbay.jsontext import compact
 from mockbay.wire.errors import error_body
 
 NOT_SENT = 499  # the journal's status for an answer whose connection was closed before it was sent
@@ -19,7 +20,7 @@ NOT_SENT = 499  # the journal's status for an answer whose connection was closed
 def dumps(data: Any) -> bytes:
     """Compact UTF-8 JSON, as upstream sends it; a lone surrogate (from a header's undecodable
     bytes, or a journaled body) is sent as its `\\uXXXX` escape rather than failing."""
-    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    text = compact(data)
     try:
         return text.encode()
     except UnicodeEncodeError:

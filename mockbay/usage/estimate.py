@@ -36,13 +36,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+from mockbay.jsontext import canonical
 from mockbay.wire.models import find_model, tool_overhead
 
 CHARS_PER_TOKEN = 3.5
@@ -150,7 +150,7 @@ def cache_ttl(marker: Any) -> Ttl | None:
 
 def canonical_json(value: Any) -> str:
     """Compact, key-sorted JSON: the text counted for JSON-shaped input and hashed by the cache."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return canonical(value)
 
 
 def _preamble(body: Mapping[str, Any], model: str, has_tools: bool) -> int:

@@ -19,6 +19,7 @@ MAX_DEPTH = 128  # containers inside containers; tool schemas nest a few dozen l
 VALUE_BYTES = 64
 PARSE_ERROR = "There was an error parsing the body"
 NOT_JSON = "The request body is not valid JSON"
+_SEPARATORS = b",:[{"  # each starts or adds a value: what parsed_size charges for
 
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)", re.DOTALL)
@@ -45,8 +46,8 @@ def parse_body(raw: bytes) -> Any:
 def parsed_size(raw: bytes) -> int:
     """An upper estimate of the memory `parse_body(raw)` holds, for caps by bytes: the text, plus
     about 64 bytes per value (a float, a small str, a list slot, a dict entry), counted from the
-    separators in C, without parsing."""
-    separators = raw.count(b",") + raw.count(b":") + raw.count(b"[") + raw.count(b"{")
+    separators in C, in one pass (what deleting them removes), without parsing."""
+    separators = len(raw) - len(raw.translate(None, _SEPARATORS))
     return len(raw) + VALUE_BYTES * separators
 
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from mockbay.jsontext import compact
+
 
 def encode_event(data: dict[str, Any]) -> bytes:
     """`event: <type>` + `data: <json>` + blank line; the event name repeats the JSON `type`."""
-    payload = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    payload = compact(data)
     return f"event: {data['type']}\ndata: {payload}\n\n".encode()
 
 
