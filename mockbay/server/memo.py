@@ -91,6 +91,6 @@ def remember(
 ) -> None:
     """Keep a pure reply with what the journal needs to record its replays."""
     size = ENTRY_OVERHEAD + len(key.raw) + parsed_size(key.raw) + len(body)
-    size += sum(len(event.data) + EVENT_OVERHEAD for event in plan.due) if plan is not None else 0
+    size += plan.due_bytes + EVENT_OVERHEAD * len(plan.due) if plan is not None else 0
     memoized = Memoized(decision, request_body, body, plan, tuple(headers.items()), warnings, size)
     state.memo.put(key, memoized)

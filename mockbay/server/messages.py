@@ -217,5 +217,5 @@ async def _send_stream(
     """Send the stream; the journal keeps its events (the inspector, save as scenario), so they are
     weighed against its byte cap before the first one leaves (a memoised stream's are shared, and
     charged anyway)."""
-    state.journal.charge(exchange, sum(len(event.data) for event in planned.due))
+    state.journal.charge(exchange, planned.due_bytes)
     return await send_stream(request, planned, headers, exchange, state.config.max_stall_seconds)

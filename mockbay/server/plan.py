@@ -28,6 +28,7 @@ class Plan:
     fault_at_s: float = 0.0  # when the fault acts, from the start of the answer
     end_s: float = 0.0  # when generation would end: a JSON reply is sent then
     framing: Framing = SSE  # how the events were encoded, and how an error_event fault is
+    due_bytes: int = 0  # the events' encoded size, which the journal is charged for each stream
 
 
 def offset_ms(event: Scheduled) -> float:
@@ -49,7 +50,9 @@ def stream_plan(
             fault_at = fault.after_ms / 1000
         elif due:
             fault_at = due[-1].offset
-    return Plan(due, tuple(offset_ms(event) for event in due), fault, fault_at, framing=framing)
+    planned = tuple(offset_ms(event) for event in due)
+    size = sum(len(event.data) for event in due)
+    return Plan(due, planned, fault, fault_at, framing=framing, due_bytes=size)
 
 
 def json_plan(events: Sequence[Scheduled], fault: Fault | None) -> Plan:
