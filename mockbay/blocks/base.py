@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, TypeVar
 
 from mockbay.render.text import TextContext
 from mockbay.scenario.model import Block
@@ -29,13 +29,14 @@ Splitter = Callable[[str, str], list[str]]  # (delta family, text) -> delta piec
 Delta = tuple[dict[str, Any], str]  # a delta payload and the text whose tokens it carries
 
 
-@dataclass(frozen=True, slots=True)
-class RenderContext:
-    """What a kind may read while rendering one block of a reply."""
+class RenderContext(NamedTuple):
+    """What a kind may read while rendering one block of a reply (a named tuple: one is built per
+    block of every reply, and a tuple is built in C where a frozen dataclass sets each field through
+    `object.__setattr__`)."""
 
     seed: int
     fingerprint: str
-    index: int
+    position: int  # of the block in the reply
     text: TextContext
     request: MessagesRequest
     before: tuple[BlockKind, ...]  # the blocks rendered before this one, in order

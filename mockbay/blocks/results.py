@@ -89,7 +89,7 @@ class ToolResult(Whole):
         for block in reversed(ctx.before):
             if isinstance(block, cls.CALL):
                 return block.id
-        return ids.tool_use_id(ctx.seed, ctx.fingerprint, ctx.index, cls.CALL.ID_PREFIX)
+        return ids.tool_use_id(ctx.seed, ctx.fingerprint, ctx.position, cls.CALL.ID_PREFIX)
 
     @classmethod
     def typed(cls, content: Any, ctx: RenderContext) -> Any:
@@ -124,7 +124,7 @@ class WebSearchToolResult(ToolResult):
                 "type": "web_search_result",
                 **item,
                 "encrypted_content": item.get("encrypted_content")
-                or ids.opaque(ctx.seed, ctx.fingerprint, ctx.index, n, item.get("url")),
+                or ids.opaque(ctx.seed, ctx.fingerprint, ctx.position, n, item.get("url")),
             }
             if isinstance(item, dict)
             else item

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from mockbay.blocks import citations as cite
 from mockbay.blocks.base import BlockKind, Delta, Received, RenderContext, Splitter, block_spec, register
 from mockbay.render import ids
 from mockbay.render.text import resolve
-from mockbay.scenario.model import Block
+from mockbay.scenario.model import Block, LiteralText
 from mockbay.scenario.spec import AnyValue, List, Map, Ref, Str
 from mockbay.tokens import count_tokens, split_tokens
 
@@ -23,6 +24,26 @@ if TYPE_CHECKING:
     from mockbay.record.scrub import Scrubber
     from mockbay.scenario.nodes import Fields
     from mockbay.scenario.walker import Walker
+
+
+FIXED_CHARS = 4096  # longer literal texts are rendered afresh: the cache holds at most ~4 MB of text
+
+
+@lru_cache(maxsize=1024)
+def _fixed(value: str) -> Text:
+    """The rendered block of a literal text without citations, shared by every request it answers.
+
+    Safe because nothing of the request reaches such a block: a literal without `{{` (the
+    opening of every placeholder, `render.text.PLACEHOLDER`) has no placeholder to fill, no
+    citation reads the request's documents, no stream pieces were given, and `Text` is frozen,
+    so every request gets an equal value and none can change it. Bounded by entries (1,024)
+    and, through FIXED_CHARS, by text size.
+    """
+    return Text(text=value)
+
+
+def _is_fixed(value: str) -> bool:
+    return "{{" not in value and len(value) <= FIXED_CHARS
 
 
 def _prefix_pieces(pieces: tuple[str, ...] | None, text: str) -> tuple[str, ...] | None:
@@ -91,7 +112,10 @@ class Text(BlockKind):
     @classmethod
     def render(cls, block: Block, ctx: RenderContext) -> Text:
         assert block.text is not None
-        text, pieces = resolve(block.text, ctx.text, salt=str(ctx.index))
+        source = block.text
+        if not block.fields and isinstance(source, LiteralText) and _is_fixed(source.value):
+            return _fixed(source.value)
+        text, pieces = resolve(block.text, ctx.text, salt=str(ctx.position))
         given = dict(block.fields).get("citations", ())
         body = ctx.request.body
         return cls(
@@ -169,8 +193,8 @@ class Thinking(BlockKind):
     @classmethod
     def render(cls, block: Block, ctx: RenderContext) -> Thinking:
         assert block.text is not None
-        text, pieces = resolve(block.text, ctx.text, salt=str(ctx.index))
-        signature = block.signature or ids.thinking_signature(ctx.seed, ctx.fingerprint, ctx.index, text)
+        text, pieces = resolve(block.text, ctx.text, salt=str(ctx.position))
+        signature = block.signature or ids.thinking_signature(ctx.seed, ctx.fingerprint, ctx.position, text)
         return cls(thinking=text, signature=signature, pieces=pieces)
 
     def to_json(self) -> dict[str, Any]:

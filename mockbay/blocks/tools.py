@@ -159,7 +159,7 @@ class ToolUse(BlockKind):
     @classmethod
     def render(cls, block: Block, ctx: RenderContext) -> ToolUse:
         return cls(
-            id=block.id or ids.tool_use_id(ctx.seed, ctx.fingerprint, ctx.index, cls.ID_PREFIX),
+            id=block.id or ids.tool_use_id(ctx.seed, ctx.fingerprint, ctx.position, cls.ID_PREFIX),
             name=block.name or "",
             input=block.input if block.input is not None else {},
             pieces=block.input_chunks,

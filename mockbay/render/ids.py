@@ -16,7 +16,7 @@ _BYTE_TO_BASE58 = bytes(ord(_BASE58[byte % 58]) for byte in range(256))  # one t
 
 
 def _digest(*parts: object) -> bytes:
-    return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).digest()
+    return hashlib.sha256("\x1f".join(map(str, parts)).encode()).digest()
 
 
 def _base58(data: bytes, length: int) -> str:

@@ -12,9 +12,8 @@ import inspect
 import re
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from mockbay.scenario.model import ChunkedText, FakerText, JsonText, LiteralText, TextSource
 
@@ -27,9 +26,9 @@ _FORBIDDEN_PROVIDERS = frozenset({"seed", "seed_instance", "seed_locale", "add_p
 _local = threading.local()
 
 
-@dataclass(frozen=True, slots=True)
-class TextContext:
-    """What placeholders and Faker may read: request facts and the seed material."""
+class TextContext(NamedTuple):
+    """What placeholders and Faker may read: request facts and the seed material (a named tuple,
+    built once per reply, for the reason `blocks.base.RenderContext` gives)."""
 
     seed_material: str
     values: Mapping[str, str]
@@ -86,6 +85,8 @@ def _call_faker(provider: str, args: Mapping[str, Any], seed: int) -> str:
 
 def substitute(text: str, ctx: TextContext, salt: str) -> str:
     """Replace `{{ name }}` placeholders; `faker.<provider>` draws seeded Faker text."""
+    if "{{" not in text:  # every placeholder opens so: most texts have none
+        return text
 
     def replace(match: re.Match[str]) -> str:
         name = match.group(1)
