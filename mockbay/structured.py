@@ -1,4 +1,4 @@
-"""Structured outputs (scenarios.md §10): the schema a request asks its answer to follow, and
+"""Structured outputs (docs/scenario-contract.md §10): the schema a request asks its answer to follow, and
 whether a reply's text does.
 
 The schema is `output_config.format` with `type: json_schema` (what the SDK's

@@ -1,7 +1,8 @@
-"""Compile scenarios once per `Selector`: each `match:`/`when:` into checks in §3's key order.
+"""Compile scenarios once per `Selector`: each `match:`/`when:` into checks in the key order of
+docs/scenario-contract.md §3.
 
-A request then only runs checks; `Plan.answer` is the in-scenario order of §3 (rules in file
-order, then turn N). Pure.
+A request then only runs checks; `Plan.answer` is the in-scenario order of that section (rules
+in file order, then turn N). Pure.
 """
 
 from __future__ import annotations

@@ -18,7 +18,8 @@ FaultKind = Literal["error_event", "disconnect", "stall"]
 TimingMode = Literal["instant", "realistic", "recorded"]
 CacheMode = Literal["simulate", "off"]
 StepKind = Literal["rule", "turn"]
-BatchOutcome = Literal["canceled", "expired"]  # the batch results a reply can script (scenarios.md §11)
+# The batch results a reply can script (docs/scenario-contract.md §11).
+BatchOutcome = Literal["canceled", "expired"]
 # Every stop reason of the wire (the SDK's StopReason), and the refusal categories of stop_details.
 STOP_REASONS = (
     "end_turn",

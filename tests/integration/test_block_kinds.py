@@ -1,4 +1,4 @@
-"""Every block kind of the response surface, one table row each (scenarios.md §10).
+"""Every block kind of the response surface, one table row each (docs/scenario-contract.md §10).
 
 For each row the SDK parses the JSON reply into its typed classes, and `messages.stream()` …
 `get_final_message()` equals the JSON reply, ids included. Adding a block kind is one class in

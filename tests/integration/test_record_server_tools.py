@@ -1,4 +1,4 @@
-"""`mockbay record` of a web-search conversation loses nothing (scenarios.md §10).
+"""`mockbay record` of a web-search conversation loses nothing (docs/scenario-contract.md §10).
 
 The upstream is an aiohttp app in this test that answers as the real API does with web search on:
 a server_tool_use (with `caller`), its web_search_tool_result, a text with a citation (streamed as

@@ -1,5 +1,5 @@
 """Structured outputs and forced tools with `--fallback generate`, and the warning for a scripted
-text that does not follow the request's schema (scenarios.md §10)."""
+text that does not follow the request's schema (docs/scenario-contract.md §10)."""
 
 from __future__ import annotations
 
