@@ -33,6 +33,7 @@ import typing_extensions
 from anthropic.types import message_count_tokens_params, message_create_params
 from anthropic.types.beta import message_count_tokens_params as beta_count_tokens_params
 from anthropic.types.beta import message_create_params as beta_create_params
+from anthropic.types.beta.beta_json_output_format_param import BetaJSONOutputFormatParam
 
 OUT = Path(__file__).resolve().parent.parent / "mockbay" / "wire" / "request_schema.json"
 
@@ -54,7 +55,12 @@ BETA_FIELDS = {
     "fallbacks": "server-side-fallback-",
     "fallback_credit_token": "fallback-credit-",
     "thread": "message-threads-",
+    "output_format": "structured-outputs-",
 }
+# Beta fields upstream still takes that the SDK's types no longer declare: the structured-outputs
+# beta's top-level `output_format`, which `output_config.format` superseded and LiteLLM 1.110
+# still sends, with `anthropic-beta: structured-outputs-2025-11-13` (docs/real-clients.md).
+RETIRED_BETA_FIELDS: dict[str, Any] = {"output_format": BetaJSONOutputFormatParam}
 NOT_JSON = (bytes, typing.IO, __import__("os").PathLike)
 
 
@@ -213,12 +219,15 @@ class Reader:
                 self.defs[name]["required"].append(key)
         return name
 
-    def root(self, tp: Any) -> str:
+    def root(self, tp: Any, *, beta: bool) -> str:
         """A params type; the streaming / non-streaming pair becomes one def."""
         members = typing.get_args(tp) if typing.get_origin(tp) is typing.Union else (tp,)
         name = self.merged([self.define(m) for m in members])
+        fields = self.defs[name]["fields"]
         for key, scalar in DEPRECATED_SAMPLING.items():
-            self.defs[name]["fields"].setdefault(key, scalar)
+            fields.setdefault(key, scalar)
+        for key, retired in RETIRED_BETA_FIELDS.items() if beta else ():
+            fields.setdefault(key, self.node(retired))
         return name
 
 
@@ -281,7 +290,7 @@ def _flatten(nodes: list[Any]) -> list[Any]:
 
 def generate() -> str:
     reader = Reader()
-    roots = {name: reader.root(tp) for name, tp in ROOTS.items()}
+    roots = {name: reader.root(tp, beta=name.startswith("beta_")) for name, tp in ROOTS.items()}
     schema = {
         "sdk": f"anthropic {version('anthropic')}",
         "generator": "tools/gen_request_schema.py",

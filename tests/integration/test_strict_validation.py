@@ -132,6 +132,8 @@ REFUSED: list[tuple[str, dict[str, Any], dict[str, str], str]] = [
     ("mcp-servers-without-beta", body(mcp_servers=[MCP]), {}, "mcp_servers: Extra inputs are not permitted"),
     ("mcp-servers-other-beta", body(mcp_servers=[MCP]), {"anthropic-beta": "context-management-2025-06-27"}, "mcp_servers: Extra inputs are not permitted"),
     ("context-management-without-beta", body(context_management={"edits": []}), {}, "context_management: Extra inputs are not permitted"),
+    ("output-format-without-beta", body(output_format={"type": "json_schema", "schema": SCHEMA}), {}, "output_format: Extra inputs are not permitted"),
+    ("output-format-no-schema", body(output_format={"type": "json_schema"}), {"anthropic-beta": "structured-outputs-2025-11-13"}, "output_format.schema: Field required"),
     ("mcp-server-missing-url", body(mcp_servers=[{"type": "url", "name": "docs"}]), {"anthropic-beta": "mcp-client-2025-11-20"}, "mcp_servers.0.url.url: Field required"),
     ("enabled-thinking-opus-4-7", body(model="claude-opus-4-7", max_tokens=4000, thinking={"type": "enabled", "budget_tokens": 2000}), {}, MANUAL_THINKING),
     ("adaptive-on-haiku-4-5", body(model="claude-haiku-4-5", thinking={"type": "adaptive"}), {}, ADAPTIVE),
@@ -275,6 +277,7 @@ ACCEPTED: list[tuple[str, dict[str, Any], dict[str, str]]] = [
     ("mcp-servers-with-beta", body(mcp_servers=[MCP]), {"anthropic-beta": "mcp-client-2025-11-20"}),
     ("context-management-with-beta", body(context_management={"edits": [{"type": "clear_tool_uses_20250919"}]}), {"anthropic-beta": "context-management-2025-06-27"}),
     ("beta-block-with-beta", body(messages=turns({"type": "compaction", "content": "summary"})), {"anthropic-beta": "compact-2026-01-12"}),
+    ("output-format-with-beta", body(output_format={"type": "json_schema", "schema": SCHEMA}), {"anthropic-beta": "structured-outputs-2025-11-13"}),
 ]  # fmt: skip
 
 COUNT_TOKENS_REFUSED: list[tuple[str, dict[str, Any], str]] = [
