@@ -214,7 +214,8 @@ SIZES = (
         "--journal-max-mb",
         "JOURNAL_MAX_MB",
         JOURNAL_MAX_MB,
-        "megabytes the journal keeps (estimated: headers, path, parsed body; the newest always stays)",
+        "megabytes the journal keeps (estimated: headers, path, parsed body, reply bytes or events"
+        " and their offsets; the newest always stays)",
     ),
     (
         "--reply-memo-max-mb",

@@ -211,11 +211,17 @@ async def answer_in_batch(
     return reply, message_json(rendered.message, rendered.usage)
 
 
+# What the journal keeps per event of a stream beside its bytes: a slot in the planned offsets'
+# list (8 bytes) and an observed offset, a float object and its slot (32): 8.9 KiB a 204-event
+# stream, measured as RSS kept per closed stream, was uncharged before.
+OFFSETS_BYTES_PER_EVENT = 40
+
+
 async def _send_stream(
     request: web.Request, state: ServerState, planned: Plan, headers: dict[str, str], exchange: Exchange
 ) -> web.StreamResponse:
-    """Send the stream; the journal keeps its events (the inspector, save as scenario), so they are
-    weighed against its byte cap before the first one leaves (a memoised stream's are shared, and
-    charged anyway)."""
-    state.journal.charge(exchange, planned.due_bytes)
+    """Send the stream; the journal keeps its events (the inspector, save as scenario) and their
+    planned and observed offsets, so they are weighed against its byte cap before the first one
+    leaves (a memoised stream's events are shared, and charged anyway)."""
+    state.journal.charge(exchange, planned.due_bytes + len(planned.due) * OFFSETS_BYTES_PER_EVENT)
     return await send_stream(request, planned, headers, exchange, state.config.max_stall_seconds)

@@ -7,6 +7,7 @@ import json
 
 import httpx
 
+from mockbay.server.messages import OFFSETS_BYTES_PER_EVENT
 from mockbay.server.runner import MockServer
 from tests.conftest import SCENARIOS
 
@@ -47,3 +48,21 @@ def test_the_reply_memo_keeps_under_its_byte_cap():
             httpx.post(f"{server.url}/v1/messages", headers=HEADERS, content=body(n, 50_000))
         memo = server.state.memo
         assert 0 < memo.bytes <= cap and 1 <= len(memo) < 20
+
+
+def test_a_streams_offsets_count_toward_the_journals_bytes(tmp_path):
+    """Each event leaves a planned and an observed offset in the journal: 300 events weigh 12,000
+    bytes beside the events themselves, more than an exchange's fixed overhead could hide."""
+    chunks = json.dumps([f"w{i} " for i in range(300)])
+    scenario = tmp_path / "long.yaml"
+    scenario.write_text(
+        f"scenarios:\n  - name: long\n    rules:\n      - reply:\n          text: {{chunks: {chunks}}}\n"
+    )
+    stream = json.dumps({**json.loads(body(0, 10)), "max_tokens": 4096, "stream": True}).encode()
+    with MockServer([scenario], timing="instant") as server:
+        assert httpx.post(f"{server.url}/v1/messages", headers=HEADERS, content=stream).is_success
+        (exchange,) = server.journal.calls
+        assert exchange.sent_events is not None and len(exchange.observed_offsets_ms) > 300
+        events = sum(len(event.data) for event in exchange.sent_events)
+        offsets = len(exchange.sent_events) * OFFSETS_BYTES_PER_EVENT
+        assert server.state.journal.bytes >= events + offsets + len(exchange.path)
