@@ -1,5 +1,5 @@
-"""The generate fallback's answer to a forced server tool (docs/scenario-contract.md §10): a `server_tool_use`
-call, the result upstream would add, and a sentence about it.
+"""The generate fallback's answer to a forced server tool (docs/scenario-contract.md §10): a
+`server_tool_use` call, the result upstream would add, and a sentence about it.
 
 A server tool is one the request offers without an `input_schema` (web search, web fetch, code
 execution, ...); the client must not answer it, so a forced choice of one gets the server's

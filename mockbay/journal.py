@@ -105,6 +105,9 @@ _PUBLIC_FIELDS = tuple(f for f in fields(Exchange) if f.name not in ("reply_body
 
 
 EXCHANGE_OVERHEAD = 1024  # an Exchange with its empty lists and small fields: ~680 B measured, plus room
+# A stream's offsets, per event: a slot in the planned list (8 bytes) and an observed float with
+# its slot (32). A 204-event stream kept 8.9 KiB of RSS after it closed, mostly these.
+OFFSETS_BYTES_PER_EVENT = 40
 
 
 class Journal:

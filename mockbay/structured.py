@@ -1,5 +1,5 @@
-"""Structured outputs (docs/scenario-contract.md §10): the schema a request asks its answer to follow, and
-whether a reply's text does.
+"""Structured outputs (docs/scenario-contract.md §10): the schema a request asks its answer to
+follow, and whether a reply's text does.
 
 The schema is `output_config.format` with `type: json_schema` (what the SDK's
 `messages.parse()` sends), or the older beta top-level `output_format`. The reply's answer is

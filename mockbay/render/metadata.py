@@ -1,5 +1,6 @@
-"""Message-level fields that follow from the blocks: `container`, `usage.server_tool_use`, and
-the output budget that the model's context window leaves (docs/scenario-contract.md §10, docs/wire-notes.md).
+"""Message-level fields that follow from the blocks: `container`, `usage.server_tool_use`, and the
+output budget that the model's context window leaves (docs/scenario-contract.md §10,
+docs/wire-notes.md).
 
 A code-execution result brings a `container` (id and expiry derived from the seed and the
 request) unless the reply gives one; `server_tool_use` counts the reply's server tool calls by

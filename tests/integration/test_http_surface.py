@@ -1,4 +1,5 @@
-"""The HTTP surface (docs/wire.md §1, the README): endpoints, prefixes, pinning, auth, probes, not-found shape."""
+"""The HTTP surface (docs/wire.md §1, the README): endpoints, prefixes, pinning, auth, probes,
+not-found shape."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ import json
 
 import httpx
 
-from mockbay.server.messages import OFFSETS_BYTES_PER_EVENT
+from mockbay.journal import OFFSETS_BYTES_PER_EVENT
 from mockbay.server.runner import MockServer
 from tests.conftest import SCENARIOS
 

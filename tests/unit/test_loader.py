@@ -1,4 +1,5 @@
-"""Loader: every key and form of docs/scenario-contract.md becomes the right model values; files, folders, fuzz."""
+"""Loader: every key and form of docs/scenario-contract.md becomes the right model values; files,
+folders, fuzz."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The matchers of docs/scenario-contract.md §10: has_block, tools.types and output_format, one row per case."""
+"""The matchers of docs/scenario-contract.md §10: has_block, tools.types and output_format, one row
+per case."""
 
 from __future__ import annotations
 
