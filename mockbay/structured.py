@@ -32,11 +32,16 @@ def schema_problem(value: Any, schema: Mapping[str, Any]) -> str | None:
     """The first way `value` breaks `schema` (path and message), or None when it is valid."""
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import SchemaError
+    from referencing.exceptions import Unresolvable
 
+    # A client's schema may be no schema at all (`type: nonsense`, `enum: 5`, a broken `pattern`)
+    # or point nowhere (`$ref: "#/nope"`): checked against the metaschema first, so validating
+    # cannot raise half-way, and an unresolvable or endless `$ref` is caught as it is met.
     try:
+        Draft202012Validator.check_schema(schema)
         validator = Draft202012Validator(schema)
         error = next(iter(sorted(validator.iter_errors(value), key=lambda e: list(e.path))), None)
-    except (SchemaError, RecursionError) as exc:
+    except (SchemaError, Unresolvable, RecursionError) as exc:
         return f"the request's schema cannot be used: {str(exc).splitlines()[0]}"
     if error is None:
         return None

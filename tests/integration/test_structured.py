@@ -130,3 +130,30 @@ def test_a_scripted_text_off_the_schema_is_served_with_a_warning(server: MockSer
         assert message.content[0].text == '{"name":"Ada"}'
         (warning,) = server.journal.last.warnings
         assert "does not follow the request's schema" in warning and "'age' is a required property" in warning
+
+
+# Schemas a client may send that are no schema, or point nowhere: each still gets its reply, with a
+# warning naming why the schema cannot be used, never a 500 (a validator raised on each before).
+UNUSABLE_SCHEMAS = [
+    ("unknown-type", {"type": "nonsense"}, "is not valid under any of the given schemas"),
+    ("enum-not-a-list", {"enum": 5}, "5 is not of type 'array'"),
+    ("broken-pattern", {"type": "string", "pattern": "("}, "is not a 'regex'"),
+    ("pointer-to-nowhere", {"$ref": "#/nope"}, "PointerToNowhere"),
+    ("remote-ref", {"$ref": "http://example.com/schema"}, "Unresolvable"),
+    ("endless-ref", {"$defs": {"a": {"$ref": "#/$defs/a"}}, "$ref": "#/$defs/a"}, "recursion"),
+]
+
+
+@pytest.mark.parametrize(("schema", "why"), [pytest.param(s, w, id=name) for name, s, w in UNUSABLE_SCHEMAS])
+def test_an_unusable_schema_is_answered_with_a_warning(
+    server: MockServer, schema: dict[str, Any], why: str
+) -> None:
+    scenario = "name: any-text\nrules:\n  - reply: {text: {json: {name: Ada}}}\n"
+    with server.overrides():
+        server.load(scenario)
+        client = sync_client(f"{server.url}/s/any-text")
+        fmt = {"format": {"type": "json_schema", "schema": schema}}
+        message = client.messages.create(model=MODEL, max_tokens=1024, messages=USER_HI, output_config=fmt)
+        assert message.content[0].text == '{"name":"Ada"}'
+        (warning,) = server.journal.last.warnings
+        assert "the request's schema cannot be used" in warning and why in warning
