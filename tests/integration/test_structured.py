@@ -137,7 +137,7 @@ def test_a_scripted_text_off_the_schema_is_served_with_a_warning(server: MockSer
 UNUSABLE_SCHEMAS = [
     ("unknown-type", {"type": "nonsense"}, "is not valid under any of the given schemas"),
     ("enum-not-a-list", {"enum": 5}, "5 is not of type 'array'"),
-    ("broken-pattern", {"type": "string", "pattern": "("}, "is not a 'regex'"),
+    ("broken-pattern", {"properties": {"name": {"type": "string", "pattern": "("}}}, "is not a 'regex'"),
     ("pointer-to-nowhere", {"$ref": "#/nope"}, "PointerToNowhere"),
     ("remote-ref", {"$ref": "http://example.com/schema"}, "Unresolvable"),
     ("endless-ref", {"$defs": {"a": {"$ref": "#/$defs/a"}}, "$ref": "#/$defs/a"}, "recursion"),
