@@ -57,6 +57,22 @@ BASE: dict[str, Any] = {
         {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_1", "content": "42"}]},
     ],
     "metadata": {"user_id": "fuzz"},
+    # a schema with keywords a mutation can turn into no schema (`pattern`, `enum`, `$ref`)
+    "output_config": {
+        "format": {
+            "type": "json_schema",
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "answer": {"type": "string", "pattern": "^[a-z ]+$"},
+                    "kind": {"enum": ["short", "long"]},
+                    "ids": {"type": "array", "items": {"$ref": "#/$defs/id"}},
+                },
+                "required": ["answer"],
+                "$defs": {"id": {"type": "integer"}},
+            },
+        }
+    },
 }
 ODD: list[Any] = [
     None,
