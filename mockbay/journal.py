@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 from mockbay.secrets import names_a_secret
 
 if TYPE_CHECKING:
+    from array import array
+
     from mockbay.timing import Scheduled
 
 
@@ -44,6 +46,60 @@ def _secret_names(names: tuple[str, ...]) -> tuple[str, ...]:
     safe because the answer depends on the names alone, and a client sends the same set on every
     request, so each request pays one lookup rather than a test per header."""
     return tuple(name for name in names if names_a_secret(name))
+
+
+class Offsets(Sequence[float]):
+    """A stream's offsets in ms, in the journal where a list of floats stood: every finished stream
+    stays there, and the list held 32 bytes an event (a 24-byte float and its slot) where a packed
+    double takes 8, and planned offsets shared with their plan take nothing more.
+
+    Safe because readers still see that list: it equals a list or tuple of the same numbers from
+    either side (`[...] == offsets` falls back to its `__eq__`), slices to lists, reprs as one, and
+    the journal's JSON view turns it into one (`_copy`). It keeps what it is given without a copy
+    (a plan's planned offsets) and never writes to it: its first write copies the values, packed.
+    """
+
+    __slots__ = ("_own", "_values")
+
+    def __init__(self, values: Sequence[float] = ()) -> None:
+        self._values = values
+        self._own: array[float] | None = None  # its packed copy, once written (then `_values` too)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    @overload
+    def __getitem__(self, index: int) -> float: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[float]: ...
+    def __getitem__(self, index: int | slice) -> float | list[float]:
+        if isinstance(index, slice):
+            return list(self._values[index])
+        return self._values[index]
+
+    def __iter__(self) -> Iterator[float]:
+        return iter(self._values)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Offsets | list | tuple):
+            return NotImplemented
+        return list(self._values) == list(other)
+
+    def __repr__(self) -> str:
+        return repr(list(self._values))
+
+    def append(self, offset: float) -> None:
+        self._writable().append(offset)
+
+    def extend(self, offsets: Iterable[float]) -> None:
+        self._writable().extend(offsets)
+
+    def _writable(self) -> array[float]:
+        if self._own is None:
+            from array import array  # loaded by a stream, not by `import mockbay` (the pytest plugin's)
+
+            self._own = self._values = array("d", self._values)
+        return self._own
 
 
 @dataclass(slots=True, kw_only=True)
@@ -93,7 +149,9 @@ class Exchange:
 
 
 def _copy(value: Any) -> Any:
-    """A deep copy of JSON-like data (what `asdict` made of these fields before)."""
+    """A deep copy of JSON-like data (what `asdict` made of these fields before); offsets as lists."""
+    if isinstance(value, Offsets):
+        return list(value)
     if isinstance(value, dict):
         return {k: _copy(v) for k, v in value.items()}
     if isinstance(value, list):

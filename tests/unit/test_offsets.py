@@ -1,0 +1,47 @@
+"""Offsets, the journal's packed stream offsets, read as the lists they replaced: equal to them
+either way round, sliced to lists, listed in the JSON view; a write never reaches shared values."""
+
+from __future__ import annotations
+
+import json
+from array import array
+
+from mockbay.journal import Exchange, Offsets
+
+
+def test_offsets_equal_the_list_and_tuple_of_their_numbers_either_way_round():
+    numbers, later = [0.0, 20.0, 40.5], [0.0, 20.0, 41.0]
+    offsets = Offsets(array("d", numbers))
+    assert offsets == numbers and numbers == offsets  # the list's side falls back to Offsets.__eq__
+    assert offsets == (0, 20, 40.5) and offsets == Offsets(numbers)
+    assert offsets != numbers[:2] and later != offsets and offsets != "0.0"
+    assert Offsets() == [] and not Offsets()
+    assert repr(offsets) == "[0.0, 20.0, 40.5]"
+
+
+def test_offsets_index_slice_and_iterate_as_a_list():
+    offsets = Offsets((0.0, 10.0, 20.0, 30.0))
+    assert offsets[1] == 10.0 and offsets[-1] == 30.0 and len(offsets) == 4
+    assert offsets[1:3] == [10.0, 20.0] and type(offsets[1:3]) is list
+    assert (
+        list(offsets) == [0.0, 10.0, 20.0, 30.0]
+        and 20.0 in offsets
+        and sorted(offsets, reverse=True)[0] == 30.0
+    )
+
+
+def test_appending_copies_shared_values_and_leaves_them_as_they_were():
+    planned = array("d", [0.0, 5.0])
+    offsets = Offsets(planned)
+    offsets.append(7.5)
+    offsets.extend([9.0, 9.0])
+    assert offsets == [0.0, 5.0, 7.5, 9.0, 9.0] and planned == array("d", [0.0, 5.0])
+
+
+def test_the_journals_json_view_lists_the_offsets():
+    exchange = Exchange(seq=1, request_id="req_1", method="POST", path="/v1/messages", headers={})
+    exchange.planned_offsets_ms = Offsets(array("d", [0.0, 20.0]))
+    exchange.observed_offsets_ms.append(0.25)
+    entry = exchange.to_json()
+    assert entry["planned_offsets_ms"] == [0.0, 20.0] and type(entry["planned_offsets_ms"]) is list
+    assert json.loads(json.dumps(entry))["observed_offsets_ms"] == [0.25]
