@@ -133,8 +133,8 @@ class Exchange:
     fault: str | None = None
     started_at: float = 0.0
     duration_ms: float = 0.0
-    planned_offsets_ms: list[float] = field(default_factory=list)
-    observed_offsets_ms: list[float] = field(default_factory=list)
+    planned_offsets_ms: Offsets = field(default_factory=Offsets)
+    observed_offsets_ms: Offsets = field(default_factory=Offsets)
     client_disconnected: bool = False
     # What was sent, kept by reference (no copy on the hot path) for the inspector and "save as
     # scenario": a JSON answer's body bytes, or a stream's encoded events as they left.

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import Counter
+from collections.abc import Sequence
 from typing import Final
 
 from mockbay.journal import Exchange
@@ -32,7 +33,7 @@ class ScheduleErrors:
         self.sum = 0.0
         self.count = 0
 
-    def observe(self, planned_ms: list[float], observed_ms: list[float]) -> None:
+    def observe(self, planned_ms: Sequence[float], observed_ms: Sequence[float]) -> None:
         """One observation per event sent; errors stay in ms until the sum (one division a stream)."""
         buckets, bounds = self.buckets, _BOUNDS_MS
         total = 0.0

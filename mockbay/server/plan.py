@@ -10,6 +10,7 @@ shares its plan, events and planned offsets, with every replay.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -23,7 +24,7 @@ class Plan:
     """Events to send (cut by the fault), their offsets in ms for the journal, and the fault."""
 
     due: tuple[Scheduled, ...]
-    planned_ms: tuple[float, ...]
+    planned_ms: array[float]  # packed: journaled exchanges share it (`Offsets`), never write it
     fault: Fault | None = None
     fault_at_s: float = 0.0  # when the fault acts, from the start of the answer
     end_s: float = 0.0  # when generation would end: a JSON reply is sent then
@@ -50,7 +51,7 @@ def stream_plan(
             fault_at = fault.after_ms / 1000
         elif due:
             fault_at = due[-1].offset
-    planned = tuple(offset_ms(event) for event in due)
+    planned = array("d", [offset_ms(event) for event in due])
     size = sum(len(event.data) for event in due)
     return Plan(due, planned, fault, fault_at, framing=framing, due_bytes=size)
 
@@ -58,7 +59,7 @@ def stream_plan(
 def json_plan(events: Sequence[Scheduled], fault: Fault | None) -> Plan:
     """A JSON reply: sent when its stream would have ended, or failed at the fault's `after_ms`."""
     fault_at = (fault.after_ms or 0) / 1000 if fault is not None else 0.0
-    return Plan((), (), fault, fault_at, end_s=events[-1].offset if events else 0.0)
+    return Plan((), array("d"), fault, fault_at, end_s=events[-1].offset if events else 0.0)
 
 
 def _cut_index(events: Sequence[Scheduled], fault: Fault | None) -> int:

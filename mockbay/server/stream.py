@@ -13,7 +13,7 @@ import asyncio
 from aiohttp import web
 
 from mockbay.errors import ApiError
-from mockbay.journal import Exchange
+from mockbay.journal import Exchange, Offsets
 from mockbay.scenario.model import Fault
 from mockbay.server.plan import Plan
 from mockbay.server.responses import NOT_SENT, json_body_response
@@ -43,7 +43,7 @@ async def send_stream(
     loop = asyncio.get_running_loop()
     start = loop.time()
     due = plan.due
-    exchange.planned_offsets_ms = list(plan.planned_ms)
+    exchange.planned_offsets_ms = Offsets(plan.planned_ms)
     exchange.sent_events = due
     observed_ms = exchange.observed_offsets_ms
     position, count = 0, len(due)

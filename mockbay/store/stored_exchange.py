@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from mockbay.journal import Exchange
+from mockbay.journal import Exchange, Offsets
 from mockbay.timing import Scheduled
 
 WIRE = "wire"  # the key the sent reply is kept under, beside the journal's own fields
@@ -46,6 +46,8 @@ def unpack(entry: dict[str, Any]) -> Exchange:
     """The exchange back from its stored JSON, with the reply it sent."""
     wire = entry.pop(WIRE, None) or {}
     body, events = wire.get("body"), wire.get("events")
+    for name in ("planned_offsets_ms", "observed_offsets_ms"):
+        entry[name] = Offsets(entry[name])
     return Exchange(
         **entry,
         reply_body=None if body is None else _bytes(body),
