@@ -14,7 +14,6 @@ import logging
 import re
 import time
 import traceback
-from collections.abc import Mapping
 
 from aiohttp import web
 
@@ -26,6 +25,7 @@ from mockbay.platforms.routes import cloud_route
 from mockbay.render import ids
 from mockbay.server import admin, batches, files, messages, models, paths, provenance
 from mockbay.server.protocol import SIDE_REQUEST_ID, side_request_ids
+from mockbay.server.request_headers import lowered_headers
 from mockbay.server.responses import NOT_SENT, error_response, json_response
 from mockbay.state import ServerState
 from mockbay.store import StoreUnavailable
@@ -131,24 +131,6 @@ def resolve_dot_segments(path: str) -> str:
             kept.append(segment)
     trailing = "/" if segments[-1] in (".", "..") and kept else ""
     return "/" + "/".join(kept) + trailing
-
-
-def lowered_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """The request's headers by lower-case name, values made safe to encode (see header_text);
-    the usual all-ASCII request takes one pass of C-level calls."""
-    values = list(headers.values())
-    names = map(str.lower, headers.keys())
-    if not all(map(str.isascii, values)):
-        values = list(map(header_text, values))
-    return dict(zip(names, values, strict=True))
-
-
-def header_text(value: str) -> str:
-    """A header value whose bytes were not UTF-8 (aiohttp keeps them as lone surrogates) with
-    U+FFFD in their place, so no later `.encode()` of a key or name can fail."""
-    if value.isascii():
-        return value
-    return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 async def _admin(request: web.Request, state: ServerState, path: str) -> web.StreamResponse:

@@ -8,6 +8,7 @@ import json
 import httpx
 
 from mockbay.journal import OFFSETS_BYTES_PER_EVENT
+from mockbay.server.request_headers import SHARED_CHARS
 from mockbay.server.runner import MockServer
 from tests.conftest import SCENARIOS
 
@@ -66,3 +67,20 @@ def test_a_streams_offsets_count_toward_the_journals_bytes(tmp_path):
         events = sum(len(event.data) for event in exchange.sent_events)
         offsets = len(exchange.sent_events) * OFFSETS_BYTES_PER_EVENT
         assert server.state.journal.bytes >= events + offsets + len(exchange.path)
+
+
+def test_kept_exchanges_share_the_header_strings_clients_repeat():
+    """Names and short values come from bounded caches (mockbay/server/request_headers.py), so a
+    full journal holds one copy of `anthropic-version: 2023-06-01`, not one per exchange; a value
+    longer than SHARED_CHARS is kept as it came."""
+    long_value = "v" * (SHARED_CHARS + 1)
+    with MockServer([SCENARIOS], fallback="generate") as server:
+        for n in range(2):
+            sent = {**HEADERS, "x-trace": long_value}
+            httpx.post(f"{server.url}/v1/messages", headers=sent, content=body(n, 10))
+        first, second = (exchange.headers for exchange in server.journal.calls)
+    assert first == second
+    name = next(key for key in first if key == "anthropic-version")
+    assert next(key for key in second if key == "anthropic-version") is name
+    assert first["anthropic-version"] is second["anthropic-version"]
+    assert first["x-trace"] == long_value and first["x-trace"] is not second["x-trace"]
