@@ -10,6 +10,7 @@ server thread appends, so every access holds a lock.
 from __future__ import annotations
 
 import threading
+from array import array
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
@@ -19,8 +20,6 @@ from typing import TYPE_CHECKING, Any, overload
 from mockbay.secrets import names_a_secret
 
 if TYPE_CHECKING:
-    from array import array
-
     from mockbay.timing import Scheduled
 
 
@@ -48,25 +47,43 @@ def _secret_names(names: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(name for name in names if names_a_secret(name))
 
 
+def packed_micros(offsets_ms: Iterable[float]) -> array[int]:
+    """Offsets in ms (each rounded to the microsecond where it was measured or planned) as whole
+    microseconds, packed: 4 bytes each, or 8 when one lies more than 35 minutes out."""
+    micros = [round(offset * 1000) for offset in offsets_ms]
+    try:
+        return array("i", micros)
+    except OverflowError:
+        return array("q", micros)
+
+
 class Offsets(Sequence[float]):
     """A stream's offsets in ms, in the journal where a list of floats stood: every finished stream
     stays there, and the list held 32 bytes an event (a 24-byte float and its slot) where a packed
-    double takes 8, and planned offsets shared with their plan take nothing more.
+    microsecond takes 4, and planned offsets shared with their plan take nothing more.
 
-    Safe because readers still see that list: it equals a list or tuple of the same numbers from
-    either side (`[...] == offsets` falls back to its `__eq__`), slices to lists, reprs as one, and
-    the journal's JSON view turns it into one (`_copy`). It keeps what it is given without a copy
-    (a plan's planned offsets) and never writes to it: its first write copies the values, packed.
+    Safe because readers still see that list. Every offset is rounded to the microsecond where it
+    is measured or planned (server/stream.py, server/plan.py), and `micros / 1000` is then the very
+    float the rounding gave (both are the double nearest the same decimal). It equals a list or
+    tuple of the same numbers from either side (`[...] == offsets` falls back to its `__eq__`),
+    slices to lists, reprs as one, and the journal's JSON view turns it into one (`_copy`). It
+    keeps the microseconds it is given without a copy (a plan's) and never writes to them: its
+    first write copies them.
     """
 
-    __slots__ = ("_own", "_values")
+    __slots__ = ("_micros", "_own")
 
-    def __init__(self, values: Sequence[float] = ()) -> None:
-        self._values = values
-        self._own: array[float] | None = None  # its packed copy, once written (then `_values` too)
+    def __init__(self, micros: Sequence[int] = ()) -> None:
+        self._micros = micros
+        self._own: array[int] | None = None  # its own copy, once written (then `_micros` too)
+
+    @classmethod
+    def of(cls, offsets_ms: Iterable[float]) -> Offsets:
+        """Offsets holding these ms values (a stored exchange's, read back)."""
+        return cls(packed_micros(offsets_ms))
 
     def __len__(self) -> int:
-        return len(self._values)
+        return len(self._micros)
 
     @overload
     def __getitem__(self, index: int) -> float: ...
@@ -74,31 +91,38 @@ class Offsets(Sequence[float]):
     def __getitem__(self, index: slice) -> list[float]: ...
     def __getitem__(self, index: int | slice) -> float | list[float]:
         if isinstance(index, slice):
-            return list(self._values[index])
-        return self._values[index]
+            return [micros / 1000 for micros in self._micros[index]]
+        return self._micros[index] / 1000
 
     def __iter__(self) -> Iterator[float]:
-        return iter(self._values)
+        return (micros / 1000 for micros in self._micros)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Offsets | list | tuple):
             return NotImplemented
-        return list(self._values) == list(other)
+        return list(self) == list(other)
 
     def __repr__(self) -> str:
-        return repr(list(self._values))
+        return repr(list(self))
 
-    def append(self, offset: float) -> None:
-        self._writable().append(offset)
+    def append(self, offset_ms: float) -> None:
+        micros = round(offset_ms * 1000)
+        own = self._writable()
+        try:
+            own.append(micros)
+        except OverflowError:  # more than 35 minutes out: 8-byte integers from here on
+            self._micros = self._own = array("q", own)
+            self._own.append(micros)
 
-    def extend(self, offsets: Iterable[float]) -> None:
-        self._writable().extend(offsets)
+    def extend(self, offsets_ms: Iterable[float]) -> None:
+        for offset in offsets_ms:
+            self.append(offset)
 
-    def _writable(self) -> array[float]:
+    def _writable(self) -> array[int]:
         if self._own is None:
-            from array import array  # loaded by a stream, not by `import mockbay` (the pytest plugin's)
-
-            self._own = self._values = array("d", self._values)
+            shared = self._micros
+            typecode = shared.typecode if isinstance(shared, array) else "i"
+            self._micros = self._own = array(typecode, shared)
         return self._own
 
 
@@ -163,11 +187,11 @@ _PUBLIC_FIELDS = tuple(f for f in fields(Exchange) if f.name not in ("reply_body
 
 
 EXCHANGE_OVERHEAD = 1024  # an Exchange with its empty lists and small fields: ~680 B measured, plus room
-# A stream's offsets, per event: two packed doubles (`Offsets`), its observed one and its planned
-# one in the plan's array, which every replay of a memoised plan shares, yet each is charged for,
-# as for the plan's events. As lists (40 bytes an event) a finished 204-event stream kept 10.3 KiB
-# (tracemalloc), now 4.0.
-OFFSETS_BYTES_PER_EVENT = 16
+# A stream's offsets, per event: two packed microseconds (`Offsets`), its observed one and its
+# planned one in the plan's array, which every replay of a memoised plan shares, yet each is charged
+# for, as for the plan's events. As lists (40 bytes an event) a finished 204-event stream kept
+# 10.3 KiB (tracemalloc); as packed doubles 4.0, and 3.1 once headers were shared; now 2.3.
+OFFSETS_BYTES_PER_EVENT = 8
 
 
 class Journal:

@@ -14,6 +14,7 @@ from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from mockbay.journal import packed_micros
 from mockbay.scenario.model import Fault, Recorded
 from mockbay.timing import Scheduled, recorded_fault_offset
 from mockbay.wire.framing import SSE, Framing
@@ -21,10 +22,10 @@ from mockbay.wire.framing import SSE, Framing
 
 @dataclass(frozen=True, slots=True)
 class Plan:
-    """Events to send (cut by the fault), their offsets in ms for the journal, and the fault."""
+    """Events to send (cut by the fault), their offsets in microseconds for the journal, and the fault."""
 
     due: tuple[Scheduled, ...]
-    planned_ms: array[float]  # packed: journaled exchanges share it (`Offsets`), never write it
+    planned_micros: array[int]  # packed: journaled exchanges share it (`Offsets`), never write it
     fault: Fault | None = None
     fault_at_s: float = 0.0  # when the fault acts, from the start of the answer
     end_s: float = 0.0  # when generation would end: a JSON reply is sent then
@@ -51,7 +52,7 @@ def stream_plan(
             fault_at = fault.after_ms / 1000
         elif due:
             fault_at = due[-1].offset
-    planned = array("d", [offset_ms(event) for event in due])
+    planned = packed_micros(offset_ms(event) for event in due)
     size = sum(len(event.data) for event in due)
     return Plan(due, planned, fault, fault_at, framing=framing, due_bytes=size)
 
@@ -59,7 +60,7 @@ def stream_plan(
 def json_plan(events: Sequence[Scheduled], fault: Fault | None) -> Plan:
     """A JSON reply: sent when its stream would have ended, or failed at the fault's `after_ms`."""
     fault_at = (fault.after_ms or 0) / 1000 if fault is not None else 0.0
-    return Plan((), array("d"), fault, fault_at, end_s=events[-1].offset if events else 0.0)
+    return Plan((), packed_micros(()), fault, fault_at, end_s=events[-1].offset if events else 0.0)
 
 
 def _cut_index(events: Sequence[Scheduled], fault: Fault | None) -> int:

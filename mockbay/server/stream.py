@@ -43,7 +43,7 @@ async def send_stream(
     loop = asyncio.get_running_loop()
     start = loop.time()
     due = plan.due
-    exchange.planned_offsets_ms = Offsets(plan.planned_ms)
+    exchange.planned_offsets_ms = Offsets(plan.planned_micros)
     exchange.sent_events = due
     observed_ms = exchange.observed_offsets_ms
     position, count = 0, len(due)

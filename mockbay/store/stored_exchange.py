@@ -47,7 +47,7 @@ def unpack(entry: dict[str, Any]) -> Exchange:
     wire = entry.pop(WIRE, None) or {}
     body, events = wire.get("body"), wire.get("events")
     for name in ("planned_offsets_ms", "observed_offsets_ms"):
-        entry[name] = Offsets(entry[name])
+        entry[name] = Offsets.of(entry[name])
     return Exchange(
         **entry,
         reply_body=None if body is None else _bytes(body),

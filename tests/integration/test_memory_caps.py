@@ -52,7 +52,7 @@ def test_the_reply_memo_keeps_under_its_byte_cap():
 
 
 def test_a_streams_offsets_count_toward_the_journals_bytes(tmp_path):
-    """Each event leaves a planned and an observed offset in the journal: 300 events weigh 4,800
+    """Each event leaves a planned and an observed offset in the journal: 300 events weigh 2,400
     bytes beside the events themselves, more than an exchange's fixed overhead could hide."""
     chunks = json.dumps([f"w{i} " for i in range(300)])
     scenario = tmp_path / "long.yaml"
