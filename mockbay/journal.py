@@ -63,12 +63,12 @@ class Offsets(Sequence[float]):
     microsecond takes 4, and planned offsets shared with their plan take nothing more.
 
     Safe because readers still see that list. Every offset is rounded to the microsecond where it
-    is measured or planned (server/stream.py, server/plan.py), and `micros / 1000` is then the very
-    float the rounding gave (both are the double nearest the same decimal). It equals a list or
-    tuple of the same numbers from either side (`[...] == offsets` falls back to its `__eq__`),
-    slices to lists, reprs as one, and the journal's JSON view turns it into one (`_copy`). It
-    keeps the microseconds it is given without a copy (a plan's) and never writes to them: its
-    first write copies them.
+    is measured or planned (server/stream.py, server/plan.py), and `micros / 1000` is the float
+    `round(ms, 3)` gave in the lists (both are the double nearest the same decimal). It equals a
+    list or tuple of the same numbers from either side (`[...] == offsets` falls back to its
+    `__eq__`), slices to lists, reprs as one, and the journal's JSON view turns it into one
+    (`_copy`). It keeps the microseconds it is given without a copy (a plan's) and never writes
+    to them: its first write copies them.
     """
 
     __slots__ = ("_micros", "_own")
@@ -105,18 +105,14 @@ class Offsets(Sequence[float]):
     def __repr__(self) -> str:
         return repr(list(self))
 
-    def append(self, offset_ms: float) -> None:
-        micros = round(offset_ms * 1000)
+    def record(self, micros: int, count: int = 1) -> None:
+        """`count` more offsets of `micros` microseconds (events written together share one)."""
         own = self._writable()
         try:
-            own.append(micros)
+            own.extend((micros,) * count)
         except OverflowError:  # more than 35 minutes out: 8-byte integers from here on
             self._micros = self._own = array("q", own)
-            self._own.append(micros)
-
-    def extend(self, offsets_ms: Iterable[float]) -> None:
-        for offset in offsets_ms:
-            self.append(offset)
+            self._own.extend((micros,) * count)
 
     def _writable(self) -> array[int]:
         if self._own is None:

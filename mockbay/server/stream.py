@@ -45,7 +45,7 @@ async def send_stream(
     due = plan.due
     exchange.planned_offsets_ms = Offsets(plan.planned_micros)
     exchange.sent_events = due
-    observed_ms = exchange.observed_offsets_ms
+    observed = exchange.observed_offsets_ms
     position, count = 0, len(due)
     while position < count:
         wait = start + due[position].offset - loop.time()
@@ -56,12 +56,12 @@ async def send_stream(
         position += 1  # due now: it was waited for
         while position < count and start + due[position].offset <= now:
             position += 1
-        observed = round((now - start) * 1000, 3)
+        observed_micros = round((now - start) * 1_000_000)
         if position - first == 1:  # the usual case: the shared bytes as they are, nothing copied
-            observed_ms.append(observed)
+            observed.record(observed_micros)
             await response.write(due[first].data)
         else:
-            observed_ms.extend([observed] * (position - first))
+            observed.record(observed_micros, position - first)
             await response.write(b"".join([event.data for event in due[first:position]]))
     fault = plan.fault
     if fault is not None:

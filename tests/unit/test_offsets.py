@@ -24,7 +24,8 @@ def test_offsets_read_back_the_very_floats_rounded_to_the_microsecond():
     rng = random.Random(7)
     measured = [round(rng.uniform(0, 4_000_000), 3) for _ in range(20_000)]
     offsets = Offsets()
-    offsets.extend(measured)
+    for offset in measured:
+        offsets.record(round(offset * 1000))
     assert list(offsets) == measured and Offsets.of(measured) == measured
 
 
@@ -39,27 +40,27 @@ def test_offsets_index_slice_and_iterate_as_a_list():
     )
 
 
-def test_appending_copies_shared_values_and_leaves_them_as_they_were():
+def test_recording_copies_shared_values_and_leaves_them_as_they_were():
     planned = packed_micros([0.0, 5.0])
     offsets = Offsets(planned)
-    offsets.append(7.5)
-    offsets.extend([9.0, 9.0])
+    offsets.record(7500)
+    offsets.record(9000, 2)  # two events written together
     assert offsets == [0.0, 5.0, 7.5, 9.0, 9.0] and list(planned) == [0, 5000]
 
 
 def test_an_offset_more_than_35_minutes_out_widens_the_packing():
-    hours = 3 * 3_600_000.0
+    hours = 3 * 3_600_000
     assert packed_micros([0.0]).itemsize == 4 and packed_micros([hours]).itemsize == 8
     offsets = Offsets.of([1.5])
-    offsets.append(hours)
-    offsets.append(hours + 0.001)
-    assert offsets == [1.5, hours, hours + 0.001]
+    offsets.record(hours * 1000)
+    offsets.record(hours * 1000 + 1, 2)
+    assert offsets == [1.5, hours, hours + 0.001, hours + 0.001]
 
 
 def test_the_journals_json_view_lists_the_offsets():
     exchange = Exchange(seq=1, request_id="req_1", method="POST", path="/v1/messages", headers={})
     exchange.planned_offsets_ms = Offsets.of([0.0, 20.0])
-    exchange.observed_offsets_ms.append(0.25)
+    exchange.observed_offsets_ms.record(250)
     entry = exchange.to_json()
     assert entry["planned_offsets_ms"] == [0.0, 20.0] and type(entry["planned_offsets_ms"]) is list
     assert json.loads(json.dumps(entry))["observed_offsets_ms"] == [0.25]
