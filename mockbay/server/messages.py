@@ -9,7 +9,8 @@ records the decision once, and the memo keeps it beside the reply it produced.
 
 from __future__ import annotations
 
-from collections.abc import Coroutine, Mapping
+import asyncio
+from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
@@ -213,11 +214,16 @@ async def answer_in_batch(
 
 def _send_stream(
     request: web.Request, state: ServerState, planned: Plan, headers: dict[str, str], exchange: Exchange
-) -> Coroutine[Any, Any, web.StreamResponse]:
+) -> asyncio.Task[web.StreamResponse]:
     """The stream's writer, for the caller to await; the journal keeps its events (the inspector,
     save as scenario) and their planned and observed offsets, so they are weighed against its byte
     cap before the first one leaves (a memoised stream's events are shared, and charged anyway).
-    Not a coroutine itself: its frame would stay suspended for the stream's whole length, 264
-    bytes more per open stream (tracemalloc)."""
+
+    The writer runs as a task of its own: each of its wake-ups (one per event) then resumes its own
+    frame, not the six of the handler around it, which wait once for the task's end (their
+    resumes were 4% of the server's CPU at 400 streams, py-spy). Awaiting the task keeps the
+    handler's contract: its result, its exception, and its cancellation with the handler's."""
     state.journal.charge(exchange, planned.due_bytes + len(planned.due) * OFFSETS_BYTES_PER_EVENT)
-    return send_stream(request, planned, headers, exchange, state.config.max_stall_seconds)
+    return asyncio.ensure_future(
+        send_stream(request, planned, headers, exchange, state.config.max_stall_seconds)
+    )
