@@ -49,8 +49,12 @@ def _secret_names(names: tuple[str, ...]) -> tuple[str, ...]:
 
 def packed_micros(offsets_ms: Iterable[float]) -> array[int]:
     """Offsets in ms (each rounded to the microsecond where it was measured or planned) as whole
-    microseconds, packed: 4 bytes each, or 8 when one lies more than 35 minutes out."""
-    micros = [round(offset * 1000) for offset in offsets_ms]
+    microseconds, packed (see `_packed`)."""
+    return _packed([round(offset * 1000) for offset in offsets_ms])
+
+
+def _packed(micros: Sequence[int]) -> array[int]:
+    """Microseconds packed 4 bytes each, or 8 when one lies more than 35 minutes out."""
     try:
         return array("i", micros)
     except OverflowError:
@@ -107,18 +111,16 @@ class Offsets(Sequence[float]):
 
     def record(self, micros: int, count: int = 1) -> None:
         """`count` more offsets of `micros` microseconds (events written together share one)."""
+        added = (micros,) * count
         own = self._writable()
         try:
-            own.extend((micros,) * count)
-        except OverflowError:  # more than 35 minutes out: 8-byte integers from here on
-            self._micros = self._own = array("q", own)
-            self._own.extend((micros,) * count)
+            own.extend(added)
+        except OverflowError:  # more than 35 minutes out: repacked wider (the equal values all failed)
+            self._micros = self._own = _packed([*own, *added])
 
     def _writable(self) -> array[int]:
         if self._own is None:
-            shared = self._micros
-            typecode = shared.typecode if isinstance(shared, array) else "i"
-            self._micros = self._own = array(typecode, shared)
+            self._micros = self._own = _packed(self._micros)
         return self._own
 
 
@@ -186,7 +188,7 @@ EXCHANGE_OVERHEAD = 1024  # an Exchange with its empty lists and small fields: ~
 # A stream's offsets, per event: two packed microseconds (`Offsets`), its observed one and its
 # planned one in the plan's array, which every replay of a memoised plan shares, yet each is charged
 # for, as for the plan's events. As lists (40 bytes an event) a finished 204-event stream kept
-# 10.3 KiB (tracemalloc); as packed doubles 4.0, and 3.1 once headers were shared; now 2.3.
+# 10.3 KiB (tracemalloc); as packed doubles 4.0, and 3.1 once headers were shared; now 2.2.
 OFFSETS_BYTES_PER_EVENT = 8
 
 
