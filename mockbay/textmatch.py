@@ -13,6 +13,9 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class Equals:
+    """A plain-string text matcher (`system: "Be brief."`; under `model:` a string is a `Glob`): the
+    whole text must equal it, and a missing text never does."""
+
     value: str
 
     def matches(self, text: str | None) -> bool:
@@ -24,6 +27,8 @@ class Equals:
 
 @dataclass(frozen=True, slots=True)
 class Contains:
+    """`{contains: ...}`: the value must occur somewhere in the text; a missing text holds nothing."""
+
     value: str
 
     def matches(self, text: str | None) -> bool:
@@ -35,6 +40,8 @@ class Contains:
 
 @dataclass(frozen=True, slots=True)
 class Regex:
+    """`{regex: ...}`: compiled once at load and searched anywhere in the text (anchor with ^ and $)."""
+
     pattern: re.Pattern[str]
 
     def matches(self, text: str | None) -> bool:
@@ -59,6 +66,8 @@ class Glob:
 
 @dataclass(frozen=True, slots=True)
 class AnyOf:
+    """`{any: [...]}`: holds when at least one of its matchers does, to allow alternatives."""
+
     items: tuple[TextMatcher, ...]
 
     def matches(self, text: str | None) -> bool:
@@ -70,6 +79,8 @@ class AnyOf:
 
 @dataclass(frozen=True, slots=True)
 class Not:
+    """`{not: ...}`: holds when the inner matcher fails, so a missing text satisfies it."""
+
     inner: TextMatcher
 
     def matches(self, text: str | None) -> bool:

@@ -24,6 +24,9 @@ Status = Literal["in_progress", "canceling", "ended"]
 
 @dataclass(slots=True, kw_only=True)
 class BatchItem:
+    """One request of a batch: its `custom_id` and `params`, when it is due, and its result once run
+    or canceled."""
+
     custom_id: str
     params: dict[str, Any]
     due: float  # wall-clock time at which this request is run
@@ -32,6 +35,9 @@ class BatchItem:
 
 @dataclass(slots=True, kw_only=True)
 class Batch:
+    """One Message Batch: its requests, and what they need to run later through the Messages pipeline as
+    the create would have (headers, API key, pinned scenario); reads fill in the results."""
+
     id: str
     created_at: float
     ends_at: float

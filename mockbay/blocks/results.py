@@ -111,6 +111,9 @@ class ToolResult(Whole):
 @register
 @dataclass(frozen=True, slots=True)
 class WebSearchToolResult(ToolResult):
+    """`web_search_tool_result`: a list of results, each tagged `web_search_result` with an
+    `encrypted_content` generated when left out, or an error."""
+
     TYPE = "web_search_tool_result"
     KEY_DOC = "A web_search_tool_result: content is a list of results {url, title, page_age} or {error_code}."
     ERROR_TYPE = "web_search_tool_result_error"
@@ -135,6 +138,9 @@ class WebSearchToolResult(ToolResult):
 @register
 @dataclass(frozen=True, slots=True)
 class WebFetchToolResult(ToolResult):
+    """`web_fetch_tool_result`: the fetched page, its untyped `content` tagged `document`,
+    or an error."""
+
     TYPE = "web_fetch_tool_result"
     KEY_DOC = "A web_fetch_tool_result: content is {url, retrieved_at, content: <document>} or {error_code}."
     RESULT_TYPE = "web_fetch_result"
@@ -152,6 +158,9 @@ class WebFetchToolResult(ToolResult):
 @register
 @dataclass(frozen=True, slots=True)
 class CodeExecutionToolResult(ToolResult):
+    """`code_execution_tool_result`: stdout, stderr, return code and output files, empty and 0
+    when left out, or an error; it brings the reply a `container`."""
+
     TYPE = "code_execution_tool_result"
     KEY_DOC = (
         "A code_execution_tool_result: content is {stdout, stderr, return_code, content} or {error_code}."
@@ -171,6 +180,9 @@ class CodeExecutionToolResult(ToolResult):
 @register
 @dataclass(frozen=True, slots=True)
 class BashCodeExecutionToolResult(CodeExecutionToolResult):
+    """`bash_code_execution_tool_result`: as `code_execution_tool_result`, with the bash
+    tool's result and error types."""
+
     TYPE = "bash_code_execution_tool_result"
     KEY_DOC = "A bash_code_execution_tool_result: {stdout, stderr, return_code, content} or {error_code}."
     RESULT_TYPE = "bash_code_execution_result"
@@ -180,6 +192,9 @@ class BashCodeExecutionToolResult(CodeExecutionToolResult):
 @register
 @dataclass(frozen=True, slots=True)
 class TextEditorCodeExecutionToolResult(ToolResult):
+    """`text_editor_code_execution_tool_result`: a view, create or str_replace result,
+    told apart by its fields, or an error; it brings the reply a `container`."""
+
     TYPE = "text_editor_code_execution_tool_result"
     KEY_DOC = (
         "A text_editor_code_execution_tool_result: content is a view, create or str_replace result, "
@@ -200,6 +215,9 @@ class TextEditorCodeExecutionToolResult(ToolResult):
 @register
 @dataclass(frozen=True, slots=True)
 class ToolSearchToolResult(ToolResult):
+    """`tool_search_tool_result`: the `tool_references` a regex or BM25 tool search found, or
+    an error."""
+
     TYPE = "tool_search_tool_result"
     KEY_DOC = "A tool_search_tool_result: content is {tool_references: [...]} or {error_code}."
     RESULT_TYPE = "tool_search_tool_search_result"
@@ -209,6 +227,9 @@ class ToolSearchToolResult(ToolResult):
 @register
 @dataclass(frozen=True, slots=True)
 class McpToolResult(ToolResult):
+    """`mcp_tool_result`: an MCP tool's answer (to the nearest `mcp_tool_use` unless `tool_use_id`
+    says), its content as given with no type tags added; `is_error` defaults to false."""
+
     TYPE = "mcp_tool_result"
     KEY_DOC = "An mcp_tool_result (beta MCP connector): {content, is_error}."
     CALL = McpToolUse
@@ -228,6 +249,9 @@ class McpToolResult(ToolResult):
 @register
 @dataclass(frozen=True, slots=True)
 class ContainerUpload(Whole):
+    """`container_upload`: a file put into the code-execution container, named by its `file_id`
+    alone (the SDK's ContainerUploadBlock)."""
+
     TYPE = "container_upload"
     KEY_DOC = "A container_upload block: {file_id}."
     FIELDS = {"file_id": Str(min_len=1, doc="The uploaded file's id.")}

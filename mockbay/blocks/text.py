@@ -170,6 +170,9 @@ class Text(BlockKind):
 @register
 @dataclass(frozen=True, slots=True)
 class Thinking(BlockKind):
+    """`thinking`: streams as `thinking_delta` pieces and ends with one `signature_delta`; the
+    signature is derived from seed and request unless the scenario gives one."""
+
     TYPE = "thinking"
     KEY_DOC = "A thinking block; its signature is generated unless given beside it."
     FINGERPRINTED = frozenset({"type", "thinking", "signature", "cache_control"})
@@ -234,6 +237,9 @@ class Thinking(BlockKind):
 @register
 @dataclass(frozen=True, slots=True)
 class RedactedThinking(BlockKind):
+    """`redacted_thinking`: opaque `data`, sent whole in `content_block_start` and counted at
+    about four characters a token."""
+
     TYPE = "redacted_thinking"
     KEY_DOC = "A redacted_thinking block: its opaque data."
     FINGERPRINTED = frozenset({"type", "data", "cache_control"})

@@ -136,6 +136,9 @@ def record_call(received: Received, scrubber: Scrubber, streamed: bool) -> tuple
 @register
 @dataclass(frozen=True, slots=True)
 class ToolUse(BlockKind):
+    """`tool_use`, a call the client runs: its input streams as `input_json_delta` pieces and it
+    makes the default stop reason `tool_use`. The base of the other two calls."""
+
     TYPE = "tool_use"
     KEY_DOC = "A tool_use block: a call the client runs."
     FINGERPRINTED = frozenset({"type", "id", "name", "input", "cache_control"})
@@ -191,6 +194,9 @@ class ToolUse(BlockKind):
 @register
 @dataclass(frozen=True, slots=True)
 class ServerToolUse(ToolUse):
+    """`server_tool_use`, a call upstream runs itself (web search, code execution, ...): it
+    streams like `tool_use` but leaves the stop reason alone, as the client does not answer it."""
+
     TYPE = "server_tool_use"
     KEY_DOC = "A server_tool_use block: a call upstream runs itself (web search, code execution, ...)."
     CLIENT_TOOL_CALL = False
@@ -211,6 +217,9 @@ class ServerToolUse(ToolUse):
 @register
 @dataclass(frozen=True, slots=True)
 class McpToolUse(ToolUse):
+    """`mcp_tool_use` (beta MCP connector), a call an MCP server runs: `tool_use` plus its
+    `server_name`, and like `server_tool_use` it leaves the stop reason alone."""
+
     TYPE = "mcp_tool_use"
     KEY_DOC = "An mcp_tool_use block (beta MCP connector): a call an MCP server runs."
     FINGERPRINTED = frozenset({"type", "id", "name", "input", "server_name", "cache_control"})

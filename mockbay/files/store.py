@@ -16,6 +16,8 @@ def rfc3339(epoch: float) -> str:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StoredFile:
+    """One upload of /v1/files: the bytes a download returns and the fields its `FileMetadata` reports."""
+
     id: str
     filename: str
     mime_type: str

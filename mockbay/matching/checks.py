@@ -58,6 +58,8 @@ class TextCheck:
 
 @dataclass(frozen=True, slots=True)
 class AnyMessageCheck:
+    """`any_message`: holds when the text of at least one message, of either role, fits the matcher."""
+
     matcher: TextMatcher
 
     def failure(self, facts: Facts) -> str | None:
@@ -72,6 +74,8 @@ class AnyMessageCheck:
 
 @dataclass(frozen=True, slots=True)
 class HeaderCheck:
+    """`header`: one request header, by lower-cased name, against a text matcher; a missing one is None."""
+
     name: str  # lower-cased, as MessagesRequest.headers
     matcher: TextMatcher
 
@@ -125,6 +129,8 @@ class ToolResultCheck:
 
 @dataclass(frozen=True, slots=True)
 class ToolsCheck:
+    """`tools`: the offered tools include the named ones, number `count` and have the given `types`."""
+
     spec: ToolsCondition
 
     def failure(self, facts: Facts) -> str | None:
@@ -227,6 +233,8 @@ class FlagCheck:
 
 @dataclass(frozen=True, slots=True)
 class TurnCheck:
+    """`turn`: the number of assistant messages so far, exactly or within `{min:, max:}`."""
+
     spec: TurnRange
 
     def failure(self, facts: Facts) -> str | None:
@@ -274,6 +282,9 @@ class BodyCheck:
 
 @dataclass(frozen=True, slots=True)
 class FingerprintCheck:
+    """`fingerprint`: the normalised request's hash, how recordings match; `--fingerprints loose`
+    waives it when another condition beside it still tells requests apart."""
+
     value: str
     loosenable: bool = False  # other conditions beside it can stand in for it in loose replay
 

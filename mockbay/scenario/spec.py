@@ -24,12 +24,17 @@ class Spec:
 
 @dataclass(frozen=True, eq=False)
 class Str(Spec):
+    """A string, kept as typed (`name: yes` is "yes"); `min_len` 1 refuses "", `pattern` must match
+    it whole."""
+
     min_len: int = 0
     pattern: str | None = None  # a full-match regex, explained by `hint` when it fails
 
 
 @dataclass(frozen=True, eq=False)
 class Int(Spec):
+    """A whole number between the optional `minimum` and `maximum`, inclusive; a float is refused."""
+
     minimum: int | None = None
     maximum: int | None = None
 
@@ -45,16 +50,23 @@ class Num(Spec):
 
 @dataclass(frozen=True, eq=False)
 class Bool(Spec):
+    """A YAML boolean, `true` or `false`; a quoted "true" is text and is refused."""
+
     pass
 
 
 @dataclass(frozen=True, eq=False)
 class Enum(Spec):
+    """One of the fixed words in `values`, compared as typed, so `cache: off` is "off" rather than
+    YAML 1.1's false."""
+
     values: tuple[str, ...]
 
 
 @dataclass(frozen=True, eq=False)
 class List(Spec):
+    """A YAML sequence whose items each match `of`; `min_items` 1 refuses an empty list."""
+
     of: Spec
     min_items: int = 0
 

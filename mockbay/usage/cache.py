@@ -63,6 +63,8 @@ class CachePlan(NamedTuple):
 
 @dataclass(slots=True)
 class _Entry:
+    """One cached prefix: its lifetime (each read renews the entry for that long) and when it expires."""
+
     ttl: Ttl
     expires_at: float
 
