@@ -52,8 +52,6 @@ class Num(Spec):
 class Bool(Spec):
     """A YAML boolean, `true` or `false`; a quoted "true" is text and is refused."""
 
-    pass
-
 
 @dataclass(frozen=True, eq=False)
 class Enum(Spec):
