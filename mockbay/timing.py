@@ -52,7 +52,7 @@ def encode_schedule(
     return tuple(Scheduled(offset, encode(e.data), e.data["type"] != "ping") for offset, e in planned)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class EffectiveTiming:
     """The timing in force for one reply, after folding server, scenario and reply levels."""
 

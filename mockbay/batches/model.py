@@ -22,7 +22,7 @@ RESULT_TYPES = ("succeeded", "errored", "canceled", "expired")
 Status = Literal["in_progress", "canceling", "ended"]
 
 
-@dataclass(slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True, eq=False)
 class BatchItem:
     """One request of a batch: its `custom_id` and `params`, when it is due, and its result once run
     or canceled."""
@@ -33,7 +33,7 @@ class BatchItem:
     result: dict[str, Any] | None = None  # the JSONL line's `result`, once run or canceled
 
 
-@dataclass(slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True, eq=False)
 class Batch:
     """One Message Batch: its requests, and what they need to run later through the Messages pipeline as
     the create would have (headers, API key, pinned scenario); reads fill in the results."""

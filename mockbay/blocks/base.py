@@ -42,7 +42,7 @@ class RenderContext(NamedTuple):
     before: tuple[BlockKind, ...]  # the blocks rendered before this one, in order
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Received:
     """A block as upstream sent it: the `content_block_start` (or JSON) block and its deltas."""
 

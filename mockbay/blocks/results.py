@@ -27,7 +27,7 @@ _TOOL_USE_ID = Str(min_len=1, doc="The call this answers; default the nearest ca
 _CALLER = Map(AnyValue(), doc="Who called the tool, as the wire has it: {type: direct}, ...")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Whole(BlockKind):
     """A block sent complete in `content_block_start`: its wire fields are all it has."""
 
@@ -64,7 +64,7 @@ class Whole(BlockKind):
         return {cls.TYPE: scrubber.json(fields)}, 0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class ToolResult(Whole):
     """A server tool's result: `content` is a result or an error object, typed by its kind."""
 
@@ -109,7 +109,7 @@ class ToolResult(Whole):
 
 
 @register
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class WebSearchToolResult(ToolResult):
     """`web_search_tool_result`: a list of results, each tagged `web_search_result` with an
     `encrypted_content` generated when left out, or an error."""
@@ -136,7 +136,7 @@ class WebSearchToolResult(ToolResult):
 
 
 @register
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class WebFetchToolResult(ToolResult):
     """`web_fetch_tool_result`: the fetched page, its untyped `content` tagged `document`,
     or an error."""
@@ -156,7 +156,7 @@ class WebFetchToolResult(ToolResult):
 
 
 @register
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class CodeExecutionToolResult(ToolResult):
     """`code_execution_tool_result`: stdout, stderr, return code and output files, empty and 0
     when left out, or an error; it brings the reply a `container`."""
@@ -178,7 +178,7 @@ class CodeExecutionToolResult(ToolResult):
 
 
 @register
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class BashCodeExecutionToolResult(CodeExecutionToolResult):
     """`bash_code_execution_tool_result`: as `code_execution_tool_result`, with the bash
     tool's result and error types."""
@@ -190,7 +190,7 @@ class BashCodeExecutionToolResult(CodeExecutionToolResult):
 
 
 @register
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class TextEditorCodeExecutionToolResult(ToolResult):
     """`text_editor_code_execution_tool_result`: a view, create or str_replace result,
     told apart by its fields, or an error; it brings the reply a `container`."""
@@ -213,7 +213,7 @@ class TextEditorCodeExecutionToolResult(ToolResult):
 
 
 @register
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class ToolSearchToolResult(ToolResult):
     """`tool_search_tool_result`: the `tool_references` a regex or BM25 tool search found, or
     an error."""
@@ -225,7 +225,7 @@ class ToolSearchToolResult(ToolResult):
 
 
 @register
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class McpToolResult(ToolResult):
     """`mcp_tool_result`: an MCP tool's answer (to the nearest `mcp_tool_use` unless `tool_use_id`
     says), its content as given with no type tags added; `is_error` defaults to false."""
@@ -247,7 +247,7 @@ class McpToolResult(ToolResult):
 
 
 @register
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class ContainerUpload(Whole):
     """`container_upload`: a file put into the code-execution container, named by its `file_id`
     alone (the SDK's ContainerUploadBlock)."""
@@ -259,7 +259,7 @@ class ContainerUpload(Whole):
 
 
 @register
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Raw(Whole):
     """Any block verbatim; written by the recorder for a kind mockbay has no class for."""
 

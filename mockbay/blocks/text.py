@@ -74,7 +74,7 @@ def scrubbed_text(initial: str, pieces: list[str], scrubber: Scrubber) -> tuple[
 
 
 @register
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Text(BlockKind):
     """Text, with `citations` beside it: each streams as one `citations_delta` before the text."""
 
@@ -168,7 +168,7 @@ class Text(BlockKind):
 
 
 @register
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Thinking(BlockKind):
     """`thinking`: streams as `thinking_delta` pieces and ends with one `signature_delta`; the
     signature is derived from seed and request unless the scenario gives one."""
@@ -235,7 +235,7 @@ class Thinking(BlockKind):
 
 
 @register
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class RedactedThinking(BlockKind):
     """`redacted_thinking`: opaque `data`, sent whole in `content_block_start` and counted at
     about four characters a token."""

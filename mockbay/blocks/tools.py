@@ -134,7 +134,7 @@ def record_call(received: Received, scrubber: Scrubber, streamed: bool) -> tuple
 
 
 @register
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class ToolUse(BlockKind):
     """`tool_use`, a call the client runs: its input streams as `input_json_delta` pieces and it
     makes the default stop reason `tool_use`. The base of the other two calls."""
@@ -192,7 +192,7 @@ class ToolUse(BlockKind):
 
 
 @register
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class ServerToolUse(ToolUse):
     """`server_tool_use`, a call upstream runs itself (web search, code execution, ...): it
     streams like `tool_use` but leaves the stop reason alone, as the client does not answer it."""
@@ -215,7 +215,7 @@ class ServerToolUse(ToolUse):
 
 
 @register
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class McpToolUse(ToolUse):
     """`mcp_tool_use` (beta MCP connector), a call an MCP server runs: `tool_use` plus its
     `server_name`, and like `server_tool_use` it leaves the stop reason alone."""

@@ -41,7 +41,7 @@ class Check(Protocol):
     def describe(self) -> str: ...
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class TextCheck:
     """`model`, `system`, `last_user`, `metadata`: one text of the request against a text matcher."""
 
@@ -56,7 +56,7 @@ class TextCheck:
         return f"{self.key}: {self.matcher.describe()}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class AnyMessageCheck:
     """`any_message`: holds when the text of at least one message, of either role, fits the matcher."""
 
@@ -72,7 +72,7 @@ class AnyMessageCheck:
         return f"any_message: {self.matcher.describe()}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class HeaderCheck:
     """`header`: one request header, by lower-cased name, against a text matcher; a missing one is None."""
 
@@ -86,7 +86,7 @@ class HeaderCheck:
         return f"header: {{{self.name}: {self.matcher.describe()}}}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class ToolResultCheck:
     """Holds when any tool_result of the last user message satisfies every given field."""
 
@@ -127,7 +127,7 @@ class ToolResultCheck:
         return "tool_result: {" + ", ".join(parts) + "}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class ToolsCheck:
     """`tools`: the offered tools include the named ones, number `count` and have the given `types`."""
 
@@ -167,7 +167,7 @@ def tool_types(body: Mapping[str, Any]) -> list[str]:
     )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class HasBlockCheck:
     """Holds when any message's content, or a tool_result's content inside it, has a block of the type."""
 
@@ -196,7 +196,7 @@ def block_types(body: Mapping[str, Any]) -> set[str]:
     return found
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class ToolChoiceCheck:
     """Without `tool_choice` but with tools the API behaves as `auto`, so that is what we compare."""
 
@@ -213,7 +213,7 @@ class ToolChoiceCheck:
         return f"tool_choice: {self.value!r}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class FlagCheck:
     """`thinking`, `stream`, `output_format`, `platform`: a boolean or closed-choice fact of the request."""
 
@@ -231,7 +231,7 @@ class FlagCheck:
         return f"{self.key}: {yaml_scalar(self.value)}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class TurnCheck:
     """`turn`: the number of assistant messages so far, exactly or within `{min:, max:}`."""
 
@@ -255,7 +255,7 @@ class TurnCheck:
         return f"turn: {self._wanted()}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class BodyCheck:
     """A literal `null` also holds for an absent field, as the API treats the two alike."""
 
@@ -280,7 +280,7 @@ class BodyCheck:
         return f"body: {{{self.spec.path}: {wanted_value}}}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class FingerprintCheck:
     """`fingerprint`: the normalised request's hash, how recordings match; `--fingerprints loose`
     waives it when another condition beside it still tells requests apart."""
@@ -298,7 +298,7 @@ class FingerprintCheck:
         return f"fingerprint: {self.value!r}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class NotCheck:
     """`not: {...}` holds when the inner conditions do not all hold."""
 
@@ -313,7 +313,7 @@ class NotCheck:
         return f"not: {self.inner.describe()}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Compiled:
     """A `match:` or `when:` mapping turned into checks, in the order of docs/scenario-contract.md §3."""
 

@@ -91,7 +91,7 @@ def evaluate(conditions: Conditions, request: MessagesRequest) -> str | None:
     return compile_conditions(conditions).first_failure(Facts(request))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Plan:
     """A scenario with its conditions compiled, once per selector."""
 

@@ -21,7 +21,7 @@ KEEP = 3  # near misses reported per miss
 MATCH_PENALTY = 1.0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class NearMiss:
     """A scenario that did not answer: the first condition it failed, in scenario syntax."""
 

@@ -23,7 +23,7 @@ NEAR_MISS_BUDGET = 256  # scenarios scored on a miss, candidates first
 SIMILAR_NAMES = 3
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Selection:
     """The scenario that answers, and the rule or turn within it."""
 

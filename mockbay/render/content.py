@@ -21,7 +21,7 @@ from mockbay.scenario.model import Reply
 from mockbay.wire.request import MessagesRequest
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class RenderedMessage:
     """The message before usage is attached (usage needs the request's prompt accounting)."""
 

@@ -22,7 +22,7 @@ PING: dict[str, Any] = {"type": "ping"}
 _DELTA_USAGE = ("server_tool_use", "output_tokens_details")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class PlannedEvent:
     """One SSE event and how many output tokens it carries (timing spaces deltas by tokens)."""
 

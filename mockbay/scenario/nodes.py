@@ -41,7 +41,7 @@ def mark(source: str, node: Node) -> SourceMark:
     return SourceMark(source, node.start_mark.line + 1, node.start_mark.column + 1)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class Fields:
     """A checked mapping: its values and where each key and value was written."""
 

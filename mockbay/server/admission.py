@@ -21,7 +21,7 @@ from mockbay.wire.errors import pair_for
 from mockbay.wire.request import MessagesRequest
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Admission:
     """A request let through: its prompt's token split, the limit headers, the bucket it charged."""
 

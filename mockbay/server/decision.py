@@ -21,7 +21,7 @@ from mockbay.state import ServerState
 from mockbay.wire.request import MessagesRequest
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Decision:
     """Who answers: a scenario step and its reply, or (no scenario) the generated reply."""
 

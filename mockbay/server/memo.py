@@ -43,7 +43,7 @@ class MemoKey(NamedTuple):
     read: tuple[str | None, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Memoized:
     """A pure reply as first computed: its decision, the parsed request, and what was sent (a JSON
     body, or a stream's plan), with its headers (the reply's own, then its provenance) and warnings.

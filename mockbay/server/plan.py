@@ -20,7 +20,7 @@ from mockbay.timing import Scheduled, recorded_fault_offset
 from mockbay.wire.framing import SSE, Framing
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Plan:
     """Events to send (cut by the fault), their offsets in microseconds for the journal, and the fault."""
 

@@ -27,7 +27,7 @@ from mockbay.wire.framing import Framing
 from mockbay.wire.request import MessagesRequest
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Rendered:
     """A reply rendered for one request: the message, its usage, what seeds its timing, warnings."""
 

@@ -28,7 +28,7 @@ class UnknownCursor(Exception):
         self.name, self.value = name, value
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Page(Generic[V]):
     """One page, newest first, and whether paging in the same direction finds more."""
 

@@ -61,7 +61,7 @@ class CachePlan(NamedTuple):
     writes: tuple[tuple[str, Ttl], ...] = ()
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class _Entry:
     """One cached prefix: its lifetime (each read renews the entry for that long) and when it expires."""
 
@@ -140,7 +140,7 @@ class PromptCache:
             del self._entries[key]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Prefixes:
     """A request's cacheable prefixes: what is decided before asking which entries are live."""
 

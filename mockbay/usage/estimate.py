@@ -61,7 +61,7 @@ _FORCED_CHOICES = frozenset({"any", "tool"})
 _PDF_PAGE = re.compile(rb"/Type\s*/Page(?!s)")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Segment:
     """One tool definition, system block or message content block, as the prompt cache sees it.
 
@@ -82,7 +82,7 @@ class Segment:
         return canonical_json(self.identity)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Breakdown:
     """The request in cache order; `preamble` is request framing plus hidden tool and thinking prompts."""
 

@@ -59,7 +59,7 @@ _ALIASES = {
 _PREFIX = "anthropic-ratelimit-"
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class Bucket:
     """One limit's token bucket for one key: at most `capacity` (the per-minute limit), refilling at
     capacity/60 a second; `level` goes below 0 (debt) after an oversized request or its output."""

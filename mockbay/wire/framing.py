@@ -15,7 +15,7 @@ from mockbay.wire.errors import error_body
 from mockbay.wire.sse import encode_event
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Framing:
     """The stream's content type, how one event is encoded, and how a mid-stream error is."""
 

@@ -26,7 +26,7 @@ DEFAULT_TOOL_OVERHEAD = (497, 589)
 _DATE_SUFFIX = re.compile(r"-\d{8}$")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class ModelInfo:
     """One catalog entry. `aliases` resolve to it but are not listed by `GET /v1/models`."""
 
