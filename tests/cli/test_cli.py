@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
@@ -109,6 +110,17 @@ def test_serve_with_a_broken_scenario_exits_2_without_starting(tmp_path: Path) -
     assert result.returncode == 2 and time.monotonic() - started < 8
     assert result.stdout == ""  # no ready line
     assert f"{typo}{TYPO_ERROR}" in result.stderr.splitlines()
+
+
+def test_a_refused_serve_in_process_leaves_the_collector_as_it_was(tmp_path: Path) -> None:
+    """`serve` loads with the cyclic collector off and freezes what it loaded only once it starts:
+    a run refused for a broken scenario must leave the host process's collector on and unfrozen."""
+    typo = write(tmp_path, "typo.yaml", TYPO)
+    frozen = gc.get_freeze_count()
+    assert gc.isenabled()
+    assert main(["serve", "--port", "0", "--scenarios", str(typo)]) == 2
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == frozen
 
 
 def test_version() -> None:
