@@ -275,9 +275,8 @@ def _serve(args: argparse.Namespace) -> int:
         from mockbay.server.serve import run_serve
 
         return run_serve(args)
-    finally:
-        if collecting:
-            gc.enable()
+    finally:  # a served run turned it on (`tune_process`): off again if it was off before
+        (gc.enable if collecting else gc.disable)()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
