@@ -1,0 +1,281 @@
+"""Where a memo hit's time goes beyond the bare server: aiohttp's share, then mockbay's steps.
+
+A memo hit runs at about half the bare server's rate. This separates the two possible causes. It
+runs three servers in interleaved wrk rounds (c=64, one body repeated) and reports each one's
+req/s and server CPU per request, as medians:
+
+- `baseline`: the bare aiohttp server (`baseline.py`) with mockbay's reply bytes;
+- `mockbay`: `mockbay serve`, as `make bench` runs it;
+- `floor`: the same server and app with memo hits answered at the top of the request handler,
+  from the memo's bytes and headers (aiohttp, the body read, the header view, the memo key and
+  lookup, the response). Nothing is journaled, numbered, counted or checked, so it is not a
+  server anyone should run: it measures what is left when mockbay's own bookkeeping is gone.
+
+With `--distinct` every body is distinct (the memo never answers, so there is no floor to show).
+With `--steps` a fourth server times the named steps of the real pipeline in place (each wrapped
+with `perf_counter_ns`, inclusive; a wrapper adds ~0.5 us to each of its callers' figures) and
+prints microseconds and calls per request for each step the load reached. Everything targets
+127.0.0.1 and stops by itself.
+
+Run: `.venv/bin/python bench/attribution.py [--rounds 5] [--seconds 3] [--distinct] [--steps]`
+(about a minute per five rounds).
+The same script is the floor's and the timed server's entry point (`--serve floor|steps ...`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import contextlib
+import functools
+import inspect
+import json
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import baseline
+import throughput
+from common import BENCH, PYTHON, SCENARIOS, Server, free_port, running
+
+SCENARIO = SCENARIOS / "json.yaml"
+SERVE_ARGS = ["serve", "--host", "127.0.0.1", "--scenarios", str(SCENARIO), "--timing", "instant"]
+SERVE_ARGS += ["--seed", "1", "--log-level", "warning"]
+CONNECTIONS = 64
+MIN_CALLS = 0.01  # per request: a step below it was reached only by the first (or warm-up) requests
+
+# The steps `--steps` times: (module, attribute) pairs, looked up where the pipeline calls them.
+STEPS = (
+    ("mockbay.server.app", "dispatch"),
+    ("mockbay.server.app", "_answer"),
+    ("mockbay.server.app", "_route"),
+    ("mockbay.server.app", "lowered_headers"),
+    ("mockbay.server.app", "mask_lowered"),
+    ("mockbay.server.app", "resolve_dot_segments"),
+    ("mockbay.server.app", "Exchange"),
+    ("mockbay.render.ids", "request_id"),
+    ("mockbay.journal", "Journal.append"),
+    ("mockbay.journal", "Journal.charge"),
+    ("mockbay.metrics", "Metrics.started"),
+    ("mockbay.metrics", "Metrics.finished"),
+    ("mockbay.logs", "log_exchange"),
+    ("mockbay.store.memory", "MemoryStore.next_sequence"),
+    ("mockbay.store.memory", "MemoryStore.record"),
+    ("mockbay.server.paths", "doubled_prefix"),
+    ("mockbay.server.messages", "refuse_declared_oversize"),
+    ("mockbay.server.messages", "create_message"),
+    ("mockbay.server.messages", "authenticate"),
+    ("mockbay.server.messages", "require_version"),
+    ("mockbay.server.messages", "read_body"),
+    ("mockbay.server.messages", "answer_message"),
+    ("mockbay.server.messages", "organization_id"),
+    ("mockbay.server.messages", "memo_key"),
+    ("mockbay.lru", "Lru.get"),
+    ("mockbay.server.memo", "Memoized.replay"),
+    ("mockbay.server.messages", "json_body_response"),
+    # the whole pipeline's steps, which a memo hit skips (`--distinct`)
+    ("mockbay.server.messages", "_journal_body"),
+    ("mockbay.server.messages", "_validated"),
+    ("mockbay.server.messages", "decide"),
+    ("mockbay.server.messages", "admit"),
+    ("mockbay.server.messages", "render"),
+    ("mockbay.server.rendering", "fingerprint"),
+    ("mockbay.server.rendering", "render_message"),
+    ("mockbay.server.messages", "plan"),
+    ("mockbay.server.messages", "dumps"),
+    ("mockbay.server.messages", "remember"),
+    ("mockbay.server.messages", "send_json"),
+)
+
+
+# -- the servers' side (`--serve`) -------------------------------------------------------------
+
+
+def patch_floor() -> None:
+    """Answer memo hits of POST /v1/messages before the pipeline (see the module docstring)."""
+    from aiohttp import web
+
+    from mockbay.server import app
+    from mockbay.server.memo import memo_key
+    from mockbay.server.request_headers import lowered_headers
+
+    pipeline = app.dispatch
+
+    async def floor(request: web.Request) -> web.StreamResponse:
+        if request.method == "POST" and request.path == "/v1/messages":
+            state = request.app[app.STATE]
+            raw = await request.read()
+            key = memo_key(state, raw, lowered_headers(request.headers), None, "anthropic")
+            hit = state.memo.get(key)
+            if hit is not None and hit.plan is None:
+                headers = {"request-id": "req_floor", **dict(hit.headers)}
+                return web.Response(body=hit.body, headers=headers, content_type="application/json")
+        return await pipeline(request)
+
+    app.dispatch = floor
+
+
+def patch_steps(report: Path) -> Callable[[], None]:
+    """Wrap every step in STEPS with a timer; the returned function writes the figures to `report`."""
+    import importlib
+
+    spent: collections.Counter[str] = collections.Counter()
+    calls: collections.Counter[str] = collections.Counter()
+    for module_name, attribute in STEPS:
+        owner: Any = importlib.import_module(module_name)
+        *path, name = attribute.split(".")
+        for part in path:
+            owner = getattr(owner, part)
+        setattr(owner, name, _timed(getattr(owner, name), attribute, spent, calls))
+
+    def write() -> None:
+        requests = calls["dispatch"] or 1
+        figures = {step: [spent[step] / requests / 1000, calls[step] / requests] for _, step in STEPS}
+        report.write_text(json.dumps({"requests": requests, "per_request": figures}))
+
+    return write
+
+
+def _timed(
+    function: Callable[..., Any], step: str, spent: collections.Counter[str], calls: collections.Counter[str]
+) -> Callable[..., Any]:
+    """`function` adding its time (ns) and one call to `step`'s counts."""
+    clock = time.perf_counter_ns
+    if inspect.iscoroutinefunction(function):
+
+        @functools.wraps(function)
+        async def timed_coroutine(*args: Any, **kwargs: Any) -> Any:
+            started = clock()
+            try:
+                return await function(*args, **kwargs)
+            finally:
+                spent[step] += clock() - started
+                calls[step] += 1
+
+        return timed_coroutine
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        started = clock()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            spent[step] += clock() - started
+            calls[step] += 1
+
+    return timed
+
+
+def serve(role: str, argv: list[str]) -> int:
+    """Run `mockbay serve` as the floor (`floor ARGS`) or the timed server (`steps REPORT ARGS`)."""
+    write = None
+    if role == "floor":
+        patch_floor()
+    else:
+        report, *argv = argv
+        write = patch_steps(Path(report))
+    from mockbay.cli import main
+
+    try:
+        return main(argv)
+    finally:
+        if write is not None:
+            write()
+
+
+# -- the measuring side ------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def servers(payload: Path, steps_report: Path | None, *, floor: bool) -> Iterator[dict[str, Server]]:
+    """Every server of the comparison, up at once on fresh ports."""
+    me = str(Path(__file__).resolve())
+    with contextlib.ExitStack() as stack:
+        up: dict[str, Server] = {}
+        port = free_port()
+        argv = [PYTHON, "-m", "mockbay", *SERVE_ARGS, "--port", str(port)]
+        up["mockbay"] = stack.enter_context(running("mockbay", argv, port))
+        if floor:
+            port = free_port()
+            argv = [PYTHON, me, "--serve", "floor", *SERVE_ARGS, "--port", str(port)]
+            up["floor"] = stack.enter_context(running("floor", argv, port))
+        payload.write_text(
+            json.dumps({**baseline.synthetic(), "json": baseline.capture_json(up["mockbay"].port)})
+        )
+        port = free_port()
+        argv = [PYTHON, str(BENCH / "baseline.py"), "--port", str(port), "--payload", str(payload)]
+        up["baseline"] = stack.enter_context(running("baseline", argv, port))
+        if steps_report is not None:
+            port = free_port()
+            argv = [PYTHON, me, "--serve", "steps", str(steps_report), *SERVE_ARGS, "--port", str(port)]
+            up["steps"] = stack.enter_context(running("steps", argv, port))
+        yield up
+
+
+def rounds(
+    up: dict[str, Server], count: int, seconds: float, *, distinct: bool
+) -> dict[str, dict[str, float]]:
+    """Interleaved wrk rounds; medians of req/s and server CPU us per request for each server."""
+    seen: dict[str, list[tuple[float, float]]] = {name: [] for name in up if name != "steps"}
+    for name in seen:
+        throughput.warm_up(up[name])
+    for number in range(1, count + 1):
+        line = []
+        for name in seen:
+            server = up[name]
+            figures = throughput.wrk(server.url, CONNECTIONS, seconds, server.proc.pid, distinct=distinct)
+            cpu_us = figures["server_cpu_cores"] * figures["seconds"] * 1e6 / max(figures["requests"], 1)
+            seen[name].append((figures["rps"], cpu_us))
+            line.append(f"{name} {figures['rps']:,.0f} req/s {cpu_us:.0f} us")
+        print(f"round {number}/{count}: " + ", ".join(line), flush=True)
+    return {
+        name: {
+            "rps": statistics.median(rps for rps, _ in figures),
+            "cpu_us": statistics.median(cpu for _, cpu in figures),
+        }
+        for name, figures in seen.items()
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved wrk rounds (default 5)")
+    parser.add_argument("--seconds", type=float, default=3.0, help="seconds per wrk run (default 3)")
+    parser.add_argument("--distinct", action="store_true", help="every body distinct (no memo hits)")
+    parser.add_argument("--steps", action="store_true", help="also time the pipeline's steps in place")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        steps_report = Path(tmp) / "steps.json" if args.steps else None
+        with servers(Path(tmp) / "payload.json", steps_report, floor=not args.distinct) as up:
+            medians = rounds(up, args.rounds, args.seconds, distinct=args.distinct)
+            if "steps" in up:  # not warmed up: every request it answers is in its figures
+                steps = up["steps"]
+                throughput.wrk(
+                    steps.url, CONNECTIONS, args.seconds * 2, steps.proc.pid, distinct=args.distinct
+                )
+        base = medians["baseline"]
+        bodies = "every body distinct" if args.distinct else "one body"
+        print(f"\n| c={CONNECTIONS}, {bodies} | req/s | server CPU us/request | req/s vs baseline |")
+        print("| --- | ---: | ---: | ---: |")
+        for name, figures in medians.items():
+            versus = figures["rps"] / base["rps"]
+            print(f"| {name} | {figures['rps']:,.0f} | {figures['cpu_us']:.0f} | {versus:.2f}x |")
+        if steps_report is not None:
+            timed = json.loads(steps_report.read_text())
+            print(
+                f"\n| step (inclusive, {timed['requests']:,} requests) | us per request | calls per request |"
+            )
+            print("| --- | ---: | ---: |")
+            for step, (micros, calls) in timed["per_request"].items():
+                if calls >= MIN_CALLS:
+                    print(f"| `{step}` | {micros:.2f} | {calls:.2f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--serve"]:
+        sys.exit(serve(sys.argv[2], sys.argv[3:]))
+    sys.exit(main())
