@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import collections
 import contextlib
-import functools
 import inspect
 import json
 import statistics
@@ -147,7 +146,6 @@ def _timed(
     clock = time.perf_counter_ns
     if inspect.iscoroutinefunction(function):
 
-        @functools.wraps(function)
         async def timed_coroutine(*args: Any, **kwargs: Any) -> Any:
             started = clock()
             try:
