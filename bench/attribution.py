@@ -39,11 +39,9 @@ from typing import Any
 
 import baseline
 import throughput
-from common import BENCH, PYTHON, SCENARIOS, Server, free_port, running
+from common import PYTHON, Server
+from run import JSON_SCENARIO, baseline_argv, mockbay_argv, starter
 
-SCENARIO = SCENARIOS / "json.yaml"
-SERVE_ARGS = ["serve", "--host", "127.0.0.1", "--scenarios", str(SCENARIO), "--timing", "instant"]
-SERVE_ARGS += ["--seed", "1", "--log-level", "warning"]
 CONNECTIONS = 64
 MIN_CALLS = 0.01  # per request: a step below it was reached only by the first (or warm-up) requests
 
@@ -187,29 +185,32 @@ def serve(role: str, argv: list[str]) -> int:
 # -- the measuring side ------------------------------------------------------------------------
 
 
+def serve_argv(port: int) -> list[str]:
+    """`mockbay serve` on the JSON scenario, answering at once, as `make bench` runs it."""
+    return mockbay_argv(port, JSON_SCENARIO, "--timing", "instant")
+
+
 @contextlib.contextmanager
 def servers(payload: Path, steps_report: Path | None, *, floor: bool) -> Iterator[dict[str, Server]]:
     """Every server of the comparison, up at once on fresh ports."""
     me = str(Path(__file__).resolve())
+
+    def served_by_me(role: str, *extra: str) -> Callable[[int], list[str]]:
+        """`mockbay serve` as `make bench` runs it, through this script's `--serve ROLE`."""
+        return lambda port: [PYTHON, me, "--serve", role, *extra, *serve_argv(port)[1:]]
+
     with contextlib.ExitStack() as stack:
         up: dict[str, Server] = {}
-        port = free_port()
-        argv = [PYTHON, "-m", "mockbay", *SERVE_ARGS, "--port", str(port)]
-        up["mockbay"] = stack.enter_context(running("mockbay", argv, port))
+        up["mockbay"] = stack.enter_context(starter("mockbay", serve_argv)())
         if floor:
-            port = free_port()
-            argv = [PYTHON, me, "--serve", "floor", *SERVE_ARGS, "--port", str(port)]
-            up["floor"] = stack.enter_context(running("floor", argv, port))
+            up["floor"] = stack.enter_context(starter("floor", served_by_me("floor"))())
         payload.write_text(
             json.dumps({**baseline.synthetic(), "json": baseline.capture_json(up["mockbay"].port)})
         )
-        port = free_port()
-        argv = [PYTHON, str(BENCH / "baseline.py"), "--port", str(port), "--payload", str(payload)]
-        up["baseline"] = stack.enter_context(running("baseline", argv, port))
+        up["baseline"] = stack.enter_context(starter("baseline", lambda port: baseline_argv(port, payload))())
         if steps_report is not None:
-            port = free_port()
-            argv = [PYTHON, me, "--serve", "steps", str(steps_report), *SERVE_ARGS, "--port", str(port)]
-            up["steps"] = stack.enter_context(running("steps", argv, port))
+            timed = served_by_me("steps", str(steps_report))
+            up["steps"] = stack.enter_context(starter("steps", timed)())
         yield up
 
 
@@ -225,7 +226,7 @@ def rounds(
         for name in seen:
             server = up[name]
             figures = throughput.wrk(server.url, CONNECTIONS, seconds, server.proc.pid, distinct=distinct)
-            cpu_us = figures["server_cpu_cores"] * figures["seconds"] * 1e6 / max(figures["requests"], 1)
+            cpu_us = figures["server_cpu_us_per_request"]
             seen[name].append((figures["rps"], cpu_us))
             line.append(f"{name} {figures['rps']:,.0f} req/s {cpu_us:.0f} us")
         print(f"round {number}/{count}: " + ", ".join(line), flush=True)

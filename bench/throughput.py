@@ -78,6 +78,7 @@ def wrk(
         "other_cpu_cores": max(0.0, busy - wrk_cpu - server_cpu) / wall,
         "machine_cores": CORES,
         "wrk_cpu_us_per_request": wrk_cpu * 1e6 / requests if requests else None,
+        "server_cpu_us_per_request": server_cpu * 1e6 / requests if requests else None,
     }
 
 
