@@ -19,6 +19,10 @@ from mockbay.scenario.model import Fault, Recorded
 from mockbay.timing import Scheduled, recorded_fault_offset
 from mockbay.wire.framing import SSE, Framing
 
+# A JSON reply's plan sends no events, so it plans no offsets: one empty array serves them all, as
+# nothing writes a plan's offsets (`Offsets` copies them before its first write).
+NO_OFFSETS = packed_micros(())
+
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Plan:
@@ -60,7 +64,7 @@ def stream_plan(
 def json_plan(events: Sequence[Scheduled], fault: Fault | None) -> Plan:
     """A JSON reply: sent when its stream would have ended, or failed at the fault's `after_ms`."""
     fault_at = (fault.after_ms or 0) / 1000 if fault is not None else 0.0
-    return Plan((), packed_micros(()), fault, fault_at, end_s=events[-1].offset if events else 0.0)
+    return Plan((), NO_OFFSETS, fault, fault_at, end_s=events[-1].offset if events else 0.0)
 
 
 def _cut_index(events: Sequence[Scheduled], fault: Fault | None) -> int:
