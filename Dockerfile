@@ -16,12 +16,14 @@ RUN python3 -m venv /opt/mockbay \
 COPY pyproject.toml README.md ./
 COPY mockbay ./mockbay
 # The bundled-scenarios link points outside the package; the image serves /scenarios instead.
-# Bytecode is compiled here: the user cannot write it at run time, and the health check imports
-# mockbay every 10 s.
+# Bytecode, and the code `@dataclass` generates (mockbay/codecache.py), are compiled here: the
+# user cannot write them at run time, and the health check imports mockbay every 10 s (`-P`: the
+# installed package's, not the source folder's here).
 RUN rm -f mockbay/bundled \
     && /opt/mockbay/bin/pip install --no-cache-dir --no-deps . \
     && /opt/mockbay/bin/pip uninstall --yes pip \
-    && /opt/mockbay/bin/python -m compileall -q -j 0 /opt/mockbay
+    && /opt/mockbay/bin/python -m compileall -q -j 0 /opt/mockbay \
+    && /opt/mockbay/bin/python -P -m mockbay.compile_dataclasses -q
 
 # ---- run: the base, the environment, the scenarios; nothing else --------------------------------
 FROM ${BASE_IMAGE}

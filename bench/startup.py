@@ -60,9 +60,11 @@ def first_reply_ms(argv: Sequence[str], port: int, timeout: float = 60.0) -> flo
 
 
 def compile_bytecode() -> None:
-    """Write the .pyc files an installed package has (see module doc), for mockbay and bench/."""
+    """Write the .pyc files an installed package has (see module doc), for mockbay and bench/, and
+    mockbay's table of dataclass code (mockbay/codecache.py), as the Makefile's set-up does."""
     for folder in (ROOT / "mockbay", BENCH):
         compileall.compile_dir(folder, quiet=1)
+    subprocess.run([PYTHON, "-m", "mockbay.compile_dataclasses", "-q"], check=True)
 
 
 def compare(servers: dict[str, tuple[Sequence[str], int]]) -> dict[str, Any]:

@@ -268,6 +268,16 @@ def checks(tool: Engine, workdir: Path) -> None:
         ok("a message", status == 200 and bool(text), text[:60])
         uid = tool("exec", "mockbay-it-default", "python3", "-c", "import os; print(os.getuid())")
         ok("runs as a numeric non-root uid", uid.isdigit() and uid != "0", uid)
+        kept = tool(
+            "exec",
+            "mockbay-it-default",
+            "python3",
+            "-m",
+            "mockbay.compile_dataclasses",
+            "--check",
+            check=False,
+        )
+        ok("dataclass code compiled in the image", " 0 missing," in kept, kept.rpartition("/")[2])
         started = time.monotonic()
         tool("stop", "-t", "10", "mockbay-it-default")
         took = time.monotonic() - started

@@ -11,9 +11,13 @@ import importlib
 import logging
 from typing import TYPE_CHECKING, Any
 
-from mockbay.builder import new_scenario, reply, rule, turn
-from mockbay.errors import ApiError, MockbayError, ScenarioError
-from mockbay.journal import Exchange, Journal, JournalView
+from mockbay import codecache
+
+codecache.install()  # first: the modules below define dataclasses
+
+from mockbay.builder import new_scenario, reply, rule, turn  # noqa: E402
+from mockbay.errors import ApiError, MockbayError, ScenarioError  # noqa: E402
+from mockbay.journal import Exchange, Journal, JournalView  # noqa: E402
 
 if TYPE_CHECKING:
     from mockbay.config import ServerConfig
