@@ -11,14 +11,17 @@ req/s and server CPU per request, as medians:
   lookup, the response). Nothing is journaled, numbered, counted or checked, so it is not a
   server anyone should run: it measures what is left when mockbay's own bookkeeping is gone.
 
+With `--spin 15,30,60` the comparison adds a floor per figure that spins that many microseconds
+(a busy loop on `perf_counter`) before answering: what each microsecond of work in the handler
+costs in server CPU per request under this load, beyond itself.
 With `--distinct` every body is distinct (the memo never answers, so there is no floor to show).
 With `--steps` a fourth server times the named steps of the real pipeline in place (each wrapped
 with `perf_counter_ns`, inclusive; a wrapper adds ~0.5 us to each of its callers' figures) and
 prints microseconds and calls per request for each step the load reached. Everything targets
 127.0.0.1 and stops by itself.
 
-Run: `.venv/bin/python bench/attribution.py [--rounds 5] [--seconds 3] [--distinct] [--steps]`
-(about a minute per five rounds).
+Run: `.venv/bin/python bench/attribution.py [--rounds 5] [--seconds 3] [--distinct] [--steps]
+[--spin US,...]` (about a minute per five rounds, plus ~15 s per round for each spin).
 The same script is the floor's and the timed server's entry point (`--serve floor|steps ...`).
 """
 
@@ -33,7 +36,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -92,8 +95,9 @@ STEPS = (
 # -- the servers' side (`--serve`) -------------------------------------------------------------
 
 
-def patch_floor() -> None:
-    """Answer memo hits of POST /v1/messages before the pipeline (see the module docstring)."""
+def patch_floor(spin_us: float) -> None:
+    """Answer memo hits of POST /v1/messages before the pipeline (see the module docstring),
+    after `spin_us` microseconds of busy work."""
     from aiohttp import web
 
     from mockbay.server import app
@@ -109,6 +113,9 @@ def patch_floor() -> None:
             key = memo_key(state, raw, lowered_headers(request.headers), None, "anthropic")
             hit = state.memo.get(key)
             if hit is not None and hit.plan is None:
+                until = time.perf_counter() + spin_us / 1e6
+                while time.perf_counter() < until:
+                    pass
                 headers = {"request-id": "req_floor", **dict(hit.headers)}
                 return web.Response(body=hit.body, headers=headers, content_type="application/json")
         return await pipeline(request)
@@ -166,10 +173,11 @@ def _timed(
 
 
 def serve(role: str, argv: list[str]) -> int:
-    """Run `mockbay serve` as the floor (`floor ARGS`) or the timed server (`steps REPORT ARGS`)."""
+    """Run `mockbay serve` as the floor (`floor SPIN_US ARGS`) or the timed server (`steps REPORT ARGS`)."""
     write = None
     if role == "floor":
-        patch_floor()
+        spin_us, *argv = argv
+        patch_floor(float(spin_us))
     else:
         report, *argv = argv
         write = patch_steps(Path(report))
@@ -191,7 +199,9 @@ def serve_argv(port: int) -> list[str]:
 
 
 @contextlib.contextmanager
-def servers(payload: Path, steps_report: Path | None, *, floor: bool) -> Iterator[dict[str, Server]]:
+def servers(
+    payload: Path, steps_report: Path | None, *, floor: bool, spins: Sequence[float] = ()
+) -> Iterator[dict[str, Server]]:
     """Every server of the comparison, up at once on fresh ports."""
     me = str(Path(__file__).resolve())
 
@@ -203,7 +213,10 @@ def servers(payload: Path, steps_report: Path | None, *, floor: bool) -> Iterato
         up: dict[str, Server] = {}
         up["mockbay"] = stack.enter_context(starter("mockbay", serve_argv)())
         if floor:
-            up["floor"] = stack.enter_context(starter("floor", served_by_me("floor"))())
+            up["floor"] = stack.enter_context(starter("floor", served_by_me("floor", "0"))())
+            for spin in spins:
+                spinning = served_by_me("floor", f"{spin:g}")
+                up[f"floor + {spin:g} us"] = stack.enter_context(starter("floor", spinning)())
         payload.write_text(
             json.dumps({**baseline.synthetic(), "json": baseline.capture_json(up["mockbay"].port)})
         )
@@ -239,16 +252,33 @@ def rounds(
     }
 
 
+def spin_list(text: str) -> tuple[float, ...]:
+    """`15,30,60`: microseconds, each at least 0."""
+    try:
+        spins = tuple(float(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a comma-separated list of microseconds: {text!r}") from None
+    if any(spin < 0 for spin in spins):
+        raise argparse.ArgumentTypeError(f"a spin cannot be negative: {text!r}")
+    return spins
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--rounds", type=int, default=5, help="interleaved wrk rounds (default 5)")
     parser.add_argument("--seconds", type=float, default=3.0, help="seconds per wrk run (default 3)")
     parser.add_argument("--distinct", action="store_true", help="every body distinct (no memo hits)")
     parser.add_argument("--steps", action="store_true", help="also time the pipeline's steps in place")
+    parser.add_argument(
+        "--spin", type=spin_list, default=(), metavar="US,...", help="also floors that spin this long first"
+    )
     args = parser.parse_args()
+    if args.spin and args.distinct:
+        parser.error("--spin adds floors, and --distinct has none (the memo never answers)")
     with tempfile.TemporaryDirectory() as tmp:
         steps_report = Path(tmp) / "steps.json" if args.steps else None
-        with servers(Path(tmp) / "payload.json", steps_report, floor=not args.distinct) as up:
+        floor = not args.distinct
+        with servers(Path(tmp) / "payload.json", steps_report, floor=floor, spins=args.spin) as up:
             medians = rounds(up, args.rounds, args.seconds, distinct=args.distinct)
             if "steps" in up:  # not warmed up: every request it answers is in its figures
                 steps = up["steps"]
