@@ -73,7 +73,8 @@ class CodeTable:
         partial = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
         try:
             self.path.parent.mkdir(exist_ok=True)
-            partial.write_bytes(importlib.util.MAGIC_NUMBER + marshal.dumps(self._loaded()))
+            with partial.open("wb") as out:  # opened first: a read-only package costs no dump
+                out.write(importlib.util.MAGIC_NUMBER + marshal.dumps(self._loaded()))
             os.replace(partial, self.path)
         except OSError:  # read-only, or not a directory: left as it was
             with contextlib.suppress(OSError):
@@ -118,23 +119,26 @@ def _ours(namespace: Mapping[str, Any] | None) -> bool:
     return isinstance(name, str) and (name == PACKAGE or name.startswith(PACKAGE + "."))
 
 
-def _dataclass_exec(inner: Callable[..., None]) -> Callable[..., None]:
-    """`exec` for the `dataclasses` module: mockbay's classes through `TABLE`, others to `inner`."""
+class _DataclassExec:
+    """`exec` for the `dataclasses` module: mockbay's classes through `TABLE`, the rest to the
+    `exec` it had before (the builtin, or whatever another package put there)."""
 
-    def shadowed(source: Any, globals: dict[str, Any] | None = None, locals: Any = None, /) -> None:
+    __slots__ = ("inner",)
+
+    def __init__(self, inner: Callable[..., None]) -> None:
+        self.inner = inner
+
+    def __call__(self, source: Any, globals: dict[str, Any] | None = None, locals: Any = None, /) -> None:
         if isinstance(source, str) and _ours(globals):
             source = TABLE.code(source)
-        inner(source, globals, locals)
-
-    shadowed.__wrapped__ = inner  # type: ignore[attr-defined]
-    return shadowed
+        self.inner(source, globals, locals)
 
 
 def install() -> None:
     """Route the `dataclasses` module's `exec` through the table (once), and save it at exit."""
     current = getattr(dataclasses, "exec", builtins.exec)
-    if getattr(current, "__wrapped__", None) is not None:
+    if isinstance(current, _DataclassExec):
         return
-    dataclasses.exec = _dataclass_exec(current)  # type: ignore[attr-defined]
+    dataclasses.exec = _DataclassExec(current)  # type: ignore[attr-defined]
     if not sys.dont_write_bytecode:
         atexit.register(TABLE.save)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import marshal
 import os
@@ -129,11 +130,26 @@ def test_a_table_that_cannot_be_written_is_left_alone(tmp_path: Path) -> None:
 
 
 def test_installing_twice_shadows_exec_once() -> None:
-    import dataclasses
-
     shadow = dataclasses.exec  # type: ignore[attr-defined]
     codecache.install()
     assert dataclasses.exec is shadow  # type: ignore[attr-defined]
+
+
+def test_an_exec_another_package_put_there_still_runs_for_other_classes(
+    table: codecache.CodeTable, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[str] = []
+
+    def theirs(source: str, globals: dict[str, object] | None = None, locals: object = None, /) -> None:
+        seen.append(globals["__name__"] if globals else "")  # type: ignore[arg-type]
+        exec(source, globals, locals)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(dataclasses, "exec", theirs, raising=False)
+    codecache.install()
+    behaves_as_a_dataclass(define("theirs.point", monkeypatch))
+    behaves_as_a_dataclass(define("mockbay.point", monkeypatch))
+    assert set(seen) == {"theirs.point", "mockbay.point"}  # mockbay's compiled by the table, run by theirs
+    assert table.compiled > 0
 
 
 def test_after_set_up_the_table_holds_every_class_of_the_package() -> None:
