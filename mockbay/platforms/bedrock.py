@@ -24,7 +24,7 @@ from mockbay.journal import Exchange
 from mockbay.platforms import BEDROCK
 from mockbay.platforms.body import cloud_body, invalid, with_model
 from mockbay.server.auth import api_key_of, sigv4_access_key
-from mockbay.server.messages import Inbound, answer_message, read_body, refuse_declared_oversize
+from mockbay.server.messages import Answer, Inbound, answer_message, read_body, refuse_declared_oversize
 from mockbay.server.responses import dumps, json_response
 from mockbay.state import ServerState
 from mockbay.wire import eventstream
@@ -137,7 +137,7 @@ async def invoke(
     pinned: str | None,
     headers: dict[str, str],
     found: re.Match[str],
-) -> web.StreamResponse:
+) -> Answer:
     """One Bedrock invoke, translated for the pipeline; its errors leave in Bedrock's shape."""
     exchange.endpoint, exchange.platform = "messages", BEDROCK
     try:
@@ -157,8 +157,10 @@ async def invoke(
             session=session,
             reply_headers=reply_headers,
         )
-        response = await answer_message(request, state, exchange, pinned, inbound)
-        return response if stream else _with_token_counts(response)
+        answer = await answer_message(request, state, exchange, pinned, inbound)
+        if stream or not isinstance(answer, web.StreamResponse):  # a stream: its writer, or an error
+            return answer
+        return _with_token_counts(answer)
     except ApiError as error:
         exchange.error_type = error.type
         return error_response(error, exchange.request_id)

@@ -13,11 +13,10 @@ from aiohttp import web
 
 from mockbay.journal import Exchange
 from mockbay.platforms import bedrock, vertex
+from mockbay.server.messages import Answer
 from mockbay.state import ServerState
 
-Handler = Callable[
-    [web.Request, ServerState, Exchange, "str | None", dict[str, str]], Awaitable[web.StreamResponse]
-]
+Handler = Callable[[web.Request, ServerState, Exchange, "str | None", dict[str, str]], Awaitable[Answer]]
 _ROUTES = ((bedrock.ROUTE, bedrock.invoke), (vertex.ROUTE, vertex.predict))
 
 

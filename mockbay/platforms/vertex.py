@@ -22,7 +22,14 @@ from mockbay.journal import Exchange
 from mockbay.platforms import VERTEX
 from mockbay.platforms.body import cloud_body, with_model
 from mockbay.server.auth import api_key_of
-from mockbay.server.messages import Inbound, answer_message, count_body, read_body, refuse_declared_oversize
+from mockbay.server.messages import (
+    Answer,
+    Inbound,
+    answer_message,
+    count_body,
+    read_body,
+    refuse_declared_oversize,
+)
 from mockbay.server.responses import dumps, json_response
 from mockbay.state import ServerState
 
@@ -83,7 +90,7 @@ async def predict(
     pinned: str | None,
     headers: dict[str, str],
     found: re.Match[str],
-) -> web.StreamResponse:
+) -> Answer:
     """rawPredict, streamRawPredict or count-tokens, translated for the pipeline."""
     counting = _counts_tokens(found)
     exchange.endpoint, exchange.platform = ("count_tokens" if counting else "messages"), VERTEX

@@ -94,7 +94,8 @@ async def _answer(
     request_id = exchange.request_id
     started = time.perf_counter()
     try:
-        response = await _route(request, state, exchange, headers, path)
+        answer = await _route(request, state, exchange, headers, path)
+        response = answer if isinstance(answer, web.StreamResponse) else await answer  # a stream's writer
     except ApiError as error:
         response = error_response(error, request_id)
         response.headers.update(provenance.headers(exchange))  # a refusal after the decision
@@ -157,7 +158,7 @@ def _internal_error(request: web.Request, state: ServerState, request_id: str) -
 
 async def _route(
     request: web.Request, state: ServerState, exchange: Exchange, headers: dict[str, str], path: str
-) -> web.StreamResponse:
+) -> messages.Answer:
     pinned = None
     pinned_match = PINNED.match(path)
     if pinned_match:
