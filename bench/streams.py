@@ -19,6 +19,7 @@ import itertools
 import statistics
 import threading
 import time
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from types import SimpleNamespace
@@ -151,6 +152,43 @@ def run(server: Server, count: int, expected: list[str], gap_ms: float, per_clie
         "client_cpu_cores": client_cpu / wall,
         "other_cpu_cores": max(0.0, busy - server_cpu - client_cpu) / wall,
     }
+
+
+# Figures taken from a side's first run: what is the same in every run, and memory. A later run's
+# RSS difference is not its streams': it reuses what the first one grew (measured: 15.9 KiB per
+# open stream in a first run at 100 streams, 2.4-2.6 in the two after it).
+_FIRST = (
+    "streams",
+    "client_processes",
+    "events_per_stream",
+    "idle_rss_mib",
+    "plateau_rss_mib",
+    "plateau_sampled",
+    "rss_per_stream_kib",
+)
+
+
+def median_of(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """One side's figures over its alternating runs at one stream count: the median of each timing
+    and CPU figure, the fewest complete streams, every error counted, memory from the first run
+    (see `_FIRST`), and each run's p99 gap error beside them. One run compares a single pair of
+    p99s, which the machine moved by 3x between pairs minutes apart (README, "500-stream gap
+    error")."""
+    first = runs[0]
+    merged: dict[str, Any] = {key: first[key] for key in _FIRST}
+    for key, value in first.items():
+        if key in _FIRST or isinstance(value, dict):
+            continue
+        values = [run[key] for run in runs if run.get(key) is not None]
+        merged[key] = statistics.median(values) if values else None
+    merged["complete"] = min(run["complete"] for run in runs)
+    errors: dict[str, int] = {}
+    for run in runs:
+        for error, count in run["errors"].items():
+            errors[error] = errors.get(error, 0) + count
+    merged["errors"] = errors
+    merged["gap_error_p99_ms_by_run"] = [run["gap_error_p99_ms"] for run in runs]
+    return merged
 
 
 def timings(streams: list[Stream], expected: list[str], gap: float) -> dict[str, Any]:
