@@ -154,6 +154,9 @@ class Exchange:
     stream: bool = False
     fault: str | None = None
     started_at: float = 0.0
+    # The event loop's clock when the request arrived: a stream's offsets, and a paced JSON reply's
+    # wait, count from it, as `ttft_ms` counts from the request (0.0: from when the answer starts).
+    arrived: float = field(default=0.0, repr=False)
     duration_ms: float = 0.0
     planned_offsets_ms: Offsets = field(default_factory=Offsets)
     observed_offsets_ms: Offsets = field(default_factory=Offsets)
@@ -181,7 +184,7 @@ def _copy(value: Any) -> Any:
     return value
 
 
-_PUBLIC_FIELDS = tuple(f for f in fields(Exchange) if f.name not in ("reply_body", "sent_events"))
+_PUBLIC_FIELDS = tuple(f for f in fields(Exchange) if f.name not in ("reply_body", "sent_events", "arrived"))
 
 
 EXCHANGE_OVERHEAD = 1024  # an Exchange with its empty lists and small fields: ~680 B measured, plus room

@@ -9,6 +9,7 @@ that is not the client's becomes a 500 `api_error`, is logged, and is kept (the 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import re
@@ -74,6 +75,7 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
         path=request.path_qs,
         headers=mask_lowered(headers),
         started_at=state.wall_clock(),
+        arrived=asyncio.get_running_loop().time(),
     )
     state.journal.append(exchange)  # filled in as the request proceeds, so a client never outruns it
     state.metrics.started(exchange)

@@ -41,7 +41,7 @@ async def send_stream(
     exchange.status = 200
     await response.prepare(request)
     loop = asyncio.get_running_loop()
-    start = loop.time()
+    start = exchange.arrived or loop.time()
     due = plan.due
     exchange.planned_offsets_ms = Offsets(plan.planned_micros)
     exchange.sent_events = due
@@ -87,7 +87,7 @@ async def send_json(
 ) -> web.Response:
     """A JSON reply sent when its stream would have ended; faults act as upstream would fail it."""
     loop = asyncio.get_running_loop()
-    start = loop.time()
+    start = exchange.arrived or loop.time()
     fault = plan.fault
     if fault is not None:
         exchange.fault = fault.kind
