@@ -15,6 +15,7 @@ import os
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -221,6 +222,23 @@ def percentile(values: Sequence[float], q: float) -> float | None:
     low = int(pos)
     high = min(low + 1, len(ordered) - 1)
     return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
+
+
+def medians(runs: Sequence[dict[str, Any]], first: Sequence[str] = ()) -> dict[str, Any]:
+    """One side's figures over its alternating runs: each number the median of the runs that have
+    it (None where none does), each count table (errors) summed, and the `first` keys as the first
+    run had them (what is the same in every run, or only the first run measures)."""
+    merged: dict[str, Any] = {key: runs[0][key] for key in first}
+    for key, value in runs[0].items():
+        if key in merged:
+            continue
+        if isinstance(value, dict):
+            names = dict.fromkeys(name for run in runs for name in run[key])
+            merged[key] = {name: sum(run[key].get(name, 0) for run in runs) for name in names}
+            continue
+        values = [run[key] for run in runs if run.get(key) is not None]
+        merged[key] = statistics.median(values) if values else None
+    return merged
 
 
 def ratio(numerator: float | None, denominator: float | None) -> float | None:

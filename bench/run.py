@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import platform
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -199,8 +200,44 @@ def measure_ceiling(doc: dict[str, Any], payload_file: Path, seconds: float) -> 
         slot.update(throughput.wrk(server.url, 64, seconds, server.proc.pid))
 
 
-def measure_throughput(doc: dict[str, Any], base: Starter, missing: str | None, seconds: float) -> None:
-    """Non-streaming wrk runs: baseline, mockbay, mockbay with 2 workers, in turns per concurrency."""
+def alternating(
+    doc: dict[str, Any],
+    up: dict[str, Server],
+    slots: Mapping[str, tuple[str, ...]],
+    rounds: int,
+    measure: Callable[[Server], dict[str, Any]],
+    merge: Callable[[Sequence[dict[str, Any]]], dict[str, Any]],
+    pause_s: float = 0.0,
+) -> None:
+    """`rounds` runs of `measure` on each server of `slots` (name -> where its figures go in
+    `doc`), taking turns, the order reversed every other round so that neither side always goes
+    first; each slot then holds `merge` of its runs, or the error of the run that failed."""
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in slots}
+    failed: dict[str, dict[str, Any]] = {}
+    names = list(slots)
+    for number in range(rounds):
+        for name in names if number % 2 == 0 else names[::-1]:
+            if name in failed:
+                continue
+            with section(doc, *slots[name]) as slot:
+                slot["load_before_cores"] = wait_quiet()
+                slot.update(measure(up[name]))
+                runs[name].append(dict(slot))
+            if "error" in slot:
+                failed[name] = dict(slot)
+            time.sleep(pause_s)
+    for name, keys in slots.items():
+        target = doc
+        for key in keys[:-1]:
+            target = target[key]
+        target[keys[-1]] = failed.get(name) or merge(runs[name])
+
+
+def measure_throughput(
+    doc: dict[str, Any], base: Starter, missing: str | None, seconds: float, rounds: int
+) -> None:
+    """Non-streaming wrk runs: baseline, mockbay, mockbay with 2 workers, in turns per concurrency,
+    `rounds` times (`alternating`); then the same for baseline and mockbay with distinct bodies."""
     instant = ("--timing", "instant")
     starters = {
         "baseline": base,
@@ -210,16 +247,19 @@ def measure_throughput(doc: dict[str, Any], base: Starter, missing: str | None, 
     with contextlib.ExitStack() as stack:
         up = start_all(stack, doc, "throughput", starters, missing, throughput.warm_up)
         for c in throughput.CONCURRENCY:
-            for name, server in up.items():
-                with section(doc, "throughput", name, f"c{c}") as slot:
-                    slot["load_before_cores"] = wait_quiet()
-                    slot.update(throughput.wrk(server.url, c, seconds, server.proc.pid))
-            for name in ("baseline", "mockbay"):
-                if name in up:
-                    with section(doc, "throughput", f"{name}_distinct", f"c{c}") as slot:
-                        slot["load_before_cores"] = wait_quiet()
-                        server = up[name]
-                        slot.update(throughput.wrk(server.url, c, seconds, server.proc.pid, distinct=True))
+            one_body: dict[str, tuple[str, ...]] = {name: ("throughput", name, f"c{c}") for name in up}
+            distinct: dict[str, tuple[str, ...]] = {
+                name: ("throughput", f"{name}_distinct", f"c{c}")
+                for name in ("baseline", "mockbay")
+                if name in up
+            }
+            for slots, bodies_distinct in ((one_body, False), (distinct, True)):
+                wrk = functools.partial(_wrk, connections=c, seconds=seconds, distinct=bodies_distinct)
+                alternating(doc, up, slots, rounds, wrk, throughput.median_of)
+
+
+def _wrk(server: Server, *, connections: int, seconds: float, distinct: bool) -> dict[str, Any]:
+    return throughput.wrk(server.url, connections, seconds, server.proc.pid, distinct=distinct)
 
 
 def measure_streams(
@@ -238,22 +278,12 @@ def measure_streams(
         starters = {"baseline": base, "mockbay": mockbay(STREAM_SCENARIO)}
         up = start_all(stack, doc, "streams", starters, missing, warm_stream)
         for size in sizes:
-            runs: dict[str, list[dict[str, Any]]] = {name: [] for name in up}
-            failed: dict[str, dict[str, Any]] = {}
-            for pair in range(pairs):
-                turns = list(up.items()) if pair % 2 == 0 else list(reversed(up.items()))
-                for name, server in turns:
-                    if name in failed:
-                        continue
-                    with section(doc, "streams", name, str(size)) as slot:
-                        slot["load_before_cores"] = wait_quiet()
-                        slot.update(streams.run(server, size, expected, payload["gap_ms"], per_client))
-                        runs[name].append(dict(slot))
-                    if "error" in slot:
-                        failed[name] = dict(slot)
-                    time.sleep(1)  # let the closed connections drain before the next run
-            for name, done in runs.items():
-                doc["streams"][name][str(size)] = failed.get(name) or streams.median_of(done)
+            slots = {name: ("streams", name, str(size)) for name in up}
+            run = functools.partial(
+                streams.run, count=size, expected=expected, gap_ms=payload["gap_ms"], per_client=per_client
+            )
+            # a second's pause lets the closed connections drain before the next run
+            alternating(doc, up, slots, pairs, run, streams.median_of, pause_s=1.0)
 
 
 def measure_startup(doc: dict[str, Any], payload_file: Path, missing: str | None) -> None:
@@ -279,6 +309,12 @@ def main() -> None:
         help="most SSE streams one client process runs (one aiohttp process uses ~0.65 core for 500)",
     )
     parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="alternating wrk runs of each server per concurrency; figures are their medians (default 3)",
+    )
+    parser.add_argument(
         "--stream-pairs",
         type=int,
         default=3,
@@ -298,7 +334,7 @@ def main() -> None:
         payload_file.write_text(json.dumps(payload))
         base = starter("baseline", lambda port: baseline_argv(port, payload_file))
         measure_ceiling(doc, payload_file, args.seconds)
-        measure_throughput(doc, base, missing, args.seconds)
+        measure_throughput(doc, base, missing, args.seconds, args.rounds)
         measure_streams(doc, base, missing, payload, sizes, args.streams_per_client, args.stream_pairs)
         measure_startup(doc, payload_file, missing)
     with section(doc, "matching") as slot:

@@ -23,7 +23,7 @@ import json
 import statistics
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -67,7 +67,7 @@ def compile_bytecode() -> None:
     subprocess.run([PYTHON, "-m", "mockbay.compile_dataclasses", "-q"], check=True)
 
 
-def compare(servers: dict[str, tuple[Sequence[str], int]]) -> dict[str, Any]:
+def compare(servers: Mapping[str, tuple[Sequence[str], int]]) -> dict[str, Any]:
     """Median and min of REPEATS start-ups per server, interleaved so drift hits them alike."""
     compile_bytecode()
     times: dict[str, list[float]] = {name: [] for name in servers}

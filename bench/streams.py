@@ -31,6 +31,7 @@ from common import (
     Server,
     cpu_seconds,
     machine_busy_seconds,
+    medians,
     percentile,
     request_body,
     rss_bytes,
@@ -169,24 +170,12 @@ _FIRST = (
 
 
 def median_of(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """One side's figures over its alternating runs at one stream count: the median of each timing
-    and CPU figure, the fewest complete streams, every error counted, memory from the first run
-    (see `_FIRST`), and each run's p99 gap error beside them. One run compares a single pair of
-    p99s, which the machine moved by 3x between pairs minutes apart (README, "500-stream gap
-    error")."""
-    first = runs[0]
-    merged: dict[str, Any] = {key: first[key] for key in _FIRST}
-    for key, value in first.items():
-        if key in _FIRST or isinstance(value, dict):
-            continue
-        values = [run[key] for run in runs if run.get(key) is not None]
-        merged[key] = statistics.median(values) if values else None
+    """One side's figures over its alternating runs at one stream count (`common.medians`): the
+    fewest complete streams, memory from the first run (see `_FIRST`), and each run's p99 gap error
+    beside them. One run compares a single pair of p99s, which the machine moved by 3x between
+    pairs minutes apart (README, "500-stream gap error")."""
+    merged = medians(runs, _FIRST)
     merged["complete"] = min(run["complete"] for run in runs)
-    errors: dict[str, int] = {}
-    for run in runs:
-        for error, count in run["errors"].items():
-            errors[error] = errors.get(error, 0) + count
-    merged["errors"] = errors
     merged["gap_error_p99_ms_by_run"] = [run["gap_error_p99_ms"] for run in runs]
     return merged
 

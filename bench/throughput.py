@@ -14,6 +14,7 @@ import os
 import resource
 import subprocess
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from common import (
@@ -23,6 +24,7 @@ from common import (
     cpu_seconds,
     ensure_tool,
     machine_busy_seconds,
+    medians,
     post,
     request_body,
     tree,
@@ -80,6 +82,14 @@ def wrk(
         "wrk_cpu_us_per_request": wrk_cpu * 1e6 / requests if requests else None,
         "server_cpu_us_per_request": server_cpu * 1e6 / requests if requests else None,
     }
+
+
+def median_of(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """One server's wrk figures over its alternating runs (`common.medians`), each run's req/s
+    beside them: one 4 s run's ratio moved between 0.41x and 0.62x from run to run."""
+    merged = medians(runs, ("connections", "threads", "machine_cores"))
+    merged["rps_by_run"] = [run["rps"] for run in runs]
+    return merged
 
 
 def warm_up(server: Server) -> None:
