@@ -143,3 +143,8 @@ def install() -> None:
     dataclasses.exec = _DataclassExec(current)  # type: ignore[attr-defined]
     if not sys.dont_write_bytecode:
         atexit.register(TABLE.save)
+
+
+def leave_unsaved() -> None:
+    """Do not save the table at exit (`compile_dataclasses --check` reports, and writes nothing)."""
+    atexit.unregister(TABLE.save)

@@ -34,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
         "--check", action="store_true", help="write nothing; exit 1 when the table lacks some code"
     )
     args = parser.parse_args(argv)
+    if args.check:
+        codecache.leave_unsaved()
     table = codecache.TABLE
     modules = import_all()
     new = table.compiled

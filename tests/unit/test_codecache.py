@@ -162,12 +162,14 @@ def test_after_set_up_the_table_holds_every_class_of_the_package() -> None:
     assert re.search(r": 0 missing, [1-9]\d\d found", checked.stdout), checked.stdout
 
 
-def test_check_fails_when_the_table_lacks_code(tmp_path: Path) -> None:
-    """A fresh interpreter whose table file is not there: every class is missing."""
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+def test_check_fails_when_the_table_lacks_code_and_writes_nothing(tmp_path: Path) -> None:
+    """A fresh interpreter whose table file is not there: every class is missing, and `--check`
+    leaves it so, even where bytecode may be written (the table would otherwise be saved at exit).
+    The installed table is pointed at the missing file, so its exit hook is the one tested."""
+    env = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
     probe = (
         "import sys, pathlib; from mockbay import codecache, compile_dataclasses as c;"
-        f"codecache.TABLE = codecache.CodeTable(pathlib.Path({str(tmp_path / 'none.marshal')!r}));"
+        f"codecache.TABLE.__init__(pathlib.Path({str(tmp_path / 'none.marshal')!r}));"
         "sys.exit(c.main(['--check']))"
     )
     checked = subprocess.run(
