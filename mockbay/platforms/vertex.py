@@ -102,7 +102,7 @@ async def predict(
         return google_error(error)
     body = cloud_body(await read_body(request), MISSING_VERSION)
     if counting:
-        return count_body(state, exchange, dumps(body), headers)
+        return await count_body(state, exchange, dumps(body), headers)
     raw = dumps(_messages_body(found, body))
     inbound = Inbound(raw=raw, headers=headers, caller=caller, platform=VERTEX)
     return await answer_message(request, state, exchange, pinned, inbound)

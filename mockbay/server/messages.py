@@ -94,7 +94,7 @@ async def count_tokens(
 ) -> web.StreamResponse:
     authenticate(headers, state.config)
     require_version(headers, state.config)
-    return count_body(state, exchange, await read_body(request), headers)
+    return await count_body(state, exchange, await read_body(request), headers)
 
 
 def _strict(state: ServerState) -> bool:
@@ -102,10 +102,14 @@ def _strict(state: ServerState) -> bool:
     return state.config.validation == "strict"
 
 
-def count_body(state: ServerState, exchange: Exchange, raw: bytes, headers: dict[str, str]) -> web.Response:
-    """count_tokens once authenticated, for every wire that has it."""
+async def count_body(
+    state: ServerState, exchange: Exchange, raw: bytes, headers: dict[str, str]
+) -> web.Response:
+    """count_tokens once authenticated, for every wire that has it: validated as a create is, the
+    files it names included."""
     body = _journal_body(state, exchange, raw)
     validate_count_tokens(body, headers, strict=_strict(state))
+    await check_file_sources(state.store, body)
     return json_response({"input_tokens": estimate_input_tokens(body)})
 
 

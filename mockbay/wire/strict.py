@@ -2,8 +2,9 @@
 
 What `--validation strict` adds to the hand-written rules of `wire.validate` (which both modes
 run): the body must fit the generated schema (`wire.schema`) of its endpoint, beta-only fields
-need their `anthropic-beta` entry, tool names are unique, and blocks only the user sends
-(image, document, search_result, tool_result) stay out of other roles' messages. The wording is
+need their `anthropic-beta` entry, tool names are unique, blocks only the user sends
+(image, document, search_result, tool_result) stay out of other roles' messages, and blocks only
+the assistant sends (tool calls, thinking, server-tool results) out of user messages. The wording is
 listed in docs/wire-notes.md. Stdlib only; imports `wire.schema` and `wire.fieldtypes`.
 """
 
@@ -12,10 +13,31 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from mockbay.errors import ApiError
 from mockbay.wire.fieldtypes import bad
 from mockbay.wire.schema import Invalid, request_schema
 
 USER_ONLY = frozenset({"image", "document", "search_result", "tool_result"})
+# What only the assistant sends (docs/wire.md §3.2): its tool calls, thinking and server-tool
+# results, sent back as they came. `container_upload` is not among them: the Files API puts a file
+# in the code-execution container with one in a user message (docs/wire-notes.md).
+ASSISTANT_ONLY = frozenset(
+    {
+        "tool_use",
+        "thinking",
+        "redacted_thinking",
+        "server_tool_use",
+        "web_search_tool_result",
+        "web_fetch_tool_result",
+        "code_execution_tool_result",
+        "bash_code_execution_tool_result",
+        "text_editor_code_execution_tool_result",
+        "tool_search_tool_result",
+        "mcp_tool_use",
+        "mcp_tool_result",
+    }
+)
+TOOL_NAME_CONFLICT = "tool_name_conflict"  # the SDK raises ToolNameConflictError on it
 BETA_HEADER = "anthropic-beta"
 
 
@@ -54,17 +76,20 @@ def check_tools_and_roles(body: dict[str, Any]) -> None:
         if isinstance(name, str):
             if name in seen:
                 first = seen[name]
-                raise bad(
+                message = (
                     f"tools.{index}.name: tool names must be unique; tools.{first} is also named '{name}'"
                 )
+                raise ApiError(400, "invalid_request_error", message, error_code=TOOL_NAME_CONFLICT)
             seen[name] = index
     for index, message in enumerate(body["messages"]):
         content = message.get("content")  # a beta system message may leave it out
-        if message["role"] == "user" or not isinstance(content, list):
+        if not isinstance(content, list):
             continue
+        role = message["role"]
+        refused, owner = (ASSISTANT_ONLY, "assistant") if role == "user" else (USER_ONLY, "user")
         for position, block in enumerate(content):
-            if block["type"] in USER_ONLY:
+            if block["type"] in refused:
                 raise bad(
                     f"messages.{index}.content.{position}: `{block['type']}` blocks may only be sent in "
-                    f"`user` messages, not `{message['role']}` ones"
+                    f"`{owner}` messages, not `{role}` ones"
                 )

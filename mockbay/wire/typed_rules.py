@@ -3,10 +3,11 @@
 Strict mode (`wire.validate`) runs this right after the request schema, which already checked
 every key, type, tag and literal: what is left is what the schema cannot express (bounds, the
 `max_tokens` cap, non-empty and non-blank text, the tool name pattern and uniqueness, role
-placement of user-only blocks, tool_use/tool_result pairing) and the facts the later rules and
-the view need. Tools and messages are walked once each, with no type checks. Any rule that fails
-gives None: the full rules then run and name the first failing one with upstream's text and
-path, so both modes report alike. Stdlib only; imports `wire.models` and `wire.strict`.
+placement of user-only and assistant-only blocks, tool_use/tool_result pairing) and the facts
+the later rules and the view need. Tools and messages are walked once each, with no type
+checks. Any rule that fails gives None: the full rules then run and name the first failing one
+with upstream's text and path, so both modes report alike. Stdlib only; imports `wire.models`
+and `wire.strict`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import re
 from typing import Any
 
 from mockbay.wire.models import find_model
-from mockbay.wire.strict import USER_ONLY
+from mockbay.wire.strict import ASSISTANT_ONLY, USER_ONLY
 
 TOOL_NAME = re.compile(r"[a-zA-Z0-9_-]{1,128}")
 # Custom tool names joined by newlines (which no valid name holds): one match checks them all.
@@ -131,8 +132,8 @@ def _messages(messages: list[dict[str, Any]]) -> int | None:
                 if kind == "text":
                     if not block["text"].strip():
                         return None
-                elif role == "system":  # text is all a system message may hold
-                    return None
+                elif role == "system" or (role == "user" and kind in ASSISTANT_ONLY):
+                    return None  # text is all a system message may hold
                 elif kind == "tool_use":
                     uses.append(block["id"])
                 elif kind in USER_ONLY:

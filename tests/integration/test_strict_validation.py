@@ -96,6 +96,11 @@ REFUSED: list[tuple[str, dict[str, Any], dict[str, str], str]] = [
     ("image-in-assistant", body(messages=[user(text("a")), assistant(image(PNG))]), {}, "messages.1.content.0: `image` blocks may only be sent in `user` messages"),
     ("document-in-assistant", body(messages=turns({"type": "document", "source": {"type": "url", "url": "u"}})), {}, "messages.1.content.0: `document` blocks may only be sent in `user` messages"),
     ("tool-result-in-assistant", body(messages=turns(result(content="x"))), {}, "messages.1.content.0: `tool_result` blocks may only be sent in `user` messages"),
+    ("tool-use-in-user", body(messages=[user(text("a"), {"type": "tool_use", "id": "toolu_1", "name": "n", "input": {}})]), {}, "messages.0.content.1: `tool_use` blocks may only be sent in `assistant` messages, not `user` ones"),
+    ("thinking-in-user", body(messages=[user({"type": "thinking", "thinking": "hmm", "signature": "s"}, text("a"))]), {}, "messages.0.content.0: `thinking` blocks may only be sent in `assistant` messages"),
+    ("redacted-thinking-in-user", body(messages=[user({"type": "redacted_thinking", "data": "d"}, text("a"))]), {}, "messages.0.content.0: `redacted_thinking` blocks may only be sent in `assistant` messages"),
+    ("server-tool-use-in-user", body(messages=[user(text("a"), {"type": "server_tool_use", "id": "srvtoolu_1", "name": "web_search", "input": {}})]), {}, "messages.0.content.1: `server_tool_use` blocks may only be sent in `assistant` messages"),
+    ("search-result-block-in-user", body(messages=[user(text("a"), {"type": "web_search_tool_result", "tool_use_id": "srvtoolu_1", "content": []})]), {}, "messages.0.content.1: `web_search_tool_result` blocks may only be sent in `assistant` messages"),
     ("system-role-image", body(messages=[{"role": "system", "content": [image(PNG)]}, user(text("a"))]), {}, "messages.0.content.0: Input tag 'image' found using 'type' does not match any of the expected tags: 'text'"),
     ("system-block-extra", body(system=[text("s", foo=1)]), {}, "system.0.text.foo: Extra inputs are not permitted"),
     ("system-number", body(system=5), {}, "system: Input should be a valid list"),
@@ -423,6 +428,36 @@ def test_a_reply_sent_back_as_history_is_accepted(server: MockServer) -> None:
     )
     second = client.messages.create(model=MODEL, max_tokens=256, tools=[WEATHER], messages=history)
     assert second.type == "message"
+
+
+@pytest.mark.parametrize(
+    "tools",
+    [
+        [WEATHER, WEATHER],
+        [server_tool("web_search_20250305", "web_search"), {**WEATHER, "name": "web_search"}],
+    ],
+    ids=["two-custom", "custom-shadows-server"],
+)
+def test_a_tool_name_conflict_is_the_sdks_own_error(server: MockServer, tools: list[dict[str, Any]]) -> None:
+    """Upstream marks it `details.error_code: tool_name_conflict`, which the SDK turns into its class."""
+    client = sync_client(server.url, max_retries=0)
+    with pytest.raises(anthropic.types.ToolNameConflictError) as caught:
+        client.messages.create(model=MODEL, max_tokens=16, tools=tools, messages=[user(text("Hi"))])
+    assert caught.value.body["error"]["details"] == {"error_code": "tool_name_conflict"}  # type: ignore[index]
+
+
+def test_count_tokens_checks_the_files_a_request_names(server: MockServer, uploaded: dict[str, str]) -> None:
+    """As a create does: an unknown file id is a 404, a stored one is counted."""
+
+    def document(file_id: str) -> dict[str, Any]:
+        source = {"type": "file", "file_id": file_id}
+        return {"model": MODEL, "messages": [user({"type": "document", "source": source}, text("Sum up"))]}
+
+    missing = raw(server, document("file_011CNotThere000000000"), {}, "/v1/messages/count_tokens")
+    assert missing.status_code == 404, missing.text
+    assert missing.json()["error"]["message"] == "File not found: file_011CNotThere000000000"
+    stored = raw(server, document(next(iter(uploaded.values()))), {}, "/v1/messages/count_tokens")
+    assert stored.status_code == 200 and stored.json()["input_tokens"] > 0, stored.text
 
 
 def test_lenient_mode_keeps_the_old_leniency(server: MockServer) -> None:
