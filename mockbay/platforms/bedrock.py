@@ -23,7 +23,7 @@ from mockbay.errors import ApiError
 from mockbay.journal import Exchange
 from mockbay.platforms import BEDROCK
 from mockbay.platforms.body import cloud_body, invalid, with_model
-from mockbay.server.auth import api_key_of, sigv4_access_key
+from mockbay.server.auth import accepted_key, presented_keys, sigv4_access_key
 from mockbay.server.messages import Answer, Inbound, answer_message, read_body, refuse_declared_oversize
 from mockbay.server.responses import dumps, json_response
 from mockbay.state import ServerState
@@ -83,10 +83,11 @@ def _denied(message: str) -> ApiError:
 def caller_of(headers: Mapping[str, str], config: ServerConfig) -> tuple[str, str]:
     """(caller, default session): the SigV4 access-key id for both, or the Bedrock API key and no
     session. `--api-key` lists the accepted keys and access-key ids."""
-    caller = api_key_of(headers)
-    if caller is None:
+    keys = presented_keys(headers)
+    if not keys:
         raise _denied("Missing Authentication Token")
-    if config.api_keys and caller not in config.api_keys:
+    caller = accepted_key(keys, config)
+    if caller is None:
         raise _denied("The security token included in the request is invalid.")
     return caller, sigv4_access_key(headers) or ""
 

@@ -21,7 +21,7 @@ from mockbay.errors import ApiError
 from mockbay.journal import Exchange
 from mockbay.platforms import VERTEX
 from mockbay.platforms.body import cloud_body, with_model
-from mockbay.server.auth import api_key_of
+from mockbay.server.auth import accepted_key, presented_keys
 from mockbay.server.messages import (
     Answer,
     Inbound,
@@ -48,10 +48,11 @@ def _unauthenticated(message: str) -> ApiError:
 
 def caller_of(headers: Mapping[str, str], config: ServerConfig) -> str:
     """The bearer token (any, unless `--api-key` lists the accepted ones)."""
-    token = api_key_of(headers)
-    if token is None:
+    tokens = presented_keys(headers)
+    if not tokens:
         raise _unauthenticated("Request is missing required authentication credential.")
-    if config.api_keys and token not in config.api_keys:
+    token = accepted_key(tokens, config)
+    if token is None:
         raise _unauthenticated("Request had invalid authentication credentials.")
     return token
 

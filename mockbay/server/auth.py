@@ -29,25 +29,40 @@ def _sigv4_key(authorization: str) -> str | None:
     return found.group(1) if found else None
 
 
-def api_key_of(headers: Mapping[str, str]) -> str | None:
-    """`Authorization: Bearer` (what current SDKs send) wins over `x-api-key` (curl, Claude Code);
-    a SigV4 access-key id counts as a key."""
+def presented_keys(headers: Mapping[str, str]) -> list[str]:
+    """Every credential the request carries, the one that names the caller first: a Bearer token
+    (what current SDKs send) or a SigV4 access-key id, then `x-api-key` (curl, Claude Code)."""
+    keys = []
     authorization = headers.get("authorization")
     if authorization:
         if authorization[:7].lower() == "bearer " and authorization[7:].strip():
-            return authorization[7:].strip()
-        key = _sigv4_key(authorization)
-        if key:
-            return key
-    return headers.get("x-api-key", "").strip() or None
+            keys.append(authorization[7:].strip())
+        else:
+            key = _sigv4_key(authorization)
+            if key:
+                keys.append(key)
+    key = headers.get("x-api-key", "").strip()
+    if key:
+        keys.append(key)
+    return keys
+
+
+def accepted_key(keys: list[str], config: ServerConfig) -> str | None:
+    """The caller's key among those presented: any, unless `--api-key` lists the accepted ones;
+    then the first listed one (a gateway may send its own `Authorization` beside the client's
+    `x-api-key`), or None."""
+    if not config.api_keys:
+        return keys[0]
+    return next((key for key in keys if key in config.api_keys), None)
 
 
 def authenticate(headers: Mapping[str, str], config: ServerConfig) -> str:
     """The caller's key, or a 401 `authentication_error` with upstream's wording."""
-    key = api_key_of(headers)
-    if key is None:
+    keys = presented_keys(headers)
+    if not keys:
         raise ApiError(401, "authentication_error", "x-api-key header is required")
-    if config.api_keys and key not in config.api_keys:
+    key = accepted_key(keys, config)
+    if key is None:
         bearer = headers.get("authorization", "")[:7].lower() == "bearer "
         raise ApiError(401, "authentication_error", "Invalid bearer token" if bearer else "invalid x-api-key")
     return key

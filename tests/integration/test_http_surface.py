@@ -100,6 +100,13 @@ def test_api_key_option_restricts_keys():
             f"{server.url}/s/plain-text/v1/messages", headers={**HEADERS, "x-api-key": "good"}, json=BODY
         )
         assert via_header.status_code == 200
+        # a gateway's own Authorization beside the client's listed x-api-key: the listed one counts
+        beside = {**HEADERS, "x-api-key": "good", "authorization": "Bearer gateway-token"}
+        both = httpx.post(f"{server.url}/s/plain-text/v1/messages", headers=beside, json=BODY)
+        assert both.status_code == 200, both.text
+        neither = {**HEADERS, "x-api-key": "bad", "authorization": "Bearer gateway-token"}
+        refused = httpx.post(f"{server.url}/s/plain-text/v1/messages", headers=neither, json=BODY)
+        assert refused.status_code == 401 and refused.json()["error"]["message"] == "Invalid bearer token"
 
 
 def test_admin_endpoints(core_server):
