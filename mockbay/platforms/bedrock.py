@@ -35,6 +35,8 @@ STREAM_ACTION = "invoke-with-response-stream"
 ERROR_TYPE_NAMESPACE = "http://internal.amazon.com/coral/com.amazon.bedrock/"
 EXTRANEOUS = ("model", "stream")
 BETA_FIELD = "anthropic_beta"
+USER_PROFILE_FIELD = "user_profile_id"  # the SDK moves the first-party header into the body
+USER_PROFILE_HEADER = "anthropic-user-profile-id"
 
 # Anthropic status -> (Bedrock status, exception), the table of docs/cloud-platforms.md.
 EXCEPTIONS: dict[int, tuple[int, str]] = {
@@ -102,11 +104,21 @@ def _betas(body: dict[str, object], headers: dict[str, str]) -> dict[str, str]:
     return {**headers, "anthropic-beta": ",".join(betas)}
 
 
+def _user_profile(body: dict[str, object], headers: dict[str, str]) -> dict[str, str]:
+    """`user_profile_id` from the body becomes the first-party `anthropic-user-profile-id` header."""
+    profile = body.pop(USER_PROFILE_FIELD, None)
+    if profile is None:
+        return headers
+    if not isinstance(profile, str):
+        raise invalid(f"Malformed input request: #/{USER_PROFILE_FIELD}: expected type: String")
+    return {**headers, USER_PROFILE_HEADER: profile}
+
+
 def first_party(
     found: re.Match[str], raw: bytes, headers: dict[str, str]
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """The request in first-party form: the body with model and stream from the path, and the
-    headers with the body's betas. Refuses what Bedrock refuses, in Bedrock's words."""
+    headers with the body's betas and user profile. Refuses what Bedrock refuses, in Bedrock's words."""
     body = cloud_body(
         raw,
         "Malformed input request: #: required key [anthropic_version] not found, "
@@ -118,7 +130,7 @@ def first_party(
                 f"Malformed input request: #: extraneous key [{key}] is not permitted, "
                 "please reformat your input and try again."
             )
-    headers = _betas(body, headers)
+    headers = _user_profile(body, _betas(body, headers))
     return with_model(body, unquote(found.group(1)), stream=found.group(2) == STREAM_ACTION), headers
 
 

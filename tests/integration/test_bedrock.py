@@ -177,6 +177,30 @@ def test_api_keys_apply_to_bearer_keys_and_access_key_ids(cloud_server):
                 client.messages.create(**ask(BEDROCK_MODEL))
 
 
+def test_a_listed_x_api_key_beside_sigv4_is_accepted(cloud_server):
+    """With `--api-key`, any presented credential it lists lets the request in (the contract:
+    refused only when none matches `x-api-key` or Bearer)."""
+    url = _invoke_url(cloud_server, "plain-text")
+    with cloud_server.overrides(api_keys=("listed",)):
+        accepted = httpx.post(url, json=BODY, headers={**SIGV4, "x-api-key": "listed"})
+        assert accepted.status_code == 200, accepted.text
+        refused = httpx.post(url, json=BODY, headers={**SIGV4, "x-api-key": "other"})
+        assert refused.status_code == 403
+        assert refused.headers["x-amzn-errortype"].startswith("AccessDeniedException")
+
+
+def test_a_user_profile_goes_back_to_its_header(cloud_server):
+    """The SDK moves `user_profile_id` from its first-party header into a Bedrock body; mockbay
+    moves it back, so the body validates as the first-party one does (strict refused it as an extra
+    input)."""
+    cloud_server.reset()
+    client = bedrock(cloud_server, "plain-text")
+    message = client.messages.create(**ask(BEDROCK_MODEL), user_profile_id="uprof_1")
+    with client.messages.stream(**ask(BEDROCK_MODEL), user_profile_id="uprof_1") as stream:
+        assert stream.get_final_message().to_dict() == message.to_dict()
+    assert [("user_profile_id" in exchange.body) for exchange in cloud_server.journal.all] == [False, False]
+
+
 def test_the_access_key_id_is_the_caller(cloud_server):
     """Sequences and rate-limit buckets are per access-key id, as they are per API key first-party."""
     cloud_server.reset()
