@@ -22,7 +22,7 @@ from mockbay import logs
 from mockbay.config import MAX_BODY_BYTES
 from mockbay.errors import ApiError
 from mockbay.journal import Exchange, mask_lowered
-from mockbay.platforms.routes import cloud_route
+from mockbay.platforms.routes import cloud_route, error_shape
 from mockbay.render import ids
 from mockbay.server import admin, batches, files, messages, models, paths, provenance
 from mockbay.server.protocol import SIDE_REQUEST_ID, side_request_ids
@@ -64,7 +64,7 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
         sequence = await state.store.next_sequence()
     except StoreUnavailable as error:  # no shared number to give it: an id no other exchange has
         request_id = request.app[SIDE_REQUEST_ID]()
-        refused = error_response(error, request_id)
+        refused = error_shape(request.method, request.raw_path)(error, request_id)
         refused.headers["request-id"] = request_id
         return refused
     request_id = ids.request_id(state.config.seed, sequence, state.config.worker)

@@ -52,6 +52,9 @@ scenarios:
 LONG_SYSTEM = "You are a careful assistant who answers in one short sentence. " * 300
 
 
+BEDROCK_KEY = {"authorization": "Bearer bedrock-api-key"}
+
+
 def body(text: str, **extra: object) -> dict[str, object]:
     message = {"role": "user", "content": text}
     return {"model": "claude-sonnet-4-6", "max_tokens": 50, "messages": [message], **extra}
@@ -232,6 +235,14 @@ def test_a_replica_answers_503_naming_the_store_while_redis_is_down_then_recover
                 assert down.json()["error"]["type"] == "api_error"
                 assert redis.url in down.json()["error"]["message"]
                 assert down.headers["request-id"].startswith("req_")
+            bedrock_body = {**body("count"), "anthropic_version": "bedrock-2023-05-31"}
+            del bedrock_body["model"]
+            on_bedrock = client.post(  # Bedrock's own error shape, as every other Bedrock error
+                "/model/anthropic.claude-sonnet-4-5-v1:0/invoke", json=bedrock_body, headers=BEDROCK_KEY
+            )
+            assert on_bedrock.status_code == 503, on_bedrock.text
+            assert on_bedrock.headers["x-amzn-errortype"].startswith("ServiceUnavailableException:")
+            assert set(on_bedrock.json()) == {"message"} and redis.url in on_bedrock.json()["message"]
             redis.start()
             assert text_of(client.post("/v1/messages", json=body("count"))) == "one"  # a fresh Redis
     finally:
