@@ -24,11 +24,9 @@ PREFIX = "/_mockbay/"
 
 
 def _authorised(request: web.Request, state: ServerState) -> bool:
-    if state.config.is_loopback and state.config.admin_token is None:
-        return True
     token = state.config.admin_token
-    if token is None:
-        return False
+    if not token:  # none, or empty (an optional secret left blank): open on loopback only
+        return state.config.is_loopback
     given = request.headers.get("x-mockbay-admin-token", "")
     if request.path.rstrip("/").endswith("/ui"):  # a browser cannot send a header to open a page
         given = given or request.query.get("token", "")

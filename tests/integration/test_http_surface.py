@@ -145,5 +145,9 @@ def test_admin_needs_a_token_off_loopback():
             httpx.get(f"{base}/_mockbay/requests", headers={"x-mockbay-admin-token": "s3cret"}).status_code
             == 200
         )
-    with MockServer(host="0.0.0.0") as server:
-        assert httpx.get(f"http://127.0.0.1:{server.port}/_mockbay/requests").status_code == 404
+    for no_token in (None, ""):  # an empty token (an optional secret left blank) is none
+        with MockServer(host="0.0.0.0", admin_token=no_token) as server:
+            base = f"http://127.0.0.1:{server.port}"
+            assert httpx.get(f"{base}/_mockbay/requests").status_code == 404
+            blank = httpx.get(f"{base}/_mockbay/requests", headers={"x-mockbay-admin-token": ""})
+            assert blank.status_code == 404
