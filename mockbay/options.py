@@ -17,6 +17,7 @@ from mockbay.environment import PREFIX, env, env_list
 from mockbay.errors import MockbayError
 
 TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("", "0", "false", "no", "off")
 
 
 def integer(text: str) -> int:
@@ -50,6 +51,13 @@ def day_seconds(text: str) -> float:
     if not 0 <= value <= 86_400:
         raise argparse.ArgumentTypeError(f"must be between 0 and 86400, got {text}")
     return value
+
+
+def host(text: str) -> str:
+    """A bind address: an empty one would bind every interface, which mockbay never does unasked."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must not be empty (0.0.0.0 binds every interface)")
+    return text
 
 
 def port(text: str) -> int:
@@ -101,8 +109,14 @@ def add_option(
 
 
 def add_flag(parser: argparse.ArgumentParser, flag: str, help: str, *, env_name: str) -> None:
-    """An on/off switch, off unless given or `MOCKBAY_X` is one of 1, true, yes, on."""
-    on = (env(env_name) or "").lower() in TRUE_WORDS
+    """An on/off switch, off unless given or `MOCKBAY_X` is one of 1, true, yes, on (0, false,
+    no, off or empty: off; any other word is exit 2, not a silent off)."""
+    word = (env(env_name) or "").lower()
+    if word not in TRUE_WORDS + FALSE_WORDS:
+        raise MockbayError(
+            f"{PREFIX}{env_name} must be one of {', '.join(TRUE_WORDS + FALSE_WORDS[1:])}, got {word!r}"
+        )
+    on = word in TRUE_WORDS
     parser.add_argument(flag, action="store_true", default=on, help=f"{help} {_tail('off', env_name, '=1')}")
 
 
@@ -138,7 +152,7 @@ def _from_env(name: str, raw: str, type: Callable[[str], Any], choices: Sequence
 
 def add_listen(parser: argparse.ArgumentParser) -> None:
     """--host and --port, shared by serve and record."""
-    add_option(parser, "--host", "bind address", env_name="HOST", default=DEFAULT_HOST)
+    add_option(parser, "--host", "bind address", env_name="HOST", default=DEFAULT_HOST, type=host)
     add_option(
         parser,
         "--port",

@@ -73,6 +73,7 @@ def test_choices_come_from_the_closed_choices() -> None:
         (["serve", "--port", "70000"], "argument --port: must be between 0 and 65535, got 70000"),
         (["serve", "--reply-memo", "lots"], "argument --reply-memo: must be an integer, got 'lots'"),
         (["record", "--upstream", "http://x", "--out", "o", "--port", "-1"], "must be between 0 and 65535"),
+        (["serve", "--host", ""], "argument --host: must not be empty (0.0.0.0 binds every interface)"),
     ],
 )
 def test_bad_values_exit_2_with_a_message(argv: list[str], message: str, capsys) -> None:
@@ -87,6 +88,12 @@ def test_bad_values_exit_2_with_a_message(argv: list[str], message: str, capsys)
         ("MOCKBAY_JOURNAL_SIZE", "-5", "MOCKBAY_JOURNAL_SIZE must be 0 or more, got -5"),
         ("MOCKBAY_TIMING", "fast", "MOCKBAY_TIMING must be one of instant, realistic, recorded, got 'fast'"),
         ("MOCKBAY_WORKERS", "0", "MOCKBAY_WORKERS must be at least 1, got 0"),
+        ("MOCKBAY_HOST", "", "MOCKBAY_HOST must not be empty"),
+        (
+            "MOCKBAY_WATCH",
+            "maybe",
+            "MOCKBAY_WATCH must be one of 1, true, yes, on, 0, false, no, off, got 'maybe'",
+        ),
     ],
 )
 def test_bad_environment_values_exit_2_naming_the_variable(name, value, message, monkeypatch, capsys) -> None:
