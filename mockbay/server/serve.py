@@ -1,6 +1,7 @@
 """`mockbay serve`: build the config from options, bind, print the ready line, run until a signal.
 
-With `--workers N`, N processes share one port through SO_REUSEPORT. With `--state redis://...`
+With `--workers N`, N processes share one port through SO_REUSEPORT; the parent checks the port
+is free first, and prints the same ready line once each worker reports that it listens. With `--state redis://...`
 they share state as replicas do; without it each keeps its own (sequences, prompt cache, rate
 limits, journal and admin-loaded scenarios are per process), and request ids mix in the worker
 index so they never repeat.
@@ -17,11 +18,15 @@ import gc
 import logging
 import signal
 import socket
+import sys
 import time
+from collections.abc import Callable
 from dataclasses import replace
+from multiprocessing.connection import Connection
 from typing import Any
 
 from mockbay.config import MB, ServerConfig
+from mockbay.errors import MockbayError
 from mockbay.loading import default_scenario_paths, load_registry
 from mockbay.logs import configure_logging
 from mockbay.server.app import make_app
@@ -32,6 +37,7 @@ from mockbay.store.lifecycle import check_state
 from mockbay.usage.ratelimit import parse_limits
 
 log = logging.getLogger("mockbay")
+WORKER_START_S = 30.0  # loading scenarios and binding; a worker that takes longer is stuck
 
 
 def config_from_args(args: argparse.Namespace) -> ServerConfig:
@@ -129,7 +135,8 @@ def run_serve(args: argparse.Namespace) -> int:
     tune_process()
     configure_logging(args.log_format, args.log_level)
     if args.workers == 1:
-        asyncio.run(_serve(config, ServerState(config, registry), watch=seen, announce=True))
+        state = ServerState(config, registry)
+        asyncio.run(_serve(config, state, watch=seen, on_ready=_announce(config, len(registry))))
         # Stopping is part of the contract (a container gets 2 s): the interpreter's final
         # collection walks every object the server made, so leave them to the process's end.
         gc.freeze()
@@ -142,13 +149,12 @@ async def _serve(
     state: ServerState,
     *,
     watch: dict[str, FileStamp] | None,
-    announce: bool,
+    on_ready: Callable[[int], None],
     reuse_port: bool = False,
 ) -> None:
+    """Serve until a signal; `on_ready` gets the bound port once the socket listens."""
     async with listening(make_app(state), config.host, config.port, reuse_port=reuse_port) as port:
-        if announce:
-            ready = f"{base_url(config.host, port)} ({len(state.registry)} scenarios)"
-            print(f"mockbay listening on {ready}", flush=True)
+        on_ready(port)
         watcher = (
             None
             if watch is None
@@ -161,29 +167,66 @@ async def _serve(
                 watcher.cancel()
 
 
-def _worker(config: ServerConfig, watch: bool, ready: Any, log_format: str, log_level: str) -> None:
-    """One worker process: its own state, loop and log handler on the shared port."""
+def _announce(config: ServerConfig, scenarios: int) -> Callable[[int], None]:
+    """The ready line scripts wait for, printed once the port listens (the same for `--workers`)."""
+
+    def ready(port: int) -> None:
+        print(f"mockbay listening on {base_url(config.host, port)} ({scenarios} scenarios)", flush=True)
+
+    return ready
+
+
+def _worker(config: ServerConfig, watch: bool, report: Connection, log_format: str, log_level: str) -> None:
+    """One worker process: its own state, loop and log handler on the shared port. It reports to
+    the parent once it listens (an empty string), or why it could not."""
     tune_process()  # where workers are spawned, they start with the defaults
     configure_logging(log_format, log_level)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     seen = snapshot(config.scenario_paths) if watch else None
     state = ServerState(config, load_registry(config.scenario_paths))
+    try:
+        asyncio.run(_serve(config, state, watch=seen, on_ready=lambda _: report.send(""), reuse_port=True))
+    except MockbayError as exc:
+        report.send(str(exc))
 
-    async def main() -> None:
-        loop = asyncio.get_running_loop()
-        loop.call_soon(ready.release)
-        await _serve(config, state, watch=seen, announce=False, reuse_port=True)
 
-    asyncio.run(main())
+def _claim_port(config: ServerConfig) -> ServerConfig:
+    """The config with the port the workers will share, checked free first. Workers bind with
+    SO_REUSEPORT, which would let them join another server's port (another `--workers` server's
+    included) without a word: a plain bind here fails as a single process's would."""
+    family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
+    with socket.socket(family) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the workers' sockets do
+        try:
+            probe.bind((config.host, config.port))
+        except OSError as exc:
+            raise MockbayError(f"cannot listen on {config.host}:{config.port}: {exc.strerror}") from None
+        return replace(config, port=probe.getsockname()[1])
+
+
+def _await_workers(workers: list[Any], reports: Connection) -> str:
+    """Wait until every worker listens. A worker's own refusal (a port it cannot bind, a bad
+    scenario) raises it as the single process would; a worker's early end or a stuck start is
+    returned, "" when all listen."""
+    deadline = time.monotonic() + WORKER_START_S
+    listening_count = 0
+    while listening_count < len(workers):
+        if reports.poll(0.05):
+            problem: str = reports.recv()
+            if problem:
+                raise MockbayError(problem)
+            listening_count += 1
+        elif any(worker.exitcode is not None for worker in workers):
+            return "a worker process ended before it listened (see its log above)"
+        elif time.monotonic() > deadline:
+            return f"the workers did not all listen within {WORKER_START_S:g} s"
+    return ""
 
 
 def _run_workers(config: ServerConfig, args: argparse.Namespace, count: int) -> int:
     import multiprocessing  # only here: one process does not pay for loading it
 
-    if config.port == 0:
-        with socket.socket(socket.AF_INET6 if ":" in config.host else socket.AF_INET) as probe:
-            probe.bind((config.host, 0))
-            config = replace(config, port=probe.getsockname()[1])
+    config = _claim_port(config)
     # Fork where the platform has it: a worker then starts with every module this process has
     # imported (two workers' first reply 1.96 s -> 0.5 s here), where a spawned one imports them all
     # again. Nothing runs yet that a fork could copy half-way (no loop, no thread); the frozen
@@ -192,22 +235,17 @@ def _run_workers(config: ServerConfig, args: argparse.Namespace, count: int) -> 
     context = multiprocessing.get_context("fork") if forking else multiprocessing.get_context("spawn")
     if forking:
         gc.freeze()
-    ready = context.Semaphore(0)
+    reports, report = context.Pipe(duplex=False)
     workers = [
         context.Process(
             target=_worker,
-            args=(replace(config, worker=n), args.watch, ready, args.log_format, args.log_level),
+            args=(replace(config, worker=n), args.watch, report, args.log_format, args.log_level),
             daemon=True,
         )
         for n in range(1, args.workers + 1)
     ]
     for worker in workers:
         worker.start()
-    for _ in workers:
-        ready.acquire(timeout=30)
-    time.sleep(0.05)
-    line = f"{base_url(config.host, config.port)} ({count} scenarios, {len(workers)} workers)"
-    print(f"mockbay listening on {line}", flush=True)
     stopping = False
 
     def stop(*_: object) -> None:
@@ -219,6 +257,19 @@ def _run_workers(config: ServerConfig, args: argparse.Namespace, count: int) -> 
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    try:
+        problem = _await_workers(workers, reports)
+    except MockbayError:
+        stop()
+        raise
+    if stopping:
+        return 0
+    if problem:
+        stop()
+        print(f"mockbay: error: {problem}", file=sys.stderr)
+        return 1
+    _announce(config, count)(config.port)
+    log.info("%d worker processes share port %d", len(workers), config.port)
     for worker in workers:
         worker.join()
     return 0 if stopping else 1
