@@ -309,9 +309,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         return 0
-    except BrokenPipeError:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except BrokenPipeError:  # `mockbay schema | head`: the reader had enough
+        _discard_stdout()
         return 0
+    except OSError as exc:
+        if exc.filename is not None:  # a file named on the command line (--output, --out)
+            print(f"mockbay: error: {exc.strerror}: {exc.filename}", file=sys.stderr)
+            return 2
+        # stdout that cannot take the output (a full disk): one line, not a traceback
+        print(f"mockbay: error: cannot write the output: {exc.strerror or exc}", file=sys.stderr)
+        _discard_stdout()
+        return 1
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's final flush of what is left fails no more."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _validate(paths: list[str]) -> int:

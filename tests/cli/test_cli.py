@@ -14,7 +14,7 @@ import pytest
 
 from mockbay import __version__
 from mockbay.cli import build_parser, main
-from tests.conftest import DATA, REPO
+from tests.conftest import DATA, REPO, SCENARIOS
 
 SCHEMA_FILE = REPO / "mockbay" / "mockbay-scenario.schema.json"  # the repo root's file links here
 TYPO = "name: typo\nrules:\n  - reply: {txt: hi}\n"
@@ -161,3 +161,18 @@ def test_validation_mode_from_the_command_line_and_the_environment(monkeypatch, 
     monkeypatch.setenv("MOCKBAY_VALIDATION", "lenient")
     assert build_parser().parse_args(["serve"]).validation == "lenient"
     assert build_parser().parse_args(["serve", "--validation", "strict"]).validation == "strict"
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full, a device that is always full")
+@pytest.mark.parametrize("command", [("schema",), ("validate", str(SCENARIOS))], ids=["schema", "validate"])
+def test_a_stdout_that_cannot_take_the_output_is_exit_1_in_one_line(command: tuple[str, ...]) -> None:
+    with open("/dev/full", "w") as full:
+        argv = [sys.executable, "-m", "mockbay", *command]
+        done = subprocess.run(argv, stdout=full, stderr=subprocess.PIPE, text=True, timeout=30, check=False)
+    assert done.returncode == 1, done.stderr
+    assert done.stderr == "mockbay: error: cannot write the output: No space left on device\n"
+
+
+def test_schema_into_a_folder_that_does_not_exist_is_exit_2(tmp_path: Path, capsys) -> None:
+    assert main(["schema", "--output", str(tmp_path / "missing" / "schema.json")]) == 2
+    assert "mockbay: error: No such file or directory:" in capsys.readouterr().err
