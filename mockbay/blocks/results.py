@@ -159,21 +159,39 @@ class WebFetchToolResult(ToolResult):
 @dataclass(frozen=True, slots=True, eq=False)
 class CodeExecutionToolResult(ToolResult):
     """`code_execution_tool_result`: stdout, stderr, return code and output files, empty and 0
-    when left out, or an error; it brings the reply a `container`."""
+    when left out, or an error; it brings the reply a `container`. The encrypted result (upstream's
+    answer when the code called web search) gets its required `encrypted_stdout` derived from the
+    seed and the request when left out, as search results get `encrypted_content`."""
 
     TYPE = "code_execution_tool_result"
     KEY_DOC = (
-        "A code_execution_tool_result: content is {stdout, stderr, return_code, content} or {error_code}."
+        "A code_execution_tool_result: content is {stdout, stderr, return_code, content}, "
+        "{type: encrypted_code_execution_result, ...} or {error_code}."
     )
     RESULT_TYPE = "code_execution_result"
+    ENCRYPTED_TYPE: ClassVar[str] = "encrypted_code_execution_result"
     ERROR_TYPE = "code_execution_tool_result_error"
     BRINGS_CONTAINER = True
 
     @classmethod
+    def result_type(cls, content: dict[str, Any]) -> str:
+        if cls.ENCRYPTED_TYPE and "encrypted_stdout" in content:
+            return cls.ENCRYPTED_TYPE
+        return cls.RESULT_TYPE
+
+    @classmethod
     def typed(cls, content: Any, ctx: RenderContext) -> Any:
         typed = cls.tagged(content)
-        if isinstance(typed, dict) and typed.get("type") == cls.RESULT_TYPE:
+        if not isinstance(typed, dict):
+            return typed
+        if typed.get("type") == cls.RESULT_TYPE:
             return {"stdout": "", "stderr": "", "return_code": 0, "content": [], **typed}
+        if cls.ENCRYPTED_TYPE and typed.get("type") == cls.ENCRYPTED_TYPE:
+            out = {"encrypted_stdout": "", "stderr": "", "return_code": 0, "content": [], **typed}
+            out["encrypted_stdout"] = out["encrypted_stdout"] or ids.opaque(
+                ctx.seed, ctx.fingerprint, ctx.position, "stdout"
+            )
+            return out
         return typed
 
 
@@ -186,6 +204,7 @@ class BashCodeExecutionToolResult(CodeExecutionToolResult):
     TYPE = "bash_code_execution_tool_result"
     KEY_DOC = "A bash_code_execution_tool_result: {stdout, stderr, return_code, content} or {error_code}."
     RESULT_TYPE = "bash_code_execution_result"
+    ENCRYPTED_TYPE = ""  # the bash tool has no encrypted result
     ERROR_TYPE = "bash_code_execution_tool_result_error"
 
 

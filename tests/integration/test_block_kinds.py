@@ -14,7 +14,7 @@ from typing import Any
 
 import anthropic
 import pytest
-from anthropic.types import StopReason
+from anthropic.types import EncryptedCodeExecutionResultBlock, StopReason
 
 from mockbay.blocks import KINDS
 from mockbay.scenario.model import STOP_REASONS
@@ -106,6 +106,21 @@ def _check_container(message: Any) -> None:
     assert message.container.id.startswith("container_011C") and message.container.expires_at.year >= 2030
 
 
+def _check_encrypted(message: Any) -> None:
+    """The encrypted result's required fields are there: derived `encrypted_stdout`, then a given one."""
+    generated, given = (
+        EncryptedCodeExecutionResultBlock.model_validate(b.content.to_dict()) for b in message.content[1::2]
+    )
+    assert generated.encrypted_stdout and base64.b64decode(generated.encrypted_stdout)
+    assert (generated.stderr, generated.return_code, generated.content) == ("", 0, [])
+    assert (given.encrypted_stdout, given.return_code, given.type) == (
+        "given-stdout",
+        1,
+        "encrypted_code_execution_result",
+    )
+    assert message.container.id.startswith("container_011C")
+
+
 def _check_refusal(message: Any) -> None:
     assert message.stop_reason == "refusal"
     assert message.stop_details.category == "cyber" and message.stop_details.type == "refusal"
@@ -145,6 +160,7 @@ ROWS: list[tuple[str, dict[str, Any], bool, Check]] = [
     ("kind-web-search-error", {}, False, lambda m: _check_error(m, "max_uses_exceeded")),
     ("kind-web-fetch", {}, False, _types("ServerToolUseBlock", "WebFetchToolResultBlock", "TextBlock")),
     ("kind-code-execution", {}, False, lambda m: _check_container(m)),
+    ("kind-encrypted-code-execution", {}, False, lambda m: _check_encrypted(m)),
     (
         "kind-bash-code-execution",
         {},
@@ -205,6 +221,7 @@ def test_reply_parses_and_streams_to_the_json_reply(
     kwargs.update(request_fields)
     plain = api.create(**kwargs)
     check(plain)
+    type(plain).model_validate(plain.to_dict())  # create() builds without validating: every required field
     with api.stream(**kwargs) as stream:
         streamed = stream.get_final_message()
     assert streamed.to_dict() == plain.to_dict()
