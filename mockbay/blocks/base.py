@@ -142,7 +142,8 @@ def block_spec(kind: type[BlockKind], value: Spec, **siblings: Spec) -> Obj:
 BLOCK_HINTS: dict[str, str] = {
     "type": "write a block by its type key: - text: 'Hello', - tool_use: {name: ..., input: {...}}; "
     "any other block verbatim: - raw: {type: ..., ...}",
-    "signature": "signature: goes beside thinking: in a thinking block",
+    "signature": "signature: goes in a thinking block, beside thinking: or inside its "
+    "{thinking: ..., signature: ...}",
     **{
         key: "'{key}' goes inside the tool_use: - tool_use: {name: ..., input: {...}}"
         for key in ("name", "input", "id", "input_chunks")

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from mockbay.scenario.walker import Walker
 
 _TOOL_USE_ID = Str(min_len=1, doc="The call this answers; default the nearest call before it.")
-_CALLER = Map(AnyValue(), doc="Who called the tool, as the wire has it: {type: direct}, ...")
+_CALLER = Map(AnyValue(), nullable=True, doc="Who called the tool, as the wire has it: {type: direct}, ...")
 
 
 @dataclass(frozen=True, slots=True, eq=False)

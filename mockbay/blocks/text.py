@@ -17,7 +17,7 @@ from mockbay.blocks.base import BlockKind, Delta, Received, RenderContext, Split
 from mockbay.render import ids
 from mockbay.render.text import resolve
 from mockbay.scenario.model import Block, LiteralText
-from mockbay.scenario.spec import AnyValue, List, Map, Ref, Str
+from mockbay.scenario.spec import AnyValue, List, Map, Obj, OneOf, Ref, Str
 from mockbay.tokens import count_tokens, split_tokens
 
 if TYPE_CHECKING:
@@ -191,7 +191,15 @@ class Thinking(BlockKind):
 
     @classmethod
     def load(cls, w: Walker, f: Fields, path: str) -> Any:
-        return Block(type="thinking", text=f.values["thinking"], signature=f.get("signature"))
+        value, signature = f.values["thinking"], f.get("signature")
+        if isinstance(value, dict):  # the wire's fields: {thinking: ..., signature: ...}
+            if "signature" in value and "signature" in f.values:
+                return w.fail(
+                    f.key_mark("signature"),
+                    f"'signature' is given twice in {path}: beside thinking: and inside it; keep one",
+                )
+            value, signature = value["thinking"], value.get("signature", signature)
+        return Block(type="thinking", text=value, signature=signature)
 
     @classmethod
     def render(cls, block: Block, ctx: RenderContext) -> Thinking:
@@ -248,11 +256,24 @@ class RedactedThinking(BlockKind):
 
     @classmethod
     def spec(cls) -> Any:
-        return block_spec(cls, Str(doc="Opaque data of a redacted_thinking block."))
+        wire = Obj(
+            {"data": Str(doc="Opaque data of a redacted_thinking block.")},
+            tag="data",
+            build="wire_fields",
+            doc="The wire's fields of a redacted_thinking block: {data}.",
+        )
+        return block_spec(
+            cls,
+            OneOf(
+                (Str(doc="Opaque data of a redacted_thinking block."), wire),
+                doc="A redacted_thinking block: its opaque data, or the wire's {data: ...}.",
+            ),
+        )
 
     @classmethod
     def load(cls, w: Walker, f: Fields, path: str) -> Any:
-        return Block(type="redacted_thinking", data=f.values["redacted_thinking"])
+        value = f.values["redacted_thinking"]
+        return Block(type="redacted_thinking", data=value["data"] if isinstance(value, dict) else value)
 
     @classmethod
     def render(cls, block: Block, ctx: RenderContext) -> RedactedThinking:

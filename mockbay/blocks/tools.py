@@ -36,7 +36,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _CALLER = Map(
-    AnyValue(), doc="Who called the tool, as the wire has it: {type: direct}, {type: ..., tool_id: ...}."
+    AnyValue(),
+    nullable=True,
+    doc="Who called the tool, as the wire has it: {type: direct}, {type: ..., tool_id: ...}.",
 )
 
 

@@ -118,7 +118,7 @@ def _message_fields(message: dict[str, Any], scrubber: Scrubber) -> dict[str, An
             fields[key] = scrubber.text(str(message[key]))
     if fields.get("stop_reason", STOP_REASONS[0]) not in STOP_REASONS:
         log.warning("stop_reason %r not recorded: scenarios cannot give it", fields.pop("stop_reason"))
-    for key in _MESSAGE_FIELDS:  # a null inside is the key left out (the scenario format has no nulls)
+    for key in _MESSAGE_FIELDS:  # a null inside is the key left out (most keys take no null)
         if isinstance(message.get(key), dict):
             fields[key] = scrubber.json({k: v for k, v in message[key].items() if v is not None})
     usage = message.get("usage")

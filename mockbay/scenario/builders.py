@@ -134,6 +134,7 @@ BUILDERS: dict[str, Builder] = {
         provider=f.values["faker"], args=tuple((k, v) for k, v in f.values.items() if k != "faker")
     ),
     "chunks": lambda w, f, p: ChunkedText(pieces=tuple(f.values["chunks"])),
+    "wire_fields": lambda w, f, p: dict(f.values),  # a block's wire form, read by its kind's load
     "json_text": lambda w, f, p: JsonText(
         value=json.dumps(f.values["json"], ensure_ascii=False, separators=(",", ":"))
     ),

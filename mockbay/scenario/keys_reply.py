@@ -38,7 +38,21 @@ TEXT_SOURCE = OneOf(
     doc="Text: a string, {faker: provider, ...args}, {chunks: [...]} or {json: value}.",
 )
 THINKING_SOURCE = OneOf(
-    (Str(doc="Thinking text.", build="literal"), _CHUNKS), doc="Thinking text: a string or {chunks: [...]}."
+    (
+        Str(doc="Thinking text.", build="literal"),
+        _CHUNKS,
+        Obj(
+            {
+                "thinking": Str(doc="Thinking text.", build="literal"),
+                "signature": Str(doc="Thinking signature; generated deterministically unless given."),
+            },
+            tag="thinking",
+            build="wire_fields",
+            doc="The wire's fields of a thinking block: {thinking, signature}.",
+        ),
+    ),
+    doc="Thinking text: a string, {chunks: [...]} or the wire's {thinking: ..., signature: ...}.",
+    hints={"signature": "the wire's form holds the text too: thinking: {thinking: ..., signature: ...}"},
 )
 ERROR = Obj(
     {
@@ -151,7 +165,10 @@ REPLY = Obj(
         "diagnostics": Obj(
             {
                 "cache_miss_reason": Map(
-                    AnyValue(), doc="Why the cache missed: {type: model_changed | system_changed | ..., ...}."
+                    AnyValue(),
+                    nullable=True,
+                    doc="Why the cache missed: {type: model_changed | system_changed | ..., ...}; "
+                    "null: diagnosis pending.",
                 )
             },
             doc="Request-level diagnostics (for a request that sent diagnostics.previous_message_id).",

@@ -101,7 +101,7 @@ def what(spec: s.Spec) -> str:
         return "one of " + ", ".join(spec.values)
     if isinstance(spec, s.Obj) and spec.tag:
         return f"{{{spec.tag}: ...}}"
-    return _WHAT.get(type(spec), "a mapping")
+    return _WHAT.get(type(spec), "a mapping") + (" or null" if spec.nullable else "")
 
 
 _WHAT = {

@@ -30,6 +30,8 @@ JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 def to_json(spec: Spec) -> dict[str, Any]:
     out = _SHAPES[type(spec)](spec)
+    if spec.nullable:
+        out = {"anyOf": [out, {"type": "null"}]}
     if spec.doc:
         out["description"] = spec.doc
     return out

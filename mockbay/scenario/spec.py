@@ -15,11 +15,14 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True, kw_only=True, eq=False)
 class Spec:
-    """What one value may be. `doc` is its one-line description; `hint` is appended to type errors."""
+    """What one value may be. `doc` is its one-line description; `hint` is appended to type errors.
+    `nullable` marks a wire object written as-is whose wire field may be null: null is taken and
+    sent as null (keys mockbay computes when left out take no null, so null never means two things)."""
 
     doc: str = ""
     build: str | None = None
     hint: str = ""
+    nullable: bool = False
 
 
 @dataclass(frozen=True, eq=False)

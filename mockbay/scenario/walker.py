@@ -70,6 +70,8 @@ class Walker:
                 "scenario files hold plain data",
             )
         spec = resolve(spec)
+        if spec.nullable and node.tag == NULL:
+            return None
         before = len(self.problems)
         if isinstance(spec, (s.OneOf, s.ValueOrMatcher)):  # dispatchers: they walk this same node again
             value = CHECKS[type(spec)](self, node, spec, path)

@@ -8,6 +8,7 @@ mockbay/blocks/ and one row here.
 from __future__ import annotations
 
 import base64
+import re
 import typing
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -139,6 +140,12 @@ def _check_message_fields(message: Any) -> None:
     )
 
 
+def _check_nulls(message: Any) -> None:
+    """A null given where the wire allows it is sent as null, not dropped."""
+    assert message.diagnostics.to_dict() == {"cache_miss_reason": None}
+    assert [b.to_dict()["caller"] for b in message.content] == [None, None, None]
+
+
 def _check_error(message: Any, code: str) -> None:
     _types("ServerToolUseBlock", "WebSearchToolResultBlock")(message)
     assert message.content[1].content.type == "web_search_tool_result_error"
@@ -199,6 +206,7 @@ ROWS: list[tuple[str, dict[str, Any], bool, Check]] = [
     ("stop-refusal", {}, False, lambda m: _check_refusal(m)),
     ("stop-model_context_window_exceeded", {}, False, _stop("model_context_window_exceeded")),
     ("message-fields", {}, True, lambda m: _check_message_fields(m)),
+    ("message-fields-null", {}, True, lambda m: _check_nulls(m)),
 ]
 
 
@@ -225,6 +233,40 @@ def test_reply_parses_and_streams_to_the_json_reply(
     with api.stream(**kwargs) as stream:
         streamed = stream.get_final_message()
     assert streamed.to_dict() == plain.to_dict()
+
+
+# Blocks written as the wire's fields (§10) against the shorthand of §4: (case, check of the reply).
+# Each case is the pair form-CASE-shorthand / form-CASE-wire in tests/data/surface/wire_forms.yaml.
+WIRE_FORMS: list[tuple[str, Check]] = [
+    ("thinking-signature", lambda m: _thinking(m, "Paris in spring is mild.", "EqQBCkgivenSignature")),
+    ("thinking-generated", lambda m: _thinking(m, "The user runs claude-sonnet-4-6; answer briefly.", None)),
+    ("redacted-thinking", _types("RedactedThinkingBlock", "TextBlock")),
+]
+
+
+def _thinking(message: Any, text: str, signature: str | None) -> None:
+    _types("ThinkingBlock", "TextBlock")(message)
+    assert message.content[0].thinking == text
+    got = message.content[0].signature
+    assert got == signature if signature else got.startswith("EqQB")
+
+
+@pytest.mark.parametrize(("case", "check"), WIRE_FORMS, ids=[r[0] for r in WIRE_FORMS])
+def test_wire_form_serves_as_the_shorthand(server: MockServer, case: str, check: Check) -> None:
+    kwargs: dict[str, Any] = {"model": "claude-sonnet-4-6", "max_tokens": 1024, "messages": USER_HI}
+    shorthand = pinned_client(server, f"form-{case}-shorthand").messages.create(**kwargs)
+    wire_client = pinned_client(server, f"form-{case}-wire")
+    wire = wire_client.messages.create(**kwargs)
+    check(wire)
+    assert wire.to_dict() == shorthand.to_dict()
+    with wire_client.messages.stream(**kwargs) as stream:
+        assert stream.get_final_message().to_dict() == wire.to_dict()
+
+
+def test_every_wire_form_pair_has_a_row() -> None:
+    data = (DATA / "surface" / "wire_forms.yaml").read_text()
+    names = re.findall(r"- name: (form-\S+)", data)
+    assert names == [f"form-{case}-{form}" for case, _ in WIRE_FORMS for form in ("shorthand", "wire")]
 
 
 def test_every_kind_and_stop_reason_has_a_row() -> None:

@@ -94,7 +94,20 @@ CASES: list[tuple[str, str, str, int]] = [
         1,
     ),
     ("block_two_types", "6:11", "'thinking' cannot be combined with 'text' in turns[0].reply.content[0]", 1),
-    ("signature_on_text_block", "6:11", "signature: goes beside thinking: in a thinking block", 1),
+    ("signature_on_text_block", "6:11", "signature: goes in a thinking block, beside thinking: or inside", 1),
+    ("signature_twice", "6:11", "'signature' is given twice in turns[0].reply.content[0]", 1),
+    (
+        "thinking_wire_without_text",
+        "5:22",
+        "the wire's form holds the text too: thinking: {thinking: ..., signature: ...}",
+        1,
+    ),
+    (
+        "cache_miss_reason_string",
+        "5:40",
+        "expected a mapping or null for 'turns[0].reply.diagnostics.cache_miss_reason', got string",
+        1,
+    ),
     ("thinking_beside_text_in_reply", "4:7", "content blocks go in a list: content: [{thinking: ...}]", 1),
     (
         "text_matcher_misspelt",

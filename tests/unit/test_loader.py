@@ -158,6 +158,16 @@ REPLIES: list[tuple[str, Callable[[Reply], Any], Any]] = [
         (Block(type="thinking", text=LiteralText(value="hmm"), signature="EqQB"),),
     ),
     (
+        "content: [{thinking: {thinking: hmm, signature: EqQB}}]",  # the wire's fields (§10)
+        lambda r: r.content,
+        (Block(type="thinking", text=LiteralText(value="hmm"), signature="EqQB"),),
+    ),
+    (
+        "content: [{thinking: {thinking: hmm}}]",
+        lambda r: r.content,
+        (Block(type="thinking", text=LiteralText(value="hmm")),),
+    ),
+    (
         "content: [{thinking: {chunks: [a, b]}}]",
         lambda r: r.content[0].text,
         ChunkedText(pieces=("a", "b")),
@@ -167,6 +177,12 @@ REPLIES: list[tuple[str, Callable[[Reply], Any], Any]] = [
         lambda r: r.content,
         (Block(type="redacted_thinking", data="opaque"),),
     ),
+    (
+        "content: [{redacted_thinking: {data: opaque}}]",
+        lambda r: r.content,
+        (Block(type="redacted_thinking", data="opaque"),),
+    ),
+    ("diagnostics: {cache_miss_reason: null}", lambda r: r.diagnostics, {"cache_miss_reason": None}),
     (
         "content: [{tool_use: {name: get_weather, input: {city: Paris}, id: toolu_1}}]",
         lambda r: r.content,

@@ -194,6 +194,14 @@ VALID = [
                 service_tier: standard
               timing: {ttft_ms: 900}
               recorded: {ttft_ms: 812, gaps_ms: [1, 2.5]}
+      - name: wire-forms
+        rules:
+          - reply:
+              content:
+                - thinking: {thinking: "hmm", signature: "EqQBCk"}
+                - redacted_thinking: {data: opaque}
+                - tool_use: {name: t, caller: null}
+              diagnostics: {cache_miss_reason: null}
     """,
 ]
 INVALID = [
