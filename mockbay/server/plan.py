@@ -2,8 +2,11 @@
 
 A stream's plan is its encoded events cut where the fault strikes (`after_events` counts events
 but not pings, `after_ms` is a time), with the moment the fault acts: a recording's own time for
-it when it has one, else `after_ms`, else the last event sent. A JSON reply's plan keeps the
-events only for when generation would end; its fault acts at `after_ms` (docs/scenario-contract.md §5).
+it when it has one, else `after_ms`, else the last event sent. A trigger at or past the final
+`message_delta` cuts just before it: a failed stream never tells how its message ended (no
+`stop_reason`, no `message_stop`), and upstream sends nothing after a `message_stop`.
+A JSON reply's plan keeps the events only for when generation would end; its fault acts at
+`after_ms` (docs/scenario-contract.md §5).
 A plan depends on the request alone (no request id, no server option), so a memoised stream
 shares its plan, events and planned offsets, with every replay.
 """
@@ -68,15 +71,25 @@ def json_plan(events: Sequence[Scheduled], fault: Fault | None) -> Plan:
 
 
 def _cut_index(events: Sequence[Scheduled], fault: Fault | None) -> int:
-    """How many planned events are sent before the fault (pings do not count toward after_events)."""
+    """How many planned events are sent before the fault (pings do not count toward after_events),
+    at most those before the final `message_delta`."""
     if fault is None:
         return len(events)
+    last = _final_delta_index(events)
     if fault.after_ms is not None:
-        return sum(1 for event in events if event.offset * 1000 < fault.after_ms)
+        return min(last, sum(1 for event in events if event.offset * 1000 < fault.after_ms))
     wanted = fault.after_events or 0
     counted = 0
-    for index, event in enumerate(events):
+    for index, event in enumerate(events[:last]):
         if counted == wanted:
             return index
         counted += event.counted
-    return len(events)
+    return last
+
+
+def _final_delta_index(events: Sequence[Scheduled]) -> int:
+    """Where the final `message_delta` is: every stream ends with it and `message_stop`, the last two
+    events that are not pings (render/events.py)."""
+    ends = (index for index in range(len(events) - 1, -1, -1) if events[index].counted)
+    next(ends, None)  # message_stop
+    return next(ends, 0)

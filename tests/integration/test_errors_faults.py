@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+
 import anthropic
 import pytest
 
-from tests.conftest import USER_HI, pinned_async_client, pinned_client
+from mockbay.server.runner import MockServer
+from tests.conftest import DATA, USER_HI, pinned_async_client, pinned_client
 
 KWARGS = {"model": "claude-sonnet-4-6", "max_tokens": 256, "messages": USER_HI}
 
@@ -118,3 +122,77 @@ def test_stall_sends_nothing_until_the_client_gives_up(core_server):
         for event in stream:
             received.append(event.type)
     assert received == ["message_start", "content_block_start"]
+
+
+# ---- a fault whose trigger falls at or past the end of the stream ------------------------------
+
+LATE = DATA / "faults" / "late.yaml"
+RAISES = {  # what the client sees of each fault kind
+    "error_event": anthropic.APIStatusError,
+    "disconnect": anthropic.APIConnectionError,
+    "stall": anthropic.APITimeoutError,
+}
+UNTIL_BLOCK_STOP = ("message_start", "content_block_start", "delta*2", "content_block_stop")
+
+# (scenario, fault kind, max_tokens, the events the client saw before the fault: "delta*N" for N
+# deltas in a row, "delta*" for a run Faker sizes). max_tokens 8 makes the doc's example end within
+# its 12 events.
+LATE_ROWS: list[tuple[str, str, int, tuple[str, ...]]] = [
+    (
+        "late-doc-example",
+        "error_event",
+        8,
+        ("message_start", "content_block_start", "delta*", "content_block_stop"),
+    ),
+    ("late-before-block-stop", "error_event", 256, ("message_start", "content_block_start", "delta*2")),
+    ("late-at-final-delta", "error_event", 256, UNTIL_BLOCK_STOP),
+    ("late-before-message-stop", "error_event", 256, UNTIL_BLOCK_STOP),
+    ("late-past-end", "error_event", 256, UNTIL_BLOCK_STOP),
+    ("late-after-ms", "error_event", 256, UNTIL_BLOCK_STOP),
+    ("late-disconnect", "disconnect", 256, UNTIL_BLOCK_STOP),
+    ("late-stall", "stall", 256, UNTIL_BLOCK_STOP),
+    ("late-empty", "error_event", 256, ("message_start",)),
+]
+
+
+@pytest.fixture(scope="module")
+def late_server() -> Iterator[MockServer]:
+    with MockServer([LATE]) as server:
+        yield server
+
+
+def _runs(types: list[str], sized: bool) -> tuple[str, ...]:
+    """Raw event types, each run of deltas written delta*N (delta* when not `sized`)."""
+    out: list[str] = []
+    for kind in types:
+        if kind != "content_block_delta":
+            out.append(kind)
+        elif out and out[-1].startswith("delta*"):
+            out[-1] = f"delta*{int(out[-1][6:]) + 1}"
+        else:
+            out.append("delta*1")
+    return tuple(k if sized or not k.startswith("delta*") else "delta*" for k in out)
+
+
+@pytest.mark.parametrize(("scenario", "kind", "max_tokens", "seen"), LATE_ROWS, ids=[r[0] for r in LATE_ROWS])
+def test_a_late_fault_cuts_the_stream_before_its_end(
+    late_server: MockServer, scenario: str, kind: str, max_tokens: int, seen: tuple[str, ...]
+) -> None:
+    """Everything before the final message_delta, then the fault: never a stop_reason, never a
+    message_stop, nothing after one."""
+    client = pinned_client(late_server, scenario, max_retries=0, timeout=anthropic.Timeout(5.0, read=0.5))
+    types: list[str] = []
+    request = {**KWARGS, "max_tokens": max_tokens}
+    with pytest.raises(RAISES[kind]) as caught, client.messages.stream(**request) as stream:
+        for event in stream:
+            if event.type.startswith(("message_", "content_block_")):
+                types.append(event.type)
+    assert type(caught.value) is RAISES[kind]  # a timeout is a connection error too
+    assert _runs(types, sized="delta*" not in seen) == seen
+    assert stream.current_message_snapshot.stop_reason is None
+    assert late_server.journal.last.fault == kind
+
+
+def test_every_late_fault_has_a_row() -> None:
+    names = re.findall(r"- name: (\S+)", LATE.read_text())
+    assert names == [row[0] for row in LATE_ROWS]

@@ -9,8 +9,9 @@ import httpx
 import pytest
 from botocore.eventstream import ChecksumMismatch, EventStreamBuffer
 
+from mockbay.server.runner import MockServer
 from mockbay.wire.eventstream import chunk
-from tests.conftest import USER_HI
+from tests.conftest import DATA, USER_HI
 from tests.integration.cloud import BEDROCK_MODEL
 
 SIGV4 = {"authorization": "AWS4-HMAC-SHA256 Credential=AKIDFRAMES/20261206/us-east-1/bedrock/aws4_request"}
@@ -83,6 +84,22 @@ def test_a_midstream_fault_ends_with_an_exception_frame(cloud_server):
     assert json.loads(last.payload) == {"message": "Overloaded"}
     assert all(m.headers[":message-type"] == "event" for m in messages[:-1])
     assert len([e for e in _events(messages[:-1]) if e["type"] != "ping"]) == 4  # after_events: 4
+
+
+@pytest.mark.parametrize("scenario", ["late-past-end", "late-after-ms"])
+def test_a_late_fault_takes_the_place_of_the_stream_end(scenario):
+    """A trigger past the end cuts Bedrock's frames as it cuts SSE: the exception frame follows the
+    last content_block_stop, with no message_delta or message_stop before it."""
+    with MockServer([DATA / "faults" / "late.yaml"]) as server:
+        messages = _decode([_stream_bytes(server, scenario).content])
+    assert messages[-1].headers[":exception-type"] == "serviceUnavailableException"
+    events = [e["type"] for e in _events(messages[:-1]) if e["type"] != "ping"]
+    assert events == [
+        "message_start",
+        "content_block_start",
+        *["content_block_delta"] * 2,
+        "content_block_stop",
+    ]
 
 
 def test_same_request_same_bytes_and_the_memo_keeps_wires_apart(cloud_server):
