@@ -1,9 +1,11 @@
 """Text citations: the five location types of the SDK's citation union, checked and completed.
 
 `FIELDS` is the union as data (each type's fields, their JSON types, which may be null, which
-must be given); a unit test holds it equal to the SDK's models. A citation may leave out what the
-request already says: `cited_text` (the cited range of the request's document or search result),
-`document_title` and `title`, and a web result's `encrypted_index` (derived from the seed).
+must be given); a unit test holds it equal to the SDK's models. `SPEC`, the scenario key's
+spec, is made from it, so the loader and the JSON Schema check one table. A citation may leave
+out what the request already says: `cited_text` (the cited range of the request's document or
+search result), `document_title` and `title`, and a web result's `encrypted_index` (derived
+from the seed).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from mockbay.render import ids
+from mockbay.scenario.spec import Enum, Int, Obj, Spec, Str, Tagged
 
 INT, STR = "integer", "string"
 # type -> field -> (JSON type, nullable, must be given in a scenario)
@@ -55,26 +58,36 @@ FIELDS: dict[str, dict[str, tuple[str, bool, bool]]] = {
         "end_block_index": (INT, False, True),
     },
 }
-_PYTHON = {INT: int, STR: str}
 
 
-def problem(citation: Mapping[str, Any]) -> str | None:
-    """Why a scenario's citation is not one of the union's members, or None."""
-    kind = citation.get("type")
-    if kind not in FIELDS:
-        return f"citation type {kind!r} is not one of: {', '.join(FIELDS)}"
-    fields = FIELDS[kind]
-    for name, value in citation.items():
-        if name == "type":
-            continue
-        if name not in fields:
-            return f"{kind} has no field {name!r} (fields: {', '.join(fields)})"
-        json_type, nullable, _ = fields[name]
-        wanted = _PYTHON[json_type]
-        if not (value is None and nullable) and (not isinstance(value, wanted) or isinstance(value, bool)):
-            return f"{kind}.{name} must be {'an' if json_type == INT else 'a'} {json_type}, got {value!r}"
-    missing = [name for name, (_, _, given) in fields.items() if given and name not in citation]
-    return f"{kind} needs {', '.join(missing)}" if missing else None
+def _field(name: str, json_type: str, nullable: bool) -> Spec:
+    doc = f"The citation's {name}: {'an integer' if json_type == INT else 'a string'}" + (
+        " or null." if nullable else "."
+    )
+    if json_type == INT:
+        return Int(nullable=nullable, doc=doc)
+    return Str(strict=True, nullable=nullable, doc=doc)
+
+
+SPEC = Tagged(
+    "type",
+    {
+        kind: Obj(
+            {
+                "type": Enum((kind,), doc="The citation's location type."),
+                **{
+                    name: _field(name, json_type, nullable)
+                    for name, (json_type, nullable, _) in fields.items()
+                },
+            },
+            required=("type", *(name for name, (_, _, given) in fields.items() if given)),
+            build="wire_fields",
+            doc=f"A {kind} citation.",
+        )
+        for kind, fields in FIELDS.items()
+    },
+    doc="A citation as the wire has it: its type picks its fields.",
+)
 
 
 def complete(

@@ -284,17 +284,13 @@ class Raw(Whole):
 
     TYPE = "raw"
     KEY_DOC = "Any block verbatim, {type: ..., ...}: whole in content_block_start, as-is in JSON."
+    FIELDS = {"type": Str(min_len=1, strict=True, doc="The block's wire type.")}
+    REQUIRED = ("type",)
 
     @classmethod
     def spec(cls) -> Any:
-        return block_spec(cls, Map(AnyValue(), doc=cls.KEY_DOC))
-
-    @classmethod
-    def load(cls, w: Walker, f: Fields, path: str) -> Any:
-        block = f.values["raw"]
-        if not isinstance(block.get("type"), str) or not block["type"]:
-            return w.fail(f.value_mark("raw"), f"a raw block needs its wire type: {path}.raw.type")
-        return Block(type="raw", fields=tuple(block.items()))
+        fields = AnyValue(doc="A wire field of the block, sent as written.")
+        return block_spec(cls, Obj(dict(cls.FIELDS), required=cls.REQUIRED, extra=fields, doc=cls.KEY_DOC))
 
     @classmethod
     def render(cls, block: Block, ctx: RenderContext) -> Raw:

@@ -17,7 +17,7 @@ from mockbay.blocks.base import BlockKind, Delta, Received, RenderContext, Split
 from mockbay.render import ids
 from mockbay.render.text import resolve
 from mockbay.scenario.model import Block, LiteralText
-from mockbay.scenario.spec import AnyValue, List, Map, Obj, OneOf, Ref, Str
+from mockbay.scenario.spec import List, Obj, OneOf, Ref, Str
 from mockbay.tokens import count_tokens, split_tokens
 
 if TYPE_CHECKING:
@@ -92,21 +92,15 @@ class Text(BlockKind):
             cls,
             Ref("text_source", doc="A text block."),
             citations=List(
-                Map(AnyValue()),
-                doc="Citations as the wire has them ({type: char_location | page_location | "
-                "content_block_location | web_search_result_location | search_result_location, ...}); "
+                cite.SPEC,
+                doc="Citations as the wire has them ({type: " + " | ".join(cite.FIELDS) + ", ...}); "
                 "cited_text may be left out where the request's document or search result gives it.",
             ),
         )
 
     @classmethod
     def load(cls, w: Walker, f: Fields, path: str) -> Any:
-        given = f.get("citations") or []
-        for citation in given:
-            problem = cite.problem(citation)
-            if problem is not None:
-                return w.fail(f.value_mark("citations"), f"{problem} in {path}.citations")
-        fields = (("citations", tuple(given)),) if "citations" in f.values else ()
+        fields = (("citations", tuple(f.values["citations"])),) if "citations" in f.values else ()
         return Block(type="text", text=f.values["text"], fields=fields)
 
     @classmethod

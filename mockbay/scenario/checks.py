@@ -18,6 +18,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from mockbay.scenario import spec as s
 from mockbay.scenario.nodes import (
+    BAD,
     BOOL,
     FLOAT,
     INT,
@@ -28,6 +29,7 @@ from mockbay.scenario.nodes import (
     Fields,
     child,
     closest,
+    kind,
     scalar,
     short,
     show,
@@ -45,6 +47,10 @@ _FLOAT_TEXT = re.compile(r"[-+]?[0-9][0-9_]*(\.[0-9_]*)?[eE][-+]?[0-9]+")
 def _check_str(w: Walker, node: Node, spec: s.Str, path: str) -> Any:
     if not scalar(node):
         return w.expected(node, spec, path)
+    if spec.strict and node.tag not in (STR, "!"):
+        return w.fail(
+            node, f"expected a string for '{show(path)}', got {kind(node)}; quote it: \"{node.value}\""
+        )
     value: str = node.value  # what was typed, so `name: yes` is "yes" and `x-retry: 2` is "2"
     if len(value) < spec.min_len:
         return w.fail(node, f"'{show(path)}' must not be empty")
@@ -108,6 +114,19 @@ def _check_list(w: Walker, node: Node, spec: s.List, path: str) -> Any:
     if len(node.value) < spec.min_items:
         return w.fail(node, f"'{show(path)}' is empty; give at least {spec.min_items} item")
     return [w.walk(item, spec.of, f"{path}[{i}]") for i, item in enumerate(node.value)]
+
+
+def _check_tagged(w: Walker, node: Node, spec: s.Tagged, path: str) -> Any:
+    """The form named by the mapping's `key`, or one problem saying which names there are."""
+    if not isinstance(node, MappingNode):
+        return w.expected(node, spec, path)
+    names = list(spec.choices)
+    tag = next((v for k, v in node.value if isinstance(k, ScalarNode) and k.value == spec.key), None)
+    if tag is None:
+        return w.fail(node, f"missing required key '{spec.key}' in {show(path)} (one of: {', '.join(names)})")
+    if w.walk(tag, s.Enum(tuple(names)), child(path, spec.key)) is BAD:
+        return BAD
+    return w.walk(node, spec.choices[tag.value], path)
 
 
 def _check_map(w: Walker, node: Node, spec: s.Map, path: str) -> Any:
@@ -214,6 +233,22 @@ def _check_groups(w: Walker, fields: Fields, spec: s.Obj, path: str) -> None:
     for (a, b), why in spec.requires:
         if a in given and b not in given:
             w.fail(fields.key_mark(a), f"'{a}' needs '{b}' in {show(path)}: {why}")
+    for key, values, opener, why in spec.known:
+        value = fields.values.get(key)
+        if key in given and opener not in given and isinstance(value, str) and value not in values:
+            close = closest(value, values)
+            guess = f"; did you mean '{close}'?" if close else ""
+            w.fail(
+                fields.value_mark(key),
+                f"invalid value {value!r} for '{show(child(path, key))}'; expected one of: "
+                f"{', '.join(values)}{guess} ({why})",
+            )
+    for key, other, wanted in spec.applies:
+        if key in given and other in given and fields.values[other] != wanted:
+            w.fail(
+                fields.key_mark(key),
+                f"'{key}' applies only to {other}: {wanted}, not {fields.values[other]}",
+            )
 
 
 CHECKS: dict[type[s.Spec], Callable[..., Any]] = {
@@ -228,4 +263,5 @@ CHECKS: dict[type[s.Spec], Callable[..., Any]] = {
     s.ValueOrMatcher: _check_value_or_matcher,
     s.OneOf: _check_one_of,
     s.Obj: _check_obj,
+    s.Tagged: _check_tagged,
 }

@@ -1,7 +1,8 @@
 """Keys of a reply (docs/scenario-contract.md §4-7): text sources, blocks, tool_use, errors, faults, timing.
 
 Data written in spec.py's language, one `doc` per key; schema.py gathers it into DEFS.
-Imports spec.py, model.py and the block kinds (each kind writes its own key); never yaml.
+Imports spec.py, model.py, the block kinds (each kind writes its own key) and the closed choice
+of error types; never yaml.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from mockbay.blocks.base import BLOCK_HINTS
 from mockbay.blocks.tools import TOOL_CALL
 from mockbay.scenario import model
 from mockbay.scenario.spec import AnyValue, Enum, Int, List, Map, Num, Obj, OneOf, Ref, Str
+from mockbay.wire.errors import TYPE_STATUS
 
 _CHUNKS = Obj(
     {"chunks": List(Str(), min_items=1, doc="Exact text_delta pieces when streamed; joined in JSON.")},
@@ -63,6 +65,7 @@ ERROR = Obj(
         "message": Str(doc="Error message; defaults to upstream's usual text."),
     },
     doc="An Anthropic-shaped error: {status, type, message}; status and type complete each other.",
+    known=(("type", tuple(TYPE_STATUS), "status", "give status: too for a custom type"),),
     build="error",
     model=model.ErrorSpec,
 )
@@ -186,6 +189,7 @@ REPLY = Obj(
             },
             required=("kind",),
             conflicts=((("after_events", "after_ms"), "a fault happens after a count of events or a time"),),
+            applies=(("error", "kind", "error_event"),),
             doc="A stream that fails part-way.",
             build="fault",
             model=model.Fault,

@@ -22,6 +22,7 @@ from mockbay.scenario.spec import (
     Ref,
     Spec,
     Str,
+    Tagged,
     ValueOrMatcher,
 )
 
@@ -38,7 +39,9 @@ def to_json(spec: Spec) -> dict[str, Any]:
 
 
 def _str_json(spec: Str) -> dict[str, Any]:
-    out: dict[str, Any] = {"type": "string"}
+    """A string; where the loader reads a number or boolean as the text typed, those too (YAML 1.2
+    and editors read `yes` as a string already)."""
+    out: dict[str, Any] = {"type": "string" if spec.strict else ["string", "number", "boolean"]}
     if spec.min_len:
         out["minLength"] = spec.min_len
     if spec.pattern:
@@ -68,6 +71,17 @@ def _obj_json(spec: Obj) -> dict[str, Any]:
     ]
     rules += [{"anyOf": [{"required": [a]}, {"required": [b]}]} for (a, b), _ in spec.any_of]
     rules += [{"not": {"required": [a, b]}} for (a, b), _ in spec.conflicts]
+    rules += [
+        {"if": {"not": {"required": [opener]}}, "then": {"properties": {key: {"enum": list(values)}}}}
+        for key, values, opener, _ in spec.known
+    ]
+    rules += [
+        {
+            "if": {"required": [other], "properties": {other: {"not": {"const": value}}}},
+            "then": {"not": {"required": [key]}},
+        }
+        for key, other, value in spec.applies
+    ]
     if rules:
         out["allOf"] = rules
     if spec.requires:
@@ -91,4 +105,13 @@ _SHAPES: dict[type[Spec], Callable[[Any], dict[str, Any]]] = {
     Ref: lambda spec: {"$ref": f"#/$defs/{spec.name}"},
     OneOf: lambda spec: {"oneOf": [to_json(form) for form in spec.forms]},
     Obj: _obj_json,
+    Tagged: lambda spec: {
+        "type": "object",
+        "required": [spec.key],
+        "properties": {spec.key: {"enum": list(spec.choices)}},
+        "allOf": [
+            {"if": {"required": [spec.key], "properties": {spec.key: {"const": name}}}, "then": to_json(form)}
+            for name, form in spec.choices.items()
+        ],
+    },
 }

@@ -27,11 +27,14 @@ class Spec:
 
 @dataclass(frozen=True, eq=False)
 class Str(Spec):
-    """A string, kept as typed (`name: yes` is "yes"); `min_len` 1 refuses "", `pattern` must match
-    it whole."""
+    """A string, kept as typed (`name: yes` is "yes", `retry-after: 2` is "2"); `min_len` 1 refuses "",
+    `pattern` must match it whole. `strict` refuses what YAML reads as another type (a number, a
+    boolean, a date): for text compared with a request's, where `fingerprint: 0123` would be read
+    as a number by every other YAML tool and the schema."""
 
     min_len: int = 0
     pattern: str | None = None  # a full-match regex, explained by `hint` when it fails
+    strict: bool = False
 
 
 @dataclass(frozen=True, eq=False)
@@ -108,7 +111,9 @@ class OneOf(Spec):
 
 @dataclass(frozen=True, eq=False)
 class Obj(Spec):
-    """A mapping with fixed keys. Group rules are (keys, why) pairs so messages can teach."""
+    """A mapping with fixed keys. Group rules are (keys, why) pairs so messages can teach;
+    `known` (key, values, opener, why): the key's string is one of `values` unless `opener` is
+    given too; `applies` (key, other, value): the key may be given only when `other` is `value`."""
 
     fields: Mapping[str, Spec]
     tag: str | None = None  # required key naming this form among a OneOf's mappings
@@ -117,6 +122,8 @@ class Obj(Spec):
     any_of: tuple[tuple[tuple[str, str], str], ...] = ()  # at least one of the two keys
     conflicts: tuple[tuple[tuple[str, str], str], ...] = ()  # not both keys
     requires: tuple[tuple[tuple[str, str], str], ...] = ()  # the first key needs the second
+    known: tuple[tuple[str, tuple[str, ...], str, str], ...] = ()
+    applies: tuple[tuple[str, str, str], ...] = ()
     extra: Spec | None = None  # spec of keys not in `fields` (None: unknown keys are errors)
     hints: Mapping[str, str] = field(default_factory=dict)  # unknown key -> advice; `{key}` is filled in
     model: type | None = None
@@ -124,3 +131,12 @@ class Obj(Spec):
 
     def needed(self) -> tuple[str, ...]:
         return ((self.tag,) if self.tag else ()) + self.required
+
+
+@dataclass(frozen=True, eq=False)
+class Tagged(Spec):
+    """A mapping whose `key` holds one of `choices`' names, the form (an `Obj`) the rest must have:
+    a citation's `type`."""
+
+    key: str
+    choices: Mapping[str, Obj]

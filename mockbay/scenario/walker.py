@@ -73,7 +73,7 @@ class Walker:
         if spec.nullable and node.tag == NULL:
             return None
         before = len(self.problems)
-        if isinstance(spec, (s.OneOf, s.ValueOrMatcher)):  # dispatchers: they walk this same node again
+        if isinstance(spec, (s.OneOf, s.ValueOrMatcher, s.Tagged)):  # dispatchers: walk this node again
             value = CHECKS[type(spec)](self, node, spec, path)
         elif id(node) in self.active:
             return self.fail(node, f"'{show(path)}' refers to itself through an alias")

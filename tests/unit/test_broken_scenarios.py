@@ -78,13 +78,45 @@ CASES: list[tuple[str, str, str, int]] = [
     (
         "error_type_misspelt",
         "4:21",
-        "unknown error type 'overloaded_eror'; did you mean 'overloaded_error'?",
+        "invalid value 'overloaded_eror' for 'turns[0].reply.error.type'; expected one of: "
+        "invalid_request_error, authentication_error, billing_error, permission_error, not_found_error, "
+        "conflict_error, request_too_large, rate_limit_error, api_error, timeout_error, overloaded_error; "
+        "did you mean 'overloaded_error'? (give status: too for a custom type)",
         1,
     ),
     ("error_status_not_error", "4:23", "'turns[0].reply.error.status' must be at least 400, got 200", 1),
     ("fault_without_kind", "5:14", "missing required key 'kind' in turns[0].reply.fault", 1),
     ("fault_unknown_kind", "5:21", "expected one of: error_event, disconnect, stall", 1),
     ("fault_error_on_disconnect", "7:9", "'error' applies only to kind: error_event, not disconnect", 1),
+    ("fingerprint_number", "3:16", "for 'match.fingerprint', got integer '0123'; quote it: \"0123\"", 1),
+    ("header_value_number", "3:21", "for 'match.header.x-retry', got integer '2'; quote it: \"2\"", 1),
+    ("raw_without_type", "5:16", "missing required key 'type' in turns[0].reply.content[0].raw", 1),
+    (
+        "citation_type_unknown",
+        "7:22",
+        "invalid value 'url_location' for 'turns[0].reply.content[0].citations[0].type'; expected one of: "
+        "char_location, page_location, content_block_location, web_search_result_location, "
+        "search_result_location",
+        1,
+    ),
+    (
+        "citation_fields_missing",
+        "7:15",
+        "missing required key 'start_char_index' in turns[0].reply.content[0]",
+        2,
+    ),
+    (
+        "citation_fields_missing",
+        "7:15",
+        "missing required key 'end_char_index' in turns[0].reply.content[0]",
+        2,
+    ),
+    (
+        "citation_field_type",
+        "7:53",
+        "expected an integer for 'turns[0].reply.content[0].citations[0].document_index', got string '0'",
+        1,
+    ),
     ("fault_after_events_and_ms", "5:45", "'after_events' and 'after_ms' cannot both be given", 1),
     ("block_as_string", "4:17", "got string 'hello'; a text block is written - text: 'Hello'", 1),
     (

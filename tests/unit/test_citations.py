@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import typing
 
 import pytest
 from anthropic.types import TextCitation
 
 from mockbay.blocks import citations
+from tests.conftest import REPO
 
 SDK = {
     cls.model_fields["type"].annotation.__args__[0]: cls
@@ -33,14 +35,31 @@ def test_fields_types_and_nullability_are_the_sdk_models(kind: str) -> None:
             assert not table[name][2], f"{name} is optional in the SDK, so a scenario may leave it out"
 
 
-def test_a_wrong_citation_is_explained() -> None:
-    assert citations.problem({"type": "char_location", "document_index": 0}) == (
-        "char_location needs start_char_index, end_char_index"
-    )
-    assert "not one of" in str(citations.problem({"type": "url_location"}))
-    assert (
-        citations.problem(
-            {"type": "page_location", "document_index": "0", "start_page_number": 1, "end_page_number": 2}
-        )
-        == "page_location.document_index must be an integer, got '0'"
-    )
+def test_the_scenario_spec_is_the_table() -> None:
+    """The loader and the JSON Schema check citations through SPEC: made from the table, not kept apart."""
+    assert list(citations.SPEC.choices) == list(citations.FIELDS)
+    for kind, form in citations.SPEC.choices.items():
+        table = citations.FIELDS[kind]
+        assert list(form.fields) == ["type", *table]
+        assert set(form.required) == {"type"} | {name for name, (_, _, given) in table.items() if given}
+        for name, (json_type, nullable, _) in table.items():
+            spec = form.fields[name]
+            assert (type(spec).__name__, spec.nullable) == (
+                {"integer": "Int", "string": "Str"}[json_type],
+                nullable,
+            )
+
+
+def test_the_readme_table_is_the_table() -> None:
+    """README's citation table names each type's fields, the required ones in bold."""
+    rows = re.findall(r"^  \| `(\w+)` \| (.+) \|$", (REPO / "README.md").read_text(), re.MULTILINE)
+    documented = {
+        kind: re.findall(r"(\*\*)?`(\w+)`", cells) for kind, cells in rows if kind in citations.FIELDS
+    }
+    assert set(documented) == set(citations.FIELDS)
+    for kind, fields in documented.items():
+        table = citations.FIELDS[kind]
+        assert {name for _, name in fields} == set(table), kind
+        assert {name for bold, name in fields if bold} == {
+            n for n, (_, _, given) in table.items() if given
+        }, kind

@@ -5,16 +5,20 @@ from __future__ import annotations
 import dataclasses
 import textwrap
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
 import yaml
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
 
 from mockbay.blocks import KINDS
 from mockbay.errors import ScenarioError
 from mockbay.scenario import model, schema
-from mockbay.scenario.loader import load_text
+from mockbay.scenario.loader import load_paths, load_text
+from tests.conftest import REPO
 
 # Fields set from the position in the file, never written as keys.
 STRUCTURAL: dict[type, set[str]] = {model.Step: {"mark", "kind", "index"}}
@@ -59,6 +63,7 @@ def all_specs() -> Iterator[schema.Spec]:
         pending += [v for v in vars(spec).values() if isinstance(v, schema.Spec)]
         pending += list(getattr(spec, "forms", ()))
         pending += list(getattr(spec, "fields", {}).values())
+        pending += list(getattr(spec, "choices", {}).values())
 
 
 def objs() -> list[schema.Obj]:
@@ -217,6 +222,14 @@ INVALID = [
     "name: s\nturns: [{reply: {text: a, fault: {after_ms: 1}}}]\n",  # fault without kind
     "name: s\nturns: [{reply: {text: a}, then: cycle}]\n",  # then without replies
     "scenarios: [{name: a, turns: [{reply: {text: a}}]}]\nname: b\n",  # list file with more keys
+    "name: s\nmatch: {fingerprint: 12}\nturns: [{reply: {text: a}}]\n",  # a matcher's text unquoted
+    "name: s\nmatch: {header: {x-a: 5}}\nturns: [{reply: {text: a}}]\n",
+    "name: s\nturns: [{reply: {error: {type: weird_error}}}]\n",  # unknown error type without status
+    "name: s\nturns: [{reply: {text: a, fault: {kind: stall, error: {status: 500}}}}]\n",
+    "name: s\nturns: [{reply: {content: [{raw: {anything: 1}}]}}]\n",  # raw without its type
+    "name: s\nturns: [{reply: {content: [{text: a, citations: [{type: url_location}]}]}}]\n",
+    "name: s\nturns: [{reply: {content: [{text: a, citations: [{type: char_location, document_index: 0}]}]}}]\n",
+    "name: s\nturns: [{reply: {content: [{text: a, citations: [{type: web_search_result_location, url: 5}]}]}}]\n",
 ]
 
 
@@ -259,3 +272,71 @@ def test_invalid_examples_fail_the_json_schema_and_the_loader(
     assert not validator.is_valid(documents(text)[0])
     with pytest.raises(ScenarioError):
         load_text(text)
+
+
+def test_a_custom_error_type_with_its_status_passes_both(validator: jsonschema.Draft202012Validator) -> None:
+    text = "name: s\nturns: [{reply: {error: {status: 418, type: teapot_error}}}]\n"
+    assert validator.is_valid(documents(text)[0]) and load_text(text)
+
+
+# ---- the schema and `mockbay validate` agree over every scenario file of the repository --------
+
+SCENARIO_FILES = sorted(
+    path
+    for folder in ("tests/data", "scenarios", "mockbay/bundled", "examples/scenarios")
+    for path in (REPO / folder).rglob("*.yaml")
+    if "broken" not in path.parts
+)
+BROKEN_FILES = sorted((REPO / "tests" / "data" / "broken").glob("*.yaml"))
+# Broken files whose mistake no JSON Schema states: `mockbay validate` alone finds it (README).
+VALIDATE_ONLY = {
+    "bad_regex": "the regex must compile",
+    "exponent_without_dot": "1e3 is text to YAML 1.1, mockbay's reader, and a number to YAML 1.2",
+    "duplicate_name_in_file": "names are unique across every file loaded",
+    "input_chunks_differ": "the pieces must join to the input",
+    "input_chunks_not_json": "the pieces must join to JSON",
+    "signature_twice": "one key given in two mappings, beside thinking: and inside it",
+    "turn_range_inverted": "min against max",
+    "empty": "no document to check",
+    "comments_only": "no document to check",
+}
+# Files a YAML 1.2 reader refuses too (it also refuses a repeated key).
+NOT_YAML = {
+    "yaml_unclosed_flow",
+    "yaml_bad_indent",
+    "yaml_tab_indent",
+    "error_in_second_document",
+    "python_tag",
+    "duplicate_key",
+}
+
+
+def editor_documents(path: Path) -> list[Any]:
+    """The documents as editors and check-jsonschema read them: YAML 1.2, where `off` is a string."""
+    return [d for d in YAML(typ="safe", pure=True).load_all(path.read_text()) if d is not None]
+
+
+@pytest.mark.parametrize("path", SCENARIO_FILES, ids=lambda p: str(p.relative_to(REPO)))
+def test_the_schema_accepts_every_file_validate_accepts(
+    path: Path, validator: jsonschema.Draft202012Validator
+) -> None:
+    assert load_paths([path])
+    assert [e.message for d in editor_documents(path) for e in validator.iter_errors(d)] == []
+
+
+@pytest.mark.parametrize("path", BROKEN_FILES, ids=lambda p: p.stem)
+def test_the_schema_refuses_every_broken_file_it_can_state(
+    path: Path, validator: jsonschema.Draft202012Validator
+) -> None:
+    with pytest.raises(ScenarioError):
+        load_paths([path])
+    if path.stem in NOT_YAML:
+        with pytest.raises(YAMLError):
+            editor_documents(path)
+        return
+    errors = [e for d in editor_documents(path) for e in validator.iter_errors(d)]
+    assert (errors == []) is (path.stem in VALIDATE_ONLY), [e.message for e in errors]
+
+
+def test_the_exceptions_name_broken_files() -> None:
+    assert set(VALIDATE_ONLY) | NOT_YAML <= {p.stem for p in BROKEN_FILES}
