@@ -1,8 +1,7 @@
 """Keys of what a request must look like (docs/scenario-contract.md §3): text and model matchers, conditions.
 
-Data written in spec.py's language, one `doc` per key; schema.py gathers it into DEFS. Every string
-here is compared with the request's text, so each is `strict`: an unquoted number is refused, not
-read as the text typed. Imports nothing but spec.py, model.py and the platforms' closed choice; never yaml.
+Data written in spec.py's language, one `doc` per key; schema.py gathers it into DEFS.
+Imports nothing but spec.py, model.py and the platforms' closed choice; never yaml.
 """
 
 from __future__ import annotations
@@ -12,15 +11,15 @@ from mockbay.scenario import model
 from mockbay.scenario.spec import Bool, Enum, Int, List, Map, Obj, OneOf, Ref, Str, ValueOrMatcher
 
 _REGEX = Obj(
-    {"regex": Str(strict=True, doc="Python regular expression, searched anywhere in the text.")},
+    {"regex": Str(doc="Python regular expression, searched anywhere in the text.")},
     tag="regex",
     build="regex",
 )
 TEXT_MATCHER = OneOf(
     (
-        Str(strict=True, doc="Exact text.", build="equals"),
+        Str(doc="Exact text.", build="equals"),
         Obj(
-            {"contains": Str(strict=True, doc="Text that must occur somewhere.")},
+            {"contains": Str(doc="Text that must occur somewhere.")},
             tag="contains",
             build="contains",
         ),
@@ -37,7 +36,7 @@ TEXT_MATCHER = OneOf(
 )
 MODEL_MATCHER = OneOf(
     (
-        Str(strict=True, doc="Shell-style glob over the model name, e.g. claude-sonnet-*.", build="glob"),
+        Str(doc="Shell-style glob over the model name, e.g. claude-sonnet-*.", build="glob"),
         _REGEX,
     ),
     doc="Request model: a glob string or {regex: ...}.",
@@ -61,8 +60,8 @@ CONDITIONS = Obj(
         "any_message": _text_matcher("Text of any one message."),
         "tool_result": Obj(
             {
-                "name": Str(strict=True, doc="Name of the tool_use the result answers."),
-                "tool_use_id": Str(strict=True, doc="Id of the tool_use the result answers."),
+                "name": Str(doc="Name of the tool_use the result answers."),
+                "tool_use_id": Str(doc="Id of the tool_use the result answers."),
                 "content": _text_matcher("Text of the tool_result content."),
                 "is_error": Bool(doc="Whether the tool_result is marked is_error."),
             },
@@ -71,10 +70,10 @@ CONDITIONS = Obj(
         ),
         "tools": Obj(
             {
-                "includes": List(Str(strict=True), doc="Tool names that must all be offered."),
+                "includes": List(Str(), doc="Tool names that must all be offered."),
                 "count": Int(minimum=0, doc="Exact number of tools offered."),
                 "types": List(
-                    Str(strict=True),
+                    Str(),
                     doc="Tool types that must all be offered (web_search_20250305; custom tools: custom).",
                 ),
             },
@@ -86,11 +85,7 @@ CONDITIONS = Obj(
         "stream": Bool(doc="The request asked for SSE streaming."),
         "output_format": Bool(doc="The request asks for structured output (output_config.format)."),
         "has_block": Obj(
-            {
-                "type": Str(
-                    strict=True, min_len=1, doc="A content block type: image, document, search_result, ..."
-                )
-            },
+            {"type": Str(min_len=1, doc="A content block type: image, document, search_result, ...")},
             required=("type",),
             doc="Some message holds a block of this type (tool_result content included).",
             model=model.HasBlockCondition,
@@ -117,7 +112,7 @@ CONDITIONS = Obj(
             doc="Number of assistant messages so far: N or {min, max}.",
         ),
         "body": Map(_BODY_VALUE, doc="Any request field by dotted path (temperature, tools.0.name)."),
-        "fingerprint": Str(strict=True, doc="Stable hash of the normalised request, as recordings write it."),
+        "fingerprint": Str(doc="Stable hash of the normalised request, as recordings write it."),
         "not": Ref("conditions", doc="Conditions that must not all hold."),
     },
     doc="Conditions that must all hold.",

@@ -29,8 +29,8 @@ class Spec:
 class Str(Spec):
     """A string, kept as typed (`name: yes` is "yes", `retry-after: 2` is "2"); `min_len` 1 refuses "",
     `pattern` must match it whole. `strict` refuses what YAML reads as another type (a number, a
-    boolean, a date): for text compared with a request's, where `fingerprint: 0123` would be read
-    as a number by every other YAML tool and the schema."""
+    boolean, a date): for a wire field sent as the JSON string it must be (a citation's, a raw
+    block's type). Text a matcher compares is not strict: `x-retry: 2` means the header `2`."""
 
     min_len: int = 0
     pattern: str | None = None  # a full-match regex, explained by `hint` when it fails

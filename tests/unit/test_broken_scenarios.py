@@ -88,8 +88,6 @@ CASES: list[tuple[str, str, str, int]] = [
     ("fault_without_kind", "5:14", "missing required key 'kind' in turns[0].reply.fault", 1),
     ("fault_unknown_kind", "5:21", "expected one of: error_event, disconnect, stall", 1),
     ("fault_error_on_disconnect", "7:9", "'error' applies only to kind: error_event, not disconnect", 1),
-    ("fingerprint_number", "3:16", "for 'match.fingerprint', got integer '0123'; quote it: \"0123\"", 1),
-    ("header_value_number", "3:21", "for 'match.header.x-retry', got integer '2'; quote it: \"2\"", 1),
     ("raw_without_type", "5:16", "missing required key 'type' in turns[0].reply.content[0].raw", 1),
     (
         "citation_type_unknown",

@@ -222,8 +222,6 @@ INVALID = [
     "name: s\nturns: [{reply: {text: a, fault: {after_ms: 1}}}]\n",  # fault without kind
     "name: s\nturns: [{reply: {text: a}, then: cycle}]\n",  # then without replies
     "scenarios: [{name: a, turns: [{reply: {text: a}}]}]\nname: b\n",  # list file with more keys
-    "name: s\nmatch: {fingerprint: 12}\nturns: [{reply: {text: a}}]\n",  # a matcher's text unquoted
-    "name: s\nmatch: {header: {x-a: 5}}\nturns: [{reply: {text: a}}]\n",
     "name: s\nturns: [{reply: {error: {type: weird_error}}}]\n",  # unknown error type without status
     "name: s\nturns: [{reply: {text: a, fault: {kind: stall, error: {status: 500}}}}]\n",
     "name: s\nturns: [{reply: {content: [{raw: {anything: 1}}]}}]\n",  # raw without its type
@@ -272,6 +270,16 @@ def test_invalid_examples_fail_the_json_schema_and_the_loader(
     assert not validator.is_valid(documents(text)[0])
     with pytest.raises(ScenarioError):
         load_text(text)
+
+
+def test_an_unquoted_number_where_text_is_wanted_is_the_text_typed_to_both(
+    validator: jsonschema.Draft202012Validator,
+) -> None:
+    """`x-retry: 2` means the header `2`; `fingerprint: 0123` keeps its zero (PyYAML reads octal 83)."""
+    text = "name: s\nmatch: {header: {x-retry: 2}, fingerprint: 0123}\nturns: [{reply: {text: a}}]\n"
+    (scenario,) = load_text(text)
+    assert "'2'" in repr(scenario.match) and "'0123'" in repr(scenario.match)
+    assert validator.is_valid(documents(text)[0])
 
 
 def test_a_custom_error_type_with_its_status_passes_both(validator: jsonschema.Draft202012Validator) -> None:
