@@ -22,8 +22,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from multiprocessing.connection import Connection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mockbay.config import MB, ServerConfig
 from mockbay.errors import MockbayError
@@ -35,6 +34,9 @@ from mockbay.server.watch import FileStamp, snapshot, watch_scenarios
 from mockbay.state import ServerState
 from mockbay.store.lifecycle import check_state
 from mockbay.usage.ratelimit import parse_limits
+
+if TYPE_CHECKING:  # multiprocessing is imported where workers start: one process does not load it
+    from multiprocessing.connection import Connection
 
 log = logging.getLogger("mockbay")
 WORKER_START_S = 30.0  # loading scenarios and binding; a worker that takes longer is stuck
