@@ -294,9 +294,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             text = json.dumps(json_schema(), indent=2) + "\n"
             if args.output is None:
-                sys.stdout.write(text)
+                _print_out(text)
             else:
-                Path(args.output).write_text(text)
+                _write_file(Path(args.output), text)
             return 0
         from mockbay.record import cli as record_cli
 
@@ -312,14 +312,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `mockbay schema | head`: the reader had enough
         _discard_stdout()
         return 0
-    except OSError as exc:
-        if exc.filename is not None:  # a file named on the command line (--output, --out)
-            print(f"mockbay: error: {exc.strerror}: {exc.filename}", file=sys.stderr)
-            return 2
-        # stdout that cannot take the output (a full disk): one line, not a traceback
-        print(f"mockbay: error: cannot write the output: {exc.strerror or exc}", file=sys.stderr)
+    except _OutputFailed as exc:
+        print(f"mockbay: error: cannot write the output: {exc}", file=sys.stderr)
         _discard_stdout()
         return 1
+
+
+class _OutputFailed(Exception):
+    """stdout could not take a command's output (a full disk): exit 1 in one line, not a traceback."""
+
+
+def _print_out(text: str) -> None:
+    """A command's output on stdout, flushed here so that a failure to write it is reported as one."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise _OutputFailed(exc.strerror or str(exc)) from None
+
+
+def _write_file(path: Path, text: str) -> None:
+    """A file named on the command line that cannot be written is bad input (exit 2), named."""
+    try:
+        path.write_text(text)
+    except OSError as exc:
+        raise MockbayError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def _discard_stdout() -> None:
@@ -331,5 +350,5 @@ def _validate(paths: list[str]) -> int:
     from mockbay.loading import load_registry
 
     registry = load_registry(paths)
-    print(f"ok: {len(registry)} scenarios in {len(paths)} path(s)")
+    _print_out(f"ok: {len(registry)} scenarios in {len(paths)} path(s)\n")
     return 0

@@ -19,12 +19,9 @@ REQUEST_KEYS = ("custom_id", "params")
 
 def batch_requests(body: Any) -> list[tuple[str, dict[str, Any]]]:
     """The (custom_id, params) pairs of a create body, in order; a 400 for a malformed batch."""
-    if not isinstance(body, dict):  # worded as the Messages body's, which has no path either
-        raise bad("Input should be an object")
+    body = obj(body, "")
     _no_extra(body, ("requests",), "")
-    if "requests" not in body:
-        raise bad("requests: Field required")
-    requests = array(body["requests"], "requests")
+    requests = array(field(body, "", "requests"), "requests")
     if not requests:
         raise bad("requests: List should have at least 1 item after validation, not 0")
     if len(requests) > MAX_REQUESTS:

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from mockbay.blocks.base import BlockKind, Received, RenderContext, block_spec, register
-from mockbay.blocks.tools import McpToolUse, ServerToolUse, ToolUse
+from mockbay.blocks.tools import CALLER, McpToolUse, ServerToolUse, ToolUse
 from mockbay.render import ids
 from mockbay.scenario.model import Block
-from mockbay.scenario.spec import AnyValue, Bool, Map, Obj, Spec, Str
+from mockbay.scenario.spec import AnyValue, Bool, Obj, Spec, Str
 
 if TYPE_CHECKING:
     from mockbay.record.scrub import Scrubber
@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from mockbay.scenario.walker import Walker
 
 _TOOL_USE_ID = Str(min_len=1, doc="The call this answers; default the nearest call before it.")
-_CALLER = Map(AnyValue(), nullable=True, doc="Who called the tool, as the wire has it: {type: direct}, ...")
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -75,7 +74,7 @@ class ToolResult(Whole):
     FIELDS = {
         "content": AnyValue(doc="The result as the wire has it; its type tag is filled in when left out."),
         "tool_use_id": _TOOL_USE_ID,
-        "caller": _CALLER,
+        "caller": CALLER,
     }
 
     @classmethod
@@ -186,12 +185,11 @@ class CodeExecutionToolResult(ToolResult):
             return typed
         if typed.get("type") == cls.RESULT_TYPE:
             return {"stdout": "", "stderr": "", "return_code": 0, "content": [], **typed}
-        if cls.ENCRYPTED_TYPE and typed.get("type") == cls.ENCRYPTED_TYPE:
-            out = {"encrypted_stdout": "", "stderr": "", "return_code": 0, "content": [], **typed}
-            out["encrypted_stdout"] = out["encrypted_stdout"] or ids.opaque(
+        if typed.get("type") == cls.ENCRYPTED_TYPE:  # never "" (bash has no encrypted result)
+            stdout = typed.get("encrypted_stdout") or ids.opaque(
                 ctx.seed, ctx.fingerprint, ctx.position, "stdout"
             )
-            return out
+            return {"stderr": "", "return_code": 0, "content": [], **typed, "encrypted_stdout": stdout}
         return typed
 
 

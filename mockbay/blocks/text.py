@@ -168,7 +168,9 @@ class Thinking(BlockKind):
     signature is derived from seed and request unless the scenario gives one."""
 
     TYPE = "thinking"
-    KEY_DOC = "A thinking block; its signature is generated unless given beside it."
+    KEY_DOC = (
+        "A thinking block; its signature is generated unless given (beside it, or inside its wire form)."
+    )
     FINGERPRINTED = frozenset({"type", "thinking", "signature", "cache_control"})
 
     thinking: str

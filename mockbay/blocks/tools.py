@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_CALLER = Map(
+CALLER = Map(
     AnyValue(),
     nullable=True,
     doc="Who called the tool, as the wire has it: {type: direct}, {type: ..., tool_id: ...}.",
@@ -66,7 +66,7 @@ def call_spec(
 TOOL_CALL = call_spec(
     "A tool call: {name, input, id, input_chunks, caller, toolset_name}.",
     "Fixed tool_use id; default derived from seed and request.",
-    caller=_CALLER,
+    caller=CALLER,
     toolset_name=Str(min_len=1, doc="The toolset the tool belongs to (computer and browser toolsets)."),
 )
 _CALL_KEYS = ("name", "input", "id", "input_chunks")
@@ -211,7 +211,7 @@ class ServerToolUse(ToolUse):
             "Fixed id (srvtoolu_...); default derived from seed and request.",
             name_doc="Server tool: web_search, web_fetch, code_execution, bash_code_execution, "
             "text_editor_code_execution, tool_search_tool_regex or tool_search_tool_bm25.",
-            caller=_CALLER,
+            caller=CALLER,
         )
         return block_spec(cls, inner)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -100,12 +100,15 @@ def _check_enum(w: Walker, node: Node, spec: s.Enum, path: str) -> Any:
         return w.expected(node, spec, path)
     if node.value in spec.values:
         return node.value
-    close = closest(node.value, spec.values)
+    return w.fail(node, _not_one_of(node.value, spec.values, path))
+
+
+def _not_one_of(value: str, values: Sequence[str], path: str, why: str = "") -> str:
+    """The refusal of a value outside a closed choice, with the nearest one when there is one."""
+    close = closest(value, values)
     guess = f"; did you mean '{close}'?" if close else ""
-    return w.fail(
-        node,
-        f"invalid value {node.value!r} for '{show(path)}'; expected one of: {', '.join(spec.values)}{guess}",
-    )
+    reason = f" ({why})" if why else ""
+    return f"invalid value {value!r} for '{show(path)}'; expected one of: {', '.join(values)}{guess}{reason}"
 
 
 def _check_list(w: Walker, node: Node, spec: s.List, path: str) -> Any:
@@ -236,13 +239,7 @@ def _check_groups(w: Walker, fields: Fields, spec: s.Obj, path: str) -> None:
     for key, values, opener, why in spec.known:
         value = fields.values.get(key)
         if key in given and opener not in given and isinstance(value, str) and value not in values:
-            close = closest(value, values)
-            guess = f"; did you mean '{close}'?" if close else ""
-            w.fail(
-                fields.value_mark(key),
-                f"invalid value {value!r} for '{show(child(path, key))}'; expected one of: "
-                f"{', '.join(values)}{guess} ({why})",
-            )
+            w.fail(fields.value_mark(key), _not_one_of(value, values, child(path, key), why))
     for key, other, wanted in spec.applies:
         if key in given and other in given and fields.values[other] != wanted:
             w.fail(

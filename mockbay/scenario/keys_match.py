@@ -18,11 +18,7 @@ _REGEX = Obj(
 TEXT_MATCHER = OneOf(
     (
         Str(doc="Exact text.", build="equals"),
-        Obj(
-            {"contains": Str(doc="Text that must occur somewhere.")},
-            tag="contains",
-            build="contains",
-        ),
+        Obj({"contains": Str(doc="Text that must occur somewhere.")}, tag="contains", build="contains"),
         _REGEX,
         Obj(
             {"any": List(Ref("text_matcher"), min_items=1, doc="Matchers of which at least one must hold.")},
@@ -35,10 +31,7 @@ TEXT_MATCHER = OneOf(
     hints={"equals": "an exact match is the plain string itself", "glob": "only model: takes a glob"},
 )
 MODEL_MATCHER = OneOf(
-    (
-        Str(doc="Shell-style glob over the model name, e.g. claude-sonnet-*.", build="glob"),
-        _REGEX,
-    ),
+    (Str(doc="Shell-style glob over the model name, e.g. claude-sonnet-*.", build="glob"), _REGEX),
     doc="Request model: a glob string or {regex: ...}.",
     hints={"contains": "model takes a glob ('claude-*sonnet*') or {regex: ...}"},
 )

@@ -20,6 +20,11 @@ def base_url(host: str, port: int) -> str:
     return f"http://{host if ':' not in host else f'[{host}]'}:{port}"
 
 
+def cannot_listen(host: str, port: int, exc: OSError) -> MockbayError:
+    """A port that cannot be bound is bad input (exit 2), not a crash."""
+    return MockbayError(f"cannot listen on {host}:{port}: {exc.strerror}")
+
+
 @asynccontextmanager
 async def listening(
     app: web.Application, host: str, port: int, *, reuse_port: bool = False
@@ -34,7 +39,7 @@ async def listening(
         await web.TCPSite(runner, host, port, reuse_port=reuse_port or None).start()
     except OSError as exc:
         await runner.cleanup()
-        raise MockbayError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+        raise cannot_listen(host, port, exc) from None
     try:
         yield runner.addresses[0][1]
     finally:

@@ -1,10 +1,10 @@
 """`mockbay serve`: build the config from options, bind, print the ready line, run until a signal.
 
 With `--workers N`, N processes share one port through SO_REUSEPORT; the parent checks the port
-is free first, and prints the same ready line once each worker reports that it listens. With `--state redis://...`
-they share state as replicas do; without it each keeps its own (sequences, prompt cache, rate
-limits, journal and admin-loaded scenarios are per process), and request ids mix in the worker
-index so they never repeat.
+is free first, and prints the same ready line once each worker reports that it listens. With
+`--state redis://...` they share state as replicas do; without it each keeps its own (sequences,
+prompt cache, rate limits, journal and admin-loaded scenarios are per process), and request ids
+mix in the worker index so they never repeat.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from mockbay.errors import MockbayError
 from mockbay.loading import default_scenario_paths, load_registry
 from mockbay.logs import configure_logging
 from mockbay.server.app import make_app
-from mockbay.server.listen import base_url, listening, until_signalled
+from mockbay.server.listen import base_url, cannot_listen, listening, until_signalled
 from mockbay.server.watch import FileStamp, snapshot, watch_scenarios
 from mockbay.state import ServerState
 from mockbay.store.lifecycle import check_state
@@ -202,14 +202,14 @@ def _claim_port(config: ServerConfig) -> ServerConfig:
         try:
             probe.bind((config.host, config.port))
         except OSError as exc:
-            raise MockbayError(f"cannot listen on {config.host}:{config.port}: {exc.strerror}") from None
+            raise cannot_listen(config.host, config.port, exc) from None
         return replace(config, port=probe.getsockname()[1])
 
 
 def _await_workers(workers: list[Any], reports: Connection) -> str:
-    """Wait until every worker listens. A worker's own refusal (a port it cannot bind, a bad
-    scenario) raises it as the single process would; a worker's early end or a stuck start is
-    returned, "" when all listen."""
+    """Wait until every worker listens. A worker's refusal (a port it cannot bind) raises it as the
+    single process would; a worker's early end or a stuck start is returned, "" when all listen.
+    (The scenarios were loaded, and any mistake in them reported, before the workers started.)"""
     deadline = time.monotonic() + WORKER_START_S
     listening_count = 0
     while listening_count < len(workers):

@@ -27,9 +27,14 @@ def array(value: object, path: str) -> list[Any]:
     return value
 
 
+def _at(path: str, message: str) -> str:
+    """`path: message`, or the message alone for the body itself (path ""), as upstream names them."""
+    return f"{path}: {message}" if path else message
+
+
 def obj(value: object, path: str) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise bad(f"{path}: Input should be an object")
+        raise bad(_at(path, "Input should be an object"))
     return value
 
 
@@ -71,5 +76,5 @@ def tagged(block: object, path: str, tags: tuple[str, ...]) -> tuple[dict[str, A
 
 def field(block: dict[str, Any], path: str, key: str) -> object:
     if key not in block:
-        raise bad(f"{path}.{key}: Field required")
+        raise bad(_at(f"{path}.{key}" if path else key, "Field required"))
     return block[key]

@@ -68,8 +68,8 @@ def check_shape(body: object, headers: Mapping[str, str], *, counting: bool) -> 
 
 
 def check_tools_and_roles(body: dict[str, Any]) -> None:
-    """Unique tool names; user-only blocks only in user messages. The body fits the schema, so
-    tools and blocks are objects and blocks have a `type`."""
+    """Unique tool names; user-only blocks only in user messages, assistant-only blocks out of
+    them. The body fits the schema, so tools and blocks are objects and blocks have a `type`."""
     seen: dict[str, int] = {}
     for index, tool in enumerate(body.get("tools") or ()):
         name = tool.get("name")

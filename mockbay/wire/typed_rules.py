@@ -133,7 +133,7 @@ def _messages(messages: list[dict[str, Any]]) -> int | None:
                     if not block["text"].strip():
                         return None
                 elif role == "system" or (role == "user" and kind in ASSISTANT_ONLY):
-                    return None  # text is all a system message may hold
+                    return None  # a system message holds only text; a user one no assistant block
                 elif kind == "tool_use":
                     uses.append(block["id"])
                 elif kind in USER_ONLY:

@@ -79,11 +79,9 @@ def _check_rules(
     body: object, headers: Mapping[str, str], *, counting: bool, origin: Origin
 ) -> MessagesRequest:
     """The hand-written rules: types where upstream's texts are known, and everything semantic."""
-    if not isinstance(body, dict):
-        raise bad("Input should be an object")
+    body = obj(body, "")
     for key in ("messages", "model") if counting else ("max_tokens", "messages", "model"):
-        if key not in body:
-            raise bad(f"{key}: Field required")
+        field(body, "", key)
     model = string(body["model"], "model")
     max_tokens = 0 if counting else _max_tokens(body["max_tokens"], model)
     messages = array(body["messages"], "messages")
