@@ -17,7 +17,7 @@ from mockbay.environment import PREFIX, env, env_list
 from mockbay.errors import MockbayError
 
 TRUE_WORDS = ("1", "true", "yes", "on")
-FALSE_WORDS = ("", "0", "false", "no", "off")
+FALSE_WORDS = ("0", "false", "no", "off")  # and an empty variable, as if it were not set
 
 
 def integer(text: str) -> int:
@@ -112,9 +112,9 @@ def add_flag(parser: argparse.ArgumentParser, flag: str, help: str, *, env_name:
     """An on/off switch, off unless given or `MOCKBAY_X` is one of 1, true, yes, on (0, false,
     no, off or empty: off; any other word is exit 2, not a silent off)."""
     word = (env(env_name) or "").lower()
-    if word not in TRUE_WORDS + FALSE_WORDS:
+    if word and word not in TRUE_WORDS + FALSE_WORDS:
         raise MockbayError(
-            f"{PREFIX}{env_name} must be one of {', '.join(TRUE_WORDS + FALSE_WORDS[1:])}, got {word!r}"
+            f"{PREFIX}{env_name} must be one of {', '.join(TRUE_WORDS + FALSE_WORDS)}, got {word!r}"
         )
     on = word in TRUE_WORDS
     parser.add_argument(flag, action="store_true", default=on, help=f"{help} {_tail('off', env_name, '=1')}")
