@@ -20,7 +20,9 @@ from typing import Any
 from mockbay.blocks import KINDS, Received
 from mockbay.blocks.results import Raw
 from mockbay.record.scrub import Scrubber
+from mockbay.scenario.keys_reply import REPLY
 from mockbay.scenario.model import STOP_REASONS
+from mockbay.scenario.spec import Obj
 from mockbay.wire.errors import default_message, pair_for
 
 log = logging.getLogger(__name__)
@@ -31,6 +33,14 @@ KEPT_HEADER_PREFIXES = ("anthropic-ratelimit-", "anthropic-priority-", "anthropi
 KEPT_HEADERS = frozenset({"retry-after", "retry-after-ms", "x-should-retry"})
 
 _MESSAGE_FIELDS = ("stop_details", "container", "context_management", "diagnostics")
+# Keys inside those objects whose null a scenario can state (`nullable` in the reply's spec, as
+# diagnostics' cache_miss_reason: null, "diagnosis pending"): recorded as null. Any other null is
+# the key left out, for mockbay's default.
+_KEEPS_NULL = {
+    key: frozenset(name for name, spec in fields.fields.items() if spec.nullable)
+    for key in _MESSAGE_FIELDS
+    if isinstance(fields := REPLY.fields[key], Obj)
+}
 REPLY_ORDER: tuple[str, ...] = ("content", "error", "stop_reason", "stop_sequence", *_MESSAGE_FIELDS)
 REPLY_ORDER += ("id", "model", "usage", "headers", "recorded", "fault")
 _USAGE_COUNTERS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
@@ -118,9 +128,10 @@ def _message_fields(message: dict[str, Any], scrubber: Scrubber) -> dict[str, An
             fields[key] = scrubber.text(str(message[key]))
     if fields.get("stop_reason", STOP_REASONS[0]) not in STOP_REASONS:
         log.warning("stop_reason %r not recorded: scenarios cannot give it", fields.pop("stop_reason"))
-    for key in _MESSAGE_FIELDS:  # a null inside is the key left out (most keys take no null)
+    for key in _MESSAGE_FIELDS:
         if isinstance(message.get(key), dict):
-            fields[key] = scrubber.json({k: v for k, v in message[key].items() if v is not None})
+            kept = _KEEPS_NULL.get(key, frozenset())
+            fields[key] = scrubber.json({k: v for k, v in message[key].items() if v is not None or k in kept})
     usage = message.get("usage")
     if isinstance(usage, dict):
         fields["usage"] = _usage(usage)

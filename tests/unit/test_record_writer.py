@@ -513,6 +513,21 @@ def test_message_level_fields_and_usage_objects_are_kept() -> None:
     )
 
 
+def test_a_null_the_scenario_language_takes_is_recorded_and_loads_back() -> None:
+    """`cache_miss_reason: null` (upstream's "diagnosis pending") is nullable in a scenario, so it
+    is kept; a null elsewhere is still the key left out."""
+    body = {
+        "content": [{"type": "text", "text": "Hi."}],
+        "stop_reason": "end_turn",
+        "diagnostics": {"cache_miss_reason": None},
+        "usage": {"input_tokens": 1, "output_tokens": 2},
+    }
+    reply = reply_for(Exchange(request=request("hi"), status=200, body=body), SCRUB)
+    assert reply["diagnostics"] == {"cache_miss_reason": None}
+    (scenario,) = load_text(yaml.safe_dump({"name": "r", "rules": [{"reply": reply}]}))
+    assert scenario.rules[0].reply is not None
+
+
 def test_recorded_server_tool_blocks_load_back() -> None:
     body = {
         "content": [
