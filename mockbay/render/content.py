@@ -1,7 +1,8 @@
 """Build the assistant message of a reply: blocks, ids, signatures, cuts and stop_reason.
 
 Upstream behaviour applied here (docs/scenario-contract.md §4): a reply longer than `max_tokens`
-is cut there with `stop_reason: max_tokens` (or `model_context_window_exceeded` when the model's
+(by its stated `usage.output_tokens` when the scenario gives one, else mockbay's count) is cut
+there with `stop_reason: max_tokens` (or `model_context_window_exceeded` when the model's
 context window, after the input, leaves less than `max_tokens`); a text containing a stop
 sequence is cut before it with `stop_reason: stop_sequence`; a tool_use block makes the
 default stop_reason `tool_use`.
@@ -62,7 +63,9 @@ def render_message(
     for index, block in enumerate(reply.content):
         at = RenderContext(seed, fingerprint, index, ctx, request, tuple(blocks))
         blocks.append(KINDS[block.type].render(block, at))
-    budget = metadata.output_budget(request.model, request.max_tokens, input_tokens)
+    budget = _as_stated(
+        reply, blocks, metadata.output_budget(request.model, request.max_tokens, input_tokens)
+    )
     blocks, stop_reason, stop_sequence = _apply_cuts(blocks, request, budget)
     if stop_reason is None:
         stop_reason = reply.stop_reason or _default_stop_reason(reply, blocks)
@@ -84,6 +87,16 @@ def render_message(
             reply.usage.server_tool_use if reply.usage else None, blocks
         ),
     )
+
+
+def _as_stated(reply: Reply, blocks: list[BlockKind], limit: tuple[int, str]) -> tuple[int, str]:
+    """The output budget, measured as the reply states its own length: a reply whose
+    `usage.output_tokens` fits is not cut by mockbay's token count, which can run over upstream's
+    (a recording of JSON or code that filled most of `max_tokens` would come back cut)."""
+    stated = reply.usage.output_tokens if reply.usage is not None else None
+    if stated is None or stated > limit[0]:
+        return limit
+    return max(limit[0], sum(b.output_tokens() for b in blocks)), limit[1]
 
 
 def _default_stop_reason(reply: Reply, blocks: list[BlockKind]) -> str:

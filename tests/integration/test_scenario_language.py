@@ -460,6 +460,35 @@ def test_max_tokens_cut_drops_a_tool_use_that_does_not_fit(lang: MockServer) -> 
     )
 
 
+STATED_LENGTH = """\
+name: stated-length
+rules:
+  - when: {last_user: {contains: stated}}
+    reply:
+      text: '{"city": "Lisbon", "temperature_c": 24, "sky": "clear"}'
+      usage: {output_tokens: 19}
+  - reply:
+      text: '{"city": "Lisbon", "temperature_c": 24, "sky": "clear"}'
+"""
+
+
+def test_a_reply_stating_its_output_tokens_is_cut_by_that_count(bare: MockServer) -> None:
+    """A recording's `usage.output_tokens` is upstream's count: under `max_tokens` it is not cut by
+    mockbay's own, larger count for JSON (a replay would differ from the recording). Without it,
+    mockbay's count decides."""
+    client = sync_client(bare.url)
+    with bare.overrides():
+        bare.load(STATED_LENGTH)
+        for stream in (False, True):
+            whole = ask(client, max_tokens=20, messages=said("stated"), stream=stream)
+            assert whole.stop_reason == "end_turn" and whole.usage.output_tokens == 19
+            assert text_of(whole) == '{"city": "Lisbon", "temperature_c": 24, "sky": "clear"}'
+            cut = ask(client, max_tokens=20, messages=said("counted"), stream=stream)
+            assert cut.stop_reason == "max_tokens" and len(text_of(cut)) < len(text_of(whole))
+        over = ask(client, max_tokens=10, messages=said("stated"))  # stated over the limit: cut
+        assert over.stop_reason == "max_tokens"
+
+
 def test_usage_fields_left_out_are_computed(lang: MockServer) -> None:
     message = ask(sync_client(lang.url), messages=said("usage"), **group("reply-keys"))
     usage = message.usage
