@@ -72,11 +72,12 @@ def scenario_yaml(exchange: Exchange, *, now: datetime | None = None) -> str:
         if exchange.generated
         else "no scenario"
     )
+    scrubber = Scrubber()
     recording = Recording(
-        group_name(exchange.body, exchange.headers, pinned),
+        group_name(exchange.body, exchange.headers, pinned, scrubber),
         f"Saved from exchange {exchange.request_id} (answered by {answered}).",
     )
-    recording.add(source, Scrubber())
+    recording.add(source, scrubber)
     reply = recording.entries[0].reply
     if exchange.fault == "stall" and "fault" in reply:
         reply["fault"]["kind"] = "stall"  # a stream that went quiet, not one cut short

@@ -258,7 +258,7 @@ class _Proxy:
             response, capture = await self._forward(request, raw, path)
             self.report(f"forwarded {request.method} {path}: {capture.status} (not recorded)")
             return response
-        group = group_name(body, request.headers, self._named(request, pinned))
+        group = group_name(body, request.headers, self._named(request, pinned), self.config.scrubber)
         if self.recorder.replays(group, fingerprint(body)):
             response = await handler(request)
             self.report(f"replayed {group}: {response.status}")

@@ -163,9 +163,13 @@ def assistant_turns(request: dict[str, Any]) -> int:
     return sum(1 for m in messages if isinstance(m, dict) and m.get("role") == "assistant") if messages else 0
 
 
-def group_name(request: dict[str, Any], request_headers: Mapping[str, str], pinned: str | None) -> str:
+def group_name(
+    request: dict[str, Any], request_headers: Mapping[str, str], pinned: str | None, scrubber: Scrubber
+) -> str:
     """Which scenario an exchange belongs to: the `/s/NAME` pin, the record-name header, or else
-    its conversation (model and first user message), readable and stable across runs."""
+    its conversation (model and first user message), readable and stable across runs. The words
+    come from the scrubbed text, as the description does: the name is also the file's name and a
+    progress line, so a key pasted into the first message must not reach either."""
     if pinned:
         return pinned
     named = {k.lower(): v for k, v in request_headers.items()}.get(RECORD_NAME_HEADER, "").strip()
@@ -174,7 +178,7 @@ def group_name(request: dict[str, Any], request_headers: Mapping[str, str], pinn
     first = _first_user(request)
     model = str(request.get("model", "model"))
     digest = hashlib.sha256(json.dumps([model, first], sort_keys=True).encode()).hexdigest()[:8]
-    words = re.findall(r"[a-z0-9]+", _text_of(first).lower())[:5]
+    words = re.findall(r"[a-z0-9]+", scrubber.text(_text_of(first)).lower())[:5]
     return "-".join(["rec", *words, digest])
 
 

@@ -448,7 +448,7 @@ def test_credentials_never_reach_the_file() -> None:
     req = request(f"my key is {KEY}")
     body = {"content": [{"type": "text", "text": f"You said {KEY}"}], "stop_reason": "end_turn"}
     headers = {"x-api-key": KEY, "authorization": f"Bearer {KEY}", "anthropic-ratelimit-requests-limit": "5"}
-    recording = Recording(group_name(req, {}, None))
+    recording = Recording(group_name(req, {}, None, SCRUB))
     recording.add(Exchange(request=req, status=200, headers=headers, body=body), SCRUB)
     text = recording.to_yaml(upstream="https://api.anthropic.com", now=NOW)
     assert KEY not in text and KEY[14:30] not in text
@@ -457,18 +457,30 @@ def test_credentials_never_reach_the_file() -> None:
 
 def test_group_names() -> None:
     req = request("What is the weather in Paris today, please?")
-    auto = group_name(req, {}, None)
+    auto = group_name(req, {}, None, SCRUB)
     assert (
         auto.startswith("rec-what-is-the-weather-in-") and len(auto) == len("rec-what-is-the-weather-in-") + 8
     )
-    assert group_name(request("What is the weather in Paris today, please?", "x", "y"), {}, None) == auto
-    assert group_name(request("Other"), {}, None) != auto
     assert (
-        group_name(request("What is the weather in Paris today, please?", model="claude-haiku-4-5"), {}, None)
+        group_name(request("What is the weather in Paris today, please?", "x", "y"), {}, None, SCRUB) == auto
+    )
+    assert group_name(request("Other"), {}, None, SCRUB) != auto
+    assert (
+        group_name(
+            request("What is the weather in Paris today, please?", model="claude-haiku-4-5"), {}, None, SCRUB
+        )
         != auto
     )
-    assert group_name(req, {"X-Mockbay-Record-Name": "agents/weather"}, None) == "agents-weather"
-    assert group_name(req, {"x-mockbay-record-name": "named"}, "pinned") == "pinned"
+    assert group_name(req, {"X-Mockbay-Record-Name": "agents/weather"}, None, SCRUB) == "agents-weather"
+    assert group_name(req, {"x-mockbay-record-name": "named"}, "pinned", SCRUB) == "pinned"
+
+
+def test_a_key_in_the_first_message_does_not_reach_the_group_name() -> None:
+    """The name is the file's name and a progress line: its words come from the scrubbed text."""
+    key = "sk-ant-api03-" + "AbCd1234" * 8
+    name = group_name(request(f"{key} is my key, why is it refused?"), {}, None, SCRUB)
+    assert name.startswith("rec-scrubbed-is-my-key-why-"), name
+    assert "api03" not in name and "abcd1234" not in name
 
 
 def test_file_names_and_upstream_host() -> None:
