@@ -169,8 +169,8 @@ async def _route(
     doubled = paths.doubled_prefix(request.path)
     if doubled is not None:
         exchange.endpoint = "not_found"
-        origin = f"{request.scheme}://{request.host}"
-        raise ApiError(404, "not_found_error", paths.mistake_message(method, request.path, origin, doubled))
+        message = paths.mistake_message(method, request.path, paths.origin(request), doubled)
+        raise ApiError(404, "not_found_error", message)
     if method == "HEAD":
         exchange.endpoint = "probe"
         return web.Response(status=200)

@@ -23,7 +23,7 @@ from mockbay.config import MB
 from mockbay.errors import ApiError
 from mockbay.journal import Exchange, mask_headers
 from mockbay.render import ids
-from mockbay.server import messages
+from mockbay.server import messages, paths
 from mockbay.server.auth import authenticate, require_version
 from mockbay.server.responses import dumps, json_response
 from mockbay.server.upload import read_capped, refuse_declared
@@ -50,7 +50,7 @@ async def handle(
         return None
     batch_id, action, method = match.group(1), match.group(2), request.method
     exchange.endpoint = "batches"
-    base = f"{request.url.origin()}{request.path[: match.start()]}/v1/messages/batches"
+    base = f"{paths.origin(request)}{request.path[: match.start()]}/v1/messages/batches"
     if batch_id is None and method == "POST":
         limit = min(MAX_BATCH_BYTES, state.config.batches_max_mb * MB)
         refuse_declared(request.headers, limit)

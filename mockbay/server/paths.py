@@ -2,10 +2,12 @@
 
 Any path prefix is accepted (gateways keep their base URL's path), but `POST /v1/v1/messages` is
 what a base URL of `http://host/v1` sends, and upstream answers it with a 404. mockbay does too,
-and says what the base URL should be. Stdlib only.
+and says what the base URL should be. `origin` is where a URL pointing back at the server starts.
 """
 
 from __future__ import annotations
+
+from aiohttp import web
 
 ENDPOINT_ROOT = "/v1/"
 DOUBLED = ("/v1/messages", "/v1")
@@ -31,3 +33,16 @@ def mistake_message(method: str, path: str, origin: str, found: tuple[str, str])
         f"Not found: {method} {path}. The client's base URL ends in {doubled}, but clients add "
         f"/v1/messages themselves: set the base URL to {origin}{base} instead."
     )
+
+
+def origin(request: web.BaseRequest) -> str:
+    """`scheme://host[:port]` as the client asked (a batch's `results_url`, the base-URL hint). A
+    Host header that names no host (empty, blank, not encodable in a URL) gives the address the
+    request came in on instead: yarl refuses such a host, and the client's words are not needed."""
+    try:
+        return str(request.url.origin())
+    except ValueError:
+        sockname = request.transport.get_extra_info("sockname") if request.transport else None
+        host, port = (sockname[0], sockname[1]) if sockname else ("127.0.0.1", 0)
+        host = f"[{host}]" if ":" in host else host
+        return f"{request.scheme}://{host}:{port}"

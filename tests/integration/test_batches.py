@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import socket
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -383,3 +385,38 @@ def test_a_batch_request_can_be_inspected_and_saved_as_a_scenario(client, server
         with pytest.raises(anthropic.APIStatusError) as caught:
             again.messages.create(**params("fail now"))
         assert caught.value.status_code == 529
+
+
+def raw_exchange(server: MockServer, request: bytes) -> tuple[bytes, bytes]:
+    """(status line, body) of one request sent as bytes, for headers httpx would not send."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(request)
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    return head.split(b"\r\n", 1)[0], body
+
+
+@pytest.mark.parametrize("host", [b"", b" ", b"\xe2\x80\xa8", b"\xff"], ids=repr)
+def test_a_host_header_that_names_no_host_still_gets_a_results_url(server, host: bytes) -> None:
+    """yarl refuses such a host: the URL pointing back uses the address the request came in on."""
+    body = json.dumps({"requests": requests("hello")}).encode()
+    request = (
+        b"POST /v1/messages/batches HTTP/1.1\r\nHost: " + host + b"\r\nx-api-key: k\r\n"
+        b"anthropic-version: 2023-06-01\r\ncontent-type: application/json\r\n"
+        b"Content-Length: " + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body
+    )
+    status, answer = raw_exchange(server, request)
+    assert status == b"HTTP/1.1 200 OK", answer
+    batch_id = json.loads(answer)["id"]
+    status, answer = raw_exchange(
+        server,
+        b"GET /v1/messages/batches/" + batch_id.encode() + b" HTTP/1.1\r\nHost: " + host
+        + b"\r\nx-api-key: k\r\nanthropic-version: 2023-06-01\r\nConnection: close\r\n\r\n",
+    )  # fmt: skip
+    assert status == b"HTTP/1.1 200 OK", answer
+    assert (
+        json.loads(answer)["results_url"]
+        == f"http://127.0.0.1:{server.port}/v1/messages/batches/{batch_id}/results"
+    )
