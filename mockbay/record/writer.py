@@ -36,7 +36,7 @@ from mockbay.errors import MockbayError
 from mockbay.fingerprint import fingerprint
 from mockbay.record.exchange import Exchange, reply_for
 from mockbay.record.scrub import Scrubber
-from mockbay.wire.view import last_user_text
+from mockbay.wire.view import last_user_text, text_of
 
 FORMAT_VERSION = 1
 RECORD_NAME_HEADER = "x-mockbay-record-name"
@@ -160,7 +160,9 @@ def _last_user(request: dict[str, Any], scrubber: Scrubber) -> str | None:
 def assistant_turns(request: dict[str, Any]) -> int:
     """How many assistant messages a request carries: the turn it asks for (docs/scenario-contract.md §2)."""
     messages = request.get("messages")
-    return sum(1 for m in messages if isinstance(m, dict) and m.get("role") == "assistant") if messages else 0
+    if not isinstance(messages, list):  # a refused body, kept in the journal
+        return 0
+    return sum(1 for m in messages if isinstance(m, dict) and m.get("role") == "assistant")
 
 
 def group_name(
@@ -178,7 +180,7 @@ def group_name(
     first = _first_user(request)
     model = str(request.get("model", "model"))
     digest = hashlib.sha256(json.dumps([model, first], sort_keys=True).encode()).hexdigest()[:8]
-    words = re.findall(r"[a-z0-9]+", scrubber.text(_text_of(first)).lower())[:5]
+    words = re.findall(r"[a-z0-9]+", scrubber.text(text_of(first)).lower())[:5]
     return "-".join(["rec", *words, digest])
 
 
@@ -219,22 +221,14 @@ def write_atomic(path: Path, text: str) -> None:
 
 def _first_user(request: dict[str, Any]) -> Any:
     """The content of the first user message: what names a conversation."""
-    messages = request.get("messages") or []
+    messages = request.get("messages")
+    if not isinstance(messages, list):  # a refused body, kept in the journal
+        return ""
     return next((m.get("content") for m in messages if isinstance(m, dict) and m.get("role") == "user"), "")
 
 
-def _text_of(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "\n".join(
-            b.get("text", "") for b in content if isinstance(b, dict) and b.get("type") == "text"
-        )
-    return ""
-
-
 def _describe(request: dict[str, Any]) -> str:
-    text = " ".join(_text_of(_first_user(request)).split())
+    text = " ".join(text_of(_first_user(request)).split())
     text = text if len(text) <= 70 else text[:69] + "…"
     return f"Recorded from {request.get('model', 'a model')}: {text}"
 

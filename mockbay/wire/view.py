@@ -20,19 +20,24 @@ def blocks_of(message: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"type": "text", "text": content}] if isinstance(content, str) else content
 
 
-def _text(content: object) -> str:
-    """String content as is, else its text blocks joined with newlines."""
+def text_of(content: object) -> str:
+    """String content as is, else its text blocks joined with newlines. Any content is taken, not
+    only a valid one: the recorder and "save as scenario" read the journal's refused bodies too."""
     if isinstance(content, str):
         return content
     if isinstance(content, list):
-        return "\n".join(b["text"] for b in content if isinstance(b, dict) and b.get("type") == "text")
+        return "\n".join(
+            text
+            for b in content
+            if isinstance(b, dict) and b.get("type") == "text" and isinstance(text := b.get("text"), str)
+        )
     return ""
 
 
 def last_user_text(messages: list[dict[str, Any]]) -> str | None:
     """Text of the last user message (what `last_user` matches and recordings keep), None if none."""
     users = [m for m in messages if isinstance(m, dict) and m.get("role") == "user"]
-    return _text(users[-1].get("content")) if users else None
+    return text_of(users[-1].get("content")) if users else None
 
 
 def _tool_results(messages: list[dict[str, Any]]) -> tuple[ToolResultView, ...]:
@@ -51,7 +56,7 @@ def _tool_results(messages: list[dict[str, Any]]) -> tuple[ToolResultView, ...]:
         ToolResultView(
             tool_use_id=b["tool_use_id"],
             name=names.get(b["tool_use_id"]),
-            content_text=_text(b.get("content")),
+            content_text=text_of(b.get("content")),
             is_error=bool(b.get("is_error")),
         )
         for b in blocks_of(messages[users[-1]])
@@ -77,9 +82,9 @@ def build_view(
         model=body["model"],
         max_tokens=max_tokens,
         stream=bool(body.get("stream")),
-        system_text=_text(body.get("system")),
+        system_text=text_of(body.get("system")),
         last_user_text=last_user_text(messages),
-        message_texts=tuple(_text(m["content"]) for m in messages),
+        message_texts=tuple(text_of(m["content"]) for m in messages),
         turn=sum(m["role"] == "assistant" for m in messages),
         tool_results=_tool_results(messages),
         tool_names=tool_names,

@@ -49,6 +49,13 @@ CASES = {
     "fault": ("/v1/messages", {"stream": True, "messages": [{"role": "user", "content": "broken"}]}),
     "unmatched": ("/v1/messages", {"messages": [{"role": "user", "content": "no scenario knows"}]}),
     "pinned": ("/s/pinned-only/v1/messages", {"messages": SECOND_TURN}),
+    # bodies validation refused: the journal keeps them, and saving one must not fail on its shape
+    "refused-messages-number": ("/v1/messages", {"messages": 5}),
+    "refused-text-number": (
+        "/v1/messages",
+        {"messages": [{"role": "user", "content": [{"type": "text", "text": 5}]}]},
+    ),
+    "refused-text-missing": ("/v1/messages", {"messages": [{"role": "user", "content": [{"type": "text"}]}]}),
 }
 
 
