@@ -50,7 +50,7 @@ def make_app(state: ServerState) -> web.Application:
     )
     for root in FIRST_PARTY_ROOTS:  # compile the request schema now, not on the first request
         request_schema().root(root)
-    app.router.add_route("*", "/{tail:.*}", dispatch)
+    app.router.add_route("*", "/{tail:(?s:.*)}", dispatch)  # (?s): a decoded %0A is a path character too
     return app
 
 

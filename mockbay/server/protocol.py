@@ -12,12 +12,13 @@ from __future__ import annotations
 import itertools
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestHandler, RequestPayloadError
+from yarl import URL
 
 from mockbay.errors import ApiError
 from mockbay.render import ids
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 # Where the app keeps its source of request ids for answers outside the journal (admin, garbage).
 SIDE_REQUEST_ID: web.AppKey[Callable[[], str]] = web.AppKey("mockbay_side_request_id")
 CLIENT_FAULTS = (HttpProcessingError, RequestPayloadError)
+_Handler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
 MAX_REASON = 200
 
 
@@ -90,9 +92,24 @@ def _described(status: int) -> tuple[str, str]:
     return error_type, default_message(status, error_type)
 
 
+def _targets_as_paths(handler: _Handler) -> _Handler:
+    """The app's handler, also for a request whose target is not a path (`OPTIONS *`, CONNECT's
+    `host:port`): no route can match one, and aiohttp would answer its own text 404. It reaches
+    the app as `/` and the target, so it gets the not_found envelope, a request-id and a journal
+    entry like any other unknown path. A plain function: every request passes through it."""
+
+    def handle(request: web.BaseRequest) -> Awaitable[web.StreamResponse]:
+        if request.path[:1] == "/":
+            return handler(request)
+        return handler(request.clone(rel_url=URL.build(path="/" + request.path, encoded=False)))
+
+    return handle
+
+
 class _EnvelopeServer(web.Server):
     def __init__(self, base: web.Server, new_request_id: Callable[[], str], **kwargs: Any) -> None:
-        super().__init__(base.request_handler, request_factory=base.request_factory, **kwargs)
+        handler = _targets_as_paths(base.request_handler)
+        super().__init__(handler, request_factory=base.request_factory, **kwargs)
         self._new_request_id = new_request_id
 
     def __call__(self) -> RequestHandler:

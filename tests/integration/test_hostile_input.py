@@ -151,6 +151,20 @@ def test_dot_segments_are_resolved_like_upstreams_edge(server, path):
     assert status == 200 and head["request-id"].startswith("req_") and json.loads(body)["type"] == "message"
 
 
+@pytest.mark.parametrize(
+    ("request_line", "message"),
+    [
+        (b"POST /v1/mess%0Aages HTTP/1.1", "Not found: POST /v1/mess\nages"),  # a decoded newline
+        (b"OPTIONS * HTTP/1.1", "Not found: OPTIONS /*"),  # targets no route can match
+        (b"CONNECT example.com:443 HTTP/1.1", "Not found: CONNECT /"),
+    ],
+)
+def test_any_target_gets_the_not_found_envelope_not_aiohttps_text(server, request_line, message):
+    [(status, head, body)] = exchange_raw(server, request_line + b"\r\nhost: x\r\nconnection: close\r\n\r\n")
+    assert status == 404
+    assert envelope(status, head, body) == {"type": "not_found_error", "message": message}
+
+
 def test_admin_errors_carry_a_request_id(server):
     response = httpx.get(f"{server.url}/_mockbay/nothing-here")
     error = envelope(response.status_code, dict(response.headers), response.content)
