@@ -152,17 +152,13 @@ def document_yaml(document: dict[str, Any]) -> str:
 
 def _last_user(request: dict[str, Any], scrubber: Scrubber) -> str | None:
     """The request's last user text, unless scrubbing would change it (it could never match again)."""
-    messages = request.get("messages")
-    text = last_user_text(messages) if isinstance(messages, list) else None
+    text = last_user_text(_messages_of(request))
     return text if text is not None and scrubber.text(text) == text else None
 
 
 def assistant_turns(request: dict[str, Any]) -> int:
     """How many assistant messages a request carries: the turn it asks for (docs/scenario-contract.md §2)."""
-    messages = request.get("messages")
-    if not isinstance(messages, list):  # a refused body, kept in the journal
-        return 0
-    return sum(1 for m in messages if isinstance(m, dict) and m.get("role") == "assistant")
+    return sum(1 for m in _messages_of(request) if isinstance(m, dict) and m.get("role") == "assistant")
 
 
 def group_name(
@@ -221,10 +217,15 @@ def write_atomic(path: Path, text: str) -> None:
 
 def _first_user(request: dict[str, Any]) -> Any:
     """The content of the first user message: what names a conversation."""
-    messages = request.get("messages")
-    if not isinstance(messages, list):  # a refused body, kept in the journal
-        return ""
+    messages = _messages_of(request)
     return next((m.get("content") for m in messages if isinstance(m, dict) and m.get("role") == "user"), "")
+
+
+def _messages_of(request: dict[str, Any]) -> list[Any]:
+    """The request's messages, or none where they are not a list: the journal keeps refused bodies
+    too, and saving one as a scenario reads it here."""
+    messages = request.get("messages")
+    return messages if isinstance(messages, list) else []
 
 
 def _describe(request: dict[str, Any]) -> str:
