@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 
-from mockbay.errors import MockbayError
-
 PREFIX = "MOCKBAY_"
 
 
@@ -17,13 +15,3 @@ def env_list(name: str, sep: str) -> list[str]:
     """`MOCKBAY_SCENARIOS=a:b` -> ["a", "b"]; empty items are dropped."""
     value = env(name)
     return [item for item in value.split(sep) if item] if value else []
-
-
-def env_int(name: str, default: int) -> int:
-    value = env(name)
-    if value is None:
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        raise MockbayError(f"{PREFIX}{name} must be an integer, got {value!r}") from None

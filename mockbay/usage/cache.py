@@ -89,12 +89,6 @@ class PromptCache:
     def clear(self) -> None:
         self._entries.clear()
 
-    def apply(self, scope: str, body: Mapping[str, Any], model: str) -> CacheOutcome:
-        """Account one request and keep what it read and wrote: `plan` then `commit`."""
-        plan = self.plan(scope, body, model)
-        self.commit(plan)
-        return plan.outcome
-
     def plan(self, scope: str, body: Mapping[str, Any], model: str) -> CachePlan:
         """What the request would read and write, without keeping it yet.
 

@@ -47,6 +47,13 @@ def request(
     }
 
 
+def apply(cache: PromptCache, scope: str, body: dict[str, Any], model: str) -> CacheOutcome:
+    """One request accounted and kept, as the server's admission does: `plan` then `commit`."""
+    plan = cache.plan(scope, body, model)
+    cache.commit(plan)
+    return plan.outcome
+
+
 def check_sums(outcome: CacheOutcome, body: dict[str, Any]) -> CacheOutcome:
     total = outcome.input_tokens + outcome.cache_read_input_tokens + outcome.cache_creation_input_tokens
     assert total == estimate_input_tokens(body)
@@ -63,17 +70,17 @@ READ = CacheOutcome(input_tokens=22, cache_read_input_tokens=2002)
 
 def test_write_then_read() -> None:
     cache = PromptCache(clock=Clock())
-    assert check_sums(cache.apply("global", request(), MODEL), request()) == WRITE
-    assert check_sums(cache.apply("global", request(), MODEL), request()) == READ
+    assert check_sums(apply(cache, "global", request(), MODEL), request()) == WRITE
+    assert check_sums(apply(cache, "global", request(), MODEL), request()) == READ
     longer = request(question=QUESTION * 2)
-    assert check_sums(cache.apply("global", longer, MODEL), longer) == CacheOutcome(
+    assert check_sums(apply(cache, "global", longer, MODEL), longer) == CacheOutcome(
         input_tokens=42, cache_read_input_tokens=2002
     )
 
 
 def test_one_hour_marker_writes_one_hour_tokens() -> None:
     body = request(marker=ONE_HOUR)
-    outcome = PromptCache(clock=Clock()).apply("global", body, MODEL)
+    outcome = apply(PromptCache(clock=Clock()), "global", body, MODEL)
     assert outcome == CacheOutcome(
         input_tokens=22, cache_creation_input_tokens=2002, ephemeral_1h_input_tokens=2002
     )
@@ -91,8 +98,8 @@ def test_one_hour_marker_writes_one_hour_tokens() -> None:
 )
 def test_a_different_prefix_misses(scope: str, body: dict[str, Any], model: str) -> None:
     cache = PromptCache(clock=Clock())
-    cache.apply("global", request(), MODEL)
-    outcome = check_sums(cache.apply(scope, body, model), body)
+    apply(cache, "global", request(), MODEL)
+    outcome = check_sums(apply(cache, scope, body, model), body)
     assert outcome.cache_read_input_tokens == 0
     assert outcome.cache_creation_input_tokens > 0
 
@@ -100,8 +107,8 @@ def test_a_different_prefix_misses(scope: str, body: dict[str, Any], model: str)
 def test_unmarked_request_is_not_cached() -> None:
     cache = PromptCache(clock=Clock())
     body = request(marker=None)
-    assert cache.apply("global", body, MODEL) == CacheOutcome(input_tokens=2024)
-    assert cache.apply("global", body, MODEL) == CacheOutcome(input_tokens=2024)
+    assert apply(cache, "global", body, MODEL) == CacheOutcome(input_tokens=2024)
+    assert apply(cache, "global", body, MODEL) == CacheOutcome(input_tokens=2024)
     assert len(cache) == 0
 
 
@@ -113,8 +120,8 @@ def test_unmarked_request_is_not_cached() -> None:
 def test_prefix_below_the_minimum_is_not_cached(min_tokens: dict[str, int] | None, cached: bool) -> None:
     cache = PromptCache(clock=Clock(), min_tokens=min_tokens)
     body = request(system="s" * 3500)  # prefix 2 + 1,000 = 1,002 tokens
-    cache.apply("global", body, MODEL)
-    second = cache.apply("global", body, MODEL)
+    apply(cache, "global", body, MODEL)
+    second = apply(cache, "global", body, MODEL)
     expected = (
         CacheOutcome(input_tokens=22, cache_read_input_tokens=1002)
         if cached
@@ -136,9 +143,9 @@ def test_prefix_below_the_minimum_is_not_cached(min_tokens: dict[str, int] | Non
 def test_lifetimes(marker: dict[str, Any], elapsed: float, hit: bool) -> None:
     clock = Clock()
     cache = PromptCache(clock=clock)
-    cache.apply("global", request(marker=marker), MODEL)
+    apply(cache, "global", request(marker=marker), MODEL)
     clock.now += elapsed
-    outcome = cache.apply("global", request(marker=marker), MODEL)
+    outcome = apply(cache, "global", request(marker=marker), MODEL)
     assert outcome.cache_read_input_tokens == (2002 if hit else 0)
     assert outcome.cache_creation_input_tokens == (0 if hit else 2002)
 
@@ -146,12 +153,12 @@ def test_lifetimes(marker: dict[str, Any], elapsed: float, hit: bool) -> None:
 def test_a_hit_refreshes_the_lifetime() -> None:
     clock = Clock()
     cache = PromptCache(clock=clock)
-    cache.apply("global", request(), MODEL)
+    apply(cache, "global", request(), MODEL)
     for _ in range(5):  # 20 minutes in all, never 5 without a read
         clock.now += 240
-        assert cache.apply("global", request(), MODEL) == READ
+        assert apply(cache, "global", request(), MODEL) == READ
     clock.now += 300
-    assert cache.apply("global", request(), MODEL) == WRITE
+    assert apply(cache, "global", request(), MODEL) == WRITE
 
 
 def conversation(*turns: str, filler_blocks: int = 0) -> dict[str, Any]:
@@ -174,11 +181,11 @@ FIRST = "u" * 7000  # 2,000 tokens + 2 framing; prefix through it: 2 + 3 (system
 def test_a_moved_breakpoint_reads_the_earlier_prefix_by_lookback() -> None:
     cache = PromptCache(clock=Clock())
     first = conversation(FIRST)
-    assert check_sums(cache.apply("s", first, MODEL), first) == CacheOutcome(
+    assert check_sums(apply(cache, "s", first, MODEL), first) == CacheOutcome(
         input_tokens=0, cache_creation_input_tokens=2007, ephemeral_5m_input_tokens=2007
     )
     second = conversation(FIRST, "a" * 70, "v" * 70)  # 22 + 22 tokens after the cached prefix
-    assert check_sums(cache.apply("s", second, MODEL), second) == CacheOutcome(
+    assert check_sums(apply(cache, "s", second, MODEL), second) == CacheOutcome(
         input_tokens=0,
         cache_read_input_tokens=2007,
         cache_creation_input_tokens=44,
@@ -191,19 +198,19 @@ def test_a_moved_breakpoint_reads_the_earlier_prefix_by_lookback() -> None:
 )
 def test_lookback_reaches_20_blocks(filler: int, hit: bool) -> None:
     cache = PromptCache(clock=Clock())
-    cache.apply("s", conversation(FIRST), MODEL)
+    apply(cache, "s", conversation(FIRST), MODEL)
     later = conversation(FIRST, "v" * 70, filler_blocks=filler)
-    outcome = check_sums(cache.apply("s", later, MODEL), later)
+    outcome = check_sums(apply(cache, "s", later, MODEL), later)
     assert outcome.cache_read_input_tokens == (2007 if hit else 0)
 
 
 def test_automatic_caching_marks_the_last_block() -> None:
     cache = PromptCache(clock=Clock())
     body = request(marker=None, cache_control=ONE_HOUR)
-    assert check_sums(cache.apply("g", body, MODEL), body) == CacheOutcome(
+    assert check_sums(apply(cache, "g", body, MODEL), body) == CacheOutcome(
         input_tokens=0, cache_creation_input_tokens=2024, ephemeral_1h_input_tokens=2024
     )
-    assert cache.apply("g", body, MODEL) == CacheOutcome(input_tokens=0, cache_read_input_tokens=2024)
+    assert apply(cache, "g", body, MODEL) == CacheOutcome(input_tokens=0, cache_read_input_tokens=2024)
     follow_up = {
         **body,
         "messages": [
@@ -212,7 +219,7 @@ def test_automatic_caching_marks_the_last_block() -> None:
             {"role": "user", "content": "more"},
         ],
     }
-    outcome = check_sums(cache.apply("g", follow_up, MODEL), follow_up)
+    outcome = check_sums(apply(cache, "g", follow_up, MODEL), follow_up)
     assert outcome.cache_read_input_tokens == 2024
     assert outcome.ephemeral_1h_input_tokens == outcome.cache_creation_input_tokens > 0
 
@@ -234,14 +241,14 @@ def mixed(question: str) -> dict[str, Any]:
 def test_mixed_lifetimes_bill_positions_a_b_c() -> None:
     cache = PromptCache(clock=Clock())
     first = mixed("q" * 70)  # question: 22 tokens, prompt 1,741
-    assert check_sums(cache.apply("g", first, MODEL), first) == CacheOutcome(
+    assert check_sums(apply(cache, "g", first, MODEL), first) == CacheOutcome(
         input_tokens=0,
         cache_creation_input_tokens=1741,
         ephemeral_1h_input_tokens=1519,  # B - A with A = nothing read
         ephemeral_5m_input_tokens=222,  # C - B
     )
     second = mixed("w" * 140)  # question: 42 tokens; A = the system breakpoint
-    assert check_sums(cache.apply("g", second, MODEL), second) == CacheOutcome(
+    assert check_sums(apply(cache, "g", second, MODEL), second) == CacheOutcome(
         input_tokens=0,
         cache_read_input_tokens=1719,
         cache_creation_input_tokens=42,
@@ -253,10 +260,10 @@ def test_changed_thinking_invalidates_messages_but_not_system() -> None:
     cache = PromptCache(clock=Clock())
     body = conversation(FIRST)
     body["system"] = [text(LONG_SYSTEM, FIVE_MIN)]  # prefix 2,002; through FIRST 4,004
-    cache.apply("g", body, MODEL)
-    assert cache.apply("g", body, MODEL).cache_read_input_tokens == 4004
+    apply(cache, "g", body, MODEL)
+    assert apply(cache, "g", body, MODEL).cache_read_input_tokens == 4004
     thinking = {**body, "thinking": {"type": "enabled", "budget_tokens": 2048}}
-    outcome = check_sums(cache.apply("g", thinking, MODEL), thinking)
+    outcome = check_sums(apply(cache, "g", thinking, MODEL), thinking)
     assert outcome.cache_read_input_tokens == 2002 + 100  # the prefix counts the thinking prompt
     assert outcome.cache_creation_input_tokens == 2002
 
@@ -268,30 +275,30 @@ def distinct(n: int) -> dict[str, Any]:
 def test_least_recently_used_entry_is_evicted() -> None:
     cache = PromptCache(max_entries=2, clock=Clock())
     for n in range(3):
-        cache.apply("g", distinct(n), MODEL)
+        apply(cache, "g", distinct(n), MODEL)
     assert len(cache) == 2
-    assert cache.apply("g", distinct(2), MODEL).cache_read_input_tokens > 0  # now most recent
-    assert cache.apply("g", distinct(0), MODEL).cache_read_input_tokens == 0  # evicted; written again
-    assert cache.apply("g", distinct(2), MODEL).cache_read_input_tokens > 0
-    assert cache.apply("g", distinct(1), MODEL).cache_read_input_tokens == 0  # least recent, evicted
+    assert apply(cache, "g", distinct(2), MODEL).cache_read_input_tokens > 0  # now most recent
+    assert apply(cache, "g", distinct(0), MODEL).cache_read_input_tokens == 0  # evicted; written again
+    assert apply(cache, "g", distinct(2), MODEL).cache_read_input_tokens > 0
+    assert apply(cache, "g", distinct(1), MODEL).cache_read_input_tokens == 0  # least recent, evicted
     assert len(cache) == 2
 
 
 def test_expired_entries_are_purged_before_live_ones_are_evicted() -> None:
     clock = Clock()
     cache = PromptCache(max_entries=2, clock=clock)
-    cache.apply("g", request(system=LONG_SYSTEM + "long", marker=ONE_HOUR), MODEL)
-    cache.apply("g", request(system=LONG_SYSTEM + "short"), MODEL)  # most recent, but 5 minutes
+    apply(cache, "g", request(system=LONG_SYSTEM + "long", marker=ONE_HOUR), MODEL)
+    apply(cache, "g", request(system=LONG_SYSTEM + "short"), MODEL)  # most recent, but 5 minutes
     clock.now += 400
-    cache.apply("g", distinct(9), MODEL)
+    apply(cache, "g", distinct(9), MODEL)
     assert len(cache) == 2
-    outcome = cache.apply("g", request(system=LONG_SYSTEM + "long", marker=ONE_HOUR), MODEL)
+    outcome = apply(cache, "g", request(system=LONG_SYSTEM + "long", marker=ONE_HOUR), MODEL)
     assert outcome.cache_read_input_tokens > 0
 
 
 def test_clear_forgets_everything() -> None:
     cache = PromptCache(clock=Clock())
-    cache.apply("global", request(), MODEL)
+    apply(cache, "global", request(), MODEL)
     cache.clear()
     assert len(cache) == 0
-    assert cache.apply("global", request(), MODEL) == WRITE
+    assert apply(cache, "global", request(), MODEL) == WRITE
