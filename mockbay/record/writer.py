@@ -36,7 +36,7 @@ from mockbay.errors import MockbayError
 from mockbay.fingerprint import fingerprint
 from mockbay.record.exchange import Exchange, reply_for
 from mockbay.record.scrub import Scrubber
-from mockbay.wire.view import last_user_text, text_of
+from mockbay.wire.request import last_user_text, text_of
 
 FORMAT_VERSION = 1
 RECORD_NAME_HEADER = "x-mockbay-record-name"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from mockbay.wire.fieldtypes import array, bad, field, obj, string, tagged
-from mockbay.wire.view import blocks_of
+from mockbay.wire.request import blocks_of
 
 # Request content block tags, SDK 2.13.0 order (beta ones included: a mock stays permissive).
 MESSAGE_TAGS = (

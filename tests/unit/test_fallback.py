@@ -15,6 +15,7 @@ from mockbay.scenario.model import Block, Conditions, LiteralText, Reply, Scenar
 from mockbay.scenario.registry import Registry
 from mockbay.textmatch import Glob
 from mockbay.wire.request import MessagesRequest, ToolResultView
+from tests.unit.conversations import answer_tool_uses, result_blocks
 
 WEATHER_SCHEMA = {
     "type": "object",
@@ -41,7 +42,16 @@ def req(
     messages: list[dict[str, Any]] = []
     for i in range(turn):
         messages += [{"role": "user", "content": f"q{i}"}, {"role": "assistant", "content": f"a{i}"}]
-    messages.append({"role": "user", "content": last_user or ""})
+    answer_tool_uses(messages, tool_results)
+    blocks = result_blocks(tool_results)
+    messages.append(
+        {
+            "role": "user",
+            "content": [*blocks, {"type": "text", "text": last_user}]
+            if blocks and last_user
+            else blocks or last_user or "",
+        }
+    )
     body: dict[str, Any] = {"model": model, "max_tokens": 64, "messages": messages}
     if tools is not None:
         body["tools"] = [{"name": name, "input_schema": schema} for name, schema in tools.items()]
@@ -61,17 +71,10 @@ def req(
         model=model,
         max_tokens=64,
         stream=stream,
-        system_text="",
-        last_user_text=last_user,
-        message_texts=tuple(m["content"] for m in messages),
-        turn=turn,
-        tool_results=tool_results,
         tool_names=tuple(tools or ()),
         tool_choice=tool_choice,
         tool_choice_name=tool_choice_name,
         thinking=thinking,
-        stop_sequences=(),
-        metadata_user_id=user_id,
         pinned=pinned,
     )
 

@@ -24,6 +24,7 @@ from mockbay.scenario.model import (
 from mockbay.scenario.registry import Registry
 from mockbay.textmatch import AnyOf, Contains, Equals, Glob, Not, Regex
 from mockbay.wire.request import MessagesRequest, ToolResultView
+from tests.unit.conversations import answer_tool_uses, result_blocks
 
 SONNET = "claude-sonnet-4-5"
 
@@ -51,18 +52,12 @@ def req(
             {"role": "user", "content": f"question {i}"},
             {"role": "assistant", "content": f"answer {i}"},
         ]
-    last: list[dict[str, Any]] = [
-        {
-            "type": "tool_result",
-            "tool_use_id": r.tool_use_id,
-            "content": r.content_text,
-            "is_error": r.is_error,
-        }
-        for r in tool_results
-    ]
+    answer_tool_uses(messages, tool_results)
+    last = result_blocks(tool_results)
     if last_user is not None:
         last.append({"type": "text", "text": last_user})
-    messages.append({"role": "user", "content": last})
+    if last or last_user is not None:  # None: no user message at all
+        messages.append({"role": "user", "content": last})
     body: dict[str, Any] = {"model": model, "max_tokens": 256, "messages": messages, **(extra or {})}
     if system:
         body["system"] = system
@@ -74,32 +69,25 @@ def req(
         body["thinking"] = {"type": "enabled", "budget_tokens": 1024}
     if user_id is not None:
         body["metadata"] = {"user_id": user_id}
-    texts = [m["content"] for m in messages[:-1]] + ([last_user] if last_user is not None else [])
     return MessagesRequest(
         body=body,
         headers={k.lower(): v for k, v in (headers or {}).items()},
         model=model,
         max_tokens=256,
         stream=stream,
-        system_text=system,
-        last_user_text=last_user,
-        message_texts=tuple(texts),
-        turn=turn,
-        tool_results=tool_results,
         tool_names=tools,
         tool_choice=tool_choice,
         tool_choice_name=None,
         thinking=thinking,
-        stop_sequences=(),
-        metadata_user_id=user_id,
         pinned=pinned,
     )
 
 
 def result(
-    name: str | None = "get_weather", content: str = "18 C", *, is_error: bool = False
+    name: str | None = "get_weather", content: str = "18 C", *, is_error: bool = False, use: str = "toolu_1"
 ) -> ToolResultView:
-    return ToolResultView(tool_use_id="toolu_1", name=name, content_text=content, is_error=is_error)
+    """A tool result answering the tool_use `use` (ids differ where names of one request do)."""
+    return ToolResultView(tool_use_id=use, name=name, content_text=content, is_error=is_error)
 
 
 WEATHER_FP = fingerprint(req("weather?").body)
@@ -147,7 +135,8 @@ MATCHER_FORMS = [
      req(tool_results=(result(content="sunny"),)), req(tool_results=(result(content="rain"),)),
      "tool_result: content 'rain' does not contain 'sunny'"),
     ("tool_result-is_error", Conditions(tool_result=ToolResultCondition(name="get_weather", is_error=True)),
-     req(tool_results=(result(), result(is_error=True))), req(tool_results=(result(), result("x"))),
+     req(tool_results=(result(), result(is_error=True, use="toolu_2"))),
+     req(tool_results=(result(), result("x", use="toolu_2"))),
      "tool_result: none of 2 tool_results fits; the first: is_error is false, scenario wants true"),
     ("tools-includes", Conditions(tools=ToolsCondition(includes=("get_weather",))),
      req(tools=("get_time", "get_weather")), req(tools=("get_time",)),
