@@ -11,13 +11,13 @@ The result keeps each block's stream pieces, so the SSE events and the JSON agre
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from mockbay.blocks import KINDS, BlockKind, RenderContext
 from mockbay.render import ids, metadata
-from mockbay.render.text import TextContext
+from mockbay.render.text import PLAIN_PLACEHOLDERS, TextContext
 from mockbay.scenario.model import Reply
 from mockbay.wire.request import MessagesRequest
 
@@ -40,6 +40,37 @@ class RenderedMessage:
     server_tool_use: Mapping[str, int] | None = None  # counted from the blocks; usage.py adds it
 
 
+class RequestValues(Mapping[str, str]):
+    """The plain placeholders' values for one request, each read from it when a template names it.
+
+    Most replies are literal text naming none, so their requests never compute the last user text
+    or the turn (both derived from the body on first read, `wire.request`); a value read twice is
+    the request's cached fact, so it is the same both times."""
+
+    __slots__ = ("_request", "_request_id")
+
+    def __init__(self, request: MessagesRequest, request_id: str) -> None:
+        self._request = request
+        self._request_id = request_id
+
+    def __getitem__(self, name: str) -> str:
+        if name == "last_user":
+            return self._request.last_user_text or ""
+        if name == "model":
+            return self._request.model
+        if name == "turn":
+            return str(self._request.turn)
+        if name == "request_id":
+            return self._request_id
+        raise KeyError(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(PLAIN_PLACEHOLDERS)
+
+    def __len__(self) -> int:
+        return len(PLAIN_PLACEHOLDERS)
+
+
 def render_message(
     reply: Reply,
     request: MessagesRequest,
@@ -50,15 +81,7 @@ def render_message(
     input_tokens: int = 0,
 ) -> RenderedMessage:
     """The reply's blocks rendered for this request, cut as upstream would cut them."""
-    ctx = TextContext(
-        seed_material=f"{seed}:{fingerprint}",
-        values={
-            "last_user": request.last_user_text or "",
-            "model": request.model,
-            "turn": str(request.turn),
-            "request_id": request_id,
-        },
-    )
+    ctx = TextContext(seed_material=f"{seed}:{fingerprint}", values=RequestValues(request, request_id))
     blocks: list[BlockKind] = []
     for index, block in enumerate(reply.content):
         at = RenderContext(seed, fingerprint, index, ctx, request, tuple(blocks))
