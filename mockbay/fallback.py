@@ -21,7 +21,6 @@ import uuid
 from typing import Any
 
 from mockbay.fallback_tools import is_server_tool, server_tool_reply
-from mockbay.fingerprint import fingerprint
 from mockbay.matching import Miss
 from mockbay.scenario.model import Block, JsonText, LiteralText, Reply, TextSource
 from mockbay.structured import output_schema, schema_problem
@@ -300,7 +299,7 @@ def _answer(rng: random.Random, request: MessagesRequest) -> TextSource:
 
 def generate_reply(request: MessagesRequest, seed: int) -> Reply:
     """Seeded by the fingerprint, so JSON and stream requests (and retries) get the same reply."""
-    rng = random.Random(f"mockbay-fallback\x1f{seed}\x1f{fingerprint(request.body)}")
+    rng = random.Random(f"mockbay-fallback\x1f{seed}\x1f{request.fingerprint}")
     tool = _tool_to_call(request, rng)
     tool_name = str(tool.get("name")) if tool is not None else ""
     blocks: list[Block] = []

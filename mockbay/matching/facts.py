@@ -1,15 +1,14 @@
 """Shared lookups on a request and the phrasing of failures, used by every check.
 
-`Facts` computes what is costly (the fingerprint hashes the whole body) at most once per
-selection; the phrasing helpers render values and text matchers in scenario syntax, so a near
-miss reads like the file the user wrote. Pure.
+`Facts` is the request a selection reads, with how strictly fingerprints hold; the phrasing
+helpers render values and text matchers in scenario syntax, so a near miss reads like the file
+the user wrote. Pure.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from mockbay.fingerprint import fingerprint
 from mockbay.textmatch import Contains, Equals, TextMatcher
 from mockbay.wire.request import MessagesRequest
 
@@ -18,20 +17,18 @@ MISSING: Any = object()  # a body path that leads nowhere
 
 
 class Facts:
-    """A request plus lookups computed at most once per selection (the fingerprint hashes the body)."""
+    """A request as a selection reads it (its fingerprint is the request's own, hashed once for
+    matching, ids and generated text alike)."""
 
-    __slots__ = ("_fingerprint", "loose_fingerprints", "request")
+    __slots__ = ("loose_fingerprints", "request")
 
     def __init__(self, request: MessagesRequest, *, loose_fingerprints: bool = False) -> None:
         self.request = request
         self.loose_fingerprints = loose_fingerprints  # replaying edited prompts: fingerprints hold
-        self._fingerprint: str | None = None
 
     @property
     def fingerprint(self) -> str:
-        if self._fingerprint is None:
-            self._fingerprint = fingerprint(self.request.body)
-        return self._fingerprint
+        return self.request.fingerprint
 
 
 def quote(text: str) -> str:

@@ -12,7 +12,6 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from mockbay.fingerprint import fingerprint
 from mockbay.render.content import RenderedMessage, render_message
 from mockbay.render.events import build_events
 from mockbay.render.usage import build_usage
@@ -43,7 +42,7 @@ def render(
     """The message and its usage, with the structured-output check of a finished answer."""
     scenario, reply = decision.scenario, decision.reply
     seed = scenario.seed if scenario is not None and scenario.seed is not None else state.config.seed
-    fp = fingerprint(parsed.body)
+    fp = parsed.fingerprint
     message = render_message(
         reply, parsed, seed=seed, fingerprint=fp, request_id=request_id, input_tokens=admission.whole_prompt
     )

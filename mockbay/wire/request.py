@@ -2,9 +2,11 @@
 
 Built once per request by `wire.validate` with what validation found (model, max_tokens, tool
 names and choice, thinking); the facts read from the texts (system and message texts, the last
-user text, the turn, the tool results, stop sequences, metadata) are computed on first read and
-kept, so a request pays only for those its scenarios and reply read (`build_view` computing all
-of them was 9% of a distinct request's CPU, py-spy). Stdlib only.
+user text, the turn, the tool results, stop sequences, metadata) and its fingerprint are
+computed on first read and kept, so a request pays only for those its scenarios and reply read
+(`build_view` computing all of them was 9% of a distinct request's CPU, py-spy), and once for
+those that several steps read. Stdlib only at import (the fingerprint's module is imported when
+one is first asked for).
 """
 
 from __future__ import annotations
@@ -84,6 +86,13 @@ class MessagesRequest:
     @cached_property
     def stop_sequences(self) -> tuple[str, ...]:
         return tuple(self.body.get("stop_sequences") or ())
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """The body's stable hash (`mockbay.fingerprint`): matching, ids and generated text read it."""
+        from mockbay.fingerprint import fingerprint  # it reads the block kinds, which import this module
+
+        return fingerprint(self.body)
 
     @cached_property
     def metadata_user_id(self) -> str | None:

@@ -1,8 +1,14 @@
-"""The request fingerprint: what it ignores and what it keeps."""
+"""The request fingerprint: what it ignores, what it keeps, and that each request is hashed once."""
 
 from __future__ import annotations
 
+import sys
+
+import httpx
+
+import mockbay.fingerprint
 from mockbay.fingerprint import fingerprint
+from mockbay.server.runner import MockServer
 
 BODY = {
     "model": "claude-sonnet-4-6",
@@ -56,3 +62,36 @@ def test_content_changes_the_fingerprint():
     null_input = {**BODY, "messages": [*BODY["messages"][:1]]}
     assert fingerprint(null_input) != fingerprint(BODY)
     assert len(fingerprint(BODY)) == 16
+
+
+def test_a_replayed_request_is_hashed_once(tmp_path, monkeypatch):
+    """Matching by fingerprint (a recording's gate), the message id and the timing seed all read
+    the request's one fingerprint: the body is hashed once per request, not once per reader."""
+    body = {
+        "model": "claude-sonnet-4-6",
+        "max_tokens": 100,
+        "messages": [{"role": "user", "content": "weather?"}],
+    }
+    scenario = tmp_path / "replay.yaml"
+    scenario.write_text(
+        f"name: replay\nmatch: {{fingerprint: {fingerprint(body)}}}\nturns: [{{reply: {{text: Sunny.}}}}]\n",
+        encoding="utf-8",
+    )
+    hashed: list[object] = []
+    original = mockbay.fingerprint.fingerprint
+
+    def counted(value: dict[str, object]) -> str:
+        hashed.append(value)
+        return original(value)
+
+    for module in list(sys.modules.values()):  # every module that holds the function, however imported
+        if getattr(module, "fingerprint", None) is original:
+            monkeypatch.setattr(module, "fingerprint", counted)
+    with MockServer([scenario], fallback="strict") as server:
+        reply = httpx.post(
+            f"{server.url}/v1/messages",
+            json=body,
+            headers={"x-api-key": "k", "anthropic-version": "2023-06-01"},
+        )
+    assert reply.json()["content"][0]["text"] == "Sunny."
+    assert len(hashed) == 1
