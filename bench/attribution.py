@@ -83,7 +83,7 @@ STEPS = (
     ("mockbay.server.messages", "decide"),
     ("mockbay.server.messages", "admit"),
     ("mockbay.server.messages", "render"),
-    ("mockbay.server.rendering", "fingerprint"),
+    ("mockbay.fingerprint", "fingerprint"),  # read once per request, through MessagesRequest.fingerprint
     ("mockbay.server.rendering", "render_message"),
     ("mockbay.server.messages", "plan"),
     ("mockbay.server.messages", "dumps"),
