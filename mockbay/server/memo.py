@@ -1,7 +1,8 @@
 """The reply memo: a pure reply is a function of the request, so it is built once.
 
 A reply is pure when nothing but the request decides it: a single `reply` (not a sequence), no
-rate limits, no simulated cache, no fault, no `{{ request_id }}` in its text, and either a stream
+rate limits, no simulated cache, no fault, no `{{ request_id }}` in its text, no file named in the
+request (the file may be deleted before the same bytes come again), and either a stream
 (its schedule is drawn from the seed and the request too) or an instant JSON answer. Then the
 same body bytes, pin and relevant headers always give the same message (ids derive from the seed
 and the request), and validation, matching, rendering and scheduling can be skipped; a memoised
@@ -72,9 +73,11 @@ def memo_key(
     return MemoKey(platform, raw, pinned, headers.get(BETA_HEADER), read)
 
 
-def is_pure(decision: Decision, *, stream: bool, timing_mode: str, limited: bool, cache_mode: str) -> bool:
+def is_pure(
+    decision: Decision, *, stream: bool, timing_mode: str, limited: bool, cache_mode: str, names_files: bool
+) -> bool:
     """Whether the reply to this request is decided by the request alone (see the module docstring)."""
-    request_decides = (stream or timing_mode == "instant") and cache_mode == "off"
+    request_decides = (stream or timing_mode == "instant") and cache_mode == "off" and not names_files
     return request_decides and not limited and not decision.sequenced and decision.reply.request_decides
 
 

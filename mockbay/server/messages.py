@@ -18,7 +18,7 @@ from aiohttp import web
 
 from mockbay import logs
 from mockbay.config import MAX_BODY_BYTES
-from mockbay.files.sources import FILE_ID_KEY, check_file_sources
+from mockbay.files.sources import check_file_sources
 from mockbay.journal import OFFSETS_BYTES_PER_EVENT, Exchange
 from mockbay.render.events import message_json
 from mockbay.scenario.model import Reply
@@ -108,8 +108,8 @@ async def count_body(
     """count_tokens once authenticated, for every wire that has it: validated as a create is, the
     files it names included."""
     body = _journal_body(state, exchange, raw)
-    validate_count_tokens(body, headers, strict=_strict(state))
-    await check_file_sources(state.store, body)
+    counted = validate_count_tokens(body, headers, strict=_strict(state))
+    await check_file_sources(state.store, counted.file_ids)
     return json_response({"input_tokens": estimate_input_tokens(body)})
 
 
@@ -136,9 +136,8 @@ async def answer_message(
         **inbound.reply_headers,
     }
     key = memo_key(state, inbound.raw, headers, pinned, inbound.platform)
-    # debug logs explain every selection, so they bypass the memo that would skip it; a body naming
-    # a file is checked again, as the file may be gone since
-    memoized = None if logs.debug_enabled() or FILE_ID_KEY in inbound.raw else state.memo.get(key)
+    # debug logs explain every selection, so they bypass the memo that would skip it
+    memoized = None if logs.debug_enabled() else state.memo.get(key)
     if memoized is not None:
         memoized.replay(exchange)
         response_headers.update(memoized.headers)
@@ -164,6 +163,7 @@ async def answer_message(
         timing_mode=timing.mode,
         limited=admission.limited,
         cache_mode=admission.cache_mode,
+        names_files=bool(parsed.file_ids),
     )
     body = b"" if parsed.stream else dumps(message_json(rendered.message, rendered.usage))
     if pure:  # its headers as a replay adds them: provenance, then the reply's own
@@ -183,7 +183,7 @@ async def _validated(
     """The body validated (strict or lenient), with where it came from; files it names must exist."""
     origin = Origin(exchange.session, pinned, exchange.platform)
     parsed = validate_messages(body, headers, strict=_strict(state), origin=origin)
-    await check_file_sources(state.store, body)
+    await check_file_sources(state.store, parsed.file_ids)
     return parsed
 
 

@@ -2,7 +2,8 @@
 
 Built once per request by `wire.validate` with what validation found (model, max_tokens, tool
 names and choice, thinking); the facts read from the texts (system and message texts, the last
-user text, the turn, the tool results, stop sequences, metadata) and its fingerprint are
+user text, the turn, the tool results, stop sequences, metadata, the files it names) and its
+fingerprint are
 computed on first read and kept, so a request pays only for those its scenarios and reply read
 (`build_view` computing all of them was 9% of a distinct request's CPU, py-spy), and once for
 those that several steps read. Stdlib only at import (the fingerprint's module is imported when
@@ -11,6 +12,7 @@ one is first asked for).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, NamedTuple
@@ -95,6 +97,11 @@ class MessagesRequest:
         return fingerprint(self.body)
 
     @cached_property
+    def file_ids(self) -> tuple[str, ...]:
+        """The file ids its messages name, in order: each must be in the file store."""
+        return tuple(file_ids_of(self.body["messages"]))
+
+    @cached_property
     def metadata_user_id(self) -> str | None:
         metadata = self.body.get("metadata") or {}
         user_id: str | None = metadata.get("user_id")
@@ -149,3 +156,27 @@ def tool_results_of(messages: list[dict[str, Any]]) -> tuple[ToolResultView, ...
         for b in blocks_of(messages[users[-1]])
         if b["type"] == "tool_result"
     )
+
+
+def file_ids_of(messages: list[Any]) -> Iterator[str]:
+    """Every file id the messages name: an image or document `source: {type: file, file_id}` or a
+    `container_upload` block, in a message's content or nested in a tool_result's content. Any
+    shape is walked, as lenient validation lets unknown blocks through."""
+    for message in messages:
+        if isinstance(message, dict):
+            yield from _file_ids_in(message.get("content"))
+
+
+def _file_ids_in(content: Any) -> Iterator[str]:
+    for block in content if isinstance(content, list) else ():
+        if not isinstance(block, dict):
+            continue
+        source = block.get("source")
+        if block.get("type") == "container_upload":
+            source = block
+        elif not (isinstance(source, dict) and source.get("type") == "file"):
+            yield from _file_ids_in(block.get("content"))  # a tool_result's blocks
+            continue
+        file_id = source.get("file_id") if isinstance(source, dict) else None
+        if isinstance(file_id, str):
+            yield file_id

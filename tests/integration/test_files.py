@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -126,6 +127,22 @@ def test_file_sources_in_messages_are_checked_against_the_store(client, server):
     )
     (line,) = client.messages.batches.results(batch.id)
     assert line.result.type == "errored" and line.result.error.error.type == "not_found_error"
+
+
+def test_a_file_named_through_an_escaped_key_is_checked_again(client, server):
+    """JSON may spell `file_id` with escapes, so no test of the body's bytes can tell that it names
+    no file: a body that names one is never answered from the reply memo."""
+    stored = client.files.upload(file=("notes.txt", b"hello", "text/plain"))
+    escaped = json.dumps({"model": MODEL, "max_tokens": 20, "messages": document(stored.id)})
+    escaped = escaped.replace('"file_id"', '"file\\u005fid"')
+
+    def send() -> httpx.Response:
+        return httpx.post(f"{server.url}/v1/messages", content=escaped, headers=HEADERS)
+
+    assert [send().status_code for _ in range(2)] == [200, 200]
+    client.files.delete(stored.id)
+    refused = send()
+    assert refused.status_code == 404 and stored.id in refused.json()["error"]["message"]
 
 
 def test_upload_names_types_and_expiry():
