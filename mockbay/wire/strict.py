@@ -42,11 +42,8 @@ BETA_HEADER = "anthropic-beta"
 
 
 def beta_entries(headers: Mapping[str, str]) -> tuple[str, ...]:
-    """The `anthropic-beta` entries (comma-separated, any header case)."""
-    value = headers.get(BETA_HEADER)  # the server's names are lower-case already
-    if value is None:
-        value = next((v for name, v in headers.items() if name.lower() == BETA_HEADER), "")
-    return tuple(filter(None, map(str.strip, value.split(","))))
+    """The `anthropic-beta` entries (comma-separated) of headers with lower-case names."""
+    return tuple(filter(None, map(str.strip, headers.get(BETA_HEADER, "").split(","))))
 
 
 def check_shape(body: object, headers: Mapping[str, str], *, counting: bool) -> None:

@@ -27,7 +27,7 @@ from mockbay.wire.fieldtypes import array, bad, field, integer, obj, string, tag
 from mockbay.wire.model_rules import check_model_rules
 from mockbay.wire.models import find_model
 from mockbay.wire.request import FIRST_PARTY, MessagesRequest, Origin
-from mockbay.wire.strict import check_shape, check_tools_and_roles
+from mockbay.wire.strict import beta_entries, check_shape, check_tools_and_roles
 from mockbay.wire.typed_rules import TOOL_NAME, Facts, typed_facts
 from mockbay.wire.view import build_view
 
@@ -59,7 +59,9 @@ def _validate(
 ) -> MessagesRequest:
     """Strict mode checks the schema first, then the rules both modes share, then the model's.
     The shared rules up to tool pairing (included) run typed (`wire.typed_rules`) on a body the schema
-    accepted; when one of them refuses it, the full rules run to name the error as lenient would."""
+    accepted; when one of them refuses it, the full rules run to name the error as lenient would.
+    Header names are lower-cased here, once, for the rules and the view."""
+    headers = {name.lower(): value for name, value in headers.items()}
     if not strict:
         return _check_rules(body, headers, counting=counting, origin=origin)
     check_shape(body, headers, counting=counting)
@@ -75,9 +77,7 @@ def _validate(
     return view
 
 
-def _check_rules(
-    body: object, headers: Mapping[str, str], *, counting: bool, origin: Origin
-) -> MessagesRequest:
+def _check_rules(body: object, headers: dict[str, str], *, counting: bool, origin: Origin) -> MessagesRequest:
     """The hand-written rules: types where upstream's texts are known, and everything semantic."""
     body = obj(body, "")
     for key in ("messages", "model") if counting else ("max_tokens", "messages", "model"):
@@ -100,7 +100,7 @@ def _check_rules(
 
 
 def _finish_typed(
-    body: dict[str, Any], headers: Mapping[str, str], facts: Facts, *, counting: bool, origin: Origin
+    body: dict[str, Any], headers: dict[str, str], facts: Facts, *, counting: bool, origin: Origin
 ) -> MessagesRequest:
     """The rules after tool pairing, for a body the schema and `typed_facts` accepted."""
     max_tokens, tool_names, marks = facts
@@ -247,5 +247,4 @@ def _thinking_rules(
 
 
 def _interleaved(headers: Mapping[str, str]) -> bool:
-    betas = next((value for name, value in headers.items() if name.lower() == "anthropic-beta"), "")
-    return INTERLEAVED_BETA in (beta.strip() for beta in betas.split(","))
+    return INTERLEAVED_BETA in beta_entries(headers)

@@ -7,7 +7,6 @@ own, computed when first read (`wire.request`). Stdlib only; imports `wire.reque
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from mockbay.wire.request import MessagesRequest, Origin
@@ -15,7 +14,7 @@ from mockbay.wire.request import MessagesRequest, Origin
 
 def build_view(
     body: dict[str, Any],
-    headers: Mapping[str, str],
+    headers: dict[str, str],
     max_tokens: int,
     tool_names: tuple[str, ...],
     choice: str | None,
@@ -25,7 +24,7 @@ def build_view(
 ) -> MessagesRequest:
     return MessagesRequest(
         body=body,
-        headers={name.lower(): value for name, value in headers.items()},
+        headers=headers,
         model=body["model"],
         max_tokens=max_tokens,
         stream=bool(body.get("stream")),
