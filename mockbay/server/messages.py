@@ -229,8 +229,8 @@ def _send_stream(
     cap before the first one leaves (a memoised stream's events are shared, and charged anyway).
 
     The writer runs as a task of its own: each of its wake-ups (one per event) then resumes its own
-    frame, not the handler's around it, which waits once for the task's end (their resumes were 4%
-    of the server's CPU at 400 streams, py-spy). It is returned unawaited up to `app._answer`
+    frame, not the handler's around it, which waits once for the task's end (their resumes took 4%
+    of py-spy's samples at 400 streams). It is returned unawaited up to `app._answer`
     (see `Answer`), whose awaiting keeps the handler's contract: its result, its exception, and
     its cancellation with the handler's."""
     state.journal.charge(exchange, planned.due_bytes + len(planned.due) * OFFSETS_BYTES_PER_EVENT)
