@@ -570,7 +570,7 @@ def main() -> int:
         f"{figures['warmup_s']} s warm-up; 5xx {run_['server_errors']}, "
         f"bad envelopes {run_['bad_envelopes']}, unanswered {run_['unanswered']} of {run_['well_formed']} "
         f"well-formed; RSS {figures['rss_after_warmup_mb']} -> {figures['rss_final_mb']} MB "
-        f"({args.workers} workers, the most one grew {figures['rss_growth_mb']:+} MB, "
+        f"(--workers {args.workers}; the most one process grew {figures['rss_growth_mb']:+} MB, "
         f"peak {figures['rss_peak_mb']}); "
         f"tracebacks {figures['tracebacks_in_log']}"
     )
