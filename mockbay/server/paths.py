@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from mockbay.server.listen import base_url
+
 ENDPOINT_ROOT = "/v1/"
 DOUBLED = ("/v1/messages", "/v1")
 
@@ -44,5 +46,4 @@ def origin(request: web.BaseRequest) -> str:
     except ValueError:
         sockname = request.transport.get_extra_info("sockname") if request.transport else None
         host, port = (sockname[0], sockname[1]) if sockname else ("127.0.0.1", 0)
-        host = f"[{host}]" if ":" in host else host
-        return f"{request.scheme}://{host}:{port}"
+        return base_url(host, port)  # mockbay serves plain HTTP only
