@@ -163,6 +163,7 @@ async def invoke(
             reply_headers["x-amzn-bedrock-content-type"] = "application/json"
         inbound = Inbound(
             raw=dumps(body),
+            parsed=body,
             headers=headers,
             caller=caller,
             platform=BEDROCK,

@@ -101,9 +101,12 @@ async def predict(
     except ApiError as error:
         exchange.error_type = error.type
         return google_error(error)
-    body = cloud_body(await read_body(request), MISSING_VERSION)
-    if counting:
-        return await count_body(state, exchange, dumps(body), headers)
-    raw = dumps(_messages_body(found, body))
-    inbound = Inbound(raw=raw, headers=headers, caller=caller, platform=VERTEX)
+    raw = await read_body(request)
+    body = cloud_body(raw, MISSING_VERSION)
+    if counting:  # nothing keys on its bytes: the journal weighs the body as it came
+        return await count_body(state, exchange, raw, headers, body)
+    first_party = _messages_body(found, body)
+    inbound = Inbound(
+        raw=dumps(first_party), parsed=first_party, headers=headers, caller=caller, platform=VERTEX
+    )
     return await answer_message(request, state, exchange, pinned, inbound)

@@ -53,8 +53,9 @@ Answer = web.StreamResponse | asyncio.Task[web.StreamResponse]
 
 class Inbound(NamedTuple):
     """A request in first-party form, whichever wire it came in on (the platform adapters
-    translate theirs): body bytes, lower-cased headers, the caller's identity (rate-limit bucket,
-    organisation id), and how the reply goes back. A named tuple: one is made per request."""
+    translate theirs): body bytes (and, from an adapter, the body it parsed), lower-cased
+    headers, the caller's identity (rate-limit bucket, organisation id), and how the reply goes
+    back. A named tuple: one is made per request."""
 
     raw: bytes
     headers: dict[str, str]
@@ -63,6 +64,7 @@ class Inbound(NamedTuple):
     framing: Framing = SSE
     session: str = ""  # when no x-mockbay-session header names one
     reply_headers: Mapping[str, str] = NO_HEADERS
+    parsed: dict[str, Any] | None = None  # `raw` as an adapter parsed it: not parsed again
 
 
 def refuse_declared_oversize(headers: Mapping[str, str]) -> None:
@@ -82,9 +84,10 @@ async def read_body(request: web.Request) -> bytes:
         raise unreadable(exc) from None
 
 
-def _journal_body(state: ServerState, exchange: Exchange, raw: bytes) -> Any:
-    """Parse the body into the exchange, and weigh it against the journal's byte cap."""
-    exchange.body = parse_body(raw)
+def _journal_body(state: ServerState, exchange: Exchange, raw: bytes, parsed: dict[str, Any] | None) -> Any:
+    """Parse the body into the exchange (unless a platform adapter has: `parsed`), and weigh it
+    against the journal's byte cap."""
+    exchange.body = parse_body(raw) if parsed is None else parsed
     state.journal.charge(exchange, parsed_size(raw))
     return exchange.body
 
@@ -94,7 +97,7 @@ async def count_tokens(
 ) -> web.StreamResponse:
     authenticate(headers, state.config)
     require_version(headers, state.config)
-    return await count_body(state, exchange, await read_body(request), headers)
+    return await count_body(state, exchange, await read_body(request), headers, None)
 
 
 def _strict(state: ServerState) -> bool:
@@ -103,11 +106,11 @@ def _strict(state: ServerState) -> bool:
 
 
 async def count_body(
-    state: ServerState, exchange: Exchange, raw: bytes, headers: dict[str, str]
+    state: ServerState, exchange: Exchange, raw: bytes, headers: dict[str, str], parsed: dict[str, Any] | None
 ) -> web.Response:
     """count_tokens once authenticated, for every wire that has it: validated as a create is, the
-    files it names included."""
-    body = _journal_body(state, exchange, raw)
+    files it names included. `parsed`: the body an adapter parsed from `raw` and translated."""
+    body = _journal_body(state, exchange, raw, parsed)
     counted = validate_count_tokens(body, headers, strict=_strict(state))
     await check_file_sources(state.store, counted.file_ids)
     return json_response({"input_tokens": estimate_input_tokens(body)})
@@ -145,7 +148,8 @@ async def answer_message(
             return json_body_response(memoized.body, response_headers)
         exchange.stream = True
         return _send_stream(request, state, memoized.plan, response_headers, exchange)
-    parsed = await _validated(state, exchange, _journal_body(state, exchange, inbound.raw), headers, pinned)
+    body = _journal_body(state, exchange, inbound.raw, inbound.parsed)
+    parsed = await _validated(state, exchange, body, headers, pinned)
     exchange.stream = parsed.stream
     decision = await decide(state, parsed, exchange)
     response_headers.update(provenance.headers(exchange))

@@ -4,9 +4,12 @@ stream error each wire sends."""
 
 from __future__ import annotations
 
+import sys
+
 import anthropic
 import pytest
 
+from mockbay.wire import jsonbody
 from tests.conftest import pinned_client
 from tests.integration.cloud import (
     BEDROCK_MODEL,
@@ -83,3 +86,27 @@ def test_the_simulated_cache_writes_then_reads(cloud_server, wire):
         read.cache_read_input_tokens == wrote.cache_creation_input_tokens
         and read.cache_creation_input_tokens == 0
     )
+
+
+@pytest.mark.parametrize("wire", WIRES)
+def test_a_cloud_body_is_parsed_once(cloud_server, wire, monkeypatch):
+    """The adapter parses the body and hands the translated value on; the pipeline does not parse
+    it again (the bytes it encodes for the reply memo's key are never read back)."""
+    parses: list[bytes] = []
+    original = jsonbody.parse_body
+
+    def counted(raw: bytes) -> object:
+        parses.append(raw)
+        return original(raw)
+
+    for module in list(sys.modules.values()):  # every module that holds the function, however imported
+        if getattr(module, "parse_body", None) is original:
+            monkeypatch.setattr(module, "parse_body", counted)
+    client_of, _, _, model = WIRES[wire]
+    client = client_of(cloud_server, "plain-text")
+    asked = ask(model, messages=[{"role": "user", "content": f"parsed once on {wire}?"}])
+    assert client.messages.create(**asked).content
+    assert len(parses) == 1
+    if wire == "vertex":  # Vertex counts tokens too
+        assert client.messages.count_tokens(model=model, messages=asked["messages"]).input_tokens > 0
+        assert len(parses) == 2
