@@ -6,14 +6,13 @@ scenarios with the first condition each failed, and how to fix it. `generate_rep
 request and the seed. Its text comes from short sentences written here rather than Faker's
 lorem words, because users read these replies in test output; tool inputs follow the tool's
 `input_schema`, and a request with `output_config.format` gets JSON text valid for its schema;
-a forced server tool gets the server's blocks (fallback_tools.py). No I/O (but a log line for a
-schema the generator cannot satisfy), no aiohttp; plain `random.Random` instances only.
+a forced server tool gets the server's blocks (fallback_tools.py). No I/O, no aiohttp; plain
+`random.Random` instances only.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import math
 import random
 import re
@@ -23,10 +22,9 @@ from typing import Any
 from mockbay.fallback_tools import is_server_tool, server_tool_reply
 from mockbay.matching import Miss
 from mockbay.scenario.model import Block, JsonText, LiteralText, Reply, TextSource
-from mockbay.structured import output_schema, schema_problem
+from mockbay.structured import output_schema
 from mockbay.wire.request import MessagesRequest
 
-log = logging.getLogger(__name__)
 QUOTE_LIMIT = 60
 MAX_DEPTH = 8  # nesting of generated tool input; also stops recursive `$ref`s
 MAX_ITEMS = 3  # items in a generated array, whatever minItems asks
@@ -285,15 +283,13 @@ def schema_value(
 
 
 def _answer(rng: random.Random, request: MessagesRequest) -> TextSource:
-    """Sentences, or with `output_config.format` a JSON text valid for its schema (checked: a
-    schema the generator cannot satisfy is logged, and the reply is still served)."""
+    """Sentences, or with `output_config.format` a JSON text for its schema. Rendering checks it
+    against the schema as it checks a scripted text: a schema the generator cannot satisfy (a
+    `pattern`, say) gets the journal warning, and the reply is still served."""
     schema = output_schema(request.body)
     if schema is None:
         return LiteralText(value=_sentences(rng, request))
     value = schema_value(schema, rng, schema)
-    problem = schema_problem(value, schema)
-    if problem is not None:
-        log.warning("generated structured output does not follow the request's schema %s", problem)
     return JsonText(value=json.dumps(value, ensure_ascii=False, separators=(",", ":")))
 
 

@@ -4,6 +4,7 @@ text that does not follow the request's schema (docs/scenario-contract.md §10).
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from typing import Any, Literal
 
@@ -130,6 +131,23 @@ def test_a_scripted_text_off_the_schema_is_served_with_a_warning(server: MockSer
         assert message.content[0].text == '{"name":"Ada"}'
         (warning,) = server.journal.last.warnings
         assert "does not follow the request's schema" in warning and "'age' is a required property" in warning
+
+
+def test_a_generated_reply_off_its_schema_is_reported_once(
+    server: MockServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The generator does not honour `pattern`: its text is checked as a scripted one is, once."""
+    caplog.set_level(logging.WARNING, logger="mockbay")
+    schema = {"type": "object", "properties": {"zip": {"type": "string", "pattern": "^[0-9]{5}$"}}}
+    fmt = {"format": {"type": "json_schema", "schema": {**schema, "required": ["zip"]}}}
+    message = sync_client(server.url).messages.create(
+        model=MODEL, max_tokens=1024, messages=USER_HI, output_config=fmt
+    )
+    assert "zip" in json.loads(message.content[0].text)
+    (warning,) = server.journal.last.warnings
+    assert "does not match '^[0-9]{5}$'" in warning
+    logged = [r.getMessage() for r in caplog.records if "does not match" in r.getMessage()]
+    assert len(logged) == 1 and warning in logged[0]
 
 
 # Schemas a client may send that are no schema, or point nowhere: each still gets its reply, with a
