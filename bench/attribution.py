@@ -72,7 +72,7 @@ STEPS = (
     ("mockbay.server.messages", "require_version"),
     ("mockbay.server.messages", "read_body"),
     ("mockbay.server.messages", "answer_message"),
-    ("mockbay.server.messages", "organization_id"),
+    ("mockbay.server.messages", "caller_headers"),
     ("mockbay.server.messages", "memo_key"),
     ("mockbay.lru", "Lru.get"),
     ("mockbay.server.memo", "Memoized.replay"),

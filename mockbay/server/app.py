@@ -2,7 +2,8 @@
 
 Anthropic endpoints answer under any path prefix (clients keep their base URL's path); `/s/NAME`
 at the start pins a scenario. `.` and `..` segments are resolved first, as upstream's edge does,
-so `/_mockbay/../v1/messages` is `/v1/messages`. Every answer carries `request-id`; any failure
+so `/_mockbay/../v1/messages` is `/v1/messages`. Every answer carries `request-id`, and a
+first-party one the caller's `anthropic-organization-id` and `anthropic-workspace-id`; any failure
 that is not the client's becomes a 500 `api_error`, is logged, and is kept (the last
 `MAX_INTERNAL_ERRORS`) for the pytest plugin to report.
 """
@@ -22,12 +23,20 @@ from mockbay import logs
 from mockbay.config import MAX_BODY_BYTES
 from mockbay.errors import ApiError
 from mockbay.journal import Exchange, mask_lowered
+from mockbay.platforms import ANTHROPIC
 from mockbay.platforms.routes import cloud_route, error_shape
 from mockbay.render import ids
 from mockbay.server import admin, batches, files, messages, models, paths, provenance
+from mockbay.server.auth import caller_key
 from mockbay.server.protocol import SIDE_REQUEST_ID, side_request_ids
 from mockbay.server.request_headers import lowered_headers
-from mockbay.server.responses import NOT_SENT, error_response, json_response
+from mockbay.server.responses import (
+    NOT_SENT,
+    ORGANIZATION_HEADER,
+    caller_headers,
+    error_response,
+    json_response,
+)
 from mockbay.state import ServerState
 from mockbay.store import StoreUnavailable
 from mockbay.store.lifecycle import MEMORY, shared_state
@@ -114,6 +123,8 @@ async def _answer(
     exchange.status = exchange.status or response.status  # a stream records its 200 when it starts
     if not response.prepared:  # a stream sent its headers, request-id among them, when it started
         response.headers["request-id"] = request_id
+        if exchange.platform == ANTHROPIC and ORGANIZATION_HEADER not in response.headers:
+            response.headers.update(caller_headers(headers, caller_key(headers, state.config)))
         if isinstance(response, web.Response) and isinstance(response.body, bytes):
             exchange.reply_body = response.body
             state.journal.charge(exchange, len(response.body))

@@ -56,6 +56,13 @@ def accepted_key(keys: list[str], config: ServerConfig) -> str | None:
     return next((key for key in keys if key in config.api_keys), None)
 
 
+def caller_key(headers: Mapping[str, str], config: ServerConfig) -> str | None:
+    """The caller's key when the request presents one that is accepted, else None (no refusal:
+    for answers that name the caller's organisation whatever they say)."""
+    keys = presented_keys(headers)
+    return accepted_key(keys, config) if keys else None
+
+
 def authenticate(headers: Mapping[str, str], config: ServerConfig) -> str:
     """The caller's key, or a 401 `authentication_error` with upstream's wording."""
     keys = presented_keys(headers)

@@ -30,7 +30,7 @@ from mockbay.server.memo import is_pure, memo_key, remember
 from mockbay.server.plan import Plan
 from mockbay.server.protocol import CLIENT_FAULTS
 from mockbay.server.rendering import plan, render, timing_levels
-from mockbay.server.responses import dumps, json_body_response, json_response, organization_id
+from mockbay.server.responses import caller_headers, dumps, json_body_response, json_response
 from mockbay.server.stream import fault_error, send_json, send_stream
 from mockbay.server.upload import refuse_declared, too_large, unreadable
 from mockbay.state import ServerState
@@ -135,7 +135,7 @@ async def answer_message(
     exchange.platform = inbound.platform
     response_headers = {
         "request-id": exchange.request_id,
-        "anthropic-organization-id": organization_id(inbound.caller),
+        **caller_headers(headers, inbound.caller),
         **inbound.reply_headers,
     }
     key = memo_key(state, inbound.raw, headers, pinned, inbound.platform)

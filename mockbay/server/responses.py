@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -14,6 +15,8 @@ from mockbay.errors import ApiError
 from mockbay.jsontext import compact
 from mockbay.wire.errors import error_body
 
+ORGANIZATION_HEADER = "anthropic-organization-id"
+WORKSPACE_HEADER = "anthropic-workspace-id"
 NOT_SENT = 499  # the journal's status for an answer whose connection was closed before it was sent
 
 
@@ -31,6 +34,17 @@ def dumps(data: Any) -> bytes:
 def organization_id(api_key: str) -> str:
     """A stable organisation UUID per API key, for `anthropic-organization-id`."""
     return str(uuid.UUID(bytes=hashlib.sha256(f"org:{api_key}".encode()).digest()[:16], version=4))
+
+
+def caller_headers(headers: Mapping[str, str], api_key: str | None) -> dict[str, str]:
+    """Whom upstream resolved the caller to, on every answer (docs/wire.md §2.2, §4.6): the
+    organisation of an accepted key, and the workspace the request names, echoed (the SDK reads
+    it into an error's `workspace_id`)."""
+    named = {ORGANIZATION_HEADER: organization_id(api_key)} if api_key is not None else {}
+    workspace = headers.get(WORKSPACE_HEADER)
+    if workspace:
+        named[WORKSPACE_HEADER] = workspace
+    return named
 
 
 def json_response(data: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:

@@ -151,3 +151,55 @@ def test_admin_needs_a_token_off_loopback():
             assert httpx.get(f"{base}/_mockbay/requests").status_code == 404
             blank = httpx.get(f"{base}/_mockbay/requests", headers={"x-mockbay-admin-token": ""})
             assert blank.status_code == 404
+
+
+WORKSPACE = {"anthropic-workspace-id": "wrkspc_01TestWorkspace"}
+# Every first-party answer names the caller's organisation and echoes the workspace (docs/wire.md
+# §2.2, §4.6): successes and refusals of every endpoint, before a decision and after it.
+ANSWERS = {
+    "message": ("POST", "/s/plain-text/v1/messages", BODY, 200),
+    "stream": ("POST", "/s/plain-text/v1/messages", {**BODY, "stream": True}, 200),
+    "invalid body": ("POST", "/v1/messages", {"model": "claude-sonnet-4-6", "messages": USER_HI}, 400),
+    "not json": ("POST", "/v1/messages", b"{", 400),
+    "count_tokens": (
+        "POST",
+        "/v1/messages/count_tokens",
+        {"model": "claude-sonnet-4-6", "messages": USER_HI},
+        200,
+    ),
+    "models": ("GET", "/v1/models", None, 200),
+    "batches": ("GET", "/v1/messages/batches", None, 200),
+    "files": ("GET", "/v1/files", None, 200),
+    "unknown path": ("POST", "/v2/other", None, 404),
+}
+
+
+@pytest.mark.parametrize("answer", ANSWERS)
+def test_every_answer_names_the_organisation_and_echoes_the_workspace(core_server, answer):
+    method, path, body, status = ANSWERS[answer]
+    content = body if isinstance(body, bytes) else None
+    json_body = None if isinstance(body, bytes) else body
+    headers = {**HEADERS, **WORKSPACE}
+    response = httpx.request(
+        method, f"{core_server.url}{path}", headers=headers, json=json_body, content=content
+    )
+    assert response.status_code == status, response.text
+    same_key = httpx.post(f"{core_server.url}/s/plain-text/v1/messages", headers=HEADERS, json=BODY)
+    assert response.headers["anthropic-organization-id"] == same_key.headers["anthropic-organization-id"]
+    assert response.headers["anthropic-workspace-id"] == WORKSPACE["anthropic-workspace-id"]
+    assert "anthropic-workspace-id" not in same_key.headers  # echoed, never made up
+
+
+def test_an_error_carries_the_workspace_to_the_sdk(core_server):
+    client = sync_client(base_url=core_server.url, api_key="k", max_retries=0, default_headers=WORKSPACE)
+    with pytest.raises(anthropic.BadRequestError) as refused:
+        client.messages.create(model="claude-sonnet-4-6", max_tokens=64, messages=[])
+    assert refused.value.workspace_id == WORKSPACE["anthropic-workspace-id"]
+
+
+def test_a_refused_credential_names_no_organisation(core_server):
+    response = httpx.post(
+        f"{core_server.url}/v1/messages", headers={"anthropic-version": "2023-06-01", **WORKSPACE}, json=BODY
+    )
+    assert response.status_code == 401 and "anthropic-organization-id" not in response.headers
+    assert response.headers["anthropic-workspace-id"] == WORKSPACE["anthropic-workspace-id"]
