@@ -19,6 +19,7 @@ from mockbay.server.messages import read_body
 from mockbay.server.prometheus import metrics_response
 from mockbay.server.responses import json_response
 from mockbay.state import ServerState
+from mockbay.wire.errors import error_body
 
 PREFIX = "/_mockbay/"
 
@@ -36,8 +37,11 @@ def _authorised(request: web.Request, state: ServerState) -> bool:
     return hmac.compare_digest(given.encode(errors="surrogateescape"), token.encode())
 
 
-async def handle_admin(request: web.Request, state: ServerState, path: str) -> web.StreamResponse:
-    """Route one admin request; unknown admin paths are the usual 404 envelope."""
+async def handle_admin(
+    request: web.Request, state: ServerState, path: str, request_id: str
+) -> web.StreamResponse:
+    """Route one admin request; unknown admin paths are the usual 404 envelope. `request_id`: the
+    answer's, for an error body this builds itself."""
     name = path[len(PREFIX) :].strip("/")
     method = request.method
     if name == "health" and method in ("GET", "HEAD"):
@@ -65,7 +69,7 @@ async def handle_admin(request: web.Request, state: ServerState, path: str) -> w
     if name == "scenarios" and method == "GET":
         return json_response({"scenarios": [_summary(s) for s in state.registry]})
     if name == "scenarios" and method == "POST":
-        return await _load(request, state)
+        return await _load(request, state, request_id)
     if name == "metrics" and method == "GET":
         return metrics_response(state.metrics, state.journal)
     if name == "reset" and method == "POST":
@@ -85,8 +89,9 @@ def _summary(scenario: Scenario) -> dict[str, object]:
     }
 
 
-async def _load(request: web.Request, state: ServerState) -> web.Response:
-    """Load scenarios from a YAML body with the same validation as files."""
+async def _load(request: web.Request, state: ServerState, request_id: str) -> web.Response:
+    """Load scenarios from a YAML body with the same validation as files; a refusal lists every
+    problem beside the envelope's message."""
     try:
         text = (await read_body(request)).decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -98,12 +103,8 @@ async def _load(request: web.Request, state: ServerState) -> web.Response:
         registry = state.registry.merged(scenarios)
     except ScenarioError as exc:
         problems = [f"{mark}: {message}" for mark, message in exc.problems]
-        body = {
-            "type": "error",
-            "error": {"type": "invalid_request_error", "message": "\n".join(problems)},
-            "problems": problems,
-        }
-        return json_response(body, status=400)
+        envelope = error_body("invalid_request_error", "\n".join(problems), request_id)
+        return json_response({**envelope, "problems": problems}, status=400)
     await state.store.add_scenarios(text)  # with --state: every replica and worker loads them too
     state.install(registry)
     return json_response({"loaded": [s.name for s in scenarios], "scenarios": len(registry)})

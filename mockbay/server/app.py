@@ -151,7 +151,7 @@ async def _admin(request: web.Request, state: ServerState, path: str) -> web.Str
     """Admin answers carry a `request-id` of their own, outside the journal's sequence."""
     request_id = request.app[SIDE_REQUEST_ID]()
     try:
-        response = await admin.handle_admin(request, state, path)
+        response = await admin.handle_admin(request, state, path, request_id)
     except ApiError as error:
         response = error_response(error, request_id)
     except Exception:

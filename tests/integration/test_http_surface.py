@@ -129,7 +129,11 @@ def test_admin_loads_yaml_and_rejects_broken_yaml():
             f"{server.url}/_mockbay/scenarios", content="name: broken\nrules:\n  - repy: {text: hi}\n"
         )
         assert broken.status_code == 400
-        assert "<admin>:3:5" in broken.json()["error"]["message"]
+        refusal = broken.json()
+        assert "<admin>:3:5" in refusal["error"]["message"] and refusal["problems"][0].startswith(
+            "<admin>:3:5"
+        )
+        assert refusal["request_id"] == broken.headers["request-id"]  # the envelope, as every error has
         reset = httpx.post(f"{server.url}/_mockbay/reset")
         assert reset.json() == {"status": "ok"} and server.journal.call_count == 0
 
