@@ -87,7 +87,7 @@ def render_message(
         at = RenderContext(seed, fingerprint, index, ctx, request, tuple(blocks))
         blocks.append(KINDS[block.type].render(block, at))
     budget = _as_stated(
-        reply, blocks, metadata.output_budget(request.model, request.max_tokens, input_tokens)
+        reply, blocks, metadata.output_budget(request.context_window, request.max_tokens, input_tokens)
     )
     blocks, stop_reason, stop_sequence = _apply_cuts(blocks, request, budget)
     if stop_reason is None:

@@ -20,7 +20,6 @@ from mockbay.blocks import BlockKind
 from mockbay.blocks.results import Whole
 from mockbay.blocks.tools import ServerToolUse
 from mockbay.render import ids
-from mockbay.wire.models import find_model
 
 # server tool name -> its counter in usage.server_tool_use (the SDK's ServerToolUsage)
 SERVER_TOOL_COUNTERS = {"web_search": "web_search_requests", "web_fetch": "web_fetch_requests"}
@@ -55,10 +54,10 @@ def server_tool_use(given: Mapping[str, int] | None, blocks: Sequence[BlockKind]
     return {**counted, **(given or {})}
 
 
-def output_budget(model: str, max_tokens: int, input_tokens: int) -> tuple[int, str]:
-    """Tokens the reply may spend, and the stop reason when it runs out of them."""
-    info = find_model(model)
-    left = info.max_input_tokens - input_tokens if info is not None else max_tokens
+def output_budget(window: int | None, max_tokens: int, input_tokens: int) -> tuple[int, str]:
+    """Tokens the reply may spend, and the stop reason when it runs out of them; `window` is the
+    request's context window (None: not known, so only `max_tokens` limits it)."""
+    left = window - input_tokens if window is not None else max_tokens
     if left < max_tokens:
         return max(left, 0), "model_context_window_exceeded"
     return max_tokens, "max_tokens"

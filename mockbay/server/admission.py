@@ -4,7 +4,8 @@ With `cache: simulate` the prompt splits into fresh, read and written tokens (th
 prompt cache); otherwise it is all fresh, by the estimate. Rate limits (a scenario's `limits:` or
 `--rate-limits`) charge the prompt on admission and the output once the reply is rendered
 (`settle`); their `anthropic-ratelimit-*` headers go on the answer. A scripted error reply is
-admitted like any other request (its limit headers included) and then raised.
+admitted like any other request (its limit headers included) and then raised. A prompt over the
+model's context window is refused before the limits charge it.
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ async def admit(
     mode = cache_mode(state, scenario)
     cache_plan = await _cache_plan(state, parsed, mode)
     prompt = cache_plan.outcome
+    _refuse_overlong(parsed, prompt)
     limit_headers = {}
     if limits is not None:
         charged = prompt.input_tokens + prompt.ephemeral_5m_input_tokens + prompt.ephemeral_1h_input_tokens
@@ -69,6 +71,18 @@ async def admit(
     if cache_plan.refresh or cache_plan.writes:  # only once admitted: a refused request writes nothing
         await state.store.cache_commit(cache_plan)
     return Admission(prompt, mode, limit_headers, limits, bucket)
+
+
+def _refuse_overlong(parsed: MessagesRequest, prompt: CacheOutcome) -> None:
+    """A prompt that alone is over the context window is upstream's 400 (docs/wire.md §3.3), before
+    anything is charged; one that fits but leaves less than `max_tokens` is answered, and stops
+    with `model_context_window_exceeded` where the window ends."""
+    window = parsed.context_window
+    tokens = prompt.input_tokens + prompt.cache_read_input_tokens + prompt.cache_creation_input_tokens
+    if window is not None and tokens > window:
+        raise ApiError(
+            400, "invalid_request_error", f"prompt is too long: {tokens} tokens > {window} maximum"
+        )
 
 
 async def settle(state: ServerState, admission: Admission, output_tokens: int) -> None:

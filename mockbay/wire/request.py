@@ -6,7 +6,7 @@ the turn, the tool results, stop sequences, metadata, the files it names) and it
 computed on first read and kept, so a request pays only for those its scenarios and reply read
 (computing them all, with the placeholders' values, cost a distinct request 4.8% of its
 instructions, by callgrind), and once for those that several steps read. Stdlib only at import (the
-fingerprint's module is imported when one is first asked for).
+fingerprint's module, the model catalog and the beta reader are imported when first asked for).
 """
 
 from __future__ import annotations
@@ -36,6 +36,10 @@ class ToolResultView:
     name: str | None
     content_text: str
     is_error: bool
+
+
+CONTEXT_1M_BETA = "context-1m-2025-08-07"
+CONTEXT_1M = 1_000_000
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -99,6 +103,20 @@ class MessagesRequest:
     def file_ids(self) -> tuple[str, ...]:
         """The file ids its messages name, in order: each must be in the file store."""
         return tuple(file_ids_of(self.body["messages"]))
+
+    @cached_property
+    def context_window(self) -> int | None:
+        """The model's context window in tokens (None for a model not in the catalog): the
+        catalog's, or 1M under the `context-1m` beta (docs/wire-notes.md)."""
+        from mockbay.wire.models import find_model  # imported here: this module's imports are stdlib only
+        from mockbay.wire.strict import beta_entries
+
+        info = find_model(self.model)
+        if info is None:
+            return None
+        if CONTEXT_1M_BETA in beta_entries(self.headers):
+            return max(info.max_input_tokens, CONTEXT_1M)
+        return info.max_input_tokens
 
     @cached_property
     def metadata_user_id(self) -> str | None:

@@ -20,6 +20,7 @@ from anthropic.types import EncryptedCodeExecutionResultBlock, StopReason
 from mockbay.blocks import KINDS
 from mockbay.scenario.model import STOP_REASONS
 from mockbay.server.runner import MockServer
+from mockbay.wire.request import CONTEXT_1M_BETA
 from tests.conftest import DATA, USER_HI, pinned_client
 
 DOCUMENTS = [
@@ -296,3 +297,20 @@ def test_a_long_prompt_runs_out_of_context_window(server: MockServer) -> None:
     assert 0 < message.usage.output_tokens <= 200_000 - prompt
     roomy = client.messages.create(model=model, max_tokens=4096, messages=USER_HI)
     assert roomy.stop_reason == "end_turn"
+
+
+def test_a_prompt_alone_over_the_window_is_refused(server: MockServer) -> None:
+    """Upstream's 400 names the prompt's tokens (as count_tokens counts them) and the window; the
+    context-1m beta widens the window to 1M tokens, and the same prompt is answered."""
+    client = pinned_client(server, "long-answer")
+    model, messages = "claude-opus-4-6", [{"role": "user", "content": "word " * 150_000}]  # a 200K window
+    prompt = client.messages.count_tokens(model=model, messages=messages).input_tokens
+    assert prompt > 200_000
+    with pytest.raises(anthropic.BadRequestError) as refused:
+        client.messages.create(model=model, max_tokens=1024, messages=messages)
+    assert refused.value.body["error"]["message"] == f"prompt is too long: {prompt} tokens > 200000 maximum"
+    assert server.journal.last.status == 400
+    wide = client.messages.create(
+        model=model, max_tokens=1024, messages=messages, extra_headers={"anthropic-beta": CONTEXT_1M_BETA}
+    )
+    assert wide.stop_reason == "end_turn" and wide.usage.input_tokens == prompt
