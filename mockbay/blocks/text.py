@@ -165,7 +165,9 @@ class Text(BlockKind):
 @dataclass(frozen=True, slots=True, eq=False)
 class Thinking(BlockKind):
     """`thinking`: streams as `thinking_delta` pieces and ends with one `signature_delta`; the
-    signature is derived from seed and request unless the scenario gives one."""
+    signature is derived from seed and request unless the scenario gives one. Under the request's
+    `thinking.display: omitted` the text is billed but not sent: the block is `""` and its
+    signature, and its stream only the `signature_delta` (docs/wire.md §5.6)."""
 
     TYPE = "thinking"
     KEY_DOC = (
@@ -176,6 +178,7 @@ class Thinking(BlockKind):
     thinking: str
     signature: str
     pieces: tuple[str, ...] | None = None
+    shown: bool = True
 
     @classmethod
     def spec(cls) -> Any:
@@ -202,17 +205,23 @@ class Thinking(BlockKind):
         assert block.text is not None
         text, pieces = resolve(block.text, ctx.text, salt=str(ctx.position))
         signature = block.signature or ids.thinking_signature(ctx.seed, ctx.fingerprint, ctx.position, text)
-        return cls(thinking=text, signature=signature, pieces=pieces)
+        return cls(thinking=text, signature=signature, pieces=pieces, shown=ctx.request.thinking_shown)
 
     def to_json(self) -> dict[str, Any]:
-        return {"type": "thinking", "thinking": self.thinking, "signature": self.signature}
+        return {
+            "type": "thinking",
+            "thinking": self.thinking if self.shown else "",
+            "signature": self.signature,
+        }
 
     def opening(self) -> dict[str, Any]:
         return {"type": "thinking", "thinking": "", "signature": ""}
 
     def deltas(self, split: Splitter) -> list[Delta]:
-        pieces = self.pieces if self.pieces is not None else split("thinking", self.thinking)
-        out: list[Delta] = [({"type": "thinking_delta", "thinking": p}, p) for p in pieces]
+        out: list[Delta] = []
+        if self.shown:
+            pieces = self.pieces if self.pieces is not None else split("thinking", self.thinking)
+            out.extend(({"type": "thinking_delta", "thinking": p}, p) for p in pieces)
         out.append(({"type": "signature_delta", "signature": self.signature}, ""))
         return out
 
@@ -223,7 +232,8 @@ class Thinking(BlockKind):
         if budget <= 0:
             return None
         text = _first_tokens(self.thinking, budget)
-        return Thinking(thinking=text, signature=self.signature, pieces=_prefix_pieces(self.pieces, text))
+        pieces = _prefix_pieces(self.pieces, text)
+        return Thinking(thinking=text, signature=self.signature, pieces=pieces, shown=self.shown)
 
     @classmethod
     def record(cls, received: Received, scrubber: Scrubber, streamed: bool) -> tuple[dict[str, Any], int]:

@@ -105,6 +105,12 @@ class MessagesRequest:
         return tuple(file_ids_of(self.body["messages"]))
 
     @cached_property
+    def thinking_shown(self) -> bool:
+        """False under `thinking.display: omitted`: thinking blocks then carry only their signature."""
+        thinking = self.body.get("thinking")
+        return not (isinstance(thinking, dict) and thinking.get("display") == "omitted")
+
+    @cached_property
     def context_window(self) -> int | None:
         """The model's context window in tokens (None for a model not in the catalog): the
         catalog's, or 1M under the `context-1m` beta (docs/wire-notes.md)."""

@@ -314,3 +314,28 @@ def test_a_prompt_alone_over_the_window_is_refused(server: MockServer) -> None:
         model=model, max_tokens=1024, messages=messages, extra_headers={"anthropic-beta": CONTEXT_1M_BETA}
     )
     assert wide.stop_reason == "end_turn" and wide.usage.input_tokens == prompt
+
+
+@pytest.mark.parametrize(
+    ("model", "thinking"),
+    [
+        ("claude-sonnet-4-6", {"type": "adaptive", "display": "omitted"}),
+        ("claude-sonnet-4-5", {"type": "enabled", "budget_tokens": 1024, "display": "omitted"}),
+    ],
+)
+def test_omitted_thinking_sends_only_the_signature(
+    server: MockServer, model: str, thinking: dict[str, Any]
+) -> None:
+    """`display: omitted`: the block is `""` with its signature, its stream only the signature_delta,
+    and its tokens are billed as when it is shown (docs/wire.md §5.6)."""
+    client = pinned_client(server, "kind-thinking")
+    kwargs: dict[str, Any] = {"model": model, "max_tokens": 2048, "messages": USER_HI}
+    shown = client.messages.create(**kwargs, thinking={**thinking, "display": "summarized"})
+    hidden = client.messages.create(**kwargs, thinking=thinking)
+    assert shown.content[0].thinking == "Paris in spring is mild." and hidden.content[0].thinking == ""
+    assert hidden.content[0].signature and hidden.usage.output_tokens == shown.usage.output_tokens
+    with client.messages.stream(**kwargs, thinking=thinking) as stream:
+        deltas = [e.delta.type for e in stream if e.type == "content_block_delta" and e.index == 0]
+        streamed = stream.get_final_message()
+    assert deltas == ["signature_delta"]
+    assert streamed.to_dict() == hidden.to_dict()
