@@ -20,6 +20,7 @@ from aiohttp import web
 
 from mockbay import builder
 from mockbay.config import ServerConfig
+from mockbay.errors import MockbayError
 from mockbay.journal import JournalView
 from mockbay.loading import Source, load_registry, load_sources
 from mockbay.server.app import make_app
@@ -90,8 +91,13 @@ class MockServer:
     def load(self, *sources: Source) -> list[str]:
         """Add scenarios from files, folders, YAML text (a string with a line break) or documents
         built in Python; a name already loaded is replaced, one defined twice among `sources` is
-        refused."""
-        scenarios = load_sources(sources)
+        refused. A mistake in them raises its `file:line:col` message from here, with no loader
+        frames under it (pytest shows the test's line and the message)."""
+        try:
+            scenarios = load_sources(sources)
+        except MockbayError as mistake:
+            __tracebackhide__ = True  # read by pytest from the frame's locals
+            raise mistake.with_traceback(None) from None
         self.state.install(self.state.registry.merged(scenarios))
         return [s.name for s in scenarios]
 

@@ -182,3 +182,24 @@ def test_marker_is_registered_for_strict_markers(pytester: pytest.Pytester) -> N
     result = pytester.runpytest("--markers")
 
     result.stdout.fnmatch_lines(["@pytest.mark.mockbay(scenarios=[[]...[]], timing=None, *"])
+
+
+def test_a_mistake_in_a_loaded_scenario_shows_the_test_line_and_the_message(
+    pytester: pytest.Pytester,
+) -> None:
+    """`mockbay.load()` in a test: the failure is the test's line and the `file:line:col` message,
+    with none of the loader's frames between them."""
+    project(pytester)
+    pytester.makepyfile(
+        **{
+            "tests/test_load": 'def test_typo(mockbay):\n    mockbay.load("name: x\\nrules:\\n  - repy: {text: hi}\\n")\n'
+        }
+    )
+
+    result = pytester.runpytest()
+
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["E  *ScenarioError: <text>:3:5: unknown key 'repy' in rules?0?; did you mean 'reply'?"]
+    )
+    assert "loading.py" not in result.stdout.str()
