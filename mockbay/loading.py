@@ -2,7 +2,8 @@
 
 The loader (scenario/) knows the file format; whether `{faker: paragraph}` or `{{ faker.name }}`
 can actually run is the renderer's knowledge, checked here once at load time so that a typo is
-a `file:line:col` message rather than a surprise at request time.
+a `file:line:col` message rather than a surprise at request time. It is checked on every
+well-formed reply the loader found, beside the loader's own problems, so one run reports both.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from typing import Any
 import yaml
 
 from mockbay.builder import Document
-from mockbay.errors import MockbayError, ScenarioError, SourceMark
+from mockbay.errors import MockbayError
 from mockbay.render.text import faker_provider_error, placeholder_error
-from mockbay.scenario.loader import load_paths, load_text
+from mockbay.scenario.loader import Loaded, Problem, read_paths, read_text
 from mockbay.scenario.model import ChunkedText, FakerText, LiteralText, Reply, Scenario
 from mockbay.scenario.registry import Registry
 
@@ -29,15 +30,11 @@ def default_scenario_paths() -> tuple[str, ...]:
 
 
 def load_registry(paths: Sequence[str | Path]) -> Registry:
-    scenarios = load_paths(paths) if paths else []
-    check_renderable(scenarios)
-    return Registry(scenarios)
+    return Registry(_checked(read_paths(paths)))
 
 
 def load_yaml(text: str, source: str) -> list[Scenario]:
-    scenarios = load_text(text, source=source)
-    check_renderable(scenarios)
-    return scenarios
+    return _checked(read_text(text, source))
 
 
 Source = str | Path | Mapping[str, Any]
@@ -52,9 +49,7 @@ def load_source(source: Source) -> list[Scenario]:
         return load_document(source)
     if is_yaml_text(source):
         return load_yaml(str(source), "<text>")
-    scenarios = load_paths([source])
-    check_renderable(scenarios)
-    return scenarios
+    return _checked(read_paths([source]))
 
 
 def is_yaml_text(source: Source) -> bool:
@@ -96,16 +91,15 @@ def load_sources(sources: Iterable[Source]) -> list[Scenario]:
     return scenarios
 
 
-def check_renderable(scenarios: Iterable[Scenario]) -> None:
-    """Every Faker provider and placeholder must exist; all problems reported together."""
-    problems: list[tuple[SourceMark, str]] = []
-    for scenario in scenarios:
-        for step in (*scenario.rules, *scenario.turns):
-            for reply in (step.reply, *step.replies):
-                if reply is not None:
-                    problems.extend((reply.mark, p) for p in _reply_problems(reply))
-    if problems:
-        raise ScenarioError(problems)
+def _checked(loaded: Loaded) -> list[Scenario]:
+    """The scenarios loaded, or ScenarioError with the loader's problems and every Faker provider
+    or placeholder that does not exist, all together."""
+    return loaded.result(_renderer_problems(loaded.replies))
+
+
+def _renderer_problems(replies: Iterable[Reply]) -> list[Problem]:
+    """Each reply's texts that the renderer could not render, at the reply."""
+    return [(reply.mark, problem) for reply in replies for problem in _reply_problems(reply)]
 
 
 def _reply_problems(reply: Reply) -> list[str]:

@@ -4,7 +4,8 @@ Builders do the checks the spec language cannot say (min against max, a regex th
 complete what was left out (an error's status or type) and make the key-to-field differences
 schema.py documents; each block kind loads its own mapping (blocks/).
 The scenario builder also records the mark of each scenario's name in `Walker.named`, for the
-uniqueness check.
+uniqueness check, and the reply builder each reply in `Walker.parts`, for the renderer's checks
+(loading.py), which reach a well-formed reply even in a scenario that fails elsewhere.
 Imports the model, text matchers, wire.errors and the walker; never yaml directly, never reads files.
 """
 
@@ -76,7 +77,9 @@ def _reply(w: Walker, f: Fields, path: str) -> Any:
     if "text" in values:
         values["content"] = (Block(type="text", text=values.pop("text")),)
     values["headers"] = tuple(values.get("headers", {}).items())
-    return Reply(**values, mark=f.mark)
+    reply = Reply(**values, mark=f.mark)
+    w.parts.append(reply)
+    return reply
 
 
 def _step(w: Walker, f: Fields, path: str) -> Any:

@@ -3,14 +3,16 @@
 YAML is composed into nodes (never constructed, so no tag runs code and every value keeps its
 line and column), walked against schema.py by walker.py, and each checked value is built into
 the model by builders.py. This module picks files, parses YAML, chooses each document's spec
-and checks that scenario names are unique. Every problem of every file is collected; the only
-exception that leaves is ScenarioError. Imports yaml and the lower layers only; reads files
-only in `load_paths`.
+and checks that scenario names are unique. Every problem of every file is collected: `read_*`
+return them with what was found (`Loaded`), for checks made after loading, and `load_*` raise
+them; the only exception that leaves is ScenarioError. Imports yaml and the lower layers only;
+reads files only in `read_paths`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -18,24 +20,39 @@ from yaml.nodes import MappingNode, Node, ScalarNode
 
 from mockbay.errors import ScenarioError, SourceMark
 from mockbay.scenario.builders import BUILDERS as _BUILDERS
-from mockbay.scenario.model import Scenario
+from mockbay.scenario.model import Reply, Scenario
 from mockbay.scenario.nodes import NULL, kind
 from mockbay.scenario.schema import SCENARIO, SCENARIO_LIST
 from mockbay.scenario.walker import Walker
 
-__all__ = ["load_paths", "load_text", "load_yaml_scenarios"]
+__all__ = ["Loaded", "load_paths", "load_text", "load_yaml_scenarios", "read_paths", "read_text"]
 
 _YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+Problem = tuple[SourceMark, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """What a load found: the valid scenarios, every well-formed reply (one inside a scenario that
+    failed elsewhere too, so that checks made after loading still reach it) and every problem."""
+
+    scenarios: list[Scenario]
+    replies: list[Reply]
+    problems: list[Problem]
+
+    def result(self, more: Iterable[Problem] = ()) -> list[Scenario]:
+        """The scenarios, or ScenarioError with these problems and `more` (a later check's), together."""
+        problems = [*self.problems, *more]
+        if problems:
+            raise ScenarioError(problems)
+        return self.scenarios
+
+
 def load_text(text: str, source: str = "<text>") -> list[Scenario]:
     """Scenarios of one YAML text (one or more documents); ScenarioError lists every problem."""
-    problems: list[tuple[SourceMark, str]] = []
-    found = _load_text(text, source, problems)
-    _check_unique(found, problems)
-    if problems:
-        raise ScenarioError(problems)
-    return [scenario for scenario, _ in found]
+    return read_text(text, source).result()
 
 
 load_yaml_scenarios = load_text
@@ -43,22 +60,39 @@ load_yaml_scenarios = load_text
 
 def load_paths(paths: Sequence[str | Path]) -> list[Scenario]:
     """Scenarios of files and folders (every *.yaml / *.yml below a folder, sorted, hidden ones skipped)."""
-    problems: list[tuple[SourceMark, str]] = []
-    found: list[tuple[Scenario, SourceMark]] = []
+    return read_paths(paths).result()
+
+
+def read_text(text: str, source: str = "<text>") -> Loaded:
+    """What one YAML text holds, problems included."""
+    problems: list[Problem] = []
+    walker = _load_text(text, source, problems)
+    return _loaded([walker], problems)
+
+
+def read_paths(paths: Sequence[str | Path]) -> Loaded:
+    """What files and folders hold, problems included: a file that cannot be read is one of them."""
+    problems: list[Problem] = []
+    walkers: list[Walker] = []
     for file in _files(paths, problems):
         try:
             text = file.read_bytes().decode("utf-8-sig")
         except (OSError, UnicodeDecodeError) as exc:
             problems.append((SourceMark(str(file), 1, 1), f"cannot read file: {exc}"))
             continue
-        found += _load_text(text, str(file), problems)
-    _check_unique(found, problems)
-    if problems:
-        raise ScenarioError(problems)
-    return [scenario for scenario, _ in found]
+        walkers.append(_load_text(text, str(file), problems))
+    return _loaded(walkers, problems)
 
 
-def _files(paths: Sequence[str | Path], problems: list[tuple[SourceMark, str]]) -> list[Path]:
+def _loaded(walkers: list[Walker], problems: list[Problem]) -> Loaded:
+    """The walkers' scenarios and replies; scenario names are checked unique across all of them."""
+    named = [pair for walker in walkers for pair in walker.named]
+    _check_unique(named, problems)
+    replies = [part for walker in walkers for part in walker.parts]
+    return Loaded([scenario for scenario, _ in named], replies, problems)
+
+
+def _files(paths: Sequence[str | Path], problems: list[Problem]) -> list[Path]:
     """Files to load in order, each once; a missing path or an empty folder is a problem."""
     files: dict[Path, Path] = {}
     for raw in paths:
@@ -84,7 +118,7 @@ def _files(paths: Sequence[str | Path], problems: list[tuple[SourceMark, str]]) 
     return list(files.values())
 
 
-def _check_unique(found: list[tuple[Scenario, SourceMark]], problems: list[tuple[SourceMark, str]]) -> None:
+def _check_unique(found: list[tuple[Scenario, SourceMark]], problems: list[Problem]) -> None:
     """Names pin scenarios, so a duplicate is reported at both places."""
     first: dict[str, SourceMark] = {}
     for scenario, mark in found:
@@ -99,10 +133,8 @@ def _check_unique(found: list[tuple[Scenario, SourceMark]], problems: list[tuple
             first[scenario.name] = mark
 
 
-def _load_text(
-    text: str, source: str, problems: list[tuple[SourceMark, str]]
-) -> list[tuple[Scenario, SourceMark]]:
-    """(scenario, mark of its name) for each valid scenario; problems are appended."""
+def _load_text(text: str, source: str, problems: list[Problem]) -> Walker:
+    """The walker of one text, holding what it built; problems are appended."""
     walker = Walker(source, problems, _BUILDERS)
     documents = 0
     try:
@@ -113,7 +145,7 @@ def _load_text(
             _document(walker, node)
     except yaml.MarkedYAMLError as exc:
         problems.append((_yaml_mark(exc, source), f"invalid YAML: {_yaml_reason(exc, text)}"))
-        return walker.named
+        return walker
     except (yaml.YAMLError, UnicodeError) as exc:
         problems.append(
             (
@@ -123,15 +155,15 @@ def _load_text(
                 f"invalid YAML: {exc}",
             )
         )
-        return walker.named
+        return walker
     except RecursionError:
         problems.append((SourceMark(source, 1, 1), "invalid YAML: nested too deeply"))
-        return walker.named
+        return walker
     if documents == 0:
         problems.append(
             (SourceMark(source, 1, 1), "empty file: expected a scenario (name: ..., turns: [...])")
         )
-    return walker.named
+    return walker
 
 
 def _yaml_mark(exc: yaml.MarkedYAMLError, source: str) -> SourceMark:

@@ -31,7 +31,9 @@ class _TooBig(Exception):
 class Walker:
     """Checks one file's nodes against specs; reports into `problems`, builds model objects.
 
-    `named` gathers (object, mark of its name) from builders of things whose names must be unique.
+    `named` gathers (object, mark of its name) from builders of things whose names must be unique;
+    `parts` gathers what builders hand on for checks made after loading, kept even when what holds
+    them fails, so that one run reports those checks' problems beside the walk's.
     """
 
     def __init__(
@@ -41,6 +43,7 @@ class Walker:
         self.problems = problems
         self.builders = builders
         self.named: list[tuple[Any, SourceMark]] = []
+        self.parts: list[Any] = []
         self.budget = 0
         self.active: set[int] = set()
 

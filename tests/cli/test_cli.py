@@ -58,6 +58,35 @@ def test_validate_reports_every_problem_as_file_line_col(
     assert captured.err.splitlines() == [f"{bad}{BAD_BOOL_ERROR}", f"{typo}{TYPO_ERROR}"]
 
 
+@pytest.mark.parametrize("command", ["validate", "serve"])
+def test_one_run_reports_the_problems_of_every_stage_in_file_order(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A structural problem hides neither an unknown Faker provider or placeholder (even in its own
+    scenario) nor a duplicate name elsewhere; serve refuses to start on the same list."""
+    one = write(
+        tmp_path,
+        "one.yaml",
+        'name: one\nrules: [{reply: {text: "{{ faker.nosuch }}"}}, {reply: {txt: hi}}]\n',
+    )
+    faker = write(tmp_path, "f1.yaml", "name: f1\nrules: [{reply: {text: {faker: nosuch}}}]\n")
+    dup = write(tmp_path, "dup.yaml", f"{GOOD}---\n{GOOD}")
+    paths = [str(one), str(faker), str(dup)]
+    argv = (
+        ["validate", *paths]
+        if command == "validate"
+        else ["serve", "--port", "0", "--scenarios", str(tmp_path)]
+    )
+    assert main(argv) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"{dup}:1:7: scenario name 'good' is defined again at {dup}:5:7",
+        f"{dup}:5:7: duplicate scenario name 'good'; first defined at {dup}:1:7",
+        f"{faker}:2:17: unknown faker provider 'nosuch'",
+        f"{one}:2:17: unknown faker provider 'nosuch'",
+        f"{one}:2:57: unknown key 'txt' in rules[1].reply; did you mean 'text'?",
+    ]
+
+
 def test_validate_a_folder_names_the_broken_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(tmp_path, "good.yaml", GOOD)
     (tmp_path / "nested").mkdir()

@@ -1,7 +1,8 @@
 """Broken scenario files: each is reported at the exact line:col with a message that teaches the fix.
 
-One file per mistake under tests/data/broken/. Every problem of a file is counted, so a mistake
-that drags along follow-up noise fails here too.
+One file per mistake under tests/data/broken/, loaded as `validate` and `serve` load it (the
+loader's checks and the renderer's). Every problem of a file is counted, so a mistake that drags
+along follow-up noise fails here too, and so does one that hides another.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from mockbay.errors import ScenarioError
-from mockbay.scenario.loader import load_paths, load_text
+from mockbay.loading import load_registry
+from mockbay.scenario.loader import load_text
 
 BROKEN = Path(__file__).parents[1] / "data" / "broken"
 
@@ -168,6 +170,14 @@ CASES: list[tuple[str, str, str, int]] = [
     ("limits_zero", "2:31", "'limits.requests_per_minute' must be at least 1, got 0", 1),
     ("tool_choice_unknown", "2:22", "expected one of: auto, any, tool, none", 1),
     ("reply_is_string", "3:12", "got string 'hello there'; a reply is a mapping such as {text: 'Hello'}", 1),
+    ("faker_unknown", "3:12", "unknown faker provider 'nosuch'", 1),
+    ("faker_beside_unknown_key", "2:17", "unknown faker provider 'nosuch'", 2),
+    ("faker_beside_unknown_key", "2:57", "unknown key 'txt' in rules[1].reply; did you mean 'text'?", 2),
+    ("duplicate_name_and_placeholder", "2:17", "unknown placeholder {{ nosuch }}", 3),
+    ("duplicate_name_and_placeholder", "4:7", "duplicate scenario name 'twin'; first defined at ", 3),
+    ("duplicate_name_and_placeholder", "1:7", "scenario name 'twin' is defined again at ", 3),
+    # a reply that fails is not also checked for placeholders: one problem, not a follow-on
+    ("placeholder_in_broken_reply", "3:48", "invalid value 'done' for 'rules[0].reply.stop_reason'", 1),
     (
         "error_in_second_document",
         "7:6",
@@ -180,13 +190,28 @@ CASES: list[tuple[str, str, str, int]] = [
 @pytest.mark.parametrize(("name", "where", "fragment", "count"), CASES, ids=[f"{c[0]}@{c[1]}" for c in CASES])
 def test_broken_file_is_reported_where_and_how(name: str, where: str, fragment: str, count: int) -> None:
     path = BROKEN / f"{name}.yaml"
-    with pytest.raises(ScenarioError) as info:
-        load_paths([path])
-    problems = [(f"{mark.line}:{mark.col}", message) for mark, message in info.value.problems]
-    assert all(mark.path == str(path) for mark, _ in info.value.problems)
+    error = error_of([path])
+    problems = [(f"{mark.line}:{mark.col}", message) for mark, message in error.problems]
+    assert all(mark.path == str(path) for mark, _ in error.problems)
     assert any(at == where and fragment in message for at, message in problems), problems
     assert len(problems) == count, problems
-    assert f"{path}:{where}: " in str(info.value)
+    assert f"{path}:{where}: " in str(error)
+
+
+def error_of(paths: list[Path]) -> ScenarioError:
+    """What `validate` and `serve` refuse the files for."""
+    with pytest.raises(ScenarioError) as info:
+        load_registry(paths)
+    return info.value
+
+
+def test_a_problem_in_one_file_hides_none_in_another() -> None:
+    """Loaded together, files report what each reports alone, sorted by file then position."""
+    files = sorted(
+        BROKEN / f"{name}.yaml" for name in ("faker_unknown", "duplicate_name_in_file", "seed_float")
+    )
+    alone = [problem for file in files for problem in error_of([file]).problems]
+    assert error_of(files).problems == alone
 
 
 def test_every_broken_file_is_in_the_table() -> None:
