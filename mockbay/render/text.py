@@ -20,8 +20,11 @@ from mockbay.scenario.model import ChunkedText, FakerText, JsonText, LiteralText
 if TYPE_CHECKING:
     from faker import Faker
 
-PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][\w.]*)\s*\}\}")
+_OPENING = r"\{\{\s*([A-Za-z_][\w.]*)"  # `{{` and a name: what a reader takes for a placeholder
+PLACEHOLDER = re.compile(_OPENING + r"\s*\}\}")
+_OPENED = re.compile(_OPENING + r"(\s*\}\})?")  # group 2 is None where the name is not closed
 PLAIN_PLACEHOLDERS = ("last_user", "model", "turn", "request_id")
+_KNOWN = ", ".join([*PLAIN_PLACEHOLDERS, "faker.<provider>"])  # as load errors list them
 _FORBIDDEN_PROVIDERS = frozenset({"seed", "seed_instance", "seed_locale", "add_provider", "get_providers"})
 _local = threading.local()
 
@@ -98,16 +101,22 @@ def substitute(text: str, ctx: TextContext, salt: str) -> str:
 
 
 def placeholder_error(text: str) -> str | None:
-    """Why a text's placeholders cannot render, or None (used by load checks)."""
-    for match in PLACEHOLDER.finditer(text):
+    """Why a text's placeholders cannot render, or None (used by load checks). `{{` and a name
+    not closed by `}}` right after it (`{{ last_user }`) is refused too: it would be sent as typed,
+    never filled in. Other braces (`{{}}`, `{{ 1 }}`) are literal text."""
+    for match in _OPENED.finditer(text):
         name = match.group(1)
+        if match.group(2) is None:
+            return (
+                f"unclosed placeholder {match.group(0)!r}: a placeholder is {{{{ name }}}}, "
+                f"closed right after its name (known: {_KNOWN})"
+            )
         if name.startswith("faker."):
             problem = faker_provider_error(name[6:], {})
             if problem:
                 return problem
         elif name not in PLAIN_PLACEHOLDERS:
-            known = ", ".join([*PLAIN_PLACEHOLDERS, "faker.<provider>"])
-            return f"unknown placeholder {{{{ {name} }}}} (known: {known})"
+            return f"unknown placeholder {{{{ {name} }}}} (known: {_KNOWN})"
     return None
 
 

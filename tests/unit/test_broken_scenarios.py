@@ -178,6 +178,8 @@ CASES: list[tuple[str, str, str, int]] = [
     ("duplicate_name_and_placeholder", "1:7", "scenario name 'twin' is defined again at ", 3),
     # a reply that fails is not also checked for placeholders: one problem, not a follow-on
     ("placeholder_in_broken_reply", "3:48", "invalid value 'done' for 'rules[0].reply.stop_reason'", 1),
+    ("placeholder_unclosed", "4:12", "unclosed placeholder '{{ last_user': a placeholder is {{ name }}", 2),
+    ("placeholder_unclosed", "5:12", "unclosed placeholder '{{last_user'", 2),
     (
         "error_in_second_document",
         "7:6",

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from mockbay.render.content import RequestValues
-from mockbay.render.text import PLAIN_PLACEHOLDERS
+from mockbay.render.text import PLAIN_PLACEHOLDERS, placeholder_error
 from tests.unit.test_fallback import req
 
 
@@ -23,3 +25,26 @@ def test_reading_one_value_derives_no_other_fact() -> None:
     RequestValues(request, "req_1").get("model")
     assert "last_user_text" not in vars(request) and "turn" not in vars(request)
     assert RequestValues(request, "req_1").get("faker.name", "{{ faker.name }}") == "{{ faker.name }}"
+
+
+@pytest.mark.parametrize(
+    ("text", "unclosed"),
+    [
+        ("You said: {{ last_user ", "{{ last_user"),
+        ("{{last_user}", "{{last_user"),
+        ("{{ last user }}", "{{ last"),
+        ("{{ faker.name() }}", "{{ faker.name"),
+        ("{{ model }} then {{ turn", "{{ turn"),
+    ],
+)
+def test_a_name_opened_with_braces_must_close_at_once(text: str, unclosed: str) -> None:
+    """Sent as typed, never filled in: a load error, as an unknown placeholder is."""
+    assert placeholder_error(text) == (
+        f"unclosed placeholder {unclosed!r}: a placeholder is {{{{ name }}}}, closed right after its "
+        "name (known: last_user, model, turn, request_id, faker.<provider>)"
+    )
+
+
+@pytest.mark.parametrize("text", ['format!("{{}}")', "{{ 1 }}", "{{", "}}", "{{{{ model }}", "a {{ turn }}b"])
+def test_braces_that_open_no_name_are_text(text: str) -> None:
+    assert placeholder_error(text) is None

@@ -310,6 +310,7 @@ VALIDATE_ONLY = {
     "comments_only": "no document to check",
     "faker_unknown": "Faker's providers are the renderer's to know",
     "duplicate_name_and_placeholder": "names are unique; placeholders are read inside the text",
+    "placeholder_unclosed": "placeholders are read inside the text",
 }
 # Files a YAML 1.2 reader refuses too (it also refuses a repeated key).
 NOT_YAML = {
