@@ -17,15 +17,17 @@ from mockbay.blocks import KINDS
 from mockbay.jsontext import canonical
 
 IGNORED_FIELDS = frozenset({"stream", "metadata"})
+DIGITS = 16  # hex digits kept of the SHA-256: enough to tell a recording's requests apart
+PATTERN = f"[0-9a-f]{{{DIGITS}}}"  # every fingerprint made here; a `fingerprint:` condition too
 
 
 def fingerprint(body: dict[str, Any]) -> str:
-    """16 hex characters identifying the request's content."""
+    """`DIGITS` lowercase hex characters identifying the request's content."""
     normalised = {k: v for k, v in body.items() if k not in IGNORED_FIELDS}
     messages = normalised.get("messages")
     if isinstance(messages, list):
         normalised["messages"] = [_message(m) for m in messages]
-    return hashlib.sha256(canonical(normalised).encode()).hexdigest()[:16]
+    return hashlib.sha256(canonical(normalised).encode()).hexdigest()[:DIGITS]
 
 
 def _message(message: Any) -> Any:

@@ -1,11 +1,13 @@
 """Keys of what a request must look like (docs/scenario-contract.md §3): text and model matchers, conditions.
 
 Data written in spec.py's language, one `doc` per key; schema.py gathers it into DEFS.
-Imports nothing but spec.py, model.py and the platforms' closed choice; never yaml.
+Imports nothing but spec.py, model.py, the platforms' closed choice and the fingerprint's form;
+never yaml.
 """
 
 from __future__ import annotations
 
+from mockbay import fingerprint
 from mockbay.platforms import PLATFORMS
 from mockbay.scenario import model
 from mockbay.scenario.spec import Bool, Enum, Int, List, Map, Obj, OneOf, Ref, Str, ValueOrMatcher
@@ -105,7 +107,11 @@ CONDITIONS = Obj(
             doc="Number of assistant messages so far: N or {min, max}.",
         ),
         "body": Map(_BODY_VALUE, doc="Any request field by dotted path (temperature, tools.0.name)."),
-        "fingerprint": Str(doc="Stable hash of the normalised request, as recordings write it."),
+        "fingerprint": Str(
+            pattern=fingerprint.PATTERN,
+            doc="Stable hash of the normalised request, as recordings write it.",
+            hint=f"a fingerprint is {fingerprint.DIGITS} lowercase hex digits, as recordings write it",
+        ),
         "not": Ref("conditions", doc="Conditions that must not all hold."),
     },
     doc="Conditions that must all hold.",

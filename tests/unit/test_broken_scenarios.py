@@ -181,6 +181,18 @@ CASES: list[tuple[str, str, str, int]] = [
     ("placeholder_unclosed", "4:12", "unclosed placeholder '{{ last_user': a placeholder is {{ name }}", 2),
     ("placeholder_unclosed", "5:12", "unclosed placeholder '{{last_user'", 2),
     (
+        "fingerprint_not_hex",
+        "2:22",
+        "invalid value '8FAC6A9069B73E2E' for 'match.fingerprint'; a fingerprint",
+        2,
+    ),
+    (
+        "fingerprint_not_hex",
+        "4:25",
+        "'rules[0].when.fingerprint'; a fingerprint is 16 lowercase hex digits",
+        2,
+    ),
+    (
         "error_in_second_document",
         "7:6",
         "invalid YAML: did not find expected key (while parsing a block mapping at line 6)",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 
 import httpx
@@ -95,3 +96,9 @@ def test_a_replayed_request_is_hashed_once(tmp_path, monkeypatch):
         )
     assert reply.json()["content"][0]["text"] == "Sunny."
     assert len(hashed) == 1
+
+
+def test_every_fingerprint_has_the_form_a_condition_takes() -> None:
+    """`fingerprint:` conditions refuse any other form (mockbay.fingerprint.PATTERN)."""
+    for body in (BODY, {}, {"model": "m", "messages": []}):
+        assert re.fullmatch(mockbay.fingerprint.PATTERN, fingerprint(body))

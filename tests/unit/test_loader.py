@@ -115,7 +115,7 @@ MATCHERS: list[tuple[str, Callable[[Conditions], Any], Any]] = [
         lambda c: c.body,
         (BodyCondition(path="stop_sequences", value=["END"]),),
     ),
-    ("{fingerprint: 3f2a}", lambda c: c.fingerprint, "3f2a"),
+    ("{fingerprint: 3f2a0c1d9e8b7a65}", lambda c: c.fingerprint, "3f2a0c1d9e8b7a65"),
     ("{not: {stream: true}}", lambda c: (c.not_.stream, c.stream) if c.not_ else None, (True, None)),
 ]
 

@@ -276,10 +276,13 @@ def test_invalid_examples_fail_the_json_schema_and_the_loader(
 def test_an_unquoted_number_where_text_is_wanted_is_the_text_typed_to_both(
     validator: jsonschema.Draft202012Validator,
 ) -> None:
-    """`x-retry: 2` means the header `2`; `fingerprint: 0123` keeps its zero (PyYAML reads octal 83)."""
-    text = "name: s\nmatch: {header: {x-retry: 2}, fingerprint: 0123}\nturns: [{reply: {text: a}}]\n"
+    """`x-retry: 2` means the header `2`; `fingerprint: 0123456701234567` keeps its zero (PyYAML
+    reads an octal number)."""
+    text = (
+        "name: s\nmatch: {header: {x-retry: 2}, fingerprint: 0123456701234567}\nturns: [{reply: {text: a}}]\n"
+    )
     (scenario,) = load_text(text)
-    assert "'2'" in repr(scenario.match) and "'0123'" in repr(scenario.match)
+    assert "'2'" in repr(scenario.match) and "'0123456701234567'" in repr(scenario.match)
     assert validator.is_valid(documents(text)[0])
 
 
