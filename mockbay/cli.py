@@ -35,6 +35,7 @@ from mockbay.options import (
     day_seconds,
     integer,
     positive,
+    scenario_path,
     size,
 )
 from mockbay.scenario.model import CacheMode, TimingMode
@@ -52,6 +53,7 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         env_name="SCENARIOS",
         separator=":",
         shown="the bundled scenarios",
+        type=scenario_path,
         metavar="PATH",
     )
     add_option(
@@ -254,7 +256,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     _add_serve(sub)
     validate = sub.add_parser("validate", help="check scenario files; exit 0 when valid, else 2")
-    validate.add_argument("paths", nargs="+", metavar="PATH", help="scenario file or folder (one or more)")
+    validate.add_argument(
+        "paths", nargs="+", type=scenario_path, metavar="PATH", help="scenario file or folder (one or more)"
+    )
     schema = sub.add_parser("schema", help="print the JSON Schema of scenario files")
     schema.add_argument("--output", metavar="FILE", help="write the schema to FILE instead (default: stdout)")
     from mockbay.record import cli as record_cli

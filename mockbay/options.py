@@ -60,6 +60,14 @@ def host(text: str) -> str:
     return text
 
 
+def scenario_path(text: str) -> str:
+    """A scenario file or folder: an empty one would be read as the current folder, never what an
+    empty argument (an unset shell variable) meant."""
+    if not text:
+        raise argparse.ArgumentTypeError("must not be empty (. is the current folder)")
+    return text
+
+
 def port(text: str) -> int:
     value = integer(text)
     if not 0 <= value <= 65535:

@@ -87,6 +87,17 @@ def test_one_run_reports_the_problems_of_every_stage_in_file_order(
     ]
 
 
+@pytest.mark.parametrize("argv", [["validate", ""], ["serve", "--port", "0", "--scenarios", ""]])
+def test_an_empty_path_is_exit_2_not_the_current_folder(
+    argv: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(tmp_path, "typo.yaml", TYPO)  # what the current folder would have reported
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "must not be empty (. is the current folder)" in err and "typo.yaml" not in err
+
+
 def test_validate_a_folder_names_the_broken_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(tmp_path, "good.yaml", GOOD)
     (tmp_path / "nested").mkdir()
