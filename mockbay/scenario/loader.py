@@ -22,6 +22,7 @@ from mockbay.errors import ScenarioError, SourceMark
 from mockbay.scenario.builders import BUILDERS as _BUILDERS
 from mockbay.scenario.model import Reply, Scenario
 from mockbay.scenario.nodes import NULL, kind
+from mockbay.scenario.registry import duplicate_names
 from mockbay.scenario.schema import SCENARIO, SCENARIO_LIST
 from mockbay.scenario.walker import Walker
 
@@ -87,7 +88,7 @@ def read_paths(paths: Sequence[str | Path]) -> Loaded:
 def _loaded(walkers: list[Walker], problems: list[Problem]) -> Loaded:
     """The walkers' scenarios and replies; scenario names are checked unique across all of them."""
     named = [pair for walker in walkers for pair in walker.named]
-    _check_unique(named, problems)
+    problems += duplicate_names(named)
     replies = [part for walker in walkers for part in walker.parts]
     return Loaded([scenario for scenario, _ in named], replies, problems)
 
@@ -116,21 +117,6 @@ def _files(paths: Sequence[str | Path], problems: list[Problem]) -> list[Path]:
         for file in below:
             files.setdefault(file.resolve(), file)
     return list(files.values())
-
-
-def _check_unique(found: list[tuple[Scenario, SourceMark]], problems: list[Problem]) -> None:
-    """Names pin scenarios, so a duplicate is reported at both places."""
-    first: dict[str, SourceMark] = {}
-    for scenario, mark in found:
-        if scenario.name in first:
-            problems.append(
-                (mark, f"duplicate scenario name '{scenario.name}'; first defined at {first[scenario.name]}")
-            )
-            problems.append(
-                (first[scenario.name], f"scenario name '{scenario.name}' is defined again at {mark}")
-            )
-        else:
-            first[scenario.name] = mark
 
 
 def _load_text(text: str, source: str, problems: list[Problem]) -> Walker:

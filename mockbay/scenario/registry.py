@@ -8,8 +8,26 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from mockbay.errors import ScenarioError
+from mockbay.errors import ScenarioError, SourceMark
 from mockbay.scenario.model import Scenario
+
+
+def duplicate_names(found: Iterable[tuple[Scenario, SourceMark]]) -> list[tuple[SourceMark, str]]:
+    """Names pin scenarios, so a duplicate is reported at both places (each `(scenario, mark)`:
+    where its name is written, or where it starts)."""
+    problems: list[tuple[SourceMark, str]] = []
+    first: dict[str, SourceMark] = {}
+    for scenario, mark in found:
+        if scenario.name in first:
+            problems.append(
+                (mark, f"duplicate scenario name '{scenario.name}'; first defined at {first[scenario.name]}")
+            )
+            problems.append(
+                (first[scenario.name], f"scenario name '{scenario.name}' is defined again at {mark}")
+            )
+        else:
+            first[scenario.name] = mark
+    return problems
 
 
 class Registry:
@@ -18,23 +36,12 @@ class Registry:
     __slots__ = ("_by_name", "_ordered")
 
     def __init__(self, scenarios: Iterable[Scenario] = ()) -> None:
-        by_name: dict[str, Scenario] = {}
-        problems = []
-        for scenario in scenarios:
-            first = by_name.get(scenario.name)
-            if first is not None:
-                problems.append(
-                    (
-                        scenario.mark,
-                        f"duplicate scenario name {scenario.name!r} (first defined at {first.mark})",
-                    )
-                )
-                continue
-            by_name[scenario.name] = scenario
+        scenarios = list(scenarios)
+        problems = duplicate_names((s, s.mark) for s in scenarios)
         if problems:
             raise ScenarioError(problems)
-        self._by_name = by_name
-        self._ordered = tuple(sorted(by_name.values(), key=lambda s: (-s.priority, s.name)))
+        self._by_name = {s.name: s for s in scenarios}
+        self._ordered = tuple(sorted(scenarios, key=lambda s: (-s.priority, s.name)))
 
     def get(self, name: str) -> Scenario | None:
         return self._by_name.get(name)

@@ -36,5 +36,5 @@ def test_a_duplicate_name_fails_the_test_naming_both_files(pytester: pytest.Pyte
     result = pytester.runpytest()
     result.assert_outcomes(passed=1, errors=1)
     result.stdout.fnmatch_lines(
-        [f"*{copy}:2:1: duplicate scenario name 'echo' (first defined at {echo}:2:1)*"]
+        [f"*{copy}:2:1: duplicate scenario name 'echo'; first defined at {echo}:2:1*"]
     )

@@ -62,8 +62,9 @@ def test_loading_the_same_name_from_two_sources_is_refused_naming_both(tmp_path:
     server = MockServer()
     with pytest.raises(ScenarioError) as caught:
         server.load(first, second)
-    assert (
-        str(caught.value) == f"{second}:2:1: duplicate scenario name 'orders' (first defined at {first}:1:1)"
-    )
+    assert str(caught.value).splitlines() == [
+        f"{first}:1:1: scenario name 'orders' is defined again at {second}:2:1",
+        f"{second}:2:1: duplicate scenario name 'orders'; first defined at {first}:1:1",
+    ]
     assert server.load(first, str(first)) == ["orders"]  # one file named twice is read once
     assert server.load(ORDERS.replace("shipped", "again")) == ["orders"]  # a later load still replaces
