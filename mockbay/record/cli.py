@@ -96,10 +96,7 @@ def run(args: argparse.Namespace) -> int:
         raise MockbayError(
             f"--upstream must be an http(s) URL such as https://api.anthropic.com, got {args.upstream!r}"
         )
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise MockbayError(f"--out {out} is not a folder")
-    out.mkdir(parents=True, exist_ok=True)
+    out = _out_folder(Path(args.out))
     config = ProxyConfig(
         upstream=args.upstream,
         out=out,
@@ -113,3 +110,15 @@ def run(args: argparse.Namespace) -> int:
     configure_logging("text", "warning")  # what could not be recorded, on stderr
     asyncio.run(serve_proxy(config, lambda line: print(line, flush=True)))
     return 0
+
+
+def _out_folder(out: Path) -> Path:
+    """Make the --out folder before listening: a path that cannot be one is a bad option (exit 2,
+    one line naming it and the system's reason), not a traceback or a failure at the first recording."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:  # exist_ok covers a folder only: this is a file
+        raise MockbayError(f"--out {out} is not a folder") from None
+    except OSError as exc:
+        raise MockbayError(f"cannot create --out {out}: {exc.strerror or exc}") from None
+    return out

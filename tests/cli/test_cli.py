@@ -135,6 +135,26 @@ def test_schema_file_at_the_repo_root_is_current(capsys: pytest.CaptureFixture[s
     )
 
 
+# ---- record ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("out", "problem"),
+    [("agent.py", "is not a folder"), ("agent.py/sub", "Not a directory")],
+    ids=["a file", "under a file"],
+)
+def test_record_with_an_out_that_cannot_be_a_folder_exits_2_in_one_line(
+    tmp_path: Path, out: str, problem: str
+) -> None:
+    write(tmp_path, "agent.py", "")
+    result = run_mockbay(
+        "record", "--upstream", "http://127.0.0.1:9", "--out", str(tmp_path / out), "--port", "0"
+    )
+    assert result.returncode == 2 and result.stdout == ""  # no ready line
+    assert result.stderr.startswith("mockbay: error: ") and result.stderr.count("\n") == 1, result.stderr
+    assert f"--out {tmp_path / out}" in result.stderr and problem in result.stderr
+
+
 # ---- serve and --version ---------------------------------------------------------------------
 
 
