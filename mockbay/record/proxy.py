@@ -57,7 +57,8 @@ from mockbay.scenario.model import TimingMode
 from mockbay.scenario.registry import Registry
 from mockbay.server.app import PINNED, make_app
 from mockbay.server.listen import base_url, listening, until_signalled
-from mockbay.server.messages import SCENARIO_HEADER
+from mockbay.server.messages import SCENARIO_HEADER, read_body
+from mockbay.server.protocol import SIDE_REQUEST_ID
 from mockbay.server.responses import error_response
 from mockbay.state import ServerState
 from mockbay.wire.sse import parse_events
@@ -248,7 +249,10 @@ class _Proxy:
         if self.config.mode == "none" or request.path.startswith("/_mockbay/"):
             return await handler(request)
         pinned, path = _split_pin(request.path)
-        raw = await request.read()
+        try:
+            raw = await read_body(request)
+        except ApiError as error:  # too large, or broken chunking or compression
+            return _refusal(request, error)
         body = None
         if request.method == "POST" and path.endswith("/v1/messages"):
             body = _json_object(raw)
@@ -320,7 +324,7 @@ class _Proxy:
             )
         except (aiohttp.ClientError, TimeoutError) as exc:
             error = ApiError(502, "api_error", f"upstream {upstream_host(url)} failed: {type(exc).__name__}")
-            return error_response(error, ""), _Capture(status=502, headers={}, upstream_broke=True)
+            return _refusal(request, error), _Capture(status=502, headers={}, upstream_broke=True)
         async with upstream:
             capture = _Capture.of(upstream)
             response = web.StreamResponse(
@@ -363,6 +367,16 @@ async def _pump(
         except ConnectionError:
             capture.client_gone = True
             return
+
+
+def _refusal(request: web.Request, error: ApiError) -> web.Response:
+    """An answer the recorder makes itself, with no upstream answer to pass on: like every answer
+    of mockbay's it carries a request id in its body and `request-id` header, one from outside the
+    journal's sequence since the exchange never reaches mockbay's app."""
+    request_id = request.app[SIDE_REQUEST_ID]()
+    response = error_response(error, request_id)
+    response.headers["request-id"] = request_id
+    return response
 
 
 def _split_pin(path: str) -> tuple[str | None, str]:

@@ -6,6 +6,7 @@ SDK sees; check the files for keys; check modes and stream pass-through. Process
 
 from __future__ import annotations
 
+import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -314,6 +315,27 @@ def test_new_episodes_replays_known_requests_and_appends_new_ones(recording, tmp
     scenario = yaml.safe_load(file.read_text())
     assert len(scenario["turns"]) == 2 and len(scenario["rules"]) == 1  # appended beside the recorded line
     assert "replayed" in progress and "recorded" in progress
+
+
+def test_the_recorders_own_error_answers_carry_a_request_id(tmp_path: Path):
+    """What the recorder answers itself (no upstream to reach, a body it cannot take) carries a
+    request id of its own in the body and the `request-id` header, as every answer of `serve` does."""
+    proxy = start("record", "--upstream", "http://127.0.0.1:9", "--out", str(tmp_path / "out"), "--port", "0")
+    try:
+        messages = f"{proxy.url}/v1/messages"
+        answers = [
+            httpx.post(messages, headers=HEADERS, json=WEATHER),  # recorded, but upstream is unreachable
+            httpx.get(f"{proxy.url}/v1/models", headers=HEADERS),  # forwarded, likewise
+            httpx.post(messages, headers={**HEADERS, "content-encoding": "gzip"}, content=b"not gzip"),
+            httpx.post(messages, headers=HEADERS, content=b"a" * (33 * 1024 * 1024)),
+        ]
+    finally:
+        stop(proxy)
+    assert [answer.status_code for answer in answers] == [502, 502, 400, 413]
+    ids = [answer.headers.get("request-id") for answer in answers]
+    assert [answer.json()["request_id"] for answer in answers] == ids
+    assert all(re.fullmatch(r"req_011C\w{20}", str(request_id)) for request_id in ids), ids
+    assert len(set(ids)) == len(ids)
 
 
 def _calls(journal: Any) -> list[dict[str, Any]]:
