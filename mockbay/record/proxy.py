@@ -41,6 +41,7 @@ from mockbay.fingerprint import fingerprint
 from mockbay.loading import load_registry
 from mockbay.platforms.bedrock import FRAMING as EVENT_STREAM
 from mockbay.platforms.recording import EventStreamSplitter, recordable_body
+from mockbay.platforms.routes import error_shape
 from mockbay.record.exchange import Exchange, TimedEvent
 from mockbay.record.modes import Mode
 from mockbay.record.scrub import Scrubber
@@ -59,7 +60,6 @@ from mockbay.server.app import PINNED, make_app
 from mockbay.server.listen import base_url, listening, until_signalled
 from mockbay.server.messages import SCENARIO_HEADER, read_body
 from mockbay.server.protocol import SIDE_REQUEST_ID
-from mockbay.server.responses import error_response
 from mockbay.state import ServerState
 from mockbay.wire.sse import parse_events
 
@@ -372,9 +372,10 @@ async def _pump(
 def _refusal(request: web.Request, error: ApiError) -> web.Response:
     """An answer the recorder makes itself, with no upstream answer to pass on: like every answer
     of mockbay's it carries a request id in its body and `request-id` header, one from outside the
-    journal's sequence since the exchange never reaches mockbay's app."""
+    journal's sequence since the exchange never reaches mockbay's app; in Bedrock's shape on
+    Bedrock's routes, as `serve` refuses them."""
     request_id = request.app[SIDE_REQUEST_ID]()
-    response = error_response(error, request_id)
+    response = error_shape(request.method, request.raw_path)(error, request_id)
     response.headers["request-id"] = request_id
     return response
 

@@ -26,6 +26,7 @@ from mockbay.record.scrub import MARKER, Scrubber
 from mockbay.record.writer import Recording
 from mockbay.scenario.loader import load_paths
 from mockbay.server.runner import MockServer
+from tests.conftest import USER_HI
 from tests.processes import start, stop
 
 API_KEY = "sk-ant-api03-RecKeyXk9mQ2vL8nR4tY7wE1zA5bC3dF6gH0jIpQ"
@@ -336,6 +337,24 @@ def test_the_recorders_own_error_answers_carry_a_request_id(tmp_path: Path):
     assert [answer.json()["request_id"] for answer in answers] == ids
     assert all(re.fullmatch(r"req_011C\w{20}", str(request_id)) for request_id in ids), ids
     assert len(set(ids)) == len(ids)
+
+
+def test_the_recorder_refuses_a_bedrock_request_in_bedrocks_shape(tmp_path: Path):
+    proxy = start("record", "--upstream", "http://127.0.0.1:9", "--out", str(tmp_path / "out"), "--port", "0")
+    try:
+        sigv4 = "AWS4-HMAC-SHA256 Credential=AKIDTEST/20260101/us-east-1/bedrock/aws4_request, Signature=0"
+        body = {"anthropic_version": "bedrock-2023-05-31", "max_tokens": 10, "messages": USER_HI}
+        answer = httpx.post(
+            f"{proxy.url}/model/anthropic.claude-sonnet-4-6/invoke",
+            headers={"authorization": sigv4},
+            json=body,
+        )
+    finally:
+        stop(proxy)
+    assert answer.status_code == 500 and answer.headers["x-amzn-errortype"].startswith(
+        "InternalServerException"
+    )
+    assert answer.json() == {"message": "upstream http://127.0.0.1:9 failed: ClientConnectorError"}
 
 
 def _calls(journal: Any) -> list[dict[str, Any]]:
