@@ -15,11 +15,11 @@ from typing import Any
 import yaml
 
 from mockbay.builder import Document
-from mockbay.errors import MockbayError
+from mockbay.errors import MockbayError, ScenarioError
 from mockbay.render.text import faker_provider_error, placeholder_error
 from mockbay.scenario.loader import Loaded, Problem, read_paths, read_text
 from mockbay.scenario.model import ChunkedText, FakerText, LiteralText, Reply, Scenario
-from mockbay.scenario.registry import Registry
+from mockbay.scenario.registry import Registry, duplicate_names
 
 BUNDLED = Path(__file__).resolve().parent / "bundled"
 
@@ -73,9 +73,11 @@ def load_document(document: Mapping[str, Any]) -> list[Scenario]:
 
 def load_sources(sources: Iterable[Source]) -> list[Scenario]:
     """Scenarios of several sources at once; a name defined twice among them is refused, naming both
-    places, as `serve` and `validate` refuse it. The same file named twice is read once."""
+    places, as `serve` and `validate` refuse it. The same file named twice is read once. Every
+    source is read: the problems of all of them are reported together, as `validate` reports them."""
     seen: set[object] = set()
     scenarios: list[Scenario] = []
+    problems: list[Problem] = []
     for source in sources:
         key: object = (
             id(source)
@@ -86,8 +88,13 @@ def load_sources(sources: Iterable[Source]) -> list[Scenario]:
         )
         if key not in seen:
             seen.add(key)
-            scenarios += load_source(source)
-    Registry(scenarios)  # raises on a duplicate name, with both file:line:col marks
+            try:
+                scenarios += load_source(source)
+            except ScenarioError as error:
+                problems += error.problems
+    problems += duplicate_names((s, s.mark) for s in scenarios)  # among the sources that loaded
+    if problems:
+        raise ScenarioError(problems)
     return scenarios
 
 

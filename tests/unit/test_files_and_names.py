@@ -68,3 +68,13 @@ def test_loading_the_same_name_from_two_sources_is_refused_naming_both(tmp_path:
     ]
     assert server.load(first, str(first)) == ["orders"]  # one file named twice is read once
     assert server.load(ORDERS.replace("shipped", "again")) == ["orders"]  # a later load still replaces
+
+
+def test_loading_several_broken_sources_reports_every_problem(tmp_path: Path) -> None:
+    """As `validate` does: a mistake in the first source does not hide one in the second."""
+    first, second = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    first.write_text("name: a\nrules:\n  - repy: {text: hi}\n")
+    second.write_text("name: b\nrules:\n  - reply: {txt: hi}\n")
+    with pytest.raises(ScenarioError) as caught:
+        MockServer().load(first, second)
+    assert [str(mark) for mark, _ in caught.value.problems] == [f"{first}:3:5", f"{second}:3:13"]
