@@ -8,12 +8,13 @@ upstream's 400 `file_not_downloadable`, unless `--files-downloadable` (docs/wire
 
 from __future__ import annotations
 
+import asyncio
 import mimetypes
 import re
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
-from aiohttp import BodyPartReader, web
+from aiohttp import BodyPartReader, MultipartReader, StreamReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from mockbay.config import MB
@@ -24,7 +25,7 @@ from mockbay.render import ids
 from mockbay.server.auth import authenticate, require_version
 from mockbay.server.protocol import CLIENT_FAULTS
 from mockbay.server.responses import json_response
-from mockbay.server.upload import refuse_declared, too_large, unreadable
+from mockbay.server.upload import coding, read_capped, refuse_declared, too_large, unreadable
 from mockbay.state import ServerState
 from mockbay.store.bounded import StoreFull, UnknownCursor
 from mockbay.wire.fieldtypes import bad
@@ -111,7 +112,7 @@ async def _read_form(request: web.Request, limit: int) -> dict[str, tuple[str, s
     fields: dict[str, tuple[str, str, bytes]] = {}
     total = 0
     try:
-        reader = await request.multipart()
+        reader = await _form_reader(request, limit)
         while (part := await reader.next()) is not None:
             if not isinstance(part, BodyPartReader):
                 raise bad("multipart: nested multipart bodies are not accepted")
@@ -134,6 +135,18 @@ async def _read_form(request: web.Request, limit: int) -> dict[str, tuple[str, s
         filename, content_type, content = fields["file"]
         fields["file"] = (filename, _mime_type(filename, content_type), content)
     return fields
+
+
+async def _form_reader(request: web.Request, limit: int) -> MultipartReader:
+    """The form as sent; a coded one is read whole under `limit` and decoded first, as aiohttp
+    hands bodies over undecoded (`protocol.EnvelopeRunner`). The buffer's mark is `limit`, so
+    feeding the whole body never pauses the connection."""
+    if coding(request.headers) is None:
+        return await request.multipart()
+    stream = StreamReader(request.protocol, limit, loop=asyncio.get_running_loop())
+    stream.feed_data(await read_capped(request, limit))
+    stream.feed_eof()
+    return MultipartReader(request.headers, stream)
 
 
 def _mime_type(filename: str, content_type: str) -> str:

@@ -32,7 +32,7 @@ from mockbay.server.protocol import CLIENT_FAULTS
 from mockbay.server.rendering import plan, render, timing_levels
 from mockbay.server.responses import caller_headers, dumps, json_body_response, json_response
 from mockbay.server.stream import fault_error, send_json, send_stream
-from mockbay.server.upload import refuse_declared, too_large, unreadable
+from mockbay.server.upload import decoded, refuse_declared, too_large, unreadable
 from mockbay.state import ServerState
 from mockbay.timing import effective_timing
 from mockbay.usage.estimate import estimate_input_tokens
@@ -74,14 +74,15 @@ def refuse_declared_oversize(headers: Mapping[str, str]) -> None:
 
 
 async def read_body(request: web.Request) -> bytes:
-    """The raw body; a chunked or compressed body that grows over the limit is the same 413, one
-    whose chunking or compression is broken a 400."""
+    """The body, decoded as its `Content-Encoding` says; one over the limit, as sent or once
+    decoded, is a 413, one whose chunking or coding is broken a 400."""
     try:
-        return await request.read()
+        raw = await request.read()
     except web.HTTPRequestEntityTooLarge:
         raise too_large() from None
     except CLIENT_FAULTS as exc:
         raise unreadable(exc) from None
+    return decoded(raw, request.headers, MAX_BODY_BYTES)
 
 
 def _journal_body(state: ServerState, exchange: Exchange, raw: bytes, parsed: dict[str, Any] | None) -> Any:

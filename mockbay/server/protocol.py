@@ -1,4 +1,4 @@
-"""HTTP-level garbage (a bad request line, an over-long header, broken chunking or gzip) answered
+"""HTTP-level garbage (a bad request line, an over-long header, broken chunking) answered
 like any other client error: the Anthropic envelope with `request-id`, and one INFO log line.
 
 aiohttp answers such requests itself, before any route or middleware runs, with a text/plain
@@ -119,9 +119,11 @@ class _EnvelopeServer(web.Server):
 
 
 class EnvelopeRunner(web.AppRunner):
-    """`web.AppRunner` whose connections answer HTTP-level garbage in the Anthropic envelope."""
+    """`web.AppRunner` whose connections answer HTTP-level garbage in the Anthropic envelope, and
+    hand bodies over as sent: `upload.decoded` applies `Content-Encoding` with upstream's answers."""
 
     async def _make_server(self) -> web.Server:
         base = await super()._make_server()
         new_request_id = self.app.get(SIDE_REQUEST_ID) or side_request_ids(0)
-        return _EnvelopeServer(base, new_request_id, loop=base._loop, **base._kwargs)
+        kwargs = {**base._kwargs, "auto_decompress": False}
+        return _EnvelopeServer(base, new_request_id, loop=base._loop, **kwargs)
