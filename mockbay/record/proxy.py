@@ -388,8 +388,8 @@ def _split_pin(path: str) -> tuple[str | None, str]:
 
 def _outgoing(request: web.Request, key: str | None) -> CIMultiDict[str]:
     """The client's headers, credentials included (or replaced by `key`), minus connection-level
-    and mockbay's own."""
-    dropped = HOP_BY_HOP | {"accept-encoding"} | (_CREDENTIALS if key else frozenset())
+    and mockbay's own, and minus `content-encoding`: the body forwarded is the decoded one."""
+    dropped = HOP_BY_HOP | {"accept-encoding", "content-encoding"} | (_CREDENTIALS if key else frozenset())
     headers = CIMultiDict(
         (name, value)
         for name, value in request.headers.items()

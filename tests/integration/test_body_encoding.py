@@ -7,13 +7,16 @@ from __future__ import annotations
 import gzip
 import json
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import anthropic
 import httpx
 import pytest
 
-from tests.conftest import USER_HI, pinned_client
+from mockbay.server.runner import MockServer
+from tests.conftest import SCENARIOS, USER_HI, pinned_client
+from tests.processes import start, stop
 
 HEADERS = {"x-api-key": "k", "anthropic-version": "2023-06-01", "content-type": "application/json"}
 GOOD = {"model": "claude-sonnet-4-6", "max_tokens": 10, "messages": [{"role": "user", "content": "hi"}]}
@@ -166,6 +169,27 @@ def test_every_body_route_reads_gzip(cloud_server, route: str):
         f"{cloud_server.url}/s/plain-text{path}", headers=headers, content=gzip.compress(body)
     )
     assert response.status_code == 200, response.text
+
+
+@pytest.fixture(scope="module")
+def upstream() -> Iterator[MockServer]:
+    with MockServer([SCENARIOS], fallback="generate") as running:
+        yield running
+
+
+def test_the_recorder_forwards_the_decoded_body_without_its_coding(upstream: MockServer, tmp_path: Path):
+    """The recorder forwards the body it decoded: labelled gzip still, upstream refused it."""
+    proxy = start("record", "--upstream", upstream.url, "--out", str(tmp_path / "out"), "--port", "0")
+    try:
+        response = httpx.post(
+            f"{proxy.url}/v1/messages",
+            headers={**HEADERS, "content-encoding": "gzip"},
+            content=gzip.compress(BODY),
+        )
+    finally:
+        stop(proxy)
+    assert response.status_code == 200, response.text
+    assert upstream.journal.all[-1].body == GOOD
 
 
 def test_the_file_upload_keeps_the_decoded_bytes(core_server):
