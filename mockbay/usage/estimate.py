@@ -19,8 +19,8 @@ Constants (the README quotes this list):
   mockbay does not decode images, so it charges a ~1.15 megapixel image, the size upstream scales larger
   ones down to.
 - `PDF_PAGE_TOKENS` = 2,000 per PDF page (upstream: 1,500-3,000 text tokens per page plus the page
-  image). Pages are counted as `/Type /Page` objects in the base64 data (at least one); a PDF given by
-  url or file id counts as one page.
+  image). Pages are counted as `/Type /Page` objects in the base64 data (at least one;
+  `mockbay.wire.limits.pdf_pages`); a PDF given by url or file id counts as one page.
 - Tool system prompt: `mockbay.wire.models.tool_overhead(model, forced)` when `tools` is non-empty,
   forced when `tool_choice.type` is `any` or `tool` (docs/wire.md §10).
 
@@ -34,15 +34,13 @@ type (server tool results and the like) counts as its compact JSON.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import math
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from mockbay.jsontext import canonical
+from mockbay.wire.limits import pdf_pages
 from mockbay.wire.models import find_model, tool_overhead
 
 CHARS_PER_TOKEN = 3.5
@@ -58,7 +56,6 @@ Ttl = Literal["5m", "1h"]
 
 _THINKING_TYPES = frozenset({"thinking", "redacted_thinking"})
 _FORCED_CHOICES = frozenset({"any", "tool"})
-_PDF_PAGE = re.compile(rb"/Type\s*/Page(?!s)")
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -270,17 +267,8 @@ def _document_tokens(block: Mapping[str, Any], cpt: float) -> int:
     if kind == "content":
         return extra + sum(_block_tokens(b, cpt) for b in _as_blocks(source.get("content")))
     if kind == "base64":
-        return extra + PDF_PAGE_TOKENS * _pdf_pages(str(source.get("data", "")))
+        return extra + PDF_PAGE_TOKENS * pdf_pages(str(source.get("data", "")))
     return extra + PDF_PAGE_TOKENS
-
-
-def _pdf_pages(data: str) -> int:
-    """Page objects in a base64 PDF; at least one, and one when the data does not decode."""
-    try:
-        raw = base64.b64decode(data)
-    except (binascii.Error, ValueError):
-        return 1
-    return max(1, len(_PDF_PAGE.findall(raw)))
 
 
 def _text_tokens(text: str, cpt: float) -> int:
