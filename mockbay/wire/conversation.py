@@ -1,8 +1,8 @@
 """The rules over `messages`: each message and block, tool_use/tool_result pairing, cache_control.
 
 Upstream's texts and paths (docs/wire.md §3.3, §8, §10); `system`-role messages and same-role runs
-pass, as upstream lets them. Stdlib only; imports `wire.fieldtypes` and `wire.view` (a message's
-blocks), never `wire.validate`.
+pass, as upstream lets them. Stdlib only; imports `wire.fieldtypes`, `wire.limits` (upstream's limits
+on images, PDFs and tool ids) and `wire.request` (a message's blocks), never `wire.validate`.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from mockbay.wire.fieldtypes import array, bad, field, obj, string, tagged
+from mockbay.wire.limits import image_too_large
 from mockbay.wire.request import blocks_of
 
 # Request content block tags, SDK 2.13.0 order (beta ones included: a mock stays permissive).
@@ -74,7 +75,17 @@ def _check_block(block: object, path: str, tags: tuple[str, ...]) -> dict[str, A
                 _check_block(inner, f"{where}.content.{index}", TOOL_RESULT_TAGS)
         elif content is not None:
             string(content, f"{where}.content")
+    elif tag == "image":
+        _check_image(block.get("source"), where)
     return block
+
+
+def _check_image(source: object, where: str) -> None:
+    """A base64 image over upstream's size limit; any other source (or shape) passes here."""
+    if isinstance(source, dict) and source.get("type") == "base64" and isinstance(source.get("data"), str):
+        message = image_too_large(source["data"], where)
+        if message is not None:
+            raise bad(message)
 
 
 def check_text(block: dict[str, Any], where: str, scope: str) -> None:

@@ -3,11 +3,11 @@
 Strict mode (`wire.validate`) runs this right after the request schema, which already checked
 every key, type, tag and literal: what is left is what the schema cannot express (bounds, the
 `max_tokens` cap, non-empty and non-blank text, the tool name pattern and uniqueness, role
-placement of user-only and assistant-only blocks, tool_use/tool_result pairing) and the facts
-the later rules and the view need. Tools and messages are walked once each, with no type
-checks. Any rule that fails gives None: the full rules then run and name the first failing one
-with upstream's text and path, so both modes report alike. Stdlib only; imports `wire.models`
-and `wire.strict`.
+placement of user-only and assistant-only blocks, the size of base64 images, tool_use/tool_result
+pairing) and the facts the later rules and the view need. Tools and messages are walked once
+each, with no type checks. Any rule that fails gives None: the full rules then run and name the
+first failing one with upstream's text and path, so both modes report alike. Stdlib only;
+imports `wire.limits`, `wire.models` and `wire.strict`.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from mockbay.wire.limits import MAX_IMAGE_BASE64
 from mockbay.wire.models import find_model
 from mockbay.wire.strict import ASSISTANT_ONLY, USER_ONLY
 
@@ -144,6 +145,8 @@ def _messages(messages: list[dict[str, Any]]) -> int | None:
                         if inner is None or block["tool_use_id"] not in offered:
                             return None
                         marks += inner
+                    elif kind == "image" and _too_large(block):
+                        return None
                 if block.get("cache_control") is not None:
                     marks += 1
             final = content[-1]
@@ -176,8 +179,14 @@ def _tool_result_marks(result: dict[str, Any]) -> int | None:
         return 0
     marks = 0
     for block in content:
-        if block["type"] == "text" and not block["text"].strip():
+        kind = block["type"]
+        if (kind == "text" and not block["text"].strip()) or (kind == "image" and _too_large(block)):
             return None
         if block.get("cache_control") is not None:
             marks += 1
     return marks
+
+
+def _too_large(image: dict[str, Any]) -> bool:
+    source = image["source"]
+    return source["type"] == "base64" and len(source["data"]) > MAX_IMAGE_BASE64

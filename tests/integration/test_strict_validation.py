@@ -21,7 +21,7 @@ from mockbay.config import ServerConfig
 from mockbay.server.runner import MockServer
 from mockbay.wire.model_rules import ADAPTIVE, DISABLED, MANUAL_THINKING, PREFILL
 from tests.conftest import sync_client
-from tests.unit.test_validate import assistant, text, user
+from tests.unit.test_validate import IMAGE_AT_LIMIT, IMAGE_OVER_LIMIT, assistant, text, user
 
 MODEL = "claude-sonnet-4-6"
 HEADERS = {"x-api-key": "k", "anthropic-version": "2023-06-01"}
@@ -80,6 +80,8 @@ REFUSED: list[tuple[str, dict[str, Any], dict[str, str], str]] = [
     ("image-ftp", body(messages=[user(image({"type": "ftp", "url": "ftp://x"}))]), {}, "messages.0.content.0.image.source: Input tag 'ftp' found using 'type' does not match any of the expected tags: 'base64', 'url', 'file'"),
     ("image-url-missing", body(messages=[user(image({"type": "url"}))]), {}, "messages.0.content.0.image.source.url.url: Field required"),
     ("image-file-missing-id", body(messages=[user(image({"type": "file"}))]), {}, "messages.0.content.0.image.source.file.file_id: Field required"),
+    ("image-over-5-mb", body(messages=[user(text("a"), image({**PNG, "data": IMAGE_OVER_LIMIT}))]), {}, "messages.0.content.1.image.source.base64: image exceeds 5 MB maximum: 5242881 bytes > 5242880 bytes"),
+    ("tool-result-image-over-5-mb", body(messages=tool_loop(result(content=[image({**PNG, "data": IMAGE_OVER_LIMIT})]))), {}, "messages.2.content.0.tool_result.content.0.image.source.base64: image exceeds 5 MB maximum: 5242881 bytes > 5242880 bytes"),
     ("image-openai-shape", body(messages=[user({"type": "image", "image_url": "u"})]), {}, "messages.0.content.0.image.source: Field required"),
     ("document-no-source", body(messages=[user({"type": "document"})]), {}, "messages.0.content.0.document.source: Field required"),
     ("document-pdf-png", body(messages=[user({"type": "document", "source": {**PNG}})]), {}, "messages.0.content.0.document.source.base64.media_type: Input should be 'application/pdf'"),
@@ -236,6 +238,7 @@ ACCEPTED: list[tuple[str, dict[str, Any], dict[str, str]]] = [
     ("minimal", body(), {}),
     ("string-content", body(messages=[{"role": "user", "content": "Hello"}]), {}),
     ("image-base64", body(messages=[user(image(PNG), text("What is this?"))]), {}),
+    ("image-at-5-mb", body(messages=[user(image({**PNG, "data": IMAGE_AT_LIMIT}), text("What is this?"))]), {}),
     ("image-url", body(messages=[user(image({"type": "url", "url": "https://x/y.png"}))]), {}),
     ("image-file", body(messages=[user(image({"type": "file", "file_id": "file_1"}))]), {}),
     ("document-pdf", body(messages=[user({"type": "document", "source": {"type": "base64", "media_type": "application/pdf", "data": "JVBERi0="}})]), {}),

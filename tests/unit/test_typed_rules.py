@@ -20,6 +20,7 @@ from mockbay.wire.model_rules import check_model_rules
 from mockbay.wire.request import MessagesRequest
 from mockbay.wire.strict import check_shape, check_tools_and_roles
 from mockbay.wire.validate import validate_count_tokens, validate_messages
+from tests.unit.test_validate import IMAGE_AT_LIMIT, IMAGE_OVER_LIMIT, image
 
 MARK = {"type": "ephemeral"}
 WEATHER = {"name": "get_weather", "description": "Weather", "input_schema": {"type": "object"}}
@@ -99,6 +100,10 @@ VALUES: list[object] = [
 ]  # fmt: skip
 
 
+# Blocks on either side of a limit, put in a user message and in a tool_result's content.
+MEDIA: list[dict[str, Any]] = [image(IMAGE_AT_LIMIT), image(IMAGE_OVER_LIMIT)]
+
+
 def positions(value: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
     if prefix:
         yield prefix
@@ -138,6 +143,16 @@ def mutants(base: dict[str, Any]) -> Iterator[dict[str, Any]]:
     yield {**base, "messages": base["messages"][:-1]}
     yield {**base, "messages": [*base["messages"], {"role": "assistant", "content": "done "}]}
     yield {**base, "messages": [*base["messages"], {"role": "system"}]}
+    result = next(
+        ("messages", index, "content", position, "content")
+        for index, message in enumerate(base["messages"])
+        if isinstance(message["content"], list)
+        for position, block in enumerate(message["content"])
+        if block["type"] == "tool_result"
+    )
+    for block in MEDIA:
+        yield {**base, "messages": [*base["messages"], {"role": "user", "content": [text("See"), block]}]}
+        yield replaced(base, result, [text("Seen"), block])
 
 
 def outcome(check: Any, body: dict[str, Any], headers: dict[str, str]) -> MessagesRequest | str:

@@ -47,8 +47,15 @@ def tool_result(tool_id: str, content: Any = "18C", **extra: Any) -> dict[str, A
     return {"type": "tool_result", "tool_use_id": tool_id, "content": content, **extra}
 
 
+def image(data: str) -> dict[str, Any]:
+    return {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": data}}
+
+
 WEATHER = {"name": "get_weather", "input_schema": {"type": "object"}}
 MARK = {"type": "ephemeral"}
+# Base64 image data at upstream's 5 MB limit (of the encoded string) and one character past it.
+IMAGE_AT_LIMIT = "A" * 5_242_880
+IMAGE_OVER_LIMIT = IMAGE_AT_LIMIT + "A"
 ALL_TAGS = (
     "'text', 'image', 'document', 'search_result', 'thinking', 'redacted_thinking', 'tool_use', "
     "'tool_result', 'server_tool_use', 'web_search_tool_result', 'web_fetch_tool_result', "
@@ -173,6 +180,23 @@ REJECTED: list[tuple[str, object, str]] = [
         "tool-result-empty-text",
         body(messages=[user(text("a")), assistant(tool_use("t1")), user(tool_result("t1", [text("")]))]),
         "messages: text content blocks must be non-empty",
+    ),
+    (
+        "image-over-5-mb",
+        body(messages=[user(text("a"), image(IMAGE_OVER_LIMIT))]),
+        "messages.0.content.1.image.source.base64: image exceeds 5 MB maximum: 5242881 bytes > 5242880 bytes",
+    ),
+    (
+        "tool-result-image-over-5-mb",
+        body(
+            messages=[
+                user(text("a")),
+                assistant(tool_use("t1")),
+                user(tool_result("t1", [text("c"), image(IMAGE_OVER_LIMIT)]), text("b")),
+            ]
+        ),
+        "messages.2.content.0.tool_result.content.1.image.source.base64: image exceeds 5 MB maximum: "
+        "5242881 bytes > 5242880 bytes",
     ),
     (
         "final-assistant-trailing-space",
@@ -421,6 +445,17 @@ ACCEPTED: list[tuple[str, dict[str, Any], dict[str, str]]] = [
                     {"type": "document", "source": {"type": "text", "media_type": "text/plain", "data": "d"}},
                     text("describe"),
                 )
+            ]
+        ),
+        {},
+    ),
+    (
+        "images-at-5-mb",
+        body(
+            messages=[
+                user(image(IMAGE_AT_LIMIT), text("a")),
+                assistant(tool_use("t1")),
+                user(tool_result("t1", [image(IMAGE_AT_LIMIT)])),
             ]
         ),
         {},
