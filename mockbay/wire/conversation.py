@@ -1,4 +1,5 @@
-"""The rules over `messages`: each message and block, tool_use/tool_result pairing, cache_control.
+"""The rules over `messages`: each message and block, tool_use/tool_result pairing, cache_control,
+the request's PDF pages.
 
 Upstream's texts and paths (docs/wire.md §3.3, §8, §10); `system`-role messages and same-role runs
 pass, as upstream lets them. Stdlib only; imports `wire.fieldtypes`, `wire.limits` (upstream's limits
@@ -7,10 +8,11 @@ on images, PDFs and tool ids) and `wire.request` (a message's blocks), never `wi
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from mockbay.wire.fieldtypes import array, bad, field, obj, string, tagged
-from mockbay.wire.limits import image_too_large
+from mockbay.wire.limits import TOO_MANY_PDF_PAGES, image_too_large, too_many_pdf_pages
 from mockbay.wire.request import blocks_of
 
 # Request content block tags, SDK 2.13.0 order (beta ones included: a mock stays permissive).
@@ -144,6 +146,29 @@ def _check_results(index: int, user: dict[str, Any], previous: dict[str, Any] | 
             f"blocks: {', '.join(tool_id for _, tool_id in stray)}. Each `tool_result` block must have a "
             "corresponding `tool_use` block in the previous message."
         )
+
+
+def check_pdf_pages(messages: list[dict[str, Any]]) -> None:
+    """The base64 PDFs of all messages (a tool_result's content too) hold at most
+    `MAX_PDF_PAGES` pages together; the messages met the block rules."""
+    if too_many_pdf_pages(_base64_pdfs(messages)):
+        raise bad(TOO_MANY_PDF_PAGES)
+
+
+def _base64_pdfs(messages: list[dict[str, Any]]) -> Iterator[str]:
+    for message in messages:
+        for block in blocks_of(message):
+            content = block.get("content")
+            inner = content if block["type"] == "tool_result" and isinstance(content, list) else (block,)
+            for candidate in inner:
+                source = candidate.get("source")
+                if (
+                    candidate["type"] == "document"
+                    and isinstance(source, dict)
+                    and source.get("type") == "base64"
+                    and isinstance(source.get("data"), str)
+                ):
+                    yield source["data"]
 
 
 def check_cache_control(body: dict[str, Any]) -> None:

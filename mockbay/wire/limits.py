@@ -1,10 +1,10 @@
 """Upstream's limits on what a request carries that its schema cannot express, and the PDF page
-counter the token estimate (`usage.estimate`) uses.
+counter the page limit shares with the token estimate (`usage.estimate`).
 
 Each limit is defined here once; docs/wire-notes.md ("Limits on images, PDFs and tool ids") says
 where each fact comes from, and docs/wire.md §3.3 lists upstream's texts. The rules that apply
 them are `wire.conversation` (every mode) and `wire.typed_rules` (strict mode's fast walk).
-Stdlib only.
+Stdlib only; imports `mockbay.lru`.
 """
 
 from __future__ import annotations
@@ -12,13 +12,25 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Iterable
+
+from mockbay.lru import Lru
 
 MB = 1024 * 1024
 # The longest base64 `data` of an image source, in characters: upstream measures the encoded
 # string, not the decoded image, and names the length in "bytes" (docs/wire-notes.md).
 MAX_IMAGE_BASE64 = 5 * MB
+# The most PDF pages one request may carry, all its base64 PDFs together (docs/wire-notes.md).
+MAX_PDF_PAGES = 100
+TOO_MANY_PDF_PAGES = f"A maximum of {MAX_PDF_PAGES} PDF pages may be provided."
 
 _PDF_PAGE = re.compile(rb"/Type\s*/Page(?!s)")
+_SHORTEST_PAGE = len(b"/Type/Page")  # the fewest bytes one `_PDF_PAGE` match takes
+# Counts of PDFs that could hold more than `MAX_PDF_PAGES` pages by themselves, keyed by their
+# data: validation counts such a PDF and the token estimate reads the count, and a conversation
+# about a PDF sends the same data again each turn (a hit then costs the string's hash, ~1 ms
+# for 4 MB, where counting costs ~12 ms). At most a Messages body's worth (32 MB) is kept.
+_COUNTED: Lru[str, int] = Lru(16, 32 * MB, lambda data, _pages: len(data))
 
 
 def image_too_large(data: str, where: str) -> str | None:
@@ -32,9 +44,34 @@ def image_too_large(data: str, where: str) -> str | None:
     )
 
 
+def too_many_pdf_pages(pdfs: Iterable[str]) -> bool:
+    """Whether base64 PDFs (their `data`) hold more than `MAX_PDF_PAGES` pages together. Pages
+    are counted only when the data is long enough to hold that many."""
+    pdfs = tuple(pdfs)
+    if sum(map(pdf_pages_at_most, pdfs)) <= MAX_PDF_PAGES:
+        return False
+    return sum(map(pdf_pages, pdfs)) > MAX_PDF_PAGES
+
+
+def pdf_pages_at_most(data: str) -> int:
+    """The most pages `pdf_pages(data)` can give, from the data's length alone: base64 decodes
+    to at most 3 bytes for 4 characters, and each page takes `_SHORTEST_PAGE` bytes."""
+    return max(1, len(data) * 3 // 4 // _SHORTEST_PAGE)
+
+
 def pdf_pages(data: str) -> int:
     """Page objects (`/Type /Page`) in a base64 PDF; at least one, and one when the data does not
-    decode."""
+    decode. Kept for a PDF that could be over the limit by itself (`_COUNTED`)."""
+    if pdf_pages_at_most(data) <= MAX_PDF_PAGES:
+        return _count_pages(data)
+    pages = _COUNTED.get(data)
+    if pages is None:
+        pages = _count_pages(data)
+        _COUNTED.put(data, pages)
+    return pages
+
+
+def _count_pages(data: str) -> int:
     try:
         raw = base64.b64decode(data)
     except (binascii.Error, ValueError):

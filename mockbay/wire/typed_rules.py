@@ -3,11 +3,11 @@
 Strict mode (`wire.validate`) runs this right after the request schema, which already checked
 every key, type, tag and literal: what is left is what the schema cannot express (bounds, the
 `max_tokens` cap, non-empty and non-blank text, the tool name pattern and uniqueness, role
-placement of user-only and assistant-only blocks, the size of base64 images, tool_use/tool_result
-pairing) and the facts the later rules and the view need. Tools and messages are walked once
-each, with no type checks. Any rule that fails gives None: the full rules then run and name the
-first failing one with upstream's text and path, so both modes report alike. Stdlib only;
-imports `wire.limits`, `wire.models` and `wire.strict`.
+placement of user-only and assistant-only blocks, the size of base64 images and the pages of
+base64 PDFs, tool_use/tool_result pairing) and the facts the later rules and the view need.
+Tools and messages are walked once each, with no type checks. Any rule that fails gives None:
+the full rules then run and name the first failing one with upstream's text and path, so both
+modes report alike. Stdlib only; imports `wire.limits`, `wire.models` and `wire.strict`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from mockbay.wire.limits import MAX_IMAGE_BASE64
+from mockbay.wire.limits import MAX_IMAGE_BASE64, too_many_pdf_pages
 from mockbay.wire.models import find_model
 from mockbay.wire.strict import ASSISTANT_ONLY, USER_ONLY
 
@@ -111,6 +111,7 @@ def _messages(messages: list[dict[str, Any]]) -> int | None:
     """Breakpoints in the messages, which meet the message rules and tool pairing; else None."""
     marks = 0
     offered: list[str] = []  # tool_use ids of the last user or assistant turn, if an assistant one
+    pdfs: list[str] = []  # the data of every base64 PDF
     last = len(messages) - 1
     for index, message in enumerate(messages):
         role = message["role"]
@@ -141,12 +142,14 @@ def _messages(messages: list[dict[str, Any]]) -> int | None:
                     if role != "user":
                         return None
                     if kind == "tool_result":
-                        inner = _tool_result_marks(block)
+                        inner = _tool_result_marks(block, pdfs)
                         if inner is None or block["tool_use_id"] not in offered:
                             return None
                         marks += inner
                     elif kind == "image" and _too_large(block):
                         return None
+                    elif kind == "document":
+                        _add_pdf(block, pdfs)
                 if block.get("cache_control") is not None:
                     marks += 1
             final = content[-1]
@@ -160,7 +163,7 @@ def _messages(messages: list[dict[str, Any]]) -> int | None:
             if offered and not _answers(content, offered):
                 return None
             offered = []
-    return None if offered else marks
+    return None if offered or (pdfs and too_many_pdf_pages(pdfs)) else marks
 
 
 def _answers(blocks: Any, offered: list[str]) -> bool:
@@ -173,7 +176,7 @@ def _answers(blocks: Any, offered: list[str]) -> bool:
     return all(tool_id in leading for tool_id in offered)
 
 
-def _tool_result_marks(result: dict[str, Any]) -> int | None:
+def _tool_result_marks(result: dict[str, Any], pdfs: list[str]) -> int | None:
     content = result.get("content")
     if content.__class__ is not list:
         return 0
@@ -182,6 +185,8 @@ def _tool_result_marks(result: dict[str, Any]) -> int | None:
         kind = block["type"]
         if (kind == "text" and not block["text"].strip()) or (kind == "image" and _too_large(block)):
             return None
+        if kind == "document":
+            _add_pdf(block, pdfs)
         if block.get("cache_control") is not None:
             marks += 1
     return marks
@@ -190,3 +195,9 @@ def _tool_result_marks(result: dict[str, Any]) -> int | None:
 def _too_large(image: dict[str, Any]) -> bool:
     source = image["source"]
     return source["type"] == "base64" and len(source["data"]) > MAX_IMAGE_BASE64
+
+
+def _add_pdf(document: dict[str, Any], pdfs: list[str]) -> None:
+    source = document["source"]
+    if source["type"] == "base64":
+        pdfs.append(source["data"])

@@ -20,6 +20,7 @@ from mockbay.wire.conversation import (
     check_breakpoints,
     check_cache_control,
     check_message,
+    check_pdf_pages,
     check_text,
     check_tool_pairs,
 )
@@ -94,6 +95,7 @@ def _check_rules(body: object, headers: dict[str, str], *, counting: bool, origi
         check_message(message, index, index == len(messages) - 1)
     check_tool_pairs(messages)
     check_cache_control(body)
+    check_pdf_pages(messages)
     choice, choice_name = _check_tool_choice(body.get("tool_choice"), tool_names)
     thinking = _check_thinking(body, max_tokens if not counting else None, choice, headers)
     return build_view(body, headers, max_tokens, tool_names, choice, choice_name, thinking, origin)

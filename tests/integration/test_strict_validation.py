@@ -21,7 +21,7 @@ from mockbay.config import ServerConfig
 from mockbay.server.runner import MockServer
 from mockbay.wire.model_rules import ADAPTIVE, DISABLED, MANUAL_THINKING, PREFILL
 from tests.conftest import sync_client
-from tests.unit.test_validate import IMAGE_AT_LIMIT, IMAGE_OVER_LIMIT, assistant, text, user
+from tests.unit.test_validate import IMAGE_AT_LIMIT, IMAGE_OVER_LIMIT, assistant, pdf, text, user
 
 MODEL = "claude-sonnet-4-6"
 HEADERS = {"x-api-key": "k", "anthropic-version": "2023-06-01"}
@@ -83,6 +83,8 @@ REFUSED: list[tuple[str, dict[str, Any], dict[str, str], str]] = [
     ("image-over-5-mb", body(messages=[user(text("a"), image({**PNG, "data": IMAGE_OVER_LIMIT}))]), {}, "messages.0.content.1.image.source.base64: image exceeds 5 MB maximum: 5242881 bytes > 5242880 bytes"),
     ("tool-result-image-over-5-mb", body(messages=tool_loop(result(content=[image({**PNG, "data": IMAGE_OVER_LIMIT})]))), {}, "messages.2.content.0.tool_result.content.0.image.source.base64: image exceeds 5 MB maximum: 5242881 bytes > 5242880 bytes"),
     ("image-openai-shape", body(messages=[user({"type": "image", "image_url": "u"})]), {}, "messages.0.content.0.image.source: Field required"),
+    ("pdf-over-100-pages", body(messages=[user(pdf(101), text("Summarise"))]), {}, "A maximum of 100 PDF pages may be provided."),
+    ("pdfs-over-100-pages-together", body(messages=[user(pdf(50), pdf(51), text("Compare"))]), {}, "A maximum of 100 PDF pages may be provided."),
     ("document-no-source", body(messages=[user({"type": "document"})]), {}, "messages.0.content.0.document.source: Field required"),
     ("document-pdf-png", body(messages=[user({"type": "document", "source": {**PNG}})]), {}, "messages.0.content.0.document.source.base64.media_type: Input should be 'application/pdf'"),
     ("document-citations-bool", body(messages=[user({"type": "document", "source": {"type": "url", "url": "u"}, "citations": True})]), {}, "messages.0.content.0.document.citations: Input should be an object"),
@@ -242,6 +244,7 @@ ACCEPTED: list[tuple[str, dict[str, Any], dict[str, str]]] = [
     ("image-url", body(messages=[user(image({"type": "url", "url": "https://x/y.png"}))]), {}),
     ("image-file", body(messages=[user(image({"type": "file", "file_id": "file_1"}))]), {}),
     ("document-pdf", body(messages=[user({"type": "document", "source": {"type": "base64", "media_type": "application/pdf", "data": "JVBERi0="}})]), {}),
+    ("pdfs-at-100-pages", body(model="claude-opus-4-7", messages=[user(pdf(50), pdf(50), text("Compare"))]), {}),  # 1M window: 100 pages at 2,000 tokens fill 200K
     ("document-text", body(messages=[user({"type": "document", "source": {"type": "text", "media_type": "text/plain", "data": "d"}, "title": "T", "context": "C", "citations": {"enabled": True}})]), {}),
     ("document-content", body(messages=[user({"type": "document", "source": {"type": "content", "content": [text("a")]}})]), {}),
     ("document-url-and-file", body(messages=[user({"type": "document", "source": {"type": "url", "url": "https://x/a.pdf"}}, {"type": "document", "source": {"type": "file", "file_id": "file_2"}})]), {}),

@@ -20,7 +20,7 @@ from mockbay.wire.model_rules import check_model_rules
 from mockbay.wire.request import MessagesRequest
 from mockbay.wire.strict import check_shape, check_tools_and_roles
 from mockbay.wire.validate import validate_count_tokens, validate_messages
-from tests.unit.test_validate import IMAGE_AT_LIMIT, IMAGE_OVER_LIMIT, image
+from tests.unit.test_validate import IMAGE_AT_LIMIT, IMAGE_OVER_LIMIT, image, pdf
 
 MARK = {"type": "ephemeral"}
 WEATHER = {"name": "get_weather", "description": "Weather", "input_schema": {"type": "object"}}
@@ -101,7 +101,7 @@ VALUES: list[object] = [
 
 
 # Blocks on either side of a limit, put in a user message and in a tool_result's content.
-MEDIA: list[dict[str, Any]] = [image(IMAGE_AT_LIMIT), image(IMAGE_OVER_LIMIT)]
+MEDIA: list[dict[str, Any]] = [image(IMAGE_AT_LIMIT), image(IMAGE_OVER_LIMIT), pdf(100), pdf(101), pdf(50)]
 
 
 def positions(value: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
@@ -153,6 +153,9 @@ def mutants(base: dict[str, Any]) -> Iterator[dict[str, Any]]:
     for block in MEDIA:
         yield {**base, "messages": [*base["messages"], {"role": "user", "content": [text("See"), block]}]}
         yield replaced(base, result, [text("Seen"), block])
+    for pages in (50, 51):  # with the 50 pages in the tool_result: at the page limit, then past it
+        within = replaced(base, result, [pdf(50)])
+        yield {**within, "messages": [*within["messages"], {"role": "user", "content": [pdf(pages)]}]}
 
 
 def outcome(check: Any, body: dict[str, Any], headers: dict[str, str]) -> MessagesRequest | str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import copy
 import random
 from collections.abc import Iterator
@@ -51,6 +52,13 @@ def image(data: str) -> dict[str, Any]:
     return {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": data}}
 
 
+def pdf(pages: int) -> dict[str, Any]:
+    """A base64 PDF document of `pages` page objects."""
+    raw = b"%PDF-1.4\n1 0 obj << /Type /Pages >> endobj\n" + b"<< /Type /Page >>\n" * pages + b"%%EOF\n"
+    source = {"type": "base64", "media_type": "application/pdf", "data": base64.b64encode(raw).decode()}
+    return {"type": "document", "source": source}
+
+
 WEATHER = {"name": "get_weather", "input_schema": {"type": "object"}}
 MARK = {"type": "ephemeral"}
 # Base64 image data at upstream's 5 MB limit (of the encoded string) and one character past it.
@@ -64,6 +72,7 @@ ALL_TAGS = (
     "'mcp_tool_result', 'container_upload', 'compaction', 'tool_addition', 'tool_removal', "
     "'mcp_tool_listing', 'fallback'"
 )
+TOO_MANY_PAGES = "A maximum of 100 PDF pages may be provided."
 UNANSWERED = (
     "`tool_use` ids were found without `tool_result` blocks immediately after: {ids}. Each `tool_use` "
     "block must have a corresponding `tool_result` block in the next message."
@@ -197,6 +206,18 @@ REJECTED: list[tuple[str, object, str]] = [
         ),
         "messages.2.content.0.tool_result.content.1.image.source.base64: image exceeds 5 MB maximum: "
         "5242881 bytes > 5242880 bytes",
+    ),
+    ("pdf-over-100-pages", body(messages=[user(text("a"), pdf(101))]), TOO_MANY_PAGES),
+    (
+        "pdfs-over-100-pages-together",
+        body(
+            messages=[
+                user(pdf(60), text("a")),
+                assistant(tool_use("t1")),
+                user(tool_result("t1", [pdf(41)])),
+            ]
+        ),
+        TOO_MANY_PAGES,
     ),
     (
         "final-assistant-trailing-space",
@@ -460,6 +481,17 @@ ACCEPTED: list[tuple[str, dict[str, Any], dict[str, str]]] = [
         ),
         {},
     ),
+    (
+        "pdfs-at-100-pages",
+        body(
+            messages=[
+                user(pdf(60), text("a")),
+                assistant(tool_use("t1")),
+                user(tool_result("t1", [pdf(40)])),
+            ]
+        ),
+        {},
+    ),
     ("final-assistant-empty", body(messages=[user(text("a")), assistant()]), {}),
     (
         "final-assistant-prefill",
@@ -629,6 +661,7 @@ def test_count_tokens_needs_no_max_tokens() -> None:
             body(max_tokens=DROP, messages=[user(text("a")), assistant(tool_use("t1"))]),
             "messages.1: " + UNANSWERED.format(ids="t1"),
         ),
+        (body(max_tokens=DROP, messages=[user(pdf(101), text("a"))]), TOO_MANY_PAGES),
         (
             body(max_tokens=DROP, thinking={"type": "enabled", "budget_tokens": 10}),
             "thinking.enabled.budget_tokens: Input should be greater than or equal to 1024",
