@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from mockbay.wire.fieldtypes import array, bad, field, obj, string, tagged
-from mockbay.wire.limits import TOO_MANY_PDF_PAGES, image_too_large, too_many_pdf_pages
+from mockbay.wire.limits import TOO_MANY_PDF_PAGES, bad_tool_use_id, image_too_large, too_many_pdf_pages
 from mockbay.wire.request import blocks_of
 
 # Request content block tags, SDK 2.13.0 order (beta ones included: a mock stays permissive).
@@ -64,11 +64,11 @@ def _check_block(block: object, path: str, tags: tuple[str, ...]) -> dict[str, A
     if tag == "text":
         check_text(block, where, "messages")
     elif tag == "tool_use":
-        string(field(block, where, "id"), f"{where}.id")
+        _check_tool_use_id(field(block, where, "id"), f"{where}.id")
         string(field(block, where, "name"), f"{where}.name")
         obj(field(block, where, "input"), f"{where}.input")
     elif tag == "tool_result":
-        string(field(block, where, "tool_use_id"), f"{where}.tool_use_id")
+        _check_tool_use_id(field(block, where, "tool_use_id"), f"{where}.tool_use_id")
         if block.get("is_error") is not None and not isinstance(block["is_error"], bool):
             raise bad(f"{where}.is_error: Input should be a valid boolean")
         content = block.get("content")
@@ -80,6 +80,12 @@ def _check_block(block: object, path: str, tags: tuple[str, ...]) -> dict[str, A
     elif tag == "image":
         _check_image(block.get("source"), where)
     return block
+
+
+def _check_tool_use_id(value: object, where: str) -> None:
+    message = bad_tool_use_id(string(value, where), where)
+    if message is not None:
+        raise bad(message)
 
 
 def _check_image(source: object, where: str) -> None:

@@ -23,6 +23,10 @@ MAX_IMAGE_BASE64 = 5 * MB
 # The most PDF pages one request may carry, all its base64 PDFs together (docs/wire-notes.md).
 MAX_PDF_PAGES = 100
 TOO_MANY_PDF_PAGES = f"A maximum of {MAX_PDF_PAGES} PDF pages may be provided."
+# What a tool_use block's `id` and a tool_result block's `tool_use_id` must match, whole
+# (docs/wire-notes.md): `fullmatch`, so a trailing newline fails too.
+TOOL_USE_ID = re.compile(r"[a-zA-Z0-9_-]+")
+TOOL_USE_ID_PATTERN = f"^{TOOL_USE_ID.pattern}$"  # as upstream's message spells it
 
 _PDF_PAGE = re.compile(rb"/Type\s*/Page(?!s)")
 _SHORTEST_PAGE = len(b"/Type/Page")  # the fewest bytes one `_PDF_PAGE` match takes
@@ -42,6 +46,13 @@ def image_too_large(data: str, where: str) -> str | None:
         f"{where}.source.base64: image exceeds {MAX_IMAGE_BASE64 // MB} MB maximum: {len(data)} bytes > "
         f"{MAX_IMAGE_BASE64} bytes"
     )
+
+
+def bad_tool_use_id(tool_id: str, where: str) -> str | None:
+    """Upstream's text for a tool_use id off the pattern (`where` is the key's path), or None."""
+    if TOOL_USE_ID.fullmatch(tool_id):
+        return None
+    return f"{where}: String should match pattern '{TOOL_USE_ID_PATTERN}'"
 
 
 def too_many_pdf_pages(pdfs: Iterable[str]) -> bool:

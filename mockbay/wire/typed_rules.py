@@ -2,12 +2,13 @@
 
 Strict mode (`wire.validate`) runs this right after the request schema, which already checked
 every key, type, tag and literal: what is left is what the schema cannot express (bounds, the
-`max_tokens` cap, non-empty and non-blank text, the tool name pattern and uniqueness, role
-placement of user-only and assistant-only blocks, the size of base64 images and the pages of
-base64 PDFs, tool_use/tool_result pairing) and the facts the later rules and the view need.
-Tools and messages are walked once each, with no type checks. Any rule that fails gives None:
-the full rules then run and name the first failing one with upstream's text and path, so both
-modes report alike. Stdlib only; imports `wire.limits`, `wire.models` and `wire.strict`.
+`max_tokens` cap, non-empty and non-blank text, the tool name and tool_use id patterns, unique
+tool names, role placement of user-only and assistant-only blocks, the size of base64 images and
+the pages of base64 PDFs, tool_use/tool_result pairing) and the facts the later rules and the
+view need. Tools and messages are walked once each, with no type checks. Any rule that fails
+gives None: the full rules then run and name the first failing one with upstream's text and
+path, so both modes report alike. Stdlib only; imports `wire.limits`, `wire.models` and
+`wire.strict`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from mockbay.wire.limits import MAX_IMAGE_BASE64, too_many_pdf_pages
+from mockbay.wire.limits import MAX_IMAGE_BASE64, TOOL_USE_ID, too_many_pdf_pages
 from mockbay.wire.models import find_model
 from mockbay.wire.strict import ASSISTANT_ONLY, USER_ONLY
 
@@ -137,7 +138,9 @@ def _messages(messages: list[dict[str, Any]]) -> int | None:
                 elif role == "system" or (role == "user" and kind in ASSISTANT_ONLY):
                     return None  # a system message holds only text; a user one no assistant block
                 elif kind == "tool_use":
-                    uses.append(block["id"])
+                    if TOOL_USE_ID.fullmatch(block["id"]) is None:
+                        return None
+                    uses.append(block["id"])  # so a tool_result answering one fits the pattern too
                 elif kind in USER_ONLY:
                     if role != "user":
                         return None

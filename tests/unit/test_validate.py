@@ -73,6 +73,7 @@ ALL_TAGS = (
     "'mcp_tool_listing', 'fallback'"
 )
 TOO_MANY_PAGES = "A maximum of 100 PDF pages may be provided."
+ID_PATTERN = "String should match pattern '^[a-zA-Z0-9_-]+$'"
 UNANSWERED = (
     "`tool_use` ids were found without `tool_result` blocks immediately after: {ids}. Each `tool_use` "
     "block must have a corresponding `tool_result` block in the next message."
@@ -206,6 +207,37 @@ REJECTED: list[tuple[str, object, str]] = [
         ),
         "messages.2.content.0.tool_result.content.1.image.source.base64: image exceeds 5 MB maximum: "
         "5242881 bytes > 5242880 bytes",
+    ),
+    (
+        "tool-use-id-dot",
+        body(messages=[user(text("a")), assistant(tool_use("call.1")), user(tool_result("call.1"))]),
+        f"messages.1.content.0.tool_use.id: {ID_PATTERN}",
+    ),
+    (
+        "tool-use-id-empty",
+        body(messages=[user(text("a")), assistant(text("b"), tool_use("")), user(tool_result(""))]),
+        f"messages.1.content.1.tool_use.id: {ID_PATTERN}",
+    ),
+    (
+        "tool-use-id-trailing-newline",
+        body(messages=[user(text("a")), assistant(tool_use("toolu_1\n")), user(tool_result("toolu_1\n"))]),
+        f"messages.1.content.0.tool_use.id: {ID_PATTERN}",
+    ),
+    (
+        "tool-result-id-colon",
+        body(
+            messages=[
+                user(text("a")),
+                assistant(tool_use("t1")),
+                user(tool_result("functions.get_weather:0")),
+            ]
+        ),
+        f"messages.2.content.0.tool_result.tool_use_id: {ID_PATTERN}",
+    ),
+    (
+        "tool-result-id-space",
+        body(messages=[user(text("a")), user(text("b"), tool_result("t 1"))]),
+        f"messages.1.content.1.tool_result.tool_use_id: {ID_PATTERN}",
     ),
     ("pdf-over-100-pages", body(messages=[user(text("a"), pdf(101))]), TOO_MANY_PAGES),
     (
@@ -477,6 +509,17 @@ ACCEPTED: list[tuple[str, dict[str, Any], dict[str, str]]] = [
                 user(image(IMAGE_AT_LIMIT), text("a")),
                 assistant(tool_use("t1")),
                 user(tool_result("t1", [image(IMAGE_AT_LIMIT)])),
+            ]
+        ),
+        {},
+    ),
+    (
+        "tool-use-ids-of-every-allowed-character",
+        body(
+            messages=[
+                user(text("a")),
+                assistant(tool_use("toolu_01AbZ-9_x"), tool_use("X")),
+                user(tool_result("toolu_01AbZ-9_x"), tool_result("X")),
             ]
         ),
         {},
