@@ -8,7 +8,6 @@ on images, PDFs and tool ids) and `wire.request` (a message's blocks), never `wi
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from mockbay.wire.fieldtypes import array, bad, field, obj, string, tagged
@@ -30,7 +29,9 @@ ROLES = ("user", "assistant", "system")
 MAX_CACHE_CONTROL = 4
 
 
-def check_message(message: object, index: int, last: bool) -> None:
+def check_message(message: object, index: int, last: bool, pdfs: list[str]) -> None:
+    """One message and its blocks; the data of its base64 PDFs is added to `pdfs`, which
+    `check_pdf_pages` weighs once every message is checked."""
     path = f"messages.{index}"
     message = obj(message, path)
     role = field(message, path, "role")
@@ -51,14 +52,14 @@ def check_message(message: object, index: int, last: bool) -> None:
     else:
         tags = TEXT_ONLY if role == "system" else MESSAGE_TAGS
         blocks = [
-            _check_block(block, f"{path}.content.{j}", tags)
+            _check_block(block, f"{path}.content.{j}", tags, pdfs)
             for j, block in enumerate(array(content, f"{path}.content"))
         ]
     if optional and blocks[-1]["type"] == "text" and blocks[-1]["text"] != blocks[-1]["text"].rstrip():
         raise bad("messages: final assistant content cannot end with trailing whitespace")
 
 
-def _check_block(block: object, path: str, tags: tuple[str, ...]) -> dict[str, Any]:
+def _check_block(block: object, path: str, tags: tuple[str, ...], pdfs: list[str]) -> dict[str, Any]:
     block, tag = tagged(block, path, tags)
     where = f"{path}.{tag}"
     if tag == "text":
@@ -74,11 +75,19 @@ def _check_block(block: object, path: str, tags: tuple[str, ...]) -> dict[str, A
         content = block.get("content")
         if isinstance(content, list):
             for index, inner in enumerate(content):
-                _check_block(inner, f"{where}.content.{index}", TOOL_RESULT_TAGS)
+                _check_block(inner, f"{where}.content.{index}", TOOL_RESULT_TAGS, pdfs)
         elif content is not None:
             string(content, f"{where}.content")
     elif tag == "image":
         _check_image(block.get("source"), where)
+    elif tag == "document":
+        source = block.get("source")
+        if (
+            isinstance(source, dict)
+            and source.get("type") == "base64"
+            and isinstance(source.get("data"), str)
+        ):
+            pdfs.append(source["data"])
     return block
 
 
@@ -154,27 +163,11 @@ def _check_results(index: int, user: dict[str, Any], previous: dict[str, Any] | 
         )
 
 
-def check_pdf_pages(messages: list[dict[str, Any]]) -> None:
-    """The base64 PDFs of all messages (a tool_result's content too) hold at most
-    `MAX_PDF_PAGES` pages together; the messages met the block rules."""
-    if too_many_pdf_pages(_base64_pdfs(messages)):
+def check_pdf_pages(pdfs: list[str]) -> None:
+    """The base64 PDFs of all messages (a tool_result's content too; their data, as
+    `check_message` gathered it) hold at most `MAX_PDF_PAGES` pages together."""
+    if pdfs and too_many_pdf_pages(pdfs):
         raise bad(TOO_MANY_PDF_PAGES)
-
-
-def _base64_pdfs(messages: list[dict[str, Any]]) -> Iterator[str]:
-    for message in messages:
-        for block in blocks_of(message):
-            content = block.get("content")
-            inner = content if block["type"] == "tool_result" and isinstance(content, list) else (block,)
-            for candidate in inner:
-                source = candidate.get("source")
-                if (
-                    candidate["type"] == "document"
-                    and isinstance(source, dict)
-                    and source.get("type") == "base64"
-                    and isinstance(source.get("data"), str)
-                ):
-                    yield source["data"]
 
 
 def check_cache_control(body: dict[str, Any]) -> None:

@@ -91,11 +91,12 @@ def _check_rules(body: object, headers: dict[str, str], *, counting: bool, origi
     _check_scalars(body)
     _check_system(body.get("system"))
     tool_names = _check_tools(body.get("tools"))
+    pdfs: list[str] = []
     for index, message in enumerate(messages):
-        check_message(message, index, index == len(messages) - 1)
+        check_message(message, index, index == len(messages) - 1, pdfs)
     check_tool_pairs(messages)
     check_cache_control(body)
-    check_pdf_pages(messages)
+    check_pdf_pages(pdfs)
     choice, choice_name = _check_tool_choice(body.get("tool_choice"), tool_names)
     thinking = _check_thinking(body, max_tokens if not counting else None, choice, headers)
     return build_view(body, headers, max_tokens, tool_names, choice, choice_name, thinking, origin)
