@@ -27,6 +27,7 @@ from mockbay.render import ids
 from mockbay.scenario.model import Block
 from mockbay.scenario.spec import AnyValue, List, Map, Obj, Ref, Spec, Str
 from mockbay.tokens import count_tokens
+from mockbay.wire.limits import TOOL_USE_ID, TOOL_USE_ID_PATTERN
 
 if TYPE_CHECKING:
     from mockbay.record.scrub import Scrubber
@@ -43,7 +44,11 @@ CALLER = Map(
 
 
 def call_spec(
-    doc: str, id_doc: str, name_doc: str = "Tool name.", required: tuple[str, ...] = ("name",), **more: Spec
+    doc: str,
+    id_spec: Str,
+    name_doc: str = "Tool name.",
+    required: tuple[str, ...] = ("name",),
+    **more: Spec,
 ) -> Obj:
     """The mapping of a tool call: name, input, id, input_chunks and the kind's other wire fields."""
     return Obj(
@@ -52,7 +57,7 @@ def call_spec(
             "input": Map(
                 AnyValue(), doc="Tool arguments (a JSON object); default {} or parsed input_chunks."
             ),
-            "id": Str(min_len=1, doc=id_doc),
+            "id": id_spec,
             "input_chunks": List(
                 Str(), min_items=1, doc="Streamed input_json_delta pieces; must join to input."
             ),
@@ -65,7 +70,14 @@ def call_spec(
 
 TOOL_CALL = call_spec(
     "A tool call: {name, input, id, input_chunks, caller, toolset_name}.",
-    "Fixed tool_use id; default derived from seed and request.",
+    # The client sends the id back in its tool_result, where upstream refuses one off the pattern.
+    Str(
+        min_len=1,
+        pattern=TOOL_USE_ID.pattern,
+        doc="Fixed tool_use id; default derived from seed and request.",
+        hint=f"a tool_use id matches {TOOL_USE_ID_PATTERN} (letters, digits, _ and -), as upstream "
+        "requires of the tool_result that answers it",
+    ),
     caller=CALLER,
     toolset_name=Str(min_len=1, doc="The toolset the tool belongs to (computer and browser toolsets)."),
 )
@@ -208,7 +220,7 @@ class ServerToolUse(ToolUse):
     def spec(cls) -> Any:
         inner = call_spec(
             "A server tool call: {name, input, id, input_chunks, caller}.",
-            "Fixed id (srvtoolu_...); default derived from seed and request.",
+            Str(min_len=1, doc="Fixed id (srvtoolu_...); default derived from seed and request."),
             name_doc="Server tool: web_search, web_fetch, code_execution, bash_code_execution, "
             "text_editor_code_execution, tool_search_tool_regex or tool_search_tool_bm25.",
             caller=CALLER,
@@ -232,7 +244,7 @@ class McpToolUse(ToolUse):
     def spec(cls) -> Any:
         inner = call_spec(
             "An MCP tool call: {name, server_name, input, id, input_chunks}.",
-            "Fixed id (mcptoolu_...); default derived from seed and request.",
+            Str(min_len=1, doc="Fixed id (mcptoolu_...); default derived from seed and request."),
             required=("name", "server_name"),
             server_name=Str(min_len=1, doc="The MCP server's name, as in the request's mcp_servers."),
         )

@@ -193,6 +193,13 @@ CASES: list[tuple[str, str, str, int]] = [
         2,
     ),
     (
+        "tool_use_id_off_pattern",
+        "5:45",
+        "invalid value 'call.1' for 'turns[0].reply.content[0].tool_use.id'; a tool_use id matches "
+        "^[a-zA-Z0-9_-]+$",
+        1,
+    ),
+    (
         "error_in_second_document",
         "7:6",
         "invalid YAML: did not find expected key (while parsing a block mapping at line 6)",
