@@ -32,10 +32,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from mockbay.usage.estimate import Segment, Ttl, cache_ttl, canonical_json, split_request
+from mockbay.usage.estimate import Segment, canonical_json, split_request
+from mockbay.wire.cachemarks import AUTOMATIC, DEFAULT_TTL, LONG_TTL, Ttl, automatic_target, cache_ttl
 from mockbay.wire.models import min_cacheable_tokens
 
-TTL_SECONDS: dict[Ttl, float] = {"5m": 300.0, "1h": 3600.0}
+TTL_SECONDS: dict[Ttl, float] = {DEFAULT_TTL: 300.0, LONG_TTL: 3600.0}
 LOOKBACK_BLOCKS = 20
 
 
@@ -168,9 +169,7 @@ def prepare(
     segments = breakdown.segments
     ends = _prefix_ends(breakdown.preamble, segments)
     minimum = min_tokens.get(model, min_cacheable_tokens(model))
-    breakpoints = [
-        (i, ttl) for i, ttl in _breakpoints(segments, body.get("cache_control")) if ends[i] >= minimum
-    ]
+    breakpoints = [(i, ttl) for i, ttl in _breakpoints(segments, body) if ends[i] >= minimum]
     if not breakpoints:
         return CachePlan(outcome=CacheOutcome(input_tokens=breakdown.total))
     keys = _prefix_keys(scope, model, body, segments)
@@ -210,16 +209,17 @@ def _bill(ends: Sequence[int], hit: int, writes: Sequence[tuple[int, Ttl]], tota
     )
 
 
-def _breakpoints(segments: Sequence[Segment], automatic: Any) -> list[tuple[int, Ttl]]:
+def _breakpoints(segments: Sequence[Segment], body: Mapping[str, Any]) -> list[tuple[int, Ttl]]:
     """(segment index, lifetime) of every breakpoint in order, the automatic one included."""
     marked: dict[int, Ttl] = {}
     for i, segment in enumerate(segments):
         if segment.cache_ttl is not None:
             marked[i] = segment.cache_ttl
-    auto_ttl = cache_ttl(automatic)
-    if auto_ttl is not None:
-        last = next((i for i in range(len(segments) - 1, -1, -1) if segments[i].markable), None)
-        if last is not None:
+    auto_ttl = cache_ttl(body.get(AUTOMATIC))
+    target = automatic_target(body) if auto_ttl is not None else None
+    if auto_ttl is not None and target is not None:
+        last = next((i for i in range(len(segments) - 1, -1, -1) if segments[i].path == target[0]), None)
+        if last is not None:  # an explicit marker there keeps its own lifetime
             marked.setdefault(last, auto_ttl)
     return sorted(marked.items())
 

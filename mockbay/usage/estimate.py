@@ -40,8 +40,10 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from mockbay.jsontext import canonical
+from mockbay.wire.cachemarks import Ttl, cache_ttl, markable
 from mockbay.wire.limits import pdf_pages
 from mockbay.wire.models import find_model, tool_overhead
+from mockbay.wire.request import THINKING_BLOCKS
 
 CHARS_PER_TOKEN = 3.5
 NEW_TOKENIZER_CHARS_PER_TOKEN = 2.5
@@ -52,9 +54,7 @@ IMAGE_TOKENS = 1_600
 PDF_PAGE_TOKENS = 2_000
 
 Section = Literal["tools", "system", "messages"]
-Ttl = Literal["5m", "1h"]
 
-_THINKING_TYPES = frozenset({"thinking", "redacted_thinking"})
 _FORCED_CHOICES = frozenset({"any", "tool"})
 
 
@@ -117,7 +117,7 @@ def _content_tokens(content: Any, cpt: float, with_thinking: bool) -> int:
         return math.ceil(len(content) / cpt)
     total = 0
     for block in content:
-        if isinstance(block, Mapping) and (with_thinking or block.get("type") not in _THINKING_TYPES):
+        if isinstance(block, Mapping) and (with_thinking or block.get("type") not in THINKING_BLOCKS):
             total += _block_tokens(block, cpt)
     return total
 
@@ -136,13 +136,6 @@ def chars_per_token(model: str) -> float:
     """Characters per token for `model`: fewer for models on the newer tokenizer."""
     info = find_model(model)
     return NEW_TOKENIZER_CHARS_PER_TOKEN if info is not None and info.new_tokenizer else CHARS_PER_TOKEN
-
-
-def cache_ttl(marker: Any) -> Ttl | None:
-    """The lifetime a `cache_control` value asks for, or None when it is absent."""
-    if not isinstance(marker, Mapping):
-        return None
-    return "1h" if marker.get("ttl") == "1h" else "5m"
 
 
 def canonical_json(value: Any) -> str:
@@ -186,7 +179,7 @@ def _system_segments(system: Any, cpt: float) -> list[Segment]:
         identity = ["system", _without_marker(block)]
         tokens = _block_tokens(block, cpt)
         segments.append(
-            Segment("system", f"system.{j}", tokens, identity, _marker_ttl(block), _is_markable(block))
+            Segment("system", f"system.{j}", tokens, identity, _marker_ttl(block), markable(block))
         )
     return segments
 
@@ -201,7 +194,7 @@ def _message_blocks(
         blocks = [
             (j, block)
             for j, block in enumerate(_as_blocks(message.get("content")))
-            if i >= turn_start or block.get("type") not in _THINKING_TYPES
+            if i >= turn_start or block.get("type") not in THINKING_BLOCKS
         ]
         yield i, message.get("role"), blocks
 
@@ -214,7 +207,7 @@ def _message_segments(messages: Sequence[Any], cpt: float) -> list[Segment]:
             identity = ["messages", i, role, _without_marker(block)]
             path = f"messages.{i}.content.{j}"
             tokens = _block_tokens(block, cpt)
-            own.append(Segment("messages", path, tokens, identity, _marker_ttl(block), _is_markable(block)))
+            own.append(Segment("messages", path, tokens, identity, _marker_ttl(block), markable(block)))
         if not own:
             own.append(Segment("messages", f"messages.{i}", 0, ["messages", i, role], None, False))
         own[0] = replace(own[0], tokens=own[0].tokens + MESSAGE_FRAMING_TOKENS)
@@ -290,9 +283,3 @@ def _without_marker(block: Mapping[str, Any]) -> dict[str, Any]:
 
 def _marker_ttl(block: Mapping[str, Any]) -> Ttl | None:
     return cache_ttl(block.get("cache_control"))
-
-
-def _is_markable(block: Mapping[str, Any]) -> bool:
-    """Upstream refuses breakpoints on thinking blocks and empty text blocks."""
-    kind = block.get("type")
-    return kind not in _THINKING_TYPES and not (kind == "text" and not block.get("text"))

@@ -2,14 +2,16 @@
 the request's PDF pages.
 
 Upstream's texts and paths (docs/wire.md §3.3, §8, §10); `system`-role messages and same-role runs
-pass, as upstream lets them. Stdlib only; imports `wire.fieldtypes`, `wire.limits` (upstream's limits
-on images, PDFs and tool ids) and `wire.request` (a message's blocks), never `wire.validate`.
+pass, as upstream lets them. Stdlib only; imports `wire.fieldtypes`, `wire.cachemarks`, `wire.limits`
+(upstream's limits on images, PDFs and tool ids) and `wire.request` (a message's blocks), never
+`wire.validate`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from mockbay.wire.cachemarks import explicit_marks
 from mockbay.wire.fieldtypes import array, bad, field, obj, string, tagged
 from mockbay.wire.limits import TOO_MANY_PDF_PAGES, bad_tool_use_id, image_too_large, too_many_pdf_pages
 from mockbay.wire.request import blocks_of
@@ -171,25 +173,15 @@ def check_pdf_pages(pdfs: list[str]) -> None:
 
 
 def check_cache_control(body: dict[str, Any]) -> None:
-    """Breakpoints over tools, system, message blocks (tool_result content too) and top level (§8);
-    each one given must be an object, reported at its path."""
-    marked: list[tuple[str, object]] = [("cache_control", body.get("cache_control"))]
-    marked += [(f"tools.{i}", tool.get("cache_control")) for i, tool in enumerate(body.get("tools") or [])]
-    if isinstance(body.get("system"), list):
-        marked += [(f"system.{i}", block.get("cache_control")) for i, block in enumerate(body["system"])]
-    for m, message in enumerate(body["messages"]):
-        for b, block in enumerate(blocks_of(message)):
-            where = f"messages.{m}.content.{b}"
-            marked.append((where, block.get("cache_control")))
-            if block["type"] == "tool_result" and isinstance(block.get("content"), list):
-                marked += [
-                    (f"{where}.content.{i}", inner.get("cache_control"))
-                    for i, inner in enumerate(block["content"])
-                ]
-    for where, mark in marked:
-        if mark is not None and not isinstance(mark, dict):
-            obj(mark, where if where == "cache_control" else f"{where}.cache_control")
-    check_breakpoints(sum(mark is not None for _, mark in marked))
+    """Breakpoints over tools, system, message blocks (tool_result content too) and top level (§8):
+    each one given must be an object, reported at its path; then their count."""
+    automatic = body.get("cache_control")
+    if automatic is not None:
+        obj(automatic, "cache_control")
+    marks = list(explicit_marks(body))
+    for where, mark in marks:
+        obj(mark, f"{where}.cache_control")
+    check_breakpoints(len(marks) + (automatic is not None))
 
 
 def check_breakpoints(found: int) -> None:

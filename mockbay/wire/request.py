@@ -38,6 +38,7 @@ class ToolResultView:
     is_error: bool
 
 
+THINKING_BLOCKS = frozenset({"thinking", "redacted_thinking"})
 CONTEXT_1M_BETA = "context-1m-2025-08-07"
 CONTEXT_1M = 1_000_000
 

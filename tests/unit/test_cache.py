@@ -302,3 +302,53 @@ def test_clear_forgets_everything() -> None:
     cache.clear()
     assert len(cache) == 0
     assert apply(cache, "global", request(), MODEL) == WRITE
+
+
+def automatic(body: dict[str, Any], marker: dict[str, Any] = FIVE_MIN) -> dict[str, Any]:
+    """`body` with the top-level (automatic) `cache_control`."""
+    return {**body, "cache_control": marker}
+
+
+MIXED_WRITE = CacheOutcome(
+    input_tokens=0,
+    cache_creation_input_tokens=1741,
+    ephemeral_1h_input_tokens=1519,
+    ephemeral_5m_input_tokens=222,
+)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        mixed("q" * 70),
+        automatic({**mixed(""), "messages": [{"role": "user", "content": [text("q" * 70)]}]}),
+        automatic(mixed("q" * 70)),
+        automatic({**mixed(""), "messages": [{"role": "user", "content": "q" * 70}]}),
+    ],
+    ids=["explicit", "automatic", "automatic-on-a-marker-of-its-ttl", "automatic-on-string-content"],
+)
+def test_automatic_caching_is_the_explicit_marker_it_stands_for(body: dict[str, Any]) -> None:
+    """After a 1-hour tool breakpoint, the automatic 5-minute one on the last block bills as an
+    explicit one there; on a block already marked with its lifetime it adds no breakpoint."""
+    assert check_sums(apply(PromptCache(clock=Clock()), "g", body, MODEL), body) == MIXED_WRITE
+
+
+def test_automatic_caching_skips_blocks_that_cannot_be_marked() -> None:
+    """An empty final assistant message and a thinking block: the breakpoint is the block before."""
+    cache = PromptCache(clock=Clock())
+    thought = {"type": "thinking", "thinking": "t" * 700, "signature": "s"}
+    body = automatic(
+        request(
+            marker=None,
+            messages=[
+                {"role": "user", "content": QUESTION},
+                {"role": "assistant", "content": [text("ok"), thought]},
+                {"role": "assistant", "content": []},
+            ],
+        )
+    )
+    # Cached through "ok": 2,002 + 22 + 3 (1 token and the message's framing); after it, the
+    # thinking block (200) and the empty message's framing (2).
+    assert check_sums(apply(cache, "g", body, MODEL), body) == CacheOutcome(
+        input_tokens=202, cache_creation_input_tokens=2027, ephemeral_5m_input_tokens=2027
+    )
