@@ -219,7 +219,7 @@ def _breakpoints(segments: Sequence[Segment], body: Mapping[str, Any]) -> list[t
     target = automatic_target(body) if auto_ttl is not None else None
     if auto_ttl is not None and target is not None:
         last = next((i for i in range(len(segments) - 1, -1, -1) if segments[i].path == target[0]), None)
-        if last is not None:  # an explicit marker there keeps its own lifetime
+        if last is not None:  # an explicit marker there stays: validation refused another lifetime
             marked.setdefault(last, auto_ttl)
     return sorted(marked.items())
 

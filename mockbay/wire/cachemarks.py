@@ -1,7 +1,7 @@
 """Prompt-cache breakpoints as upstream reads them (docs/wire.md §8): the lifetime a `cache_control`
-asks for, which blocks may carry one, and where the top-level (automatic) one lands. Validation
-(`wire.conversation`) and the simulated cache (`usage.cache`) both read them from here, so the two
-never disagree. Stdlib only; imports `wire.request`.
+asks for, which blocks may carry one, where the top-level (automatic) one lands, and the rules over
+lifetimes. Validation (`wire.conversation`) and the simulated cache (`usage.cache`) both read them
+from here, so the two never disagree. Stdlib only; imports `wire.fieldtypes` and `wire.request`.
 """
 
 from __future__ import annotations
@@ -9,12 +9,18 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any, Literal
 
+from mockbay.wire.fieldtypes import bad
 from mockbay.wire.request import THINKING_BLOCKS
 
 Ttl = Literal["5m", "1h"]
 DEFAULT_TTL: Ttl = "5m"  # a marker without `ttl`, as upstream reads it
 LONG_TTL: Ttl = "1h"
 AUTOMATIC = "cache_control"  # the top-level field: automatic caching
+# Upstream's text (seen in many public reports, 2026), at the later marker's `cache_control.ttl`.
+TTL_ORDER = (
+    "a ttl='1h' cache_control block must not come after a ttl='5m' cache_control block. Note that blocks "
+    "are processed in the following order: `tools`, `system`, `messages`."
+)
 
 
 def cache_ttl(marker: Any) -> Ttl | None:
@@ -74,3 +80,30 @@ def automatic_target(body: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]] |
             return f"system.{b}", blocks[b]
     tools = body.get("tools") or ()
     return (f"tools.{len(tools) - 1}", tools[-1]) if tools else None
+
+
+def check_cache_ttls(body: Mapping[str, Any], marks: list[tuple[str, object]] | None = None) -> None:
+    """No 1-hour breakpoint after a 5-minute one in prompt order, the automatic one included where
+    it lands; and the automatic one may not ask for another lifetime than an explicit marker on the
+    block it lands on (docs/wire.md §3.3, "Automatic caching conflicts"). `marks` are the body's
+    `explicit_marks`, when the caller has them."""
+    given = explicit_marks(body) if marks is None else marks
+    ordered = [(f"{where}.cache_control", cache_ttl(mark)) for where, mark in given]
+    automatic = cache_ttl(body.get(AUTOMATIC))
+    if automatic != LONG_TTL and all(ttl != LONG_TTL for _, ttl in ordered):
+        return  # both rules need a 1-hour lifetime somewhere
+    target = automatic_target(body) if automatic is not None else None
+    explicit = cache_ttl(target[1].get("cache_control")) if target is not None else None
+    if target is not None and explicit is None:
+        ordered.append((AUTOMATIC, automatic))
+    short_before = False
+    for where, ttl in ordered:
+        if ttl == LONG_TTL and short_before:
+            raise bad(f"{where}.ttl: {TTL_ORDER}")
+        short_before = short_before or ttl == DEFAULT_TTL
+    if target is not None and explicit is not None and explicit != automatic:
+        raise bad(
+            f"{AUTOMATIC}.ttl: the top-level ttl='{automatic}' differs from the ttl='{explicit}' of the "
+            f"cache_control on {target[0]}, the last cacheable block, which automatic caching marks. "
+            "Give both the same ttl, or leave one out."
+        )

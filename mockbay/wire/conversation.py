@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mockbay.wire.cachemarks import explicit_marks
+from mockbay.wire.cachemarks import check_cache_ttls, explicit_marks
 from mockbay.wire.fieldtypes import array, bad, field, obj, string, tagged
 from mockbay.wire.limits import TOO_MANY_PDF_PAGES, bad_tool_use_id, image_too_large, too_many_pdf_pages
 from mockbay.wire.request import blocks_of
@@ -174,7 +174,7 @@ def check_pdf_pages(pdfs: list[str]) -> None:
 
 def check_cache_control(body: dict[str, Any]) -> None:
     """Breakpoints over tools, system, message blocks (tool_result content too) and top level (§8):
-    each one given must be an object, reported at its path; then their count."""
+    each one given must be an object, reported at its path; then their count and lifetimes."""
     automatic = body.get("cache_control")
     if automatic is not None:
         obj(automatic, "cache_control")
@@ -182,6 +182,7 @@ def check_cache_control(body: dict[str, Any]) -> None:
     for where, mark in marks:
         obj(mark, f"{where}.cache_control")
     check_breakpoints(len(marks) + (automatic is not None))
+    check_cache_ttls(body, marks)
 
 
 def check_breakpoints(found: int) -> None:

@@ -7,8 +7,8 @@ tool names, role placement of user-only and assistant-only blocks, the size of b
 the pages of base64 PDFs, tool_use/tool_result pairing) and the facts the later rules and the
 view need. Tools and messages are walked once each, with no type checks. Any rule that fails
 gives None: the full rules then run and name the first failing one with upstream's text and
-path, so both modes report alike. Stdlib only; imports `wire.limits`, `wire.models` and
-`wire.strict`.
+path, so both modes report alike. Stdlib only; imports `wire.cachemarks`, `wire.limits`,
+`wire.models` and `wire.strict`.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from mockbay.wire.cachemarks import LONG_TTL
 from mockbay.wire.limits import MAX_IMAGE_BASE64, TOOL_USE_ID, too_many_pdf_pages
 from mockbay.wire.models import find_model
 from mockbay.wire.strict import ASSISTANT_ONLY, USER_ONLY
@@ -24,8 +25,9 @@ TOOL_NAME = re.compile(r"[a-zA-Z0-9_-]{1,128}")
 # Custom tool names joined by newlines (which no valid name holds): one match checks them all.
 JOINED_NAMES = re.compile(rf"{TOOL_NAME.pattern}(?:\n{TOOL_NAME.pattern})*")
 
-# max_tokens (0 when counting), tool names, cache_control breakpoints.
-Facts = tuple[int, tuple[str, ...], int]
+# max_tokens (0 when counting), tool names, cache_control breakpoints, whether one given on a
+# block or at the top level asks for a 1-hour lifetime (only then can a lifetime rule refuse).
+Facts = tuple[int, tuple[str, ...], int, bool]
 RANGED = ("temperature", "top_p")
 
 
@@ -37,19 +39,17 @@ def typed_facts(body: dict[str, Any], *, counting: bool) -> Facts | None:
     max_tokens = 0 if counting else _max_tokens(body)
     if max_tokens < 0 or not _in_ranges(body):
         return None
+    ttls: list[object] = []  # the `ttl` of each breakpoint given on a block, in prompt order
     tools = body.get("tools")
-    tool_facts = _tools(tools) if tools else ((), 0)
+    names = _tools(tools, ttls) if tools else ()
     system = body.get("system")
-    system_marks = _system_marks(system) if system.__class__ is list else 0
-    message_marks = _messages(messages)
-    if tool_facts is None or system_marks is None or message_marks is None:
+    system_ok = _system_ok(system, ttls) if system.__class__ is list else True
+    if names is None or not system_ok or not _messages(messages, ttls):
         return None
-    names, tool_marks = tool_facts
-    return (
-        max_tokens,
-        names,
-        tool_marks + system_marks + message_marks + (body.get("cache_control") is not None),
-    )
+    automatic = body.get("cache_control")
+    if automatic is not None:
+        ttls.append(automatic.get("ttl"))
+    return max_tokens, names, len(ttls), LONG_TTL in ttls
 
 
 def _max_tokens(body: dict[str, Any]) -> int:
@@ -73,11 +73,11 @@ def _in_ranges(body: dict[str, Any]) -> bool:
     return not stops or all(stop.strip() for stop in stops)
 
 
-def _tools(tools: list[dict[str, Any]]) -> tuple[tuple[str, ...], int] | None:
-    """Names (a custom tool's fits the pattern; all are unique) and breakpoints of `tools`."""
+def _tools(tools: list[dict[str, Any]], ttls: list[object]) -> tuple[str, ...] | None:
+    """Names (a custom tool's fits the pattern; all are unique) of `tools`; their breakpoints'
+    `ttl`s go to `ttls`."""
     names: list[str] = []
     custom: list[str] = []
-    marks = 0
     for tool in tools:
         name: Any = tool.get("name")
         kind = tool.get("type")
@@ -87,10 +87,10 @@ def _tools(tools: list[dict[str, Any]]) -> tuple[tuple[str, ...], int] | None:
         elif name.__class__ is str:
             names.append(name)
         if tool.get("cache_control") is not None:
-            marks += 1
+            ttls.append(tool["cache_control"].get("ttl"))
     if len(set(names)) != len(names) or (custom and not _fit_pattern(custom)):
         return None
-    return tuple(names), marks
+    return tuple(names)
 
 
 def _fit_pattern(names: list[str]) -> bool:
@@ -98,19 +98,18 @@ def _fit_pattern(names: list[str]) -> bool:
     return joined.count("\n") == len(names) - 1 and JOINED_NAMES.fullmatch(joined) is not None
 
 
-def _system_marks(system: list[dict[str, Any]]) -> int | None:
-    marks = 0
+def _system_ok(system: list[dict[str, Any]], ttls: list[object]) -> bool:
     for block in system:
         if not block["text"].strip():
-            return None
+            return False
         if block.get("cache_control") is not None:
-            marks += 1
-    return marks
+            ttls.append(block["cache_control"].get("ttl"))
+    return True
 
 
-def _messages(messages: list[dict[str, Any]]) -> int | None:
-    """Breakpoints in the messages, which meet the message rules and tool pairing; else None."""
-    marks = 0
+def _messages(messages: list[dict[str, Any]], ttls: list[object]) -> bool:
+    """Whether the messages meet the message rules and tool pairing; their breakpoints' `ttl`s go
+    to `ttls`."""
     offered: list[str] = []  # tool_use ids of the last user or assistant turn, if an assistant one
     pdfs: list[str] = []  # the data of every base64 PDF
     last = len(messages) - 1
@@ -122,51 +121,50 @@ def _messages(messages: list[dict[str, Any]]) -> int | None:
         if content.__class__ is str:
             if not content.strip():
                 if content or not optional:
-                    return None
+                    return False
             elif optional and content[-1].isspace():
-                return None
+                return False
             content = ()
         elif not content:  # an empty list, or no content at all
             if content is None or not optional:
-                return None
+                return False
         else:
             for block in content:
                 kind = block["type"]
                 if kind == "text":
                     if not block["text"].strip():
-                        return None
+                        return False
                 elif role == "system" or (role == "user" and kind in ASSISTANT_ONLY):
-                    return None  # a system message holds only text; a user one no assistant block
+                    return False  # a system message holds only text; a user one no assistant block
                 elif kind == "tool_use":
                     if TOOL_USE_ID.fullmatch(block["id"]) is None:
-                        return None
+                        return False
                     uses.append(block["id"])  # so a tool_result answering one fits the pattern too
                 elif kind in USER_ONLY:
                     if role != "user":
-                        return None
+                        return False
+                    # A tool_result's content: its breakpoints come before the tool_result's own.
                     if kind == "tool_result":
-                        inner = _tool_result_marks(block, pdfs)
-                        if inner is None or block["tool_use_id"] not in offered:
-                            return None
-                        marks += inner
+                        if not _tool_result_ok(block, ttls, pdfs) or block["tool_use_id"] not in offered:
+                            return False
                     elif kind == "image" and _too_large(block):
-                        return None
+                        return False
                     elif kind == "document":
                         _add_pdf(block, pdfs)
                 if block.get("cache_control") is not None:
-                    marks += 1
+                    ttls.append(block["cache_control"].get("ttl"))
             final = content[-1]
             if optional and final["type"] == "text" and final["text"][-1].isspace():
-                return None
+                return False
         if role == "assistant":
             if offered:  # the turn before went unanswered
-                return None
+                return False
             offered = uses
         elif role == "user":
             if offered and not _answers(content, offered):
-                return None
+                return False
             offered = []
-    return None if offered or (pdfs and too_many_pdf_pages(pdfs)) else marks
+    return not offered and not (pdfs and too_many_pdf_pages(pdfs))
 
 
 def _answers(blocks: Any, offered: list[str]) -> bool:
@@ -179,20 +177,19 @@ def _answers(blocks: Any, offered: list[str]) -> bool:
     return all(tool_id in leading for tool_id in offered)
 
 
-def _tool_result_marks(result: dict[str, Any], pdfs: list[str]) -> int | None:
+def _tool_result_ok(result: dict[str, Any], ttls: list[object], pdfs: list[str]) -> bool:
     content = result.get("content")
     if content.__class__ is not list:
-        return 0
-    marks = 0
+        return True
     for block in content:
         kind = block["type"]
         if (kind == "text" and not block["text"].strip()) or (kind == "image" and _too_large(block)):
-            return None
+            return False
         if kind == "document":
             _add_pdf(block, pdfs)
         if block.get("cache_control") is not None:
-            marks += 1
-    return marks
+            ttls.append(block["cache_control"].get("ttl"))
+    return True
 
 
 def _too_large(image: dict[str, Any]) -> bool:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from mockbay.wire.cachemarks import check_cache_ttls
 from mockbay.wire.conversation import (
     TEXT_ONLY,
     check_breakpoints,
@@ -106,8 +107,10 @@ def _finish_typed(
     body: dict[str, Any], headers: dict[str, str], facts: Facts, *, counting: bool, origin: Origin
 ) -> MessagesRequest:
     """The rules after tool pairing, for a body the schema and `typed_facts` accepted."""
-    max_tokens, tool_names, marks = facts
+    max_tokens, tool_names, marks, long_lived = facts
     check_breakpoints(marks)
+    if long_lived:
+        check_cache_ttls(body)
     choice = body.get("tool_choice")
     kind = choice_name = None
     if choice is not None:

@@ -232,6 +232,39 @@ def test_automatic_caching_follows_a_growing_conversation(server):
     )
 
 
+def test_automatic_caching_after_a_one_hour_breakpoint_bills_both_lifetimes(server):
+    """Longer lifetimes first: a 1-hour tool breakpoint, then the automatic 5-minute one on the
+    question; a top-level marker of the lifetime the last block already asks for adds nothing."""
+    client = pinned_client(server, "cached")
+    tools = [{"name": "lookup", "description": "d" * 5600, "input_schema": {"type": "object"}}]
+    body = request(marker=None, tools=[{**tools[0], "cache_control": ONE_HOUR}], cache_control=FIVE_MIN)
+    tools_prefix, total = prefix_tokens(body, "tools.0"), split_request(body).total
+    first = usage_of(client, body)
+    assert first["input_tokens"] == 0
+    assert first["cache_creation"] == {
+        "ephemeral_1h_input_tokens": tools_prefix,
+        "ephemeral_5m_input_tokens": total - tools_prefix,
+    }
+    marked = {**body, "messages": [{"role": "user", "content": [block(QUESTION, FIVE_MIN)]}]}
+    assert split_request(marked).total == total
+    assert counts(usage_of(client, marked)) == {
+        "input_tokens": 0,
+        "cache_creation_input_tokens": 0,
+        "cache_read_input_tokens": total,
+    }
+
+
+def test_a_refused_lifetime_order_caches_nothing(server):
+    client = pinned_client(server, "cached")
+    with pytest.raises(anthropic.BadRequestError) as caught:
+        client.messages.create(**request(cache_control=ONE_HOUR))  # lands on the question, after 5m
+    assert caught.value.body["error"]["message"] == (  # type: ignore[index]
+        "cache_control.ttl: a ttl='1h' cache_control block must not come after a ttl='5m' cache_control "
+        "block. Note that blocks are processed in the following order: `tools`, `system`, `messages`."
+    )
+    assert counts(usage_of(client, request())) == WROTE
+
+
 def test_sessions_do_not_share_entries(server):
     alice = pinned_client(server, "cached", default_headers=MockServer.session_headers("alice"))
     bob = pinned_client(server, "cached", default_headers=MockServer.session_headers("bob"))

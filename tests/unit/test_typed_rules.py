@@ -23,6 +23,7 @@ from mockbay.wire.validate import validate_count_tokens, validate_messages
 from tests.unit.test_validate import IMAGE_AT_LIMIT, IMAGE_OVER_LIMIT, image, pdf
 
 MARK = {"type": "ephemeral"}
+ONE_HOUR = {"type": "ephemeral", "ttl": "1h"}
 WEATHER = {"name": "get_weather", "description": "Weather", "input_schema": {"type": "object"}}
 BETAS = {"anthropic-beta": "context-management-2025-06-27,interleaved-thinking-2025-05-14"}
 
@@ -95,7 +96,7 @@ BASES = [(tool_loop_body(), {}), (thinking_body(), BETAS)]
 VALUES: list[object] = [
     "", " ", "a ", "get_weather", "web_search", "bad name!", "a\nb", "t1", "assistant", "system", "tool_use",
     "tool_result", "image", "tool_addition", "ephemeral", "claude-opus-4-7", "claude-3-5-haiku-20241022",
-    -1, 0, 1, 2, 0.5, 1023, 1024, 4096, 10**6, 2.5, None, [], [" "], {}, dict(MARK), [text(" ")],
+    -1, 0, 1, 2, 0.5, 1023, 1024, 4096, 10**6, 2.5, None, [], [" "], {}, dict(MARK), dict(ONE_HOUR), [text(" ")],
     [text("ok", cache_control=MARK)] * 3, [{"type": "image", "source": {"type": "url", "url": "u"}}],
 ]  # fmt: skip
 

@@ -64,6 +64,7 @@ MARK = {"type": "ephemeral"}
 # Base64 image data at upstream's 5 MB limit (of the encoded string) and one character past it.
 IMAGE_AT_LIMIT = "A" * 5_242_880
 IMAGE_OVER_LIMIT = IMAGE_AT_LIMIT + "A"
+LONG_MARK = {"type": "ephemeral", "ttl": "1h"}
 ALL_TAGS = (
     "'text', 'image', 'document', 'search_result', 'thinking', 'redacted_thinking', 'tool_use', "
     "'tool_result', 'server_tool_use', 'web_search_tool_result', 'web_fetch_tool_result', "
@@ -74,6 +75,15 @@ ALL_TAGS = (
 )
 TOO_MANY_PAGES = "A maximum of 100 PDF pages may be provided."
 ID_PATTERN = "String should match pattern '^[a-zA-Z0-9_-]+$'"
+TTL_ORDER = (
+    "a ttl='1h' cache_control block must not come after a ttl='5m' cache_control block. Note that blocks "
+    "are processed in the following order: `tools`, `system`, `messages`."
+)
+TTL_CONFLICT = (
+    "cache_control.ttl: the top-level ttl='{auto}' differs from the ttl='{explicit}' of the cache_control "
+    "on {where}, the last cacheable block, which automatic caching marks. Give both the same ttl, or leave "
+    "one out."
+)
 UNANSWERED = (
     "`tool_use` ids were found without `tool_result` blocks immediately after: {ids}. Each `tool_use` "
     "block must have a corresponding `tool_result` block in the next message."
@@ -371,6 +381,56 @@ REJECTED: list[tuple[str, object, str]] = [
         "`temperature` may only be set to 1 when thinking is enabled or in adaptive mode",
     ),
     (
+        "cache-ttl-1h-after-5m",
+        body(system=[text("s", cache_control=MARK)], messages=[user(text("a", cache_control=LONG_MARK))]),
+        "messages.0.content.0.cache_control.ttl: " + TTL_ORDER,
+    ),
+    (
+        "cache-ttl-system-1h-after-tool-5m",
+        body(tools=[{**WEATHER, "cache_control": MARK}], system=[text("s", cache_control=LONG_MARK)]),
+        "system.0.cache_control.ttl: " + TTL_ORDER,
+    ),
+    (
+        "cache-ttl-tool-result-content-1h-after-5m",
+        body(
+            messages=[
+                user(text("a", cache_control=MARK)),
+                assistant(tool_use("t1")),
+                user(tool_result("t1", [text("r", cache_control=LONG_MARK)])),
+            ]
+        ),
+        "messages.2.content.0.content.0.cache_control.ttl: " + TTL_ORDER,
+    ),
+    (
+        "automatic-1h-after-5m",
+        body(cache_control=LONG_MARK, system=[text("s", cache_control=MARK)]),
+        "cache_control.ttl: " + TTL_ORDER,
+    ),
+    (
+        "automatic-1h-on-last-block-5m",
+        body(cache_control=LONG_MARK, messages=[user(text("a", cache_control=MARK))]),
+        TTL_CONFLICT.format(auto="1h", explicit="5m", where="messages.0.content.0"),
+    ),
+    (
+        "automatic-5m-on-last-block-1h",
+        body(cache_control=MARK, messages=[user(text("a"), text("b", cache_control=LONG_MARK))]),
+        TTL_CONFLICT.format(auto="5m", explicit="1h", where="messages.0.content.1"),
+    ),
+    (
+        "automatic-lands-before-an-empty-final-assistant",
+        body(cache_control=LONG_MARK, messages=[user(text("a", cache_control=MARK)), assistant()]),
+        TTL_CONFLICT.format(auto="1h", explicit="5m", where="messages.0.content.0"),
+    ),
+    (
+        "automatic-lands-on-the-last-tool",
+        body(
+            cache_control=LONG_MARK,
+            tools=[WEATHER, {**WEATHER, "name": "get_time", "cache_control": MARK}],
+            messages=[assistant()],
+        ),
+        TTL_CONFLICT.format(auto="1h", explicit="5m", where="tools.1"),
+    ),
+    (
         "tool-choice-type-unknown",
         body(tools=[WEATHER], tool_choice={"type": "required"}),
         "tool_choice: Input tag 'required' found using 'type' does not match any of the expected tags: "
@@ -578,6 +638,41 @@ ACCEPTED: list[tuple[str, dict[str, Any], dict[str, str]]] = [
         {},
     ),
     ("temperature-bounds", body(temperature=0, top_p=1, top_k=0), {}),
+    (
+        "cache-ttl-1h-before-5m",
+        body(
+            tools=[{**WEATHER, "cache_control": LONG_MARK}],
+            system=[text("s", cache_control=LONG_MARK)],
+            messages=[user(text("a", cache_control=MARK))],
+        ),
+        {},
+    ),
+    (
+        "cache-ttl-tool-result-content-1h-then-its-result-5m",
+        body(
+            messages=[
+                user(text("a")),
+                assistant(tool_use("t1")),
+                user(tool_result("t1", [text("r", cache_control=LONG_MARK)], cache_control=MARK)),
+            ]
+        ),
+        {},
+    ),
+    (
+        "automatic-5m-after-1h",
+        body(cache_control=MARK, system=[text("s", cache_control=LONG_MARK)]),
+        {},
+    ),
+    (
+        "automatic-same-ttl-as-last-block",
+        body(cache_control=LONG_MARK, messages=[user(text("a", cache_control=LONG_MARK))]),
+        {},
+    ),
+    (
+        "automatic-5m-after-1h-in-the-same-message",
+        body(cache_control=MARK, messages=[user(text("a", cache_control=LONG_MARK), text("b"))]),
+        {},
+    ),
 ]
 
 
@@ -708,6 +803,14 @@ def test_count_tokens_needs_no_max_tokens() -> None:
         (
             body(max_tokens=DROP, thinking={"type": "enabled", "budget_tokens": 10}),
             "thinking.enabled.budget_tokens: Input should be greater than or equal to 1024",
+        ),
+        (
+            body(
+                max_tokens=DROP,
+                cache_control=MARK,
+                messages=[user(text("a"), text("b", cache_control=LONG_MARK))],
+            ),
+            TTL_CONFLICT.format(auto="5m", explicit="1h", where="messages.0.content.1"),
         ),
     ],
 )
