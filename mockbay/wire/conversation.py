@@ -1,5 +1,5 @@
 """The rules over `messages`: each message and block, tool_use/tool_result pairing, cache_control,
-the request's PDF pages.
+the request's PDF pages, a prefill under thinking.
 
 Upstream's texts and paths (docs/wire.md §3.3, §8, §10); `system`-role messages and same-role runs
 pass, as upstream lets them. Stdlib only; imports `wire.fieldtypes`, `wire.cachemarks`, `wire.limits`
@@ -14,7 +14,7 @@ from typing import Any
 from mockbay.wire.cachemarks import check_cache_ttls, explicit_marks
 from mockbay.wire.fieldtypes import array, bad, field, obj, string, tagged
 from mockbay.wire.limits import TOO_MANY_PDF_PAGES, bad_tool_use_id, image_too_large, too_many_pdf_pages
-from mockbay.wire.request import blocks_of
+from mockbay.wire.request import THINKING_BLOCKS, blocks_of
 
 # Request content block tags, SDK 2.13.0 order (beta ones included: a mock stays permissive).
 MESSAGE_TAGS = (
@@ -29,6 +29,14 @@ TOOL_RESULT_TAGS = ("text", "image", "search_result", "document", "tool_referenc
 TEXT_ONLY = ("text",)
 ROLES = ("user", "assistant", "system")
 MAX_CACHE_CONTROL = 4
+# Upstream's text, typo included (seen in many public reports, 2025-2026), at `messages.N.content.0`.
+THINKING_PREFILL = (
+    "Expected `thinking` or `redacted_thinking`, but found `{found}`. When `thinking` is enabled, a final "
+    "`assistant` message must start with a thinking block (preceeding the lastmost set of `tool_use` and "
+    "`tool_result` blocks). We recommend you include thinking blocks from previous turns. To avoid this "
+    "requirement, disable `thinking`. Please consult our documentation at "
+    "https://docs.claude.com/en/docs/build-with-claude/extended-thinking"
+)
 
 
 def check_message(message: object, index: int, last: bool, pdfs: list[str]) -> None:
@@ -170,6 +178,33 @@ def check_pdf_pages(pdfs: list[str]) -> None:
     `check_message` gathered it) hold at most `MAX_PDF_PAGES` pages together."""
     if pdfs and too_many_pdf_pages(pdfs):
         raise bad(TOO_MANY_PDF_PAGES)
+
+
+def paused_turn(message: dict[str, Any]) -> bool:
+    """A turn that stopped with `pause_turn`, sent back as it is to continue it (not a prefill):
+    it holds a server tool's call or result (docs/wire-notes.md)."""
+    content = message.get("content")
+    return isinstance(content, list) and any(
+        isinstance(block, dict)
+        and (
+            block.get("type") in ("server_tool_use", "mcp_tool_use")
+            or str(block.get("type")).endswith("_tool_result")
+        )
+        for block in content
+    )
+
+
+def check_thinking_prefill(messages: list[dict[str, Any]]) -> None:
+    """With thinking on, a final assistant message the reply would continue must start with a
+    thinking block. An empty one prefills nothing and a paused turn is no prefill, so both pass
+    (docs/wire-notes.md)."""
+    index = len(messages) - 1
+    last = messages[index]
+    if last["role"] != "assistant" or not last["content"] or paused_turn(last):
+        return
+    found = blocks_of(last)[0]["type"]
+    if found not in THINKING_BLOCKS:
+        raise bad(f"messages.{index}.content.0.type: {THINKING_PREFILL.format(found=found)}")
 
 
 def check_cache_control(body: dict[str, Any]) -> None:

@@ -3,7 +3,7 @@
 Each rule names the catalog models it applies to and upstream's text (docs/wire.md §3.3;
 docs/wire-notes.md lists mockbay's wording where upstream's is not published). A model outside
 the catalog meets none of them: a guessed rule must never refuse what the real API accepts.
-Stdlib only; imports `wire.models` and `wire.fieldtypes`.
+Stdlib only; imports `wire.models`, `wire.conversation` and `wire.fieldtypes`.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from mockbay.wire.conversation import paused_turn
 from mockbay.wire.fieldtypes import bad
 from mockbay.wire.models import CATALOG, find_model
 
@@ -57,7 +58,7 @@ def check_model_rules(body: dict[str, Any], *, counting: bool) -> None:
         return
     model = info.id
     last = body["messages"][-1]
-    if not counting and model in NO_PREFILL and last["role"] == "assistant" and not _paused_turn(last):
+    if not counting and model in NO_PREFILL and last["role"] == "assistant" and not paused_turn(last):
         raise bad(PREFILL)
     kind = (body.get("thinking") or {}).get("type")
     if kind == "enabled" and model in NO_MANUAL_THINKING:
@@ -68,20 +69,6 @@ def check_model_rules(body: dict[str, Any], *, counting: bool) -> None:
         raise bad(DISABLED)
     if model in AFTER_OPUS_46:
         _check_sampling(body)
-
-
-def _paused_turn(message: dict[str, Any]) -> bool:
-    """A turn that stopped with `pause_turn`, sent back as it is to continue it (not a prefill):
-    it holds a server tool's call or result (docs/wire-notes.md)."""
-    content = message.get("content")
-    return isinstance(content, list) and any(
-        isinstance(block, dict)
-        and (
-            block.get("type") in ("server_tool_use", "mcp_tool_use")
-            or str(block.get("type")).endswith("_tool_result")
-        )
-        for block in content
-    )
 
 
 def _check_sampling(body: dict[str, Any]) -> None:

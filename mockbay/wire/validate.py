@@ -23,6 +23,7 @@ from mockbay.wire.conversation import (
     check_message,
     check_pdf_pages,
     check_text,
+    check_thinking_prefill,
     check_tool_pairs,
 )
 from mockbay.wire.fieldtypes import array, bad, field, integer, obj, string, tagged, unit
@@ -38,6 +39,7 @@ THINKING_TYPES = ("enabled", "disabled", "between_tools", "adaptive")
 THINKING_ON = ("enabled", "adaptive")
 FORCED = ("any", "tool")
 MIN_BUDGET = 1024
+THINKING_MIN_TOP_P = 0.95  # with thinking on, `top_p` may be 0.95 to 1 (docs/wire.md §9)
 INTERLEAVED_BETA = "interleaved-thinking-2025-05-14"
 NAME_PATTERN = f"^{TOOL_NAME.pattern}$"  # as upstream's message spells it
 
@@ -235,7 +237,8 @@ def _thinking_rules(
     choice: str | None,
     headers: Mapping[str, str],
 ) -> bool:
-    """The rules over typed values: `budget` is an integer when `kind` is `enabled`."""
+    """The rules over typed values: `budget` is an integer when `kind` is `enabled`; `max_tokens` is
+    None when counting, which continues no prefill."""
     if kind == "enabled":
         assert budget is not None
         if budget < MIN_BUDGET:
@@ -249,6 +252,14 @@ def _thinking_rules(
         raise bad("Thinking may not be enabled when tool_choice forces tool use.")
     if body.get("temperature") is not None and body["temperature"] != 1:
         raise bad("`temperature` may only be set to 1 when thinking is enabled or in adaptive mode")
+    if body.get("top_k") is not None:
+        raise bad("`top_k` must be unset when thinking is enabled or in adaptive mode")
+    if body.get("top_p") is not None and body["top_p"] < THINKING_MIN_TOP_P:
+        raise bad(
+            f"`top_p` must be between {THINKING_MIN_TOP_P} and 1 when thinking is enabled or in adaptive mode"
+        )
+    if max_tokens is not None:
+        check_thinking_prefill(body["messages"])
     return True
 
 

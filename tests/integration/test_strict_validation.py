@@ -31,6 +31,8 @@ PNG = {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="}
 MCP = {"type": "url", "url": "https://mcp.example/sse", "name": "docs"}
 FIVE_MIN = {"type": "ephemeral"}
 ONE_HOUR = {"type": "ephemeral", "ttl": "1h"}
+THINKING = {"type": "enabled", "budget_tokens": 2000}
+THOUGHT = {"type": "thinking", "thinking": "hmm", "signature": "sig"}
 
 
 def body(**changes: Any) -> dict[str, Any]:
@@ -157,6 +159,9 @@ REFUSED: list[tuple[str, dict[str, Any], dict[str, str], str]] = [
     ("top-p-sonnet-5", body(model="claude-sonnet-5", top_p=0.5), {}, "`top_p` is deprecated for this model"),
     ("temperature-high", body(temperature=1.5), {}, "temperature: Input should be less than or equal to 1"),
     ("max-tokens-over-cap", body(model="claude-opus-4-6", max_tokens=128001), {}, "max_tokens: 128001 > 128000"),
+    ("thinking-top-k", body(max_tokens=4000, thinking=THINKING, top_k=40), {}, "`top_k` must be unset when thinking is enabled or in adaptive mode"),
+    ("adaptive-top-p-0.9", body(thinking={"type": "adaptive"}, top_p=0.9), {}, "`top_p` must be between 0.95 and 1 when thinking is enabled or in adaptive mode"),
+    ("thinking-prefill-haiku-4-5", body(model="claude-haiku-4-5", max_tokens=4000, thinking=THINKING, messages=[user(text("a")), assistant(text("The answer is"))]), {}, "messages.1.content.0.type: Expected `thinking` or `redacted_thinking`, but found `text`. When `thinking` is enabled"),
     ("cache-ttl-1h-after-5m", body(system=[text("s", cache_control=FIVE_MIN)], messages=[user(text("Hi", cache_control=ONE_HOUR))]), {}, "messages.0.content.0.cache_control.ttl: a ttl='1h' cache_control block must not come after a ttl='5m' cache_control block."),
     ("automatic-ttl-conflict", body(cache_control=ONE_HOUR, messages=[user(text("Hi", cache_control=FIVE_MIN))]), {}, "cache_control.ttl: the top-level ttl='1h' differs from the ttl='5m' of the cache_control on messages.0.content.0"),
 ]  # fmt: skip
@@ -290,6 +295,8 @@ ACCEPTED: list[tuple[str, dict[str, Any], dict[str, str]]] = [
     ("prefill-haiku-4-5", body(model="claude-haiku-4-5", messages=[user(text("a")), assistant(text("The answer is"))]), {}),
     ("pause-turn-continuation-sonnet-4-6", body(tools=[server_tool("web_search_20250305", "web_search")], messages=[user(text("a")), assistant({"type": "server_tool_use", "id": "srvtoolu_01A", "name": "web_search", "input": {"query": "a"}})]), {}),
     ("unknown-model", body(model="my-gateway-model"), {}),
+    ("thinking-prefill-after-thinking-haiku-4-5", body(model="claude-haiku-4-5", max_tokens=4000, thinking=THINKING, messages=[user(text("a")), assistant(THOUGHT, text("The answer is"))]), {}),
+    ("adaptive-top-p-0.95", body(thinking={"type": "adaptive"}, top_p=0.95), {}),
     ("cache-ttls-longest-first", body(tools=[{**WEATHER, "cache_control": ONE_HOUR}], system=[text("s", cache_control=ONE_HOUR)], messages=[user(text("Hi", cache_control=FIVE_MIN))], cache_control=FIVE_MIN), {}),
     ("automatic-same-ttl-as-last-block", body(cache_control=ONE_HOUR, messages=[user(text("Hi", cache_control=ONE_HOUR))]), {}),
     ("claude-code-shape", CLAUDE_CODE, {"anthropic-beta": CLAUDE_CODE_BETAS}),

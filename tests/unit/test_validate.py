@@ -65,6 +65,8 @@ MARK = {"type": "ephemeral"}
 IMAGE_AT_LIMIT = "A" * 5_242_880
 IMAGE_OVER_LIMIT = IMAGE_AT_LIMIT + "A"
 LONG_MARK = {"type": "ephemeral", "ttl": "1h"}
+ENABLED = {"type": "enabled", "budget_tokens": 1024}
+THOUGHT = {"type": "thinking", "thinking": "Lyon is in France.", "signature": "sig"}
 ALL_TAGS = (
     "'text', 'image', 'document', 'search_result', 'thinking', 'redacted_thinking', 'tool_use', "
     "'tool_result', 'server_tool_use', 'web_search_tool_result', 'web_fetch_tool_result', "
@@ -75,6 +77,13 @@ ALL_TAGS = (
 )
 TOO_MANY_PAGES = "A maximum of 100 PDF pages may be provided."
 ID_PATTERN = "String should match pattern '^[a-zA-Z0-9_-]+$'"
+PREFILL = (
+    "Expected `thinking` or `redacted_thinking`, but found `{found}`. When `thinking` is enabled, a final "
+    "`assistant` message must start with a thinking block (preceeding the lastmost set of `tool_use` and "
+    "`tool_result` blocks). We recommend you include thinking blocks from previous turns. To avoid this "
+    "requirement, disable `thinking`. Please consult our documentation at "
+    "https://docs.claude.com/en/docs/build-with-claude/extended-thinking"
+)
 TTL_ORDER = (
     "a ttl='1h' cache_control block must not come after a ttl='5m' cache_control block. Note that blocks "
     "are processed in the following order: `tools`, `system`, `messages`."
@@ -381,6 +390,43 @@ REJECTED: list[tuple[str, object, str]] = [
         "`temperature` may only be set to 1 when thinking is enabled or in adaptive mode",
     ),
     (
+        "thinking-top-k",
+        body(top_k=5, thinking=ENABLED),
+        "`top_k` must be unset when thinking is enabled or in adaptive mode",
+    ),
+    (
+        "adaptive-top-k-zero",
+        body(top_k=0, thinking={"type": "adaptive"}),
+        "`top_k` must be unset when thinking is enabled or in adaptive mode",
+    ),
+    (
+        "thinking-top-p-under-0.95",
+        body(top_p=0.949, thinking=ENABLED),
+        "`top_p` must be between 0.95 and 1 when thinking is enabled or in adaptive mode",
+    ),
+    (
+        "adaptive-top-p-zero",
+        body(top_p=0, thinking={"type": "adaptive"}),
+        "`top_p` must be between 0.95 and 1 when thinking is enabled or in adaptive mode",
+    ),
+    (
+        "thinking-prefill-text",
+        body(thinking=ENABLED, messages=[user(text("a")), assistant(text("The answer is"))]),
+        "messages.1.content.0.type: " + PREFILL.format(found="text"),
+    ),
+    (
+        "adaptive-prefill-string",
+        body(
+            thinking={"type": "adaptive"}, messages=[user(text("a")), {"role": "assistant", "content": "The"}]
+        ),
+        "messages.1.content.0.type: " + PREFILL.format(found="text"),
+    ),
+    (
+        "thinking-prefill-text-then-thinking",
+        body(thinking=ENABLED, messages=[user(text("a")), assistant(text("So"), THOUGHT, text("the"))]),
+        "messages.1.content.0.type: " + PREFILL.format(found="text"),
+    ),
+    (
         "cache-ttl-1h-after-5m",
         body(system=[text("s", cache_control=MARK)], messages=[user(text("a", cache_control=LONG_MARK))]),
         "messages.0.content.0.cache_control.ttl: " + TTL_ORDER,
@@ -638,6 +684,48 @@ ACCEPTED: list[tuple[str, dict[str, Any], dict[str, str]]] = [
         {},
     ),
     ("temperature-bounds", body(temperature=0, top_p=1, top_k=0), {}),
+    ("thinking-top-p-0.95", body(top_p=0.95, thinking=ENABLED), {}),
+    ("adaptive-top-p-1-top-k-null", body(top_p=1, top_k=None, thinking={"type": "adaptive"}), {}),
+    ("thinking-off-any-sampling", body(top_p=0.1, top_k=3, temperature=0, thinking={"type": "disabled"}), {}),
+    (
+        "thinking-prefill-after-thinking",
+        body(thinking=ENABLED, messages=[user(text("a")), assistant(THOUGHT, text("The answer is"))]),
+        {},
+    ),
+    (
+        "thinking-prefill-after-redacted-thinking",
+        body(
+            thinking=ENABLED,
+            messages=[user(text("a")), assistant({"type": "redacted_thinking", "data": "x"}, text("So"))],
+        ),
+        {},
+    ),
+    ("thinking-final-assistant-empty", body(thinking=ENABLED, messages=[user(text("a")), assistant()]), {}),
+    (
+        "thinking-paused-turn",
+        body(
+            thinking=ENABLED,
+            tools=[{"type": "web_search_20250305", "name": "web_search"}],
+            messages=[
+                user(text("a")),
+                assistant(
+                    text("Searching."),
+                    {
+                        "type": "server_tool_use",
+                        "id": "srvtoolu_1",
+                        "name": "web_search",
+                        "input": {"query": "a"},
+                    },
+                ),
+            ],
+        ),
+        {},
+    ),
+    (
+        "thinking-ends-with-user-after-text-turn",
+        body(thinking=ENABLED, messages=[user(text("a")), assistant(text("b")), user(text("c"))]),
+        {},
+    ),
     (
         "cache-ttl-1h-before-5m",
         body(
@@ -680,6 +768,7 @@ ACCEPTED: list[tuple[str, dict[str, Any], dict[str, str]]] = [
 STRICT_REFUSES = {
     "unknown-top-level-fields": "context_management: Extra inputs are not permitted",
     "thinking-adaptive": "adaptive thinking is not supported on this model",
+    "adaptive-top-p-1-top-k-null": "adaptive thinking is not supported on this model",
 }
 
 
@@ -805,6 +894,10 @@ def test_count_tokens_needs_no_max_tokens() -> None:
             "thinking.enabled.budget_tokens: Input should be greater than or equal to 1024",
         ),
         (
+            body(max_tokens=DROP, thinking={"type": "enabled", "budget_tokens": 5000}, top_k=1),
+            "`top_k` must be unset when thinking is enabled or in adaptive mode",
+        ),
+        (
             body(
                 max_tokens=DROP,
                 cache_control=MARK,
@@ -818,6 +911,19 @@ def test_count_tokens_applies_the_same_rules(payload: dict[str, Any], message: s
     with pytest.raises(ApiError) as caught:
         validate_count_tokens(payload, {})
     assert caught.value.message == message
+
+
+@pytest.mark.parametrize("strict", [False, True], ids=["lenient", "strict"])
+def test_count_tokens_takes_a_prefill_under_thinking(strict: bool) -> None:
+    """A prefill is continued by a create only: count_tokens counts it, as it does on the models
+    that refuse prefill (docs/wire-notes.md)."""
+    payload = body(
+        max_tokens=DROP, thinking=ENABLED, messages=[user(text("a")), assistant(text("The answer is"))]
+    )
+    assert validate_count_tokens(payload, {}, strict=strict).thinking is True
+    with pytest.raises(ApiError) as caught:
+        validate_messages({**payload, "max_tokens": 2048}, {}, strict=strict)
+    assert caught.value.message == "messages.1.content.0.type: " + PREFILL.format(found="text")
 
 
 # -- fuzz: no JSON value anywhere may escape as anything but a 400 ApiError -------------------
