@@ -1,6 +1,7 @@
 """`make fuzz`: a raw-socket load fuzzer against a real `mockbay serve` on loopback.
 
-For `--seconds` (60) it sends, from `--clients` concurrent connections, pipelined batches of
+For `--seconds` (60; a run then short of `--min-requests` goes on until it has them, for at most
+`--max-seconds`, 90, in all) it sends, from `--clients` concurrent connections, pipelined batches of
 well-formed HTTP requests (valid Messages and count_tokens bodies, JSON and streams, bodies
 broken at a random JSON path: wrong types, deletions, lone surrogates, deep nesting, huge
 numbers, invalid UTF-8, not JSON; odd paths and headers) and, on connections of their own,
@@ -118,14 +119,21 @@ ODD_PATHS = [
 
 @dataclass(slots=True)
 class Budget:
-    """When a phase ends: at `stop_at` (monotonic seconds) or after `requests`, whichever is first."""
+    """When a phase ends: at `stop_at` (monotonic seconds) or after `requests`, whichever is first;
+    with `at_least`, a phase short of that many requests at `stop_at` goes on until it has them,
+    up to `hard_stop`."""
 
     stop_at: float
     requests: int
     tally: Tally
+    at_least: int = 0
+    hard_stop: float = 0.0  # 0: `stop_at`
 
     def spent(self) -> bool:
-        return time.monotonic() >= self.stop_at or self.tally.requests >= self.requests
+        now, sent = time.monotonic(), self.tally.requests
+        if sent >= self.requests or now >= max(self.stop_at, self.hard_stop):
+            return True
+        return now >= self.stop_at and sent >= self.at_least
 
 
 @dataclass(slots=True)
@@ -468,7 +476,13 @@ async def run(port: int, pid: int, args: argparse.Namespace) -> dict[str, Any]:
     await asyncio.sleep(2)
     after_warmup = rss_by_process(pid)
     measured = time.monotonic()
-    budget = Budget(measured + args.seconds, args.max_requests, hostile)
+    budget = Budget(
+        measured + args.seconds,
+        args.max_requests,
+        hostile,
+        at_least=args.min_requests,
+        hard_stop=measured + args.max_seconds,
+    )
     await fuzz(port, budget, args.clients, args.seed + 10_000)
     elapsed = time.monotonic() - measured
     await asyncio.sleep(2)  # let the last answers and closes settle
@@ -504,6 +518,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--seconds", type=float, default=60.0, help="measured run after the warm-up (default 60)"
+    )
+    parser.add_argument(
+        "--max-seconds",
+        type=float,
+        default=90.0,
+        help="a run short of --min-requests at --seconds goes on until it has them, up to this many "
+        "seconds in all (default 90)",
     )
     parser.add_argument(
         "--warmup", type=float, default=60.0, help="warm-up limit in seconds before RSS is taken (default 60)"
