@@ -229,7 +229,7 @@ SIZES = (
 )
 
 
-# The caps of the batch and file stores: flag, variable, default, what is kept.
+# The caps of the batch, file and thread stores: flag, variable, default, what is kept.
 STORE_CAPS = (
     ("--batches-max", "BATCHES_MAX", 1_000, "Message Batches kept, the oldest dropped first"),
     (
@@ -244,6 +244,19 @@ STORE_CAPS = (
         "FILES_MAX_MB",
         256,
         "megabytes of files kept; an upload beyond is refused the same way",
+    ),
+    (
+        "--threads-max",
+        "THREADS_MAX",
+        1_000,
+        "message threads held (the `thread` beta), the oldest dropped first; continuing a dropped one "
+        "is upstream's thread_not_found",
+    ),
+    (
+        "--threads-max-mb",
+        "THREADS_MAX_MB",
+        64,
+        "megabytes of held thread conversations, the oldest dropped first",
     ),
 )
 

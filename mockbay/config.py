@@ -58,6 +58,8 @@ class ServerConfig:
     batches_max_mb: int = 256
     files_max: int = 10_000
     files_max_mb: int = 256
+    threads_max: int = 1_000
+    threads_max_mb: int = 64
     files_downloadable: bool = False  # serve uploaded bytes instead of upstream's file_not_downloadable
     validation: ValidationMode = "strict"  # lenient: only the hand-written request rules
 

@@ -16,7 +16,9 @@ from typing import Any
 from mockbay.blocks import KINDS
 from mockbay.jsontext import canonical
 
-IGNORED_FIELDS = frozenset({"stream", "metadata"})
+# `thread` too: a continued thread is fingerprinted as its whole conversation (server/threads.py),
+# so it answers as the same conversation sent unthreaded does.
+IGNORED_FIELDS = frozenset({"stream", "metadata", "thread"})
 DIGITS = 16  # hex digits kept of the SHA-256: enough to tell a recording's requests apart
 PATTERN = f"[0-9a-f]{{{DIGITS}}}"  # every fingerprint made here; a `fingerprint:` condition too
 

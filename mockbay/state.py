@@ -1,8 +1,8 @@
 """`ServerState`: everything one server remembers, behind one object (one AppKey).
 
 The registry is replaced whole on reload; session cursors, the prompt cache, rate-limit buckets,
-Message Batches, Files, the journal and the reply memo are the only mutable state, each with a
-cap. `reset()` clears all of them and keeps the scenarios loaded.
+Message Batches, Files, held message threads, the journal and the reply memo are the only mutable
+state, each with a cap. `reset()` clears all of them and keeps the scenarios loaded.
 """
 
 from __future__ import annotations
@@ -59,10 +59,13 @@ class ServerState:
             config.batches_max, config.batches_max_mb * MB, evict=True
         )
         self.files: FileStore = BoundedStore(config.files_max, config.files_max_mb * MB, evict=False)
+        self.threads: BoundedStore[str] = BoundedStore(
+            config.threads_max, config.threads_max_mb * MB, evict=True
+        )
         self.internal_errors: list[str] = []
         # Requests await the store for state; `--state redis://...` swaps in a shared one at startup.
         self.local = MemoryStore(
-            self.journal, self.cursors, self.cache, self.limiter, self.files, self.batches
+            self.journal, self.cursors, self.cache, self.limiter, self.files, self.batches, self.threads
         )
         self.store: StateStore = self.local
         self.install(registry)
@@ -83,9 +86,9 @@ class ServerState:
         self.memo.clear()
 
     def reset(self) -> None:
-        """Clear this process's sessions, prompt cache, rate-limit buckets, batches, files, journal
-        and errors; keep scenarios. A shared store is reset apart (`await state.store.reset()`), as
-        the admin API does."""
+        """Clear this process's sessions, prompt cache, rate-limit buckets, batches, files, threads,
+        journal and errors; keep scenarios. A shared store is reset apart
+        (`await state.store.reset()`), as the admin API does."""
         self.local.clear()
         self.internal_errors.clear()
         self.memo.clear()

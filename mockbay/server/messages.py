@@ -1,10 +1,11 @@
 """POST /v1/messages and /v1/messages/count_tokens: the request pipeline, top to bottom.
 
-authenticate → parse JSON → (the reply memo, for a request answered purely before) → validate →
-decide (scenario step and reply, or the fallback: `decision`) → admit (prompt cache and rate
-limits: `admission`) → render (message and usage) → plan (events, schedule, the fault's cut:
-`rendering`, `plan`) → send (`stream`). Each step takes and returns a value; the journal entry
-records the decision once, and the memo keeps it beside the reply it produced.
+authenticate → parse JSON → (the reply memo, for a request answered purely before) → resume a
+message thread (`threads`) → validate → decide (scenario step and reply, or the fallback:
+`decision`) → admit (prompt cache and rate limits: `admission`) → render (message and usage;
+a threaded conversation is held) → plan (events, schedule, the fault's cut: `rendering`,
+`plan`) → send (`stream`). Each step takes and returns a value; the journal entry records the
+decision once, and the memo keeps it beside the reply it produced.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from mockbay.files.sources import check_file_sources
 from mockbay.journal import OFFSETS_BYTES_PER_EVENT, Exchange
 from mockbay.render.events import message_json
 from mockbay.scenario.model import Reply
-from mockbay.server import provenance
+from mockbay.server import provenance, threads
 from mockbay.server.admission import admit, settle
 from mockbay.server.auth import authenticate, require_version
 from mockbay.server.decision import decide
@@ -149,7 +150,7 @@ async def answer_message(
             return json_body_response(memoized.body, response_headers)
         exchange.stream = True
         return _send_stream(request, state, memoized.plan, response_headers, exchange)
-    body = _journal_body(state, exchange, inbound.raw, inbound.parsed)
+    body = await threads.resume(state.store, _journal_body(state, exchange, inbound.raw, inbound.parsed))
     parsed = await _validated(state, exchange, body, headers, pinned)
     exchange.stream = parsed.stream
     decision = await decide(state, parsed, exchange)
@@ -169,7 +170,10 @@ async def answer_message(
         limited=admission.limited,
         cache_mode=admission.cache_mode,
         names_files=bool(parsed.file_ids),
+        threaded=threads.threaded(parsed.body),
     )
+    if threads.threaded(parsed.body):
+        await threads.hold(state.store, parsed.body, rendered.message)
     body = b"" if parsed.stream else dumps(message_json(rendered.message, rendered.usage))
     if pure:  # its headers as a replay adds them: provenance, then the reply's own
         reply_headers = {**provenance.headers(exchange), **reply_headers}

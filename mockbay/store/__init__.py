@@ -1,8 +1,8 @@
 """Where a server keeps what requests change: in memory (one process) or in Redis (shared).
 
 `StateStore` is the one interface the request pipeline awaits for state: the request sequence,
-`replies:` cursors, rate-limit buckets, the simulated prompt cache, files, Message Batches and the
-journal. The memory
+`replies:` cursors, rate-limit buckets, the simulated prompt cache, files, Message Batches, held
+message threads and the journal. The memory
 store is today's behaviour and the default; `--state redis://HOST:PORT/DB` shares all of it
 between replicas and `--workers` processes (mockbay/store/redis_store.py).
 """
@@ -100,6 +100,15 @@ class StateStore(ABC):
         """Held while a batch's due requests run, so each runs once whichever replica reads it."""
 
     @abstractmethod
+    async def thread_put(self, message_id: str, held: str) -> None:
+        """Hold a thread's conversation (JSON text) under the reply that ends it; the oldest others
+        go beyond `--threads-max` or `--threads-max-mb`."""
+
+    @abstractmethod
+    async def thread_get(self, message_id: str) -> str | None:
+        """The conversation held under a reply's id, or None (never held, or dropped by a cap)."""
+
+    @abstractmethod
     async def record(self, exchange: Exchange) -> None:
         """Keep a finished exchange in the shared journal (the memory store's journal has it already)."""
 
@@ -116,7 +125,8 @@ class StateStore(ABC):
 
     @abstractmethod
     async def reset(self) -> None:
-        """Clear cursors, buckets, cache and journal; sequence numbers go on, so ids stay unique."""
+        """Clear cursors, buckets, cache, threads and journal; sequence numbers go on, so ids stay
+        unique."""
 
     @abstractmethod
     async def close(self) -> None:

@@ -57,9 +57,10 @@ class MemoryStore(StateStore):
         limiter: RateLimiter,
         files: FileStore,
         batches: BoundedStore[Batch],
+        threads: BoundedStore[str],
     ) -> None:
         self.journal, self.cursors, self.cache, self.limiter = journal, cursors, cache, limiter
-        self.files, self.batches = files, batches
+        self.files, self.batches, self.threads = files, batches, threads
         self._sequence = itertools.count(1)  # next() on a count is atomic under the GIL
 
     async def next_sequence(self) -> int:
@@ -110,6 +111,12 @@ class MemoryStore(StateStore):
     def batch_running(self, batch: Batch) -> AbstractAsyncContextManager[object]:
         return batch.running  # the store keeps the object itself, so its own lock serves
 
+    async def thread_put(self, message_id: str, held: str) -> None:
+        self.threads.put(message_id, held, len(held))
+
+    async def thread_get(self, message_id: str) -> str | None:
+        return self.threads.get(message_id)
+
     async def record(self, exchange: Exchange) -> None:
         """Nothing to do: the exchange went into the journal when it began."""
 
@@ -135,3 +142,4 @@ class MemoryStore(StateStore):
         self.journal.clear()
         self.files.reset()
         self.batches.reset()
+        self.threads.reset()

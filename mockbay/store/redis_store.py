@@ -104,6 +104,9 @@ class RedisStore(StateStore):
                 "batches",
                 "batches:order",
                 "batches:bytes",
+                "threads",
+                "threads:order",
+                "threads:bytes",
             )
         }
         # Never reset: request ids stay unique, and loaded scenarios stay loaded, as in memory.
@@ -118,10 +121,11 @@ class RedisStore(StateStore):
         self._journal_record = self._client.register_script(_script("journal_record"))
         self._file_put = self._client.register_script(_script("file_put"))
         self._file_delete = self._client.register_script(_script("file_delete"))
-        self._batch_put = self._client.register_script(_script("batch_put"))
+        self._bounded_put = self._client.register_script(_script("bounded_put"))
         self._batch_delete = self._client.register_script(_script("batch_delete"))
         self._unlock = self._client.register_script(_script("unlock"))
         self._batch_keys = [self._keys[k] for k in ("batches", "batches:order", "batches:bytes")]
+        self._thread_keys = [self._keys[k] for k in ("threads", "threads:order", "threads:bytes")]
         self._file_keys = [self._keys[k] for k in ("files", "files:order", "files:size", "files:bytes")]
         self._outage = False
 
@@ -243,7 +247,7 @@ class RedisStore(StateStore):
         config = self._config
         args: list[str | int] = [batch.id, json.dumps(batch.to_state()), config.batches_max]
         args.append(config.batches_max_mb * MB)
-        await self._call(self._batch_put(keys=self._batch_keys, args=args))
+        await self._call(self._bounded_put(keys=self._batch_keys, args=args))
 
     async def batch_get(self, batch_id: str) -> Batch | None:
         stored = await self._call(self._client.hget(self._keys["batches"], batch_id))
@@ -274,6 +278,15 @@ class RedisStore(StateStore):
         finally:
             with contextlib.suppress(StoreUnavailable):
                 await self._call(self._unlock(keys=[key], args=[token]))
+
+    async def thread_put(self, message_id: str, held: str) -> None:
+        config = self._config
+        args: list[str | int] = [message_id, held, config.threads_max, config.threads_max_mb * MB]
+        await self._call(self._bounded_put(keys=self._thread_keys, args=args))
+
+    async def thread_get(self, message_id: str) -> str | None:
+        held = await self._call(self._client.hget(self._keys["threads"], message_id))
+        return None if held is None else _text(held)
 
     async def record(self, exchange: Exchange) -> None:
         keys = [self._keys[k] for k in ("journal", "journal:order", "journal:bytes")]

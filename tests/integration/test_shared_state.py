@@ -438,3 +438,18 @@ def test_an_exchange_answered_by_one_replica_opens_and_saves_as_a_scenario_throu
     file.write_text(saved.text)
     assert main(["validate", str(file)]) == 0
     assert asked.get("/_mockbay/requests/req_nothing_like_it").status_code == 404
+
+
+def test_a_thread_created_through_one_replica_is_continued_through_another(replicas: Replicas) -> None:
+    first, second, third = replicas.clients
+    threads = {"anthropic-beta": "message-threads-2026-08-12"}
+    created = first.post("/v1/messages", json=body("count", thread={"type": "create"}), headers=threads)
+    assert text_of(created) == "one"
+    follow_up = {"type": "continue", "previous_message_id": created.json()["id"]}
+    continued = second.post("/v1/messages", json=body("count", thread=follow_up), headers=threads)
+    assert text_of(continued) == "two"
+    journal = third.get("/_mockbay/requests").json()["requests"]
+    assert [len(e["body"]["messages"]) for e in journal] == [1, 1]  # each sent its new turn only
+    assert first.post("/_mockbay/reset").status_code == 200
+    lost = third.post("/v1/messages", json=body("count", thread=follow_up), headers=threads)
+    assert lost.json()["error"]["details"] == {"error_code": "thread_not_found"}

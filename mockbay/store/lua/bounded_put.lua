@@ -1,7 +1,8 @@
--- Keep a batch as it is now (a new one last in order, a known one where it was); then the
--- oldest others go while more than ARGV[3] batches or ARGV[4] bytes of JSON are held.
--- KEYS[1] batches (hash: id -> JSON), KEYS[2] their ids, oldest first, KEYS[3] the bytes held
--- ARGV[1] id, ARGV[2] the batch's JSON
+-- Keep an object as it is now (a new one last in order, a known one where it was); then the
+-- oldest others go while more than ARGV[3] objects or ARGV[4] bytes of them are held. Message
+-- Batches and held threads use it, each with keys of its own.
+-- KEYS[1] objects (hash: id -> text), KEYS[2] their ids, oldest first, KEYS[3] the bytes held
+-- ARGV[1] id, ARGV[2] the object's text
 local old = redis.call('HSTRLEN', KEYS[1], ARGV[1])
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then redis.call('RPUSH', KEYS[2], ARGV[1]) end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
