@@ -139,7 +139,7 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         serve,
         "--workers",
         "processes sharing the port; without --state each keeps its own sequences, prompt cache, "
-        "rate limits, journal and admin-loaded scenarios",
+        "rate limits, threads, journal and admin-loaded scenarios",
         env_name="WORKERS",
         default=1,
         type=positive,
@@ -148,7 +148,7 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     add_option(
         serve,
         "--state",
-        "where sequences, rate limits, the prompt cache and the journal live: memory (this process) "
+        "where sequences, rate limits, the prompt cache, threads and the journal live: memory (this process) "
         "or redis://HOST:PORT/DB, shared by every replica and worker pointed at it",
         env_name="STATE",
         default="memory",
