@@ -190,3 +190,21 @@ def test_threads_are_capped_by_count_oldest_first():
         lost = _continue(server, replies[0]["id"], _result_for(replies[0]))
         assert lost.json()["error"]["details"]["error_code"] == "thread_not_found"
         assert _continue(server, replies[2]["id"], _result_for(replies[2])).status_code == 200
+
+
+def test_the_sdk_thread_sends_streams_and_forks_each_turn_as_the_whole_conversation():
+    with MockServer(fallback="generate") as server:
+        client = anthropic.Anthropic(base_url=server.url, api_key="k")
+        thread = client.beta.messages.thread(model="claude-sonnet-4-6", max_tokens=300, system="be terse")
+        first = thread.send({"role": "user", "content": "hello"})
+        with thread.stream({"role": "user", "content": "and again"}) as stream:
+            second = stream.get_final_message()
+        forked = thread.fork().send({"role": "user", "content": "elsewhere"})
+        assert thread.previous_message_id == second.id and forked.id not in (first.id, second.id)
+        sent = [(call.body.get("thread"), len(call.body["messages"])) for call in server.journal.calls]
+        assert sent == [
+            ({"type": "create"}, 1),
+            ({"type": "continue", "previous_message_id": first.id}, 1),
+            ({"type": "create"}, 5),  # a fork starts a thread of its own with the whole history
+        ]
+        assert all(call.status == 200 for call in server.journal.calls)
