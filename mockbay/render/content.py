@@ -102,7 +102,9 @@ def render_message(
         stop_sequence=stop_sequence,
         output_tokens=produced if request.max_tokens == 0 else max(1, produced),
         extra_headers=dict(reply.headers),
-        stop_details=reply.stop_details,
+        stop_details=metadata.stop_details(
+            reply.stop_details, stop_reason, request, blocks, seed, fingerprint
+        ),
         container=metadata.container(reply.container, blocks, seed, fingerprint),
         context_management=reply.context_management,
         diagnostics=reply.diagnostics,

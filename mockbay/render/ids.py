@@ -76,6 +76,16 @@ def file_id(seed: int, sequence: int, worker: int = 0) -> str:
     return "file_011C" + _base58(_numbered(seed, "file", sequence, worker), 20)
 
 
+def fallback_credit_token(seed: int, fingerprint: str) -> str:
+    """`fct_01` + 40 base58 characters standing for upstream's opaque refusal credit (its format is
+    not published: docs/wire-notes.md), bound to the refused request."""
+    return (
+        "fct_01"
+        + _base58(_digest(seed, "fallback-credit", fingerprint), 32)
+        + _base58(_digest(seed, "fallback-credit", fingerprint, 1), 8)
+    )
+
+
 def thinking_signature(seed: int, fingerprint: str, index: int, thinking: str) -> str:
     """An opaque base64 blob shaped like upstream's (it opens with `EqQB`), bound to the text."""
     body = b"".join(_digest(seed, "sig", fingerprint, index, thinking, n) for n in range(4))

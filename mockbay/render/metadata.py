@@ -1,6 +1,6 @@
-"""Message-level fields that follow from the blocks: `container`, `usage.server_tool_use`, and the
-output budget that the model's context window leaves (docs/scenario-contract.md §10,
-docs/wire-notes.md).
+"""Message-level fields that follow from the blocks: `container`, `usage.server_tool_use`, a
+refusal's fallback credit, and the output budget that the model's context window leaves
+(docs/scenario-contract.md §10, docs/wire-notes.md).
 
 A code-execution result brings a `container` (id and expiry derived from the seed and the
 request) unless the reply gives one; `server_tool_use` counts the reply's server tool calls by
@@ -18,13 +18,17 @@ from typing import Any
 
 from mockbay.blocks import BlockKind
 from mockbay.blocks.results import Whole
+from mockbay.blocks.text import Text
 from mockbay.blocks.tools import ServerToolUse
 from mockbay.render import ids
+from mockbay.structured import output_schema
+from mockbay.wire.request import MessagesRequest
 
 # server tool name -> its counter in usage.server_tool_use (the SDK's ServerToolUsage)
 SERVER_TOOL_COUNTERS = {"web_search": "web_search_requests", "web_fetch": "web_fetch_requests"}
 _EXPIRY_BASE = datetime(2030, 1, 1, tzinfo=UTC)  # far ahead: a client never sees it as expired
 _EXPIRY_SPREAD_MINUTES = 365 * 24 * 60
+FORCED_CHOICES = ("any", "tool")  # a tool_choice that forces a tool call
 
 
 def container(
@@ -52,6 +56,33 @@ def server_tool_use(given: Mapping[str, int] | None, blocks: Sequence[BlockKind]
         if name in SERVER_TOOL_COUNTERS:
             counted[SERVER_TOOL_COUNTERS[name]] += 1
     return {**counted, **(given or {})}
+
+
+def stop_details(
+    given: Mapping[str, Any] | None,
+    stop_reason: str,
+    request: MessagesRequest,
+    blocks: Sequence[BlockKind],
+    seed: int,
+    fingerprint: str,
+) -> Mapping[str, Any] | None:
+    """The reply's `stop_details`: as given, and for a refusal under the `fallback-credit-` beta
+    with the credit upstream mints for the retry on a fallback model (the SDK's refusal-fallback
+    middleware redeems it), unless the reply gives its own `fallback_credit_token`. The
+    retry may append the partial text as a prefill (`fallback_has_prefill_claim`) when there is
+    some, and the request neither asks for structured output nor forces a tool."""
+    if stop_reason != "refusal" or not request.fallback_credit or "fallback_credit_token" in (given or {}):
+        return given
+    partial = any(isinstance(b, Text) and b.text.strip() for b in blocks)
+    claim = partial and output_schema(request.body) is None and request.tool_choice not in FORCED_CHOICES
+    return {
+        "type": "refusal",
+        "category": None,
+        "explanation": None,
+        **(given or {}),
+        "fallback_credit_token": ids.fallback_credit_token(seed, fingerprint),
+        "fallback_has_prefill_claim": claim,
+    }
 
 
 def output_budget(window: int | None, max_tokens: int, input_tokens: int) -> tuple[int, str]:

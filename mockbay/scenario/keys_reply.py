@@ -13,7 +13,7 @@ from mockbay.blocks import KINDS
 from mockbay.blocks.base import BLOCK_HINTS
 from mockbay.blocks.tools import TOOL_CALL
 from mockbay.scenario import model
-from mockbay.scenario.spec import AnyValue, Enum, Int, List, Map, Num, Obj, OneOf, Ref, Str
+from mockbay.scenario.spec import AnyValue, Bool, Enum, Int, List, Map, Num, Obj, OneOf, Ref, Str
 from mockbay.wire.errors import TYPE_STATUS
 
 _CHUNKS = Obj(
@@ -149,6 +149,14 @@ REPLY = Obj(
                 "type": Enum(("refusal",), doc="The kind of detail; refusal (the default)."),
                 "category": Enum(model.REFUSAL_CATEGORIES, doc="The policy area of a refusal."),
                 "explanation": Str(doc="Why the model refused."),
+                "fallback_credit_token": Str(
+                    doc="The credit for a retry on a fallback model; default minted under the "
+                    "fallback-credit beta.",
+                ),
+                "fallback_has_prefill_claim": Bool(
+                    doc="Whether the retry may append the partial reply as a prefill; default "
+                    "derived with the minted credit."
+                ),
             },
             doc="Why output stopped, as the wire's stop_details (with stop_reason: refusal).",
         ),

@@ -52,13 +52,21 @@ DISABLED = (
 
 
 def check_model_rules(body: dict[str, Any], *, counting: bool) -> None:
-    """Refuse what the model named in `body` does not take; `counting` skips the prefill rule."""
+    """Refuse what the model named in `body` does not take; `counting` skips the prefill rule, and so
+    does a refusal's `fallback_credit_token`, which authorises the refused reply's partial text as a
+    prefill on a model that takes none otherwise (docs/wire-notes.md)."""
     info = find_model(body["model"])
     if info is None:
         return
     model = info.id
     last = body["messages"][-1]
-    if not counting and model in NO_PREFILL and last["role"] == "assistant" and not paused_turn(last):
+    if (
+        not counting
+        and model in NO_PREFILL
+        and last["role"] == "assistant"
+        and not paused_turn(last)
+        and body.get("fallback_credit_token") is None
+    ):
         raise bad(PREFILL)
     kind = (body.get("thinking") or {}).get("type")
     if kind == "enabled" and model in NO_MANUAL_THINKING:

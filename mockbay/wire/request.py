@@ -40,6 +40,9 @@ class ToolResultView:
 
 THINKING_BLOCKS = frozenset({"thinking", "redacted_thinking"})
 CONTEXT_1M_BETA = "context-1m-2025-08-07"
+FALLBACK_CREDIT_BETA = (
+    "fallback-credit-"  # the SDK's refusal-fallback middleware sends fallback-credit-2026-07-01
+)
 CONTEXT_1M = 1_000_000
 
 
@@ -104,6 +107,13 @@ class MessagesRequest:
     def file_ids(self) -> tuple[str, ...]:
         """The file ids its messages name, in order: each must be in the file store."""
         return tuple(file_ids_of(self.body["messages"]))
+
+    @cached_property
+    def fallback_credit(self) -> bool:
+        """Whether `anthropic-beta` names the fallback-credit beta: a refusal then carries a credit."""
+        from mockbay.wire.strict import beta_entries  # imported here: this module's imports are stdlib only
+
+        return any(entry.startswith(FALLBACK_CREDIT_BETA) for entry in beta_entries(self.headers))
 
     @cached_property
     def thinking_shown(self) -> bool:

@@ -1,0 +1,84 @@
+"""A refusal under the fallback-credit beta carries a credit, and the SDK's refusal-fallback
+middleware retries on its fallback model with it, streamed or not."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anthropic
+import httpx
+import pytest
+from anthropic.lib.middleware import BetaFallbackState, BetaRefusalFallbackMiddleware
+
+from mockbay.server.runner import MockServer
+
+SCENARIO = """
+name: refuse-on-opus
+rules:
+  - when: {model: claude-opus-4-7}
+    reply:
+      text: "I can start, but"
+      stop_details: {category: cyber, explanation: "Exploit request."}
+  - reply: {text: "Served by the fallback."}
+"""
+REQUEST: dict[str, Any] = {
+    "model": "claude-opus-4-7",
+    "max_tokens": 100,
+    "messages": [{"role": "user", "content": "hi"}],
+}
+HEADERS = {"x-api-key": "k", "anthropic-version": "2023-06-01"}
+
+
+@pytest.fixture(scope="module")
+def server() -> Any:
+    with MockServer() as running:
+        running.load(SCENARIO)
+        yield running
+
+
+def _client(server: MockServer) -> anthropic.Anthropic:
+    fallback = BetaRefusalFallbackMiddleware([{"model": "claude-sonnet-4-6"}])
+    return anthropic.Anthropic(base_url=server.url, api_key="k", middleware=[fallback])
+
+
+def test_the_middleware_falls_back_with_the_refusals_credit(server: MockServer):
+    server.reset()
+    with _client(server) as client, BetaFallbackState():
+        message = client.beta.messages.create(**REQUEST)
+    assert [block.type for block in message.content] == ["fallback", "text"]
+    assert message.content[-1].text == "Served by the fallback." and message.model == "claude-sonnet-4-6"
+    refused, retried = server.journal.calls
+    token = retried.body["fallback_credit_token"]["token"]
+    assert refused.reply_body is not None and token.encode() in refused.reply_body
+    assert token.startswith("fct_01")
+
+
+def test_a_streamed_refusal_is_spliced_onto_the_fallbacks_stream(server: MockServer):
+    server.reset()
+    with _client(server) as client, BetaFallbackState(), client.beta.messages.stream(**REQUEST) as stream:
+        message = stream.get_final_message()
+    assert message.stop_reason == "end_turn" and message.content[-1].text == "Served by the fallback."
+    assert [call.body["model"] for call in server.journal.calls] == ["claude-opus-4-7", "claude-sonnet-4-6"]
+
+
+@pytest.mark.parametrize(
+    ("beta", "extra", "claim"),
+    [
+        (None, {}, None),
+        ("fallback-credit-2026-07-01", {}, True),
+        (
+            "fallback-credit-2026-07-01",
+            {"output_config": {"format": {"type": "json_schema", "schema": {"type": "object"}}}},
+            False,
+        ),
+    ],
+)
+def test_the_credit_comes_with_the_beta_and_the_prefill_claim_with_continuable_text(
+    server: MockServer, beta: str | None, extra: dict[str, Any], claim: bool | None
+):
+    headers = {**HEADERS, **({"anthropic-beta": beta} if beta else {})}
+    reply = httpx.post(f"{server.url}/v1/messages", headers=headers, json={**REQUEST, **extra}).json()
+    details = reply["stop_details"]
+    assert (details["category"], reply["stop_reason"]) == ("cyber", "refusal")
+    assert details.get("fallback_has_prefill_claim") is claim
+    assert ("fallback_credit_token" in details) is (beta is not None)
