@@ -23,7 +23,7 @@ from mockbay.fallback_tools import is_server_tool, server_tool_reply
 from mockbay.matching import Miss
 from mockbay.scenario.model import Block, JsonText, LiteralText, Reply, TextSource
 from mockbay.structured import output_schema
-from mockbay.wire.request import MessagesRequest
+from mockbay.wire.request import FORCED_TOOL_CHOICES, MessagesRequest
 
 QUOTE_LIMIT = 60
 MAX_DEPTH = 8  # nesting of generated tool input; also stops recursive `$ref`s
@@ -308,7 +308,7 @@ def generate_reply(request: MessagesRequest, seed: int) -> Reply:
         return Reply(content=(*blocks, Block(type="text", text=_answer(rng, request))))
     if is_server_tool(tool):
         return server_tool_reply(tool_name, rng, request.last_user_text or "", tuple(blocks))
-    if request.tool_choice not in ("any", "tool"):  # forced calls come without a preamble, as upstream
+    if request.tool_choice not in FORCED_TOOL_CHOICES:  # forced calls come without a preamble, as upstream
         blocks.append(
             Block(type="text", text=LiteralText(value=rng.choice(BEFORE_TOOL).format(tool=tool_name)))
         )

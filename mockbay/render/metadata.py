@@ -22,13 +22,12 @@ from mockbay.blocks.text import Text
 from mockbay.blocks.tools import ServerToolUse
 from mockbay.render import ids
 from mockbay.structured import output_schema
-from mockbay.wire.request import MessagesRequest
+from mockbay.wire.request import FORCED_TOOL_CHOICES, MessagesRequest
 
 # server tool name -> its counter in usage.server_tool_use (the SDK's ServerToolUsage)
 SERVER_TOOL_COUNTERS = {"web_search": "web_search_requests", "web_fetch": "web_fetch_requests"}
 _EXPIRY_BASE = datetime(2030, 1, 1, tzinfo=UTC)  # far ahead: a client never sees it as expired
 _EXPIRY_SPREAD_MINUTES = 365 * 24 * 60
-FORCED_CHOICES = ("any", "tool")  # a tool_choice that forces a tool call
 
 
 def container(
@@ -74,7 +73,7 @@ def stop_details(
     if stop_reason != "refusal" or not request.fallback_credit or "fallback_credit_token" in (given or {}):
         return given
     partial = any(isinstance(b, Text) and b.text.strip() for b in blocks)
-    claim = partial and output_schema(request.body) is None and request.tool_choice not in FORCED_CHOICES
+    claim = partial and output_schema(request.body) is None and request.tool_choice not in FORCED_TOOL_CHOICES
     return {
         "type": "refusal",
         "category": None,

@@ -43,7 +43,7 @@ from mockbay.jsontext import canonical
 from mockbay.wire.cachemarks import Ttl, cache_ttl, markable
 from mockbay.wire.limits import pdf_pages
 from mockbay.wire.models import find_model, tool_overhead
-from mockbay.wire.request import THINKING_BLOCKS
+from mockbay.wire.request import FORCED_TOOL_CHOICES, THINKING_BLOCKS
 
 CHARS_PER_TOKEN = 3.5
 NEW_TOKENIZER_CHARS_PER_TOKEN = 2.5
@@ -54,8 +54,6 @@ IMAGE_TOKENS = 1_600
 PDF_PAGE_TOKENS = 2_000
 
 Section = Literal["tools", "system", "messages"]
-
-_FORCED_CHOICES = frozenset({"any", "tool"})
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -147,7 +145,7 @@ def _preamble(body: Mapping[str, Any], model: str, has_tools: bool) -> int:
     tokens = REQUEST_FRAMING_TOKENS
     if has_tools:
         choice = body.get("tool_choice")
-        forced = isinstance(choice, Mapping) and choice.get("type") in _FORCED_CHOICES
+        forced = isinstance(choice, Mapping) and choice.get("type") in FORCED_TOOL_CHOICES
         tokens += tool_overhead(model, forced)
     thinking = body.get("thinking")
     if isinstance(thinking, Mapping) and thinking.get("type") not in (None, "disabled"):

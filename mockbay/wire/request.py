@@ -39,6 +39,7 @@ class ToolResultView:
 
 
 THINKING_BLOCKS = frozenset({"thinking", "redacted_thinking"})
+FORCED_TOOL_CHOICES = frozenset({"any", "tool"})  # `tool_choice` types that force a tool call
 CONTEXT_1M_BETA = "context-1m-2025-08-07"
 FALLBACK_CREDIT_BETA = (
     "fallback-credit-"  # the SDK's refusal-fallback middleware sends fallback-credit-2026-07-01

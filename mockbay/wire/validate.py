@@ -29,7 +29,7 @@ from mockbay.wire.conversation import (
 from mockbay.wire.fieldtypes import array, bad, field, integer, obj, string, tagged, unit
 from mockbay.wire.model_rules import check_model_rules
 from mockbay.wire.models import find_model
-from mockbay.wire.request import FIRST_PARTY, MessagesRequest, Origin
+from mockbay.wire.request import FIRST_PARTY, FORCED_TOOL_CHOICES, MessagesRequest, Origin
 from mockbay.wire.strict import beta_entries, check_shape, check_tools_and_roles
 from mockbay.wire.typed_rules import TOOL_NAME, Facts, typed_facts
 from mockbay.wire.view import build_view
@@ -37,7 +37,6 @@ from mockbay.wire.view import build_view
 TOOL_CHOICES = ("auto", "any", "tool", "none")
 THINKING_TYPES = ("enabled", "disabled", "between_tools", "adaptive")
 THINKING_ON = ("enabled", "adaptive")
-FORCED = ("any", "tool")
 MIN_BUDGET = 1024
 THINKING_MIN_TOP_P = 0.95  # with thinking on, `top_p` may be 0.95 to 1 (docs/wire.md §9)
 INTERLEAVED_BETA = "interleaved-thinking-2025-05-14"
@@ -248,7 +247,7 @@ def _thinking_rules(
             raise bad("`max_tokens` must be greater than `thinking.budget_tokens`.")
     if kind not in THINKING_ON:
         return False
-    if choice in FORCED:
+    if choice in FORCED_TOOL_CHOICES:
         raise bad("Thinking may not be enabled when tool_choice forces tool use.")
     if body.get("temperature") is not None and body["temperature"] != 1:
         raise bad("`temperature` may only be set to 1 when thinking is enabled or in adaptive mode")
