@@ -163,6 +163,7 @@ async def answer_message(
     planned = plan(parsed, decision, rendered, timing, inbound.framing)
     reply_headers = {**admission.limit_headers, **rendered.message.extra_headers}
     response_headers.update(reply_headers)
+    threaded = threads.threaded(parsed.body)
     pure = is_pure(
         decision,
         stream=parsed.stream,
@@ -170,9 +171,9 @@ async def answer_message(
         limited=admission.limited,
         cache_mode=admission.cache_mode,
         names_files=bool(parsed.file_ids),
-        threaded=threads.threaded(parsed.body),
+        threaded=threaded,
     )
-    if threads.threaded(parsed.body):
+    if threaded:
         await threads.hold(state.store, parsed.body, rendered.message)
     body = b"" if parsed.stream else dumps(message_json(rendered.message, rendered.usage))
     if pure:  # its headers as a replay adds them: provenance, then the reply's own
