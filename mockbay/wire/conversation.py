@@ -13,7 +13,7 @@ from typing import Any
 
 from mockbay.wire.cachemarks import check_cache_ttls, explicit_marks
 from mockbay.wire.fieldtypes import array, bad, field, obj, string, tagged
-from mockbay.wire.limits import TOO_MANY_PDF_PAGES, bad_tool_use_id, image_too_large, too_many_pdf_pages
+from mockbay.wire.limits import Carried, bad_tool_use_id, image_refusal
 from mockbay.wire.request import THINKING_BLOCKS, blocks_of
 
 # Request content block tags, SDK 2.13.0 order (beta ones included: a mock stays permissive).
@@ -39,9 +39,9 @@ THINKING_PREFILL = (
 )
 
 
-def check_message(message: object, index: int, last: bool, pdfs: list[str]) -> None:
-    """One message and its blocks; the data of its base64 PDFs is added to `pdfs`, which
-    `check_pdf_pages` weighs once every message is checked."""
+def check_message(message: object, index: int, last: bool, carried: Carried) -> None:
+    """One message and its blocks; its base64 PDFs and its images are added to `carried`, which
+    `check_carried` weighs once every message is checked."""
     path = f"messages.{index}"
     message = obj(message, path)
     role = field(message, path, "role")
@@ -62,14 +62,14 @@ def check_message(message: object, index: int, last: bool, pdfs: list[str]) -> N
     else:
         tags = TEXT_ONLY if role == "system" else MESSAGE_TAGS
         blocks = [
-            _check_block(block, f"{path}.content.{j}", tags, pdfs)
+            _check_block(block, f"{path}.content.{j}", tags, carried)
             for j, block in enumerate(array(content, f"{path}.content"))
         ]
     if optional and blocks[-1]["type"] == "text" and blocks[-1]["text"] != blocks[-1]["text"].rstrip():
         raise bad("messages: final assistant content cannot end with trailing whitespace")
 
 
-def _check_block(block: object, path: str, tags: tuple[str, ...], pdfs: list[str]) -> dict[str, Any]:
+def _check_block(block: object, path: str, tags: tuple[str, ...], carried: Carried) -> dict[str, Any]:
     block, tag = tagged(block, path, tags)
     where = f"{path}.{tag}"
     if tag == "text":
@@ -85,11 +85,11 @@ def _check_block(block: object, path: str, tags: tuple[str, ...], pdfs: list[str
         content = block.get("content")
         if isinstance(content, list):
             for index, inner in enumerate(content):
-                _check_block(inner, f"{where}.content.{index}", TOOL_RESULT_TAGS, pdfs)
+                _check_block(inner, f"{where}.content.{index}", TOOL_RESULT_TAGS, carried)
         elif content is not None:
             string(content, f"{where}.content")
     elif tag == "image":
-        _check_image(block.get("source"), where)
+        _check_image(block.get("source"), where, carried)
     elif tag == "document":
         source = block.get("source")
         if (
@@ -97,7 +97,7 @@ def _check_block(block: object, path: str, tags: tuple[str, ...], pdfs: list[str
             and source.get("type") == "base64"
             and isinstance(source.get("data"), str)
         ):
-            pdfs.append(source["data"])
+            carried.pdfs.append(source["data"])
     return block
 
 
@@ -107,12 +107,16 @@ def _check_tool_use_id(value: object, where: str) -> None:
         raise bad(message)
 
 
-def _check_image(source: object, where: str) -> None:
-    """A base64 image over upstream's size limit; any other source (or shape) passes here."""
+def _check_image(source: object, where: str, carried: Carried) -> None:
+    """A base64 image over upstream's size limit, empty, or not in its `media_type`'s format; any
+    other source (or shape) passes here. Every image is counted, and a base64 one kept for
+    `check_carried`'s dimension limits."""
+    carried.image_count += 1
     if isinstance(source, dict) and source.get("type") == "base64" and isinstance(source.get("data"), str):
-        message = image_too_large(source["data"], where)
+        message = image_refusal(source["data"], source.get("media_type"), where)
         if message is not None:
             raise bad(message)
+        carried.images.append((where, source["data"]))
 
 
 def check_text(block: dict[str, Any], where: str, scope: str) -> None:
@@ -173,11 +177,12 @@ def _check_results(index: int, user: dict[str, Any], previous: dict[str, Any] | 
         )
 
 
-def check_pdf_pages(pdfs: list[str]) -> None:
-    """The base64 PDFs of all messages (a tool_result's content too; their data, as
-    `check_message` gathered it) hold at most `MAX_PDF_PAGES` pages together."""
-    if pdfs and too_many_pdf_pages(pdfs):
-        raise bad(TOO_MANY_PDF_PAGES)
+def check_carried(carried: Carried) -> None:
+    """The base64 PDFs and the images of all messages (a tool_result's content too, as
+    `check_message` gathered them) within upstream's limits on the whole request."""
+    message = carried.refusal()
+    if message is not None:
+        raise bad(message)
 
 
 def paused_turn(message: dict[str, Any]) -> bool:

@@ -4,7 +4,7 @@ counter the page limit shares with the token estimate (`usage.estimate`).
 Each limit is defined here once; docs/wire-notes.md ("Limits on images, PDFs and tool ids") says
 where each fact comes from, and docs/wire.md §3.3 lists upstream's texts. The rules that apply
 them are `wire.conversation` (every mode) and `wire.typed_rules` (strict mode's fast walk).
-Stdlib only; imports `mockbay.lru`.
+Stdlib only; imports `mockbay.lru` and `wire.images`.
 """
 
 from __future__ import annotations
@@ -13,13 +13,20 @@ import base64
 import binascii
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from mockbay.lru import Lru
+from mockbay.wire.images import image_format, pixel_size
 
 MB = 1024 * 1024
 # The longest base64 `data` of an image source, in characters: upstream measures the encoded
 # string, not the decoded image, and names the length in "bytes" (docs/wire-notes.md).
 MAX_IMAGE_BASE64 = 5 * MB
+# The longest side of an image, in pixels; and of every image once a request holds more than
+# `MANY_IMAGES` of them (docs/wire-notes.md).
+MAX_IMAGE_SIDE = 8000
+MANY_IMAGES = 20
+MAX_MANY_IMAGE_SIDE = 2000
 # The most PDF pages one request may carry, all its base64 PDFs together (docs/wire-notes.md).
 MAX_PDF_PAGES = 100
 TOO_MANY_PDF_PAGES = f"A maximum of {MAX_PDF_PAGES} PDF pages may be provided."
@@ -37,15 +44,48 @@ _SHORTEST_PAGE = len(b"/Type/Page")  # the fewest bytes one `_PDF_PAGE` match ta
 _COUNTED: Lru[str, int] = Lru(16, 32 * MB, lambda data, _pages: len(data))
 
 
-def image_too_large(data: str, where: str) -> str | None:
-    """Upstream's text for a base64 image source `data` over the limit (`where` is the image
-    block's path), or None."""
-    if len(data) <= MAX_IMAGE_BASE64:
+def image_refusal(data: str, media_type: object, where: str) -> str | None:
+    """Upstream's text for a base64 image source whose `data` is over the size limit, empty, or
+    in another format than its `media_type` says (lenient mode may pass one that is no string:
+    then the format is not compared), or None. `where` is the image block's path."""
+    if len(data) > MAX_IMAGE_BASE64:
+        return (
+            f"{where}.source.base64: image exceeds {MAX_IMAGE_BASE64 // MB} MB maximum: {len(data)} bytes > "
+            f"{MAX_IMAGE_BASE64} bytes"
+        )
+    if not data:
+        return f"{where}.source.base64: image cannot be empty"
+    found = image_format(data)
+    if found is not None and isinstance(media_type, str) and found != media_type:
+        return (
+            f"{where}.source.base64: The image was specified using the {media_type} media type, "
+            f"but the image appears to be a {found} image"
+        )
+    return None
+
+
+@dataclass(slots=True)
+class Carried:
+    """What a request's messages carry that upstream weighs once every message is checked: the
+    data of its base64 PDFs, how many images it holds (any source), and its base64 images (their
+    block's path and data), whose dimensions are limited by that count."""
+
+    pdfs: list[str] = field(default_factory=list)
+    images: list[tuple[str, str]] = field(default_factory=list)
+    image_count: int = 0
+
+    def refusal(self) -> str | None:
+        """Upstream's text for the first limit the whole request breaks, or None."""
+        if self.pdfs and too_many_pdf_pages(self.pdfs):
+            return TOO_MANY_PDF_PAGES
+        many = self.image_count > MANY_IMAGES
+        side = MAX_MANY_IMAGE_SIDE if many else MAX_IMAGE_SIDE
+        for where, data in self.images:
+            size = pixel_size(data)
+            if size is not None and max(size) > side:
+                limit = f"max allowed size{' for many-image requests' if many else ''}: {side} pixels"
+                return f"{where}.source.base64.data: At least one of the image dimensions exceed {limit}"
         return None
-    return (
-        f"{where}.source.base64: image exceeds {MAX_IMAGE_BASE64 // MB} MB maximum: {len(data)} bytes > "
-        f"{MAX_IMAGE_BASE64} bytes"
-    )
 
 
 def bad_tool_use_id(tool_id: str, where: str) -> str | None:

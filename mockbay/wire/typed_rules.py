@@ -3,8 +3,8 @@
 Strict mode (`wire.validate`) runs this right after the request schema, which already checked
 every key, type, tag and literal: what is left is what the schema cannot express (bounds, the
 `max_tokens` cap, non-empty and non-blank text, the tool name and tool_use id patterns, unique
-tool names, role placement of user-only and assistant-only blocks, the size of base64 images and
-the pages of base64 PDFs, tool_use/tool_result pairing) and the facts the later rules and the
+tool names, role placement of user-only and assistant-only blocks, base64 images (size, format,
+dimensions) and the pages of base64 PDFs, tool_use/tool_result pairing) and the facts the later rules and the
 view need. Tools and messages are walked once each, with no type checks. Any rule that fails
 gives None: the full rules then run and name the first failing one with upstream's text and
 path, so both modes report alike. Stdlib only; imports `wire.cachemarks`, `wire.limits`,
@@ -17,7 +17,7 @@ import re
 from typing import Any
 
 from mockbay.wire.cachemarks import LONG_TTL
-from mockbay.wire.limits import MAX_IMAGE_BASE64, TOOL_USE_ID, too_many_pdf_pages
+from mockbay.wire.limits import TOOL_USE_ID, Carried, image_refusal
 from mockbay.wire.models import find_model
 from mockbay.wire.strict import ASSISTANT_ONLY, USER_ONLY
 
@@ -111,7 +111,7 @@ def _messages(messages: list[dict[str, Any]], ttls: list[object]) -> bool:
     """Whether the messages meet the message rules and tool pairing; their breakpoints' `ttl`s go
     to `ttls`."""
     offered: list[str] = []  # tool_use ids of the last user or assistant turn, if an assistant one
-    pdfs: list[str] = []  # the data of every base64 PDF
+    carried = Carried()  # base64 PDFs and images, weighed once every message is walked
     last = len(messages) - 1
     for index, message in enumerate(messages):
         role = message["role"]
@@ -145,12 +145,12 @@ def _messages(messages: list[dict[str, Any]], ttls: list[object]) -> bool:
                         return False
                     # A tool_result's content: its breakpoints come before the tool_result's own.
                     if kind == "tool_result":
-                        if not _tool_result_ok(block, ttls, pdfs) or block["tool_use_id"] not in offered:
+                        if not _tool_result_ok(block, ttls, carried) or block["tool_use_id"] not in offered:
                             return False
-                    elif kind == "image" and _too_large(block):
+                    elif kind == "image" and not _image_ok(block, carried):
                         return False
                     elif kind == "document":
-                        _add_pdf(block, pdfs)
+                        _add_pdf(block, carried)
                 if block.get("cache_control") is not None:
                     ttls.append(block["cache_control"].get("ttl"))
             final = content[-1]
@@ -164,7 +164,7 @@ def _messages(messages: list[dict[str, Any]], ttls: list[object]) -> bool:
             if offered and not _answers(content, offered):
                 return False
             offered = []
-    return not offered and not (pdfs and too_many_pdf_pages(pdfs))
+    return not offered and carried.refusal() is None
 
 
 def _answers(blocks: Any, offered: list[str]) -> bool:
@@ -177,27 +177,34 @@ def _answers(blocks: Any, offered: list[str]) -> bool:
     return all(tool_id in leading for tool_id in offered)
 
 
-def _tool_result_ok(result: dict[str, Any], ttls: list[object], pdfs: list[str]) -> bool:
+def _tool_result_ok(result: dict[str, Any], ttls: list[object], carried: Carried) -> bool:
     content = result.get("content")
     if content.__class__ is not list:
         return True
     for block in content:
         kind = block["type"]
-        if (kind == "text" and not block["text"].strip()) or (kind == "image" and _too_large(block)):
+        if (kind == "text" and not block["text"].strip()) or (
+            kind == "image" and not _image_ok(block, carried)
+        ):
             return False
         if kind == "document":
-            _add_pdf(block, pdfs)
+            _add_pdf(block, carried)
         if block.get("cache_control") is not None:
             ttls.append(block["cache_control"].get("ttl"))
     return True
 
 
-def _too_large(image: dict[str, Any]) -> bool:
+def _image_ok(image: dict[str, Any], carried: Carried) -> bool:
+    """Counts the image; a base64 one must pass `image_refusal`, and is kept for the dimensions."""
+    carried.image_count += 1
     source = image["source"]
-    return source["type"] == "base64" and len(source["data"]) > MAX_IMAGE_BASE64
+    if source["type"] != "base64":
+        return True
+    carried.images.append(("", source["data"]))
+    return image_refusal(source["data"], source["media_type"], "") is None
 
 
-def _add_pdf(document: dict[str, Any], pdfs: list[str]) -> None:
+def _add_pdf(document: dict[str, Any], carried: Carried) -> None:
     source = document["source"]
     if source["type"] == "base64":
-        pdfs.append(source["data"])
+        carried.pdfs.append(source["data"])

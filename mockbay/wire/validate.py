@@ -20,13 +20,14 @@ from mockbay.wire.conversation import (
     TEXT_ONLY,
     check_breakpoints,
     check_cache_control,
+    check_carried,
     check_message,
-    check_pdf_pages,
     check_text,
     check_thinking_prefill,
     check_tool_pairs,
 )
 from mockbay.wire.fieldtypes import array, bad, field, integer, obj, string, tagged, unit
+from mockbay.wire.limits import Carried
 from mockbay.wire.model_rules import check_model_rules
 from mockbay.wire.models import find_model
 from mockbay.wire.request import FIRST_PARTY, FORCED_TOOL_CHOICES, MessagesRequest, Origin
@@ -93,12 +94,12 @@ def _check_rules(body: object, headers: dict[str, str], *, counting: bool, origi
     _check_scalars(body)
     _check_system(body.get("system"))
     tool_names = _check_tools(body.get("tools"))
-    pdfs: list[str] = []
+    carried = Carried()
     for index, message in enumerate(messages):
-        check_message(message, index, index == len(messages) - 1, pdfs)
+        check_message(message, index, index == len(messages) - 1, carried)
     check_tool_pairs(messages)
     check_cache_control(body)
-    check_pdf_pages(pdfs)
+    check_carried(carried)
     choice, choice_name = _check_tool_choice(body.get("tool_choice"), tool_names)
     thinking = _check_thinking(body, max_tokens if not counting else None, choice, headers)
     return build_view(body, headers, max_tokens, tool_names, choice, choice_name, thinking, origin)

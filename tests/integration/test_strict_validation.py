@@ -21,6 +21,7 @@ from mockbay.config import ServerConfig
 from mockbay.server.runner import MockServer
 from mockbay.wire.model_rules import ADAPTIVE, DISABLED, MANUAL_THINKING, PREFILL
 from tests.conftest import sync_client
+from tests.images import b64, gif, jpeg, png
 from tests.unit.test_validate import IMAGE_AT_LIMIT, IMAGE_OVER_LIMIT, assistant, pdf, text, user
 
 MODEL = "claude-sonnet-4-6"
@@ -86,6 +87,10 @@ REFUSED: list[tuple[str, dict[str, Any], dict[str, str], str]] = [
     ("image-file-missing-id", body(messages=[user(image({"type": "file"}))]), {}, "messages.0.content.0.image.source.file.file_id: Field required"),
     ("image-over-5-mb", body(messages=[user(text("a"), image({**PNG, "data": IMAGE_OVER_LIMIT}))]), {}, "messages.0.content.1.image.source.base64: image exceeds 5 MB maximum: 5242881 bytes > 5242880 bytes"),
     ("tool-result-image-over-5-mb", body(messages=tool_loop(result(content=[image({**PNG, "data": IMAGE_OVER_LIMIT})]))), {}, "messages.2.content.0.tool_result.content.0.image.source.base64: image exceeds 5 MB maximum: 5242881 bytes > 5242880 bytes"),
+    ("image-empty", body(messages=[user(image({**PNG, "data": ""}))]), {}, "messages.0.content.0.image.source.base64: image cannot be empty"),
+    ("image-gif-declared-jpeg", body(messages=[user(text("a"), image({**PNG, "media_type": "image/jpeg", "data": b64(gif(4, 4))}))]), {}, "messages.0.content.1.image.source.base64: The image was specified using the image/jpeg media type, but the image appears to be a image/gif image"),
+    ("image-over-8000-pixels", body(messages=[user(image({**PNG, "media_type": "image/jpeg", "data": b64(jpeg(8192, 5464, metadata=20_000))}))]), {}, "messages.0.content.0.image.source.base64.data: At least one of the image dimensions exceed max allowed size: 8000 pixels"),
+    ("many-images-over-2000-pixels", body(messages=tool_loop(result(content=[image({**PNG, "data": b64(png(2048, 1536))})] * 21))), {}, "messages.2.content.0.tool_result.content.0.image.source.base64.data: At least one of the image dimensions exceed max allowed size for many-image requests: 2000 pixels"),
     ("image-openai-shape", body(messages=[user({"type": "image", "image_url": "u"})]), {}, "messages.0.content.0.image.source: Field required"),
     ("pdf-over-100-pages", body(messages=[user(pdf(101), text("Summarise"))]), {}, "A maximum of 100 PDF pages may be provided."),
     ("pdfs-over-100-pages-together", body(messages=[user(pdf(50), pdf(51), text("Compare"))]), {}, "A maximum of 100 PDF pages may be provided."),
@@ -251,6 +256,7 @@ ACCEPTED: list[tuple[str, dict[str, Any], dict[str, str]]] = [
     ("minimal", body(), {}),
     ("string-content", body(messages=[{"role": "user", "content": "Hello"}]), {}),
     ("image-base64", body(messages=[user(image(PNG), text("What is this?"))]), {}),
+    ("images-as-declared", body(messages=[user(image({**PNG, "media_type": "image/jpeg", "data": b64(jpeg(4000, 3000, metadata=60_000))}), image({**PNG, "data": b64(png(8000, 600))}), text("Compare"))]), {}),
     ("image-at-5-mb", body(messages=[user(image({**PNG, "data": IMAGE_AT_LIMIT}), text("What is this?"))]), {}),
     ("image-url", body(messages=[user(image({"type": "url", "url": "https://x/y.png"}))]), {}),
     ("image-file", body(messages=[user(image({"type": "file", "file_id": "file_1"}))]), {}),

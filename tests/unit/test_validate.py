@@ -13,6 +13,7 @@ import pytest
 from mockbay.errors import ApiError
 from mockbay.wire.request import MessagesRequest, ToolResultView
 from mockbay.wire.validate import validate_count_tokens, validate_messages
+from tests.images import b64, jpeg, png, webp_lossless
 
 DROP = object()  # marks a top-level key to remove from the base body
 
@@ -226,6 +227,41 @@ REJECTED: list[tuple[str, object, str]] = [
         ),
         "messages.2.content.0.tool_result.content.1.image.source.base64: image exceeds 5 MB maximum: "
         "5242881 bytes > 5242880 bytes",
+    ),
+    (
+        "image-empty",
+        body(messages=[user(image(""), text("a"))]),
+        "messages.0.content.0.image.source.base64: image cannot be empty",
+    ),
+    (
+        "image-jpeg-declared-png",
+        body(messages=[user(text("a"), image(b64(jpeg(64, 64))))]),
+        "messages.0.content.1.image.source.base64: The image was specified using the image/png media type, "
+        "but the image appears to be a image/jpeg image",
+    ),
+    (
+        "tool-result-image-webp-declared-png",
+        body(
+            messages=[
+                user(text("a")),
+                assistant(tool_use("t1")),
+                user(tool_result("t1", [image(b64(webp_lossless(8, 8)))])),
+            ]
+        ),
+        "messages.2.content.0.tool_result.content.0.image.source.base64: The image was specified using the "
+        "image/png media type, but the image appears to be a image/webp image",
+    ),
+    (
+        "image-over-8000-pixels",
+        body(messages=[user(image(b64(png(640, 480))), image(b64(png(3, 8001))))]),
+        "messages.0.content.1.image.source.base64.data: At least one of the image dimensions exceed max "
+        "allowed size: 8000 pixels",
+    ),
+    (
+        "many-images-over-2000-pixels",
+        body(messages=[user(*[image(b64(png(2000, 2000)))] * 20, image(b64(png(2001, 10))))]),
+        "messages.0.content.20.image.source.base64.data: At least one of the image dimensions exceed max "
+        "allowed size for many-image requests: 2000 pixels",
     ),
     (
         "tool-use-id-dot",
@@ -544,6 +580,11 @@ def test_rejected_with_upstream_text(name: str, payload: object, message: str, s
 
 ACCEPTED: list[tuple[str, dict[str, Any], dict[str, str]]] = [
     ("minimal", body(), {}),
+    # Placeholder bytes no format reads: mockbay refuses only what it can read (docs/wire-notes.md).
+    ("image-unreadable-data", body(messages=[user(image("AAAA"), image("iVBORw0KGgo="), text("a"))]), {}),
+    ("image-at-8000-pixels", body(messages=[user(image(b64(png(8000, 8000))), text("a"))]), {}),
+    ("twenty-images-over-2000-pixels", body(messages=[user(*[image(b64(png(2001, 2001)))] * 20)]), {}),
+    ("many-images-at-2000-pixels", body(messages=[user(*[image(b64(png(2000, 1)))] * 21)]), {}),
     (
         "unknown-top-level-fields",
         body(
