@@ -15,9 +15,11 @@ Constants (the README quotes this list):
 - `REQUEST_FRAMING_TOKENS` = 2: once per request; with the above it lands the documented 14.
 - `THINKING_OVERHEAD_TOKENS` = 100: thinking (any type but `disabled`) adds a hidden system prompt;
   upstream publishes no number, so this is a guess.
-- `IMAGE_TOKENS` = 1,600 per image block, whatever its source: upstream's rule is width*height/750, but
-  mockbay does not decode images, so it charges a ~1.15 megapixel image, the size upstream scales larger
-  ones down to.
+- An image costs upstream's width * height / 750 (at least 1), its long edge first scaled down to
+  `MAX_IMAGE_EDGE` = 1,568 pixels as upstream scales it, and at most `IMAGE_TOKENS` = 1,600, what the
+  ~1.15 megapixels upstream scales larger images down to cost. The size is read from a base64 image's
+  header (`mockbay.wire.images`); an image mockbay cannot read, or one given by url or file id,
+  costs `IMAGE_TOKENS`.
 - `PDF_PAGE_TOKENS` = 2,000 per PDF page (upstream: 1,500-3,000 text tokens per page plus the page
   image). Pages are counted as `/Type /Page` objects in the base64 data (at least one;
   `mockbay.wire.limits.pdf_pages`); a PDF given by url or file id counts as one page.
@@ -41,6 +43,7 @@ from typing import Any, Literal
 
 from mockbay.jsontext import canonical
 from mockbay.wire.cachemarks import Ttl, cache_ttl, markable
+from mockbay.wire.images import pixel_size
 from mockbay.wire.limits import pdf_pages
 from mockbay.wire.models import find_model, tool_overhead
 from mockbay.wire.request import FORCED_TOOL_CHOICES, THINKING_BLOCKS
@@ -51,6 +54,8 @@ MESSAGE_FRAMING_TOKENS = 2
 REQUEST_FRAMING_TOKENS = 2
 THINKING_OVERHEAD_TOKENS = 100
 IMAGE_TOKENS = 1_600
+MAX_IMAGE_EDGE = 1_568
+PIXELS_PER_IMAGE_TOKEN = 750
 PDF_PAGE_TOKENS = 2_000
 
 Section = Literal["tools", "system", "messages"]
@@ -240,13 +245,30 @@ def _block_tokens(block: Mapping[str, Any], cpt: float) -> int:
     if kind == "tool_result":
         return sum(_block_tokens(b, cpt) for b in _as_blocks(block.get("content")))
     if kind == "image":
-        return IMAGE_TOKENS
+        return _image_tokens(block.get("source"))
     if kind == "document":
         return _document_tokens(block, cpt)
     if kind == "search_result":
         head = _text_tokens(str(block.get("title", "")) + str(block.get("source", "")), cpt)
         return head + sum(_block_tokens(b, cpt) for b in _as_blocks(block.get("content")))
     return _text_tokens(canonical_json({k: v for k, v in block.items() if k != "cache_control"}), cpt)
+
+
+def _image_tokens(source: object) -> int:
+    """What an image costs (see the module docstring): by its size, where its header gives one."""
+    if (
+        not isinstance(source, Mapping)
+        or source.get("type") != "base64"
+        or not isinstance(source.get("data"), str)
+    ):
+        return IMAGE_TOKENS
+    size = pixel_size(source["data"])
+    if size is None:
+        return IMAGE_TOKENS
+    width, height = size
+    scale = min(1.0, MAX_IMAGE_EDGE / max(width, height, 1))
+    pixels = round(width * scale) * round(height * scale)
+    return max(1, min(IMAGE_TOKENS, math.ceil(pixels / PIXELS_PER_IMAGE_TOKEN)))
 
 
 def _document_tokens(block: Mapping[str, Any], cpt: float) -> int:

@@ -332,7 +332,13 @@ def test_images_and_pdf_pages_are_counted(bundled):
     with_image = chat([IMAGE, {"type": "text", "text": "Describe."}])
     with_pdf = chat([PDF_DOCUMENT, {"type": "text", "text": "Describe."}])
     base = client.messages.count_tokens(**plain).input_tokens
-    assert client.messages.count_tokens(**with_image).input_tokens == base + IMAGE_TOKENS
+    assert (
+        client.messages.count_tokens(**with_image).input_tokens == base + 1
+    )  # a 1x1 PNG: 1 / 750, at least 1
+    unread = chat(
+        [{**IMAGE, "source": {**IMAGE["source"], "data": "AAAA"}}, {"type": "text", "text": "Describe."}]
+    )
+    assert client.messages.count_tokens(**unread).input_tokens == base + IMAGE_TOKENS
     title = math.ceil(len(PDF_DOCUMENT["title"]) / 3.5)
     assert client.messages.count_tokens(**with_pdf).input_tokens == base + 2 * PDF_PAGE_TOKENS + title
 

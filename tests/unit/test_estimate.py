@@ -15,6 +15,7 @@ from mockbay.usage.estimate import (
     estimate_input_tokens,
     split_request,
 )
+from tests.images import image_block, jpeg, png, webp_lossless
 
 OLD = "claude-sonnet-4-5"  # 3.5 chars/token, tool overhead 496 auto / 588 forced
 NEW = "claude-opus-4-7"  # newer tokenizer: 2.5 chars/token
@@ -79,6 +80,10 @@ BLOCK_CASES: list[tuple[str, dict[str, Any], int]] = [
         {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBO"}},
         IMAGE_TOKENS,
     ),
+    ("image-200-px-square", image_block(png(200, 200)), 54),  # 40,000 pixels / 750, rounded up
+    ("image-1-px", image_block(png(1, 1)), 1),
+    ("image-long-edge-scaled", image_block(webp_lossless(3136, 100), "image/webp"), 105),  # 1,568 x 50
+    ("image-large-capped", image_block(jpeg(4000, 3000), "image/jpeg"), IMAGE_TOKENS),
     (
         "image-url",
         {"type": "image", "source": {"type": "url", "url": "https://example.com/a.png"}},
