@@ -42,7 +42,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from mockbay.jsontext import canonical
-from mockbay.wire.cachemarks import Ttl, cache_ttl, markable
+from mockbay.wire.cachemarks import Ttl, cache_ttl
 from mockbay.wire.images import pixel_size
 from mockbay.wire.limits import pdf_pages
 from mockbay.wire.models import find_model, tool_overhead
@@ -75,7 +75,6 @@ class Segment:
     tokens: int
     identity: Any  # what `canonical` serialises
     cache_ttl: Ttl | None
-    markable: bool
 
     @property
     def canonical(self) -> str:
@@ -170,7 +169,6 @@ def _tool_segments(tools: Sequence[Any], cpt: float) -> list[Segment]:
             _tool_tokens(tool, cpt),
             ["tools", _without_marker(tool)],
             _marker_ttl(tool),
-            True,
         )
         for i, tool in enumerate(tools)
     ]
@@ -181,9 +179,7 @@ def _system_segments(system: Any, cpt: float) -> list[Segment]:
     for j, block in enumerate(_as_blocks(system)):
         identity = ["system", _without_marker(block)]
         tokens = _block_tokens(block, cpt)
-        segments.append(
-            Segment("system", f"system.{j}", tokens, identity, _marker_ttl(block), markable(block))
-        )
+        segments.append(Segment("system", f"system.{j}", tokens, identity, _marker_ttl(block)))
     return segments
 
 
@@ -210,9 +206,9 @@ def _message_segments(messages: Sequence[Any], cpt: float) -> list[Segment]:
             identity = ["messages", i, role, _without_marker(block)]
             path = f"messages.{i}.content.{j}"
             tokens = _block_tokens(block, cpt)
-            own.append(Segment("messages", path, tokens, identity, _marker_ttl(block), markable(block)))
+            own.append(Segment("messages", path, tokens, identity, _marker_ttl(block)))
         if not own:
-            own.append(Segment("messages", f"messages.{i}", 0, ["messages", i, role], None, False))
+            own.append(Segment("messages", f"messages.{i}", 0, ["messages", i, role], None))
         own[0] = replace(own[0], tokens=own[0].tokens + MESSAGE_FRAMING_TOKENS)
         segments += own
     return segments

@@ -15,6 +15,7 @@ from mockbay.usage.estimate import (
     estimate_input_tokens,
     split_request,
 )
+from mockbay.wire.cachemarks import automatic_target, markable
 from tests.images import image_block, jpeg, png, webp_lossless
 
 OLD = "claude-sonnet-4-5"  # 3.5 chars/token, tool overhead 496 auto / 588 forced
@@ -264,7 +265,7 @@ def test_segments_are_ordered_and_sum_to_the_estimate() -> None:
     assert sum(s.tokens for s in breakdown.segments) + breakdown.preamble == breakdown.total
 
 
-def test_segments_carry_markers_framing_and_markability() -> None:
+def test_segments_carry_markers_and_framing() -> None:
     segments = {s.path: s for s in split_request(rich_body()).segments}
     assert [segments[p].cache_ttl for p in ("tools.0", "tools.1", "system.1", "messages.2.content.0")] == [
         None,
@@ -275,10 +276,20 @@ def test_segments_carry_markers_framing_and_markability() -> None:
     assert segments["messages.0.content.0"].tokens == 2 + 2  # "Hello" + message framing
     assert segments["messages.0.content.1"].tokens == 0  # framing went to the first block only
     assert segments["messages.3"].tokens == 2
-    assert not segments["messages.0.content.1"].markable  # empty text
-    assert not segments["messages.1.content.0"].markable  # thinking
-    assert not segments["messages.3"].markable
-    assert segments["messages.1.content.1"].markable
+
+
+def test_markability_of_the_segments_blocks() -> None:
+    """Which blocks may carry a breakpoint (`cachemarks.markable`), and so where the automatic one
+    lands: past the empty final assistant message and the thinking block, on the tool call."""
+    rich = rich_body()
+    messages = rich["messages"]
+    assert not markable(messages[0]["content"][1])  # empty text
+    assert not markable(messages[1]["content"][0])  # thinking
+    assert markable(messages[1]["content"][1])
+    assert automatic_target({"messages": [messages[0], messages[1], messages[3]]}) == (
+        "messages.1.content.1",
+        messages[1]["content"][1],
+    )
 
 
 def test_canonical_ignores_the_marker_but_not_position_or_role() -> None:
