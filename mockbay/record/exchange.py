@@ -11,6 +11,8 @@ Standard library only (plus the scrubber); no I/O.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -195,6 +197,41 @@ class _StreamWalk:
             self.error = data.get("error") or {}
         else:
             self.dropped.add(position)
+
+
+def streamed_message(events: tuple[TimedEvent, ...]) -> dict[str, Any]:
+    """The message a stream's events assemble, as a client's accumulator builds it: the start's
+    fields and each block with its deltas applied. What a recorded thread holds of a streamed
+    turn (`record/proxy.py`); unrecorded, unscrubbed, never written."""
+    walk = _StreamWalk()
+    for position, event in enumerate(events):
+        walk.feed(position, event.data)
+    return {**walk.message, "content": [_assembled(walk.blocks[i]) for i in sorted(walk.blocks)]}
+
+
+_JOINED_DELTAS = {"text_delta": "text", "thinking_delta": "thinking"}  # delta type -> the key it extends
+
+
+def _assembled(block: _StreamBlock) -> dict[str, Any]:
+    """A block's start with its deltas applied: text and thinking joined, the last signature,
+    citations appended, and streamed tool input parsed (the start's, if it does not parse)."""
+    out = dict(block.start)
+    pieces: list[str] = []
+    for delta in block.deltas:
+        kind = delta.get("type")
+        if kind in _JOINED_DELTAS:
+            key = _JOINED_DELTAS[kind]
+            out[key] = str(out.get(key) or "") + str(delta.get(key, ""))
+        elif kind == "input_json_delta":
+            pieces.append(str(delta.get("partial_json", "")))
+        elif kind == "signature_delta":
+            out["signature"] = delta.get("signature")
+        elif kind == "citations_delta":
+            out["citations"] = [*(out.get("citations") or []), delta.get("citation")]
+    if "".join(pieces).strip():
+        with contextlib.suppress(ValueError):
+            out["input"] = json.loads("".join(pieces))
+    return out
 
 
 def _stream_reply(events: tuple[TimedEvent, ...], scrubber: Scrubber) -> dict[str, Any]:

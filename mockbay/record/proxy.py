@@ -42,7 +42,7 @@ from mockbay.loading import load_registry
 from mockbay.platforms.bedrock import FRAMING as EVENT_STREAM
 from mockbay.platforms.recording import EventStreamSplitter, recordable_body
 from mockbay.platforms.routes import error_shape
-from mockbay.record.exchange import Exchange, TimedEvent
+from mockbay.record.exchange import Exchange, TimedEvent, streamed_message
 from mockbay.record.modes import Mode
 from mockbay.record.scrub import Scrubber
 from mockbay.record.sigv4 import resign
@@ -56,11 +56,13 @@ from mockbay.record.writer import (
 )
 from mockbay.scenario.model import TimingMode
 from mockbay.scenario.registry import Registry
-from mockbay.server.app import PINNED, make_app
+from mockbay.server import threads
+from mockbay.server.app import PINNED, STATE, make_app
 from mockbay.server.listen import base_url, listening, until_signalled
 from mockbay.server.messages import SCENARIO_HEADER, read_body
 from mockbay.server.protocol import SIDE_REQUEST_ID
 from mockbay.state import ServerState
+from mockbay.store import StateStore
 from mockbay.wire.sse import parse_events
 
 Report = Callable[[str], None]
@@ -255,7 +257,7 @@ class _Proxy:
             return _refusal(request, error)
         body = None
         if request.method == "POST" and path.endswith("/v1/messages"):
-            body = _json_object(raw)
+            body = await _whole_conversation(request.app[STATE].store, _json_object(raw))
         elif request.method == "POST":
             body = recordable_body(request.raw_path, raw)
         if body is None:
@@ -297,6 +299,9 @@ class _Proxy:
             events=tuple(capture.events) if capture.events is not None else None,
         )
         turn, file = self.recorder.record(group, exchange)
+        if threads.threaded(body) and capture.status == 200:
+            message = answer if exchange.events is None else streamed_message(exchange.events)
+            await _hold(request.app[STATE].store, body, message)
         kind = "json" if capture.events is None else "stream"
         self.report(f"recorded {group} turn {turn}: {capture.status} {kind} {took} -> {file}")
         return response
@@ -344,6 +349,31 @@ class _Proxy:
             ):  # a client may leave once it has it all (an error event)
                 await response.write_eof()
         return response, capture
+
+
+async def _whole_conversation(store: StateStore, body: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A continued thread's request as its whole conversation, as mockbay's pipeline sees it when
+    replaying (`server/threads.py`), so it is grouped, fingerprinted and recorded as that
+    conversation sent unthreaded; any other body as sent. A thread this proxy holds no turn of
+    is forwarded as sent, for upstream to answer."""
+    if body is None:
+        return None
+    try:
+        resumed: dict[str, Any] = await threads.resume(store, body)
+    except ApiError:
+        return body
+    return resumed
+
+
+async def _hold(store: StateStore, body: dict[str, Any], message: object) -> None:
+    """Hold upstream's answer to a threaded request as mockbay holds its own, so the next turn's
+    continue resumes it (under upstream's message id)."""
+    if (
+        isinstance(message, dict)
+        and isinstance(message.get("id"), str)
+        and isinstance(message.get("content"), list)
+    ):
+        await threads.hold(store, body, message["id"], message["content"])
 
 
 async def _pump(

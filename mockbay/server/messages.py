@@ -174,7 +174,8 @@ async def answer_message(
         threaded=threaded,
     )
     if threaded:
-        await threads.hold(state.store, parsed.body, rendered.message)
+        reply = rendered.message
+        await threads.hold(state.store, parsed.body, reply.id, [block.to_json() for block in reply.blocks])
     body = b"" if parsed.stream else dumps(message_json(rendered.message, rendered.usage))
     if pure:  # its headers as a replay adds them: provenance, then the reply's own
         reply_headers = {**provenance.headers(exchange), **reply_headers}

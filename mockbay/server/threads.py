@@ -21,7 +21,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from mockbay.errors import ApiError
-from mockbay.render.content import RenderedMessage
 from mockbay.store import StateStore
 
 THREAD = "thread"
@@ -68,13 +67,14 @@ async def resume(store: StateStore, body: Any) -> Any:
     return {**body, **conversation["fields"], "messages": [*conversation["messages"], *messages]}
 
 
-async def hold(store: StateStore, body: Mapping[str, Any], reply: RenderedMessage) -> None:
-    """Keep the conversation of a threaded request (`body` as `resume` made it) and its reply
-    under the reply's id, for the next turn to continue."""
+async def hold(store: StateStore, body: Mapping[str, Any], reply_id: str, content: list[Any]) -> None:
+    """Keep the conversation of a threaded request (`body` as `resume` made it) and its reply's
+    content blocks (JSON) under the reply's id, for the next turn to continue. The recorder holds
+    upstream's replies the same way (`record/proxy.py`)."""
     fields = {field: body[field] for field in CREATE_ONLY if body.get(field) is not None}
-    answer = {"role": "assistant", "content": [block.to_json() for block in reply.blocks]}
+    answer = {"role": "assistant", "content": content}
     held = {"fields": fields, "messages": [_unmarked(message) for message in [*body["messages"], answer]]}
-    await store.thread_put(reply.id, json.dumps(held, separators=(",", ":")))
+    await store.thread_put(reply_id, json.dumps(held, separators=(",", ":")))
 
 
 def _unmarked(value: Any) -> Any:
