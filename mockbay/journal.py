@@ -144,7 +144,9 @@ class Exchange:
     reply_index: int | None = None
     matched: bool = False
     missed: bool = False  # reached matching and no scenario answered (near_misses say why)
-    generated: bool = False  # a missed request answered by the generate fallback
+    generated: bool = (
+        False  # answered by mockbay's own reply: the generate fallback, or a compaction's summary
+    )
     near_misses: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(
         default_factory=list

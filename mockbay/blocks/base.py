@@ -61,6 +61,7 @@ class BlockKind:
     KEY_DOC: ClassVar[str]  # one line for the scenario key's documentation
     FINGERPRINTED: ClassVar[frozenset[str] | None] = None  # fields a request's copy is hashed on; None: all
     CLIENT_TOOL_CALL: ClassVar[bool] = False  # makes the default stop_reason `tool_use`
+    ALONE_STOP_REASON: ClassVar[str | None] = None  # the default stop_reason of a reply of these alone
 
     # ---- scenario side ----------------------------------------------------------------------
 

@@ -125,10 +125,15 @@ def _as_stated(reply: Reply, blocks: list[BlockKind], limit: tuple[int, str]) ->
 
 
 def _default_stop_reason(reply: Reply, blocks: list[BlockKind]) -> str:
-    """`refusal` beside stop_details, `tool_use` after a client tool call, else `end_turn`."""
+    """`refusal` beside stop_details, `tool_use` after a client tool call, the kind's own reason
+    for blocks that have one alone (`compaction`), else `end_turn`."""
     if reply.stop_details is not None:
         return "refusal"
-    return "tool_use" if any(b.CLIENT_TOOL_CALL for b in blocks) else "end_turn"
+    if any(b.CLIENT_TOOL_CALL for b in blocks):
+        return "tool_use"
+    alone = {b.ALONE_STOP_REASON for b in blocks}
+    reason = alone.pop() if len(alone) == 1 else None
+    return reason or "end_turn"
 
 
 def _apply_cuts(

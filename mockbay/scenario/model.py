@@ -20,13 +20,15 @@ CacheMode = Literal["simulate", "off"]
 StepKind = Literal["rule", "turn"]
 # The batch results a reply can script (docs/scenario-contract.md §11).
 BatchOutcome = Literal["canceled", "expired"]
-# Every stop reason of the wire (the SDK's StopReason), and the refusal categories of stop_details.
+# Every stop reason of the wire (the SDK's BetaStopReason: `compaction` is the beta's), and the
+# refusal categories of stop_details.
 STOP_REASONS = (
     "end_turn",
     "max_tokens",
     "stop_sequence",
     "tool_use",
     "pause_turn",
+    "compaction",
     "refusal",
     "model_context_window_exceeded",
 )

@@ -12,12 +12,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from mockbay import logs
+from mockbay.blocks.compaction import Compaction
 from mockbay.errors import ApiError
 from mockbay.fallback import generate_reply, strict_message
 from mockbay.journal import Exchange
 from mockbay.matching import Miss, NearMiss
+from mockbay.matching.selector import Selection
 from mockbay.scenario.model import Reply, Scenario, Step
 from mockbay.state import ServerState
+from mockbay.summarize import compaction_reply
+from mockbay.wire.compaction import is_compaction_request
 from mockbay.wire.request import MessagesRequest
 
 
@@ -30,6 +34,7 @@ class Decision:
     step: Step | None = None
     reply_index: int | None = None  # the position in the step's `replies:`, for a sequence
     near_misses: tuple[dict[str, Any], ...] = ()  # the journal's JSON of each, when none answered
+    compaction: bool = False  # a compaction request's summary: no scenario was asked
 
     @property
     def sequenced(self) -> bool:
@@ -39,6 +44,9 @@ class Decision:
     def record(self, exchange: Exchange) -> None:
         """Copy the decision into the journal entry: matched step, or generated with near misses."""
         scenario, step = self.scenario, self.step
+        if self.compaction:
+            exchange.generated = True
+            return
         if scenario is None or step is None:
             exchange.missed = exchange.generated = True
             exchange.near_misses = list(self.near_misses)
@@ -58,12 +66,16 @@ def near_miss_json(near: tuple[NearMiss, ...]) -> tuple[dict[str, Any], ...]:
 async def decide(state: ServerState, parsed: MessagesRequest, exchange: Exchange) -> Decision:
     """The scenario step that answers, or the fallback (a generated reply), recorded in the journal
     entry; a refusal (the strict fallback's 400, a spent `then: error` sequence) journals what was
-    found before it raises, so a test that reads the journal sees why."""
+    found before it raises, so a test that reads the journal sees why. A compaction request is
+    answered by a step whose reply is a summary (`_summarizes`), else by mockbay's
+    (`mockbay.summarize`), whatever the fallback."""
     loose = state.config.fingerprints == "loose"
     outcome = state.selector.select(parsed, loose_fingerprints=loose)
     if logs.debug_enabled():
         logs.log_candidates(exchange, state.selector.explain(parsed, loose_fingerprints=loose))
-    if isinstance(outcome, Miss):
+    if is_compaction_request(parsed.body) and not _summarizes(outcome):
+        decision = Decision(compaction_reply(parsed.body), compaction=True)
+    elif isinstance(outcome, Miss):
         near = near_miss_json(outcome.near)
         if state.config.fallback == "strict" or outcome.unknown_pin is not None:
             exchange.missed, exchange.near_misses = True, list(near)
@@ -75,6 +87,16 @@ async def decide(state: ServerState, parsed: MessagesRequest, exchange: Exchange
         decision = await _in_sequence(state, parsed.session, outcome.scenario, outcome.step, exchange)
     decision.record(exchange)
     return decision
+
+
+def _summarizes(outcome: Selection | Miss) -> bool:
+    """Whether the chosen step answers a compaction request as upstream does: one reply of
+    `compaction` blocks alone (a recording's, or a rule that scripts the summary). Any other
+    reply is passed over, and a `replies:` sequence is not advanced for it."""
+    if isinstance(outcome, Miss) or outcome.step.reply is None:
+        return False
+    content = outcome.step.reply.content
+    return bool(content) and all(block.type == Compaction.TYPE for block in content)
 
 
 async def _in_sequence(

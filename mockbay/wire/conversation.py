@@ -185,27 +185,26 @@ def check_carried(carried: Carried) -> None:
         raise bad(message)
 
 
-def paused_turn(message: dict[str, Any]) -> bool:
-    """A turn that stopped with `pause_turn`, sent back as it is to continue it (not a prefill):
-    it holds a server tool's call or result (docs/wire-notes.md)."""
+def continued_turn(message: dict[str, Any]) -> bool:
+    """A final assistant message sent back to go on from, not a prefill: a turn that stopped with
+    `pause_turn` (it holds a server tool's call or result), or a compaction's summary alone, which
+    stands for the conversation before it (docs/wire-notes.md)."""
     content = message.get("content")
-    return isinstance(content, list) and any(
-        isinstance(block, dict)
-        and (
-            block.get("type") in ("server_tool_use", "mcp_tool_use")
-            or str(block.get("type")).endswith("_tool_result")
-        )
-        for block in content
-    )
+    if not isinstance(content, list) or not content:
+        return False
+    types = [str(block.get("type")) if isinstance(block, dict) else "" for block in content]
+    if all(kind == "compaction" for kind in types):
+        return True
+    return any(kind in ("server_tool_use", "mcp_tool_use") or kind.endswith("_tool_result") for kind in types)
 
 
 def check_thinking_prefill(messages: list[dict[str, Any]]) -> None:
     """With thinking on, a final assistant message the reply would continue must start with a
-    thinking block. An empty one prefills nothing and a paused turn is no prefill, so both pass
+    thinking block. An empty one prefills nothing and a continued turn is no prefill, so both pass
     (docs/wire-notes.md)."""
     index = len(messages) - 1
     last = messages[index]
-    if last["role"] != "assistant" or not last["content"] or paused_turn(last):
+    if last["role"] != "assistant" or not last["content"] or continued_turn(last):
         return
     found = blocks_of(last)[0]["type"]
     if found not in THINKING_BLOCKS:

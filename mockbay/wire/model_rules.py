@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from mockbay.wire.conversation import paused_turn
+from mockbay.wire.conversation import continued_turn
 from mockbay.wire.fieldtypes import bad
 from mockbay.wire.models import CATALOG, find_model
 
@@ -64,7 +64,7 @@ def check_model_rules(body: dict[str, Any], *, counting: bool) -> None:
         not counting
         and model in NO_PREFILL
         and last["role"] == "assistant"
-        and not paused_turn(last)
+        and not continued_turn(last)
         and body.get("fallback_credit_token") is None
     ):
         raise bad(PREFILL)

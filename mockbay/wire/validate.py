@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mockbay.wire.cachemarks import check_cache_ttls
+from mockbay.wire.compaction import check_compaction_request
 from mockbay.wire.conversation import (
     TEXT_ONLY,
     check_breakpoints,
@@ -78,6 +79,8 @@ def _validate(
     else:
         view = _finish_typed(body, headers, facts, counting=counting, origin=origin)
     check_model_rules(body, counting=counting)
+    if not counting:
+        check_compaction_request(body)
     return view
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import anthropic
 import pytest
 from anthropic.types import EncryptedCodeExecutionResultBlock, StopReason
+from anthropic.types.beta import BetaStopReason
 
 from mockbay.blocks import KINDS
 from mockbay.scenario.model import STOP_REASONS
@@ -158,6 +159,16 @@ def _check_caller(message: Any) -> None:
     assert message.content[0].caller.type == "direct" and message.stop_reason == "tool_use"
 
 
+def _check_compaction(message: Any) -> None:
+    _types("BetaCompactionBlock", "BetaTextBlock")(message)
+    summary = message.content[0]
+    assert summary.content == "Earlier: the user asked for the weather in Paris."
+    assert summary.encrypted_content == "EqMBprior" and summary.signature
+    (removal,) = summary.tool_changes
+    assert removal.type == "tool_removal" and removal.tool.name == "get_time"
+    assert message.stop_reason == "end_turn"
+
+
 def _check_json(message: Any) -> None:
     assert message.content[0].text == '{"city":"Paris","temperature_c":18,"tags":["sunny","warm"]}'
 
@@ -195,6 +206,7 @@ ROWS: list[tuple[str, dict[str, Any], bool, Check]] = [
     ("kind-container-upload", {}, False, _types("ContainerUploadBlock", "TextBlock")),
     ("kind-mcp", {}, True, _types("BetaMCPToolUseBlock", "BetaMCPToolResultBlock", "BetaTextBlock")),
     ("kind-raw", {}, False, _types("ContainerUploadBlock", "TextBlock")),
+    ("kind-compaction", {}, True, lambda m: _check_compaction(m)),
     ("kind-tool-use-caller", {}, False, lambda m: _check_caller(m)),
     ("kind-citations", {"messages": DOCUMENTS}, False, _citations),
     ("kind-json-text", {}, False, lambda m: _check_json(m)),
@@ -204,6 +216,7 @@ ROWS: list[tuple[str, dict[str, Any], bool, Check]] = [
     ("stop-stop_sequence", {"stop_sequences": ["###"]}, False, _stop("stop_sequence")),
     ("stop-tool_use", {}, False, _stop("tool_use")),
     ("stop-pause_turn", {}, False, _stop("pause_turn")),
+    ("stop-compaction", {}, True, _stop("compaction")),
     ("stop-refusal", {}, False, lambda m: _check_refusal(m)),
     ("stop-model_context_window_exceeded", {}, False, _stop("model_context_window_exceeded")),
     ("message-fields", {}, True, lambda m: _check_message_fields(m)),
@@ -277,7 +290,8 @@ def test_every_kind_and_stop_reason_has_a_row() -> None:
 
 
 def test_stop_reasons_are_the_sdks() -> None:
-    assert set(STOP_REASONS) == set(typing.get_args(StopReason))
+    assert set(STOP_REASONS) == set(typing.get_args(BetaStopReason))
+    assert set(typing.get_args(StopReason)) == set(STOP_REASONS) - {"compaction"}
 
 
 def test_a_long_prompt_runs_out_of_context_window(server: MockServer) -> None:
