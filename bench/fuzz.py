@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import contextlib
 import copy
 import gzip
@@ -50,13 +51,18 @@ READ_TIMEOUT_S = 15.0
 BIG = 33 * MB
 MAX_RSS_GROWTH_MB = 20
 
+# A PNG's signature and IHDR (640 x 480): validation reads an image's format and size from them.
+PNG_HEAD = base64.b64encode(
+    bytes.fromhex("89504e470d0a1a0a0000000d4948445200000280000001e00802000000")
+).decode()
+IMAGE = {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": PNG_HEAD}}
 BASE: dict[str, Any] = {
     "model": "claude-sonnet-4-6",
     "max_tokens": 256,
     "system": [{"type": "text", "text": "You are terse.", "cache_control": {"type": "ephemeral"}}],
     "tools": [{"name": "lookup", "description": "d", "input_schema": {"type": "object"}}],
     "messages": [
-        {"role": "user", "content": [{"type": "text", "text": "look it up"}]},
+        {"role": "user", "content": [{"type": "text", "text": "look it up"}, IMAGE]},
         {
             "role": "assistant",
             "content": [{"type": "tool_use", "id": "toolu_1", "name": "lookup", "input": {}}],
@@ -103,6 +109,10 @@ ODD: list[Any] = [
     {"type": "text"},
     {"type": "\udfff"},
     {"type": 7},
+    "/9j/4AAQ",  # the start of a JPEG, an image with a truncated header
+    "UklGRgAAAABXRUJQVlA4WA",  # a WebP's RIFF header cut inside its VP8X chunk
+    "iVBORw0KGgoAAAANSUhEUv////8=",  # a PNG whose IHDR is cut short
+    {"type": "summarize"},  # a compaction request's field, where another belongs
 ]
 ODD_PATHS = [
     "/_mockbay/../v1/messages",
@@ -196,6 +206,9 @@ def valid(rng: random.Random) -> bytes:
     body["max_tokens"] = rng.randrange(1, 512)
     if rng.random() < 0.3:
         body["stream"] = True
+    if rng.random() < 0.1:  # a compaction request, which takes no output format
+        del body["output_config"]
+        body["compaction"] = {"type": "summarize"}
     return json.dumps(body).encode()
 
 
