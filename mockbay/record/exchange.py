@@ -157,6 +157,8 @@ def _usage(usage: dict[str, Any]) -> dict[str, Any]:
         out["inference_geo"] = usage["inference_geo"]
     if usage.get("speed") in SPEEDS:
         out["speed"] = usage["speed"]
+    if isinstance(usage.get("fallback_credit"), dict) and "status" in usage["fallback_credit"]:
+        out["fallback_credit"] = usage["fallback_credit"]
     return out
 
 

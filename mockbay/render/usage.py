@@ -13,6 +13,9 @@ from mockbay.scenario.model import UsageSpec
 from mockbay.usage.cache import CacheOutcome
 
 _COMPUTED = UsageSpec()  # a reply without `usage:`: every counter computed (one shared frozen value)
+FALLBACK_CREDIT = "fallback_credit"
+# A presented `fallback_credit_token`'s outcome: mockbay keeps no token state to refuse one by.
+REDEEMED: Mapping[str, Any] = {"status": {"type": "redeemed"}}
 
 
 def build_usage(
@@ -26,7 +29,8 @@ def build_usage(
     """The final usage: computed counters, each replaced by the scenario's value where given.
 
     `server_tool_use` is what the blocks counted (render/metadata.py); `inference_geo` and
-    `speed` echo the request's (`body`) unless the scenario gives them.
+    `speed` echo the request's (`body`) unless the scenario gives them; a request that carries a
+    `fallback_credit_token` gets its outcome, `redeemed` unless the scenario gives another.
     """
     body = body or {}
     spec = spec or _COMPUTED
@@ -53,6 +57,9 @@ def build_usage(
         usage["speed"] = speed
     if spec.output_tokens_details is not None:
         usage["output_tokens_details"] = dict(spec.output_tokens_details)
+    credit = spec.fallback_credit or (REDEEMED if body.get("fallback_credit_token") is not None else None)
+    if credit is not None:
+        usage[FALLBACK_CREDIT] = dict(credit)
     return usage
 
 

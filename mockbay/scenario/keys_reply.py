@@ -127,6 +127,15 @@ _USAGE = Obj(
             {"thinking_tokens": Int(minimum=0, doc="Output tokens spent on thinking.")},
             doc="Breakdown of output tokens; sent only when given.",
         ),
+        "fallback_credit": Obj(
+            {
+                "status": AnyValue(
+                    doc="{type: redeemed}, or {type: not_applied, reason: ..., remove_to_redeem: [...]}."
+                )
+            },
+            required=("status",),
+            doc="The outcome of the request's fallback_credit_token; default redeemed when it carries one.",
+        ),
     },
     doc="Usage counters; any left out is computed.",
     build="usage",

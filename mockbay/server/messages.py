@@ -22,6 +22,7 @@ from mockbay.config import MAX_BODY_BYTES
 from mockbay.files.sources import check_file_sources
 from mockbay.journal import OFFSETS_BYTES_PER_EVENT, Exchange
 from mockbay.render.events import message_json
+from mockbay.render.usage import FALLBACK_CREDIT
 from mockbay.scenario.model import Reply
 from mockbay.server import provenance, threads
 from mockbay.server.admission import admit, settle
@@ -229,7 +230,9 @@ async def answer_in_batch(
     if reply.fault is not None:
         exchange.fault = reply.fault.kind
         raise fault_error(reply.fault)
-    return reply, message_json(rendered.message, rendered.usage)
+    # A batch item accepts a fallback_credit_token and ignores it: its usage reports no outcome.
+    usage = {key: value for key, value in rendered.usage.items() if key != FALLBACK_CREDIT}
+    return reply, message_json(rendered.message, usage)
 
 
 def _send_stream(

@@ -81,6 +81,11 @@ def _validate(
     check_model_rules(body, counting=counting)
     if not counting:
         check_compaction_request(body)
+    if body.get("fallback_credit_token") is not None and body.get("fallbacks") is not None:
+        raise bad(
+            "fallback_credit_token: cannot be combined with `fallbacks`: redeem the token on a "
+            "client-side retry, or let the server fall back"
+        )
     return view
 
 
