@@ -298,4 +298,13 @@ def _without_marker(block: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _marker_ttl(block: Mapping[str, Any]) -> Ttl | None:
-    return cache_ttl(block.get("cache_control"))
+    """The lifetime of the breakpoint a segment ends: its block's own marker, else, for a
+    tool_result, the last marker inside its content. A tool_result stays one segment (Claude Code
+    sends long lists of results, and the lookback counts segments), so an inner breakpoint is
+    taken to the end of its tool_result: the rest of that result's content is cached with it."""
+    own = cache_ttl(block.get("cache_control"))
+    inner = block.get("content") if own is None and block.get("type") == "tool_result" else None
+    if not isinstance(inner, list):
+        return own
+    marked = [cache_ttl(b.get("cache_control")) for b in inner if isinstance(b, Mapping)]
+    return next((ttl for ttl in reversed(marked) if ttl is not None), None)

@@ -232,6 +232,30 @@ def test_automatic_caching_follows_a_growing_conversation(server):
     )
 
 
+def test_a_marker_inside_a_tool_result_caches_up_to_that_result(server):
+    """A breakpoint on a block of a tool_result's content caches the prefix to the end of the result."""
+    client = pinned_client(server, "cached")
+    call = {"type": "tool_use", "id": "toolu_1", "name": "read_file", "input": {"path": "a.txt"}}
+    result = {
+        "type": "tool_result",
+        "tool_use_id": "toolu_1",
+        "content": [block("r" * 7300, FIVE_MIN), block("tail")],
+    }
+    messages = [
+        {"role": "user", "content": "Read a.txt"},
+        {"role": "assistant", "content": [call]},
+        {"role": "user", "content": [result, {"type": "text", "text": QUESTION}]},
+    ]
+    tools = [{"name": "read_file", "input_schema": {"type": "object"}}]
+    body = {"model": MODEL, "max_tokens": 64, "messages": messages, "tools": tools}
+    cached = prefix_tokens(body, "messages.2.content.0")
+    first = usage_of(client, body)
+    assert (first["cache_creation_input_tokens"], first["cache_read_input_tokens"]) == (cached, 0)
+    assert first["cache_creation"]["ephemeral_5m_input_tokens"] == cached > 2048
+    again = usage_of(client, body)
+    assert (again["cache_creation_input_tokens"], again["cache_read_input_tokens"]) == (0, cached)
+
+
 def test_automatic_caching_after_a_one_hour_breakpoint_bills_both_lifetimes(server):
     """Longer lifetimes first: a 1-hour tool breakpoint, then the automatic 5-minute one on the
     question; a top-level marker of the lifetime the last block already asks for adds nothing."""
