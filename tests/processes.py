@@ -9,7 +9,10 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -45,3 +48,29 @@ def stop_with_log(child: Child) -> tuple[str, str]:
     child.process.terminate()
     out, err = child.process.communicate(timeout=10)
     return out, err
+
+
+Seen = TypeVar("Seen")
+
+
+def record_then_replay(scenarios: Path, out: Path, drive: Callable[[str], Seen]) -> tuple[Seen, str, Seen]:
+    """`drive(base_url)` through `mockbay record` in front of a `mockbay serve` upstream on
+    `scenarios` (writing to `out`), then through a replay-only recorder on what it wrote, with no
+    upstream: what the client saw each time, and the recording run's progress lines."""
+    upstream = start("serve", "--port", "0", "--scenarios", str(scenarios), "--timing", "instant")
+    try:
+        proxy = start("record", "--upstream", upstream.url, "--out", str(out), "--port", "0")
+        try:
+            recorded = drive(proxy.url)
+        finally:
+            progress = stop(proxy)
+    finally:
+        stop(upstream)
+    replay = start(
+        "record", "--upstream", "http://127.0.0.1:9", "--out", str(out), "--port", "0", "--mode", "none"
+    )
+    try:
+        replayed = drive(replay.url)
+    finally:
+        stop(replay)
+    return recorded, progress, replayed

@@ -17,7 +17,7 @@ from anthropic import beta_tool
 from mockbay.loading import BUNDLED
 from mockbay.server.runner import MockServer
 from tests.conftest import sync_client
-from tests.processes import start, stop
+from tests.processes import record_then_replay
 
 BETA = "compact-2026-09-04"
 MODEL = "claude-sonnet-4-6"
@@ -189,26 +189,11 @@ def test_a_scenario_answers_a_compaction_only_with_a_summary(
 
 def test_a_recorded_compaction_replays_the_recorded_summary(tmp_path: Path) -> None:
     (tmp_path / "upstream.yaml").write_text(SUMMARIZER)
-    out = tmp_path / "out"
-    upstream = start(
-        "serve", "--port", "0", "--scenarios", str(tmp_path / "upstream.yaml"), "--timing", "instant"
-    )
-    try:
-        proxy = start("record", "--upstream", upstream.url, "--out", str(out), "--port", "0")
-        try:
-            with sync_client(proxy.url) as client:
-                recorded = _compact(client, QUESTION)
-        finally:
-            stop(proxy)
-    finally:
-        stop(upstream)
-    replay = start(
-        "record", "--upstream", "http://127.0.0.1:9", "--out", str(out), "--port", "0", "--mode", "none"
-    )
-    try:
-        with sync_client(replay.url) as client:
-            replayed = _compact(client, QUESTION)
-    finally:
-        stop(replay)
+
+    def compact(base_url: str) -> Any:
+        with sync_client(base_url) as client:
+            return _compact(client, QUESTION)
+
+    recorded, _, replayed = record_then_replay(tmp_path / "upstream.yaml", tmp_path / "out", compact)
     assert recorded.content[0].content == "The scenario's own summary of the weather talk."
     assert replayed.to_dict() == recorded.to_dict()

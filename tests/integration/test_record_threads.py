@@ -15,7 +15,7 @@ import yaml
 from anthropic import beta_tool
 
 from mockbay.loading import BUNDLED
-from tests.processes import start, stop
+from tests.processes import record_then_replay
 
 
 @beta_tool
@@ -44,17 +44,11 @@ def run_agent(base_url: str, *, stream: bool) -> list[list[dict[str, Any]]]:
 
 def test_a_threaded_tool_runner_records_as_one_conversation_and_replays(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    upstream = start(
-        "serve", "--port", "0", "--scenarios", str(BUNDLED / "weather-agent.yaml"), "--timing", "instant"
-    )
-    try:
-        proxy = start("record", "--upstream", upstream.url, "--out", str(out), "--port", "0")
-        try:
-            seen = {stream: run_agent(proxy.url, stream=stream) for stream in (False, True)}
-        finally:
-            progress = stop(proxy)
-    finally:
-        stop(upstream)
+
+    def both_runs(base_url: str) -> dict[bool, list[list[dict[str, Any]]]]:
+        return {stream: run_agent(base_url, stream=stream) for stream in (False, True)}
+
+    seen, progress, again = record_then_replay(BUNDLED / "weather-agent.yaml", out, both_runs)
     assert [len(turns) for turns in seen.values()] == [2, 2]
     assert seen[False][-1][0]["text"].startswith("It is 18")
     assert "turn 1: 200 json" in progress and "turn 1: 200 stream" in progress
@@ -62,12 +56,4 @@ def test_a_threaded_tool_runner_records_as_one_conversation_and_replays(tmp_path
     scenario = yaml.safe_load(written.read_text())
     assert scenario["name"].startswith("rec-what-is-the-weather-in-")
     assert [turn["reply"]["stop_reason"] for turn in scenario["turns"]] == ["tool_use", "end_turn"]
-
-    replay = start(
-        "record", "--upstream", "http://127.0.0.1:9", "--out", str(out), "--port", "0", "--mode", "none"
-    )
-    try:
-        again = {stream: run_agent(replay.url, stream=stream) for stream in (False, True)}
-    finally:
-        stop(replay)
     assert again == seen
