@@ -144,9 +144,8 @@ class Exchange:
     reply_index: int | None = None
     matched: bool = False
     missed: bool = False  # reached matching and no scenario answered (near_misses say why)
-    generated: bool = (
-        False  # answered by mockbay's own reply: the generate fallback, or a compaction's summary
-    )
+    # Answered by mockbay's own reply: the generate fallback's, or a compaction request's summary.
+    generated: bool = False
     near_misses: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(
         default_factory=list

@@ -3,9 +3,10 @@ a `compaction` block alone, stop reason `compaction`, whose summary mockbay writ
 conversation.
 
 Upstream answers a compaction request with nothing but the summary, whatever the conversation,
-so no scenario step answers one and `--fallback strict` does not refuse one (docs/wire-notes.md,
-"Compaction"). The summary is deterministic: the same conversation gives the same text, and its
-signature comes from the seed and the request, like every generated id.
+so only a step whose reply is such a summary answers one (`server.decision`); otherwise this one
+does, and `--fallback strict` does not refuse it (docs/wire-notes.md, "Compaction"). The
+summary is deterministic: the same conversation gives the same text, and its signature comes
+from the seed and the request, like every generated id.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ CLIPPED = 160  # characters of a quoted user text
 
 
 def compaction_reply(body: Mapping[str, Any]) -> Reply:
+    """The summary alone; its stop reason, `compaction`, is the block's default."""
     return Reply(content=(compaction_block(summary(body)),))
 
 

@@ -212,9 +212,7 @@ class UsageSpec:
     inference_geo: str | None = None
     speed: str | None = None
     output_tokens_details: Mapping[str, int] | None = None
-    fallback_credit: Mapping[str, Any] | None = (
-        None  # the outcome of a fallback_credit_token, as the wire has it
-    )
+    fallback_credit: Mapping[str, Any] | None = None  # a fallback_credit_token's outcome, as sent
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

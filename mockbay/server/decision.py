@@ -34,7 +34,7 @@ class Decision:
     step: Step | None = None
     reply_index: int | None = None  # the position in the step's `replies:`, for a sequence
     near_misses: tuple[dict[str, Any], ...] = ()  # the journal's JSON of each, when none answered
-    compaction: bool = False  # a compaction request's summary: no scenario was asked
+    compaction: bool = False  # a compaction request answered by mockbay's summary (`_summarizes`)
 
     @property
     def sequenced(self) -> bool:
