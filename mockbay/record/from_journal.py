@@ -60,22 +60,24 @@ def _sse_data(raw: bytes) -> list[dict[str, Any]]:
     return [data for _, data in parse_events(raw)]
 
 
+def _answered_by(exchange: Exchange) -> str:
+    """Who answered, as the saved file's description says it."""
+    if exchange.matched:
+        return f"scenario {exchange.scenario} {exchange.step}"
+    if exchange.generated:  # a missed request's fallback, or a compaction request that no step summarized
+        return "the generate fallback" if exchange.missed else "mockbay's compaction summary"
+    return "no scenario"
+
+
 def scenario_yaml(exchange: Exchange, *, now: datetime | None = None) -> str:
     """The scenario file for one exchange."""
     source = recorded(exchange)
     pinned_match = PINNED.match(exchange.path.partition("?")[0])
     pinned = pinned_match.group(1) if pinned_match else exchange.headers.get(SCENARIO_HEADER)
-    answered = (
-        f"scenario {exchange.scenario} {exchange.step}"
-        if exchange.matched
-        else "the generate fallback"
-        if exchange.generated
-        else "no scenario"
-    )
     scrubber = Scrubber()
     recording = Recording(
         group_name(exchange.body, exchange.headers, pinned, scrubber),
-        f"Saved from exchange {exchange.request_id} (answered by {answered}).",
+        f"Saved from exchange {exchange.request_id} (answered by {_answered_by(exchange)}).",
     )
     recording.add(source, scrubber)
     reply = recording.entries[0].reply

@@ -197,3 +197,16 @@ def test_a_recorded_compaction_replays_the_recorded_summary(tmp_path: Path) -> N
     recorded, _, replayed = record_then_replay(tmp_path / "upstream.yaml", tmp_path / "out", compact)
     assert recorded.content[0].content == "The scenario's own summary of the weather talk."
     assert replayed.to_dict() == recorded.to_dict()
+
+
+def test_a_saved_compaction_exchange_answers_the_same_request(server: MockServer, tmp_path: Path) -> None:
+    body = {"model": MODEL, "max_tokens": 64, "messages": TOOL_LOOP, "compaction": SUMMARIZE}
+    headers = {"x-api-key": "k", "anthropic-version": "2023-06-01", "anthropic-beta": BETA}
+    sent = httpx.post(f"{server.url}/v1/messages", json=body, headers=headers)
+    saved = httpx.get(f"{server.url}/_mockbay/requests/{sent.headers['request-id']}/scenario").text
+    assert "(answered by mockbay's compaction summary)" in saved and "- compaction:" in saved
+    (tmp_path / "saved.yaml").write_text(saved)
+    with MockServer([tmp_path / "saved.yaml"]) as fresh:
+        again = httpx.post(f"{fresh.url}/v1/messages", json=body, headers=headers)
+        assert fresh.journal.last.scenario is not None  # the saved step answered, not mockbay's summary
+    assert again.content == sent.content
