@@ -106,6 +106,11 @@ class BlockKind:
         """The block's generated text up to `position` (a stop sequence's cut)."""
         return self
 
+    def model_after(self) -> str | None:
+        """The model the message is labelled with from this block on, if the block hands over
+        to one (`fallback`); the SDK's stream accumulator relabels the message there."""
+        return None
+
     # ---- recorder side ----------------------------------------------------------------------
 
     @classmethod

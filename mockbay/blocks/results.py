@@ -277,6 +277,29 @@ class ContainerUpload(Whole):
 
 @register
 @dataclass(frozen=True, slots=True, eq=False)
+class Fallback(Whole):
+    """`fallback` (beta `server-side-fallback-2026-07-01`): where one model's output gives way to
+    the next, `{from: {model}, to: {model}, trigger: {type: refusal, category}}`. Server-side
+    fallbacks put one per hop (`server/fallbacks.py`); the SDK's beta stream accumulator labels
+    the message with its `to.model`."""
+
+    TYPE = "fallback"
+    KEY_DOC = "A fallback block: {from: {model}, to: {model}, trigger: {type: refusal, category}}."
+    FIELDS = {
+        "from": AnyValue(doc="{model: ...}: the model that declined."),
+        "to": AnyValue(doc="{model: ...}: the model whose output follows."),
+        "trigger": AnyValue(doc="{type: refusal, category: ...}: why the hand-over happened."),
+    }
+    REQUIRED = ("from", "to", "trigger")
+
+    def model_after(self) -> str | None:
+        to = self.block.get("to")
+        model = to.get("model") if isinstance(to, dict) else None
+        return model if isinstance(model, str) else None
+
+
+@register
+@dataclass(frozen=True, slots=True, eq=False)
 class Raw(Whole):
     """Any block verbatim; written by the recorder for a kind mockbay has no class for."""
 

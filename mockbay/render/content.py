@@ -96,7 +96,7 @@ def render_message(
     produced = sum(b.output_tokens() for b in blocks)
     return RenderedMessage(
         id=reply.id or ids.message_id(seed, fingerprint),
-        model=reply.model or request.model,
+        model=reply.model or _handed_over_to(blocks) or request.model,
         blocks=blocks,
         stop_reason=stop_reason,
         stop_sequence=stop_sequence,
@@ -112,6 +112,12 @@ def render_message(
             reply.usage.server_tool_use if reply.usage else None, blocks
         ),
     )
+
+
+def _handed_over_to(blocks: list[BlockKind]) -> str | None:
+    """The model the last hand-over (`fallback` block) names: the JSON reply carries the label a
+    stream's accumulator ends with."""
+    return next((model for block in reversed(blocks) if (model := block.model_after()) is not None), None)
 
 
 def _as_stated(reply: Reply, blocks: list[BlockKind], limit: tuple[int, str]) -> tuple[int, str]:

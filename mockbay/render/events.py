@@ -19,7 +19,7 @@ __all__ = ["PING", "PlannedEvent", "Splitter", "build_events", "message_json"]
 
 PING: dict[str, Any] = {"type": "ping"}
 # usage fields the SDK's accumulators copy from message_delta (besides the token counters)
-_DELTA_USAGE = ("server_tool_use", "output_tokens_details", "fallback_credit")
+_DELTA_USAGE = ("server_tool_use", "output_tokens_details", "fallback_credit", "iterations")
 
 
 @dataclass(frozen=True, slots=True, eq=False)

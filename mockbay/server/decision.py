@@ -35,6 +35,7 @@ class Decision:
     reply_index: int | None = None  # the position in the step's `replies:`, for a sequence
     near_misses: tuple[dict[str, Any], ...] = ()  # the journal's JSON of each, when none answered
     compaction: bool = False  # a compaction request answered by mockbay's summary (`_summarizes`)
+    attempts: tuple[str, ...] = ()  # server-side fallbacks: the model of each attempt (`server.fallbacks`)
 
     @property
     def sequenced(self) -> bool:

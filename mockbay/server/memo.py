@@ -3,7 +3,8 @@
 A reply is pure when nothing but the request decides it: a single `reply` (not a sequence), no
 rate limits, no simulated cache, no fault, no `{{ request_id }}` in its text, no file named in the
 request (the file may be deleted before the same bytes come again), no `thread` (answering it
-holds the conversation, `server/threads.py`), and either a stream
+holds the conversation, `server/threads.py`), no server-side fallback (its attempts may each be
+a sequence's step), and either a stream
 (its schedule is drawn from the seed and the request too) or an instant JSON answer. Then the
 same body bytes, pin and relevant headers always give the same message (ids derive from the seed
 and the request), and validation, matching, rendering and scheduling can be skipped; a memoised
@@ -87,7 +88,7 @@ def is_pure(
     """Whether the reply to this request is decided by the request alone (see the module docstring);
     a threaded one is not, since answering it holds its conversation."""
     request_decides = (stream or timing_mode == "instant") and cache_mode == "off" and not names_files
-    request_decides = request_decides and not threaded
+    request_decides = request_decides and not threaded and not decision.attempts
     return request_decides and not limited and not decision.sequenced and decision.reply.request_decides
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from functools import partial
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
@@ -24,10 +25,10 @@ from mockbay.journal import OFFSETS_BYTES_PER_EVENT, Exchange
 from mockbay.render.events import message_json
 from mockbay.render.usage import FALLBACK_CREDIT
 from mockbay.scenario.model import Reply
-from mockbay.server import provenance, threads
+from mockbay.server import fallbacks, provenance, threads
 from mockbay.server.admission import admit, settle
 from mockbay.server.auth import authenticate, require_version
-from mockbay.server.decision import decide
+from mockbay.server.decision import Decision, decide
 from mockbay.server.memo import is_pure, memo_key, remember
 from mockbay.server.plan import Plan
 from mockbay.server.protocol import CLIENT_FAULTS
@@ -155,6 +156,10 @@ async def answer_message(
     parsed = await _validated(state, exchange, body, headers, pinned)
     exchange.stream = parsed.stream
     decision = await decide(state, parsed, exchange)
+    if fallbacks.falls_back(parsed.body, decision):
+        decision = await fallbacks.fall_back(
+            parsed, decision, partial(_attempt, state, exchange, headers, pinned)
+        )
     response_headers.update(provenance.headers(exchange))
     admission = await admit(state, parsed, decision, inbound.caller, response_headers)
     rendered = render(state, parsed, decision, admission, exchange.request_id)
@@ -197,6 +202,14 @@ async def _validated(
     parsed = validate_messages(body, headers, strict=_strict(state), origin=origin)
     await check_file_sources(state.store, parsed.file_ids)
     return parsed
+
+
+async def _attempt(
+    state: ServerState, exchange: Exchange, headers: dict[str, str], pinned: str | None, body: dict[str, Any]
+) -> tuple[MessagesRequest, Decision]:
+    """One server-side fallback attempt: its request validated as one to its model, then decided."""
+    parsed = await _validated(state, exchange, body, headers, pinned)
+    return parsed, await decide(state, parsed, exchange)
 
 
 def _warn(exchange: Exchange, warnings: tuple[str, ...]) -> None:

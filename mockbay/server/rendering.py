@@ -18,6 +18,7 @@ from mockbay.render.usage import build_usage
 from mockbay.scenario.model import Scenario, Timing
 from mockbay.server.admission import Admission
 from mockbay.server.decision import Decision
+from mockbay.server.fallbacks import iterations
 from mockbay.server.plan import Plan, json_plan, stream_plan
 from mockbay.state import ServerState
 from mockbay.structured import output_schema, reply_problem
@@ -53,6 +54,8 @@ def render(
         server_tool_use=message.server_tool_use,
         body=parsed.body,
     )
+    if decision.attempts:
+        usage["iterations"] = iterations(decision.attempts, message, usage)
     return Rendered(message, usage, f"{seed}:{fp}:timing", _structured_warnings(parsed, message))
 
 

@@ -169,6 +169,17 @@ def _check_compaction(message: Any) -> None:
     assert message.stop_reason == "end_turn"
 
 
+def _check_fallback(message: Any) -> None:
+    _types("BetaTextBlock", "BetaFallbackBlock", "BetaTextBlock")(message)
+    seam = message.content[1]
+    assert (seam.from_.model, seam.to.model, seam.trigger.category) == (
+        "claude-opus-4-7",
+        "claude-sonnet-4-6",
+        "cyber",
+    )
+    assert message.model == "claude-sonnet-4-6"  # labelled by the hand-over, as the stream's accumulator does
+
+
 def _check_json(message: Any) -> None:
     assert message.content[0].text == '{"city":"Paris","temperature_c":18,"tags":["sunny","warm"]}'
 
@@ -207,6 +218,7 @@ ROWS: list[tuple[str, dict[str, Any], bool, Check]] = [
     ("kind-mcp", {}, True, _types("BetaMCPToolUseBlock", "BetaMCPToolResultBlock", "BetaTextBlock")),
     ("kind-raw", {}, False, _types("ContainerUploadBlock", "TextBlock")),
     ("kind-compaction", {}, True, lambda m: _check_compaction(m)),
+    ("kind-fallback", {"model": "claude-opus-4-7"}, True, lambda m: _check_fallback(m)),
     ("kind-tool-use-caller", {}, False, lambda m: _check_caller(m)),
     ("kind-citations", {"messages": DOCUMENTS}, False, _citations),
     ("kind-json-text", {}, False, lambda m: _check_json(m)),
