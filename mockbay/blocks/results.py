@@ -16,7 +16,7 @@ from mockbay.blocks.base import BlockKind, Received, RenderContext, block_spec, 
 from mockbay.blocks.tools import CALLER, McpToolUse, ServerToolUse, ToolUse
 from mockbay.render import ids
 from mockbay.scenario.model import Block
-from mockbay.scenario.spec import AnyValue, Bool, Obj, Spec, Str
+from mockbay.scenario.spec import AnyValue, Bool, List, Obj, Spec, Str
 
 if TYPE_CHECKING:
     from mockbay.record.scrub import Scrubber
@@ -239,6 +239,44 @@ class ToolSearchToolResult(ToolResult):
     KEY_DOC = "A tool_search_tool_result: content is {tool_references: [...]} or {error_code}."
     RESULT_TYPE = "tool_search_tool_search_result"
     ERROR_TYPE = "tool_search_tool_result_error"
+
+
+@register
+@dataclass(frozen=True, slots=True, eq=False)
+class AdvisorToolResult(ToolResult):
+    """`advisor_tool_result` (beta advisor tool): the advisor model's `text` (with its
+    `stop_reason`), its output redacted as `encrypted_content`, or an error."""
+
+    TYPE = "advisor_tool_result"
+    KEY_DOC = (
+        "An advisor_tool_result: content is {text, stop_reason}, {encrypted_content, stop_reason} "
+        "or {error_code}."
+    )
+    RESULT_TYPE = "advisor_result"
+    REDACTED_TYPE: ClassVar[str] = "advisor_redacted_result"
+    ERROR_TYPE = "advisor_tool_result_error"
+
+    @classmethod
+    def result_type(cls, content: dict[str, Any]) -> str:
+        return cls.REDACTED_TYPE if "encrypted_content" in content else cls.RESULT_TYPE
+
+
+@register
+@dataclass(frozen=True, slots=True, eq=False)
+class McpToolListing(Whole):
+    """`mcp_tool_listing` (beta MCP connector): the tools the server fetched from an MCP server
+    while answering, which the client sends back so later requests skip the fetch."""
+
+    TYPE = "mcp_tool_listing"
+    KEY_DOC = "An mcp_tool_listing: {mcp_server_name, tools: [{name, input_schema, description}]}."
+    FIELDS = {
+        "mcp_server_name": Str(min_len=1, doc="The MCP server the tools came from."),
+        "tools": List(
+            AnyValue(doc="A tool as the MCP server lists it: {name, input_schema, description}."),
+            doc="The tools the MCP server listed.",
+        ),
+    }
+    REQUIRED = ("mcp_server_name", "tools")
 
 
 @register

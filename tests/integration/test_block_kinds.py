@@ -180,6 +180,19 @@ def _check_fallback(message: Any) -> None:
     assert message.model == "claude-sonnet-4-6"  # labelled by the hand-over, as the stream's accumulator does
 
 
+def _check_advisor(message: Any) -> None:
+    _types(*["BetaServerToolUseBlock", "BetaAdvisorToolResultBlock"] * 2, "BetaTextBlock")(message)
+    first, redacted = message.content[1].content, message.content[3].content
+    assert (first.type, first.text, first.stop_reason) == (
+        "advisor_result",
+        "Check the units first.",
+        "end_turn",
+    )
+    assert (redacted.type, redacted.encrypted_content) == ("advisor_redacted_result", "EqAdvisorBlob")
+    assert message.content[1].tool_use_id == message.content[0].id
+    assert message.content[3].tool_use_id == message.content[2].id
+
+
 def _check_json(message: Any) -> None:
     assert message.content[0].text == '{"city":"Paris","temperature_c":18,"tags":["sunny","warm"]}'
 
@@ -217,6 +230,13 @@ ROWS: list[tuple[str, dict[str, Any], bool, Check]] = [
     ("kind-container-upload", {}, False, _types("ContainerUploadBlock", "TextBlock")),
     ("kind-mcp", {}, True, _types("BetaMCPToolUseBlock", "BetaMCPToolResultBlock", "BetaTextBlock")),
     ("kind-raw", {}, False, _types("ContainerUploadBlock", "TextBlock")),
+    ("kind-advisor", {}, True, lambda m: _check_advisor(m)),
+    (
+        "kind-mcp-tool-listing",
+        {},
+        True,
+        _types("BetaMCPToolListingBlock", "BetaMCPToolUseBlock", "BetaMCPToolResultBlock"),
+    ),
     ("kind-compaction", {}, True, lambda m: _check_compaction(m)),
     ("kind-fallback", {"model": "claude-opus-4-7"}, True, lambda m: _check_fallback(m)),
     ("kind-tool-use-caller", {}, False, lambda m: _check_caller(m)),
