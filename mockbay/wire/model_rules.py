@@ -45,6 +45,9 @@ MANUAL_THINKING = (
     '"output_config.effort" to control thinking behavior.'
 )
 ADAPTIVE = "adaptive thinking is not supported on this model"
+CLEAR_THINKING = "clear_thinking_20251015"  # a context_management edit that needs thinking on
+CLEAR_THINKING_OFF = f"`{CLEAR_THINKING}` strategy requires `thinking` to be enabled or adaptive"
+THINKING_ON = ("enabled", "adaptive", "between_tools")
 DISABLED = (
     '"thinking.type.disabled" is not supported for this model. Thinking defaults to adaptive mode when '
     'not specified; use "thinking.type.enabled" with "budget_tokens" for extended thinking.'
@@ -75,8 +78,17 @@ def check_model_rules(body: dict[str, Any], *, counting: bool) -> None:
         raise bad(ADAPTIVE)
     if kind == "disabled" and model in ALWAYS_THINKING:
         raise bad(DISABLED)
+    thinking_on = kind in THINKING_ON or (kind is None and model in ALWAYS_THINKING)
+    if not thinking_on and _clears_thinking(body):
+        raise bad(CLEAR_THINKING_OFF)
     if model in AFTER_OPUS_46:
         _check_sampling(body)
+
+
+def _clears_thinking(body: dict[str, Any]) -> bool:
+    """Whether `context_management` asks to clear thinking blocks (the schema checked its shape)."""
+    edits = (body.get("context_management") or {}).get("edits") or ()
+    return any(edit.get("type") == CLEAR_THINKING for edit in edits)
 
 
 def _check_sampling(body: dict[str, Any]) -> None:

@@ -19,7 +19,7 @@ import pytest
 
 from mockbay.config import ServerConfig
 from mockbay.server.runner import MockServer
-from mockbay.wire.model_rules import ADAPTIVE, DISABLED, MANUAL_THINKING, PREFILL
+from mockbay.wire.model_rules import ADAPTIVE, CLEAR_THINKING_OFF, DISABLED, MANUAL_THINKING, PREFILL
 from tests.conftest import sync_client
 from tests.images import b64, gif, jpeg, png
 from tests.unit.test_validate import IMAGE_AT_LIMIT, IMAGE_OVER_LIMIT, assistant, pdf, text, user
@@ -34,6 +34,8 @@ FIVE_MIN = {"type": "ephemeral"}
 ONE_HOUR = {"type": "ephemeral", "ttl": "1h"}
 THINKING = {"type": "enabled", "budget_tokens": 2000}
 THOUGHT = {"type": "thinking", "thinking": "hmm", "signature": "sig"}
+CM_BETA = {"anthropic-beta": "context-management-2025-06-27"}
+CLEAR_THINKING = {"edits": [{"type": "clear_thinking_20251015", "keep": "all"}]}  # as Claude Code sends it
 
 
 def body(**changes: Any) -> dict[str, Any]:
@@ -158,6 +160,8 @@ REFUSED: list[tuple[str, dict[str, Any], dict[str, str], str]] = [
     ("enabled-thinking-opus-4-7", body(model="claude-opus-4-7", max_tokens=4000, thinking={"type": "enabled", "budget_tokens": 2000}), {}, MANUAL_THINKING),
     ("adaptive-on-haiku-4-5", body(model="claude-haiku-4-5", thinking={"type": "adaptive"}), {}, ADAPTIVE),
     ("disabled-on-fable-5-1", body(model="claude-fable-5-1", thinking={"type": "disabled"}), {}, DISABLED),
+    ("clear-thinking-without-thinking", body(context_management=CLEAR_THINKING), CM_BETA, CLEAR_THINKING_OFF),
+    ("clear-thinking-with-thinking-disabled", body(thinking={"type": "disabled"}, context_management=CLEAR_THINKING), CM_BETA, CLEAR_THINKING_OFF),
     ("prefill-sonnet-4-6", body(messages=[user(text("a")), assistant(text("The answer is"))]), {}, PREFILL),
     ("temperature-opus-4-7", body(model="claude-opus-4-7", temperature=0.3), {}, "`temperature` is deprecated for this model."),
     ("top-k-opus-4-8", body(model="claude-opus-4-8", top_k=5), {}, "`top_k` is deprecated for this model."),
@@ -309,6 +313,8 @@ ACCEPTED: list[tuple[str, dict[str, Any], dict[str, str]]] = [
     ("litellm-chat-completions-shape", LITELLM, {}),
     ("mcp-servers-with-beta", body(mcp_servers=[MCP]), {"anthropic-beta": "mcp-client-2025-11-20"}),
     ("context-management-with-beta", body(context_management={"edits": [{"type": "clear_tool_uses_20250919"}]}), {"anthropic-beta": "context-management-2025-06-27"}),
+    ("clear-thinking-with-adaptive-thinking", body(thinking={"type": "adaptive"}, context_management=CLEAR_THINKING), CM_BETA),
+    ("clear-thinking-on-an-always-thinking-model", body(model="claude-fable-5-1", context_management=CLEAR_THINKING), CM_BETA),
     ("beta-block-with-beta", body(messages=turns({"type": "compaction", "content": "summary"})), {"anthropic-beta": "compact-2026-01-12"}),
     ("output-format-with-beta", body(output_format={"type": "json_schema", "schema": SCHEMA}), {"anthropic-beta": "structured-outputs-2025-11-13"}),
 ]  # fmt: skip
