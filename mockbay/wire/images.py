@@ -3,9 +3,11 @@ is, and its size in pixels. The image rules (`wire.limits`) compare them with th
 `media_type` and with upstream's dimension limits.
 
 Bytes that are none of the four formats, or too short to tell, give None: mockbay refuses only
-what it can read (docs/wire-notes.md, "Limits on images, PDFs and tool ids"). Only the head of
-the data is decoded: a JPEG's size may lie past its metadata segments, so up to `JPEG_SCAN_CHARS`
-characters are decoded for one. Stdlib only.
+what it can read (docs/wire-notes.md, "Limits on images, PDFs and tool ids"). Only what is read
+is decoded: the head, and for a JPEG, whose size lies past its metadata segments, a few bytes at
+each segment's start, found from the segment lengths. Base64 maps 4 characters to 3 bytes, so a
+byte's place in the text is known, unless the text is wrapped in lines: then its first
+`JPEG_WRAPPED_CHARS` characters are decoded whole. Stdlib only.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ import binascii
 from collections.abc import Callable
 
 HEAD_CHARS = 64  # base64 characters decoded to tell the format (and, but for JPEG, the size)
-JPEG_SCAN_CHARS = 256 * 1024  # a JPEG's frame header follows its EXIF and ICC segments
+JPEG_WRAPPED_CHARS = 256 * 1024  # decoded whole, for a JPEG whose base64 is wrapped in lines
+JPEG_MAX_STEPS = 10_000  # segments and fill bytes walked before a JPEG's size is given up
 _JPEG_FRAMES = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}  # SOF0-SOF15 (not DHT, JPG, DAC)
 _JPEG_STANDALONE = frozenset(range(0xD0, 0xDA)) | {0x01}  # RSTn, SOI, EOI, TEM: no length field
 
@@ -34,7 +37,7 @@ def image_size(data: str, media_type: str) -> Size | None:
     """Width and height in pixels of data in the format `image_format` found, or None when its
     header is cut short or broken."""
     if media_type == "image/jpeg":
-        return _jpeg_size(_decoded(data, JPEG_SCAN_CHARS))
+        return _jpeg_size(_reader(data))
     return _HEADER_SIZES[media_type](_decoded(data, HEAD_CHARS))
 
 
@@ -52,6 +55,22 @@ def _decoded(data: str, chars: int) -> bytes:
         return binascii.a2b_base64(head[: len(head) - len(head) % 4])
     except (binascii.Error, ValueError):
         return b""
+
+
+def _reader(data: str) -> Callable[[int, int], bytes]:
+    """`read(start, length)`: decoded bytes at a byte offset, from just the characters that hold
+    them; for text wrapped in lines (whitespace in its head), from its decoded prefix."""
+    head = data[: 2 * HEAD_CHARS]
+    if head.split() != [head]:  # any whitespace in it
+        prefix = _decoded(data, JPEG_WRAPPED_CHARS)
+        return lambda start, length: prefix[start : start + length]
+
+    def read(start: int, length: int) -> bytes:
+        first, end = start // 3 * 4, -(-(start + length) // 3) * 4
+        chunk = _decoded(data[first:end], end - first)
+        return chunk[start % 3 : start % 3 + length]
+
+    return read
 
 
 def _webp(head: bytes) -> bool:
@@ -93,23 +112,24 @@ def _webp_size(head: bytes) -> Size | None:
     return None
 
 
-def _jpeg_size(data: bytes) -> Size | None:
+def _jpeg_size(read: Callable[[int, int], bytes]) -> Size | None:
     """From the first frame header (SOFn), walking the segments before it by their lengths."""
     at = 2
-    while at + 4 <= len(data):
-        if data[at] != 0xFF:
+    for _ in range(JPEG_MAX_STEPS):
+        segment = read(at, 9)
+        if len(segment) < 4 or segment[0] != 0xFF:
             return None
-        marker = data[at + 1]
+        marker = segment[1]
         if marker == 0xFF:  # a fill byte before the marker
             at += 1
         elif marker in _JPEG_STANDALONE:
             at += 2
         elif marker in _JPEG_FRAMES:
-            if at + 9 > len(data):
+            if len(segment) < 9:
                 return None
-            return int.from_bytes(data[at + 7 : at + 9], "big"), int.from_bytes(data[at + 5 : at + 7], "big")
+            return int.from_bytes(segment[7:9], "big"), int.from_bytes(segment[5:7], "big")
         else:
-            at += 2 + int.from_bytes(data[at + 2 : at + 4], "big")
+            at += 2 + int.from_bytes(segment[2:4], "big")
     return None
 
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mockbay.wire.images import JPEG_SCAN_CHARS, image_format, image_size
+from mockbay.wire.images import JPEG_MAX_STEPS, image_format, image_size
 from tests.images import b64, gif, jpeg, png, webp_extended, webp_lossless, webp_lossy
 
 READ = [
@@ -22,7 +22,8 @@ READ = [
     ("jpeg-after-exif", jpeg(4000, 3000, metadata=60_000), "image/jpeg", (4000, 3000)),
     ("png-without-ihdr", b"\x89PNG\r\n\x1a\n", "image/png", None),
     ("jpeg-without-frame", b"\xff\xd8\xff\xd9", "image/jpeg", None),
-    ("jpeg-frame-past-the-scan", jpeg(10, 10, metadata=JPEG_SCAN_CHARS), "image/jpeg", None),
+    ("jpeg-after-a-megabyte-of-metadata", jpeg(8001, 10, metadata=1_000_000), "image/jpeg", (8001, 10)),
+    ("jpeg-fill-bytes-past-the-walk", b"\xff\xd8" + b"\xff" * (JPEG_MAX_STEPS + 10), "image/jpeg", None),
     ("jpeg-broken-segment", b"\xff\xd8\xff\xe0\x00\x10JFIF" + b"\x00" * 12 + b"garbage", "image/jpeg", None),
     ("webp-unknown-chunk", b"RIFF\0\0\0\0WEBPALPH" + b"\0" * 20, "image/webp", None),
 ]
