@@ -120,9 +120,13 @@ def _check_image(source: object, where: str, carried: Carried) -> None:
 
 
 def check_text(block: dict[str, Any], where: str, scope: str) -> None:
-    """Empty and whitespace-only text is refused, reported at the list level (`messages`/`system`)."""
+    """Empty and whitespace-only text is refused, reported at the list level (`messages`/`system`);
+    an empty one that carries a breakpoint first at its own path, as upstream reports a pasted
+    screenshot's empty caption (docs/wire.md §3.3)."""
     text = string(field(block, where, "text"), f"{where}.text")
     if not text:
+        if block.get("cache_control") is not None:
+            raise bad(f"{where}: cache_control cannot be set for empty text blocks")
         raise bad(f"{scope}: text content blocks must be non-empty")
     if not text.strip():
         raise bad(f"{scope}: text content blocks must contain non-whitespace text")

@@ -89,6 +89,7 @@ REFUSED: list[tuple[str, dict[str, Any], dict[str, str], str]] = [
     ("image-file-missing-id", body(messages=[user(image({"type": "file"}))]), {}, "messages.0.content.0.image.source.file.file_id: Field required"),
     ("image-over-5-mb", body(messages=[user(text("a"), image({**PNG, "data": IMAGE_OVER_LIMIT}))]), {}, "messages.0.content.1.image.source.base64: image exceeds 5 MB maximum: 5242881 bytes > 5242880 bytes"),
     ("tool-result-image-over-5-mb", body(messages=tool_loop(result(content=[image({**PNG, "data": IMAGE_OVER_LIMIT})]))), {}, "messages.2.content.0.tool_result.content.0.image.source.base64: image exceeds 5 MB maximum: 5242881 bytes > 5242880 bytes"),
+    ("text-empty-with-cache-control", body(messages=[user(image(PNG), text("", cache_control=FIVE_MIN))]), {}, "messages.0.content.1.text: cache_control cannot be set for empty text blocks"),
     ("image-empty", body(messages=[user(image({**PNG, "data": ""}))]), {}, "messages.0.content.0.image.source.base64: image cannot be empty"),
     ("image-gif-declared-jpeg", body(messages=[user(text("a"), image({**PNG, "media_type": "image/jpeg", "data": b64(gif(4, 4))}))]), {}, "messages.0.content.1.image.source.base64: The image was specified using the image/jpeg media type, but the image appears to be a image/gif image"),
     ("image-over-8000-pixels", body(messages=[user(image({**PNG, "media_type": "image/jpeg", "data": b64(jpeg(8192, 5464, metadata=20_000))}))]), {}, "messages.0.content.0.image.source.base64.data: At least one of the image dimensions exceed max allowed size: 8000 pixels"),

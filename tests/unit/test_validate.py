@@ -229,6 +229,27 @@ REJECTED: list[tuple[str, object, str]] = [
         "5242881 bytes > 5242880 bytes",
     ),
     (
+        "text-empty-with-cache-control",  # a pasted screenshot's empty caption (public reports, 2026)
+        body(messages=[user(image("AAAA"), text("", cache_control=MARK))]),
+        "messages.0.content.1.text: cache_control cannot be set for empty text blocks",
+    ),
+    (
+        "tool-result-text-empty-with-cache-control",
+        body(
+            messages=[
+                user(text("a")),
+                assistant(tool_use("t1")),
+                user(tool_result("t1", [text("", cache_control=MARK)])),
+            ]
+        ),
+        "messages.2.content.0.tool_result.content.0.text: cache_control cannot be set for empty text blocks",
+    ),
+    (
+        "system-empty-with-cache-control",
+        body(system=[text("", cache_control=MARK)]),
+        "system.0: cache_control cannot be set for empty text blocks",
+    ),
+    (
         "image-empty",
         body(messages=[user(image(""), text("a"))]),
         "messages.0.content.0.image.source.base64: image cannot be empty",
