@@ -19,6 +19,7 @@ from mockbay.render.text import resolve
 from mockbay.scenario.model import Block, LiteralText
 from mockbay.scenario.spec import List, Obj, OneOf, Ref, Str
 from mockbay.tokens import count_tokens, split_tokens
+from mockbay.wire.signatures import rebound_signature
 
 if TYPE_CHECKING:
     from mockbay.record.scrub import Scrubber
@@ -204,8 +205,13 @@ class Thinking(BlockKind):
     def render(cls, block: Block, ctx: RenderContext) -> Thinking:
         assert block.text is not None
         text, pieces = resolve(block.text, ctx.text, salt=str(ctx.position))
-        signature = block.signature or ids.thinking_signature(ctx.seed, ctx.fingerprint, ctx.position, text)
-        return cls(thinking=text, signature=signature, pieces=pieces, shown=ctx.request.thinking_shown)
+        shown = ctx.request.thinking_shown
+        sent = text if shown else ""  # what the signature checks (`wire.signatures`)
+        if block.signature is None:
+            signature = ids.thinking_signature(ctx.seed, ctx.fingerprint, ctx.position, text, sent)
+        else:  # a signature of mockbay's that a scenario kept is bound to the text it now sends
+            signature = rebound_signature(block.signature, sent)
+        return cls(thinking=text, signature=signature, pieces=pieces, shown=shown)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -233,7 +239,8 @@ class Thinking(BlockKind):
             return None
         text = _first_tokens(self.thinking, budget)
         pieces = _prefix_pieces(self.pieces, text)
-        return Thinking(thinking=text, signature=self.signature, pieces=pieces, shown=self.shown)
+        signature = rebound_signature(self.signature, text if self.shown else "")
+        return Thinking(thinking=text, signature=signature, pieces=pieces, shown=self.shown)
 
     @classmethod
     def record(cls, received: Received, scrubber: Scrubber, streamed: bool) -> tuple[dict[str, Any], int]:

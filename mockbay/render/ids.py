@@ -11,6 +11,8 @@ import base64
 import hashlib
 from functools import lru_cache
 
+from mockbay.wire.signatures import SIGNATURE_HEAD, text_check
+
 _BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _BYTE_TO_BASE58 = bytes(ord(_BASE58[byte % 58]) for byte in range(256))  # one table lookup per byte
 
@@ -86,7 +88,8 @@ def fallback_credit_token(seed: int, fingerprint: str) -> str:
     )
 
 
-def thinking_signature(seed: int, fingerprint: str, index: int, thinking: str) -> str:
-    """An opaque base64 blob shaped like upstream's (it opens with `EqQB`), bound to the text."""
-    body = b"".join(_digest(seed, "sig", fingerprint, index, thinking, n) for n in range(4))
-    return base64.b64encode(b"\x12\xa4\x01" + body).decode()
+def thinking_signature(seed: int, fingerprint: str, index: int, thinking: str, sent: str) -> str:
+    """An opaque base64 blob shaped like upstream's (it opens with `EqQB`), bound to the text: its
+    last 32 bytes check the text it is `sent` with (`wire.signatures`: "" under an omitted display)."""
+    body = b"".join(_digest(seed, "sig", fingerprint, index, thinking, n) for n in range(3))
+    return base64.b64encode(SIGNATURE_HEAD + body + text_check(sent)).decode()

@@ -15,6 +15,7 @@ from mockbay.wire.cachemarks import check_cache_ttls, explicit_marks
 from mockbay.wire.fieldtypes import array, bad, field, obj, string, tagged
 from mockbay.wire.limits import Carried, bad_tool_use_id, image_refusal
 from mockbay.wire.request import THINKING_BLOCKS, blocks_of
+from mockbay.wire.signatures import edited_thinking
 
 # Request content block tags, SDK 2.13.0 order (beta ones included: a mock stays permissive).
 MESSAGE_TAGS = (
@@ -27,6 +28,8 @@ MESSAGE_TAGS = (
 )  # fmt: skip
 TOOL_RESULT_TAGS = ("text", "image", "search_result", "document", "tool_reference", "browser_state")
 TEXT_ONLY = ("text",)
+# Upstream's text for a thinking block whose signature was made for other text (docs/wire.md §3.3).
+EDITED_THINKING = "Invalid `signature` in `thinking` block"
 ROLES = ("user", "assistant", "system")
 MAX_CACHE_CONTROL = 4
 # Upstream's text, typo included (seen in many public reports, 2025-2026), at `messages.N.content.0`.
@@ -88,6 +91,8 @@ def _check_block(block: object, path: str, tags: tuple[str, ...], carried: Carri
                 _check_block(inner, f"{where}.content.{index}", TOOL_RESULT_TAGS, carried)
         elif content is not None:
             string(content, f"{where}.content")
+    elif tag == "thinking" and edited_thinking(block.get("signature"), block.get("thinking")):
+        raise bad(f"{path}: {EDITED_THINKING}")
     elif tag == "image":
         _check_image(block.get("source"), where, carried)
     elif tag == "document":

@@ -19,6 +19,7 @@ from typing import Any
 from mockbay.wire.cachemarks import LONG_TTL
 from mockbay.wire.limits import TOOL_USE_ID, Carried, image_refusal
 from mockbay.wire.models import find_model
+from mockbay.wire.signatures import edited_thinking
 from mockbay.wire.strict import ASSISTANT_ONLY, USER_ONLY
 
 TOOL_NAME = re.compile(r"[a-zA-Z0-9_-]{1,128}")
@@ -140,6 +141,8 @@ def _messages(messages: list[dict[str, Any]], ttls: list[object]) -> bool:
                     if TOOL_USE_ID.fullmatch(block["id"]) is None:
                         return False
                     uses.append(block["id"])  # so a tool_result answering one fits the pattern too
+                elif kind == "thinking" and edited_thinking(block["signature"], block["thinking"]):
+                    return False
                 elif kind in USER_ONLY:
                     if role != "user":
                         return False
