@@ -11,20 +11,9 @@ import pytest
 from anthropic.lib.middleware import BetaFallbackState, BetaRefusalFallbackMiddleware
 
 from mockbay.server.runner import MockServer
+from tests.conftest import SCENARIOS
 
-SCENARIO = """
-name: refuse-on-opus
-rules:
-  - when: {model: claude-opus-4-7}
-    reply:
-      text: "I can start, but"
-      stop_details: {category: cyber, explanation: "Exploit request."}
-  - when: {model: claude-haiku-4-5}
-    reply:
-      text: "Served, at normal price."
-      usage: {fallback_credit: {status: {type: not_applied, reason: expired}}}
-  - reply: {text: "Served by the fallback."}
-"""
+SCENARIO = SCENARIOS / "refusals.yaml"
 CREDIT_BETA = "fallback-credit-2026-07-01"
 REQUEST: dict[str, Any] = {
     "model": "claude-opus-4-7",
@@ -36,8 +25,7 @@ HEADERS = {"x-api-key": "k", "anthropic-version": "2023-06-01"}
 
 @pytest.fixture(scope="module")
 def server() -> Any:
-    with MockServer() as running:
-        running.load(SCENARIO)
+    with MockServer([SCENARIO]) as running:
         yield running
 
 
@@ -100,7 +88,7 @@ def test_a_request_with_a_token_reports_its_outcome(server: MockServer, stream: 
     client = anthropic.Anthropic(base_url=server.url, api_key="k")
     api = client.beta.messages
     with client:
-        for model, outcome in (("claude-sonnet-4-6", {"type": "redeemed"}), ("claude-haiku-4-5", None)):
+        for model, outcome in (("claude-sonnet-4-6", {"type": "redeemed"}), ("claude-opus-4-6", None)):
             request = _with_token(model, betas=[CREDIT_BETA])
             if stream:
                 with api.stream(**request) as events:

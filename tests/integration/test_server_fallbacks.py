@@ -12,21 +12,10 @@ import pytest
 
 from mockbay.server.fallbacks import attempt_body
 from mockbay.server.runner import MockServer
-from tests.conftest import sync_client
+from tests.conftest import SCENARIOS, sync_client
 
 BETA = "server-side-fallback-2026-07-01"
-SCENARIO = """
-name: refuse-on-opus
-rules:
-  - when: {model: claude-opus-4-7}
-    reply:
-      text: "I can start, but"
-      stop_details: {category: cyber, explanation: "Exploit request."}
-  - when: {model: claude-haiku-4-5}
-    reply:
-      stop_details: {category: bio}
-  - reply: {text: "Served by the fallback."}
-"""
+SCENARIO = SCENARIOS / "refusals.yaml"  # Opus 4.7 and Haiku 4.5 refuse, Sonnet 4.6 answers
 REQUEST: dict[str, Any] = {
     "model": "claude-opus-4-7",
     "max_tokens": 200,
@@ -38,8 +27,7 @@ HAIKU, SONNET = {"model": "claude-haiku-4-5"}, {"model": "claude-sonnet-4-6", "m
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[MockServer]:
-    with MockServer() as running:
-        running.load(SCENARIO)
+    with MockServer([SCENARIO]) as running:
         yield running
 
 
@@ -79,7 +67,7 @@ def test_each_fallback_is_tried_until_one_answers(server: MockServer) -> None:
         ("fallback_message", "claude-sonnet-4-6"),
     ]
     assert sum(entry.output_tokens for entry in message.usage.iterations) == message.usage.output_tokens
-    assert server.journal.last.step == "rules[2]"  # journaled as the attempt that answered
+    assert server.journal.last.step == "rules[3]"  # journaled as the attempt that answered
 
 
 def test_a_chain_that_all_declines_ends_in_the_last_refusal(server: MockServer) -> None:
