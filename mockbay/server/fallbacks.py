@@ -70,7 +70,7 @@ def iterations(
     `message` entry, as is the last when it declined too."""
     outputs = [0]
     for block in message.blocks:
-        if isinstance(block, Fallback):
+        if block.model_after() is not None:  # a hand-over, as `render.content` labels the message
             outputs.append(0)
         else:
             outputs[-1] += block.output_tokens()

@@ -47,7 +47,9 @@ MANUAL_THINKING = (
 ADAPTIVE = "adaptive thinking is not supported on this model"
 CLEAR_THINKING = "clear_thinking_20251015"  # a context_management edit that needs thinking on
 CLEAR_THINKING_OFF = f"`{CLEAR_THINKING}` strategy requires `thinking` to be enabled or adaptive"
-THINKING_ON = ("enabled", "adaptive", "between_tools")
+# The thinking types that upstream's thinking rules (budget, sampling, prefill) apply to.
+THINKING_ON = ("enabled", "adaptive")
+BETWEEN_TOOLS = "between_tools"  # thinks too; not refused beside the clear-thinking edit (a guess)
 DISABLED = (
     '"thinking.type.disabled" is not supported for this model. Thinking defaults to adaptive mode when '
     'not specified; use "thinking.type.enabled" with "budget_tokens" for extended thinking.'
@@ -78,7 +80,7 @@ def check_model_rules(body: dict[str, Any], *, counting: bool) -> None:
         raise bad(ADAPTIVE)
     if kind == "disabled" and model in ALWAYS_THINKING:
         raise bad(DISABLED)
-    thinking_on = kind in THINKING_ON or (kind is None and model in ALWAYS_THINKING)
+    thinking_on = kind in (*THINKING_ON, BETWEEN_TOOLS) or (kind is None and model in ALWAYS_THINKING)
     if not thinking_on and _clears_thinking(body):
         raise bad(CLEAR_THINKING_OFF)
     if model in AFTER_OPUS_46:

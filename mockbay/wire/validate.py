@@ -29,7 +29,7 @@ from mockbay.wire.conversation import (
 )
 from mockbay.wire.fieldtypes import array, bad, field, integer, obj, string, tagged, unit
 from mockbay.wire.limits import Carried
-from mockbay.wire.model_rules import check_model_rules
+from mockbay.wire.model_rules import THINKING_ON, check_model_rules
 from mockbay.wire.models import find_model
 from mockbay.wire.request import FIRST_PARTY, FORCED_TOOL_CHOICES, MessagesRequest, Origin
 from mockbay.wire.strict import beta_entries, check_shape, check_tools_and_roles
@@ -38,7 +38,6 @@ from mockbay.wire.view import build_view
 
 TOOL_CHOICES = ("auto", "any", "tool", "none")
 THINKING_TYPES = ("enabled", "disabled", "between_tools", "adaptive")
-THINKING_ON = ("enabled", "adaptive")
 MIN_BUDGET = 1024
 THINKING_MIN_TOP_P = 0.95  # with thinking on, `top_p` may be 0.95 to 1 (docs/wire.md §9)
 INTERLEAVED_BETA = "interleaved-thinking-2025-05-14"
