@@ -49,7 +49,8 @@ CLEAR_THINKING = "clear_thinking_20251015"  # a context_management edit that nee
 CLEAR_THINKING_OFF = f"`{CLEAR_THINKING}` strategy requires `thinking` to be enabled or adaptive"
 # The thinking types that upstream's thinking rules (budget, sampling, prefill) apply to.
 THINKING_ON = ("enabled", "adaptive")
-BETWEEN_TOOLS = "between_tools"  # thinks too; not refused beside the clear-thinking edit (a guess)
+# Thinking types that think: `between_tools` too, so the clear-thinking edit passes beside it (a guess).
+THINKS = (*THINKING_ON, "between_tools")
 DISABLED = (
     '"thinking.type.disabled" is not supported for this model. Thinking defaults to adaptive mode when '
     'not specified; use "thinking.type.enabled" with "budget_tokens" for extended thinking.'
@@ -80,7 +81,7 @@ def check_model_rules(body: dict[str, Any], *, counting: bool) -> None:
         raise bad(ADAPTIVE)
     if kind == "disabled" and model in ALWAYS_THINKING:
         raise bad(DISABLED)
-    thinking_on = kind in (*THINKING_ON, BETWEEN_TOOLS) or (kind is None and model in ALWAYS_THINKING)
+    thinking_on = kind in THINKS or (kind is None and model in ALWAYS_THINKING)
     if not thinking_on and _clears_thinking(body):
         raise bad(CLEAR_THINKING_OFF)
     if model in AFTER_OPUS_46:
