@@ -6,10 +6,10 @@ req/s and server CPU per request, as medians:
 
 - `baseline`: the bare aiohttp server (`baseline.py`) with mockbay's reply bytes;
 - `mockbay`: `mockbay serve`, as `make bench` runs it;
-- `floor`: the same server and app with memo hits answered at the top of the request handler,
-  from the memo's bytes and headers (aiohttp, the body read, the header view, the memo key and
-  lookup, the response). Nothing is journaled, numbered, counted or checked, so it is not a
-  server anyone should run: it measures what is left when mockbay's own bookkeeping is gone.
+- `floor`: the same server and app with memo hits answered inline (as mockbay's are, see
+  `mockbay/server/inline.py`) from the memo's bytes alone (aiohttp's parser, the header view, the
+  memo key and lookup, the head). Nothing is journaled, numbered, counted or checked, so it is not
+  a server anyone should run: it measures what is left when mockbay's own bookkeeping is gone.
 
 With `--spin 15,30,60` the comparison adds a floor per figure that spins that many microseconds
 (a busy loop on `perf_counter`) before answering: what each microsecond of work in the handler
@@ -50,19 +50,32 @@ MIN_CALLS = 0.01  # per request: a step below it was reached only by the first (
 
 # The steps `--steps` times: (module, attribute) pairs, looked up where the pipeline calls them.
 STEPS = (
-    ("mockbay.server.app", "dispatch"),
-    ("mockbay.server.app", "_answer"),
-    ("mockbay.server.app", "_route"),
-    ("mockbay.server.app", "lowered_headers"),
-    ("mockbay.server.app", "mask_lowered"),
-    ("mockbay.server.app", "resolve_dot_segments"),
-    ("mockbay.server.app", "Exchange"),
+    # a memo hit, answered as the protocol parses it (`mockbay/server/inline.py`)
+    ("mockbay.server.inline", "answer"),
+    ("mockbay.server.inline", "lowered_headers"),
+    ("mockbay.server.inline", "authenticate"),
+    ("mockbay.server.inline", "require_version"),
+    ("mockbay.server.inline", "recall"),
+    ("mockbay.server.messages", "memo_key"),
+    ("mockbay.lru", "Lru.get"),
+    ("mockbay.server.inline", "open_exchange"),
+    ("mockbay.server.exchanges", "mask_lowered"),
+    ("mockbay.server.exchanges", "Exchange"),
     ("mockbay.render.ids", "request_id"),
     ("mockbay.journal", "Journal.append"),
     ("mockbay.journal", "Journal.charge"),
     ("mockbay.metrics", "Metrics.started"),
     ("mockbay.metrics", "Metrics.finished"),
+    ("mockbay.server.inline", "begin_answer"),
+    ("mockbay.server.memo", "Memoized.replay"),
     ("mockbay.logs", "log_exchange"),
+    ("mockbay.server.inline", "date_and_server"),
+    # the handler aiohttp calls for every other request
+    ("mockbay.server.app", "dispatch"),
+    ("mockbay.server.app", "_answer"),
+    ("mockbay.server.app", "_route"),
+    ("mockbay.server.app", "lowered_headers"),
+    ("mockbay.server.app", "resolve_dot_segments"),
     ("mockbay.store.memory", "MemoryStore.next_sequence"),
     ("mockbay.store.memory", "MemoryStore.record"),
     ("mockbay.server.paths", "doubled_prefix"),
@@ -72,11 +85,6 @@ STEPS = (
     ("mockbay.server.messages", "require_version"),
     ("mockbay.server.messages", "read_body"),
     ("mockbay.server.messages", "answer_message"),
-    ("mockbay.server.messages", "caller_headers"),
-    ("mockbay.server.messages", "memo_key"),
-    ("mockbay.lru", "Lru.get"),
-    ("mockbay.server.memo", "Memoized.replay"),
-    ("mockbay.server.messages", "json_body_response"),
     # the whole pipeline's steps, which a memo hit skips (`--distinct`)
     ("mockbay.server.messages", "_journal_body"),
     ("mockbay.server.messages", "_validated"),
@@ -96,31 +104,27 @@ STEPS = (
 
 
 def patch_floor(spin_us: float) -> None:
-    """Answer memo hits of POST /v1/messages before the pipeline (see the module docstring),
-    after `spin_us` microseconds of busy work."""
-    from aiohttp import web
+    """Answer memo hits of POST /v1/messages inline from the memo's bytes and nothing else (see
+    the module docstring), after `spin_us` microseconds of busy work."""
+    from aiohttp.http import RawRequestMessage
 
-    from mockbay.server import app
+    from mockbay.server import head, inline
     from mockbay.server.memo import memo_key
     from mockbay.server.request_headers import lowered_headers
+    from mockbay.state import ServerState
 
-    pipeline = app.dispatch
+    def floor(state: ServerState, message: RawRequestMessage, body: bytes) -> bytes | None:
+        if message.method != "POST" or message.path != "/v1/messages":
+            return None
+        hit = state.memo.get(memo_key(state, body, lowered_headers(message.headers), None, "anthropic"))
+        if hit is None or hit.json_head is None:
+            return None
+        until = time.perf_counter() + spin_us / 1e6
+        while time.perf_counter() < until:
+            pass
+        return head.OK_LINE + b"request-id: req_floor\r\n" + hit.json_head + head.date_and_server() + hit.body
 
-    async def floor(request: web.Request) -> web.StreamResponse:
-        if request.method == "POST" and request.path == "/v1/messages":
-            state = request.app[app.STATE]
-            raw = await request.read()
-            key = memo_key(state, raw, lowered_headers(request.headers), None, "anthropic")
-            hit = state.memo.get(key)
-            if hit is not None and hit.plan is None:
-                until = time.perf_counter() + spin_us / 1e6
-                while time.perf_counter() < until:
-                    pass
-                headers = {"request-id": "req_floor", **dict(hit.headers)}
-                return web.Response(body=hit.body, headers=headers, content_type="application/json")
-        return await pipeline(request)
-
-    app.dispatch = floor
+    inline.answer = floor
 
 
 def patch_steps(report: Path) -> Callable[[], None]:
@@ -137,7 +141,7 @@ def patch_steps(report: Path) -> Callable[[], None]:
         setattr(owner, name, _timed(getattr(owner, name), attribute, spent, calls))
 
     def write() -> None:
-        requests = calls["dispatch"] or 1
+        requests = max(calls["dispatch"], calls["answer"], 1)  # a memo hit never reaches `dispatch`
         figures = {step: [spent[step] / requests / 1000, calls[step] / requests] for _, step in STEPS}
         report.write_text(json.dumps({"requests": requests, "per_request": figures}))
 

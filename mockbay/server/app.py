@@ -10,7 +10,6 @@ that is not the client's becomes a 500 `api_error`, is logged, and is kept (the 
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import re
@@ -22,13 +21,13 @@ from aiohttp import web
 from mockbay import logs
 from mockbay.config import MAX_BODY_BYTES
 from mockbay.errors import ApiError
-from mockbay.journal import Exchange, mask_lowered
+from mockbay.journal import Exchange
 from mockbay.platforms import ANTHROPIC
 from mockbay.platforms.routes import cloud_route, error_shape
-from mockbay.render import ids
-from mockbay.server import admin, batches, files, messages, models, paths, provenance
+from mockbay.server import admin, batches, files, inline, messages, models, paths, provenance
 from mockbay.server.auth import caller_key
-from mockbay.server.protocol import SIDE_REQUEST_ID, side_request_ids
+from mockbay.server.exchanges import keep_reply_body, open_exchange
+from mockbay.server.protocol import INLINE_ANSWER, SIDE_REQUEST_ID, side_request_ids
 from mockbay.server.request_headers import lowered_headers
 from mockbay.server.responses import (
     NOT_SENT,
@@ -57,6 +56,7 @@ def make_app(state: ServerState) -> web.Application:
     app[SIDE_REQUEST_ID] = side_request_ids(
         state.config.seed, state.config.worker, shared=state.config.state != MEMORY
     )
+    app[INLINE_ANSWER] = inline.answers(state)
     for root in FIRST_PARTY_ROOTS:  # compile the request schema now, not on the first request
         request_schema().root(root)
     app.router.add_route("*", "/{tail:(?s:.*)}", dispatch)  # (?s): a decoded %0A is a path character too
@@ -76,18 +76,7 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
         refused = error_shape(request.method, request.raw_path)(error, request_id)
         refused.headers["request-id"] = request_id
         return refused
-    request_id = ids.request_id(state.config.seed, sequence, state.config.worker)
-    exchange = Exchange(
-        seq=sequence,
-        request_id=request_id,
-        method=request.method,
-        path=request.path_qs,
-        headers=mask_lowered(headers),
-        started_at=state.wall_clock(),
-        arrived=asyncio.get_running_loop().time(),
-    )
-    state.journal.append(exchange)  # filled in as the request proceeds, so a client never outruns it
-    state.metrics.started(exchange)
+    exchange = open_exchange(state, sequence, request.method, request.path_qs, headers)
     try:
         response = await _answer(request, state, exchange, headers, path)
     finally:  # even when the handler is cancelled, so a stream is not counted open for ever
@@ -126,8 +115,7 @@ async def _answer(
         if exchange.platform == ANTHROPIC and ORGANIZATION_HEADER not in response.headers:
             response.headers.update(caller_headers(headers, caller_key(headers, state.config)))
         if isinstance(response, web.Response) and isinstance(response.body, bytes):
-            exchange.reply_body = response.body
-            state.journal.charge(exchange, len(response.body))
+            keep_reply_body(state, exchange, response.body)
     return response
 
 

@@ -26,6 +26,7 @@ from typing import Any, NamedTuple
 
 from mockbay.journal import Exchange
 from mockbay.server.decision import Decision
+from mockbay.server.head import json_tail
 from mockbay.server.plan import Plan
 from mockbay.state import ServerState
 from mockbay.wire.jsonbody import parsed_size
@@ -59,6 +60,9 @@ class Memoized:
     headers: tuple[tuple[str, str], ...]
     warnings: tuple[str, ...]
     size: int
+    # A JSON reply's header lines from its own to Content-Length, as bytes for the protocol's
+    # inline answer (`server/inline.py`); None for a stream, or a head only aiohttp writes right
+    json_head: bytes | None
 
     def replay(self, exchange: Exchange) -> None:
         """Journal the replay as the first computation was journaled."""
@@ -106,5 +110,7 @@ def remember(
     """Keep a pure reply with what the journal needs to record its replays."""
     size = ENTRY_OVERHEAD + len(key.raw) + parsed_size(key.raw) + len(body)
     size += plan.due_bytes + EVENT_OVERHEAD * len(plan.due) if plan is not None else 0
-    memoized = Memoized(decision, request_body, body, plan, tuple(headers.items()), warnings, size)
+    pairs = tuple(headers.items())
+    json_head = json_tail(pairs, body) if plan is None else None
+    memoized = Memoized(decision, request_body, body, plan, pairs, warnings, size, json_head)
     state.memo.put(key, memoized)

@@ -29,7 +29,7 @@ from mockbay.server import fallbacks, provenance, threads
 from mockbay.server.admission import admit, settle
 from mockbay.server.auth import authenticate, require_version
 from mockbay.server.decision import Decision, decide
-from mockbay.server.memo import is_pure, memo_key, remember
+from mockbay.server.memo import Memoized, MemoKey, is_pure, memo_key, remember
 from mockbay.server.plan import Plan
 from mockbay.server.protocol import CLIENT_FAULTS
 from mockbay.server.rendering import plan, render, timing_levels
@@ -135,16 +135,8 @@ async def answer_message(
     """Answer from the reply memo when this exact request was answered purely before, else compute."""
     headers = inbound.headers
     pinned = pinned or headers.get(SCENARIO_HEADER) or None
-    exchange.session = headers.get(SESSION_HEADER, "") or inbound.session
-    exchange.platform = inbound.platform
-    response_headers = {
-        "request-id": exchange.request_id,
-        **caller_headers(headers, inbound.caller),
-        **inbound.reply_headers,
-    }
-    key = memo_key(state, inbound.raw, headers, pinned, inbound.platform)
-    # debug logs explain every selection, so they bypass the memo that would skip it
-    memoized = None if logs.debug_enabled() else state.memo.get(key)
+    response_headers = begin_answer(exchange, inbound)
+    key, memoized = recall(state, inbound, pinned)
     if memoized is not None:
         memoized.replay(exchange)
         response_headers.update(memoized.headers)
@@ -192,6 +184,24 @@ async def answer_message(
     if parsed.stream:
         return _send_stream(request, state, planned, response_headers, exchange)
     return await send_json(request, planned, body, response_headers, exchange, state.config.max_stall_seconds)
+
+
+def begin_answer(exchange: Exchange, inbound: Inbound) -> dict[str, str]:
+    """Journal the request's session and wire; the headers every answer to it carries."""
+    exchange.session = inbound.headers.get(SESSION_HEADER, "") or inbound.session
+    exchange.platform = inbound.platform
+    return {
+        "request-id": exchange.request_id,
+        **caller_headers(inbound.headers, inbound.caller),
+        **inbound.reply_headers,
+    }
+
+
+def recall(state: ServerState, inbound: Inbound, pinned: str | None) -> tuple[MemoKey, Memoized | None]:
+    """The request's memo key, and the pure reply computed for it before if the memo keeps one.
+    Debug logs explain every selection, so they bypass the memo that would skip it."""
+    key = memo_key(state, inbound.raw, inbound.headers, pinned, inbound.platform)
+    return key, None if logs.debug_enabled() else state.memo.get(key)
 
 
 async def _validated(

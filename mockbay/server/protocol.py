@@ -5,6 +5,9 @@ aiohttp answers such requests itself, before any route or middleware runs, with 
 body, and logs each as "Error handling request" with a traceback. Its protocol class has no
 public hook for either, so `envelope_runner` serves the app through a small subclass of it; any
 other failure keeps aiohttp's own handling and traceback, because that is mockbay's bug.
+
+The same subclass offers each request, once parsed whole, to the app's inline answer (`inline`:
+memo hits written without aiohttp's request and response objects) before aiohttp queues it.
 """
 
 from __future__ import annotations
@@ -16,7 +19,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http import RawRequestMessage
 from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.streams import StreamReader
 from aiohttp.web_protocol import RequestHandler, RequestPayloadError
 from yarl import URL
 
@@ -29,7 +34,18 @@ log = logging.getLogger(__name__)
 
 # Where the app keeps its source of request ids for answers outside the journal (admin, garbage).
 SIDE_REQUEST_ID: web.AppKey[Callable[[], str]] = web.AppKey("mockbay_side_request_id")
+# Where the app keeps the answer its connections may give a request as it is parsed (`inline`)
+InlineAnswer = Callable[[RawRequestMessage, bytes], bytes | None]
+INLINE_ANSWER: web.AppKey[InlineAnswer] = web.AppKey("mockbay_inline_answer")
 CLIENT_FAULTS = (HttpProcessingError, RequestPayloadError)
+# The handler state the inline answer reads and keeps (`_EnvelopeHandler.unanswered`), as aiohttp
+# 3.14 names it; an aiohttp without one of them answers every request through its handler.
+INLINE_STATE = frozenset(
+    {"_waiter", "_messages", "_request_count", "_next_keepalive_close_time", "_keepalive_timeout", "_parser"}
+)
+INLINE_READY = {
+    slot for cls in RequestHandler.__mro__ for slot in getattr(cls, "__slots__", ())
+} >= INLINE_STATE
 _Handler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
 MAX_REASON = 200
 
@@ -51,12 +67,47 @@ def reason(exc: BaseException) -> str:
 
 
 class _EnvelopeHandler(RequestHandler):
-    """aiohttp's protocol with client faults answered in the envelope and logged in one line.
-    Slotted like its base, as one is made per connection: without `__slots__` each also carried a
-    `__dict__` for `new_request_id` (40 bytes more per open stream, tracemalloc)."""
+    """aiohttp's protocol with client faults answered in the envelope and logged in one line, and
+    memo hits answered as they are parsed (`inline_answer`, see `_InlineParser`). Slotted like its
+    base, as one is made per connection: without `__slots__` each also carried a `__dict__` for
+    `new_request_id` (40 bytes more per open stream, tracemalloc)."""
 
-    __slots__ = ("new_request_id",)
+    __slots__ = ("inline_answer", "new_request_id")
     new_request_id: Callable[[], str]
+    inline_answer: InlineAnswer
+
+    def unanswered(self, messages: list[Any]) -> list[Any]:
+        """The parsed requests left for aiohttp once the inline answer has answered what it can:
+        only while nothing else is in flight on this connection (its handler waits for a request)
+        and the client reads what is written, and only from the first on, so answers keep the
+        requests' order."""
+        waiter = self._waiter
+        if waiter is None or waiter.done() or self._messages:
+            return messages
+        for index, (message, payload) in enumerate(messages):
+            body = _complete_body(payload)
+            transport = self.transport
+            written = None
+            if body is not None and transport is not None and not self.writing_paused:
+                written = self._inline(message, body)
+            if written is None or transport is None:
+                return messages[index:]
+            payload.read_nowait()  # drained as aiohttp would, which resumes a paused read
+            transport.write(written)
+            self._request_count += 1
+            self._next_keepalive_close_time = self._loop.time() + self._keepalive_timeout
+        return []
+
+    def _inline(self, message: RawRequestMessage, body: bytes) -> bytes | None:
+        """The inline answer, or None; a failure of it is mockbay's bug, logged, and the request
+        is left to aiohttp (raised here, it would drop the connection)."""
+        try:
+            return self.inline_answer(message, body)
+        except Exception:
+            log.exception(
+                "the inline answer to %s %s failed; the handler answers it", message.method, message.path
+            )
+            return None
 
     def log_exception(self, *args: Any, **kw: Any) -> None:
         exc = kw.get("exc_info")
@@ -106,15 +157,56 @@ def _targets_as_paths(handler: _Handler) -> _Handler:
     return handle
 
 
+def _complete_body(payload: Any) -> bytes | None:
+    """A request body that has fully arrived, unread; None while any of it is still to come."""
+    if type(payload) is StreamReader and payload.is_eof() and payload.exception() is None:
+        return b"".join(payload._buffer)  # read without consuming it: aiohttp may read it yet
+    return None
+
+
+class _InlineParser:
+    """aiohttp's request parser, whose parsed requests the connection's handler may answer
+    inline (`_EnvelopeHandler.unanswered`) before aiohttp queues the rest; anything else it is
+    asked goes to the parser itself."""
+
+    __slots__ = ("_handler", "_parser")
+
+    def __init__(self, parser: Any, handler: _EnvelopeHandler) -> None:
+        self._parser = parser
+        self._handler = handler
+
+    def feed_data(self, data: bytes) -> tuple[list[Any], bool, bytes]:
+        messages, upgraded, tail = self._parser.feed_data(data)
+        if messages:
+            answered = len(messages)
+            messages = self._handler.unanswered(messages)
+            for _ in range(answered - len(messages)):
+                self._parser.message_consumed()
+        return messages, upgraded, tail
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._parser, name)
+
+
 class _EnvelopeServer(web.Server):
-    def __init__(self, base: web.Server, new_request_id: Callable[[], str], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        base: web.Server,
+        new_request_id: Callable[[], str],
+        inline_answer: InlineAnswer | None,
+        **kwargs: Any,
+    ) -> None:
         handler = _targets_as_paths(base.request_handler)
         super().__init__(handler, request_factory=base.request_factory, **kwargs)
         self._new_request_id = new_request_id
+        self._inline_answer = inline_answer
 
     def __call__(self) -> RequestHandler:
         handler = _EnvelopeHandler(self, loop=self._loop, **self._kwargs)
         handler.new_request_id = self._new_request_id
+        if self._inline_answer is not None and INLINE_READY:
+            handler.inline_answer = self._inline_answer
+            handler._parser = _InlineParser(handler._parser, handler)  # type: ignore[assignment]
         return handler
 
 
@@ -126,4 +218,4 @@ class EnvelopeRunner(web.AppRunner):
         base = await super()._make_server()
         new_request_id = self.app.get(SIDE_REQUEST_ID) or side_request_ids(0)
         kwargs = {**base._kwargs, "auto_decompress": False}
-        return _EnvelopeServer(base, new_request_id, loop=base._loop, **kwargs)
+        return _EnvelopeServer(base, new_request_id, self.app.get(INLINE_ANSWER), loop=base._loop, **kwargs)

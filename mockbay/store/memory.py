@@ -64,6 +64,11 @@ class MemoryStore(StateStore):
         self._sequence = itertools.count(1)  # next() on a count is atomic under the GIL
 
     async def next_sequence(self) -> int:
+        return self.take_sequence()
+
+    def take_sequence(self) -> int:
+        """The next number without a wait: this store's sequence is local, so the protocol's
+        inline memo hits (`server/inline.py`) can number an exchange as it is parsed."""
         return next(self._sequence)
 
     async def add_scenarios(self, text: str) -> None:

@@ -1,0 +1,184 @@
+"""Memo hits answered as the protocol parses them (`mockbay/server/inline.py`): the same bytes and
+journal entry as aiohttp's handler gives, and every request the inline answer must not take is
+left to the handler.
+
+Raw HTTP/1.1 over loopback, since what is compared is bytes. Which path answered is read from
+aiohttp's own count of the requests its handler ran (`web.Server.requests_count`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from mockbay.server.runner import MockServer
+
+SCENARIO = """
+name: plain
+rules:
+  - when: {last_user: {contains: slow}}
+    reply: {text: "slow", timing: {ttft_ms: 300}}
+  - when: {stream: true}
+    reply: {text: "streamed"}
+  - reply: {text: "plain"}
+"""
+API_KEY = "sk-inline"
+BODY = {"model": "claude-haiku-4-5", "max_tokens": 100, "messages": [{"role": "user", "content": "hi"}]}
+HEADERS = {"content-type": "application/json", "x-api-key": API_KEY, "anthropic-version": "2023-06-01"}
+VARYING = re.compile(rb"^(request-id|Date): .*$", re.MULTILINE)  # this exchange's id, this second
+
+
+def request(
+    body: dict[str, object] = BODY,
+    *,
+    target: str = "/v1/messages",
+    version: str = "1.1",
+    **extra: str,
+) -> bytes:
+    raw = json.dumps(body).encode()
+    headers = {**HEADERS, **{name.replace("_", "-"): value for name, value in extra.items()}}
+    lines = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    head = f"POST {target} HTTP/{version}\r\nhost: mockbay\r\n{lines}content-length: {len(raw)}\r\n\r\n"
+    return head.encode() + raw
+
+
+def read_answers(sock: socket.socket, count: int) -> list[bytes]:
+    """`count` whole answers (by Content-Length, or chunked to the last chunk), in the order they came."""
+    data, answers = b"", []
+    while len(answers) < count:
+        end = _answer_end(data)
+        if end is not None:
+            answers.append(data[:end])
+            data = data[end:]
+            continue
+        chunk = sock.recv(65536)
+        assert chunk, f"the connection closed after {len(answers)} of {count} answers"
+        data += chunk
+    return answers
+
+
+def _answer_end(data: bytes) -> int | None:
+    """Where the first answer in `data` ends, or None while it has not all come."""
+    head_end = data.find(b"\r\n\r\n")
+    if head_end < 0:
+        return None
+    length = re.search(rb"Content-Length: (\d+)", data[:head_end])
+    if length is None:  # chunked: up to the last, empty chunk
+        last = data.find(b"\r\n0\r\n\r\n", head_end)
+        return None if last < 0 else last + 7
+    end = head_end + 4 + int(length.group(1))
+    return end if len(data) >= end else None
+
+
+def handled(server: MockServer) -> int:
+    """How many requests aiohttp's handler has run."""
+    assert server._runner is not None and server._runner.server is not None
+    return server._runner.server.requests_count
+
+
+def text_of(answer: bytes) -> str:
+    return json.loads(answer.split(b"\r\n\r\n", 1)[1])["content"][0]["text"]
+
+
+@pytest.fixture
+def server() -> Iterator[MockServer]:
+    with MockServer(api_keys=(API_KEY,)) as running:
+        running.load(SCENARIO)
+        yield running
+
+
+@pytest.fixture
+def connection(server: MockServer) -> Iterator[socket.socket]:
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(request())  # computed by the handler, and kept by the memo
+        read_answers(sock, 1)
+        yield sock
+
+
+def test_an_inline_memo_hit_is_the_handlers_answer_byte_for_byte(
+    server: MockServer, connection: socket.socket
+) -> None:
+    other = {**BODY, "messages": [{"role": "user", "content": "another"}]}
+    before = handled(server)
+    # pipelined behind a request only the handler can answer, the memo hit is the handler's too
+    connection.sendall(request(other) + request())
+    by_handler = read_answers(connection, 2)[1]
+    assert handled(server) == before + 2
+    connection.sendall(request())
+    inline = read_answers(connection, 1)[0]
+    assert handled(server) == before + 2
+    assert VARYING.sub(b"", inline) == VARYING.sub(b"", by_handler)
+    assert text_of(inline) == "plain"
+    *_, handler_entry, inline_entry = server.journal.calls
+    handler_json, inline_json = handler_entry.to_json(), inline_entry.to_json()
+    for varying in ("seq", "request_id", "started_at", "duration_ms"):
+        del handler_json[varying], inline_json[varying]
+    assert inline_json == handler_json
+    assert inline_entry.request_id.encode() in inline and inline_entry.seq == handler_entry.seq + 1
+
+
+# What the inline answer leaves to the handler, though the memo holds the body's reply. Each row:
+# the request, and the status the handler answers it with.
+DECLINED = {
+    "a query": (request(target="/v1/messages?beta=true"), 200),
+    "a pinned scenario": (request(target="/s/plain/v1/messages"), 200),
+    "a path prefix": (request(target="/proxy/v1/messages"), 200),
+    "HTTP/1.0": (request(version="1.0"), 200),
+    "connection close": (request(connection="close"), 200),
+    "a content coding": (request(content_encoding="identity"), 200),
+    "a workspace": (request(anthropic_workspace_id="wrkspc_01"), 200),
+    "a key not accepted": (request(x_api_key="sk-other"), 401),
+    "no version": (request(anthropic_version=""), 400),
+    "a stream": (request({**BODY, "stream": True}), 200),
+}
+
+
+@pytest.mark.parametrize("sent, status", DECLINED.values(), ids=DECLINED.keys())
+def test_the_handler_answers_what_the_inline_answer_declines(
+    server: MockServer, connection: socket.socket, sent: bytes, status: int
+) -> None:
+    if b'"stream": true' in sent:  # its reply memoised first, so only the kind of reply declines
+        connection.sendall(sent)
+        read_answers(connection, 1)
+    before = handled(server)
+    connection.sendall(sent)
+    answer = read_answers(connection, 1)[0]
+    assert answer.startswith(f"HTTP/1.{1 if b'HTTP/1.1' in sent else 0} {status} ".encode())
+    assert handled(server) == before + 1
+
+
+def test_pipelined_requests_are_answered_in_order(server: MockServer, connection: socket.socket) -> None:
+    other = {**BODY, "messages": [{"role": "user", "content": "another"}]}
+    before = handled(server)
+    connection.sendall(request() + request(other) + request())
+    answers = read_answers(connection, 3)
+    assert [text_of(answer) for answer in answers] == ["plain"] * 3
+    assert handled(server) == before + 2  # the first inline; the handler then keeps the order
+    ids = [entry.request_id.encode() for entry in server.journal.calls[-3:]]
+    assert [entry.body for entry in server.journal.calls[-3:]] == [BODY, other, BODY]
+    assert all(request_id in answer for request_id, answer in zip(ids, answers, strict=True))
+
+
+def test_a_body_still_arriving_is_left_to_the_handler(server: MockServer, connection: socket.socket) -> None:
+    sent = request()
+    before = handled(server)
+    connection.sendall(sent[:-5])
+    time.sleep(0.05)  # parsed (its head is whole) before the rest of its body comes
+    connection.sendall(sent[-5:])
+    assert text_of(read_answers(connection, 1)[0]) == "plain"
+    assert handled(server) == before + 1
+
+
+def test_a_request_behind_one_in_flight_waits_for_it(server: MockServer, connection: socket.socket) -> None:
+    slow = {**BODY, "messages": [{"role": "user", "content": "slow"}]}
+    before = handled(server)
+    connection.sendall(request(slow))
+    time.sleep(0.1)  # the handler is answering it
+    connection.sendall(request())
+    assert [text_of(answer) for answer in read_answers(connection, 2)] == ["slow", "plain"]
+    assert handled(server) == before + 2
