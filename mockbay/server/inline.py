@@ -24,9 +24,11 @@ from aiohttp.http import HttpVersion11, RawRequestMessage
 
 from mockbay import logs
 from mockbay.errors import ApiError
+from mockbay.platforms import ANTHROPIC
 from mockbay.server.auth import authenticate, require_version
 from mockbay.server.exchanges import keep_reply_body, open_exchange
 from mockbay.server.head import OK_LINE, date_and_server, header_lines
+from mockbay.server.memo import memo_key
 from mockbay.server.messages import SCENARIO_HEADER, Inbound, begin_answer, recall
 from mockbay.server.protocol import InlineAnswer
 from mockbay.server.request_headers import lowered_headers
@@ -52,6 +54,8 @@ def answer(state: ServerState, message: RawRequestMessage, body: bytes) -> bytes
         return None
     if message.version != HttpVersion11 or message.should_close or message.upgrade:
         return None
+    if not _may_hit(state, message, body):
+        return None
     headers = lowered_headers(message.headers)
     if any(name in headers for name in DECLINED_HEADERS):
         return None
@@ -76,3 +80,13 @@ def answer(state: ServerState, message: RawRequestMessage, body: bytes) -> bytes
     logs.log_exchange(exchange)
     head = OK_LINE + header_lines(answer_headers.items()) + memoized.json_head + date_and_server()
     return head + memoized.body
+
+
+def _may_hit(state: ServerState, message: RawRequestMessage, body: bytes) -> bool:
+    """Whether the memo holds a JSON reply under the key the parsed headers give, read as sent:
+    most requests it does not answer (a new body, a stream) are declined here, before the header
+    view is built. A pre-check only: the lowered view can differ (a repeated header's last value,
+    an undecodable byte), so a hit is looked up again through it."""
+    headers = message.headers
+    memoized = state.memo.get(memo_key(state, body, headers, headers.get(SCENARIO_HEADER) or None, ANTHROPIC))
+    return memoized is not None and memoized.json_head is not None

@@ -182,3 +182,18 @@ def test_a_request_behind_one_in_flight_waits_for_it(server: MockServer, connect
     connection.sendall(request())
     assert [text_of(answer) for answer in read_answers(connection, 2)] == ["slow", "plain"]
     assert handled(server) == before + 2
+
+
+def test_a_repeated_header_is_read_as_the_handler_reads_it(
+    server: MockServer, connection: socket.socket
+) -> None:
+    beta = request(anthropic_beta="files-api-2025-04-14")
+    connection.sendall(beta)
+    read_answers(connection, 1)  # memoised under the beta header's value
+    before = handled(server)
+    # the header view keeps a repeated header's last value: not the memoised request, though its first is
+    repeated = beta.replace(b"\r\ncontent-length", b"\r\nanthropic-beta: other\r\ncontent-length")
+    connection.sendall(repeated)
+    assert text_of(read_answers(connection, 1)[0]) == "plain"
+    assert handled(server) == before + 1
+    assert server.journal.calls[-1].to_json()["headers"]["anthropic-beta"] == "other"
