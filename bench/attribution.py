@@ -1,8 +1,9 @@
-"""Where a memo hit's time goes beyond the bare server: aiohttp's share, then mockbay's steps.
+"""Where a memo hit's time goes beyond the bare server: the HTTP layer's share, then mockbay's steps.
 
-A memo hit runs at about half the bare server's rate. This separates the two possible causes. It
-runs three servers in interleaved wrk rounds (c=64, one body repeated) and reports each one's
-req/s and server CPU per request, as medians:
+mockbay answers a memo hit inline, as aiohttp's parser hands it over (`mockbay/server/inline.py`).
+This separates what that path costs from what mockbay's bookkeeping on it costs. It runs three
+servers in interleaved wrk rounds (c=64, one body repeated) and reports each one's req/s and
+server CPU per request, as medians:
 
 - `baseline`: the bare aiohttp server (`baseline.py`) with mockbay's reply bytes;
 - `mockbay`: `mockbay serve`, as `make bench` runs it;
@@ -12,7 +13,7 @@ req/s and server CPU per request, as medians:
   a server anyone should run: it measures what is left when mockbay's own bookkeeping is gone.
 
 With `--spin 15,30,60` the comparison adds a floor per figure that spins that many microseconds
-(a busy loop on `perf_counter`) before answering: what each microsecond of work in the handler
+(a busy loop on `perf_counter`) before answering: what each microsecond of work in the answer
 costs in server CPU per request under this load, beyond itself.
 With `--distinct` every body is distinct (the memo never answers, so there is no floor to show).
 With `--steps` a fourth server times the named steps of the real pipeline in place (each wrapped
@@ -55,8 +56,7 @@ STEPS = (
     ("mockbay.server.inline", "lowered_headers"),
     ("mockbay.server.inline", "authenticate"),
     ("mockbay.server.inline", "require_version"),
-    ("mockbay.server.inline", "recall"),
-    ("mockbay.server.messages", "memo_key"),
+    ("mockbay.server.inline", "memo_key"),
     ("mockbay.lru", "Lru.get"),
     ("mockbay.server.inline", "open_exchange"),
     ("mockbay.server.exchanges", "mask_lowered"),

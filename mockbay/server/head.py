@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from aiohttp.helpers import rfc822_formatted_time
 from aiohttp.http import SERVER_SOFTWARE
@@ -45,4 +46,11 @@ def json_tail(headers: Iterable[tuple[str, str]], body: bytes) -> bytes | None:
 
 def date_and_server() -> bytes:
     """The last two header lines and the blank line that ends the head."""
-    return f"Date: {rfc822_formatted_time()}\r\nServer: {SERVER_SOFTWARE}\r\n\r\n".encode()
+    return _date_and_server(rfc822_formatted_time())
+
+
+@lru_cache(maxsize=2)
+def _date_and_server(date: str) -> bytes:
+    """The lines for one second's date, encoded once: the date changes once a second, and two
+    entries keep a second's lines while the next one starts."""
+    return f"Date: {date}\r\nServer: {SERVER_SOFTWARE}\r\n\r\n".encode()

@@ -8,8 +8,11 @@ bytes behind this exchange's request id, the caller's organisation and the date.
 nothing else in flight, and writes what it returns.
 
 Safe because it is the answer and the journal entry the handler gives the same request: the
-same steps (`exchanges`, `messages.begin_answer`, `messages.recall`) in the same order, and the
-head aiohttp writes (`head`). Only the plainest request qualifies: `POST /v1/messages` exactly
+same steps (`exchanges`, `messages.begin_answer`, the memo's key) in the same order, and the
+head aiohttp writes (`head`). The memo is looked up with the headers as parsed, so the many
+requests it does not answer (new bodies, streams) are declined before the header view is built;
+a hit counts only if the header view (a repeated header's last value, an undecodable byte made
+U+FFFD) gives the same key. Only the plainest request qualifies: `POST /v1/messages` exactly
 (no pin, prefix, query or dot segment), HTTP/1.1 kept alive, no `Content-Encoding`, `Expect` or
 workspace header, accepted credentials and version, a JSON (not streamed) memo hit, and a store
 whose sequence is local (the memory store). Anything else returns None before it touches any
@@ -29,7 +32,7 @@ from mockbay.server.auth import authenticate, require_version
 from mockbay.server.exchanges import keep_reply_body, open_exchange
 from mockbay.server.head import OK_LINE, date_and_server, header_lines
 from mockbay.server.memo import memo_key
-from mockbay.server.messages import SCENARIO_HEADER, Inbound, begin_answer, recall
+from mockbay.server.messages import SCENARIO_HEADER, Inbound, begin_answer
 from mockbay.server.protocol import InlineAnswer
 from mockbay.server.request_headers import lowered_headers
 from mockbay.server.responses import WORKSPACE_HEADER
@@ -54,20 +57,23 @@ def answer(state: ServerState, message: RawRequestMessage, body: bytes) -> bytes
         return None
     if message.version != HttpVersion11 or message.should_close or message.upgrade:
         return None
-    if not _may_hit(state, message, body):
+    as_sent = message.headers
+    key = memo_key(state, body, as_sent, as_sent.get(SCENARIO_HEADER) or None, ANTHROPIC)
+    memoized = state.memo.get(key)
+    # debug logs explain every selection, so they bypass the memo (as `messages.recall` does)
+    if memoized is None or memoized.json_head is None or logs.debug_enabled():
         return None
-    headers = lowered_headers(message.headers)
+    headers = lowered_headers(as_sent)
     if any(name in headers for name in DECLINED_HEADERS):
         return None
+    if memo_key(state, body, headers, headers.get(SCENARIO_HEADER) or None, ANTHROPIC) != key:
+        return None  # the header view reads otherwise (a repeated header's last value): not this entry
     try:
         caller = authenticate(headers, state.config)
         require_version(headers, state.config)
     except ApiError:
         return None
     inbound = Inbound(raw=body, headers=headers, caller=caller)
-    _, memoized = recall(state, inbound, headers.get(SCENARIO_HEADER) or None)
-    if memoized is None or memoized.json_head is None:
-        return None
     started = time.perf_counter()
     exchange = open_exchange(state, store.take_sequence(), message.method, MESSAGES_PATH, headers)
     exchange.endpoint = "messages"
@@ -80,13 +86,3 @@ def answer(state: ServerState, message: RawRequestMessage, body: bytes) -> bytes
     logs.log_exchange(exchange)
     head = OK_LINE + header_lines(answer_headers.items()) + memoized.json_head + date_and_server()
     return head + memoized.body
-
-
-def _may_hit(state: ServerState, message: RawRequestMessage, body: bytes) -> bool:
-    """Whether the memo holds a JSON reply under the key the parsed headers give, read as sent:
-    most requests it does not answer (a new body, a stream) are declined here, before the header
-    view is built. A pre-check only: the lowered view can differ (a repeated header's last value,
-    an undecodable byte), so a hit is looked up again through it."""
-    headers = message.headers
-    memoized = state.memo.get(memo_key(state, body, headers, headers.get(SCENARIO_HEADER) or None, ANTHROPIC))
-    return memoized is not None and memoized.json_head is not None
