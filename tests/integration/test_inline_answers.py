@@ -100,16 +100,37 @@ def connection(server: MockServer) -> Iterator[socket.socket]:
         yield sock
 
 
+def chunked(sent: bytes) -> bytes:
+    """The same request with its body in two chunks."""
+    head, body = sent.split(b"\r\n\r\n", 1)
+    head = re.sub(rb"content-length: \d+", b"transfer-encoding: chunked", head)
+    pieces = (body[:10], body[10:])
+    return head + b"\r\n\r\n" + b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in pieces) + b"0\r\n\r\n"
+
+
+# Requests the memo answers, each as the handler and then inline answers it
+MEMO_HITS = {
+    "plain": request(),
+    "keep-alive said": request(connection="keep-alive"),
+    "a session": request(x_mockbay_session="alice"),
+    "a pinned scenario header": request(x_mockbay_scenario="plain"),
+    "chunked": chunked(request()),
+}
+
+
+@pytest.mark.parametrize("sent", MEMO_HITS.values(), ids=MEMO_HITS.keys())
 def test_an_inline_memo_hit_is_the_handlers_answer_byte_for_byte(
-    server: MockServer, connection: socket.socket
+    server: MockServer, connection: socket.socket, sent: bytes
 ) -> None:
     other = {**BODY, "messages": [{"role": "user", "content": "another"}]}
+    connection.sendall(sent)
+    read_answers(connection, 1)  # memoised as this request
     before = handled(server)
     # pipelined behind a request only the handler can answer, the memo hit is the handler's too
-    connection.sendall(request(other) + request())
+    connection.sendall(request(other) + sent)
     by_handler = read_answers(connection, 2)[1]
     assert handled(server) == before + 2
-    connection.sendall(request())
+    connection.sendall(sent)
     inline = read_answers(connection, 1)[0]
     assert handled(server) == before + 2
     assert VARYING.sub(b"", inline) == VARYING.sub(b"", by_handler)
