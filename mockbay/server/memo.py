@@ -15,7 +15,7 @@ its headers and warnings. Purity of the reply itself (`Reply.request_decides`) i
 when the scenario is loaded.
 It is cleared whenever scenarios or the config change, and bounded by entries (`--reply-memo`)
 and by estimated bytes (`--reply-memo-max-mb`): the request bytes of its key, the parsed body,
-and the reply's bytes or events.
+and the reply's bytes (with its head, for the inline answer) or events.
 """
 
 from __future__ import annotations
@@ -108,9 +108,9 @@ def remember(
     plan: Plan | None = None,
 ) -> None:
     """Keep a pure reply with what the journal needs to record its replays."""
-    size = ENTRY_OVERHEAD + len(key.raw) + parsed_size(key.raw) + len(body)
-    size += plan.due_bytes + EVENT_OVERHEAD * len(plan.due) if plan is not None else 0
     pairs = tuple(headers.items())
     json_head = json_tail(pairs, body) if plan is None else None
+    size = ENTRY_OVERHEAD + len(key.raw) + parsed_size(key.raw) + len(body) + len(json_head or b"")
+    size += plan.due_bytes + EVENT_OVERHEAD * len(plan.due) if plan is not None else 0
     memoized = Memoized(decision, request_body, body, plan, pairs, warnings, size, json_head)
     state.memo.put(key, memoized)

@@ -38,14 +38,19 @@ SIDE_REQUEST_ID: web.AppKey[Callable[[], str]] = web.AppKey("mockbay_side_reques
 InlineAnswer = Callable[[RawRequestMessage, bytes], bytes | None]
 INLINE_ANSWER: web.AppKey[InlineAnswer] = web.AppKey("mockbay_inline_answer")
 CLIENT_FAULTS = (HttpProcessingError, RequestPayloadError)
-# The handler state the inline answer reads and keeps (`_EnvelopeHandler.unanswered`), as aiohttp
-# 3.14 names it; an aiohttp without one of them answers every request through its handler.
+# The handler state the inline answer reads and keeps (`_EnvelopeHandler.unanswered`) and the body
+# buffer it reads (`_complete_body`), as aiohttp 3.14 names them; an aiohttp without one of them
+# answers every request through its handler.
 INLINE_STATE = frozenset(
     {"_waiter", "_messages", "_request_count", "_next_keepalive_close_time", "_keepalive_timeout", "_parser"}
 )
-INLINE_READY = {
-    slot for cls in RequestHandler.__mro__ for slot in getattr(cls, "__slots__", ())
-} >= INLINE_STATE
+
+
+def _slots(cls: type) -> set[str]:
+    return {slot for klass in cls.__mro__ for slot in getattr(klass, "__slots__", ())}
+
+
+INLINE_READY = _slots(RequestHandler) >= INLINE_STATE and "_buffer" in _slots(StreamReader)
 _Handler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
 MAX_REASON = 200
 
@@ -178,9 +183,9 @@ class _InlineParser:
     def feed_data(self, data: bytes) -> tuple[list[Any], bool, bytes]:
         messages, upgraded, tail = self._parser.feed_data(data)
         if messages:
-            answered = len(messages)
+            parsed = len(messages)
             messages = self._handler.unanswered(messages)
-            for _ in range(answered - len(messages)):
+            for _ in range(parsed - len(messages)):  # each answered one frees its queue slot
                 self._parser.message_consumed()
         return messages, upgraded, tail
 
