@@ -15,6 +15,8 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mockbay.server.runner import MockServer
 
@@ -218,3 +220,63 @@ def test_a_repeated_header_is_read_as_the_handler_reads_it(
     assert text_of(read_answers(connection, 1)[0]) == "plain"
     assert handled(server) == before + 1
     assert server.journal.calls[-1].to_json()["headers"]["anthropic-beta"] == "other"
+
+
+# Requests to mix on one connection: memo hits (plain and chunked), a new body each time, a
+# stream, and forms the inline answer declines or the handler refuses
+OTHER = {**BODY, "messages": [{"role": "user", "content": "another"}]}
+MIX = (
+    request(),
+    chunked(request()),
+    request(OTHER),
+    request({**BODY, "stream": True}),
+    request(target="/v1/messages?beta=true"),
+    request(x_api_key="sk-other"),
+    request(anthropic_beta="files-api-2025-04-14"),
+)
+
+
+@pytest.fixture(scope="module")
+def servers() -> Iterator[tuple[MockServer, MockServer]]:
+    """The same scenario served with the reply memo (so with inline answers) and without it."""
+    with (
+        MockServer(api_keys=(API_KEY,)) as inline,
+        MockServer(api_keys=(API_KEY,), reply_memo_entries=0) as plain,
+    ):
+        for server in (inline, plain):
+            server.load(SCENARIO)
+        yield inline, plain
+
+
+def _exchange(server: MockServer, sent: bytes, cuts: list[int], count: int) -> list[bytes]:
+    """`sent` written in pieces cut at `cuts` (so requests arrive split and several to a read)."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        start = 0
+        for cut in [*sorted({c % len(sent) for c in cuts}), len(sent)]:
+            sock.sendall(sent[start:cut])
+            start = cut
+            time.sleep(0.002)
+        return [VARYING.sub(b"", answer) for answer in read_answers(sock, count)]
+
+
+@settings(max_examples=40, deadline=None, derandomize=True, database=None)
+@given(
+    order=st.lists(st.integers(0, len(MIX) - 1), min_size=1, max_size=8),
+    cuts=st.lists(st.integers(0, 1 << 16), max_size=4),
+)
+def test_any_mix_on_one_connection_is_answered_as_without_the_memo(
+    servers: tuple[MockServer, MockServer], order: list[int], cuts: list[int]
+) -> None:
+    inline, plain = servers
+    sent = b"".join(MIX[index] for index in order)
+    assert _exchange(inline, sent, cuts, len(order)) == _exchange(plain, sent, cuts, len(order))
+
+
+def test_the_mix_reaches_the_inline_answer(servers: tuple[MockServer, MockServer]) -> None:
+    inline, plain = servers
+    sent = b"".join(MIX)
+    for _ in range(2):  # the first time round fills the memo
+        before = handled(inline), handled(plain)
+        assert _exchange(inline, sent, [], len(MIX)) == _exchange(plain, sent, [], len(MIX))
+    assert handled(plain) - before[1] == len(MIX)
+    assert handled(inline) - before[0] < len(MIX)
