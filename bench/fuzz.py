@@ -2,7 +2,8 @@
 
 For `--seconds` (60; a run then short of `--min-requests` goes on until it has them, for at most
 `--max-seconds`, 90, in all) it sends, from `--clients` concurrent connections, pipelined batches of
-well-formed HTTP requests (valid Messages and count_tokens bodies, JSON and streams, bodies
+well-formed HTTP requests (valid Messages and count_tokens bodies, JSON and streams, a third of
+them one of a few bodies so the reply memo answers their repeats, inline; bodies
 broken at a random JSON path: wrong types, deletions, lone surrogates, deep nesting, huge
 numbers, invalid UTF-8, not JSON; odd paths and headers) and, on connections of their own,
 protocol garbage: random bytes, truncated bodies, broken chunking, broken gzip, huge headers and
@@ -202,8 +203,12 @@ def mutated(rng: random.Random) -> bytes:
 
 def valid(rng: random.Random) -> bytes:
     body = copy.deepcopy(BASE)
-    body["messages"][0]["content"][0]["text"] = f"look up {rng.randrange(50_000)}"
-    body["max_tokens"] = rng.randrange(1, 512)
+    if rng.random() < 0.3:  # one of a few bodies: the reply memo answers their repeats inline
+        number, max_tokens = rng.randrange(8), 256
+    else:
+        number, max_tokens = rng.randrange(50_000), rng.randrange(1, 512)
+    body["messages"][0]["content"][0]["text"] = f"look up {number}"
+    body["max_tokens"] = max_tokens
     if rng.random() < 0.3:
         body["stream"] = True
     if rng.random() < 0.1:  # a compaction request, which takes no output format
