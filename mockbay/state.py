@@ -22,6 +22,7 @@ from mockbay.scenario.registry import Registry
 from mockbay.store import StateStore
 from mockbay.store.bounded import BoundedStore
 from mockbay.store.memory import MemoryStore, SequenceCursors
+from mockbay.timing import never_waits
 from mockbay.usage.cache import PromptCache
 from mockbay.usage.ratelimit import RateLimiter
 
@@ -79,11 +80,14 @@ class ServerState:
         """A new config (a test's marker options) can change every reply: forget memoised ones."""
         self._config = config
         self.memo.clear()
+        self.never_waits = never_waits(self.registry, config.timing)
 
     def install(self, registry: Registry) -> None:
         """Swap in a new scenario set (load, reload): one assignment, so requests see old or new."""
         self.registry, self.selector = registry, Selector(registry)
         self.memo.clear()
+        # no reply can wait before its JSON answer: the protocol may compute one inline
+        self.never_waits = never_waits(registry, self._config.timing)
 
     def reset(self) -> None:
         """Clear this process's sessions, prompt cache, rate-limit buckets, batches, files, threads,

@@ -8,13 +8,13 @@ Defaults per model family follow the docs/wire.md §14 figures (third-party meas
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any, NamedTuple
 
 from mockbay.render.events import PING, PlannedEvent, Splitter
-from mockbay.scenario.model import Recorded, Timing
+from mockbay.scenario.model import Recorded, Scenario, Timing, TimingMode
 from mockbay.tokens import split_tokens
 from mockbay.wire.models import model_family
 from mockbay.wire.sse import encode_event
@@ -178,3 +178,17 @@ def _with_keepalive(planned: list[tuple[float, PlannedEvent]]) -> list[tuple[flo
         out.append((offset, event))
         previous = offset
     return out
+
+
+def never_waits(scenarios: Iterable[Scenario], mode: TimingMode) -> bool:
+    """Whether no reply of `scenarios` served under timing `mode` can wait before its JSON answer:
+    every level of its timing folds to instant and it has no fault. Then a rendered JSON answer is
+    complete at once, which the protocol's inline answer (`server/inline.py`) relies on."""
+    server = Timing(mode=mode)
+    for scenario in scenarios:
+        for step in (*scenario.rules, *scenario.turns):
+            for reply in (step.reply, *step.replies) if step.reply is not None else step.replies:
+                levels = (server, scenario.timing, reply.timing)
+                if reply.fault is not None or effective_timing("", levels).mode != "instant":
+                    return False
+    return server.mode == "instant"

@@ -5,16 +5,14 @@ at the start pins a scenario. `.` and `..` segments are resolved first, as upstr
 so `/_mockbay/../v1/messages` is `/v1/messages`. Every answer carries `request-id`, and a
 first-party one the caller's `anthropic-organization-id` and `anthropic-workspace-id`; any failure
 that is not the client's becomes a 500 `api_error`, is logged, and is kept (the last
-`MAX_INTERNAL_ERRORS`) for the pytest plugin to report.
+`exchanges.MAX_INTERNAL_ERRORS`) for the pytest plugin to report.
 """
 
 from __future__ import annotations
 
 import contextlib
-import logging
 import re
 import time
-import traceback
 
 from aiohttp import web
 
@@ -22,17 +20,13 @@ from mockbay import logs
 from mockbay.config import MAX_BODY_BYTES
 from mockbay.errors import ApiError
 from mockbay.journal import Exchange
-from mockbay.platforms import ANTHROPIC
 from mockbay.platforms.routes import cloud_route, error_shape
-from mockbay.server import admin, batches, files, inline, messages, models, paths, provenance
-from mockbay.server.auth import caller_key
-from mockbay.server.exchanges import keep_reply_body, open_exchange
+from mockbay.server import admin, batches, files, inline, messages, models, paths
+from mockbay.server.exchanges import failure, finish, internal_error, open_exchange, refusal
 from mockbay.server.protocol import INLINE_ANSWER, SIDE_REQUEST_ID, side_request_ids
 from mockbay.server.request_headers import lowered_headers
 from mockbay.server.responses import (
     NOT_SENT,
-    ORGANIZATION_HEADER,
-    caller_headers,
     error_response,
     json_response,
 )
@@ -41,10 +35,7 @@ from mockbay.store import StoreUnavailable
 from mockbay.store.lifecycle import MEMORY, shared_state
 from mockbay.wire.schema import FIRST_PARTY_ROOTS, request_schema
 
-log = logging.getLogger(__name__)
-
 STATE = web.AppKey("mockbay_state", ServerState)
-MAX_INTERNAL_ERRORS = 100
 PINNED = re.compile(r"^/s/([^/]+)(/.*)?$")
 MODEL_PATH = re.compile(r"/v1/models/([^/]+)$")
 
@@ -91,32 +82,20 @@ async def _answer(
     request: web.Request, state: ServerState, exchange: Exchange, headers: dict[str, str], path: str
 ) -> web.StreamResponse:
     """Route the request and fill in its journal entry with what was answered."""
-    request_id = exchange.request_id
     started = time.perf_counter()
     try:
         answer = await _route(request, state, exchange, headers, path)
         response = answer if isinstance(answer, web.StreamResponse) else await answer  # a stream's writer
     except ApiError as error:
-        response = error_response(error, request_id)
-        response.headers.update(provenance.headers(exchange))  # a refusal after the decision
-        exchange.error_type = error.type
+        response = refusal(exchange, error)
     except ConnectionError:  # the client hung up mid-answer: nothing left to send, nothing to log
         exchange.client_disconnected = True
         response = web.Response(status=NOT_SENT)
     except Exception:
-        response = _internal_error(request, state, request_id)
-        response.headers.update(provenance.headers(exchange))
-        exchange.error_type = "api_error"
+        response = failure(state, exchange)
     finally:
         exchange.duration_ms = round((time.perf_counter() - started) * 1000, 3)
-    exchange.status = exchange.status or response.status  # a stream records its 200 when it starts
-    if not response.prepared:  # a stream sent its headers, request-id among them, when it started
-        response.headers["request-id"] = request_id
-        if exchange.platform == ANTHROPIC and ORGANIZATION_HEADER not in response.headers:
-            response.headers.update(caller_headers(headers, caller_key(headers, state.config)))
-        if isinstance(response, web.Response) and isinstance(response.body, bytes):
-            keep_reply_body(state, exchange, response.body)
-    return response
+    return finish(state, exchange, headers, response)
 
 
 def resolve_dot_segments(path: str) -> str:
@@ -143,18 +122,9 @@ async def _admin(request: web.Request, state: ServerState, path: str) -> web.Str
     except ApiError as error:
         response = error_response(error, request_id)
     except Exception:
-        response = _internal_error(request, state, request_id)
+        response = internal_error(state, request.method, request.path, request_id)
     response.headers["request-id"] = request_id
     return response
-
-
-def _internal_error(request: web.Request, state: ServerState, request_id: str) -> web.Response:
-    """Log mockbay's own failure with its traceback, keep it for the plugin, answer 500."""
-    detail = traceback.format_exc()
-    log.error("internal error on %s %s\n%s", request.method, request.path, detail)
-    state.internal_errors.append(detail)
-    del state.internal_errors[:-MAX_INTERNAL_ERRORS]
-    return error_response(ApiError(500, "api_error", "Internal server error"), request_id)
 
 
 async def _route(

@@ -1,14 +1,29 @@
-"""A journal entry's life around its answer: opened once the request has its sequence number, and
-given the JSON body that was sent. Shared by the aiohttp handler (`app.dispatch`) and the
-protocol's inline memo hits (`inline`), so both journal an exchange alike."""
+"""A journal entry's life around its answer: opened once the request has its sequence number, a
+refusal or mockbay's own failure turned into the answer, and the answer finished (its
+`request-id` and caller headers, the JSON body kept). Shared by the aiohttp handler
+(`app.dispatch`) and the protocol's inline answers (`inline`), so both journal an exchange and
+answer it alike."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import traceback
+from collections.abc import Mapping
 
+from aiohttp import web
+
+from mockbay.errors import ApiError
 from mockbay.journal import Exchange, mask_lowered
+from mockbay.platforms import ANTHROPIC
 from mockbay.render import ids
+from mockbay.server import provenance
+from mockbay.server.auth import caller_key
+from mockbay.server.responses import ORGANIZATION_HEADER, caller_headers, error_response
 from mockbay.state import ServerState
+
+log = logging.getLogger(__name__)
+MAX_INTERNAL_ERRORS = 100
 
 
 def open_exchange(
@@ -34,3 +49,43 @@ def keep_reply_body(state: ServerState, exchange: Exchange, body: bytes) -> None
     """The journal keeps what a JSON answer sent, weighed against its byte cap."""
     exchange.reply_body = body
     state.journal.charge(exchange, len(body))
+
+
+def refusal(exchange: Exchange, error: ApiError) -> web.Response:
+    """A refusal's envelope, with the provenance of a decision made before it."""
+    response = error_response(error, exchange.request_id)
+    response.headers.update(provenance.headers(exchange))
+    exchange.error_type = error.type
+    return response
+
+
+def failure(state: ServerState, exchange: Exchange) -> web.Response:
+    """mockbay's own failure while answering (raised, being handled): logged and answered 500."""
+    response = internal_error(state, exchange.method, exchange.path, exchange.request_id)
+    response.headers.update(provenance.headers(exchange))
+    exchange.error_type = "api_error"
+    return response
+
+
+def internal_error(state: ServerState, method: str, path: str, request_id: str) -> web.Response:
+    """Log mockbay's own failure with its traceback, keep it for the plugin, answer 500."""
+    detail = traceback.format_exc()
+    log.error("internal error on %s %s\n%s", method, path, detail)
+    state.internal_errors.append(detail)
+    del state.internal_errors[:-MAX_INTERNAL_ERRORS]
+    return error_response(ApiError(500, "api_error", "Internal server error"), request_id)
+
+
+def finish(
+    state: ServerState, exchange: Exchange, headers: Mapping[str, str], response: web.StreamResponse
+) -> web.StreamResponse:
+    """The answer with what every answer carries, its status and JSON body journaled. A stream
+    sent its headers, `request-id` among them, and recorded its 200 when it started."""
+    exchange.status = exchange.status or response.status
+    if not response.prepared:
+        response.headers["request-id"] = exchange.request_id
+        if exchange.platform == ANTHROPIC and ORGANIZATION_HEADER not in response.headers:
+            response.headers.update(caller_headers(headers, caller_key(headers, state.config)))
+        if isinstance(response, web.Response) and isinstance(response.body, bytes):
+            keep_reply_body(state, exchange, response.body)
+    return response

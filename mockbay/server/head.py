@@ -1,6 +1,6 @@
 """A JSON answer's HTTP/1.1 head written as bytes, as aiohttp's response object writes it.
 
-For the protocol's inline memo hits (`inline`), which answer without that object. aiohttp writes
+For the protocol's inline answers (`inline`), which answer without aiohttp's request. aiohttp writes
 the handler's headers in their order, then `Content-Type`, `Content-Length`, `Date` (its
 once-a-second cached text) and `Server`, each name and value UTF-8 encoded; a test compares the
 bytes of both paths.
@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
+from aiohttp import web
 from aiohttp.helpers import rfc822_formatted_time
 from aiohttp.http import SERVER_SOFTWARE
 
@@ -54,3 +55,28 @@ def _date_and_server(date: str) -> bytes:
     """The lines for one second's date, encoded once: the date changes once a second, and two
     entries keep a second's lines while the next one starts."""
     return f"Date: {date}\r\nServer: {SERVER_SOFTWARE}\r\n\r\n".encode()
+
+
+def writable(response: web.Response) -> bool:
+    """Whether aiohttp would write the response's headers (no control character, no lone surrogate)."""
+    try:
+        header_lines(response.headers.items())
+    except UnicodeEncodeError:
+        return False
+    return not any(FORBIDDEN.search(name + value) for name, value in response.headers.items())
+
+
+def answer_bytes(response: web.Response) -> bytes:
+    """A whole JSON answer (`writable`) as aiohttp writes it: the status line and the response's
+    headers in their order, then `Content-Length`, `Date` and `Server` unless given, then the body."""
+    body = response.body if isinstance(response.body, bytes) else b""
+    headers = list(response.headers.items())
+    names = {name.lower() for name, _ in headers}
+    if "content-length" not in names:
+        headers.append(("Content-Length", str(len(body))))
+    if "date" not in names:
+        headers.append(("Date", rfc822_formatted_time()))
+    if "server" not in names:
+        headers.append(("Server", SERVER_SOFTWARE))
+    status_line = f"HTTP/1.1 {response.status} {response.reason}\r\n".encode()
+    return status_line + header_lines(headers) + b"\r\n" + body

@@ -34,7 +34,7 @@ from mockbay.server.plan import Plan
 from mockbay.server.protocol import CLIENT_FAULTS
 from mockbay.server.rendering import plan, render, timing_levels
 from mockbay.server.responses import caller_headers, dumps, json_body_response, json_response
-from mockbay.server.stream import fault_error, send_json, send_stream
+from mockbay.server.stream import connected, fault_error, send_json, send_stream
 from mockbay.server.upload import decoded, refuse_declared, too_large, unreadable
 from mockbay.state import ServerState
 from mockbay.timing import effective_timing
@@ -130,9 +130,10 @@ async def create_message(
 
 
 async def answer_message(
-    request: web.Request, state: ServerState, exchange: Exchange, pinned: str | None, inbound: Inbound
+    request: web.Request | None, state: ServerState, exchange: Exchange, pinned: str | None, inbound: Inbound
 ) -> Answer:
-    """Answer from the reply memo when this exact request was answered purely before, else compute."""
+    """Answer from the reply memo when this exact request was answered purely before, else compute.
+    `request` is None when the protocol answers inline (`inline`): never a stream, never a wait."""
     headers = inbound.headers
     pinned = pinned or headers.get(SCENARIO_HEADER) or None
     response_headers = begin_answer(exchange, inbound)
@@ -143,7 +144,7 @@ async def answer_message(
         if memoized.plan is None:
             return json_body_response(memoized.body, response_headers)
         exchange.stream = True
-        return _send_stream(request, state, memoized.plan, response_headers, exchange)
+        return _send_stream(connected(request), state, memoized.plan, response_headers, exchange)
     body = await threads.resume(state.store, _journal_body(state, exchange, inbound.raw, inbound.parsed))
     parsed = await _validated(state, exchange, body, headers, pinned)
     exchange.stream = parsed.stream
@@ -182,7 +183,7 @@ async def answer_message(
             state, key, decision, exchange.body, reply_headers, rendered.warnings, body=body, plan=memo_plan
         )
     if parsed.stream:
-        return _send_stream(request, state, planned, response_headers, exchange)
+        return _send_stream(connected(request), state, planned, response_headers, exchange)
     return await send_json(request, planned, body, response_headers, exchange, state.config.max_stall_seconds)
 
 

@@ -7,7 +7,8 @@ public hook for either, so `envelope_runner` serves the app through a small subc
 other failure keeps aiohttp's own handling and traceback, because that is mockbay's bug.
 
 The same subclass offers each request, once parsed whole, to the app's inline answer (`inline`:
-memo hits written without aiohttp's request and response objects) before aiohttp queues it.
+JSON answers complete at once, written without aiohttp's request and response objects) before
+aiohttp queues it.
 """
 
 from __future__ import annotations
@@ -73,9 +74,9 @@ def reason(exc: BaseException) -> str:
 
 class _EnvelopeHandler(RequestHandler):
     """aiohttp's protocol with client faults answered in the envelope and logged in one line, and
-    memo hits answered as they are parsed (`inline_answer`, see `_InlineParser`). Slotted like its
-    base, as one is made per connection: without `__slots__` each also carried a `__dict__` for
-    `new_request_id` (40 bytes more per open stream, tracemalloc)."""
+    answers complete at once given as requests are parsed (`inline_answer`, see `_InlineParser`).
+    Slotted like its base, as one is made per connection: without `__slots__` each also carried a
+    `__dict__` for `new_request_id` (40 bytes more per open stream, tracemalloc)."""
 
     __slots__ = ("inline_answer", "new_request_id")
     new_request_id: Callable[[], str]
@@ -223,4 +224,7 @@ class EnvelopeRunner(web.AppRunner):
         base = await super()._make_server()
         new_request_id = self.app.get(SIDE_REQUEST_ID) or side_request_ids(0)
         kwargs = {**base._kwargs, "auto_decompress": False}
-        return _EnvelopeServer(base, new_request_id, self.app.get(INLINE_ANSWER), loop=base._loop, **kwargs)
+        # the inline answer stands for the app's handler alone: an app with middlewares (the
+        # recording proxy's) runs them for every request, so its connections answer none inline
+        inline_answer = None if self.app.middlewares else self.app.get(INLINE_ANSWER)
+        return _EnvelopeServer(base, new_request_id, inline_answer, loop=base._loop, **kwargs)

@@ -78,14 +78,16 @@ async def send_stream(
 
 
 async def send_json(
-    request: web.Request,
+    request: web.Request | None,
     plan: Plan,
     body: bytes,
     headers: dict[str, str],
     exchange: Exchange,
     max_stall_s: float,
 ) -> web.Response:
-    """A JSON reply sent when its stream would have ended; faults act as upstream would fail it."""
+    """A JSON reply sent when its stream would have ended; faults act as upstream would fail it.
+    `request` is None when the protocol answers inline, which it does only where no reply waits or
+    faults (`ServerState.never_waits`)."""
     loop = asyncio.get_running_loop()
     start = exchange.arrived or loop.time()
     fault = plan.fault
@@ -94,10 +96,17 @@ async def send_json(
         await _sleep_until(loop, start + plan.fault_at_s)
         if fault.kind == "error_event":
             raise fault_error(fault)
-        await _stall_or_drop(request, fault, max_stall_s)
+        await _stall_or_drop(connected(request), fault, max_stall_s)
         return web.Response(status=NOT_SENT)  # never written: the transport is gone
     await _sleep_until(loop, start + plan.end_s)
     return json_body_response(body, headers)
+
+
+def connected(request: web.Request | None) -> web.Request:
+    """The aiohttp request a stream or a stall writes through; an inline answer has none."""
+    if request is None:
+        raise RuntimeError("an inline answer cannot stream, stall or drop the connection")
+    return request
 
 
 async def _sleep_until(loop: asyncio.AbstractEventLoop, deadline: float) -> None:

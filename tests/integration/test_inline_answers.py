@@ -280,3 +280,85 @@ def test_the_mix_reaches_the_inline_answer(servers: tuple[MockServer, MockServer
         assert _exchange(inline, sent, [], len(MIX)) == _exchange(plain, sent, [], len(MIX))
     assert handled(plain) - before[1] == len(MIX)
     assert handled(inline) - before[0] < len(MIX)
+
+
+# -- new bodies, computed as they are parsed where no reply can wait ------------------------------
+
+NOW = """
+name: plain
+rules:
+  - when: {stream: true}
+    reply: {text: "streamed"}
+  - when: {last_user: {contains: over}}
+    reply: {error: {status: 529}}
+  - when: {last_user: {contains: limit}}
+    reply: {error: {status: 429, message: slow down}, headers: {retry-after: "2"}}
+  - reply: {text: "plain"}
+"""
+# Loaded beside NOW, it makes a server's replies able to wait, so that server computes none inline
+WAITS = """
+name: waits
+match: {header: {x-never: "1"}}
+rules:
+  - reply: {text: "late", timing: {ttft_ms: 5}}
+"""
+INVALID = {**BODY, "max_tokens": "many"}
+NEW_MIX = (
+    *MIX,
+    request(INVALID),
+    *(
+        request({**BODY, "messages": [{"role": "user", "content": text}]})
+        for text in ("third", "over", "limit")
+    ),
+)
+
+
+@pytest.fixture(scope="module")
+def computing() -> Iterator[tuple[MockServer, MockServer]]:
+    """NOW served where no reply waits (new bodies computed inline), and beside WAITS without the
+    memo (every request through aiohttp's handler)."""
+    with (
+        MockServer(api_keys=(API_KEY,)) as inline,
+        MockServer(api_keys=(API_KEY,), reply_memo_entries=0) as plain,
+    ):
+        inline.load(NOW)
+        plain.load(NOW, WAITS)
+        yield inline, plain
+
+
+@settings(max_examples=40, deadline=None, derandomize=True, database=None)
+@given(
+    order=st.lists(st.integers(0, len(NEW_MIX) - 1), min_size=1, max_size=8),
+    cuts=st.lists(st.integers(0, 1 << 16), max_size=4),
+)
+def test_new_bodies_computed_inline_are_answered_as_by_the_handler(
+    computing: tuple[MockServer, MockServer], order: list[int], cuts: list[int]
+) -> None:
+    inline, plain = computing
+    sent = b"".join(NEW_MIX[index] for index in order)
+    assert _exchange(inline, sent, cuts, len(order)) == _exchange(plain, sent, cuts, len(order))
+
+
+@pytest.mark.parametrize("body", [{**BODY, "messages": [{"role": "user", "content": "fresh"}]}, INVALID])
+def test_a_new_body_computed_inline_is_journaled_as_by_the_handler(
+    computing: tuple[MockServer, MockServer], body: dict[str, object]
+) -> None:
+    inline, plain = computing
+    before = handled(inline)
+    answers = [_exchange(server, request(body), [], 1) for server in (inline, plain)]
+    assert answers[0] == answers[1]
+    assert handled(inline) == before  # computed as it was parsed
+    entries = [server.journal.calls[-1].to_json() for server in (inline, plain)]
+    for entry in entries:
+        for varying in ("seq", "request_id", "started_at", "duration_ms"):
+            del entry[varying]
+    assert entries[0] == entries[1]
+
+
+def test_a_body_that_may_stream_is_left_to_the_handler(computing: tuple[MockServer, MockServer]) -> None:
+    inline, _ = computing
+    before = handled(inline)
+    _exchange(
+        inline, request({**BODY, "stream": False, "messages": [{"role": "user", "content": "s"}]}), [], 1
+    )
+    assert handled(inline) == before + 1

@@ -8,8 +8,9 @@ import random
 import pytest
 
 from mockbay.render.events import PING, PlannedEvent
+from mockbay.scenario.loader import load_text
 from mockbay.scenario.model import Recorded, Timing
-from mockbay.timing import KEEPALIVE_S, effective_timing, make_splitter, schedule
+from mockbay.timing import KEEPALIVE_S, effective_timing, make_splitter, never_waits, schedule
 
 
 def _events(deltas: int) -> list[PlannedEvent]:
@@ -110,3 +111,29 @@ def test_realistic_deltas_carry_several_tokens(kind, low, high):
 def test_delta_tokens_fixes_the_size():
     split = make_splitter(effective_timing("m", [Timing(delta_tokens=1)]), random.Random(3))
     assert split("text", "Hello, world") == ["Hell", "o", ",", " worl", "d"]
+
+
+# Whether a server may compute a JSON answer inline: (server timing, scenario YAML, expected)
+NEVER_WAITS = {
+    "instant, plain reply": ("instant", "rules: [{reply: {text: a}}]", True),
+    "realistic server": ("realistic", "rules: [{reply: {text: a}}]", False),
+    "a timed scenario": ("instant", "timing: realistic\nrules: [{reply: {text: a}}]", False),
+    "a scenario made instant again": (
+        "instant",
+        "timing: realistic\nrules: [{reply: {text: a, timing: instant}}]",
+        True,
+    ),
+    "a reply's numbers": ("instant", "rules: [{reply: {text: a, timing: {ttft_ms: 5}}}]", False),
+    "an error reply": ("instant", "rules: [{reply: {error: {status: 529}}}]", True),
+    "a fault in a sequence": (
+        "instant",
+        "rules: [{replies: [{text: a}, {fault: {kind: disconnect}}]}]",
+        False,
+    ),
+    "a turn's fault": ("instant", "turns: [{reply: {fault: {kind: stall}}}]", False),
+}
+
+
+@pytest.mark.parametrize("server, scenario, expected", NEVER_WAITS.values(), ids=NEVER_WAITS.keys())
+def test_never_waits_reads_every_level_and_fault(server, scenario, expected):
+    assert never_waits(load_text(f"name: s\n{scenario}\n"), server) is expected
