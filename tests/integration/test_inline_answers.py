@@ -259,19 +259,6 @@ def _exchange(server: MockServer, sent: bytes, cuts: list[int], count: int) -> l
         return [VARYING.sub(b"", answer) for answer in read_answers(sock, count)]
 
 
-@settings(max_examples=40, deadline=None, derandomize=True, database=None)
-@given(
-    order=st.lists(st.integers(0, len(MIX) - 1), min_size=1, max_size=8),
-    cuts=st.lists(st.integers(0, 1 << 16), max_size=4),
-)
-def test_any_mix_on_one_connection_is_answered_as_without_the_memo(
-    servers: tuple[MockServer, MockServer], order: list[int], cuts: list[int]
-) -> None:
-    inline, plain = servers
-    sent = b"".join(MIX[index] for index in order)
-    assert _exchange(inline, sent, cuts, len(order)) == _exchange(plain, sent, cuts, len(order))
-
-
 def test_the_mix_reaches_the_inline_answer(servers: tuple[MockServer, MockServer]) -> None:
     inline, plain = servers
     sent = b"".join(MIX)
@@ -326,16 +313,27 @@ def computing() -> Iterator[tuple[MockServer, MockServer]]:
         yield inline, plain
 
 
-@settings(max_examples=40, deadline=None, derandomize=True, database=None)
+Pairs = dict[str, tuple[MockServer, MockServer, tuple[bytes, ...]]]
+
+
+@pytest.fixture(scope="module")
+def pairs(servers: tuple[MockServer, MockServer], computing: tuple[MockServer, MockServer]) -> Pairs:
+    """Each inline server with the server that answers everything through aiohttp, and its mix."""
+    return {"memo hits": (*servers, MIX), "new bodies": (*computing, NEW_MIX)}
+
+
+@settings(max_examples=80, deadline=None, derandomize=True, database=None)
 @given(
-    order=st.lists(st.integers(0, len(NEW_MIX) - 1), min_size=1, max_size=8),
+    which=st.sampled_from(["memo hits", "new bodies"]),
+    data=st.data(),
     cuts=st.lists(st.integers(0, 1 << 16), max_size=4),
 )
-def test_new_bodies_computed_inline_are_answered_as_by_the_handler(
-    computing: tuple[MockServer, MockServer], order: list[int], cuts: list[int]
+def test_any_mix_on_one_connection_is_answered_as_by_the_handler(
+    pairs: Pairs, which: str, data: st.DataObject, cuts: list[int]
 ) -> None:
-    inline, plain = computing
-    sent = b"".join(NEW_MIX[index] for index in order)
+    inline, plain, mix = pairs[which]
+    order = data.draw(st.lists(st.integers(0, len(mix) - 1), min_size=1, max_size=8))
+    sent = b"".join(mix[index] for index in order)
     assert _exchange(inline, sent, cuts, len(order)) == _exchange(plain, sent, cuts, len(order))
 
 
