@@ -566,6 +566,11 @@ def main() -> int:
         "--min-requests", type=int, default=200_000, help="requests the run must reach (default 200000)"
     )
     parser.add_argument("--out", default=str(RESULTS / "fuzz.json"), help="where the figures go")
+    parser.add_argument(
+        "--scenarios",
+        help="scenario file or folder to serve (default: the bundled ones, whose faults and slow "
+        "stream keep new bodies off the inline pipeline; one with no timing or fault reaches it)",
+    )
     args = parser.parse_args()
     port = free_port()
     argv = [
@@ -581,6 +586,7 @@ def main() -> int:
         str(args.workers),
         "--log-level",
         "warning",
+        *(["--scenarios", args.scenarios] if args.scenarios else []),
     ]
     with running("fuzz", argv, port) as server:
         figures = asyncio.run(run(port, server.proc.pid, args))
