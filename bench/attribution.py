@@ -16,14 +16,20 @@ With `--spin 15,30,60` the comparison adds a floor per figure that spins that ma
 (a busy loop on `perf_counter`) before answering: what each microsecond of work in the answer
 costs in server CPU per request under this load, beyond itself.
 With `--distinct` every body is distinct (the memo never answers, so there is no floor to show).
+With `--free STEP,...` a server with those steps of the pipeline made costless (`FREE`: each
+replaced by a stub that returns what the benchmark's body would get) is measured beside mockbay:
+an upper bound on what compiling or caching them could gain. Its answers are not mockbay's (every
+message has one id, for one), so it is nothing to run but a measurement.
 With `--steps` a fourth server times the named steps of the real pipeline in place (each wrapped
 with `perf_counter_ns`, inclusive; a wrapper adds ~0.5 us to each of its callers' figures) and
 prints microseconds and calls per request for each step the load reached. Everything targets
 127.0.0.1 and stops by itself.
 
 Run: `.venv/bin/python bench/attribution.py [--rounds 5] [--seconds 3] [--distinct] [--steps]
-[--spin US,...]` (about a minute per five rounds, plus ~15 s per round for each spin).
-The same script is the floor's and the timed server's entry point (`--serve floor|steps ...`).
+[--spin US,...] [--free STEP,...]` (about a minute per five rounds, plus ~15 s per round for each
+spin). The same script is the floor's, the timed server's and the freed server's entry point
+(`--serve floor|steps|free ...`); `bench/instructions.py --free` counts the freed server's
+instructions.
 """
 
 from __future__ import annotations
@@ -103,7 +109,31 @@ STEPS = (
 )
 
 
+# Steps `--free` can make costless: name -> (module, attribute, stub). Each stub returns what the
+# benchmark's body (bench/request.json: no tools, no cache breakpoints, valid) gets from the step.
+FREE: dict[str, tuple[str, str, Callable[..., Any]]] = {
+    "schema": ("mockbay.wire.validate", "check_shape", lambda body, headers, counting: None),
+    "facts": (
+        "mockbay.wire.validate",
+        "typed_facts",
+        lambda body, counting: (0 if counting else int(body["max_tokens"]), (), 0, False),
+    ),
+    "fingerprint": ("mockbay.fingerprint", "fingerprint", lambda body: "0" * 16),
+    "estimate": ("mockbay.server.admission", "estimate_input_tokens", lambda body: 100),
+    "memo-store": ("mockbay.server.messages", "remember", lambda *args, **kwargs: None),
+}
+
+
 # -- the servers' side (`--serve`) -------------------------------------------------------------
+
+
+def patch_free(names: Sequence[str]) -> None:
+    """Replace each named step (`FREE`) with its stub, where the pipeline looks it up."""
+    import importlib
+
+    for name in names:
+        module_name, attribute, stub = FREE[name]
+        setattr(importlib.import_module(module_name), attribute, stub)
 
 
 def patch_floor(spin_us: float) -> None:
@@ -180,11 +210,15 @@ def _timed(
 
 
 def serve(role: str, argv: list[str]) -> int:
-    """Run `mockbay serve` as the floor (`floor SPIN_US ARGS`) or the timed server (`steps REPORT ARGS`)."""
+    """Run `mockbay serve` as the floor (`floor SPIN_US ARGS`), the timed server (`steps REPORT
+    ARGS`) or the freed one (`free STEP,... ARGS`)."""
     write = None
     if role == "floor":
         spin_us, *argv = argv
         patch_floor(float(spin_us))
+    elif role == "free":
+        names, *argv = argv
+        patch_free(names.split(","))
     else:
         report, *argv = argv
         write = patch_steps(Path(report))
@@ -205,16 +239,22 @@ def serve_argv(port: int) -> list[str]:
     return mockbay_argv(port, JSON_SCENARIO, "--timing", "instant")
 
 
+def served_by_me(role: str, *extra: str) -> Callable[[int], list[str]]:
+    """`mockbay serve` as `make bench` runs it, through this script's `--serve ROLE`."""
+    me = str(Path(__file__).resolve())
+    return lambda port: [PYTHON, me, "--serve", role, *extra, *serve_argv(port)[1:]]
+
+
 @contextlib.contextmanager
 def servers(
-    payload: Path, steps_report: Path | None, *, floor: bool, spins: Sequence[float] = ()
+    payload: Path,
+    steps_report: Path | None,
+    *,
+    floor: bool,
+    spins: Sequence[float] = (),
+    free: Sequence[str] = (),
 ) -> Iterator[dict[str, Server]]:
     """Every server of the comparison, up at once on fresh ports."""
-    me = str(Path(__file__).resolve())
-
-    def served_by_me(role: str, *extra: str) -> Callable[[int], list[str]]:
-        """`mockbay serve` as `make bench` runs it, through this script's `--serve ROLE`."""
-        return lambda port: [PYTHON, me, "--serve", role, *extra, *serve_argv(port)[1:]]
 
     with contextlib.ExitStack() as stack:
         up: dict[str, Server] = {}
@@ -224,6 +264,9 @@ def servers(
             for spin in spins:
                 spinning = served_by_me("floor", f"{spin:g}")
                 up[f"floor + {spin:g} us"] = stack.enter_context(starter("floor", spinning)())
+        if free:
+            freed = served_by_me("free", ",".join(free))
+            up[f"free: {', '.join(free)}"] = stack.enter_context(starter("free", freed)())
         payload.write_text(
             json.dumps({**baseline.synthetic(), "json": baseline.capture_json(up["mockbay"].port)})
         )
@@ -270,6 +313,16 @@ def spin_list(text: str) -> tuple[float, ...]:
     return spins
 
 
+def free_list(text: str) -> tuple[str, ...]:
+    """`schema,fingerprint`: names from `FREE`, each at most once."""
+    names = tuple(text.split(","))
+    unknown = [name for name in names if name not in FREE]
+    if unknown or len(set(names)) != len(names):
+        valid = ", ".join(FREE)
+        raise argparse.ArgumentTypeError(f"not a list of distinct steps from {valid}: {text!r}")
+    return names
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--rounds", type=int, default=5, help="interleaved wrk rounds (default 5)")
@@ -279,13 +332,21 @@ def main() -> int:
     parser.add_argument(
         "--spin", type=spin_list, default=(), metavar="US,...", help="also floors that spin this long first"
     )
+    parser.add_argument(
+        "--free",
+        type=free_list,
+        default=(),
+        metavar="STEP,...",
+        help=f"also a server with these steps made costless: {', '.join(FREE)}",
+    )
     args = parser.parse_args()
     if args.spin and args.distinct:
         parser.error("--spin adds floors, and --distinct has none (the memo never answers)")
     with tempfile.TemporaryDirectory() as tmp:
         steps_report = Path(tmp) / "steps.json" if args.steps else None
         floor = not args.distinct
-        with servers(Path(tmp) / "payload.json", steps_report, floor=floor, spins=args.spin) as up:
+        payload = Path(tmp) / "payload.json"
+        with servers(payload, steps_report, floor=floor, spins=args.spin, free=args.free) as up:
             medians = rounds(up, args.rounds, args.seconds, distinct=args.distinct)
             if "steps" in up:  # not warmed up: every request it answers is in its figures
                 steps = up["steps"]

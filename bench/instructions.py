@@ -9,7 +9,10 @@ baseline (`baseline.py`), mockbay with one body repeated (the reply memo answers
 every body distinct (the whole pipeline). Each takes 20-60 s, mostly the server starting under
 valgrind. Needs valgrind (`apt-get install valgrind`).
 
-Run: `.venv/bin/python bench/instructions.py [--requests 200]`.
+With `--free STEP,...` a fourth run counts mockbay with every body distinct and those steps made
+costless (`attribution.FREE`): an upper bound on what compiling or caching them could gain.
+
+Run: `.venv/bin/python bench/instructions.py [--requests 200] [--free STEP,...]`.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+import attribution
 import baseline
 from common import BENCH, HEADERS, HOST, PYTHON, SCENARIOS, free_port, request_body, running
 
@@ -78,6 +82,13 @@ def per_request(argv: list[str], distinct: bool, requests: int, out_dir: Path) -
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--requests", type=int, default=200, help="measured requests per run (default 200)")
+    parser.add_argument(
+        "--free",
+        type=attribution.free_list,
+        default=(),
+        metavar="STEP,...",
+        help=f"also mockbay with these steps made costless: {', '.join(attribution.FREE)}",
+    )
     args = parser.parse_args()
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed: run `apt-get install -y valgrind` as root, then retry")
@@ -91,6 +102,16 @@ def main() -> None:
             "mockbay, one body repeated": (mockbay, False),
             "mockbay, every body distinct": (mockbay, True),
         }
+        if args.free:
+            freed = [
+                PYTHON,
+                str(BENCH / "attribution.py"),
+                "--serve",
+                "free",
+                ",".join(args.free),
+                *mockbay[3:],
+            ]
+            runs[f"mockbay, distinct, free: {', '.join(args.free)}"] = (freed, True)
         figures = {}
         for name, (argv, distinct) in runs.items():
             out_dir = Path(tmp) / name.replace(" ", "_").replace(",", "")

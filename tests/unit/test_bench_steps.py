@@ -1,11 +1,14 @@
-"""`bench/attribution.py --steps` names the pipeline's steps by module and attribute: each must
-still be there, or the timed server fails to start (a refactor once moved the fingerprint)."""
+"""`bench/attribution.py --steps` and `--free` name the pipeline's steps by module and attribute:
+each must still be there, or the timed or freed server fails to start (a refactor once moved the
+fingerprint)."""
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from types import ModuleType
 
 import pytest
 
@@ -13,13 +16,13 @@ from tests.conftest import REPO
 
 
 @pytest.fixture(scope="module")
-def steps() -> Iterator[tuple[tuple[str, str], ...]]:
+def attribution() -> Iterator[ModuleType]:
     """The table, read with bench/ on the path; its scripts' top-level names (`run`, `common`, ...)
     are taken out of `sys.modules` again, so no later import in this process finds them."""
     before = set(sys.modules)
     sys.path.insert(0, str(REPO / "bench"))
     try:
-        yield importlib.import_module("attribution").STEPS
+        yield importlib.import_module("attribution")
     finally:
         sys.path.remove(str(REPO / "bench"))
         for name in set(sys.modules) - before:
@@ -27,12 +30,29 @@ def steps() -> Iterator[tuple[tuple[str, str], ...]]:
                 del sys.modules[name]
 
 
-def test_every_timed_step_is_where_the_pipeline_calls_it(steps: tuple[tuple[str, str], ...]) -> None:
+def _missing(targets: Iterable[tuple[str, str]]) -> list[str]:
     missing = []
-    for module_name, attribute in steps:
+    for module_name, attribute in targets:
         owner: object = importlib.import_module(module_name)
         for part in attribute.split("."):
             owner = getattr(owner, part, None)
         if not callable(owner):
             missing.append(f"{module_name}.{attribute}")
-    assert missing == []
+    return missing
+
+
+def test_every_timed_step_is_where_the_pipeline_calls_it(attribution: ModuleType) -> None:
+    assert _missing(attribution.STEPS) == []
+
+
+def test_every_freeable_step_is_where_the_pipeline_calls_it(attribution: ModuleType) -> None:
+    assert _missing((module, attribute) for module, attribute, _ in attribution.FREE.values()) == []
+
+
+def test_free_names_only_known_steps_once(attribution: ModuleType) -> None:
+    assert attribution.free_list("schema,fingerprint") == ("schema", "fingerprint")
+    for text in ("schema,bogus", "schema,schema"):
+        with pytest.raises(
+            argparse.ArgumentTypeError, match="schema, facts, fingerprint, estimate, memo-store"
+        ):
+            attribution.free_list(text)
