@@ -127,13 +127,22 @@ FREE: dict[str, tuple[str, str, Callable[..., Any]]] = {
 # -- the servers' side (`--serve`) -------------------------------------------------------------
 
 
-def patch_free(names: Sequence[str]) -> None:
-    """Replace each named step (`FREE`) with its stub, where the pipeline looks it up."""
+def _owner(module_name: str, attribute: str) -> tuple[Any, str]:
+    """Where a step is looked up (`Lru.get`: the class in its module) and its name there."""
     import importlib
 
+    owner: Any = importlib.import_module(module_name)
+    *path, name = attribute.split(".")
+    for part in path:
+        owner = getattr(owner, part)
+    return owner, name
+
+
+def patch_free(names: Sequence[str]) -> None:
+    """Replace each named step (`FREE`) with its stub, where the pipeline looks it up."""
     for name in names:
         module_name, attribute, stub = FREE[name]
-        setattr(importlib.import_module(module_name), attribute, stub)
+        setattr(*_owner(module_name, attribute), stub)
 
 
 def patch_floor(spin_us: float) -> None:
@@ -162,15 +171,10 @@ def patch_floor(spin_us: float) -> None:
 
 def patch_steps(report: Path) -> Callable[[], None]:
     """Wrap every step in STEPS with a timer; the returned function writes the figures to `report`."""
-    import importlib
-
     spent: collections.Counter[str] = collections.Counter()
     calls: collections.Counter[str] = collections.Counter()
     for module_name, attribute in STEPS:
-        owner: Any = importlib.import_module(module_name)
-        *path, name = attribute.split(".")
-        for part in path:
-            owner = getattr(owner, part)
+        owner, name = _owner(module_name, attribute)
         setattr(owner, name, _timed(getattr(owner, name), attribute, spent, calls))
 
     def write() -> None:

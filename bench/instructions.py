@@ -92,8 +92,9 @@ def main() -> None:
     args = parser.parse_args()
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed: run `apt-get install -y valgrind` as root, then retry")
-    mockbay = [PYTHON, "-m", "mockbay", "serve", "--host", HOST, "--scenarios", str(SCENARIOS / "json.yaml")]
-    mockbay += ["--timing", "instant", "--seed", "1", "--log-level", "warning"]
+    serve = ["serve", "--host", HOST, "--scenarios", str(SCENARIOS / "json.yaml")]
+    serve += ["--timing", "instant", "--seed", "1", "--log-level", "warning"]
+    mockbay = [PYTHON, "-m", "mockbay", *serve]
     with tempfile.TemporaryDirectory() as tmp:
         payload = Path(tmp) / "payload.json"
         payload.write_text(json.dumps(baseline.synthetic()))
@@ -103,14 +104,7 @@ def main() -> None:
             "mockbay, every body distinct": (mockbay, True),
         }
         if args.free:
-            freed = [
-                PYTHON,
-                str(BENCH / "attribution.py"),
-                "--serve",
-                "free",
-                ",".join(args.free),
-                *mockbay[3:],
-            ]
+            freed = [PYTHON, str(BENCH / "attribution.py"), "--serve", "free", ",".join(args.free), *serve]
             runs[f"mockbay, distinct, free: {', '.join(args.free)}"] = (freed, True)
         figures = {}
         for name, (argv, distinct) in runs.items():
