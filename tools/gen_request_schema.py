@@ -47,15 +47,17 @@ ROOTS: dict[str, Any] = {
 HEADER_PARAMS = frozenset({"betas", "user_profile_id", "workspace_id"})
 # Sampling fields the SDK types dropped but the API still takes on older models.
 DEPRECATED_SAMPLING: dict[str, Any] = {"temperature": "number", "top_p": "number", "top_k": "integer"}
-# A beta field is refused unless an `anthropic-beta` entry starts with its prefix.
+# A beta field is refused unless an `anthropic-beta` entry starts with one of its prefixes.
+# Compaction's edit (`compact_20260112`) lives in `context_management`, and Anthropic's compaction
+# guide sends only `compact-2026-01-12` with it (docs/wire-notes.md, "Compaction").
 BETA_FIELDS = {
-    "mcp_servers": "mcp-client-",
-    "context_management": "context-management-",
-    "compaction": "compact-",
-    "fallbacks": "server-side-fallback-",
-    "fallback_credit_token": "fallback-credit-",
-    "thread": "message-threads-",
-    "output_format": "structured-outputs-",
+    "mcp_servers": ["mcp-client-"],
+    "context_management": ["context-management-", "compact-"],
+    "compaction": ["compact-"],
+    "fallbacks": ["server-side-fallback-"],
+    "fallback_credit_token": ["fallback-credit-"],
+    "thread": ["message-threads-"],
+    "output_format": ["structured-outputs-"],
 }
 # Beta fields upstream still takes that the SDK's types no longer declare: the structured-outputs
 # beta's top-level `output_format`, which `output_config.format` superseded and LiteLLM 1.110

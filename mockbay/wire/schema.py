@@ -393,9 +393,12 @@ class RequestSchema:
 
     def __init__(self, data: dict[str, Any]) -> None:
         self.sdk: str = data["sdk"]
-        self.beta_fields: dict[str, str] = data["beta_fields"]
-        # (field, "," + the beta prefix it needs): found in "," + the entries joined by commas.
-        self.beta_gates = tuple((field, f",{prefix}") for field, prefix in self.beta_fields.items())
+        self.beta_fields: dict[str, list[str]] = data["beta_fields"]
+        # (field, "," + each beta prefix that unlocks it): found in "," + the entries joined by commas.
+        self.beta_gates = tuple(
+            (field, tuple(f",{prefix}" for prefix in prefixes))
+            for field, prefixes in self.beta_fields.items()
+        )
         self._refs: dict[str, str] = data["roots"]
         self._compiler = Compiler(data["defs"])
         self._roots: dict[str, Check] = {}

@@ -314,6 +314,7 @@ ACCEPTED: list[tuple[str, dict[str, Any], dict[str, str]]] = [
     ("litellm-chat-completions-shape", LITELLM, {}),
     ("mcp-servers-with-beta", body(mcp_servers=[MCP]), {"anthropic-beta": "mcp-client-2025-11-20"}),
     ("context-management-with-beta", body(context_management={"edits": [{"type": "clear_tool_uses_20250919"}]}), {"anthropic-beta": "context-management-2025-06-27"}),
+    ("compaction-edit-with-compact-beta", body(model="claude-opus-4-6", context_management={"edits": [{"type": "compact_20260112"}]}), {"anthropic-beta": "compact-2026-01-12"}),
     ("clear-thinking-with-adaptive-thinking", body(thinking={"type": "adaptive"}, context_management=CLEAR_THINKING), CM_BETA),
     ("clear-thinking-on-an-always-thinking-model", body(model="claude-fable-5-1", context_management=CLEAR_THINKING), CM_BETA),
     ("beta-block-with-beta", body(messages=turns({"type": "compaction", "content": "summary"})), {"anthropic-beta": "compact-2026-01-12"}),
