@@ -1,9 +1,11 @@
 """Request body bytes → JSON value, refusing what upstream's parser refuses (docs/wire-notes.md).
 
-Three refusals beyond plain syntax errors, each a 400 `invalid_request_error` instead of a crash
+Four refusals beyond plain syntax errors, each a 400 `invalid_request_error` instead of a crash
 further down: bytes that are not UTF-8, a `\\uXXXX` escape that leaves a lone surrogate (Python's
-parser accepts it, but no string holding one can be encoded again), and nesting deeper than
-`MAX_DEPTH`, which every later recursive walk (fingerprint, journal copy) could not survive.
+parser accepts it, but no string holding one can be encoded again), `NaN` and `Infinity` (Python's
+parser accepts them, JSON has no such values, and a client could otherwise tell mockbay from
+upstream), and nesting deeper than `MAX_DEPTH`, which every later recursive walk (fingerprint,
+journal copy) could not survive.
 Stdlib only; imports `errors`.
 """
 
@@ -25,14 +27,25 @@ _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)", re.DOTALL)
 
 
+class _NotJson(ValueError):
+    """A constant Python's parser reads and JSON has not."""
+
+
+def _refuse_constant(name: str) -> Any:
+    raise _NotJson(f"{name} is not a JSON value")
+
+
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)  # built once: as fast as json.loads
+
+
 def parse_body(raw: bytes) -> Any:
     """The parsed body, or the 400 upstream gives for it."""
     try:
         text = raw.decode("utf-8")
-        value = json.loads(text)
+        value = _DECODER.decode(text)
     except UnicodeDecodeError as exc:
         raise _bad(f"{PARSE_ERROR}: invalid UTF-8 at byte {exc.start}") from None
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, _NotJson) as exc:
         raise _bad(f"{PARSE_ERROR}: {exc}") from None
     except RecursionError:
         raise _bad(f"{PARSE_ERROR}: nesting deeper than {MAX_DEPTH} levels") from None

@@ -130,6 +130,16 @@ def test_a_surrogate_in_a_block_type_is_refused_before_validation(server):
     assert "surrogate" in envelope(response.status_code, dict(response.headers), response.content)["message"]
 
 
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_constants_json_has_not_are_a_parse_error(server, constant):
+    response = post(server, json.dumps({**GOOD, "temperature": 0.5}).replace("0.5", constant).encode())
+    error = envelope(response.status_code, dict(response.headers), response.content)
+    assert error == {
+        "type": "invalid_request_error",
+        "message": f"There was an error parsing the body: {constant} is not a JSON value",
+    }
+
+
 def test_invalid_utf8_is_a_400(server):
     response = post(server, json.dumps(GOOD).replace("hi", "h\xff").encode("latin-1"))
     assert (
