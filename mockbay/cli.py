@@ -28,6 +28,7 @@ from mockbay.config import (
 )
 from mockbay.errors import MockbayError, ScenarioError
 from mockbay.options import (
+    EnvParser,
     add_flag,
     add_listen,
     add_option,
@@ -262,9 +263,7 @@ STORE_CAPS = (
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="mockbay", description="An offline stand-in for the Anthropic Messages API."
-    )
+    parser = EnvParser(prog="mockbay", description="An offline stand-in for the Anthropic Messages API.")
     parser.add_argument("--version", action="version", version=f"mockbay {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_serve(sub)
@@ -299,7 +298,7 @@ def _serve(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         try:
-            args = build_parser().parse_args(argv)  # environment defaults are read here
+            args = build_parser().parse_args(argv)  # and the environment, for what argv leaves out
         except SystemExit as exc:
             return int(exc.code or 0)
         if args.command == "serve":

@@ -1,15 +1,20 @@
 """One way to declare a command-line option, so its help, default and `MOCKBAY_*` variable agree.
 
-`add_option` reads the environment variable as the default (the command line wins), checks that
+`add_option` makes the environment variable the default (the command line wins), checks that
 value as strictly as the command line's (a bad `MOCKBAY_X` is exit 2 naming the variable), and
-writes the help text's "(default: X; env MOCKBAY_Y)" tail itself. The value checkers below are
-argparse types, so a bad value on the command line is exit 2 with argparse's message.
+writes the help text's "(default: X; env MOCKBAY_Y)" tail itself. A variable is read only by
+`EnvParser`, after the command line and only for the options it did not give, so a bad
+variable fails no command that overrides it (nor one that has no such option). The value
+checkers below are argparse types, so a bad value on the command line is exit 2 with argparse's
+message.
 """
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from mockbay.config import DEFAULT_HOST, DEFAULT_PORT
@@ -75,6 +80,30 @@ def port(text: str) -> int:
     return value
 
 
+@dataclass(frozen=True)
+class _FromEnv:
+    """An option's default still to be read from its variable: argparse keeps it as it is (it
+    converts string defaults only), so `EnvParser` finds it where the command line gave nothing."""
+
+    read: Callable[[], Any]
+
+
+class EnvParser(argparse.ArgumentParser):
+    """A parser that reads its options' variables once it has parsed the command line, and only
+    for the options the command line left out. Its subcommands are EnvParsers too (argparse makes
+    them of the parser's class), each reading only its own options when it is the one chosen."""
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        parsed, rest = super().parse_known_args(args, namespace)
+        for action in self._actions:
+            value = getattr(parsed, action.dest, None)
+            if isinstance(value, _FromEnv):
+                setattr(parsed, action.dest, value.read())
+        return parsed, rest
+
+
 class _Repeat(argparse.Action):
     """A repeatable option whose first use on the command line replaces the environment's list."""
 
@@ -108,8 +137,7 @@ def add_option(
     **extra: Any,
 ) -> None:
     """An option taking a value; `shown` is the default as the help prints it, when not the value."""
-    raw = env(env_name) if env_name else None
-    value = default if raw is None else _from_env(env_name or "", raw, type, choices)
+    value = _FromEnv(partial(_from_env, env_name, default, type, choices)) if env_name else default
     text = shown if shown is not None else str(default)
     parser.add_argument(
         flag, default=value, type=type, choices=choices, help=f"{help} {_tail(text, env_name)}", **extra
@@ -119,13 +147,21 @@ def add_option(
 def add_flag(parser: argparse.ArgumentParser, flag: str, help: str, *, env_name: str) -> None:
     """An on/off switch, off unless given or `MOCKBAY_X` is one of 1, true, yes, on (0, false,
     no, off or empty: off; any other word is exit 2, not a silent off)."""
-    word = (env(env_name) or "").lower()
+    parser.add_argument(
+        flag,
+        action="store_true",
+        default=_FromEnv(partial(_switch_from_env, env_name)),
+        help=f"{help} {_tail('off', env_name, '=1')}",
+    )
+
+
+def _switch_from_env(name: str) -> bool:
+    word = (env(name) or "").lower()
     if word and word not in TRUE_WORDS + FALSE_WORDS:
         raise MockbayError(
-            f"{PREFIX}{env_name} must be one of {', '.join(TRUE_WORDS + FALSE_WORDS)}, got {word!r}"
+            f"{PREFIX}{name} must be one of {', '.join(TRUE_WORDS + FALSE_WORDS)}, got {word!r}"
         )
-    on = word in TRUE_WORDS
-    parser.add_argument(flag, action="store_true", default=on, help=f"{help} {_tail('off', env_name, '=1')}")
+    return word in TRUE_WORDS
 
 
 def add_repeated(
@@ -143,13 +179,17 @@ def add_repeated(
     parser.add_argument(
         flag,
         action=_Repeat,
-        default=env_list(env_name, separator),
+        default=_FromEnv(partial(env_list, env_name, separator)),
         help=f"{help}, repeatable {_tail(shown, env_name, f', {joined}-separated')}",
         **extra,
     )
 
 
-def _from_env(name: str, raw: str, type: Callable[[str], Any], choices: Sequence[str] | None) -> Any:
+def _from_env(name: str, default: Any, type: Callable[[str], Any], choices: Sequence[str] | None) -> Any:
+    """The value of `MOCKBAY_<name>`, checked as the command line's would be; `default` when unset."""
+    raw = env(name)
+    if raw is None:
+        return default
     if choices is not None and raw not in choices:
         raise MockbayError(f"{PREFIX}{name} must be one of {', '.join(choices)}, got {raw!r}")
     try:

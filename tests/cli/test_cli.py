@@ -9,12 +9,14 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
 import jsonschema
 import pytest
 
 from mockbay import __version__
 from mockbay.cli import build_parser, main
 from tests.conftest import DATA, REPO, SCENARIOS
+from tests.processes import start, stop
 
 SCHEMA_FILE = REPO / "mockbay" / "mockbay-scenario.schema.json"  # the repo root's file links here
 TYPO = "name: typo\nrules:\n  - reply: {txt: hi}\n"
@@ -195,6 +197,18 @@ def test_a_bad_environment_value_is_a_clear_error_not_a_traceback(monkeypatch, c
     err = capsys.readouterr().err
     assert err.count("mockbay: error: MOCKBAY_PORT must be an integer, got 'abc'") == 2
     assert "Traceback" not in err
+
+
+def test_a_bad_variable_stops_no_command_that_leaves_it_unread(monkeypatch, capsys) -> None:
+    """The command line gives the option, or the command has none: its variable is never read."""
+    monkeypatch.setenv("MOCKBAY_PORT", "abc")
+    monkeypatch.setenv("MOCKBAY_TIMING", "fast")
+    assert main(["validate", str(SCENARIOS)]) == 0
+    child = start("serve", "--host", "127.0.0.1", "--port", "0", "--timing", "instant")
+    try:
+        assert httpx.get(f"{child.url}/_mockbay/health").status_code == 200
+    finally:
+        stop(child)
 
 
 def test_negative_sizes_exit_2_with_a_message(monkeypatch, capsys):
