@@ -122,9 +122,9 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     add_option(
         serve,
         "--admin-token",
-        "token the /_mockbay/ endpoints require off loopback",
+        "once set, every /_mockbay/ request except health needs this token, on loopback too",
         env_name="ADMIN_TOKEN",
-        shown="none: admin answers only on loopback",
+        shown="none: admin answers on loopback only, 404 elsewhere",
         metavar="TOKEN",
     )
     add_option(

@@ -1,7 +1,8 @@
 """The admin API under /_mockbay/: health, journal, unmatched requests, scenarios, reset, metrics.
 
-Bound to loopback it is open; bound elsewhere it needs `--admin-token` (else it answers 404),
-except /_mockbay/health, which orchestrator probes must always reach.
+Without `--admin-token` it is open when bound to loopback and answers 404 when bound elsewhere;
+with one, every request needs the token, on loopback too. /_mockbay/health is always open, since
+orchestrator probes must reach it.
 """
 
 from __future__ import annotations
