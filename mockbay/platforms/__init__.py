@@ -8,3 +8,7 @@ ANTHROPIC = "anthropic"
 BEDROCK = "bedrock"
 VERTEX = "vertex"
 PLATFORMS = (ANTHROPIC, BEDROCK, VERTEX)
+NAMED_BY_REQUEST_ID = frozenset({ANTHROPIC, VERTEX})
+"""The wires whose answers carry Anthropic's identity headers: `request-id` and the caller's
+(`anthropic-organization-id`, an echoed `anthropic-workspace-id`). Bedrock's name the request
+in `x-amzn-RequestId` alone, as real Bedrock's do, so the SDK's `_request_id` stays None there."""

@@ -5,7 +5,8 @@ event-stream. The body carries `anthropic_version` (required) and `anthropic_bet
 or `stream` (the path says both). Auth is SigV4 or a Bedrock API key (Bearer), accepted without
 checking signatures; the SigV4 access-key id is the caller (rate-limit bucket, default session).
 Every error leaves as Bedrock's `{"message": …}` with `x-amzn-ErrorType`, or mid-stream as an
-exception frame, named by one status table.
+exception frame, named by one status table. Every answer names its request in `x-amzn-RequestId`
+alone: none of the first-party identity headers (`platforms.NAMED_BY_REQUEST_ID`).
 """
 
 from __future__ import annotations

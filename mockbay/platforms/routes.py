@@ -2,7 +2,7 @@
 
 Matched on the raw path: a Bedrock model id may be an ARN with `%2F` inside its one segment.
 Each route also names the shape its errors take, for a refusal made before routing (the shared
-store down when the request is numbered).
+store down when the request is numbered): the body and the header that names the request.
 """
 
 from __future__ import annotations
@@ -21,10 +21,19 @@ from mockbay.server.messages import Answer
 from mockbay.state import ServerState
 
 Handler = Callable[[web.Request, ServerState, Exchange, "str | None", dict[str, str]], Awaitable[Answer]]
-ErrorShape = Callable[[ApiError, str], web.Response]  # (error, request id) -> the answer
+ErrorShape = Callable[[ApiError, str], web.Response]  # (error, request id) -> the answer, named by it
+
+
+def _first_party_error(error: ApiError, request_id: str) -> web.Response:
+    """Anthropic's envelope, with the `request-id` header every first-party answer carries."""
+    response = responses.error_response(error, request_id)
+    response.headers["request-id"] = request_id
+    return response
+
+
 _ROUTES: tuple[tuple[re.Pattern[str], Callable[..., Awaitable[Answer]], ErrorShape], ...] = (
-    (bedrock.ROUTE, bedrock.invoke, bedrock.error_response),
-    (vertex.ROUTE, vertex.predict, responses.error_response),  # Vertex answers errors first-party
+    (bedrock.ROUTE, bedrock.invoke, bedrock.error_response),  # named by `x-amzn-RequestId` alone
+    (vertex.ROUTE, vertex.predict, _first_party_error),  # Vertex answers errors first-party
 )
 
 
@@ -48,6 +57,7 @@ def cloud_route(method: str, raw_path: str) -> Handler | None:
 
 
 def error_shape(method: str, raw_path: str) -> ErrorShape:
-    """How an error leaves for this path: Bedrock's shape on its routes, else the Anthropic envelope."""
+    """How an error leaves for this path, request id included: Bedrock's shape on its routes, else
+    the Anthropic envelope."""
     matched = _matched(method, raw_path)
-    return responses.error_response if matched is None else matched[1]
+    return _first_party_error if matched is None else matched[1]

@@ -401,13 +401,11 @@ async def _pump(
 
 def _refusal(request: web.Request, error: ApiError) -> web.Response:
     """An answer the recorder makes itself, with no upstream answer to pass on: like every answer
-    of mockbay's it carries a request id in its body and `request-id` header, one from outside the
-    journal's sequence since the exchange never reaches mockbay's app; in Bedrock's shape on
-    Bedrock's routes, as `serve` refuses them."""
+    of mockbay's it carries a request id (in its envelope and `request-id` header, or Bedrock's
+    `x-amzn-RequestId`), one from outside the journal's sequence since the exchange never reaches
+    mockbay's app; in Bedrock's shape on Bedrock's routes, as `serve` refuses them."""
     request_id = request.app[SIDE_REQUEST_ID]()
-    response = error_shape(request.method, request.raw_path)(error, request_id)
-    response.headers["request-id"] = request_id
-    return response
+    return error_shape(request.method, request.raw_path)(error, request_id)
 
 
 def _split_pin(path: str) -> tuple[str | None, str]:

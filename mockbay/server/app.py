@@ -2,10 +2,10 @@
 
 Anthropic endpoints answer under any path prefix (clients keep their base URL's path); `/s/NAME`
 at the start pins a scenario. `.` and `..` segments are resolved first, as upstream's edge does,
-so `/_mockbay/../v1/messages` is `/v1/messages`. Every answer carries `request-id`, and a
-first-party one the caller's `anthropic-organization-id` and `anthropic-workspace-id`; any failure
-that is not the client's becomes a 500 `api_error`, is logged, and is kept (the last
-`exchanges.MAX_INTERNAL_ERRORS`) for the pytest plugin to report.
+so `/_mockbay/../v1/messages` is `/v1/messages`. Every answer carries `request-id` (a Bedrock
+one `x-amzn-RequestId` instead), and a first-party one the caller's `anthropic-organization-id`
+and `anthropic-workspace-id`; any failure that is not the client's becomes a 500 `api_error`, is
+logged, and is kept (the last `exchanges.MAX_INTERNAL_ERRORS`) for the pytest plugin to report.
 """
 
 from __future__ import annotations
@@ -64,9 +64,7 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
         sequence = await state.store.next_sequence()
     except StoreUnavailable as error:  # no shared number to give it: an id no other exchange has
         request_id = request.app[SIDE_REQUEST_ID]()
-        refused = error_shape(request.method, request.raw_path)(error, request_id)
-        refused.headers["request-id"] = request_id
-        return refused
+        return error_shape(request.method, request.raw_path)(error, request_id)
     exchange = open_exchange(state, sequence, request.method, request.path_qs, headers)
     try:
         response = await _answer(request, state, exchange, headers, path)

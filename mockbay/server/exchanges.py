@@ -1,8 +1,8 @@
 """A journal entry's life around its answer: opened once the request has its sequence number, a
 refusal or mockbay's own failure turned into the answer, and the answer finished (its
-`request-id` and caller headers, the JSON body kept). Shared by the aiohttp handler
-(`app.dispatch`) and the protocol's inline answers (`inline`), so both journal an exchange and
-answer it alike."""
+`request-id` and caller headers where its wire speaks them, the JSON body kept). Shared by the
+aiohttp handler (`app.dispatch`) and the protocol's inline answers (`inline`), so both journal
+an exchange and answer it alike."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from aiohttp import web
 
 from mockbay.errors import ApiError
 from mockbay.journal import Exchange, mask_lowered
-from mockbay.platforms import ANTHROPIC
+from mockbay.platforms import ANTHROPIC, NAMED_BY_REQUEST_ID
 from mockbay.render import ids
 from mockbay.server import provenance
 from mockbay.server.auth import caller_key
@@ -79,11 +79,13 @@ def internal_error(state: ServerState, method: str, path: str, request_id: str) 
 def finish(
     state: ServerState, exchange: Exchange, headers: Mapping[str, str], response: web.StreamResponse
 ) -> web.StreamResponse:
-    """The answer with what every answer carries, its status and JSON body journaled. A stream
-    sent its headers, `request-id` among them, and recorded its 200 when it started."""
+    """The answer with what every answer on its wire carries (`request-id` where the wire speaks
+    it: `NAMED_BY_REQUEST_ID`), its status and JSON body journaled. A stream sent its headers,
+    those among them, and recorded its 200 when it started."""
     exchange.status = exchange.status or response.status
     if not response.prepared:
-        response.headers["request-id"] = exchange.request_id
+        if exchange.platform in NAMED_BY_REQUEST_ID:
+            response.headers["request-id"] = exchange.request_id
         if exchange.platform == ANTHROPIC and ORGANIZATION_HEADER not in response.headers:
             response.headers.update(caller_headers(headers, caller_key(headers, state.config)))
         if isinstance(response, web.Response) and isinstance(response.body, bytes):

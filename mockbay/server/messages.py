@@ -22,6 +22,7 @@ from mockbay import logs
 from mockbay.config import MAX_BODY_BYTES
 from mockbay.files.sources import check_file_sources
 from mockbay.journal import OFFSETS_BYTES_PER_EVENT, Exchange
+from mockbay.platforms import ANTHROPIC, NAMED_BY_REQUEST_ID
 from mockbay.render.events import message_json
 from mockbay.render.usage import FALLBACK_CREDIT
 from mockbay.scenario.model import Reply
@@ -63,7 +64,7 @@ class Inbound(NamedTuple):
     raw: bytes
     headers: dict[str, str]
     caller: str
-    platform: str = "anthropic"
+    platform: str = ANTHROPIC
     framing: Framing = SSE
     session: str = ""  # when no x-mockbay-session header names one
     reply_headers: Mapping[str, str] = NO_HEADERS
@@ -188,9 +189,12 @@ async def answer_message(
 
 
 def begin_answer(exchange: Exchange, inbound: Inbound) -> dict[str, str]:
-    """Journal the request's session and wire; the headers every answer to it carries."""
+    """Journal the request's session and wire; the headers every answer to it carries: the
+    identity headers on the wires that speak them (`NAMED_BY_REQUEST_ID`), then the wire's own."""
     exchange.session = inbound.headers.get(SESSION_HEADER, "") or inbound.session
     exchange.platform = inbound.platform
+    if inbound.platform not in NAMED_BY_REQUEST_ID:
+        return dict(inbound.reply_headers)
     return {
         "request-id": exchange.request_id,
         **caller_headers(inbound.headers, inbound.caller),

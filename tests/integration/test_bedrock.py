@@ -26,6 +26,18 @@ SIGV4 = {
     "x-amz-date": "20261206T014644Z",
 }
 BODY = {"anthropic_version": "bedrock-2023-05-31", "max_tokens": 100, "messages": USER_HI}
+WORKSPACE = {"anthropic-workspace-id": "wrkspc_bedrock"}  # echoed first-party, never on Bedrock
+
+
+def _named_by_amazon_alone(server, response: httpx.Response) -> None:
+    """Bedrock names the request in `x-amzn-RequestId`, the journal's id, and sends no first-party
+    identity header (`request-id`, `anthropic-organization-id`, `anthropic-workspace-id`)."""
+    first_party = [name for name in response.headers if name == "request-id" or name.startswith("anthropic-")]
+    assert first_party == []
+    request_id = response.headers["x-amzn-requestid"]
+    assert [exchange.platform for exchange in server.journal.all if exchange.request_id == request_id] == [
+        "bedrock"
+    ]
 
 
 def test_thinking_and_tool_use_turns(cloud_server):
@@ -242,3 +254,68 @@ def test_a_json_reply_repeats_its_token_counts_in_headers(cloud_server):
     usage = raw.parse().usage
     assert raw.headers["x-amzn-bedrock-input-token-count"] == str(usage.input_tokens)
     assert raw.headers["x-amzn-bedrock-output-token-count"] == str(usage.output_tokens)
+
+
+# name -> (scenario, action, body, headers, status): every kind of answer on both routes
+RAW_ANSWERS = {
+    "a JSON reply": ("plain-text", "invoke", BODY, SIGV4, 200),
+    "a stream": ("plain-text", "invoke-with-response-stream", BODY, SIGV4, 200),
+    "a stream cut by a fault": ("midstream-error", "invoke-with-response-stream", BODY, SIGV4, 200),
+    "a fault without a stream": ("midstream-error", "invoke", BODY, SIGV4, 503),
+    "a scripted error": ("http-error", "invoke", BODY, {**SIGV4, "x-status": "429"}, 429),
+    "a scripted error instead of a stream": (
+        "http-error",
+        "invoke-with-response-stream",
+        BODY,
+        {**SIGV4, "x-status": "404"},
+        404,
+    ),
+    "missing credentials": ("plain-text", "invoke", BODY, {}, 403),
+    "an invalid body": ("plain-text", "invoke", {**BODY, "messages": []}, SIGV4, 400),
+    "an unknown pin": ("no-such-scenario", "invoke-with-response-stream", BODY, SIGV4, 400),
+}
+
+
+@pytest.mark.parametrize("case", RAW_ANSWERS)
+def test_every_answer_is_named_by_x_amzn_request_id_alone(cloud_server, case):
+    scenario, action, body, headers, status = RAW_ANSWERS[case]
+    response = httpx.post(
+        _invoke_url(cloud_server, scenario, action=action), json=body, headers={**headers, **WORKSPACE}
+    )
+    assert response.status_code == status, response.text
+    _named_by_amazon_alone(cloud_server, response)
+
+
+def test_the_sdk_reads_no_request_id(cloud_server):
+    """The SDK reads only `request-id`: on Bedrock a reply's `_request_id` stays None, as real
+    Bedrock leaves it, and the request id is `x-amzn-RequestId`'s, which the admin API knows."""
+    client = bedrock(cloud_server, "plain-text")
+    assert client.messages.create(**ask(BEDROCK_MODEL))._request_id is None
+    raw = client.messages.with_raw_response.create(**ask(BEDROCK_MODEL), extra_headers=WORKSPACE)
+    assert (raw.request_id, raw.parse()._request_id, raw.parse()._workspace_id) == (None, None, None)
+    _named_by_amazon_alone(cloud_server, raw.http_response)
+    saved = httpx.get(f"{cloud_server.url}/_mockbay/requests/{raw.headers['x-amzn-requestid']}/scenario")
+    assert saved.status_code == 200 and "name: plain-text" in saved.text
+    with client.messages.stream(**ask(BEDROCK_MODEL), extra_headers=WORKSPACE) as stream:
+        assert stream.get_final_message().content[0].type == "text"
+        assert (stream.request_id, stream.workspace_id) == (None, None)
+        _named_by_amazon_alone(cloud_server, stream.response)
+
+
+@pytest.mark.parametrize(
+    ("scenario", "headers"),
+    [("http-error", {"x-status": "429"}), ("midstream-error", {}), ("no-such-scenario", {})],
+)
+@pytest.mark.parametrize("streamed", [False, True])
+def test_sdk_errors_have_no_request_id(cloud_server, scenario, headers, streamed):
+    client = bedrock(cloud_server, scenario)
+    kwargs = {**ask(BEDROCK_MODEL), "extra_headers": {**headers, **WORKSPACE}}
+    with pytest.raises(anthropic.APIStatusError) as caught:
+        if streamed:
+            with client.messages.stream(**kwargs) as stream:
+                stream.get_final_message()
+        else:
+            client.messages.create(**kwargs)
+    assert (caught.value.request_id, caught.value.workspace_id) == (None, None)
+    assert "req_" not in str(caught.value)
+    _named_by_amazon_alone(cloud_server, caught.value.response)

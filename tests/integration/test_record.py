@@ -355,6 +355,7 @@ def test_the_recorder_refuses_a_bedrock_request_in_bedrocks_shape(tmp_path: Path
         "InternalServerException"
     )
     assert answer.json() == {"message": "upstream http://127.0.0.1:9 failed: ClientConnectorError"}
+    assert answer.headers["x-amzn-requestid"].startswith("req_") and "request-id" not in answer.headers
 
 
 def _calls(journal: Any) -> list[dict[str, Any]]:

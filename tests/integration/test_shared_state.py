@@ -243,6 +243,8 @@ def test_a_replica_answers_503_naming_the_store_while_redis_is_down_then_recover
             assert on_bedrock.status_code == 503, on_bedrock.text
             assert on_bedrock.headers["x-amzn-errortype"].startswith("ServiceUnavailableException:")
             assert set(on_bedrock.json()) == {"message"} and redis.url in on_bedrock.json()["message"]
+            assert on_bedrock.headers["x-amzn-requestid"].startswith("req_")
+            assert "request-id" not in on_bedrock.headers
             redis.start()
             assert text_of(client.post("/v1/messages", json=body("count"))) == "one"  # a fresh Redis
     finally:

@@ -31,8 +31,10 @@ def test_tool_use_turns_and_the_journal(cloud_server):
     ]
     with client.messages.stream(**ask(VERTEX_MODEL, messages=messages)) as stream:
         assert stream.get_final_message().content[0].text == "It is sunny in Paris."
+        assert stream.request_id == cloud_server.journal.all[1].request_id
     first_exchange, second_exchange = cloud_server.journal.all
     assert (first_exchange.platform, first_exchange.stream, second_exchange.stream) == ("vertex", False, True)
+    assert first._request_id == first_exchange.request_id  # Vertex keeps Anthropic's `request-id`
     assert first_exchange.body["model"] == VERTEX_MODEL and "anthropic_version" not in first_exchange.body
 
 
@@ -70,6 +72,7 @@ def test_scripted_errors_keep_anthropics_envelope(cloud_server, status, error_cl
             **ask(VERTEX_MODEL), extra_headers={"x-status": status}
         )
     assert caught.value.type == error_type
+    assert caught.value.request_id == cloud_server.journal.last.request_id
 
 
 def test_missing_credentials_are_401_in_googles_shape(cloud_server):
