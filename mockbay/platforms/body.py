@@ -17,12 +17,13 @@ def invalid(message: str) -> ApiError:
 
 def cloud_body(raw: bytes, missing_version: str) -> dict[str, Any]:
     """The parsed body without its `anthropic_version`; `missing_version` is the platform's
-    wording for a body that lacks it (any non-empty string is accepted as the version)."""
+    wording for a body that lacks it (any non-empty string is accepted as the version, a blank
+    one included)."""
     body = parse_body(raw)
     if not isinstance(body, dict):
         raise invalid("Malformed input request: the body must be a JSON object")
     version = body.pop(VERSION_FIELD, None)
-    if not isinstance(version, str) or not version.strip():
+    if not isinstance(version, str) or not version:
         raise invalid(missing_version)
     return body
 

@@ -1,4 +1,5 @@
-"""Bad input on the cloud wires: always the platform's 4xx shape, never a 500."""
+"""Bad input on the cloud wires: always the platform's 4xx shape, never a 500; odd input that is
+still good is answered."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ BEDROCK_CASES = {
     "not json": b"{nope",
     "not utf-8": b"\xff\xfe",
     "version not a string": _json({**GOOD, "anthropic_version": 5}),
+    "empty version": _json({**GOOD, "anthropic_version": ""}),
     "betas not a list": _json({**GOOD, "anthropic_beta": "x"}),
     "betas not strings": _json({**GOOD, "anthropic_beta": [1]}),
     "negative max_tokens": _json({**GOOD, "max_tokens": -1}),
@@ -68,3 +70,19 @@ def test_odd_model_ids_are_just_ids(cloud_server):
     )
     assert response.status_code == 200
     assert response.json()["model"] == "\ufffd\x00x"
+
+
+@pytest.mark.parametrize(
+    ("path", "headers"),
+    [
+        ("/s/plain-text/model/anthropic.claude-sonnet-4-6-v1:0/invoke", SIGV4),
+        (f"/s/plain-text{VERTEX}/m:rawPredict", BEARER),
+    ],
+)
+@pytest.mark.parametrize("version", [" ", "\t\n"])
+def test_a_blank_version_is_still_a_version(cloud_server, path, headers, version):
+    """Any non-empty string is accepted as `anthropic_version` (docs/cloud-platforms.md)."""
+    body = _json({**GOOD, "anthropic_version": version})
+    response = httpx.post(f"{cloud_server.url}{path}", content=body, headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["type"] == "message"
