@@ -2,10 +2,11 @@
 
 `FIELDS` is the union as data (each type's fields, their JSON types, which may be null, which
 must be given); a unit test holds it equal to the SDK's models. `SPEC`, the scenario key's
-spec, is made from it, so the loader and the JSON Schema check one table. A citation may leave
-out what the request already says: `cited_text` (the cited range of the request's document or
-search result), `document_title` and `title`, and a web result's `encrypted_index` (derived
-from the seed).
+spec, is made from it, so the loader and the JSON Schema check one table; the schema names it
+`citation`, and `CITATIONS`, a text block's list (beside `text:` or inside its wire form),
+refers to it by that name. A citation may leave out what the request already says: `cited_text`
+(the cited range of the request's document or search result), `document_title` and `title`,
+and a web result's `encrypted_index` (derived from the seed).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from mockbay.render import ids
-from mockbay.scenario.spec import Enum, Int, Obj, Spec, Str, Tagged
+from mockbay.scenario.spec import Enum, Int, List, Obj, Ref, Spec, Str, Tagged
 
 INT, STR = "integer", "string"
 # type -> field -> (JSON type, nullable, must be given in a scenario)
@@ -87,6 +88,11 @@ SPEC = Tagged(
         for kind, fields in FIELDS.items()
     },
     doc="A citation as the wire has it: its type picks its fields.",
+)
+CITATIONS = List(
+    Ref("citation"),
+    doc="Citations as the wire has them ({type: " + " | ".join(FIELDS) + ", ...}); "
+    "cited_text may be left out where the request's document or search result gives it.",
 )
 
 

@@ -17,7 +17,7 @@ from mockbay.blocks.base import BlockKind, Delta, Received, RenderContext, Split
 from mockbay.render import ids
 from mockbay.render.text import resolve
 from mockbay.scenario.model import Block, LiteralText
-from mockbay.scenario.spec import List, Obj, OneOf, Ref, Str
+from mockbay.scenario.spec import Obj, OneOf, Ref, Str
 from mockbay.tokens import count_tokens, split_tokens
 from mockbay.wire.signatures import rebound_signature
 
@@ -74,13 +74,24 @@ def scrubbed_text(initial: str, pieces: list[str], scrubber: Scrubber) -> tuple[
     return clean, [clean]
 
 
+def text_block(source: Any, citations: list[dict[str, Any]] | None = None) -> Block:
+    """The Block of a checked `text:` value with the citations beside it, if any. The wire's form
+    {text, citations} is the same block, so a content list's `- text:` and a reply's `text:`
+    shorthand both read it here."""
+    if isinstance(source, dict):  # the wire's fields: {text: ..., citations: [...]}
+        source, citations = source["text"], source.get("citations", citations)
+    fields = (("citations", tuple(citations)),) if citations is not None else ()
+    return Block(type="text", text=source, fields=fields)
+
+
 @register
 @dataclass(frozen=True, slots=True, eq=False)
 class Text(BlockKind):
-    """Text, with `citations` beside it: each streams as one `citations_delta` before the text."""
+    """Text, with `citations` beside it or in its wire form: each streams as one `citations_delta`
+    before the text."""
 
     TYPE = "text"
-    KEY_DOC = "A text block; citations: [...] beside it."
+    KEY_DOC = "A text block; citations: [...] beside it, or inside its wire form."
     FINGERPRINTED = frozenset({"type", "text", "citations", "cache_control"})
 
     text: str
@@ -89,20 +100,17 @@ class Text(BlockKind):
 
     @classmethod
     def spec(cls) -> Any:
-        return block_spec(
-            cls,
-            Ref("text_source", doc="A text block."),
-            citations=List(
-                cite.SPEC,
-                doc="Citations as the wire has them ({type: " + " | ".join(cite.FIELDS) + ", ...}); "
-                "cited_text may be left out where the request's document or search result gives it.",
-            ),
-        )
+        return block_spec(cls, Ref("text_source", doc="A text block."), citations=cite.CITATIONS)
 
     @classmethod
     def load(cls, w: Walker, f: Fields, path: str) -> Any:
-        fields = (("citations", tuple(f.values["citations"])),) if "citations" in f.values else ()
-        return Block(type="text", text=f.values["text"], fields=fields)
+        value = f.values["text"]
+        if isinstance(value, dict) and "citations" in value and "citations" in f.values:
+            return w.fail(
+                f.key_mark("citations"),
+                f"'citations' is given twice in {path}: beside text: and inside it; keep one",
+            )
+        return text_block(value, f.get("citations"))
 
     @classmethod
     def render(cls, block: Block, ctx: RenderContext) -> Text:

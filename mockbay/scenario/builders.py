@@ -16,8 +16,8 @@ import re
 from typing import Any
 
 from mockbay.blocks import KINDS
+from mockbay.blocks.text import text_block
 from mockbay.scenario.model import (
-    Block,
     BodyCondition,
     ChunkedText,
     Conditions,
@@ -75,7 +75,7 @@ def _reply(w: Walker, f: Fields, path: str) -> Any:
     if "stop_details" in values:
         values["stop_details"] = {"type": "refusal", **values["stop_details"]}
     if "text" in values:
-        values["content"] = (Block(type="text", text=values.pop("text")),)
+        values["content"] = (text_block(values.pop("text")),)
     values["headers"] = tuple(values.get("headers", {}).items())
     reply = Reply(**values, mark=f.mark)
     w.parts.append(reply)

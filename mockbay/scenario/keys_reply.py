@@ -1,15 +1,15 @@
 """Keys of a reply (docs/scenario-contract.md §4-7): text sources, blocks, tool_use, errors, faults, timing.
 
 Data written in spec.py's language, one `doc` per key; schema.py gathers it into DEFS.
-Imports spec.py, model.py, the block kinds (each kind writes its own key) and the closed choice
-of error types; never yaml.
+Imports spec.py, model.py, the block kinds (each kind writes its own key; the citation union,
+a named definition, is citations.py's) and the closed choice of error types; never yaml.
 """
 
 from __future__ import annotations
 
 from typing import get_args
 
-from mockbay.blocks import KINDS
+from mockbay.blocks import KINDS, citations
 from mockbay.blocks.base import BLOCK_HINTS
 from mockbay.blocks.tools import TOOL_CALL
 from mockbay.scenario import model
@@ -21,9 +21,10 @@ _CHUNKS = Obj(
     tag="chunks",
     build="chunks",
 )
+_LITERAL = Str(doc="Literal text; may hold {{ placeholders }}.", build="literal")
 TEXT_SOURCE = OneOf(
     (
-        Str(doc="Literal text; may hold {{ placeholders }}.", build="literal"),
+        _LITERAL,
         Obj(
             {"faker": Str(min_len=1, doc="Faker provider, e.g. paragraph; other keys are its arguments.")},
             tag="faker",
@@ -36,8 +37,16 @@ TEXT_SOURCE = OneOf(
             tag="json",
             build="json_text",
         ),
+        Obj(
+            {"text": _LITERAL, "citations": citations.CITATIONS},
+            tag="text",
+            build="wire_fields",
+            doc="The wire's fields of a text block: {text, citations}.",
+        ),
     ),
-    doc="Text: a string, {faker: provider, ...args}, {chunks: [...]} or {json: value}.",
+    doc="Text: a string, {faker: provider, ...args}, {chunks: [...]}, {json: value} or the wire's "
+    "{text: ..., citations: [...]}.",
+    hints={"citations": "the wire's form holds the text too: text: {text: ..., citations: [...]}"},
 )
 THINKING_SOURCE = OneOf(
     (
@@ -70,6 +79,7 @@ ERROR = Obj(
     model=model.ErrorSpec,
 )
 TOOL_USE = TOOL_CALL
+CITATION = citations.SPEC
 BLOCK = OneOf(
     tuple(kind.spec() for kind in KINDS.values()),
     doc="One content block, written by its wire type: " + ", ".join(KINDS) + ".",

@@ -18,7 +18,16 @@ from typing import Any
 
 from mockbay.scenario import model
 from mockbay.scenario.keys_match import CONDITIONS, MODEL_MATCHER, TEXT_MATCHER
-from mockbay.scenario.keys_reply import BLOCK, ERROR, REPLY, TEXT_SOURCE, THINKING_SOURCE, TIMING, TOOL_USE
+from mockbay.scenario.keys_reply import (
+    BLOCK,
+    CITATION,
+    ERROR,
+    REPLY,
+    TEXT_SOURCE,
+    THINKING_SOURCE,
+    TIMING,
+    TOOL_USE,
+)
 from mockbay.scenario.schema_json import JSON_SCHEMA_DIALECT, to_json
 from mockbay.scenario.spec import Enum, Int, List, Obj, OneOf, Ref, Spec, Str
 
@@ -124,6 +133,7 @@ DEFS: dict[str, Spec] = {
     "block": BLOCK,
     "text_source": TEXT_SOURCE,
     "thinking_source": THINKING_SOURCE,
+    "citation": CITATION,
     "tool_use": TOOL_USE,
     "timing": TIMING,
     "error": ERROR,

@@ -89,6 +89,24 @@ def _obj_json(spec: Obj) -> dict[str, Any]:
     return out
 
 
+def _one_of_json(spec: OneOf) -> dict[str, Any]:
+    """The forms, of which one must hold. The walker picks a mapping's form by the one tag key it
+    holds, so a form whose keys would let another form's tag in ({faker: ...}'s free arguments) is
+    told to refuse it: `{faker: words, text: hi}` fails here as it fails `mockbay validate`."""
+    tags = [form.tag for form in spec.forms if isinstance(form, Obj) and form.tag]
+    out = []
+    for form in spec.forms:
+        shape = to_json(form)
+        if isinstance(form, Obj) and form.tag:
+            others = [
+                tag for tag in tags if tag != form.tag and (form.extra is not None or tag in form.fields)
+            ]
+            if others:
+                shape["not"] = {"anyOf": [{"required": [tag]} for tag in others]}
+        out.append(shape)
+    return {"oneOf": out}
+
+
 _SHAPES: dict[type[Spec], Callable[[Any], dict[str, Any]]] = {
     Str: _str_json,
     Int: _num_json,
@@ -103,7 +121,7 @@ _SHAPES: dict[type[Spec], Callable[[Any], dict[str, Any]]] = {
     AnyValue: lambda spec: {},
     ValueOrMatcher: lambda spec: {},
     Ref: lambda spec: {"$ref": f"#/$defs/{spec.name}"},
-    OneOf: lambda spec: {"oneOf": [to_json(form) for form in spec.forms]},
+    OneOf: _one_of_json,
     Obj: _obj_json,
     Tagged: lambda spec: {
         "type": "object",

@@ -287,6 +287,8 @@ WIRE_FORMS: list[tuple[str, Check]] = [
     ("thinking-signature", lambda m: _thinking(m, "Paris in spring is mild.", "EqQBCkgivenSignature")),
     ("thinking-generated", lambda m: _thinking(m, "The user runs claude-sonnet-4-6; answer briefly.", None)),
     ("redacted-thinking", _types("RedactedThinkingBlock", "TextBlock")),
+    ("text-citations", _citations),  # cited_text filled from the request's documents, in both forms
+    ("text", lambda m: _check_text(m, "You asked: What colour is the grass?")),
 ]
 
 
@@ -297,14 +299,30 @@ def _thinking(message: Any, text: str, signature: str | None) -> None:
     assert got == signature if signature else got.startswith("EqQB")
 
 
+def _check_text(message: Any, text: str) -> None:
+    _types("TextBlock")(message)
+    assert message.content[0].text == text and message.content[0].citations is None
+
+
+def _events(client: anthropic.Anthropic, kwargs: dict[str, Any]) -> list[dict[str, Any]]:
+    return [event.to_dict() for event in client.messages.create(stream=True, **kwargs)]
+
+
 @pytest.mark.parametrize(("case", "check"), WIRE_FORMS, ids=[r[0] for r in WIRE_FORMS])
 def test_wire_form_serves_as_the_shorthand(server: MockServer, case: str, check: Check) -> None:
-    kwargs: dict[str, Any] = {"model": "claude-sonnet-4-6", "max_tokens": 1024, "messages": USER_HI}
-    shorthand = pinned_client(server, f"form-{case}-shorthand").messages.create(**kwargs)
+    """Same JSON reply, same stream event for event, and the stream assembles into the JSON reply.
+    The request holds documents, for citations that fill cited_text from them."""
+    kwargs: dict[str, Any] = {"model": "claude-sonnet-4-6", "max_tokens": 1024, "messages": DOCUMENTS}
+    shorthand_client = pinned_client(server, f"form-{case}-shorthand")
     wire_client = pinned_client(server, f"form-{case}-wire")
     wire = wire_client.messages.create(**kwargs)
     check(wire)
-    assert wire.to_dict() == shorthand.to_dict()
+    assert wire.to_dict() == shorthand_client.messages.create(**kwargs).to_dict()
+    events = _events(wire_client, kwargs)
+    assert events == _events(shorthand_client, kwargs)
+    deltas = [e["delta"]["type"] for e in events if e["type"] == "content_block_delta"]
+    cited = sum(len(b.citations or ()) for b in wire.content if b.type == "text")
+    assert deltas.count("citations_delta") == cited  # one citations_delta per citation
     with wire_client.messages.stream(**kwargs) as stream:
         assert stream.get_final_message().to_dict() == wire.to_dict()
 

@@ -134,6 +134,26 @@ CASES: list[tuple[str, str, str, int]] = [
         "the wire's form holds the text too: thinking: {thinking: ..., signature: ...}",
         1,
     ),
+    ("citations_twice", "6:11", "'citations' is given twice in turns[0].reply.content[0]", 1),
+    (
+        "text_wire_without_text",
+        "5:18",
+        "the wire's form holds the text too: text: {text: ..., citations: [...]}",
+        1,
+    ),
+    (
+        "text_wire_with_faker",
+        "5:31",
+        "'faker' cannot be combined with 'text' in turns[0].reply.content[0].text; expected a string, "
+        "{faker: ...}, {chunks: ...}, {json: ...} or {text: ...}",
+        1,
+    ),
+    (
+        "text_wire_with_chunks",
+        "5:37",
+        "'text' cannot be combined with 'chunks' in turns[0].reply.content[0]",
+        1,
+    ),
     (
         "cache_miss_reason_string",
         "5:40",

@@ -59,6 +59,14 @@ def text(value: str) -> Block:
     return Block(type="text", text=LiteralText(value=value))
 
 
+CITATION = "{type: web_search_result_location, url: 'https://a'}"
+CITED = Block(
+    type="text",
+    text=LiteralText(value="hi"),
+    fields=(("citations", ({"type": "web_search_result_location", "url": "https://a"},)),),
+)
+
+
 # ---- matchers (§3): one row per key and form ------------------------------------------------
 
 MATCHERS: list[tuple[str, Callable[[Conditions], Any], Any]] = [
@@ -183,6 +191,15 @@ REPLIES: list[tuple[str, Callable[[Reply], Any], Any]] = [
         (Block(type="redacted_thinking", data="opaque"),),
     ),
     ("diagnostics: {cache_miss_reason: null}", lambda r: r.diagnostics, {"cache_miss_reason": None}),
+    ("content: [{text: {text: hi}}]", lambda r: r.content, (text("hi"),)),  # the wire's fields (§10)
+    *(
+        (body, lambda r: r.content, (CITED,))
+        for body in (
+            f"content: [{{text: hi, citations: [{CITATION}]}}]",
+            f"content: [{{text: {{text: hi, citations: [{CITATION}]}}}}]",
+            f"text: {{text: hi, citations: [{CITATION}]}}",  # the reply's shorthand takes it too
+        )
+    ),
     (
         "content: [{tool_use: {name: get_weather, input: {city: Paris}, id: toolu_1}}]",
         lambda r: r.content,

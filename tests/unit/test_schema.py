@@ -101,9 +101,10 @@ def test_block_forms_cover_the_block_fields() -> None:
 
 def test_text_source_forms_are_the_text_source_classes() -> None:
     forms = schema.DEFS["text_source"].forms
-    assert [type(form).__name__ for form in forms] == ["Str", "Obj", "Obj", "Obj"]
-    assert [getattr(form, "tag", None) for form in forms] == [None, "faker", "chunks", "json"]
+    assert [type(form).__name__ for form in forms] == ["Str", "Obj", "Obj", "Obj", "Obj"]
+    assert [getattr(form, "tag", None) for form in forms] == [None, "faker", "chunks", "json", "text"]
     assert forms[1].extra is not None  # other keys of {faker: ...} are its args
+    assert (forms[4].build, forms[4].fields["text"]) == ("wire_fields", forms[0])  # a text block's wire form
     classes = (model.LiteralText, model.FakerText, model.ChunkedText, model.JsonText)
     assert [fields_of(c) for c in classes] == [
         {"value"},
@@ -207,7 +208,12 @@ VALID = [
                 - thinking: {thinking: "hmm", signature: "EqQBCk"}
                 - redacted_thinking: {data: opaque}
                 - tool_use: {name: t, caller: null}
+                - text: {text: hello}
+                - text:
+                    text: hello
+                    citations: [{type: web_search_result_location, url: "https://a", title: t, cited_text: c}]
               diagnostics: {cache_miss_reason: null}
+          - reply: {text: {text: hi, citations: [{type: web_search_result_location, url: "https://a"}]}}
     """,
 ]
 INVALID = [
@@ -226,6 +232,9 @@ INVALID = [
     "name: s\nturns: [{reply: {error: {type: weird_error}}}]\n",  # unknown error type without status
     "name: s\nturns: [{reply: {text: a, fault: {kind: stall, error: {status: 500}}}}]\n",
     "name: s\nturns: [{reply: {content: [{raw: {anything: 1}}]}}]\n",  # raw without its type
+    "name: s\nturns: [{reply: {content: [{text: {text: a, faker: words}}]}}]\n",  # wire form and another
+    "name: s\nturns: [{reply: {text: {faker: words, chunks: [a]}}}]\n",  # two forms of text
+    "name: s\nturns: [{reply: {text: {text: a, citations: [{type: page_location}]}}}]\n",
     "name: s\nturns: [{reply: {content: [{text: a, citations: [{type: url_location}]}]}}]\n",
     "name: s\nturns: [{reply: {content: [{text: a, citations: [{type: char_location, document_index: 0}]}]}}]\n",
     "name: s\nturns: [{reply: {content: [{text: a, citations: [{type: web_search_result_location, url: 5}]}]}}]\n",
@@ -308,6 +317,7 @@ VALIDATE_ONLY = {
     "input_chunks_differ": "the pieces must join to the input",
     "input_chunks_not_json": "the pieces must join to JSON",
     "signature_twice": "one key given in two mappings, beside thinking: and inside it",
+    "citations_twice": "one key given in two mappings, beside text: and inside it",
     "turn_range_inverted": "min against max",
     "empty": "no document to check",
     "comments_only": "no document to check",
