@@ -186,12 +186,15 @@ def _check_one_of(w: Walker, node: Node, spec: s.OneOf, path: str) -> Any:
 
 
 def _tagged_form(w: Walker, node: MappingNode, spec: s.OneOf, forms: list[s.Obj], path: str) -> Any:
-    """Among mapping forms, the one whose tag key is present ({regex: ...}, {tool_use: ...})."""
+    """Among mapping forms, the one whose tag key is present ({regex: ...}, {tool_use: ...}), or,
+    where several are, the one form that names the others among its keys ({faker: numerify, text:
+    "###"} is Faker's, not the wire's text)."""
     by_tag = {form.tag: form for form in forms if form.tag}
     keys = [k for k, _ in node.value if isinstance(k, ScalarNode)]
     tagged = [k for k in keys if k.value in by_tag]
-    if len(tagged) == 1:
-        return w.walk(node, by_tag[tagged[0].value], path)
+    holders = [k for k in tagged if all(o is k or o.value in by_tag[k.value].fields for o in tagged)]
+    if len(holders) == 1:
+        return w.walk(node, by_tag[holders[0].value], path)
     if tagged:
         return w.fail(
             tagged[1],

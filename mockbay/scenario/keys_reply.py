@@ -26,7 +26,11 @@ TEXT_SOURCE = OneOf(
     (
         _LITERAL,
         Obj(
-            {"faker": Str(min_len=1, doc="Faker provider, e.g. paragraph; other keys are its arguments.")},
+            {
+                "faker": Str(min_len=1, doc="Faker provider, e.g. paragraph; other keys are its arguments."),
+                # named, so that a mapping holding `faker` keeps it as an argument, not the wire form
+                "text": AnyValue(doc="The pattern of numerify, lexify, bothify or hexify."),
+            },
             tag="faker",
             extra=AnyValue(doc="Argument of the Faker provider."),
             build="faker",

@@ -91,15 +91,16 @@ def _obj_json(spec: Obj) -> dict[str, Any]:
 
 def _one_of_json(spec: OneOf) -> dict[str, Any]:
     """The forms, of which one must hold. The walker picks a mapping's form by the one tag key it
-    holds, so a form whose keys would let another form's tag in ({faker: ...}'s free arguments) is
-    told to refuse it: `{faker: words, text: hi}` fails here as it fails `mockbay validate`."""
+    holds (or the one form naming the others among its keys), so a form whose free keys would let
+    another form's tag in ({faker: ...}'s arguments) is told to refuse it: `{faker: words, chunks:
+    [a]}` fails here as it fails `mockbay validate`."""
     tags = [form.tag for form in spec.forms if isinstance(form, Obj) and form.tag]
     out = []
     for form in spec.forms:
         shape = to_json(form)
         if isinstance(form, Obj) and form.tag:
             others = [
-                tag for tag in tags if tag != form.tag and (form.extra is not None or tag in form.fields)
+                tag for tag in tags if tag != form.tag and tag not in form.fields and form.extra is not None
             ]
             if others:
                 shape["not"] = {"anyOf": [{"required": [tag]} for tag in others]}

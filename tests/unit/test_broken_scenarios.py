@@ -141,13 +141,7 @@ CASES: list[tuple[str, str, str, int]] = [
         "the wire's form holds the text too: text: {text: ..., citations: [...]}",
         1,
     ),
-    (
-        "text_wire_with_faker",
-        "5:31",
-        "'faker' cannot be combined with 'text' in turns[0].reply.content[0].text; expected a string, "
-        "{faker: ...}, {chunks: ...}, {json: ...} or {text: ...}",
-        1,
-    ),
+    ("text_wire_with_faker", "4:7", "faker provider 'paragraph' takes no argument 'text'", 1),
     (
         "text_wire_with_chunks",
         "5:37",

@@ -209,6 +209,7 @@ VALID = [
                 - redacted_thinking: {data: opaque}
                 - tool_use: {name: t, caller: null}
                 - text: {text: hello}
+                - text: {faker: numerify, text: "###-####"}
                 - text:
                     text: hello
                     citations: [{type: web_search_result_location, url: "https://a", title: t, cited_text: c}]
@@ -232,7 +233,7 @@ INVALID = [
     "name: s\nturns: [{reply: {error: {type: weird_error}}}]\n",  # unknown error type without status
     "name: s\nturns: [{reply: {text: a, fault: {kind: stall, error: {status: 500}}}}]\n",
     "name: s\nturns: [{reply: {content: [{raw: {anything: 1}}]}}]\n",  # raw without its type
-    "name: s\nturns: [{reply: {content: [{text: {text: a, faker: words}}]}}]\n",  # wire form and another
+    "name: s\nturns: [{reply: {content: [{text: {text: a, json: 1}}]}}]\n",  # wire form and another
     "name: s\nturns: [{reply: {text: {faker: words, chunks: [a]}}}]\n",  # two forms of text
     "name: s\nturns: [{reply: {text: {text: a, citations: [{type: page_location}]}}}]\n",
     "name: s\nturns: [{reply: {content: [{text: a, citations: [{type: url_location}]}]}}]\n",
@@ -322,6 +323,7 @@ VALIDATE_ONLY = {
     "empty": "no document to check",
     "comments_only": "no document to check",
     "faker_unknown": "Faker's providers are the renderer's to know",
+    "text_wire_with_faker": "a provider's arguments are Faker's to know",
     "duplicate_name_and_placeholder": "names are unique; placeholders are read inside the text",
     "placeholder_unclosed": "placeholders are read inside the text",
 }
