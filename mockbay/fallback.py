@@ -17,10 +17,12 @@ import math
 import random
 import re
 import uuid
+from fractions import Fraction
 from typing import Any
 
 from mockbay.fallback_tools import is_server_tool, server_tool_reply
 from mockbay.matching import Miss
+from mockbay.regexgen import matching_string
 from mockbay.scenario.model import Block, JsonText, LiteralText, Reply, TextSource
 from mockbay.structured import output_schema
 from mockbay.wire.request import FORCED_TOOL_CHOICES, MessagesRequest
@@ -29,6 +31,7 @@ QUOTE_LIMIT = 60
 MAX_DEPTH = 8  # nesting of generated tool input; also stops recursive `$ref`s
 MAX_ITEMS = 3  # items in a generated array, whatever minItems asks
 MAX_STRING = 200  # characters in a generated string, whatever minLength asks
+MULTIPLE_TRIES = 100  # multiples of a `multipleOf` tried in turn for one the validator's floats accept
 
 # ---- strict: the 400 message ----------------------------------------------------------------
 
@@ -186,30 +189,37 @@ def _resolve(schema: Any, root: dict[str, Any]) -> Any:
 
 
 def _string(schema: dict[str, Any], rng: random.Random, name: str) -> str:
-    fmt, key = schema.get("format"), name.lower()
+    """A string for `pattern` (regexgen.py) when one can be made, else one for the format or the
+    property's name; padded to `minLength` and cut to `maxLength`."""
+    low = min(_count(schema.get("minLength"), 0), MAX_STRING)
+    high = _count(schema.get("maxLength"), MAX_STRING)
+    pattern = schema.get("pattern")
+    value = matching_string(pattern, rng, low, min(high, MAX_STRING)) if isinstance(pattern, str) else None
+    if value is None:
+        value = _plain_string(schema.get("format"), rng, name.lower())
+    return value.ljust(low, "x")[:high]
+
+
+def _plain_string(fmt: Any, rng: random.Random, key: str) -> str:
     if fmt == "date" or key.endswith("date"):
-        value = f"2025-{rng.randint(1, 12):02}-{rng.randint(1, 28):02}"
-    elif fmt == "date-time":
-        value = f"2025-{rng.randint(1, 12):02}-{rng.randint(1, 28):02}T{rng.randint(0, 23):02}:00:00Z"
-    elif fmt == "email" or "email" in key:
-        value = f"{rng.choice(WORDS)}@example.com"
-    elif fmt in ("uri", "url") or key.endswith("url") or key == "uri":
-        value = f"https://example.com/{rng.choice(WORDS)}"
-    elif fmt == "uuid":
-        value = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-    elif key in ("city", "location", "place", "destination"):
-        value = rng.choice(CITIES)
-    elif key in ("name", "full_name", "author", "user", "username"):
-        value = rng.choice(NAMES)
-    elif key in ("query", "q", "search", "question", "prompt", "text", "message"):
-        value = f"{rng.choice(WORDS)} {rng.choice(WORDS)}"
-    elif key == "id" or key.endswith("_id"):
-        value = f"{key.removesuffix('_id') or 'item'}_{rng.randrange(10**6):06}"
-    else:
-        value = rng.choice(WORDS)
-    low, high = _count(schema.get("minLength"), 0), schema.get("maxLength")
-    value = value.ljust(min(low, MAX_STRING), "x")
-    return value[:high] if isinstance(high, int) and not isinstance(high, bool) and high >= 0 else value
+        return f"2025-{rng.randint(1, 12):02}-{rng.randint(1, 28):02}"
+    if fmt == "date-time":
+        return f"2025-{rng.randint(1, 12):02}-{rng.randint(1, 28):02}T{rng.randint(0, 23):02}:00:00Z"
+    if fmt == "email" or "email" in key:
+        return f"{rng.choice(WORDS)}@example.com"
+    if fmt in ("uri", "url") or key.endswith("url") or key == "uri":
+        return f"https://example.com/{rng.choice(WORDS)}"
+    if fmt == "uuid":
+        return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    if key in ("city", "location", "place", "destination"):
+        return rng.choice(CITIES)
+    if key in ("name", "full_name", "author", "user", "username"):
+        return rng.choice(NAMES)
+    if key in ("query", "q", "search", "question", "prompt", "text", "message"):
+        return f"{rng.choice(WORDS)} {rng.choice(WORDS)}"
+    if key == "id" or key.endswith("_id"):
+        return f"{key.removesuffix('_id') or 'item'}_{rng.randrange(10**6):06}"
+    return rng.choice(WORDS)
 
 
 def _bound(schema: dict[str, Any], inclusive: str, exclusive: str, step: float) -> float | None:
@@ -223,13 +233,38 @@ def _bound(schema: dict[str, Any], inclusive: str, exclusive: str, step: float) 
 
 def _number(schema: dict[str, Any], rng: random.Random, integer: bool) -> int | float:
     step = 1 if integer else 0.01
-    low = _bound(schema, "minimum", "exclusiveMinimum", step)
+    floor = _bound(schema, "minimum", "exclusiveMinimum", step)
     high = _bound(schema, "maximum", "exclusiveMaximum", -step)
-    low = low if low is not None else (1 if high is None else min(1, high))
+    low = floor if floor is not None else (1 if high is None else min(1, high))
     high = max(low, high if high is not None else low + 99)
+    multiple = _multiple(schema.get("multipleOf"), low, high, integer, floor is None)
+    if multiple is not None:
+        return multiple
     if integer:
         return rng.randint(math.ceil(low), max(math.ceil(low), math.floor(high)))
     return min(max(round(rng.uniform(low, high), 2), low), high)
+
+
+def _multiple(of: Any, low: float, high: float, integer: bool, open_below: bool) -> int | float | None:
+    """The smallest multiple of `of` in [low, high] (the largest under `high` when no minimum was
+    given and none is above the default `low`), an integer for `integer`, or None. A float `of` is
+    checked as the validator divides (`0.3 / 0.1` is not 3), so `of: 0.1` skips 0.3 for 0.4."""
+    if not isinstance(of, int | float) or isinstance(of, bool) or not 0 < of < math.inf:
+        return None
+    first = math.ceil(Fraction(low) / Fraction(of))
+    if open_below and first * of > high:
+        first = math.floor(Fraction(high) / Fraction(of))
+    try:
+        for k in range(first, first + MULTIPLE_TRIES):
+            value = k * of
+            if value > high:
+                return None
+            if (integer and value != int(value)) or (isinstance(of, float) and not (value / of).is_integer()):
+                continue
+            return int(value) if integer else value
+    except OverflowError:  # a float past its range: the bounds ask for more than JSON numbers hold
+        return None
+    return None
 
 
 def _mapping(value: Any) -> dict[str, Any]:
@@ -248,7 +283,9 @@ def _count(value: Any, default: int) -> int:
 def schema_value(
     schema: Any, rng: random.Random, root: dict[str, Any], name: str = "", depth: int = 0
 ) -> Any:
-    """A value valid for a JSON Schema's common keywords; objects get their required properties."""
+    """A value valid for a JSON Schema's common keywords: `type`, `const`, `enum`, `anyOf`/`oneOf`,
+    `properties` (the required ones), `items`, `minItems`/`maxItems`, numeric bounds and
+    `multipleOf`, `minLength`/`maxLength`, `pattern`, `format`, local `$ref`s."""
     schema = _resolve(schema, root)
     if not isinstance(schema, dict) or depth > MAX_DEPTH:
         return rng.choice(WORDS)
@@ -285,7 +322,7 @@ def schema_value(
 def _answer(rng: random.Random, request: MessagesRequest) -> TextSource:
     """Sentences, or with `output_config.format` a JSON text for its schema. Rendering checks it
     against the schema as it checks a scripted text: a schema the generator cannot satisfy (a
-    `pattern`, say) gets the journal warning, and the reply is still served."""
+    `pattern` with a backreference, say) gets the journal warning, and the reply is still served."""
     schema = output_schema(request.body)
     if schema is None:
         return LiteralText(value=_sentences(rng, request))
@@ -313,5 +350,7 @@ def generate_reply(request: MessagesRequest, seed: int) -> Reply:
             Block(type="text", text=LiteralText(value=rng.choice(BEFORE_TOOL).format(tool=tool_name)))
         )
     schema = _mapping(tool.get("input_schema"))
-    tool_input = schema_value({**schema, "type": "object"}, rng, schema)
+    tool_input = schema_value(
+        {**schema, "type": "object"}, rng, schema
+    )  # checked when rendered, as _answer's
     return Reply(content=(*blocks, Block(type="tool_use", name=tool_name, input=tool_input)))

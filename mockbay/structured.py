@@ -1,5 +1,6 @@
 """Structured outputs (docs/scenario-contract.md §10): the schema a request asks its answer to
-follow, and whether a reply's text does.
+follow, and whether a reply's text does; likewise whether a call's input follows its tool's
+`input_schema`.
 
 The schema is `output_config.format` with `type: json_schema` (what the SDK's
 `messages.parse()` sends), or the older beta top-level `output_format`. The reply's answer is
@@ -16,6 +17,7 @@ from typing import Any
 
 from mockbay.blocks import BlockKind
 from mockbay.blocks.text import Text
+from mockbay.blocks.tools import ToolUse
 
 
 def output_schema(body: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -73,3 +75,18 @@ def reply_problem(blocks: Iterable[BlockKind], schema: Mapping[str, Any]) -> str
         return f"the reply's text is not JSON ({exc}), but the request asks for output_config.format"
     problem = schema_problem(value, schema)
     return f"the reply's JSON text does not follow the request's schema {problem}" if problem else None
+
+
+def input_problems(blocks: Iterable[BlockKind], body: Mapping[str, Any]) -> list[str]:
+    """Why each call of one of the request's client tools breaks that tool's `input_schema`."""
+    tools = body.get("tools")
+    schemas = {
+        tool.get("name"): tool["input_schema"]
+        for tool in (tools if isinstance(tools, list) else ())
+        if isinstance(tool, dict) and isinstance(tool.get("input_schema"), dict)
+    }
+    calls = [block for block in blocks if isinstance(block, ToolUse) and block.name in schemas]
+    found = ((call.name, schema_problem(call.input, schemas[call.name])) for call in calls)
+    return [
+        f"the input of tool {name!r} does not follow its input_schema {why}" for name, why in found if why
+    ]

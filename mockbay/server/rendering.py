@@ -21,10 +21,10 @@ from mockbay.server.decision import Decision
 from mockbay.server.fallbacks import iterations
 from mockbay.server.plan import Plan, json_plan, stream_plan
 from mockbay.state import ServerState
-from mockbay.structured import output_schema, reply_problem
+from mockbay.structured import input_problems, output_schema, reply_problem
 from mockbay.timing import EffectiveTiming, encode_schedule, make_splitter, schedule
 from mockbay.wire.framing import Framing
-from mockbay.wire.request import MessagesRequest
+from mockbay.wire.request import FORCED_TOOL_CHOICES, MessagesRequest
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -56,17 +56,22 @@ def render(
     )
     if decision.attempts:
         usage["iterations"] = iterations(decision.attempts, message, usage)
-    return Rendered(message, usage, f"{seed}:{fp}:timing", _structured_warnings(parsed, message))
+    return Rendered(message, usage, f"{seed}:{fp}:timing", _structured_warnings(parsed, decision, message))
 
 
-def _structured_warnings(parsed: MessagesRequest, message: RenderedMessage) -> tuple[str, ...]:
-    """A finished answer to a request with output_config.format must be JSON valid for its schema;
-    one that is not is served as scripted, with a warning."""
+def _structured_warnings(
+    parsed: MessagesRequest, decision: Decision, message: RenderedMessage
+) -> tuple[str, ...]:
+    """A finished answer to a request with output_config.format must be JSON valid for its schema,
+    and the generated call of a forced tool input valid for the tool's; one that is not is served
+    as it is, with a warning."""
+    problems: list[str | None] = []
     schema = output_schema(parsed.body)
-    if schema is None or message.stop_reason != "end_turn":
-        return ()
-    problem = reply_problem(message.blocks, schema)
-    return () if problem is None else (problem,)
+    if schema is not None and message.stop_reason == "end_turn":
+        problems.append(reply_problem(message.blocks, schema))
+    if decision.scenario is None and parsed.tool_choice in FORCED_TOOL_CHOICES:
+        problems += input_problems(message.blocks, parsed.body)
+    return tuple(p for p in problems if p is not None)
 
 
 def timing_levels(state: ServerState, scenario: Scenario | None, decision: Decision) -> list[Timing | None]:

@@ -133,19 +133,134 @@ def test_a_scripted_text_off_the_schema_is_served_with_a_warning(server: MockSer
         assert "does not follow the request's schema" in warning and "'age' is a required property" in warning
 
 
-def test_a_generated_reply_off_its_schema_is_reported_once(
-    server: MockServer, caplog: pytest.LogCaptureFixture
+def _closed(**properties: dict[str, Any]) -> dict[str, Any]:
+    """An object schema requiring each of `properties` and nothing else."""
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties),
+        "additionalProperties": False,
+    }
+
+
+# Schemas whose values need `pattern` and `multipleOf` followed, each asked for both ways (ASKS).
+VALUE_SCHEMAS = [
+    (
+        "pattern-and-multiple",
+        _closed(
+            u={"type": "string", "pattern": "^[A-Z]{3}-[0-9]{2}$"}, n={"type": "integer", "multipleOf": 7}
+        ),
+    ),
+    (
+        "ref-multiple-and-minimum",
+        {
+            **_closed(a={"$ref": "#/$defs/N"}),
+            "$defs": {"N": _closed(n={"type": "integer", "multipleOf": 7, "minimum": 10})},
+        },
+    ),
+    (
+        "pattern-or-null",
+        _closed(v={"anyOf": [{"type": "string", "pattern": r"^v[0-9]+\.[0-9]+$"}, {"type": "null"}]}),
+    ),
+    (
+        "multiples-in-exclusive-bounds",
+        _closed(
+            x={"type": "number", "multipleOf": 0.25, "exclusiveMinimum": 1, "maximum": 2},
+            y={"type": "number", "multipleOf": 0.1, "minimum": 0.25},
+            k={"type": "integer", "multipleOf": 5, "minimum": -12, "exclusiveMaximum": 0},
+        ),
+    ),
+    (
+        "pattern-constructs",
+        _closed(
+            code={"type": "string", "pattern": "^[0-9]{4}$"},
+            colour={"type": "string", "pattern": "^#[0-9a-fA-F]{6}$"},
+            clock={"type": "string", "pattern": r"^(?:[01]\d|2[0-3]):[0-5]\d$"},
+            phone={"type": "string", "pattern": r"^\+?[1-9]\d{1,14}$"},
+            slug={"type": "string", "pattern": r"^\w+(-\w+)*$", "minLength": 12, "maxLength": 14},
+            classes={"type": "string", "pattern": r"^\S\s\D\W[^a-z.][.]$"},
+            choice={"type": "string", "pattern": r"\b(red|green|blue).{2,3}"},
+        ),
+    ),
+    (
+        "pattern-in-items",
+        _closed(
+            tags={"type": "array", "items": {"type": "string", "pattern": "^tag_[a-z]{3}$"}, "minItems": 2}
+        ),
+    ),
+    (
+        "formats",
+        _closed(
+            at={"type": "string", "format": "date-time"},
+            day={"type": "string", "format": "date"},
+            mail={"type": "string", "format": "email"},
+            site={"type": "string", "format": "uri"},
+            key={"type": "string", "format": "uuid"},
+        ),
+    ),
+]
+# How a request asks for a value of a schema: a structured answer, or a forced tool's input.
+ASKS = {
+    "output_config": lambda schema: {"output_config": {"format": {"type": "json_schema", "schema": schema}}},
+    "forced_tool": lambda schema: {
+        "tools": [{"name": "record", "input_schema": schema}],
+        "tool_choice": {"type": "any"},
+    },
+}
+
+
+def _asked(ask: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"model": MODEL, "max_tokens": 1024, "messages": USER_HI, **ASKS[ask](schema)}
+
+
+def _value(message: Any) -> Any:
+    """The generated value: the JSON text of a structured answer, or the forced call's input."""
+    block = message.content[-1]
+    return json.loads(block.text) if block.type == "text" else block.input
+
+
+@pytest.mark.parametrize("ask", ASKS)
+@pytest.mark.parametrize("schema", [pytest.param(s, id=name) for name, s in VALUE_SCHEMAS])
+def test_a_generated_value_follows_pattern_and_multiple_of(
+    server: MockServer, ask: str, schema: dict[str, Any]
 ) -> None:
-    """The generator does not honour `pattern`: its text is checked as a scripted one is, once."""
+    client = sync_client(server.url)
+    plain = client.messages.create(**_asked(ask, schema))
+    jsonschema.validate(_value(plain), schema, format_checker=jsonschema.FormatChecker())
+    assert server.journal.last.warnings == []
+    with client.messages.stream(**_asked(ask, schema)) as stream:
+        assert stream.get_final_message().to_dict() == plain.to_dict()
+
+
+def test_generated_values_are_a_function_of_the_seed_and_request(server: MockServer) -> None:
+    """A fresh server with the same seed answers each request alike; another seed does not."""
+    asked = [_asked(ask, schema) for ask in ASKS for _, schema in VALUE_SCHEMAS]
+    answers = [_value(sync_client(server.url).messages.create(**kwargs)) for kwargs in asked]
+    for seed, same in ((0, True), (1, False)):
+        with MockServer(fallback="generate", seed=seed) as fresh:
+            again = [_value(sync_client(fresh.url).messages.create(**kwargs)) for kwargs in asked]
+        assert (again == answers) is same
+
+
+@pytest.mark.parametrize(
+    ("ask", "says"),
+    [
+        ("output_config", "the reply's JSON text does not follow the request's schema at zip"),
+        ("forced_tool", "the input of tool 'record' does not follow its input_schema at zip"),
+    ],
+)
+def test_a_pattern_the_generator_cannot_follow_is_reported_once(
+    server: MockServer, caplog: pytest.LogCaptureFixture, ask: str, says: str
+) -> None:
+    """A backreference is beyond the generator: its value is checked as a scripted one is, once."""
     caplog.set_level(logging.WARNING, logger="mockbay")
-    schema = {"type": "object", "properties": {"zip": {"type": "string", "pattern": "^[0-9]{5}$"}}}
-    fmt = {"format": {"type": "json_schema", "schema": {**schema, "required": ["zip"]}}}
+    pattern = r"^([0-9])\1{4}$"
     message = sync_client(server.url).messages.create(
-        model=MODEL, max_tokens=1024, messages=USER_HI, output_config=fmt
+        **_asked(ask, _closed(zip={"type": "string", "pattern": pattern}))
     )
-    assert "zip" in json.loads(message.content[0].text)
+    assert "zip" in _value(message)
     (warning,) = server.journal.last.warnings
-    assert "does not match '^[0-9]{5}$'" in warning
+    assert warning.startswith(says) and f"does not match {pattern!r}" in warning
     logged = [r.getMessage() for r in caplog.records if "does not match" in r.getMessage()]
     assert len(logged) == 1 and warning in logged[0]
 

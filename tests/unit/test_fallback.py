@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 from mockbay.errors import SourceMark
 from mockbay.fallback import generate_reply, strict_message
 from mockbay.matching import Miss, Selector
+from mockbay.regexgen import matching_string
 from mockbay.scenario.model import Block, Conditions, LiteralText, Reply, Scenario, Step
 from mockbay.scenario.registry import Registry
 from mockbay.textmatch import Glob
@@ -329,6 +331,18 @@ SCHEMAS = [
         id="formats-and-anyof",
     ),
     pytest.param({"type": "object", "properties": {"optional": {"type": "string"}}}, id="nothing-required"),
+    pytest.param(
+        {
+            "type": "object",
+            "properties": {
+                "code": {"type": "string", "pattern": "^[0-9]{4}$"},
+                "n": {"type": "integer", "multipleOf": 7, "minimum": 10},
+                "x": {"type": "number", "multipleOf": 0.1, "exclusiveMinimum": 0.2, "maximum": 1},
+            },
+            "required": ["code", "n", "x"],
+        },
+        id="pattern-and-multiple-of",
+    ),
 ]
 
 
@@ -365,6 +379,15 @@ def test_tool_input_uses_property_names_for_plausible_values() -> None:
             "required": ["a"],
         },
         {"type": "object", "properties": {"a": {"$ref": []}}, "required": ["a"]},
+        {"type": "object", "properties": {"a": {"type": "string", "pattern": 5}}, "required": ["a"]},
+        {
+            "type": "object",
+            "properties": {
+                "a": {"type": "integer", "multipleOf": "7"},
+                "b": {"type": "number", "multipleOf": 1e-308, "minimum": 1e308},
+            },
+            "required": ["a", "b"],
+        },
     ],
 )
 def test_generated_tool_input_survives_malformed_schemas(schema: Any) -> None:
@@ -372,3 +395,46 @@ def test_generated_tool_input_survives_malformed_schemas(schema: Any) -> None:
     reply = generate_reply(req("call it", tools={"t": schema}, tool_choice="any"), seed=1)
     tool_input = reply.content[-1].input
     assert isinstance(tool_input, dict) and len(repr(tool_input)) < 2_000
+
+
+# (pattern, minLength, maxLength): each construct regexgen.py walks, and bounds that steer repeats.
+PATTERNS = [
+    ("^[A-Z]{3}-[0-9]{2}$", 0, 200),
+    (r"^\d\w\s\D\W\S$", 0, 200),
+    ("^[^a-z0-9][^.]x.$", 0, 200),
+    ("^(?:red|green|blue)$", 0, 200),
+    ("^(?:ab|c)+$", 9, 10),
+    ("^(?P<word>[a-z]+)(?:_[a-z]+)*$", 20, 20),
+    ("^(?>ab)c*+d+?$", 0, 200),
+    ("^a{2,}?b{,3}$", 5, 200),
+    (r"(?i)^Hello, \w+[!?]$", 0, 200),
+    (r"\bid[0-9]+\b", 0, 200),
+    ("^[é-ü]{3}$", 0, 200),
+    ("^$", 0, 200),
+]
+# Backreferences, lookarounds and conditionals; a class nothing is in; bounds no string meets;
+# an anchor mid-pattern; a pattern that is no regex: no string, never an exception.
+NO_STRING = [
+    (r"^(a)\1$", 0, 200),
+    ("^(?=a)a$", 0, 200),
+    ("^(?<!b)a$", 0, 200),
+    ("^(a)?(?(1)b|c)$", 0, 200),
+    (r"^[^\s\S]$", 0, 200),
+    ("^[0-9]{5}$", 0, 3),
+    ("^(?:a?){4000000000}$", 0, 200),
+    ("a^b", 0, 200),
+    ("(", 0, 200),
+]
+
+
+@pytest.mark.parametrize(("pattern", "low", "high"), PATTERNS)
+@pytest.mark.parametrize("seed", range(3))
+def test_a_generated_string_matches_its_pattern(pattern: str, low: int, high: int, seed: int) -> None:
+    value = matching_string(pattern, random.Random(seed), low, high)
+    assert value is not None and re.search(pattern, value) and low <= len(value) <= high
+    assert matching_string(pattern, random.Random(seed), low, high) == value
+
+
+@pytest.mark.parametrize(("pattern", "low", "high"), NO_STRING)
+def test_a_pattern_beyond_the_generator_gives_no_string(pattern: str, low: int, high: int) -> None:
+    assert matching_string(pattern, random.Random(0), low, high) is None
