@@ -16,6 +16,7 @@ import json
 import math
 import random
 import re
+import sys
 import uuid
 from fractions import Fraction
 from typing import Any
@@ -31,6 +32,7 @@ QUOTE_LIMIT = 60
 MAX_DEPTH = 8  # nesting of generated tool input; also stops recursive `$ref`s
 MAX_ITEMS = 3  # items in a generated array, whatever minItems asks
 MAX_STRING = 200  # characters in a generated string, whatever minLength asks
+BOUNDS = ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum")
 MULTIPLE_TRIES = 100  # multiples of a `multipleOf` tried in turn for one the validator's floats accept
 
 # ---- strict: the 400 message ----------------------------------------------------------------
@@ -223,8 +225,9 @@ def _plain_string(fmt: Any, rng: random.Random, key: str) -> str:
 
 
 def _bound(schema: dict[str, Any], inclusive: str, exclusive: str, step: float) -> float | None:
-    """A numeric bound; draft-4's boolean `exclusiveMinimum` is not a number and is ignored."""
-    for key, shift in ((inclusive, 0.0), (exclusive, step)):
+    """A numeric bound; draft-4's boolean `exclusiveMinimum` is not a number and is ignored. An
+    integer bound stays exact for an integer `step`."""
+    for key, shift in ((inclusive, 0), (exclusive, step)):
         value = schema.get(key)
         if isinstance(value, int | float) and not isinstance(value, bool):
             return value + shift
@@ -232,6 +235,9 @@ def _bound(schema: dict[str, Any], inclusive: str, exclusive: str, step: float) 
 
 
 def _number(schema: dict[str, Any], rng: random.Random, integer: bool) -> int | float:
+    """A number within the bounds; an integer where a bound is an integer past every float (JSON
+    allows it), since no float arithmetic can reach it."""
+    integer = integer or any(_past_floats(schema.get(key)) for key in BOUNDS)
     step = 1 if integer else 0.01
     floor = _bound(schema, "minimum", "exclusiveMinimum", step)
     high = _bound(schema, "maximum", "exclusiveMaximum", -step)
@@ -243,6 +249,10 @@ def _number(schema: dict[str, Any], rng: random.Random, integer: bool) -> int | 
     if integer:
         return rng.randint(math.ceil(low), max(math.ceil(low), math.floor(high)))
     return min(max(round(rng.uniform(low, high), 2), low), high)
+
+
+def _past_floats(value: Any) -> bool:
+    return isinstance(value, int) and abs(value) > sys.float_info.max
 
 
 def _multiple(of: Any, low: float, high: float, integer: bool, open_below: bool) -> int | float | None:

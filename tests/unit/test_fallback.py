@@ -343,6 +343,18 @@ SCHEMAS = [
         },
         id="pattern-and-multiple-of",
     ),
+    pytest.param(
+        {
+            "type": "object",
+            "properties": {
+                "a": {"type": "integer", "minimum": 10**400},
+                "b": {"type": "number", "minimum": 10**400},
+                "c": {"type": "number", "exclusiveMaximum": -(10**400)},
+            },
+            "required": ["a", "b", "c"],
+        },
+        id="bounds-past-every-float",
+    ),
 ]
 
 
