@@ -18,6 +18,7 @@ import random
 import re
 import sys
 import uuid
+from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
@@ -202,17 +203,39 @@ def _string(schema: dict[str, Any], rng: random.Random, name: str) -> str:
     return value.ljust(low, "x")[:high]
 
 
+def _date(rng: random.Random) -> str:
+    return f"2025-{rng.randint(1, 12):02}-{rng.randint(1, 28):02}"
+
+
+def _time(rng: random.Random) -> str:
+    return f"{rng.randint(0, 23):02}:{rng.randint(0, 59):02}:00Z"
+
+
+# A value of each string `format` structured outputs support (docs/wire-notes.md, "Structured
+# outputs").
+FORMATS: dict[str, Callable[[random.Random], str]] = {
+    "date": _date,
+    "time": _time,
+    "date-time": lambda rng: f"{_date(rng)}T{_time(rng)}",
+    "duration": lambda rng: f"PT{rng.randint(1, 59)}M",
+    "email": lambda rng: f"{rng.choice(WORDS)}@example.com",
+    "hostname": lambda rng: f"{rng.choice(WORDS)}.example.com",
+    "uri": lambda rng: f"https://example.com/{rng.choice(WORDS)}",
+    "ipv4": lambda rng: f"192.0.2.{rng.randint(1, 254)}",  # TEST-NET-1 (RFC 5737)
+    "ipv6": lambda rng: f"2001:db8::{rng.randint(1, 0xFFFF):x}",  # documentation prefix (RFC 3849)
+    "uuid": lambda rng: str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+}
+
+
 def _plain_string(fmt: Any, rng: random.Random, key: str) -> str:
-    if fmt == "date" or key.endswith("date"):
-        return f"2025-{rng.randint(1, 12):02}-{rng.randint(1, 28):02}"
-    if fmt == "date-time":
-        return f"2025-{rng.randint(1, 12):02}-{rng.randint(1, 28):02}T{rng.randint(0, 23):02}:00:00Z"
-    if fmt == "email" or "email" in key:
-        return f"{rng.choice(WORDS)}@example.com"
-    if fmt in ("uri", "url") or key.endswith("url") or key == "uri":
-        return f"https://example.com/{rng.choice(WORDS)}"
-    if fmt == "uuid":
-        return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    if isinstance(fmt, str) and fmt in FORMATS:
+        return FORMATS[fmt](rng)
+    if key.endswith("date"):
+        return FORMATS["date"](rng)
+    if "email" in key:
+        return FORMATS["email"](rng)
+    if fmt == "url" or key.endswith("url") or key == "uri":
+        return FORMATS["uri"](rng)
     if key in ("city", "location", "place", "destination"):
         return rng.choice(CITIES)
     if key in ("name", "full_name", "author", "user", "username"):

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import ipaddress
 import random
 import re
+import uuid
+from collections.abc import Callable
+from datetime import date, datetime, time
 from typing import Any
+from urllib.parse import urlsplit
 
 import jsonschema
 import pytest
 
 from mockbay.errors import SourceMark
-from mockbay.fallback import generate_reply, strict_message
+from mockbay.fallback import FORMATS, generate_reply, strict_message
 from mockbay.matching import Miss, Selector
 from mockbay.regexgen import matching_string
 from mockbay.scenario.model import Block, Conditions, LiteralText, Reply, Scenario, Step
@@ -366,6 +371,48 @@ def test_forced_tool_input_is_valid_for_the_tool_schema(schema: dict[str, Any], 
     assert block.type == "tool_use" and block.name == "act"
     assert set(block.input) == set(schema.get("required", []))
     jsonschema.validate(block.input, schema, format_checker=jsonschema.FormatChecker())
+
+
+def _address(value: str) -> None:
+    local, _, host = value.partition("@")
+    assert local and "." in host
+
+
+def _uri(value: str) -> None:
+    parts = urlsplit(value)
+    assert parts.scheme and parts.netloc
+
+
+def _spelled(pattern: str) -> Callable[[str], None]:
+    def check(value: str) -> None:
+        assert re.fullmatch(pattern, value), value
+
+    return check
+
+
+# How a reader of each format takes its value: a check that raises or fails for a bad one.
+FORMAT_READERS: dict[str, Callable[[str], object]] = {
+    "date": date.fromisoformat,
+    "time": time.fromisoformat,
+    "date-time": datetime.fromisoformat,
+    "duration": _spelled(r"P(\d+D)?(T(\d+H)?(\d+M)?(\d+S)?)?"),
+    "email": _address,
+    "hostname": _spelled(r"[a-z0-9-]+(\.[a-z0-9-]+)+"),
+    "uri": _uri,
+    "ipv4": ipaddress.IPv4Address,
+    "ipv6": ipaddress.IPv6Address,
+    "uuid": uuid.UUID,
+}
+
+
+def test_every_supported_string_format_is_written_as_its_readers_take_it() -> None:
+    assert set(FORMAT_READERS) == set(FORMATS)
+    properties = {f"v{i}": {"type": "string", "format": fmt} for i, fmt in enumerate(FORMAT_READERS)}
+    schema = {"type": "object", "properties": properties, "required": list(properties)}
+    for seed in range(3):
+        (block,) = generate_reply(req(tools={"act": schema}, tool_choice="any"), seed).content
+        for key, fmt in zip(properties, FORMAT_READERS, strict=True):
+            FORMAT_READERS[fmt](block.input[key])
 
 
 def test_tool_input_uses_property_names_for_plausible_values() -> None:
