@@ -61,7 +61,8 @@ async def handle(
         return await _list(request, state, base)
     if batch_id is not None and (method, action) in _ACTIONS:
         _admit(state, headers)
-        return await _ACTIONS[method, action](state, await _settled(state, batch_id), base)
+        batch, now = await _settled(state, batch_id)
+        return await _ACTIONS[method, action](state, batch, now, base)
     return None
 
 
@@ -118,21 +119,23 @@ async def _list(request: web.Request, state: ServerState, base: str) -> web.Resp
     return json_response(id_page(data, page.has_more))
 
 
-async def _settled(state: ServerState, batch_id: str) -> Batch:
-    """The batch by id, with every request due by now answered; a 404 for an unknown id."""
+async def _settled(state: ServerState, batch_id: str) -> tuple[Batch, float]:
+    """The batch by id, with every request due by `now` answered, and that `now`: the action
+    judges the batch at the same instant, so it never sees `ended` with requests still unrun (a
+    big batch takes long enough to run for the clock to pass its end); a 404 for an unknown id."""
     batch = await state.store.batch_get(batch_id)
     if batch is None:
         raise ApiError(404, "not_found_error", f"Message batch not found: {batch_id}")
-    return await _settle(state, batch, state.wall_clock())
-
-
-async def _retrieve(state: ServerState, batch: Batch, base: str) -> web.Response:
-    return json_response(_view(batch, state.wall_clock(), base))
-
-
-async def _cancel(state: ServerState, batch: Batch, base: str) -> web.Response:
-    """Requests not yet run are canceled; the answer says `canceling`, the next read `ended`."""
     now = state.wall_clock()
+    return await _settle(state, batch, now), now
+
+
+async def _retrieve(state: ServerState, batch: Batch, now: float, base: str) -> web.Response:
+    return json_response(_view(batch, now, base))
+
+
+async def _cancel(state: ServerState, batch: Batch, now: float, base: str) -> web.Response:
+    """Requests not yet run are canceled; the answer says `canceling`, the next read `ended`."""
     if batch.status(now) != "in_progress":
         raise bad(f"Message batch {batch.id} has already ended or is being canceled; it cannot be canceled")
     batch.cancel_at = now
@@ -143,8 +146,8 @@ async def _cancel(state: ServerState, batch: Batch, base: str) -> web.Response:
     return json_response(_view(batch, now, base, answering="canceling"))
 
 
-async def _delete(state: ServerState, batch: Batch, base: str) -> web.Response:
-    if batch.status(state.wall_clock()) != "ended":
+async def _delete(state: ServerState, batch: Batch, now: float, base: str) -> web.Response:
+    if batch.status(now) != "ended":
         raise bad(
             f"Message batch {batch.id} has not ended: cancel it and wait until it has ended to delete it"
         )
@@ -152,15 +155,16 @@ async def _delete(state: ServerState, batch: Batch, base: str) -> web.Response:
     return json_response({"id": batch.id, "type": "message_batch_deleted"})
 
 
-async def _results(state: ServerState, batch: Batch, base: str) -> web.Response:
+async def _results(state: ServerState, batch: Batch, now: float, base: str) -> web.Response:
     """JSONL whatever the Accept header (the SDK sends `application/binary`)."""
-    if batch.status(state.wall_clock()) != "ended":
+    if batch.status(now) != "ended":
         raise bad(f"Message batch {batch.id} has not ended yet; its results are available once it has")
     lines = b"".join(dumps(line) + b"\n" for line in batch.results())
     return web.Response(body=lines, content_type=JSONL)
 
 
-_ACTIONS: dict[tuple[str, str | None], Callable[[ServerState, Batch, str], Awaitable[web.Response]]] = {
+Action = Callable[[ServerState, Batch, float, str], Awaitable[web.Response]]  # (…, batch, now, base)
+_ACTIONS: dict[tuple[str, str | None], Action] = {
     ("GET", None): _retrieve,
     ("POST", "/cancel"): _cancel,
     ("DELETE", None): _delete,

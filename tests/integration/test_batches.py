@@ -209,6 +209,32 @@ def test_cancel_runs_nothing_more_and_ends_the_batch():
         assert client.messages.batches.delete(batch.id).type == "message_batch_deleted"
 
 
+class TickingClock(HandClock):
+    """Time that passes while the server works: every read is `step` seconds after the last."""
+
+    def __init__(self, step: float) -> None:
+        super().__init__()
+        self.step = step
+
+    def __call__(self) -> float:
+        self.now += self.step
+        return self.now
+
+
+@pytest.mark.parametrize("step", [0.3, 0.7, 1.1, 1.7, 2.3])
+def test_a_batch_read_as_ended_has_every_result_however_long_running_takes(step: float) -> None:
+    """Running the requests due takes time; a read judges the batch at the instant it ran them."""
+    with MockServer(wall_clock=TickingClock(step), batch_seconds=10) as server:
+        server.load(OUTCOMES)
+        client = sync_client(server.url)
+        batch = client.messages.batches.create(requests=requests(*["hello"] * 8))
+        while (batch := client.messages.batches.retrieve(batch.id)).processing_status != "ended":
+            assert batch.request_counts.processing + batch.request_counts.succeeded == 8
+        assert batch.request_counts.succeeded == 8
+        raw = httpx.get(f"{server.url}/v1/messages/batches/{batch.id}/results", headers=HEADERS)
+        assert [json.loads(line)["result"]["type"] for line in raw.text.splitlines()] == ["succeeded"] * 8
+
+
 def test_results_of_an_unfinished_batch_are_refused():
     clock = HandClock()
     with MockServer(wall_clock=clock, batch_seconds=10) as server:
