@@ -223,8 +223,9 @@ def tool_results_of(messages: list[dict[str, Any]]) -> tuple[ToolResultView, ...
 
 def file_ids_of(messages: list[Any]) -> Iterator[str]:
     """Every file id the messages name: an image or document `source: {type: file, file_id}` or a
-    `container_upload` block, in a message's content or nested in a tool_result's content. Any
-    shape is walked, as lenient validation lets unknown blocks through."""
+    `container_upload` block, in a message's content or nested in a tool_result's content or a
+    document's `source: {type: content}`. Any shape is walked, as lenient validation lets unknown
+    blocks through."""
     for message in messages:
         if isinstance(message, dict):
             yield from _file_ids_in(message.get("content"))
@@ -239,6 +240,8 @@ def _file_ids_in(content: Any) -> Iterator[str]:
             source = block
         elif not (isinstance(source, dict) and source.get("type") == "file"):
             yield from _file_ids_in(block.get("content"))  # a tool_result's blocks
+            if isinstance(source, dict):
+                yield from _file_ids_in(source.get("content"))  # a content document's blocks
             continue
         file_id = source.get("file_id") if isinstance(source, dict) else None
         if isinstance(file_id, str):

@@ -116,6 +116,12 @@ def test_file_sources_in_messages_are_checked_against_the_store(client, server):
             {"role": "user", "content": nested},
         ],
         [{"role": "user", "content": [{"type": "container_upload", "file_id": "file_011Cnope"}]}],
+        [
+            {
+                "role": "user",
+                "content": [{"type": "document", "source": {"type": "content", "content": image}}],
+            }
+        ],
     ]
     for messages in conversations:
         with pytest.raises(anthropic.NotFoundError):
