@@ -175,6 +175,10 @@ def _expires_in(field: tuple[str, str, bytes] | None) -> int | None:
     return seconds
 
 
+def _bad_page(cursor: str) -> ApiError:
+    return bad(f"page: invalid page cursor {cursor!r}")
+
+
 async def _list(request: web.Request, state: ServerState) -> web.Response:
     """Newest first, paged by the `page` cursor of `next_page`, or by after_id / before_id as the
     earlier beta pages were; `ids` asks for those files only, on one page."""
@@ -193,12 +197,12 @@ async def _list(request: web.Request, state: ServerState) -> web.Response:
     page_cursor = query.get("page", [""])[-1]
     if page_cursor:
         if not page_cursor.startswith(PAGE_PREFIX):
-            raise bad(f"page: invalid page cursor {page_cursor!r}")
+            raise _bad_page(page_cursor)
         after = page_cursor[len(PAGE_PREFIX) :]
     try:
         page = await state.store.file_page(limit, after, before)
-    except UnknownCursor as exc:
-        raise bad(str(exc)) from None
+    except UnknownCursor as exc:  # named as the client sent it: a page cursor, or after_id / before_id
+        raise (_bad_page(page_cursor) if page_cursor and exc.name == "after_id" else bad(str(exc))) from None
     data: list[dict[str, Any]] = [stored.metadata() for stored in page.items]
     forward = page.has_more and before is None and bool(data)
     return json_response(

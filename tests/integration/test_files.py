@@ -67,7 +67,7 @@ def test_paging_by_the_next_page_cursor(client):
     assert [f.id for f in chosen.data] == [ids[1], ids[3]] and chosen.next_page is None
     with pytest.raises(anthropic.BadRequestError):
         client.files.list(ids=[ids[0]], limit=2)
-    with pytest.raises(anthropic.BadRequestError):
+    with pytest.raises(anthropic.BadRequestError, match="page: invalid page cursor 'page_file_unknown'"):
         client.files.list(page="page_file_unknown")
 
 
