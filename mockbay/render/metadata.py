@@ -65,20 +65,22 @@ def stop_details(
     seed: int,
     fingerprint: str,
 ) -> Mapping[str, Any] | None:
-    """The reply's `stop_details`: as given, and for a refusal under the `fallback-credit-` beta
-    with the credit upstream mints for the retry on a fallback model (the SDK's refusal-fallback
-    middleware redeems it), unless the reply gives its own `fallback_credit_token`. The
-    retry may append the partial text as a prefill (`fallback_has_prefill_claim`) when there is
-    some, and the request neither asks for structured output nor forces a tool."""
-    if stop_reason != "refusal" or not request.fallback_credit or "fallback_credit_token" in (given or {}):
+    """The reply's `stop_details`: for a refusal the whole wire object (`category` and
+    `explanation` null unless given, as upstream writes them), and under the `fallback-credit-`
+    beta with the credit upstream mints for the retry on a fallback model (the SDK's
+    refusal-fallback middleware redeems it), unless the reply gives its own
+    `fallback_credit_token`. The retry may append the partial text as a prefill
+    (`fallback_has_prefill_claim`) when there is some, and the request neither asks for
+    structured output nor forces a tool. Another stop reason's are as given."""
+    if stop_reason != "refusal":
         return given
+    details = {"type": "refusal", "category": None, "explanation": None, **(given or {})}
+    if not request.fallback_credit or "fallback_credit_token" in details:
+        return details
     partial = any(isinstance(b, Text) and b.text.strip() for b in blocks)
     claim = partial and output_schema(request.body) is None and request.tool_choice not in FORCED_TOOL_CHOICES
     return {
-        "type": "refusal",
-        "category": None,
-        "explanation": None,
-        **(given or {}),
+        **details,
         "fallback_credit_token": ids.fallback_credit_token(seed, fingerprint),
         "fallback_has_prefill_claim": claim,
     }

@@ -170,8 +170,10 @@ REPLY = Obj(
         "stop_details": Obj(
             {
                 "type": Enum(("refusal",), doc="The kind of detail; refusal (the default)."),
-                "category": Enum(model.REFUSAL_CATEGORIES, doc="The policy area of a refusal."),
-                "explanation": Str(doc="Why the model refused."),
+                "category": Enum(
+                    model.REFUSAL_CATEGORIES, doc="The policy area of a refusal; default null.", nullable=True
+                ),
+                "explanation": Str(doc="Why the model refused; default null.", nullable=True),
                 "fallback_credit_token": Str(
                     doc="The credit for a retry on a fallback model; default minted under the "
                     "fallback-credit beta.",

@@ -129,6 +129,12 @@ def _check_refusal(message: Any) -> None:
     assert message.stop_details.category == "cyber" and message.stop_details.type == "refusal"
 
 
+def _check_unexplained_refusal(message: Any) -> None:
+    """Upstream writes the whole object: the keys are there, null (`to_dict` keeps only keys sent)."""
+    details = {"type": "refusal", "category": None, "explanation": None}
+    assert (message.stop_reason, message.to_dict()["stop_details"]) == ("refusal", details)
+
+
 def _check_message_fields(message: Any) -> None:
     assert message.container.id == "container_fixed"
     assert message.context_management.applied_edits[0].cleared_tool_uses == 2
@@ -250,6 +256,7 @@ ROWS: list[tuple[str, dict[str, Any], bool, Check]] = [
     ("stop-pause_turn", {}, False, _stop("pause_turn")),
     ("stop-compaction", {}, True, _stop("compaction")),
     ("stop-refusal", {}, False, lambda m: _check_refusal(m)),
+    ("refusal-unexplained", {}, False, lambda m: _check_unexplained_refusal(m)),
     ("stop-model_context_window_exceeded", {}, False, _stop("model_context_window_exceeded")),
     ("message-fields", {}, True, lambda m: _check_message_fields(m)),
     ("message-fields-null", {}, True, lambda m: _check_nulls(m)),
