@@ -81,10 +81,15 @@ def build_events(message: RenderedMessage, usage: dict[str, Any], split: Splitte
         "output_tokens": usage["output_tokens"],
     }
     final_usage.update({k: usage[k] for k in _DELTA_USAGE if k in usage})
-    delta: dict[str, Any] = {"stop_reason": message.stop_reason, "stop_sequence": message.stop_sequence}
-    # Only when set: the SDK reads a missing stop_details as null and keeps message_start's container.
-    fields = (("stop_details", message.stop_details), ("container", message.container))
-    delta.update({k: dict(v) for k, v in fields if v is not None})
+    # Every field of the delta, null ones too: the API's types make each one required (the
+    # TypeScript SDK's stream helper copies `stop_details` as it comes, so a missing one reads
+    # `undefined` where the JSON reply says null); both SDKs keep message_start's container on null.
+    delta: dict[str, Any] = {
+        "stop_reason": message.stop_reason,
+        "stop_sequence": message.stop_sequence,
+        "stop_details": _copy(message.stop_details),
+        "container": _copy(message.container),
+    }
     data: dict[str, Any] = {"type": "message_delta", "delta": delta, "usage": final_usage}
     if message.context_management:
         data["context_management"] = dict(message.context_management)

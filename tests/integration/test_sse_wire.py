@@ -77,7 +77,12 @@ def test_usage_in_start_and_delta_with_running_totals(core_server):
     delta = next(e for e in events if e["type"] == "message_delta")
     assert delta["usage"]["input_tokens"] == start["usage"]["input_tokens"]
     assert delta["usage"]["output_tokens"] > 1
-    assert delta["delta"] == {"stop_reason": "end_turn", "stop_sequence": None}
+    assert delta["delta"] == {
+        "stop_reason": "end_turn",
+        "stop_sequence": None,
+        "stop_details": None,
+        "container": None,
+    }
 
 
 def test_thinking_signature_delta_is_last_before_stop(core_server):
