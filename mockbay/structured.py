@@ -1,6 +1,6 @@
 """Structured outputs (docs/scenario-contract.md §10): the schema a request asks its answer to
 follow, and whether a reply's text does; likewise whether a call's input follows its tool's
-`input_schema`.
+`input_schema`, and whether a call names a tool the request offers at all.
 
 The schema is `output_config.format` with `type: json_schema` (what the SDK's
 `messages.parse()` sends), or the older beta top-level `output_format`. The reply's answer is
@@ -90,3 +90,15 @@ def input_problems(blocks: Iterable[BlockKind], body: Mapping[str, Any]) -> list
     return [
         f"the input of tool {name!r} does not follow its input_schema {why}" for name, why in found if why
     ]
+
+
+def unoffered_calls(blocks: Iterable[BlockKind], body: Mapping[str, Any]) -> list[str]:
+    """A client `tool_use` naming a tool the request's `tools` do not list, which upstream never
+    sends: a scenario written for another tool list, say. (A server tool's or an MCP server's call
+    is named by its tool, not by a `tools` entry.)"""
+    tools = body.get("tools")
+    offered = {
+        tool.get("name") for tool in (tools if isinstance(tools, list) else ()) if isinstance(tool, dict)
+    }
+    unoffered = dict.fromkeys(b.name for b in blocks if type(b) is ToolUse and b.name not in offered)
+    return [f"tool_use calls {name!r}, which the request's tools do not offer" for name in unoffered]

@@ -21,7 +21,7 @@ from mockbay.server.decision import Decision
 from mockbay.server.fallbacks import iterations
 from mockbay.server.plan import Plan, json_plan, stream_plan
 from mockbay.state import ServerState
-from mockbay.structured import input_problems, output_schema, reply_problem
+from mockbay.structured import input_problems, output_schema, reply_problem, unoffered_calls
 from mockbay.timing import EffectiveTiming, encode_schedule, make_splitter, schedule
 from mockbay.wire.framing import Framing
 from mockbay.wire.request import FORCED_TOOL_CHOICES, MessagesRequest
@@ -56,16 +56,14 @@ def render(
     )
     if decision.attempts:
         usage["iterations"] = iterations(decision.attempts, message, usage)
-    return Rendered(message, usage, f"{seed}:{fp}:timing", _structured_warnings(parsed, decision, message))
+    return Rendered(message, usage, f"{seed}:{fp}:timing", _warnings(parsed, decision, message))
 
 
-def _structured_warnings(
-    parsed: MessagesRequest, decision: Decision, message: RenderedMessage
-) -> tuple[str, ...]:
+def _warnings(parsed: MessagesRequest, decision: Decision, message: RenderedMessage) -> tuple[str, ...]:
     """A finished answer to a request with output_config.format must be JSON valid for its schema,
-    and the generated call of a forced tool input valid for the tool's; one that is not is served
-    as it is, with a warning."""
-    problems: list[str | None] = []
+    the generated call of a forced tool input valid for the tool's, and every call a tool the
+    request offers; one that is not is served as it is, with a warning."""
+    problems: list[str | None] = [*unoffered_calls(message.blocks, parsed.body)]
     schema = output_schema(parsed.body)
     if schema is not None and message.stop_reason == "end_turn":
         problems.append(reply_problem(message.blocks, schema))

@@ -133,6 +133,30 @@ def test_a_scripted_text_off_the_schema_is_served_with_a_warning(server: MockSer
         assert "does not follow the request's schema" in warning and "'age' is a required property" in warning
 
 
+def test_a_scripted_call_of_a_tool_not_offered_is_served_with_a_warning(server: MockServer) -> None:
+    scenario = (
+        "name: other-tools\nrules:\n  - reply:\n      content:\n"
+        "        - tool_use: {name: get_weather, input: {city: Paris}}\n"
+        "        - server_tool_use: {name: web_search, input: {query: Paris}}\n"
+    )
+    tools = [{"name": "get_time", "input_schema": {"type": "object"}}]
+    with server.overrides():
+        server.load(scenario)
+        client = sync_client(f"{server.url}/s/other-tools")
+        message = client.messages.create(model=MODEL, max_tokens=1024, messages=USER_HI, tools=tools)
+        assert [block.type for block in message.content] == ["tool_use", "server_tool_use"]
+        assert server.journal.last.warnings == [
+            "tool_use calls 'get_weather', which the request's tools do not offer"
+        ]
+        message = client.messages.create(
+            model=MODEL,
+            max_tokens=1024,
+            messages=USER_HI,
+            tools=[*tools, {**tools[0], "name": "get_weather"}],
+        )
+        assert server.journal.last.warnings == []
+
+
 def _closed(**properties: dict[str, Any]) -> dict[str, Any]:
     """An object schema requiring each of `properties` and nothing else."""
     return {
