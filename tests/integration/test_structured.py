@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 import jsonschema
 import pytest
+from anthropic import transform_schema
 from pydantic import BaseModel
 
 from mockbay.server.runner import MockServer
@@ -33,6 +34,20 @@ class Person(BaseModel):
     nickname: str | None
 
 
+class Node(BaseModel):
+    name: str
+    children: list[Node]
+
+
+class Tree(BaseModel):
+    root: Node
+    next: Tree | None
+
+
+class Forest(BaseModel):
+    trees: list[Node]
+
+
 @pytest.fixture(scope="module")
 def server() -> Iterator[MockServer]:
     with MockServer(fallback="generate") as running:
@@ -45,6 +60,43 @@ def test_parse_gets_an_instance_of_the_model(server: MockServer) -> None:
     assert isinstance(parsed.parsed_output, Person) and parsed.stop_reason == "end_turn"
     again = client.messages.parse(model=MODEL, max_tokens=1024, messages=USER_HI, output_format=Person)
     assert again.parsed_output == parsed.parsed_output  # deterministic from the seed
+    assert server.journal.last.warnings == []
+
+
+@pytest.mark.parametrize("model", [Tree, Node])
+@pytest.mark.parametrize("seed", range(3))
+def test_parse_gets_an_instance_of_a_constrained_or_recursive_model(
+    model: type[BaseModel], seed: int
+) -> None:
+    """The SDK validates the answer against the whole model: the constraints it moved into
+    descriptions, and recursion that must end."""
+    with MockServer(fallback="generate", seed=seed) as seeded:
+        client = sync_client(seeded.url)
+        kwargs: dict[str, Any] = {
+            "model": MODEL,
+            "max_tokens": 1024,
+            "messages": USER_HI,
+            "output_format": model,
+        }
+        parsed = client.messages.parse(**kwargs)
+        assert isinstance(parsed.parsed_output, model) and seeded.journal.last.warnings == []
+        with client.messages.stream(**kwargs) as stream:
+            assert stream.get_final_message().to_dict() == parsed.to_dict()
+
+
+@pytest.mark.parametrize("model", [Forest])
+def test_a_forced_tool_of_a_transformed_model_gets_input_the_model_accepts(
+    server: MockServer, model: type[BaseModel]
+) -> None:
+    """As a framework's forced `final_result` tool sends a model's schema, keywords moved."""
+    message = sync_client(server.url).messages.create(
+        model=MODEL,
+        max_tokens=1024,
+        messages=USER_HI,
+        tools=[{"name": "final_result", "input_schema": transform_schema(model)}],
+        tool_choice={"type": "tool", "name": "final_result"},
+    )
+    model.model_validate(message.content[-1].input)
     assert server.journal.last.warnings == []
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import random
 import re
 import uuid
@@ -13,9 +14,10 @@ from urllib.parse import urlsplit
 
 import jsonschema
 import pytest
+from anthropic import transform_schema
 
 from mockbay.errors import SourceMark
-from mockbay.fallback import FORMATS, generate_reply, strict_message
+from mockbay.fallback import FORMATS, generate_reply, schema_value, strict_message
 from mockbay.matching import Miss, Selector
 from mockbay.regexgen import matching_string
 from mockbay.scenario.model import Block, Conditions, LiteralText, Reply, Scenario, Step
@@ -447,13 +449,134 @@ def test_tool_input_uses_property_names_for_plausible_values() -> None:
             },
             "required": ["a", "b"],
         },
+        # Schemas no finite value follows: a required self-reference, a recursive array with
+        # minItems, an anyOf of nothing but itself.
+        {"type": "object", "properties": {"a": {"$ref": "#"}, "b": {"$ref": "#"}}, "required": ["a", "b"]},
+        {
+            "type": "object",
+            "properties": {"kids": {"type": "array", "items": {"$ref": "#"}, "minItems": 3}},
+            "required": ["kids"],
+        },
+        {
+            "type": "object",
+            "properties": {"a": {"$ref": "#/$defs/A"}},
+            "required": ["a"],
+            "$defs": {"A": {"anyOf": [{"$ref": "#/$defs/A"}, {"$ref": "#/$defs/A"}]}},
+        },
     ],
 )
 def test_generated_tool_input_survives_malformed_schemas(schema: Any) -> None:
-    """Client schemas are arbitrary JSON; a broken keyword is ignored, never a crash (found by fuzzing)."""
+    """Client schemas are arbitrary JSON; a broken keyword is ignored, never a crash (found by
+    fuzzing), and a schema no value follows still gets a small one."""
     reply = generate_reply(req("call it", tools={"t": schema}, tool_choice="any"), seed=1)
     tool_input = reply.content[-1].input
     assert isinstance(tool_input, dict) and len(repr(tool_input)) < 2_000
+
+
+# A description as each client writes the keywords it moved there, and the keywords read back.
+def _sdk(schema: dict[str, Any]) -> dict[str, Any]:
+    """What the SDK's `messages.parse` sends for `schema` (the rest moved into descriptions)."""
+    return transform_schema(schema)
+
+
+NODE = {
+    "type": "object",
+    "properties": {
+        "name": {"type": "string"},
+        "children": {"type": "array", "items": {"$ref": "#/$defs/Node"}},
+    },
+    "required": ["name", "children"],
+}
+TREE = {
+    "type": "object",
+    "properties": {"root": {"$ref": "#/$defs/Node"}},
+    "required": ["root"],
+    "$defs": {"Node": NODE},
+}
+
+
+def _nested(depth: int) -> dict[str, Any]:
+    """Objects inside objects, `depth` deep, with a leaf of each type that is not a string."""
+    if depth == 0:
+        leaves = {"n": {"type": "integer", "minimum": 5}, "on": {"type": "boolean"}, "xs": {"type": "array"}}
+        return {"type": "object", "properties": leaves, "required": list(leaves)}
+    return {"type": "object", "properties": {"in": _nested(depth - 1)}, "required": ["in"]}
+
+
+# Schemas that refer to themselves, as pydantic writes recursive models, and one nested past MAX_DEPTH.
+RECURSIVE = [
+    pytest.param(TREE, id="tree-of-nodes"),
+    pytest.param(_sdk(TREE), id="tree-as-the-sdk-sends-it"),
+    pytest.param({"$defs": {"Node": NODE}, "$ref": "#/$defs/Node"}, id="model-refers-to-itself"),
+    pytest.param(
+        {
+            "type": "object",
+            "properties": {"name": {"type": "string"}, "children": {"type": "array", "items": {"$ref": "#"}}},
+            "required": ["name", "children"],
+        },
+        id="root-recursion",
+    ),
+    pytest.param(
+        {
+            "$defs": {
+                "Item": {
+                    "type": "object",
+                    "properties": {
+                        "v": {"type": "integer"},
+                        "next": {"anyOf": [{"$ref": "#/$defs/Item"}, {"type": "null"}]},
+                    },
+                    "required": ["v", "next"],
+                }
+            },
+            "$ref": "#/$defs/Item",
+        },
+        id="linked-list",
+    ),
+    pytest.param(
+        {
+            "$defs": {
+                "A": {"type": "object", "properties": {"b": {"$ref": "#/$defs/B"}}, "required": ["b"]},
+                "B": {
+                    "type": "object",
+                    "properties": {"a": {"type": "array", "items": {"$ref": "#/$defs/A"}, "maxItems": 2}},
+                    "required": ["a"],
+                },
+            },
+            "$ref": "#/$defs/A",
+        },
+        id="mutual",
+    ),
+    pytest.param(
+        {
+            "$defs": {
+                "J": {
+                    "anyOf": [
+                        {"type": "integer"},
+                        {"type": "array", "items": {"$ref": "#/$defs/J"}},
+                        {"type": "object", "properties": {"j": {"$ref": "#/$defs/J"}}, "required": ["j"]},
+                    ]
+                }
+            },
+            "$ref": "#/$defs/J",
+        },
+        id="json-like-union",
+    ),
+    pytest.param(_nested(7), id="nested-past-max-depth"),
+]
+
+
+@pytest.mark.parametrize("schema", RECURSIVE)
+@pytest.mark.parametrize("seed", range(5))
+def test_a_recursive_schema_gets_a_small_valid_value(schema: dict[str, Any], seed: int) -> None:
+    value = schema_value(schema, random.Random(seed), schema)
+    jsonschema.validate(value, schema)
+    assert value == schema_value(schema, random.Random(seed), schema)
+    assert len(json.dumps(value)) < 1_000
+
+
+def test_a_tree_shows_its_recursion_near_the_top() -> None:
+    roots = [schema_value(TREE, random.Random(seed), TREE)["root"] for seed in range(5)]
+    assert all(1 <= len(root["children"]) <= 3 and root["children"][0]["children"] == [] for root in roots)
 
 
 # (pattern, minLength, maxLength): each construct regexgen.py walks, and bounds that steer repeats.
