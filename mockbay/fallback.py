@@ -26,6 +26,7 @@ from mockbay.fallback_tools import is_server_tool, server_tool_reply
 from mockbay.matching import Miss
 from mockbay.regexgen import matching_string
 from mockbay.scenario.model import Block, JsonText, LiteralText, Reply, TextSource
+from mockbay.schema_hints import with_hints
 from mockbay.structured import output_schema
 from mockbay.wire.request import FORCED_TOOL_CHOICES, MessagesRequest
 
@@ -330,7 +331,7 @@ def schema_value(
     """A value valid for a JSON Schema's common keywords: `type`, `const`, `enum`, `anyOf`/`oneOf`,
     `properties` (the required ones), `items`, `minItems`/`maxItems`, numeric bounds and
     `multipleOf`, `minLength`/`maxLength`, `pattern`, `format`, local `$ref`s (recursive ones
-    too).
+    too), and those of these a client wrote into the description (schema_hints.py).
 
     Near the top an array gets one to three items, `minItems` allowing; past `MAX_DEPTH` each
     value is the smallest valid one (`minItems` items, an `anyOf`'s null), so recursion ends. A
@@ -340,6 +341,7 @@ def schema_value(
     schema = _resolve(schema, root)
     if not isinstance(schema, dict):
         return rng.choice(WORDS)
+    schema = with_hints(schema)
     small = depth >= MAX_DEPTH
     kind = schema.get("type")
     if isinstance(kind, list):

@@ -11,7 +11,7 @@ from typing import Any, Literal
 import jsonschema
 import pytest
 from anthropic import transform_schema
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from mockbay.server.runner import MockServer
 from tests.conftest import USER_HI, sync_client
@@ -32,6 +32,20 @@ class Person(BaseModel):
     tags: list[str]
     address: Address
     nickname: str | None
+
+
+class Constrained(BaseModel):
+    """Constraints the SDK's `messages.parse` moves into descriptions, then checks on the answer."""
+
+    name: str = Field(max_length=8)
+    code: str = Field(min_length=10, max_length=12, description="An order code")
+    slug: str = Field(pattern=r"^[a-z]{3}-[0-9]{2}$")
+    ratio: float = Field(gt=0, lt=1)
+    age: int = Field(ge=18, le=30)
+    tags: list[str] = Field(min_length=2, max_length=4)
+    step: int = Field(multiple_of=5, ge=7)
+    price: float = Field(multiple_of=0.25, gt=1, le=2)
+    nickname: str | None = Field(min_length=20)
 
 
 class Node(BaseModel):
@@ -63,7 +77,7 @@ def test_parse_gets_an_instance_of_the_model(server: MockServer) -> None:
     assert server.journal.last.warnings == []
 
 
-@pytest.mark.parametrize("model", [Tree, Node])
+@pytest.mark.parametrize("model", [Constrained, Tree, Node])
 @pytest.mark.parametrize("seed", range(3))
 def test_parse_gets_an_instance_of_a_constrained_or_recursive_model(
     model: type[BaseModel], seed: int
@@ -84,7 +98,7 @@ def test_parse_gets_an_instance_of_a_constrained_or_recursive_model(
             assert stream.get_final_message().to_dict() == parsed.to_dict()
 
 
-@pytest.mark.parametrize("model", [Forest])
+@pytest.mark.parametrize("model", [Constrained, Forest])
 def test_a_forced_tool_of_a_transformed_model_gets_input_the_model_accepts(
     server: MockServer, model: type[BaseModel]
 ) -> None:

@@ -22,6 +22,7 @@ from mockbay.matching import Miss, Selector
 from mockbay.regexgen import matching_string
 from mockbay.scenario.model import Block, Conditions, LiteralText, Reply, Scenario, Step
 from mockbay.scenario.registry import Registry
+from mockbay.schema_hints import HINTED, with_hints
 from mockbay.textmatch import Glob
 from mockbay.wire.request import MessagesRequest, ToolResultView
 from tests.unit.conversations import answer_tool_uses, result_blocks
@@ -449,6 +450,11 @@ def test_tool_input_uses_property_names_for_plausible_values() -> None:
             },
             "required": ["a", "b"],
         },
+        {
+            "type": "object",
+            "properties": {"a": {"type": "integer", "description": "{minimum: 1e999, maximum: x}"}},
+            "required": ["a"],
+        },
         # Schemas no finite value follows: a required self-reference, a recursive array with
         # minItems, an anyOf of nothing but itself.
         {"type": "object", "properties": {"a": {"$ref": "#"}, "b": {"$ref": "#"}}, "required": ["a", "b"]},
@@ -474,9 +480,111 @@ def test_generated_tool_input_survives_malformed_schemas(schema: Any) -> None:
 
 
 # A description as each client writes the keywords it moved there, and the keywords read back.
-def _sdk(schema: dict[str, Any]) -> dict[str, Any]:
-    """What the SDK's `messages.parse` sends for `schema` (the rest moved into descriptions)."""
-    return transform_schema(schema)
+HINTS = [
+    pytest.param("{maxLength: 8}", {"maxLength": 8}, id="sdk-alone"),
+    pytest.param(
+        "A code\n\n{maxLength: 8, minLength: 2}", {"maxLength": 8, "minLength": 2}, id="sdk-after-text"
+    ),
+    pytest.param(
+        "{exclusiveMaximum: 1, exclusiveMinimum: 0}",
+        {"exclusiveMaximum": 1, "exclusiveMinimum": 0},
+        id="sdk-exclusive",
+    ),
+    pytest.param(
+        "{exclusiveMinimum: -1e+30, multipleOf: 0.25}",
+        {"exclusiveMinimum": -1e30, "multipleOf": 0.25},
+        id="sdk-floats",
+    ),
+    pytest.param("{maxItems: 4, minItems: 2}", {"maxItems": 4, "minItems": 2}, id="sdk-items"),
+    pytest.param(
+        "{format: ipvanyaddress, pattern: ^[a-z]{2}-\\d+$, uniqueItems: True}",
+        {"pattern": "^[a-z]{2}-\\d+$"},
+        id="sdk-pattern-among-others",
+    ),
+    pytest.param(
+        '{pattern: "^\\\\d{3}$", maxLength: 3}', {"pattern": "^\\d{3}$", "maxLength": 3}, id="ts-sdk-json"
+    ),
+    pytest.param("min length: 2; max length: 8.", {"minLength": 2, "maxLength": 8}, id="ai-sdk-alone"),
+    pytest.param("Age\nminimum: 18; maximum: 30.", {"minimum": 18, "maximum": 30}, id="ai-sdk-after-text"),
+    pytest.param(
+        "exclusive minimum: 0; exclusive maximum: 1; multiple of: 0.25.",
+        {"exclusiveMinimum": 0, "exclusiveMaximum": 1, "multipleOf": 0.25},
+        id="ai-sdk-numbers",
+    ),
+    pytest.param(
+        "min items: 2; max items: 4; unique items: true.", {"minItems": 2, "maxItems": 4}, id="ai-sdk-items"
+    ),
+    pytest.param("pattern: ^[a-z]+$; format: ipvanyaddress.", {"pattern": "^[a-z]+$"}, id="ai-sdk-pattern"),
+    pytest.param("Keep it {maxLength: 8} short", {}, id="mid-text"),
+    pytest.param("{maxLength: 8}\nSee above.", {}, id="not-the-last-line"),
+    pytest.param("Note: keep it short.", {}, id="prose"),
+    pytest.param("{minimum: 1e999, maximum: many}", {}, id="no-number"),
+]
+
+
+@pytest.mark.parametrize(("description", "recovered"), HINTS)
+def test_keywords_moved_into_the_description_are_read_back(
+    description: str, recovered: dict[str, Any]
+) -> None:
+    schema = {"type": "string", "description": description}
+    assert with_hints(schema) == {**recovered, **schema}
+
+
+def test_a_keyword_the_schema_gives_wins_over_its_description() -> None:
+    schema = {"type": "integer", "maximum": 5, "description": "{minimum: 2, maximum: 30}"}
+    assert with_hints(schema) == {**schema, "minimum": 2}
+
+
+def _property(original: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "object", "properties": {"v": original}, "required": ["v"]}
+
+
+# (schema sent, schema the client validates the answer against): `transform_schema` is what the
+# SDK's `messages.parse` sends
+DESCRIBED = [
+    pytest.param(transform_schema(_property(s)), _property(s), id=f"sdk-{name}")
+    for name, s in [
+        ("max-length", {"type": "string", "maxLength": 8}),
+        ("min-length", {"type": "string", "minLength": 30, "maxLength": 32, "description": "A note"}),
+        ("pattern", {"type": "string", "pattern": "^[A-Z]{2}-[0-9]{3}$"}),
+        ("exclusive-float", {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1}),
+        ("inclusive-int", {"type": "integer", "minimum": 18, "maximum": 30}),
+        ("multiple", {"type": "integer", "multipleOf": 5, "minimum": 7}),
+        ("float-multiple", {"type": "number", "multipleOf": 0.25, "exclusiveMinimum": 1, "maximum": 2}),
+        (
+            "items",
+            {"type": "array", "items": {"type": "string", "maxLength": 3}, "minItems": 2, "maxItems": 2},
+        ),
+        ("nullable", {"anyOf": [{"type": "string", "minLength": 12}, {"type": "null"}]}),
+    ]
+] + [
+    pytest.param(
+        _property({"type": "string", "description": "min length: 2; max length: 8."}),
+        _property({"type": "string", "minLength": 2, "maxLength": 8}),
+        id="ai-sdk-length",
+    ),
+    pytest.param(
+        _property({"type": "integer", "description": "How old\nminimum: 18; maximum: 30."}),
+        _property({"type": "integer", "minimum": 18, "maximum": 30}),
+        id="ai-sdk-bounds",
+    ),
+    pytest.param(
+        _property({"type": "number", "description": "exclusive minimum: 0; exclusive maximum: 1."}),
+        _property({"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1}),
+        id="ai-sdk-exclusive",
+    ),
+]
+
+
+@pytest.mark.parametrize(("sent", "original"), DESCRIBED)
+@pytest.mark.parametrize("seed", range(5))
+def test_a_value_keeps_to_the_constraints_moved_into_descriptions(
+    sent: dict[str, Any], original: dict[str, Any], seed: int
+) -> None:
+    assert not [k for k in HINTED if f'"{k}"' in json.dumps(sent)]  # each one is in a description
+    (block,) = generate_reply(req(tools={"act": sent}, tool_choice="any"), seed).content
+    jsonschema.validate(block.input, original)
+    jsonschema.validate(block.input, sent)
 
 
 NODE = {
@@ -506,7 +614,7 @@ def _nested(depth: int) -> dict[str, Any]:
 # Schemas that refer to themselves, as pydantic writes recursive models, and one nested past MAX_DEPTH.
 RECURSIVE = [
     pytest.param(TREE, id="tree-of-nodes"),
-    pytest.param(_sdk(TREE), id="tree-as-the-sdk-sends-it"),
+    pytest.param(transform_schema(TREE), id="tree-as-the-sdk-sends-it"),
     pytest.param({"$defs": {"Node": NODE}, "$ref": "#/$defs/Node"}, id="model-refers-to-itself"),
     pytest.param(
         {
