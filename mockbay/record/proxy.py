@@ -248,7 +248,7 @@ class _Proxy:
 
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        if self.config.mode == "none" or request.path.startswith("/_mockbay/"):
+        if request.path.startswith("/_mockbay/"):
             return await handler(request)
         pinned, path = _split_pin(request.path)
         try:
@@ -261,6 +261,8 @@ class _Proxy:
         elif request.method == "POST":
             body = recordable_body(request.raw_path, raw)
         if body is None:
+            if self.config.mode == "none":  # replay only: mockbay answers it, unrecorded and unreported
+                return await handler(request)
             response, capture = await self._forward(request, raw, path)
             self.report(f"forwarded {request.method} {path}: {capture.status} (not recorded)")
             return response

@@ -272,11 +272,12 @@ def test_loose_fingerprints_replay_a_recording_after_a_prompt_edit(recording):
             )
 
 
-def test_once_mode_replays_existing_groups_with_the_upstream_gone(recording, tmp_path: Path):
+@pytest.mark.parametrize("mode", ["once", "none"])
+def test_once_and_none_modes_replay_existing_groups_with_the_upstream_gone(recording, tmp_path: Path, mode):
     out = tmp_path / "out"
     shutil.copytree(recording["out"], out)
     proxy = start(
-        "record", "--upstream", "http://127.0.0.1:9", "--out", str(out), "--port", "0", "--mode", "once"
+        "record", "--upstream", "http://127.0.0.1:9", "--out", str(out), "--port", "0", "--mode", mode
     )
     try:
         with client(proxy.url) as sdk, sdk.messages.stream(**WEATHER) as stream:
