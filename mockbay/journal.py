@@ -2,7 +2,8 @@
 
 Bounded by entries (`--journal-size`) and by estimated bytes (`--journal-max-mb`): an exchange
 weighs a fixed overhead plus its headers and path when it is appended, and its parsed body
-once that is read (`charge`); the oldest exchanges go first, the newest is always kept.
+and what it sent once they are known (`charge`); the oldest exchanges go first, the newest is
+always kept.
 Credentials are masked before an exchange is stored. Reads come from the test thread while the
 server thread appends, so every access holds a lock.
 """
@@ -45,6 +46,29 @@ def _secret_names(names: tuple[str, ...]) -> tuple[str, ...]:
     safe because the answer depends on the names alone, and a client sends the same set on every
     request, so each request pays one lookup rather than a test per header."""
     return tuple(name for name in names if names_a_secret(name))
+
+
+# Response headers a replay repeats: what `mockbay record` keeps of upstream's answer, and the
+# journal of mockbay's own (`Exchange.sent_headers`), so a saved exchange repeats them too.
+# `request-id` is not kept: mockbay makes a fresh one per exchange, as upstream does;
+# `anthropic-organization-id` names the caller's account.
+REPLAYED_HEADER_PREFIXES = ("anthropic-ratelimit-", "anthropic-priority-", "anthropic-fast-")
+REPLAYED_HEADERS = frozenset({"retry-after", "retry-after-ms", "x-should-retry"})
+
+
+def replayed_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """Those of an answer's headers a replay repeats, names lower-cased."""
+    lowered = ((name.lower(), value) for name, value in headers.items())
+    return {
+        name: value
+        for name, value in lowered
+        if name in REPLAYED_HEADERS or name.startswith(REPLAYED_HEADER_PREFIXES)
+    }
+
+
+def header_bytes(headers: Mapping[str, str]) -> int:
+    """What a journal entry is charged for keeping these headers: their names and values."""
+    return sum(map(len, headers)) + sum(map(len, headers.values()))
 
 
 def packed_micros(offsets_ms: Iterable[float]) -> array[int]:
@@ -166,6 +190,9 @@ class Exchange:
     # scenario": a JSON answer's body bytes, or a stream's encoded events as they left.
     reply_body: bytes | None = field(default=None, repr=False)
     sent_events: Sequence[Scheduled] | None = field(default=None, repr=False)
+    # Those of the answer's headers a replay repeats (`replayed_headers`: a scripted retry-after,
+    # the rate-limit headers), for "save as scenario"; None when it sent none.
+    sent_headers: dict[str, str] | None = field(default=None, repr=False)
     batch_id: str | None = None  # a Message Batch request: its batch and custom_id
     custom_id: str | None = None
 
@@ -185,7 +212,9 @@ def _copy(value: Any) -> Any:
     return value
 
 
-_PUBLIC_FIELDS = tuple(f for f in fields(Exchange) if f.name not in ("reply_body", "sent_events", "arrived"))
+_PUBLIC_FIELDS = tuple(
+    f for f in fields(Exchange) if f.name not in ("reply_body", "sent_events", "sent_headers", "arrived")
+)
 
 
 EXCHANGE_OVERHEAD = 1024  # an Exchange with its empty lists and small fields: ~680 B measured, plus room
@@ -208,8 +237,7 @@ class Journal:
         self._lock = threading.Lock()
 
     def append(self, exchange: Exchange) -> None:
-        weight = EXCHANGE_OVERHEAD + len(exchange.path)
-        weight += sum(map(len, exchange.headers)) + sum(map(len, exchange.headers.values()))
+        weight = EXCHANGE_OVERHEAD + len(exchange.path) + header_bytes(exchange.headers)
         with self._lock:
             self._entries.append(exchange)
             self._weights[id(exchange)] = weight
@@ -218,7 +246,7 @@ class Journal:
                 self._evict()
 
     def charge(self, exchange: Exchange, nbytes: int) -> None:
-        """Add what the exchange now holds (its parsed body) to its weight, if it is still kept."""
+        """Add what the exchange now holds (its parsed body, its reply) to its weight, if it is still kept."""
         with self._lock:
             key = id(exchange)
             if key in self._weights:

@@ -21,6 +21,7 @@ from typing import Any
 
 from mockbay.blocks import KINDS, Received
 from mockbay.blocks.results import Raw
+from mockbay.journal import replayed_headers
 from mockbay.record.scrub import Scrubber
 from mockbay.scenario.keys_reply import REPLY
 from mockbay.scenario.model import STOP_REASONS
@@ -28,11 +29,6 @@ from mockbay.scenario.spec import Obj
 from mockbay.wire.errors import default_message, pair_for
 
 log = logging.getLogger(__name__)
-
-# Response headers a replay should repeat. `request-id` is not kept: mockbay makes a fresh one per
-# exchange, as upstream does; `anthropic-organization-id` names the recording account.
-KEPT_HEADER_PREFIXES = ("anthropic-ratelimit-", "anthropic-priority-", "anthropic-fast-")
-KEPT_HEADERS = frozenset({"retry-after", "retry-after-ms", "x-should-retry"})
 
 _MESSAGE_FIELDS = ("stop_details", "container", "context_management", "diagnostics")
 # Keys inside those objects whose null a scenario can state (`nullable` in the reply's spec, as
@@ -100,11 +96,7 @@ def reply_for(exchange: Exchange, scrubber: Scrubber) -> dict[str, Any]:
         body = exchange.body if isinstance(exchange.body, dict) else {}
         reply = _message_fields(body, scrubber)
         reply["content"] = _blocks([_StreamBlock(b) for b in body.get("content", [])], scrubber, False)[0]
-    headers = {
-        name: value
-        for name, value in scrubber.headers(exchange.headers).items()
-        if name in KEPT_HEADERS or name.startswith(KEPT_HEADER_PREFIXES)
-    }
+    headers = replayed_headers(scrubber.headers(exchange.headers))
     if headers:
         reply["headers"] = headers
     return {key: reply[key] for key in REPLY_ORDER if key in reply}

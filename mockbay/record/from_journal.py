@@ -2,8 +2,9 @@
 
 The exchange goes through the recorder's own path (record.exchange.reply_for, writer.Recording):
 the request is answered by its fingerprint and last user text, the reply is what mockbay sent (a
-JSON answer's body, a stream's events with their planned times, an error's envelope), so the file
-passes `mockbay validate` and a fresh server answers the same request with the same reply. A
+JSON answer's body, a stream's events with their planned times, an error's envelope, and the
+headers a replay repeats, such as `retry-after`), so the file passes `mockbay validate` and a
+fresh server answers the same request with the same reply. A
 pinned request (`/s/NAME` or `x-mockbay-scenario`) gives a scenario of that name, so the pin still
 finds it. A Bedrock stream's frames are decoded as the recorder decodes them. An answer that was
 never sent (the client hung up) cannot be saved; the admin API says so with a 4xx.
@@ -34,14 +35,16 @@ def recorded(exchange: Exchange) -> Recorded:
         raise ApiError(
             400, "invalid_request_error", "only a parsed Messages request can be saved as a scenario"
         )
+    headers = exchange.sent_headers or {}
     if exchange.sent_events is not None:
-        return Recorded(request=exchange.body, status=exchange.status, events=sent_events(exchange))
+        events = sent_events(exchange)
+        return Recorded(request=exchange.body, status=exchange.status, headers=headers, events=events)
     if exchange.reply_body is None:
         raise ApiError(
             400, "invalid_request_error", "this exchange's answer was never sent (the client hung up)"
         )
     body = json.loads(exchange.reply_body)
-    return Recorded(request=exchange.body, status=exchange.status, body=body)
+    return Recorded(request=exchange.body, status=exchange.status, headers=headers, body=body)
 
 
 def sent_events(exchange: Exchange) -> tuple[TimedEvent, ...]:

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from aiohttp import web
 
 from mockbay.errors import ApiError
-from mockbay.journal import Exchange, mask_lowered
+from mockbay.journal import Exchange, header_bytes, mask_lowered, replayed_headers
 from mockbay.platforms import ANTHROPIC, NAMED_BY_REQUEST_ID
 from mockbay.render import ids
 from mockbay.server import provenance
@@ -51,6 +51,14 @@ def keep_reply_body(state: ServerState, exchange: Exchange, body: bytes) -> None
     state.journal.charge(exchange, len(body))
 
 
+def keep_sent_headers(state: ServerState, exchange: Exchange, kept: dict[str, str]) -> None:
+    """The journal keeps the answer's headers a replay repeats (`journal.replayed_headers`), so a
+    saved scenario repeats them too, weighed against its byte cap."""
+    if kept:
+        exchange.sent_headers = kept
+        state.journal.charge(exchange, header_bytes(kept))
+
+
 def refusal(exchange: Exchange, error: ApiError) -> web.Response:
     """A refusal's envelope, with the provenance of a decision made before it."""
     response = error_response(error, exchange.request_id)
@@ -80,8 +88,8 @@ def finish(
     state: ServerState, exchange: Exchange, headers: Mapping[str, str], response: web.StreamResponse
 ) -> web.StreamResponse:
     """The answer with what every answer on its wire carries (`request-id` where the wire speaks
-    it: `NAMED_BY_REQUEST_ID`), its status and JSON body journaled. A stream sent its headers,
-    those among them, and recorded its 200 when it started."""
+    it: `NAMED_BY_REQUEST_ID`), its status, JSON body and replayed headers journaled. A stream
+    sent its headers, those among them, and recorded its 200 when it started."""
     exchange.status = exchange.status or response.status
     if not response.prepared:
         if exchange.platform in NAMED_BY_REQUEST_ID:
@@ -90,4 +98,5 @@ def finish(
             response.headers.update(caller_headers(headers, caller_key(headers, state.config)))
         if isinstance(response, web.Response) and isinstance(response.body, bytes):
             keep_reply_body(state, exchange, response.body)
+    keep_sent_headers(state, exchange, replayed_headers(response.headers))
     return response

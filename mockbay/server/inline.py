@@ -40,7 +40,14 @@ from mockbay.errors import ApiError
 from mockbay.journal import Exchange
 from mockbay.platforms import ANTHROPIC
 from mockbay.server.auth import authenticate, require_version
-from mockbay.server.exchanges import failure, finish, keep_reply_body, open_exchange, refusal
+from mockbay.server.exchanges import (
+    failure,
+    finish,
+    keep_reply_body,
+    keep_sent_headers,
+    open_exchange,
+    refusal,
+)
 from mockbay.server.head import OK_LINE, answer_bytes, date_and_server, header_lines, writable
 from mockbay.server.memo import memo_key
 from mockbay.server.messages import SCENARIO_HEADER, Answer, Inbound, answer_message, begin_answer
@@ -93,6 +100,7 @@ def answer(state: ServerState, message: RawRequestMessage, body: bytes) -> bytes
     exchange.duration_ms = round((time.perf_counter() - started) * 1000, 3)
     exchange.status = 200
     keep_reply_body(state, exchange, memoized.body)
+    keep_sent_headers(state, exchange, memoized.sent_headers)
     _closed(state, exchange)
     head = OK_LINE + header_lines(answer_headers.items()) + memoized.json_head + date_and_server()
     return head + memoized.body

@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from mockbay.journal import Exchange
+from mockbay.journal import Exchange, replayed_headers
 from mockbay.server.decision import Decision
 from mockbay.server.head import json_tail
 from mockbay.server.plan import Plan
@@ -63,6 +63,7 @@ class Memoized:
     # A JSON reply's header lines from its own to Content-Length, as bytes for the protocol's
     # inline answer (`server/inline.py`); None for a stream, or a head only aiohttp writes right
     json_head: bytes | None
+    sent_headers: dict[str, str]  # those of its headers the journal keeps (`journal.replayed_headers`)
 
     def replay(self, exchange: Exchange) -> None:
         """Journal the replay as the first computation was journaled."""
@@ -112,5 +113,6 @@ def remember(
     json_head = json_tail(pairs, body) if plan is None else None
     size = ENTRY_OVERHEAD + len(key.raw) + parsed_size(key.raw) + len(body) + len(json_head or b"")
     size += plan.due_bytes + EVENT_OVERHEAD * len(plan.due) if plan is not None else 0
-    memoized = Memoized(decision, request_body, body, plan, pairs, warnings, size, json_head)
+    sent = replayed_headers(headers)
+    memoized = Memoized(decision, request_body, body, plan, pairs, warnings, size, json_head, sent)
     state.memo.put(key, memoized)

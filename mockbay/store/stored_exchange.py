@@ -1,9 +1,10 @@
 """An exchange as the shared journal keeps it: its journal JSON plus what was sent on the wire.
 
 The inspector's detail and "save as scenario" need the reply as it left (a JSON answer's body, or
-a stream's encoded events with their planned offsets), so any replica can answer them for any
-request id. The wire part rides in the same JSON, so `--journal-max-mb` counts it; bytes go as
-text with `surrogateescape`, which keeps a Bedrock frame's binary prelude exact.
+a stream's encoded events with their planned offsets, and the headers a replay repeats), so any
+replica can answer them for any request id. The wire part rides in the same JSON, so
+`--journal-max-mb` counts it; bytes go as text with `surrogateescape`, which keeps a Bedrock
+frame's binary prelude exact.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ def pack(exchange: Exchange) -> str:
     entry[WIRE] = {
         "body": None if exchange.reply_body is None else _text(exchange.reply_body),
         "events": None if events is None else [[e.offset, _text(e.data), e.counted] for e in events],
+        "headers": exchange.sent_headers,
     }
     return json.dumps(entry, default=str)
 
@@ -52,4 +54,5 @@ def unpack(entry: dict[str, Any]) -> Exchange:
         **entry,
         reply_body=None if body is None else _bytes(body),
         sent_events=None if events is None else tuple(Scheduled(o, _bytes(d), c) for o, d, c in events),
+        sent_headers=wire.get("headers"),
     )

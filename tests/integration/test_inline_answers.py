@@ -27,7 +27,7 @@ rules:
     reply: {text: "slow", timing: {ttft_ms: 300}}
   - when: {stream: true}
     reply: {text: "streamed"}
-  - reply: {text: "plain"}
+  - reply: {text: "plain", headers: {anthropic-ratelimit-requests-remaining: "41"}}
 """
 API_KEY = "sk-inline"
 BODY = {"model": "claude-haiku-4-5", "max_tokens": 100, "messages": [{"role": "user", "content": "hi"}]}
@@ -142,6 +142,12 @@ def test_an_inline_memo_hit_is_the_handlers_answer_byte_for_byte(
     for varying in ("seq", "request_id", "started_at", "duration_ms"):
         del handler_json[varying], inline_json[varying]
     assert inline_json == handler_json
+    # what "save as scenario" repeats of the answer's headers, kept by either path
+    assert (
+        inline_entry.sent_headers
+        == handler_entry.sent_headers
+        == {"anthropic-ratelimit-requests-remaining": "41"}
+    )
     assert inline_entry.request_id.encode() in inline and inline_entry.seq == handler_entry.seq + 1
 
 
@@ -280,7 +286,7 @@ rules:
     reply: {error: {status: 529}}
   - when: {last_user: {contains: limit}}
     reply: {error: {status: 429, message: slow down}, headers: {retry-after: "2"}}
-  - reply: {text: "plain"}
+  - reply: {text: "plain", headers: {anthropic-ratelimit-requests-remaining: "41"}}
 """
 # Loaded beside NOW, it makes a server's replies able to wait, so that server computes none inline
 WAITS = """

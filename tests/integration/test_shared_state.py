@@ -442,6 +442,18 @@ def test_an_exchange_answered_by_one_replica_opens_and_saves_as_a_scenario_throu
     assert asked.get("/_mockbay/requests/req_nothing_like_it").status_code == 404
 
 
+def test_a_saved_exchange_repeats_the_rate_limit_headers_it_was_sent_with_through_another_replica(
+    replicas: Replicas,
+) -> None:
+    sent = replicas.clients[0].post("/v1/messages", json=body("limit"))
+    limit_headers = {k: v for k, v in sent.headers.items() if k.startswith("anthropic-ratelimit-")}
+    assert sent.status_code == 200 and limit_headers["anthropic-ratelimit-requests-limit"] == "6"
+    saved = replicas.clients[1].get(f"/_mockbay/requests/{sent.headers['request-id']}/scenario")
+    assert saved.status_code == 200, saved.text
+    (turn,) = yaml.safe_load(saved.text)["turns"]
+    assert turn["reply"]["headers"] == limit_headers
+
+
 def test_a_thread_created_through_one_replica_is_continued_through_another(replicas: Replicas) -> None:
     first, second, third = replicas.clients
     threads = {"anthropic-beta": "message-threads-2026-08-12"}

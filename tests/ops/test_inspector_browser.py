@@ -99,7 +99,7 @@ def test_exchanges_appear_open_and_save_as_a_replayable_scenario(browser: object
     driver: WebDriver = browser  # type: ignore[assignment]
     (tmp_path / "capitals.yaml").write_text(SCENARIO)
     with MockServer([tmp_path / "capitals.yaml"]) as server:
-        ids = {name: _answer(server.url, "/v1/messages", body)[2] for name, body in ASKS.items()}
+        ids = {name: _answer(server.url, "/v1/messages", body)[-1] for name, body in ASKS.items()}
         driver.get(f"{server.url}/_mockbay/ui")
         wait = WebDriverWait(driver, WAIT_S, ignored_exceptions=[StaleElementReferenceException])
         wait.until(lambda d: len(_rows(d)) == 3)

@@ -23,12 +23,19 @@ scenarios:
             - thinking: {chunks: ["Paris, ", "surely."]}
             - text: {chunks: ["Paris is ", "the capital ", "of France."]}
             - tool_use: {name: lookup, input: {city: Paris}}
+          headers: {anthropic-ratelimit-requests-remaining: "41"}
   - name: broken-stream
     match: {last_user: {contains: broken}}
     rules:
       - reply:
           text: {chunks: ["One ", "two ", "three ", "four."]}
           fault: {kind: error_event, after_events: 4, error: {type: overloaded_error}}
+  - name: rate-limited
+    match: {last_user: {contains: hurry}}
+    rules:
+      - reply:
+          error: {status: 429, type: rate_limit_error, message: Slow down}
+          headers: {retry-after: "7"}
   - name: pinned-only
     priority: -1
     match: {last_user: {contains: nothing-sends-this}}
@@ -48,6 +55,7 @@ CASES = {
     "streamed": ("/v1/messages", {"stream": True, "messages": [{"role": "user", "content": "the capital?"}]}),
     "fault": ("/v1/messages", {"stream": True, "messages": [{"role": "user", "content": "broken"}]}),
     "unmatched": ("/v1/messages", {"messages": [{"role": "user", "content": "no scenario knows"}]}),
+    "rate-limited": ("/v1/messages", {"messages": [{"role": "user", "content": "hurry up"}]}),
     "pinned": ("/s/pinned-only/v1/messages", {"messages": SECOND_TURN}),
     # bodies validation refused: the journal keeps them, and saving one must not fail on its shape
     "refused-messages-number": ("/v1/messages", {"messages": 5}),
@@ -57,20 +65,32 @@ CASES = {
     ),
     "refused-text-missing": ("/v1/messages", {"messages": [{"role": "user", "content": [{"type": "text"}]}]}),
 }
+# The headers a saved scenario repeats (`retry-after`, rate-limit ones), for the cases that have them.
+REPLAYED = {
+    "rate-limited": {"retry-after": "7"},
+    "matched": {"anthropic-ratelimit-requests-remaining": "41"},
+    "streamed": {"anthropic-ratelimit-requests-remaining": "41"},
+}
 
 
-def _answer(url: str, path: str, body: dict[str, Any]) -> tuple[int, Any, str]:
+def _answer(url: str, path: str, body: dict[str, Any]) -> tuple[int, Any, dict[str, str], str]:
+    """Status, body (or stream events), the headers a replay repeats, and request id of one answer."""
     reply = httpx.post(f"{url}{path}", json={**ASK, **body}, headers=HEADERS)
+    replayed = {
+        name: value
+        for name, value in reply.headers.items()
+        if name == "retry-after" or name.startswith("anthropic-ratelimit-")
+    }
     if reply.headers["content-type"].startswith("text/event-stream"):
         events = [json.loads(line[6:]) for line in reply.text.splitlines() if line.startswith("data: ")]
         for event in events:
             if event["type"] == "error":
                 event["request_id"] = None
-        return reply.status_code, events, reply.headers["request-id"]
+        return reply.status_code, events, replayed, reply.headers["request-id"]
     data = reply.json()
     if data.get("type") == "error":
         data["request_id"] = None  # a fresh server's own request id
-    return reply.status_code, data, reply.headers["request-id"]
+    return reply.status_code, data, replayed, reply.headers["request-id"]
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -78,7 +98,7 @@ def test_a_saved_exchange_validates_and_replays_the_same_reply(case: str, tmp_pa
     (tmp_path / "given.yaml").write_text(SCENARIOS)
     path, body = CASES[case]
     with MockServer([tmp_path / "given.yaml"]) as server:
-        status, answer, request_id = _answer(server.url, path, body)
+        status, answer, replayed, request_id = _answer(server.url, path, body)
         saved = httpx.get(f"{server.url}/_mockbay/requests/{request_id}/scenario")
         detail = httpx.get(f"{server.url}/_mockbay/requests/{request_id}").json()
     assert saved.status_code == 200 and saved.headers["content-type"].startswith("application/yaml")
@@ -89,8 +109,9 @@ def test_a_saved_exchange_validates_and_replays_the_same_reply(case: str, tmp_pa
     file.parent.mkdir()
     file.write_text(saved.text)
     assert main(["validate", str(file)]) == 0
+    assert replayed == REPLAYED.get(case, {})
     with MockServer([file]) as fresh:
-        assert _answer(fresh.url, path, body)[:2] == (status, answer)
+        assert _answer(fresh.url, path, body)[:3] == (status, answer, replayed)
 
 
 def test_unknown_ids_and_other_endpoints_are_4xx_envelopes(tmp_path: Path) -> None:
