@@ -1,31 +1,40 @@
 """A journaled exchange as a scenario file: what the inspector's "Save as scenario" downloads.
 
-The exchange goes through the recorder's own path (record.exchange.reply_for, writer.Recording):
-the request is answered by its fingerprint and last user text, the reply is what mockbay sent (a
-JSON answer's body, a stream's events with their planned times, an error's envelope, and the
-headers a replay repeats, such as `retry-after`), so the file passes `mockbay validate` and a
-fresh server answers the same request with the same reply. A
-pinned request (`/s/NAME` or `x-mockbay-scenario`) gives a scenario of that name, so the pin still
-finds it. A Bedrock stream's frames are decoded as the recorder decodes them. An answer that was
-never sent (the client hung up) cannot be saved; the admin API says so with a 4xx.
+The exchange goes through the recorder's own path (record.exchange.reply_for, writer.Recording,
+scrubbed as a recording is): the request is answered by its fingerprint and last user text, the
+reply is what mockbay sent (a JSON answer's body, a stream's events with their planned times, an
+error's envelope, and the headers a replay repeats, such as `retry-after`), so the file passes
+`mockbay validate` and a fresh server answers the same request with the same reply. A continued
+thread is saved as the whole conversation the server matched, resumed as the recorder resumes it.
+The scenario is named after the request's conversation, as the recorder names its group, plus
+the start of the request's fingerprint: exchanges saved into one folder (the turns of one
+conversation, say) and that conversation's recording load side by side. A pinned request
+(`/s/NAME` or `x-mockbay-scenario`) gives a scenario of that name, so the pin still finds it (two
+saved from one pin are one scenario: merge them by hand). A Bedrock stream's frames are decoded
+as the recorder decodes them. An answer that was never sent (the client hung up), or a continued
+thread the server no longer holds, cannot be saved; the admin API says so with a 4xx.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from mockbay.errors import ApiError
+from mockbay.fingerprint import fingerprint
 from mockbay.journal import Exchange
 from mockbay.platforms.recording import EventStreamSplitter
 from mockbay.record.exchange import Exchange as Recorded
 from mockbay.record.exchange import TimedEvent
 from mockbay.record.scrub import Scrubber
 from mockbay.record.writer import Recording, document_yaml, group_name
+from mockbay.server import threads
 from mockbay.server.app import PINNED
 from mockbay.server.messages import SCENARIO_HEADER
+from mockbay.store import StateStore
 from mockbay.wire.sse import parse_events
 
 
@@ -72,17 +81,34 @@ def _answered_by(exchange: Exchange) -> str:
     return "no scenario"
 
 
-def scenario_yaml(exchange: Exchange, *, now: datetime | None = None) -> str:
-    """The scenario file for one exchange."""
+async def _as_matched(store: StateStore, exchange: Exchange) -> dict[str, Any]:
+    """The request as the server matched it: a continued thread as its whole conversation, from
+    the thread the store still holds (`threads.resume`, as the recorder resumes it). A continue
+    refused before matching is saved as sent, since a fresh server refuses it alike; one that was
+    answered and whose thread is gone since (`--threads-max`) cannot be saved."""
+    sent: dict[str, Any] = exchange.body
+    try:
+        whole: dict[str, Any] = await threads.resume(store, sent)
+    except ApiError as why:
+        if not (exchange.matched or exchange.missed or exchange.generated):
+            return sent
+        message = f"this exchange continued a thread that is no longer held: {why.message}"
+        raise ApiError(400, "invalid_request_error", message) from None
+    return whole
+
+
+async def scenario_yaml(store: StateStore, exchange: Exchange, *, now: datetime | None = None) -> str:
+    """The scenario file for one exchange; `store` holds the threads a continue resumes."""
     source = recorded(exchange)
+    request = await _as_matched(store, exchange)
     pinned_match = PINNED.match(exchange.path.partition("?")[0])
     pinned = pinned_match.group(1) if pinned_match else exchange.headers.get(SCENARIO_HEADER)
     scrubber = Scrubber()
+    name = pinned or f"{group_name(request, exchange.headers, None, scrubber)}-{fingerprint(request)[:8]}"
     recording = Recording(
-        group_name(exchange.body, exchange.headers, pinned, scrubber),
-        f"Saved from exchange {exchange.request_id} (answered by {_answered_by(exchange)}).",
+        name, f"Saved from exchange {exchange.request_id} (answered by {_answered_by(exchange)})."
     )
-    recording.add(source, scrubber)
+    recording.add(replace(source, request=request), scrubber)
     reply = recording.entries[0].reply
     if exchange.fault == "stall" and "fault" in reply:
         reply["fault"]["kind"] = "stall"  # a stream that went quiet, not one cut short

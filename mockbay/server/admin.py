@@ -56,7 +56,7 @@ async def handle_admin(
         request_id, _, view = name[len("requests/") :].partition("/")
         if view in ("", "scenario"):
             exchange = await inspector.find(state, request_id)
-            return inspector.scenario_file(exchange) if view else inspector.detail(exchange)
+            return await inspector.scenario_file(state, exchange) if view else inspector.detail(exchange)
     if name == "ui" and method == "GET":
         return inspector.ui_page()
     if name == "requests" and method == "DELETE":

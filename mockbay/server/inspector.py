@@ -64,10 +64,10 @@ def _wire(exchange: Exchange) -> Any:
         return exchange.reply_body.decode(errors="replace")
 
 
-def scenario_file(exchange: Exchange) -> web.Response:
+async def scenario_file(state: ServerState, exchange: Exchange) -> web.Response:
     from mockbay.record.from_journal import scenario_yaml
 
-    text = scenario_yaml(exchange)
+    text = await scenario_yaml(state.store, exchange)
     response = web.Response(text=text, content_type="application/yaml", charset="utf-8")
     response.headers["content-disposition"] = f'attachment; filename="{exchange.request_id}.yaml"'
     return response

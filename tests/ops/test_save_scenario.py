@@ -7,11 +7,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import anthropic
 import httpx
 import pytest
 
 from mockbay.cli import main
+from mockbay.loading import BUNDLED
 from mockbay.server.runner import MockServer
+from tests.integration.test_record_threads import run_agent
+from tests.processes import start, stop
 
 SCENARIOS = """
 scenarios:
@@ -44,6 +48,7 @@ scenarios:
       - reply: {text: "second turn"}
 """
 HEADERS = {"x-api-key": "secret-key-123", "anthropic-version": "2023-06-01"}
+THREADED = {**HEADERS, "anthropic-beta": "message-threads-2026-08-12"}  # a `thread` is refused without it
 ASK = {"model": "claude-sonnet-4-6", "max_tokens": 100}
 SECOND_TURN = [
     {"role": "user", "content": "hi"},
@@ -71,11 +76,27 @@ REPLAYED = {
     "matched": {"anthropic-ratelimit-requests-remaining": "41"},
     "streamed": {"anthropic-ratelimit-requests-remaining": "41"},
 }
+TRIP = """
+name: trip
+match: {system: {contains: travel}}
+turns:
+  - reply:
+      content:
+        - text: "Let me find a flight."
+        - tool_use: {name: find_flight, input: {to: Paris}}
+  - reply:
+      content:
+        - tool_use: {name: book_hotel, input: {city: Paris}}
+  - reply: {text: "Flight and hotel booked in Paris."}
+"""
+TRIP_TOOLS = [{"name": name, "input_schema": {"type": "object"}} for name in ("find_flight", "book_hotel")]
 
 
-def _answer(url: str, path: str, body: dict[str, Any]) -> tuple[int, Any, dict[str, str], str]:
+def _answer(
+    url: str, path: str, body: dict[str, Any], headers: dict[str, str] = HEADERS
+) -> tuple[int, Any, dict[str, str], str]:
     """Status, body (or stream events), the headers a replay repeats, and request id of one answer."""
-    reply = httpx.post(f"{url}{path}", json={**ASK, **body}, headers=HEADERS)
+    reply = httpx.post(f"{url}{path}", json={**ASK, **body}, headers=headers)
     replayed = {
         name: value
         for name, value in reply.headers.items()
@@ -112,6 +133,93 @@ def test_a_saved_exchange_validates_and_replays_the_same_reply(case: str, tmp_pa
     assert replayed == REPLAYED.get(case, {})
     with MockServer([file]) as fresh:
         assert _answer(fresh.url, path, body)[:3] == (status, answer, replayed)
+
+
+def _save(url: str, request_ids: list[str], folder: Path) -> None:
+    """Each exchange's saved scenario into `folder`, one file each, as the inspector downloads them."""
+    folder.mkdir(exist_ok=True)
+    for request_id in request_ids:
+        saved = httpx.get(f"{url}/_mockbay/requests/{request_id}/scenario")
+        assert saved.status_code == 200, saved.text
+        (folder / f"{request_id}.yaml").write_text(saved.text)
+
+
+def _trip(url: str) -> list[tuple[dict[str, Any], str | None]]:
+    """A tool loop run to its end with the SDK (unthreaded): each turn's message and request id."""
+    messages: list[Any] = [{"role": "user", "content": "Plan my trip to Paris."}]
+    turns = []
+    with anthropic.Anthropic(base_url=url, api_key="k", max_retries=0) as sdk:
+        while True:
+            reply = sdk.messages.create(
+                model="claude-sonnet-4-6",
+                max_tokens=500,
+                system="You plan travel.",
+                tools=TRIP_TOOLS,
+                messages=messages,
+            )
+            turns.append((reply.model_dump(), reply._request_id))
+            if reply.stop_reason != "tool_use":
+                return turns
+            (tool,) = [block for block in reply.content if block.type == "tool_use"]
+            result = {"type": "tool_result", "tool_use_id": tool.id, "content": "done"}
+            messages += [
+                {"role": "assistant", "content": reply.content},
+                {"role": "user", "content": [result]},
+            ]
+
+
+def test_the_turns_of_a_conversation_saved_into_one_folder_load_together_and_beside_its_recording(
+    tmp_path: Path,
+) -> None:
+    """Each saved turn is a scenario of its own name (they share the conversation's model and
+    first message), so the folder loads, and loads with `mockbay record`'s file of it too."""
+    (tmp_path / "trip.yaml").write_text(TRIP)
+    saved, recorded = tmp_path / "saved", tmp_path / "recorded"
+    with MockServer([tmp_path / "trip.yaml"]) as server:
+        seen = _trip(server.url)
+        _save(server.url, [str(request_id) for _, request_id in seen], saved)
+        proxy = start("record", "--upstream", server.url, "--out", str(recorded), "--port", "0")
+        try:
+            through_recorder = _trip(proxy.url)
+        finally:
+            stop(proxy)
+    assert [message["stop_reason"] for message, _ in seen] == ["tool_use", "tool_use", "end_turn"]
+    assert main(["validate", str(saved)]) == 0
+    with MockServer([saved]) as fresh:
+        assert [message for message, _ in _trip(fresh.url)] == [message for message, _ in seen]
+    (recording,) = recorded.iterdir()
+    (saved / recording.name).write_text(recording.read_text())
+    assert main(["validate", str(saved)]) == 0
+    with MockServer([saved]) as both:
+        assert [message for message, _ in _trip(both.url)] == [message for message, _ in through_recorder]
+
+
+def test_a_tool_runners_threaded_turns_saved_replay_the_runner(tmp_path: Path) -> None:
+    """A continue is saved as the whole conversation the server matched, as the recorder keeps it."""
+    with MockServer([BUNDLED / "weather-agent.yaml"]) as server:
+        seen = run_agent(server.url, stream=True)
+        _save(server.url, [call.request_id for call in server.journal.calls], tmp_path / "saved")
+    assert len(seen) == 2
+    with MockServer([tmp_path / "saved"]) as fresh:
+        assert run_agent(fresh.url, stream=True) == seen
+
+
+def test_a_continue_saves_while_its_thread_is_held_or_as_sent_when_it_was_refused(tmp_path: Path) -> None:
+    """A continue answered from a thread the server has since let go cannot be saved as what it
+    matched; one refused for its unknown thread is saved as sent, and replays its refusal."""
+    thread = {"type": "continue", "previous_message_id": "msg_unknown"}
+    unknown = {"messages": [{"role": "user", "content": "go on"}], "thread": thread}
+    with MockServer([BUNDLED / "weather-agent.yaml"], threads_max=1) as server:
+        run_agent(server.url, stream=False)  # the continue's hold lets go of the create's
+        continued = server.journal.calls[1].request_id
+        gone = httpx.get(f"{server.url}/_mockbay/requests/{continued}/scenario")
+        status, refusal, _, request_id = _answer(server.url, "/v1/messages", unknown, THREADED)
+        _save(server.url, [request_id], tmp_path / "saved")
+    assert gone.status_code == 400 and "no longer held" in gone.json()["error"]["message"]
+    assert status == 400 and refusal["error"]["details"] == {"error_code": "thread_not_found"}
+    assert main(["validate", str(tmp_path / "saved")]) == 0
+    with MockServer([tmp_path / "saved"]) as fresh:
+        assert _answer(fresh.url, "/v1/messages", unknown, THREADED)[:2] == (status, refusal)
 
 
 def test_unknown_ids_and_other_endpoints_are_4xx_envelopes(tmp_path: Path) -> None:
