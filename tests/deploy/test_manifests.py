@@ -128,4 +128,7 @@ def test_compose_runs_the_same_three_replicas_on_redis_behind_a_balancer() -> No
     assert (DEPLOY / mockbay["build"]["context"] / mockbay["build"]["dockerfile"]).is_file()
     for volume in [*mockbay["volumes"], *services["balancer"]["volumes"]]:
         assert (DEPLOY / volume.split(":")[0]).is_file(), volume
+    # the example scenarios alone, not the image's bundled /scenarios beside them
+    (scenarios,) = mockbay["volumes"]
+    assert mockbay["environment"]["MOCKBAY_SCENARIOS"] == scenarios.split(":")[1] != "/scenarios"
     assert "server mockbay:8080;" in Path(DEPLOY / "nginx.conf").read_text()
