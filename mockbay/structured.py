@@ -96,9 +96,12 @@ def unoffered_calls(blocks: Iterable[BlockKind], body: Mapping[str, Any]) -> lis
     """A client `tool_use` naming a tool the request's `tools` do not list, which upstream never
     sends: a scenario written for another tool list, say. (A server tool's or an MCP server's call
     is named by its tool, not by a `tools` entry.)"""
+    calls = [block.name for block in blocks if type(block) is ToolUse]
+    if not calls:  # the usual reply: nothing to look up
+        return []
     tools = body.get("tools")
     offered = {
         tool.get("name") for tool in (tools if isinstance(tools, list) else ()) if isinstance(tool, dict)
     }
-    unoffered = dict.fromkeys(b.name for b in blocks if type(b) is ToolUse and b.name not in offered)
+    unoffered = dict.fromkeys(name for name in calls if name not in offered)
     return [f"tool_use calls {name!r}, which the request's tools do not offer" for name in unoffered]

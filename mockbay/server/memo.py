@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from mockbay.journal import Exchange, replayed_headers
+from mockbay.journal import Exchange
 from mockbay.server.decision import Decision
 from mockbay.server.head import json_tail
 from mockbay.server.plan import Plan
@@ -105,14 +105,15 @@ def remember(
     headers: Mapping[str, str],
     warnings: tuple[str, ...],
     *,
+    replayed: dict[str, str],
     body: bytes = b"",
     plan: Plan | None = None,
 ) -> None:
-    """Keep a pure reply with what the journal needs to record its replays."""
+    """Keep a pure reply with what the journal needs to record its replays: `replayed` holds those
+    of its headers a saved scenario repeats (`journal.replayed_headers`)."""
     pairs = tuple(headers.items())
     json_head = json_tail(pairs, body) if plan is None else None
     size = ENTRY_OVERHEAD + len(key.raw) + parsed_size(key.raw) + len(body) + len(json_head or b"")
     size += plan.due_bytes + EVENT_OVERHEAD * len(plan.due) if plan is not None else 0
-    sent = replayed_headers(headers)
-    memoized = Memoized(decision, request_body, body, plan, pairs, warnings, size, json_head, sent)
+    memoized = Memoized(decision, request_body, body, plan, pairs, warnings, size, json_head, replayed)
     state.memo.put(key, memoized)

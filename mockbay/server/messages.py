@@ -21,7 +21,7 @@ from aiohttp import web
 from mockbay import logs
 from mockbay.config import MAX_BODY_BYTES
 from mockbay.files.sources import check_file_sources
-from mockbay.journal import OFFSETS_BYTES_PER_EVENT, Exchange
+from mockbay.journal import OFFSETS_BYTES_PER_EVENT, Exchange, replayed_headers
 from mockbay.platforms import ANTHROPIC, NAMED_BY_REQUEST_ID
 from mockbay.render.events import message_json
 from mockbay.render.usage import FALLBACK_CREDIT
@@ -178,10 +178,19 @@ async def answer_message(
         await threads.hold(state.store, parsed.body, reply.id, [block.to_json() for block in reply.blocks])
     body = b"" if parsed.stream else dumps(message_json(rendered.message, rendered.usage))
     if pure:  # its headers as a replay adds them: provenance, then the reply's own
+        replayed = replayed_headers(reply_headers) if reply_headers else {}  # none among provenance's
         reply_headers = {**provenance.headers(exchange), **reply_headers}
         memo_plan = planned if parsed.stream else None
         remember(
-            state, key, decision, exchange.body, reply_headers, rendered.warnings, body=body, plan=memo_plan
+            state,
+            key,
+            decision,
+            exchange.body,
+            reply_headers,
+            rendered.warnings,
+            replayed=replayed,
+            body=body,
+            plan=memo_plan,
         )
     if parsed.stream:
         return _send_stream(connected(request), state, planned, response_headers, exchange)
