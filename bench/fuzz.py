@@ -226,6 +226,8 @@ def raw_body(rng: random.Random) -> bytes:
             b"\xef\xbb\xbf{}",
             os.urandom(rng.randrange(1, 200)),
             b'{"model":"claude-sonnet-4-6","max_tokens":1e999,"messages":[]}',
+            b'{"model":"claude-sonnet-4-6","max_tokens":1' + b"0" * 5000 + b',"messages":[]}',
+            b'{"model":"claude-sonnet-4-6","max_tokens":10,"temperature":NaN,"messages":[]}',
             b"[" * 100_000,
         ]
     )

@@ -45,6 +45,7 @@ STYLES = (
     (re.compile(r"(?:\A|\n\n)\{(?P<body>[^\n]*)\}\Z"), re.compile(r", (?=[A-Za-z_$][\w$]*: )")),
     (re.compile(r"(?:\A|\n)(?P<body>[a-z][a-z ]*: [^\n]*)\.\Z"), re.compile(r"; (?=[a-z][a-z ]*: )")),
 )
+MAX_DIGITS = 100  # of an integer bound read back: past this it bounds nothing a value could meet
 NUMBER = re.compile(r"-?[0-9]+(?P<fraction>(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)")
 
 
@@ -73,7 +74,7 @@ def _value(keyword: str, text: str) -> Any:
     if number is None:
         return None
     if not number["fraction"]:
-        return int(text)
+        return int(text) if len(text) <= MAX_DIGITS else None  # no bound anyone means, nor one int() reads
     value = float(text)
     return value if math.isfinite(value) else None  # `1e999` overflows to inf, no bound at all
 

@@ -5,7 +5,8 @@ further down: bytes that are not UTF-8, a `\\uXXXX` escape that leaves a lone su
 parser accepts it, but no string holding one can be encoded again), `NaN` and `Infinity` (Python's
 parser accepts them, JSON has no such values, and a client could otherwise tell mockbay from
 upstream), and nesting deeper than `MAX_DEPTH`, which every later recursive walk (fingerprint,
-journal copy) could not survive.
+journal copy) could not survive; an integer longer than Python converts (4,300 digits) is a parse
+error too, not a crash.
 Stdlib only; imports `errors`.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from typing import Any
 
 from mockbay.errors import ApiError
@@ -47,6 +49,8 @@ def parse_body(raw: bytes) -> Any:
         raise _bad(f"{PARSE_ERROR}: invalid UTF-8 at byte {exc.start}") from None
     except (json.JSONDecodeError, _NotJson) as exc:
         raise _bad(f"{PARSE_ERROR}: {exc}") from None
+    except ValueError:  # the one other the parser raises: an integer past Python's digit limit
+        raise _bad(f"{PARSE_ERROR}: an integer of more than {sys.get_int_max_str_digits()} digits") from None
     except RecursionError:
         raise _bad(f"{PARSE_ERROR}: nesting deeper than {MAX_DEPTH} levels") from None
     if _SURROGATE_ESCAPE.search(text):

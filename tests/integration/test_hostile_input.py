@@ -140,6 +140,14 @@ def test_constants_json_has_not_are_a_parse_error(server, constant):
     }
 
 
+def test_an_integer_past_pythons_digit_limit_is_a_parse_error(server):
+    response = post(
+        server, json.dumps(GOOD).replace('"max_tokens": 10', '"max_tokens": 1' + "0" * 5000).encode()
+    )
+    error = envelope(response.status_code, dict(response.headers), response.content)
+    assert error["message"] == "There was an error parsing the body: an integer of more than 4300 digits"
+
+
 def test_invalid_utf8_is_a_400(server):
     response = post(server, json.dumps(GOOD).replace("hi", "h\xff").encode("latin-1"))
     assert (

@@ -519,6 +519,7 @@ HINTS = [
     pytest.param("{maxLength: 8}\nSee above.", {}, id="not-the-last-line"),
     pytest.param("Note: keep it short.", {}, id="prose"),
     pytest.param("{minimum: 1e999, maximum: many}", {}, id="no-number"),
+    pytest.param("{maxLength: " + "9" * 5000 + "}", {}, id="past-int-digit-limit"),
 ]
 
 
