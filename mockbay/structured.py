@@ -40,6 +40,8 @@ def schema_problem(value: Any, schema: Mapping[str, Any]) -> str | None:
         error = next(iter(sorted(validator.iter_errors(value), key=lambda e: list(e.path))), None)
     except (Unresolvable, RecursionError) as exc:  # a `$ref` that points nowhere, or round for ever
         return f"the request's schema cannot be used: {str(exc).splitlines()[0]}"
+    except FutureWarning as exc:  # a `pattern` `re` warns about, where warnings are errors
+        return f"the request's schema cannot be used: {exc}"
     except Exception:
         # A schema that is no schema (`type: nonsense`, `enum: 5`, a broken `pattern`) makes the
         # validator raise whatever its keyword code meets. The metaschema says why; checking it

@@ -361,6 +361,12 @@ UNUSABLE_SCHEMAS = [
     ("unknown-type", {"type": "nonsense"}, "is not valid under any of the given schemas"),
     ("enum-not-a-list", {"enum": 5}, "5 is not of type 'array'"),
     ("broken-pattern", {"properties": {"name": {"type": "string", "pattern": "("}}}, "is not a 'regex'"),
+    # `re` warns about it, which is an error where warnings are errors (as in this suite)
+    (
+        "pattern-re-warns-about",
+        {"properties": {"name": {"type": "string", "pattern": "^[[a]$"}}},
+        "nested set",
+    ),
     ("pointer-to-nowhere", {"$ref": "#/nope"}, "PointerToNowhere"),
     ("remote-ref", {"$ref": "http://example.com/schema"}, "Unresolvable"),
     ("endless-ref", {"$defs": {"a": {"$ref": "#/$defs/a"}}, "$ref": "#/$defs/a"}, "recursion"),
