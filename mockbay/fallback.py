@@ -423,7 +423,6 @@ def generate_reply(request: MessagesRequest, seed: int) -> Reply:
             Block(type="text", text=LiteralText(value=rng.choice(BEFORE_TOOL).format(tool=tool_name)))
         )
     schema = _mapping(tool.get("input_schema"))
-    tool_input = schema_value(
-        {**schema, "type": "object"}, rng, schema
-    )  # checked when rendered, as _answer's
+    # checked when rendered, as _answer's value is
+    tool_input = schema_value({**schema, "type": "object"}, rng, schema)
     return Reply(content=(*blocks, Block(type="tool_use", name=tool_name, input=tool_input)))

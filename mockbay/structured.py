@@ -12,7 +12,7 @@ use so a server that never sees a schema does not pay for it. Pure: no I/O.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from mockbay.blocks import BlockKind
@@ -94,16 +94,12 @@ def input_problems(blocks: Iterable[BlockKind], body: Mapping[str, Any]) -> list
     ]
 
 
-def unoffered_calls(blocks: Iterable[BlockKind], body: Mapping[str, Any]) -> list[str]:
-    """A client `tool_use` naming a tool the request's `tools` do not list, which upstream never
-    sends: a scenario written for another tool list, say. (A server tool's or an MCP server's call
-    is named by its tool, not by a `tools` entry.)"""
+def unoffered_calls(blocks: Iterable[BlockKind], offered: Collection[str]) -> list[str]:
+    """A client `tool_use` naming none of the `offered` tools (the request's `tool_names`), which
+    upstream never sends: a scenario written for another tool list, say. (A server tool's or an
+    MCP server's call is named by its tool, not by a `tools` entry.)"""
     calls = [block.name for block in blocks if type(block) is ToolUse]
     if not calls:  # the usual reply: nothing to look up
         return []
-    tools = body.get("tools")
-    offered = {
-        tool.get("name") for tool in (tools if isinstance(tools, list) else ()) if isinstance(tool, dict)
-    }
     unoffered = dict.fromkeys(name for name in calls if name not in offered)
     return [f"tool_use calls {name!r}, which the request's tools do not offer" for name in unoffered]

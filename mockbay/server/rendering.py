@@ -63,7 +63,7 @@ def _warnings(parsed: MessagesRequest, decision: Decision, message: RenderedMess
     """A finished answer to a request with output_config.format must be JSON valid for its schema,
     the generated call of a forced tool input valid for the tool's, and every call a tool the
     request offers; one that is not is served as it is, with a warning."""
-    problems: list[str | None] = [*unoffered_calls(message.blocks, parsed.body)]
+    problems: list[str | None] = [*unoffered_calls(message.blocks, parsed.tool_names)]
     schema = output_schema(parsed.body)
     if schema is not None and message.stop_reason == "end_turn":
         problems.append(reply_problem(message.blocks, schema))
