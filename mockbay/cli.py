@@ -225,7 +225,8 @@ SIZES = (
         "--reply-memo-max-mb",
         "REPLY_MEMO_MAX_MB",
         REPLY_MEMO_MAX_MB,
-        "megabytes the reply memo keeps (estimated: request bytes, parsed body, reply)",
+        "megabytes the reply memo keeps (estimated: request bytes and the headers it reads, parsed body,"
+        " reply)",
     ),
 )
 

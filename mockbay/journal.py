@@ -16,7 +16,6 @@ from array import array
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any, overload
 
 from mockbay.secrets import names_a_secret
@@ -33,7 +32,9 @@ def mask_headers(headers: Mapping[str, str]) -> dict[str, str]:
 def mask_lowered(headers: dict[str, str]) -> dict[str, str]:
     """`mask_headers` of headers whose names are lower-case already (a copy; the input is kept)."""
     masked = headers.copy()
-    for name in _secret_names(tuple(masked)):
+    names = tuple(masked)
+    found = _SECRET_NAMES.get(names)
+    for name in _secret_names(names) if found is None else found:
         value = masked[name]
         if value:
             scheme, _, secret = value.rpartition(" ")
@@ -41,12 +42,24 @@ def mask_lowered(headers: dict[str, str]) -> dict[str, str]:
     return masked
 
 
-@lru_cache(maxsize=256)
+# Which of a request's header names carry a credential, memoised by the whole tuple of names: safe
+# because the answer depends on the names alone, and a client sends the same set on every request,
+# so each request pays one lookup rather than a test per header. Clients choose the names (up to
+# 128 of 8 KiB each), so only a set of at most `SECRET_NAMES_CHARS` characters in all is kept (an
+# SDK's dozen names take about 250), and at most `SECRET_NAME_SETS` sets: 512 KiB of names at most.
+SECRET_NAMES_CHARS = 2048
+SECRET_NAME_SETS = 256
+_SECRET_NAMES: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+
 def _secret_names(names: tuple[str, ...]) -> tuple[str, ...]:
-    """Which of a request's header names carry a credential. Cached by the whole tuple of names:
-    safe because the answer depends on the names alone, and a client sends the same set on every
-    request, so each request pays one lookup rather than a test per header."""
-    return tuple(name for name in names if names_a_secret(name))
+    """Which of these header names carry a credential, kept in `_SECRET_NAMES` when short."""
+    found = tuple(name for name in names if names_a_secret(name))
+    if sum(map(len, names)) <= SECRET_NAMES_CHARS:
+        if len(_SECRET_NAMES) >= SECRET_NAME_SETS:
+            _SECRET_NAMES.clear()
+        _SECRET_NAMES[names] = found
+    return found
 
 
 # Response headers a replay repeats: what `mockbay record` keeps of upstream's answer, and the

@@ -11,6 +11,11 @@ from typing import Generic, TypeVar
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
+# The longest string a process-wide memo keeps as its key (a header name or value, an API key, a
+# model name): such memos are keyed by what clients send, so a longer key is computed afresh and
+# never kept, and a memo of N entries holds at most N times this many characters.
+MEMO_KEY_CHARS = 256
+
 
 class Lru(Generic[K, V]):
     """A thread-safe mapping of at most `max_entries` and, when `weigh` is given, `max_bytes` (as

@@ -1,10 +1,16 @@
 """Which header names and JSON keys carry a credential: one definition for the journal's masking
-and the recorder's scrubbing. Stdlib only."""
+and the recorder's scrubbing. Stdlib only; imports `mockbay.lru`.
+
+The answer for a name of at most `MEMO_KEY_CHARS` characters is memoised (1,024 of them): clients
+choose header names and recorded bodies choose keys, so a longer one is tested afresh and the
+memo keeps at most 1,024 x 256 characters, whatever they send."""
 
 from __future__ import annotations
 
 import re
 from functools import lru_cache
+
+from mockbay.lru import MEMO_KEY_CHARS
 
 SECRET_HEADERS = frozenset(
     {
@@ -27,8 +33,14 @@ _SECRET_NAME = re.compile(
 )
 
 
-@lru_cache(maxsize=1024)
 def names_a_secret(name: str) -> bool:
-    """Whether a header name or JSON key says its value is a credential (cached: every request's
-    journal entry asks it of each header name, and a handful of names recur)."""
+    """Whether a header name or JSON key says its value is a credential (memoised for short names:
+    every request's journal entry asks it of each header name, and a handful of names recur)."""
+    return _known_secret(name) if len(name) <= MEMO_KEY_CHARS else _says_secret(name)
+
+
+def _says_secret(name: str) -> bool:
     return name.lower() in SECRET_HEADERS or _SECRET_NAME.search(name) is not None
+
+
+_known_secret = lru_cache(maxsize=1024)(_says_secret)

@@ -3,7 +3,9 @@
 Each scenario gets one gate, a condition it cannot answer without: its `match.fingerprint`, the
 fingerprints of its turns (a recording: turns only, each keyed by fingerprint), its exact
 `match.last_user` text, its literal `match.model`, its model pattern (glob or regex, evaluated
-once per distinct model name), or nothing (tried for every request). Gates only prune: the
+once per distinct model name of at most `MEMO_KEY_CHARS` characters: requests choose model names,
+so the memo keeps `MODEL_MEMO_SIZE` x 256 characters at most, and a longer name is evaluated
+every time), or nothing (tried for every request). Gates only prune: the
 selector still evaluates every condition of a candidate, so the index can never change which
 scenario answers. Candidates come out by rank (position in the registry's priority-then-name
 order), never by load order. Pure.
@@ -14,6 +16,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterator, Sequence
 
+from mockbay.lru import MEMO_KEY_CHARS
 from mockbay.matching.facts import Facts
 from mockbay.scenario.model import Scenario
 from mockbay.textmatch import AnyOf, Equals, Glob, TextMatcher
@@ -102,9 +105,10 @@ class CandidateIndex:
         hits = self._model_memo.get(model)
         if hits is None:
             hits = tuple(rank for rank, matcher in self._model_patterns if matcher.matches(model))
-            if len(self._model_memo) >= MODEL_MEMO_SIZE:
-                self._model_memo.clear()
-            self._model_memo[model] = hits
+            if len(model) <= MEMO_KEY_CHARS:
+                if len(self._model_memo) >= MODEL_MEMO_SIZE:
+                    self._model_memo.clear()
+                self._model_memo[model] = hits
         return hits
 
     def candidates(self, facts: Facts) -> Iterator[int]:

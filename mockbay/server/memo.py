@@ -14,8 +14,9 @@ decision that chose the reply (so a replay journals the same findings), the pars
 its headers and warnings. Purity of the reply itself (`Reply.request_decides`) is computed once,
 when the scenario is loaded.
 It is cleared whenever scenarios or the config change, and bounded by entries (`--reply-memo`)
-and by estimated bytes (`--reply-memo-max-mb`): the request bytes of its key, the parsed body,
-and the reply's bytes (with its head, for the inline answer) or events.
+and by estimated bytes (`--reply-memo-max-mb`): the request bytes of its key and the header
+values and pin beside them, the parsed body, and the reply's bytes (with its head, for the inline
+answer) or events.
 """
 
 from __future__ import annotations
@@ -80,6 +81,12 @@ def memo_key(
     return MemoKey(platform, raw, pinned, headers.get(BETA_HEADER), read)
 
 
+def key_text_size(key: MemoKey) -> int:
+    """What the key's texts beside the body hold: the pin and header values a client chooses (up
+    to 8 KiB each), which the memo's byte cap must count as it counts the body."""
+    return len(key.pinned or "") + len(key.beta or "") + sum(map(len, filter(None, key.read)))
+
+
 def is_pure(
     decision: Decision,
     *,
@@ -114,6 +121,7 @@ def remember(
     pairs = tuple(headers.items())
     json_head = json_tail(pairs, body) if plan is None else None
     size = ENTRY_OVERHEAD + len(key.raw) + parsed_size(key.raw) + len(body) + len(json_head or b"")
+    size += key_text_size(key)
     size += plan.due_bytes + EVENT_OVERHEAD * len(plan.due) if plan is not None else 0
     memoized = Memoized(decision, request_body, body, plan, pairs, warnings, size, json_head, replayed)
     state.memo.put(key, memoized)

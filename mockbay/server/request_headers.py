@@ -6,7 +6,7 @@ for them each time. Names and short values therefore come from two small LRU cac
 exchanges share one copy of each: 0.9 KiB less per exchange for a typical SDK request (9 MB for
 a full default journal of 10,000), at ~0.25 us per request. Safe because strings are immutable:
 an equal string in place of another differs only by `is`, which nothing here reads. Bounded:
-`SHARED_STRINGS` strings per cache, each at most `SHARED_CHARS` characters (longer ones are kept
+`SHARED_STRINGS` strings per cache, each at most `MEMO_KEY_CHARS` characters (longer ones are kept
 as they came), so the caches hold under 1 MB whatever clients send.
 """
 
@@ -15,8 +15,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import lru_cache
 
+from mockbay.lru import MEMO_KEY_CHARS
+
 SHARED_STRINGS = 1024
-SHARED_CHARS = 256
 
 
 @lru_cache(maxsize=SHARED_STRINGS)
@@ -35,8 +36,8 @@ def lowered_headers(headers: Mapping[str, str]) -> dict[str, str]:
     """The request's headers by lower-case name, values made safe to encode (see header_text),
     names and short values shared between requests."""
     lowered = {
-        _lowered(name) if len(name) <= SHARED_CHARS else name.lower(): (
-            _shared(value) if len(value) <= SHARED_CHARS else value
+        _lowered(name) if len(name) <= MEMO_KEY_CHARS else name.lower(): (
+            _shared(value) if len(value) <= MEMO_KEY_CHARS else value
         )
         for name, value in headers.items()
     }

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from mockbay.errors import ApiError
 from mockbay.jsontext import compact
+from mockbay.lru import MEMO_KEY_CHARS
 from mockbay.wire.errors import error_body
 
 ORGANIZATION_HEADER = "anthropic-organization-id"
@@ -30,17 +31,26 @@ def dumps(data: Any) -> bytes:
         return json.dumps(data, separators=(",", ":")).encode()
 
 
-@lru_cache(maxsize=1024)
 def organization_id(api_key: str) -> str:
     """A stable organisation UUID per API key, for `anthropic-organization-id`."""
     return str(uuid.UUID(bytes=hashlib.sha256(f"org:{api_key}".encode()).digest()[:16], version=4))
+
+
+# Memoised for keys of at most `MEMO_KEY_CHARS` characters: clients choose them, so the memo keeps
+# 1,024 x 256 characters at most, and a longer key is hashed afresh (`caller_headers`).
+_known_organization = lru_cache(maxsize=1024)(organization_id)
 
 
 def caller_headers(headers: Mapping[str, str], api_key: str | None) -> dict[str, str]:
     """Whom upstream resolved the caller to, on every answer (docs/wire.md §2.2, §4.6): the
     organisation of an accepted key, and the workspace the request names, echoed (the SDK reads
     it into an error's `workspace_id`)."""
-    named = {ORGANIZATION_HEADER: organization_id(api_key)} if api_key is not None else {}
+    if api_key is None:
+        named = {}
+    elif len(api_key) <= MEMO_KEY_CHARS:
+        named = {ORGANIZATION_HEADER: _known_organization(api_key)}
+    else:
+        named = {ORGANIZATION_HEADER: organization_id(api_key)}
     workspace = headers.get(WORKSPACE_HEADER)
     if workspace:
         named[WORKSPACE_HEADER] = workspace

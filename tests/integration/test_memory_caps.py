@@ -1,5 +1,6 @@
 """Stores capped by bytes as well as entries: the journal and the reply memo stay under their
-byte budgets whatever the clients send, and keep the newest."""
+byte budgets whatever the clients send, and keep the newest; process-wide memos keep no long
+key a client chose."""
 
 from __future__ import annotations
 
@@ -7,9 +8,13 @@ import json
 
 import httpx
 
+from mockbay import journal, secrets
 from mockbay.journal import OFFSETS_BYTES_PER_EVENT
-from mockbay.server.request_headers import SHARED_CHARS
+from mockbay.lru import MEMO_KEY_CHARS
+from mockbay.server import responses
+from mockbay.server.responses import ORGANIZATION_HEADER
 from mockbay.server.runner import MockServer
+from mockbay.wire.jsonbody import parsed_size
 from tests.conftest import SCENARIOS
 
 HEADERS = {"x-api-key": "k", "anthropic-version": "2023-06-01", "content-type": "application/json"}
@@ -72,8 +77,8 @@ def test_a_streams_offsets_count_toward_the_journals_bytes(tmp_path):
 def test_kept_exchanges_share_the_header_strings_clients_repeat():
     """Names and short values come from bounded caches (mockbay/server/request_headers.py), so a
     full journal holds one copy of `anthropic-version: 2023-06-01`, not one per exchange; a value
-    longer than SHARED_CHARS is kept as it came."""
-    long_value = "v" * (SHARED_CHARS + 1)
+    longer than MEMO_KEY_CHARS is kept as it came."""
+    long_value = "v" * (MEMO_KEY_CHARS + 1)
     with MockServer([SCENARIOS], fallback="generate") as server:
         for n in range(2):
             sent = {**HEADERS, "x-trace": long_value}
@@ -84,3 +89,54 @@ def test_kept_exchanges_share_the_header_strings_clients_repeat():
     assert next(key for key in second if key == "anthropic-version") is name
     assert first["anthropic-version"] is second["anthropic-version"]
     assert first["x-trace"] == long_value and first["x-trace"] is not second["x-trace"]
+
+
+def test_long_header_names_are_tested_afresh_not_memoised():
+    """Clients choose header names (up to 8 KiB each): the journal's masking memoises a request's
+    names, and each name's answer, only when short (journal.SECRET_NAMES_CHARS, MEMO_KEY_CHARS)."""
+    with MockServer([SCENARIOS], fallback="generate") as server:
+
+        def send(n: int) -> None:
+            sent = {**HEADERS, f"x-{n}-" + "n" * 3000: "v", f"x-{n}-password-" + "p" * 300: "hunter2"}
+            assert httpx.post(f"{server.url}/v1/messages", headers=sent, content=body(n, 10)).is_success
+
+        send(0)
+        sets, names = len(journal._SECRET_NAMES), secrets._known_secret.cache_info()
+        for n in range(1, 5):
+            send(n)
+        assert len(journal._SECRET_NAMES) == sets
+        assert secrets._known_secret.cache_info().currsize == names.currsize
+        masked = server.journal.calls[-1].headers
+    assert masked["x-4-password-" + "p" * 300] == "hunt…"
+
+
+def test_long_api_keys_are_not_memoised():
+    """The organisation id of a key longer than MEMO_KEY_CHARS is computed afresh, and is the same."""
+    with MockServer([SCENARIOS], fallback="generate") as server:
+
+        def organization(key: str) -> str:
+            sent = {**HEADERS, "x-api-key": key}
+            reply = httpx.post(f"{server.url}/v1/messages", headers=sent, content=body(0, 10))
+            return reply.headers[ORGANIZATION_HEADER]
+
+        before = responses._known_organization.cache_info().currsize
+        ids = [organization(f"sk-{n}-" + "k" * MEMO_KEY_CHARS) for n in range(4)]
+        assert responses._known_organization.cache_info().currsize == before
+        assert len(set(ids)) == 4 and organization("sk-0-" + "k" * MEMO_KEY_CHARS) == ids[0]
+
+
+def test_the_reply_memo_counts_the_header_values_of_its_key(tmp_path):
+    """A header a `header:` matcher reads is part of the memo key, so its value (a client's, up
+    to 8 KiB) counts toward --reply-memo-max-mb as the body does."""
+    scenario = tmp_path / "tenant.yaml"
+    scenario.write_text(
+        "scenarios:\n  - name: tenant\n    match: {header: {x-tenant: {regex: '^t'}}}\n"
+        "    rules: [{reply: {text: hello}}]\n"
+    )
+    value = "t" * 6000
+    with MockServer([scenario], timing="instant") as server:
+        sent = {**HEADERS, "x-tenant": value}
+        assert httpx.post(f"{server.url}/v1/messages", headers=sent, content=body(0, 10)).is_success
+        assert len(server.state.memo) == 1
+        request_bytes = len(body(0, 10)) + parsed_size(body(0, 10))
+        assert server.state.memo.bytes >= request_bytes + len(value)

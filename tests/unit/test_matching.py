@@ -10,6 +10,7 @@ import pytest
 
 from mockbay.errors import SourceMark
 from mockbay.fingerprint import fingerprint
+from mockbay.lru import MEMO_KEY_CHARS
 from mockbay.matching import Miss, Selection, Selector, evaluate
 from mockbay.scenario.model import (
     BodyCondition,
@@ -430,3 +431,21 @@ def test_many_distinct_models_keep_giving_correct_answers() -> None:
     for n in range(3000):
         expected = str(n).startswith("1")
         assert isinstance(selector.select(req(model=f"m-{n}")), Selection) is expected
+
+
+def test_the_model_pattern_memo_keeps_no_long_model_name() -> None:
+    """Requests choose model names: one longer than MEMO_KEY_CHARS is matched against the model
+    patterns every time, never kept (matching/index.py), so the memo's bytes stay bounded."""
+    patterned = scenario("p", match=Conditions(model=Regex(re.compile("^claude-"))))
+    selector = Selector(Registry([patterned]))
+    for n in range(3):
+        long_model = f"claude-{n}" + "x" * MEMO_KEY_CHARS
+        assert chosen_by(selector, req(model=long_model)) == "p"
+    assert chosen_by(selector, req(model="claude-short")) == "p"
+    assert list(selector._index._model_memo) == ["claude-short"]
+
+
+def chosen_by(selector: Selector, request: MessagesRequest) -> str:
+    selection = selector.select(request)
+    assert isinstance(selection, Selection), selection
+    return selection.scenario.name
