@@ -24,6 +24,8 @@ import string
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from mockbay.pattern_cache import compiling
+
 if TYPE_CHECKING:  # typeshed types the parser under its old name, a re-export of it since 3.11
     import sre_constants as constants
     import sre_parse as parser
@@ -61,7 +63,8 @@ def matching_string(pattern: str, rng: random.Random, low: int, high: int) -> st
     try:
         parsed = parser.parse(pattern)
         value = _Walk(rng, parsed.state).sequence(parsed.data, low, high)
-        return value if re.search(pattern, value) else None
+        with compiling(pattern):
+            return value if re.search(pattern, value) else None
     except (re.error, RecursionError, Unsupported, FutureWarning):
         return None
 

@@ -18,6 +18,7 @@ from typing import Any
 from mockbay.blocks import BlockKind
 from mockbay.blocks.text import Text
 from mockbay.blocks.tools import ToolUse
+from mockbay.pattern_cache import compiling
 
 
 def output_schema(body: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -31,7 +32,13 @@ def output_schema(body: Mapping[str, Any]) -> dict[str, Any] | None:
 
 
 def schema_problem(value: Any, schema: Mapping[str, Any]) -> str | None:
-    """The first way `value` breaks `schema` (path and message), or None when it is valid."""
+    """The first way `value` breaks `schema` (path and message), or None when it is valid; the
+    schema's patterns stay in `re`'s cache only when short (`pattern_cache`)."""
+    with compiling(schema):
+        return _schema_problem(value, schema)
+
+
+def _schema_problem(value: Any, schema: Mapping[str, Any]) -> str | None:
     from jsonschema import Draft202012Validator
     from referencing.exceptions import Unresolvable
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -58,3 +59,9 @@ class HandClock:
 
     def __call__(self) -> float:
         return self.now
+
+
+def cached_patterns() -> list[str]:
+    """The patterns Python's `re` keeps compiled (its `_cache`, and from 3.12 `_cache2` too)."""
+    caches = (getattr(re, "_cache", {}), getattr(re, "_cache2", {}))
+    return [key[1] for cache in caches for key in list(cache) if isinstance(key[1], str)]

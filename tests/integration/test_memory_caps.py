@@ -11,11 +11,12 @@ import httpx
 from mockbay import journal, secrets
 from mockbay.journal import OFFSETS_BYTES_PER_EVENT
 from mockbay.lru import MEMO_KEY_CHARS
+from mockbay.pattern_cache import CACHED_PATTERN_CHARS
 from mockbay.server import responses
 from mockbay.server.responses import ORGANIZATION_HEADER
 from mockbay.server.runner import MockServer
 from mockbay.wire.jsonbody import parsed_size
-from tests.conftest import SCENARIOS
+from tests.conftest import SCENARIOS, cached_patterns
 
 HEADERS = {"x-api-key": "k", "anthropic-version": "2023-06-01", "content-type": "application/json"}
 
@@ -140,3 +141,28 @@ def test_the_reply_memo_counts_the_header_values_of_its_key(tmp_path):
         assert len(server.state.memo) == 1
         request_bytes = len(body(0, 10)) + parsed_size(body(0, 10))
         assert server.state.memo.bytes >= request_bytes + len(value)
+
+
+def test_long_schema_patterns_leave_the_re_cache(tmp_path):
+    """A request's JSON Schema patterns are compiled in `re`'s process-wide cache (512 patterns):
+    the generate fallback reads them, and the reply is checked against them. One longer than
+    CACHED_PATTERN_CHARS is dropped once checked (mockbay/pattern_cache.py)."""
+    none = tmp_path / "none.yaml"
+    none.write_text("scenarios:\n  - {name: never, match: {model: never}, rules: [{reply: {text: hi}}]}\n")
+    long_part = "b" * (CACHED_PATTERN_CHARS + 1)
+    with MockServer([none], fallback="generate", timing="instant") as server:
+        for n in range(3):
+            schema = {
+                "type": "object",
+                "properties": {"code": {"type": "string", "pattern": f"^(a|{n}{long_part})$"}},
+                "required": ["code"],
+                "additionalProperties": False,
+            }
+            sent = {
+                **json.loads(body(n, 10)),
+                "output_config": {"format": {"type": "json_schema", "schema": schema}},
+            }
+            reply = httpx.post(f"{server.url}/v1/messages", headers=HEADERS, json=sent)
+            assert reply.is_success and json.loads(reply.json()["content"][0]["text"]) == {"code": "a"}
+            assert not server.journal.calls[-1].warnings
+    assert not [pattern for pattern in cached_patterns() if long_part in pattern]
