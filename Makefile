@@ -16,7 +16,7 @@ BYTECODE := $(BIN)/python -m compileall -q -j 0 mockbay && $(BIN)/python -m mock
 LOCK := uv pip compile pyproject.toml --universal --python-version 3.11 --quiet \
 	--custom-compile-command 'make lock'
 
-.PHONY: dist docs-test serve test test-redis redis-server bench-state test-latest lint format lock bench fuzz schema-gen clean browser image-test
+.PHONY: dist docs-test serve test test-redis redis-server bench-state test-latest lint format lock bench fuzz schema-gen clean browser image-test image-tools
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11, 3.12 or 3.13"; exit 1; }
@@ -84,8 +84,22 @@ lock: $(STAMP)
 
 # Build the image and check it from the host (docker, else podman + runc + a debootstrap base
 # cached in ~/.cache/mockbay-image); minutes the first time, about a minute after. Not in `test`.
-image-test: $(STAMP)
+image-test: $(STAMP) image-tools
 	$(BIN)/python container/image_check.py
+
+# Where no Docker engine answers, image-test's tools: Debian's podman, runc and debootstrap (pinned
+# by the distribution release), installed only when one is missing, as root or through sudo.
+IMAGE_TOOLS := podman runc debootstrap
+image-tools:
+	@docker info >/dev/null 2>&1 && exit 0; \
+	missing=$$(for tool in $(IMAGE_TOOLS); do PATH=$$PATH:/usr/sbin:/sbin command -v $$tool >/dev/null || printf '%s ' $$tool; done); \
+	[ -z "$$missing" ] && exit 0; \
+	if [ "$$(id -u)" = 0 ]; then as=; elif command -v sudo >/dev/null; then as=sudo; \
+	else echo "image-tools: no Docker engine and $${missing}missing; run as root or install sudo"; exit 1; fi; \
+	command -v apt-get >/dev/null || { echo "image-tools: no Docker engine and $${missing}missing, and no apt-get to install them"; exit 1; }; \
+	echo "image-tools: installing $(IMAGE_TOOLS) with apt-get ($${missing}missing)"; \
+	$$as apt-get update -qq && $$as env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(IMAGE_TOOLS) >/dev/null \
+		|| { echo "image-tools: apt-get could not install $(IMAGE_TOOLS) (see above)"; exit 1; }
 
 # Debian's Chromium and its WebDriver, for the inspector page's browser test (skipped without them).
 browser:
