@@ -7,8 +7,9 @@ Three nets, each for one place a credential hides:
 - a whole JSON string value that is one long random-looking token (letters of both cases and
   digits, mostly not words): the value goes. Free text is not tested this way, so prose that
   quotes a hash or an id survives.
-Values under opaque keys (thinking signatures, redacted thinking, ids, `encrypted_*`) are Anthropic's own
-blobs that later requests echo back, so only the key shapes are looked for in them.
+Values under opaque keys (thinking signatures, redacted thinking, `id` and every `*_id` such as a
+container upload's `file_id`, `encrypted_*`, a refusal's `fallback_credit_token`) are Anthropic's
+own blobs and ids that later requests echo back, so only the key shapes are looked for in them.
 Users add header names and regexes; a regex with a `secret` group replaces only that group.
 Standard library only; pure functions of their arguments.
 """
@@ -52,10 +53,13 @@ _TOKEN = re.compile(r"[A-Za-z0-9+/=_.-]{24,}")
 _WORDLIKE = re.compile(r"[a-z]{3,}|[A-Z][a-z]{2,}")
 _MAX_WORDLIKE = 0.7
 
-# Anthropic's own opaque values: ids and thinking blobs (JSON keys and the `request-id` header).
+# Anthropic's own opaque values: thinking blobs, ids (JSON keys and the `request-id` header) and a
+# refusal's fallback credit, which the SDK's retry sends back (a scrubbed one would not replay);
+# besides these, every key ending in `_id` (`tool_use_id`, `file_id`, a caller's `tool_id`, ...).
 OPAQUE_KEYS = frozenset(
-    {"signature", "redacted_thinking", "data", "id", "tool_use_id", "request_id", "request-id"}
+    {"signature", "redacted_thinking", "data", "id", "request-id", "fallback_credit_token"}
 )
+_OPAQUE_SUFFIX = "_id"
 
 
 def looks_random(value: str) -> bool:
@@ -132,5 +136,7 @@ class Scrubber:
         return self._field(key, data)
 
     def _field(self, key: str | None, value: str) -> str:
-        opaque = key is not None and (key in OPAQUE_KEYS or key.startswith("encrypted_"))
+        opaque = key is not None and (
+            key in OPAQUE_KEYS or key.startswith("encrypted_") or key.endswith(_OPAQUE_SUFFIX)
+        )
         return self.text(value) if opaque else self.value(value)

@@ -134,8 +134,14 @@ def test_json_scrubs_values_keys_and_secret_named_fields() -> None:
 
 def test_opaque_values_keep_their_random_look_but_not_key_shapes() -> None:
     signature = "EqUBCkYIBBgCKkA0c2lnbmF0dXJlLWJ5dGVzLW9wYXF1ZQ7"
-    data = {"signature": signature, "id": "toolu_01D7FLrfh4GYq7yT1ULFeyMV", "data": "sk-ant-api03-abcdefgh12"}
-    assert SCRUBBER.json(data) == {"signature": signature, "id": data["id"], "data": MARKER}
+    ids = {
+        "id": "toolu_01D7FLrfh4GYq7yT1ULFeyMV",
+        "file_id": "file_011CNha8iCJcU1wXNR6q4V8w",  # a container_upload's
+        "tool_id": "srvtoolu_01WSearchUpstreamIdAbCdEf",  # a caller's
+        "fallback_credit_token": "fct_01YFSeXP1rV6nDfNrsKF5QYmhP82UGqFt1TLYx67mf",  # a refusal's
+    }
+    data = {"signature": signature, **ids, "data": "sk-ant-api03-abcdefgh12"}
+    assert SCRUBBER.json(data) == {"signature": signature, **ids, "data": MARKER}
 
 
 def test_user_headers_and_patterns() -> None:
