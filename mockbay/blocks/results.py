@@ -59,7 +59,9 @@ class Whole(BlockKind):
 
     @classmethod
     def record(cls, received: Received, scrubber: Scrubber, streamed: bool) -> tuple[dict[str, Any], int]:
-        fields = {k: v for k, v in received.start.items() if k != "type" and v is not None}
+        """The wire fields; a null kept where the kind takes one (`caller: null`), else left out."""
+        nullable = {name for name, spec in cls.FIELDS.items() if spec.nullable}
+        fields = {k: v for k, v in received.start.items() if k != "type" and (v is not None or k in nullable)}
         return {cls.TYPE: scrubber.json(fields)}, 0
 
 

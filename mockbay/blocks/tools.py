@@ -113,12 +113,16 @@ def load_call(w: Walker, kind: str, f: Fields) -> Any:
     )
 
 
-def record_call(received: Received, scrubber: Scrubber, streamed: bool) -> tuple[dict[str, Any], int]:
-    """The call's scenario mapping and how many input deltas its replay sends.
+def record_call(
+    received: Received, scrubber: Scrubber, streamed: bool, call: Obj
+) -> tuple[dict[str, Any], int]:
+    """The call's scenario mapping (`call` is its kind's spec) and how many input deltas its
+    replay sends.
 
     The streamed JSON pieces are kept unless they held a key (then one piece) or do not join to
     a JSON object (cut short: input {}). Without pieces mockbay sends one empty delta, as upstream
-    does for a tool without arguments (docs/wire.md §5.5).
+    does for a tool without arguments (docs/wire.md §5.5). A null is kept where the spec takes
+    one (`caller: null`, sent as null again); any other is left out, for mockbay's default.
     """
     start = received.start
     tool_input: Any = start.get("input", {})
@@ -141,9 +145,9 @@ def record_call(received: Received, scrubber: Scrubber, streamed: bool) -> tuple
     if streamed and joined.strip():
         spec["input_chunks"] = chunks
     spec["id"] = scrubber.text(str(start.get("id", "")))
-    spec.update(
-        scrubber.json({k: v for k, v in start.items() if k not in (*_CALL_KEYS, "type") and v is not None})
-    )
+    nullable = {name for name, field in call.fields.items() if field.nullable}
+    others = {k: v for k, v in start.items() if k not in (*_CALL_KEYS, "type")}
+    spec.update(scrubber.json({k: v for k, v in others.items() if v is not None or k in nullable}))
     return spec, len(spec.get("input_chunks", [""]))
 
 
@@ -158,6 +162,7 @@ class ToolUse(BlockKind):
     FINGERPRINTED = frozenset({"type", "id", "name", "input", "cache_control"})
     CLIENT_TOOL_CALL = True
     ID_PREFIX: ClassVar[str] = "toolu"
+    CALL: ClassVar[Obj] = TOOL_CALL  # the mapping under the kind's key
 
     id: str
     name: str
@@ -201,7 +206,7 @@ class ToolUse(BlockKind):
 
     @classmethod
     def record(cls, received: Received, scrubber: Scrubber, streamed: bool) -> tuple[dict[str, Any], int]:
-        spec, deltas = record_call(received, scrubber, streamed)
+        spec, deltas = record_call(received, scrubber, streamed, cls.CALL)
         return {cls.TYPE: spec}, deltas
 
 
@@ -215,17 +220,17 @@ class ServerToolUse(ToolUse):
     KEY_DOC = "A server_tool_use block: a call upstream runs itself (web search, code execution, ...)."
     CLIENT_TOOL_CALL = False
     ID_PREFIX = "srvtoolu"
+    CALL = call_spec(
+        "A server tool call: {name, input, id, input_chunks, caller}.",
+        Str(min_len=1, doc="Fixed id (srvtoolu_...); default derived from seed and request."),
+        name_doc="Server tool: web_search, web_fetch, code_execution, bash_code_execution, "
+        "text_editor_code_execution, tool_search_tool_regex or tool_search_tool_bm25.",
+        caller=CALLER,
+    )
 
     @classmethod
     def spec(cls) -> Any:
-        inner = call_spec(
-            "A server tool call: {name, input, id, input_chunks, caller}.",
-            Str(min_len=1, doc="Fixed id (srvtoolu_...); default derived from seed and request."),
-            name_doc="Server tool: web_search, web_fetch, code_execution, bash_code_execution, "
-            "text_editor_code_execution, tool_search_tool_regex or tool_search_tool_bm25.",
-            caller=CALLER,
-        )
-        return block_spec(cls, inner)
+        return block_spec(cls, cls.CALL)
 
 
 @register
@@ -239,13 +244,13 @@ class McpToolUse(ToolUse):
     FINGERPRINTED = frozenset({"type", "id", "name", "input", "server_name", "cache_control"})
     CLIENT_TOOL_CALL = False
     ID_PREFIX = "mcptoolu"
+    CALL = call_spec(
+        "An MCP tool call: {name, server_name, input, id, input_chunks}.",
+        Str(min_len=1, doc="Fixed id (mcptoolu_...); default derived from seed and request."),
+        required=("name", "server_name"),
+        server_name=Str(min_len=1, doc="The MCP server's name, as in the request's mcp_servers."),
+    )
 
     @classmethod
     def spec(cls) -> Any:
-        inner = call_spec(
-            "An MCP tool call: {name, server_name, input, id, input_chunks}.",
-            Str(min_len=1, doc="Fixed id (mcptoolu_...); default derived from seed and request."),
-            required=("name", "server_name"),
-            server_name=Str(min_len=1, doc="The MCP server's name, as in the request's mcp_servers."),
-        )
-        return block_spec(cls, inner)
+        return block_spec(cls, cls.CALL)
