@@ -117,6 +117,6 @@ def _reply_problems(reply: Reply) -> list[str]:
             found.append(faker_provider_error(source.provider, dict(source.args)))
         elif isinstance(source, LiteralText):
             found.append(placeholder_error(source.value))
-        elif isinstance(source, ChunkedText):
+        elif isinstance(source, ChunkedText) and not source.verbatim:
             found.extend(placeholder_error(piece) for piece in source.pieces)
     return [p for p in found if p]

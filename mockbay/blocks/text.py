@@ -65,13 +65,23 @@ def _first_tokens(text: str, budget: int) -> str:
     return "".join(split_tokens(text)[:budget])
 
 
-def scrubbed_text(initial: str, pieces: list[str], scrubber: Scrubber) -> tuple[str, list[str]]:
-    """Full text and its deltas; one delta when a key hid in it, even split across deltas."""
+def recorded_text(initial: str, pieces: list[str], scrubber: Scrubber, streamed: bool) -> Any:
+    """The scenario's text source for a received text or thinking: its deltas as `chunks` when
+    streamed, else the text; one delta when a key hid in it, even split across deltas. A text
+    holding `{{` is written `{chunks, verbatim: true}`, so a `{{ name }}` the model wrote (a
+    template, say) is sent as received rather than read as a placeholder."""
     text = initial + "".join(pieces)
     clean = scrubber.text(text)
-    if clean == text and all(scrubber.text(p) == p for p in pieces):
-        return text, pieces
-    return clean, [clean]
+    if clean != text or any(scrubber.text(p) != p for p in pieces):
+        text, pieces = clean, [clean]
+    if "{{" in text:
+        return {"chunks": pieces if streamed and pieces else [text], "verbatim": True}
+    return {"chunks": pieces} if streamed and pieces else text
+
+
+def _sent_deltas(source: Any) -> int:
+    """How many deltas a recorded text source streams as (none counted for a plain text)."""
+    return len(source["chunks"]) if isinstance(source, dict) else 0
 
 
 def text_block(source: Any, citations: list[dict[str, Any]] | None = None) -> Block:
@@ -158,16 +168,16 @@ class Text(BlockKind):
     @classmethod
     def record(cls, received: Received, scrubber: Scrubber, streamed: bool) -> tuple[dict[str, Any], int]:
         pieces = received.pieces("text_delta", "text")
-        text, chunks = scrubbed_text(str(received.start.get("text", "")), pieces, scrubber)
+        source = recorded_text(str(received.start.get("text", "")), pieces, scrubber, streamed)
         given = received.start.get("citations") or []
         streamed_citations = [
             d.get("citation") for d in received.deltas if d.get("type") == "citations_delta"
         ]
         citations = scrubber.json([*given, *streamed_citations])
-        entry: dict[str, Any] = {"text": {"chunks": chunks} if streamed and chunks else text}
+        entry: dict[str, Any] = {"text": source}
         if citations:
             entry["citations"] = citations
-        return entry, len(chunks) + len(streamed_citations)
+        return entry, _sent_deltas(source) + len(streamed_citations)
 
 
 @register
@@ -253,14 +263,13 @@ class Thinking(BlockKind):
     @classmethod
     def record(cls, received: Received, scrubber: Scrubber, streamed: bool) -> tuple[dict[str, Any], int]:
         pieces = received.pieces("thinking_delta", "thinking")
-        text, chunks = scrubbed_text(str(received.start.get("thinking", "")), pieces, scrubber)
+        source = recorded_text(str(received.start.get("thinking", "")), pieces, scrubber, streamed)
         signatures = received.pieces("signature_delta", "signature")  # the last replaces, as in the SDK
         signature = (
             signatures[-1] if signatures and signatures[-1] else str(received.start.get("signature", ""))
         )
-        entry = {"thinking": {"chunks": chunks} if streamed and chunks else text}
-        entry["signature"] = scrubber.text(signature)
-        return entry, len(chunks) + 1
+        entry = {"thinking": source, "signature": scrubber.text(signature)}
+        return entry, _sent_deltas(source) + 1
 
 
 @register

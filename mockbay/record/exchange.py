@@ -111,7 +111,20 @@ def _error_reply(status: int, body: dict[str, Any] | str | None, scrubber: Scrub
         _, error_type = pair_for(status, None)
         text = body.get("message") if isinstance(body, dict) else body
         message = text if isinstance(text, str) and text else default_message(status, error_type)
-    return {"error": {"status": status, "type": error_type, "message": scrubber.text(message)}}
+    return {"error": {"status": status, **_error_fields(error_type, message, error, scrubber)}}
+
+
+def _error_fields(
+    error_type: str, message: str, error: dict[str, Any] | None, scrubber: Scrubber
+) -> dict[str, Any]:
+    """An error's type, scrubbed message and, when the wire's `error.details` has one, its
+    `error_code` (which the SDK picks an exception class by)."""
+    fields = {"type": error_type, "message": scrubber.text(message)}
+    details = error.get("details") if error is not None else None
+    code = details.get("error_code") if isinstance(details, dict) else None
+    if isinstance(code, str) and code:
+        fields["error_code"] = scrubber.text(code)
+    return fields
 
 
 def _message_fields(message: dict[str, Any], scrubber: Scrubber) -> dict[str, Any]:
@@ -151,6 +164,8 @@ def _usage(usage: dict[str, Any]) -> dict[str, Any]:
         out["speed"] = usage["speed"]
     if isinstance(usage.get("fallback_credit"), dict) and "status" in usage["fallback_credit"]:
         out["fallback_credit"] = usage["fallback_credit"]
+    if isinstance(usage.get("iterations"), list):
+        out["iterations"] = [attempt for attempt in usage["iterations"] if isinstance(attempt, dict)]
     return out
 
 
@@ -241,10 +256,8 @@ def _stream_reply(events: tuple[TimedEvent, ...], scrubber: Scrubber) -> dict[st
     if kept:
         reply["recorded"] = {"ttft_ms": kept[0], "gaps_ms": [round(b - a, 1) for a, b in pairwise(kept)]}
     if walk.error is not None:
-        error = {
-            "type": walk.error.get("type", "api_error"),
-            "message": scrubber.text(str(walk.error.get("message", ""))),
-        }
+        error_type, message = str(walk.error.get("type", "api_error")), str(walk.error.get("message", ""))
+        error = _error_fields(error_type, message, walk.error, scrubber)
         reply["fault"] = {"kind": "error_event", "after_events": len(kept) - 1, "error": error}
     elif not walk.stopped:
         reply["fault"] = {"kind": "disconnect", "after_events": len(kept)}

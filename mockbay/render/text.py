@@ -129,5 +129,7 @@ def resolve(source: TextSource, ctx: TextContext, salt: str) -> tuple[str, tuple
     if isinstance(source, FakerText):
         return _call_faker(source.provider, dict(source.args), _seed_for(ctx.seed_material, salt)), None
     assert isinstance(source, ChunkedText)
+    if source.verbatim:
+        return "".join(source.pieces), source.pieces
     pieces = tuple(substitute(p, ctx, f"{salt}:{i}") for i, p in enumerate(source.pieces))
     return "".join(pieces), pieces

@@ -14,6 +14,7 @@ from mockbay.usage.cache import CacheOutcome
 
 _COMPUTED = UsageSpec()  # a reply without `usage:`: every counter computed (one shared frozen value)
 FALLBACK_CREDIT = "fallback_credit"
+ITERATIONS = "iterations"
 # A presented `fallback_credit_token`'s outcome: mockbay keeps no token state to refuse one by.
 REDEEMED: Mapping[str, Any] = {"status": {"type": "redeemed"}}
 
@@ -30,7 +31,8 @@ def build_usage(
 
     `server_tool_use` is what the blocks counted (render/metadata.py); `inference_geo` and
     `speed` echo the request's (`body`) unless the scenario gives them; a request that carries a
-    `fallback_credit_token` gets its outcome, `redeemed` unless the scenario gives another.
+    `fallback_credit_token` gets its outcome, `redeemed` unless the scenario gives another;
+    `iterations` only where given.
     """
     body = body or {}
     spec = spec or _COMPUTED
@@ -60,6 +62,8 @@ def build_usage(
     credit = spec.fallback_credit or (REDEEMED if body.get("fallback_credit_token") is not None else None)
     if credit is not None:
         usage[FALLBACK_CREDIT] = dict(credit)
+    if spec.iterations is not None:  # a recorded fallback's; replaced where fallbacks run here
+        usage[ITERATIONS] = [dict(attempt) for attempt in spec.iterations]
     return usage
 
 

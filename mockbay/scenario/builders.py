@@ -50,7 +50,10 @@ def _regex(w: Walker, f: Fields, path: str) -> Any:
 def _error(w: Walker, f: Fields, path: str) -> Any:
     status, error_type = pair_for(f.get("status"), f.get("type"))
     return ErrorSpec(
-        status=status, type=error_type, message=f.get("message") or default_message(status, error_type)
+        status=status,
+        type=error_type,
+        message=f.get("message") or default_message(status, error_type),
+        error_code=f.get("error_code"),
     )
 
 
@@ -126,7 +129,9 @@ BUILDERS: dict[str, Builder] = {
     "faker": lambda w, f, p: FakerText(
         provider=f.values["faker"], args=tuple((k, v) for k, v in f.values.items() if k != "faker")
     ),
-    "chunks": lambda w, f, p: ChunkedText(pieces=tuple(f.values["chunks"])),
+    "chunks": lambda w, f, p: ChunkedText(
+        pieces=tuple(f.values["chunks"]), verbatim=bool(f.get("verbatim", False))
+    ),
     "wire_fields": lambda w, f, p: dict(f.values),  # a block's wire form, read by its kind's load
     "json_text": lambda w, f, p: JsonText(
         value=json.dumps(f.values["json"], ensure_ascii=False, separators=(",", ":"))

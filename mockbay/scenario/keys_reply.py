@@ -17,7 +17,13 @@ from mockbay.scenario.spec import AnyValue, Bool, Enum, Int, List, Map, Num, Obj
 from mockbay.wire.errors import TYPE_STATUS
 
 _CHUNKS = Obj(
-    {"chunks": List(Str(), min_items=1, doc="Exact text_delta pieces when streamed; joined in JSON.")},
+    {
+        "chunks": List(Str(), min_items=1, doc="Exact text_delta pieces when streamed; joined in JSON."),
+        "verbatim": Bool(
+            doc="Send the pieces as written: a {{ name }} in them is text, not a placeholder "
+            "(the recorder writes it for answers holding {{). Default false."
+        ),
+    },
     tag="chunks",
     build="chunks",
 )
@@ -76,9 +82,16 @@ ERROR = Obj(
         ),
         "type": Str(min_len=1, doc="Anthropic error type; defaults from status."),
         "message": Str(doc="Error message; defaults to upstream's usual text."),
+        "error_code": Str(
+            min_len=1,
+            doc="The body's error.details.error_code (enforced_spend_limit_reached, ...); sent only "
+            "when given.",
+        ),
     },
-    doc="An Anthropic-shaped error: {status, type, message}; status and type complete each other.",
+    doc="An Anthropic-shaped error: {status, type, message, error_code}; status and type complete "
+    "each other.",
     known=(("type", tuple(TYPE_STATUS), "status", "give status: too for a custom type"),),
+    hints={"details": "the wire's error.details.error_code is written error_code: beside type:"},
     build="error",
     model=model.ErrorSpec,
 )
@@ -149,6 +162,12 @@ _USAGE = Obj(
             },
             required=("status",),
             doc="The outcome of the request's fallback_credit_token; default redeemed when it carries one.",
+        ),
+        "iterations": List(
+            Map(AnyValue()),
+            doc="The attempts of server-side fallbacks, as the wire has them ({type: message | "
+            "fallback_message, model, output_tokens, ...}); computed when the request's fallbacks "
+            "ran, else sent only when given.",
         ),
     },
     doc="Usage counters; any left out is computed.",

@@ -6,7 +6,7 @@ the keys of docs/scenario-contract.md (`not` becomes `not_`, since it is a Pytho
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -128,9 +128,11 @@ class FakerText:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ChunkedText:
-    """`{chunks: [...]}`: exact deltas when streamed, joined in JSON."""
+    """`{chunks: [...]}`: exact deltas when streamed, joined in JSON; `verbatim` pieces are sent as
+    written, a `{{ name }}` in them text rather than a placeholder (a recorded answer's)."""
 
     pieces: tuple[str, ...]
+    verbatim: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -160,11 +162,13 @@ class Block:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ErrorSpec:
-    """`error:` an HTTP error answer (or the payload of an `error_event` fault)."""
+    """`error:` an HTTP error answer (or the payload of an `error_event` fault); `error_code` is
+    the body's `error.details.error_code`, sent only when given."""
 
     status: int
     type: str
     message: str
+    error_code: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -213,6 +217,7 @@ class UsageSpec:
     speed: str | None = None
     output_tokens_details: Mapping[str, int] | None = None
     fallback_credit: Mapping[str, Any] | None = None  # a fallback_credit_token's outcome, as sent
+    iterations: Sequence[Mapping[str, Any]] | None = None  # server-side fallbacks' attempts, as sent
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -297,7 +302,7 @@ def _mentions_request_id(reply: Reply) -> bool:
             (source.value,)
             if isinstance(source, LiteralText)
             else source.pieces
-            if isinstance(source, ChunkedText)
+            if isinstance(source, ChunkedText) and not source.verbatim
             else ()
         )
         if any("request_id" in text for text in texts):

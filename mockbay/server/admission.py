@@ -58,7 +58,11 @@ async def admit(
             limit_headers = await state.store.admit(bucket, limits, estimate_input_tokens(parsed.body))
         status, error_type = pair_for(reply.error.status, reply.error.type)
         raise ApiError(
-            status, error_type, reply.error.message, {**headers, **limit_headers, **dict(reply.headers)}
+            status,
+            error_type,
+            reply.error.message,
+            {**headers, **limit_headers, **dict(reply.headers)},
+            reply.error.error_code,
         )
     mode = cache_mode(state, scenario)
     cache_plan = await _cache_plan(state, parsed, mode)

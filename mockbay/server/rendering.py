@@ -14,7 +14,7 @@ from typing import Any
 
 from mockbay.render.content import RenderedMessage, render_message
 from mockbay.render.events import build_events
-from mockbay.render.usage import build_usage
+from mockbay.render.usage import ITERATIONS, build_usage
 from mockbay.scenario.model import Scenario, Timing
 from mockbay.server.admission import Admission
 from mockbay.server.decision import Decision
@@ -55,7 +55,7 @@ def render(
         body=parsed.body,
     )
     if decision.attempts:
-        usage["iterations"] = iterations(decision.attempts, message, usage)
+        usage[ITERATIONS] = iterations(decision.attempts, message, usage)
     return Rendered(message, usage, f"{seed}:{fp}:timing", _warnings(parsed, decision, message))
 
 

@@ -28,7 +28,7 @@ def fault_error(fault: Fault) -> ApiError:
     spec = fault.error
     status, error_type = pair_for(spec.status if spec else None, spec.type if spec else "overloaded_error")
     message = spec.message if spec else default_message(status, error_type)
-    return ApiError(status, error_type, message)
+    return ApiError(status, error_type, message, error_code=spec.error_code if spec else None)
 
 
 async def send_stream(

@@ -25,7 +25,7 @@ class Framing:
 
 
 def _sse_error(error: ApiError, request_id: str) -> bytes:
-    return encode_event(error_body(error.type, error.message, request_id))
+    return encode_event(error_body(error.type, error.message, request_id, error.error_code))
 
 
 SSE = Framing("text/event-stream; charset=utf-8", encode_event, _sse_error)

@@ -502,6 +502,29 @@ def test_output_tokens_are_counted_from_the_reply(lang: MockServer) -> None:
     assert message.usage.output_tokens == count_tokens("I can't help with that.")
 
 
+def test_error_code_is_sent_in_details_and_picks_the_sdks_class(lang: MockServer) -> None:
+    """`error_code` is the body's `error.details.error_code`, which the Python SDK picks a class by."""
+    client = sync_client(lang.url, max_retries=0)
+    for stream in (False, True):
+        with pytest.raises(anthropic.EnforcedSpendLimitReachedError) as refused:
+            ask(client, messages=said("spend"), stream=stream, **group("reply-keys"))
+        assert refused.value.status_code == 429
+        assert refused.value.body["error"]["details"] == {"error_code": "enforced_spend_limit_reached"}
+
+
+def test_verbatim_chunks_fill_no_placeholder_and_iterations_are_sent_as_given(lang: MockServer) -> None:
+    client = sync_client(lang.url)
+    plain = ask(client, messages=said("verbatim"), **group("reply-keys"))
+    assert text_of(plain) == "Write {{ model }} in {{ name }}."
+    assert plain.usage.to_dict()["iterations"] == [
+        {"type": "fallback_message", "model": "claude-sonnet-4-6", "output_tokens": 5}
+    ]
+    assert (
+        ask(client, messages=said("verbatim"), stream=True, **group("reply-keys")).to_dict()
+        == plain.to_dict()
+    )
+
+
 def test_headers_are_added_to_the_response(lang: MockServer) -> None:
     raw = sync_client(lang.url).messages.with_raw_response.create(
         model=MODEL, max_tokens=64, messages=said("headers"), extra_headers={"x-group": "reply-keys"}
