@@ -78,6 +78,13 @@ CASES: list[tuple[str, str, str, int]] = [
     ("text_and_content", "5:7", "'content' and 'text' cannot both be given", 1),
     ("error_with_content", "5:7", "an error reply is an HTTP error: it has only headers and timing", 1),
     (
+        "error_details_wire_form",
+        "4:28",
+        "unknown key 'details' in rules[0].reply.error; the wire's error.details.error_code is written "
+        "error_code: beside type:",
+        1,
+    ),
+    (
         "error_type_misspelt",
         "4:21",
         "invalid value 'overloaded_eror' for 'turns[0].reply.error.type'; expected one of: "
