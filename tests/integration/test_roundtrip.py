@@ -81,6 +81,8 @@ ROWS: dict[str, tuple[tuple[Asked, ...], bool]] = {
     "error-default-message": (BOTH, False),
     "fault-error-event": (BOTH, False),
     "fault-disconnect": (STREAM, False),
+    "fault-at-start": (BOTH, False),
+    "disconnect-at-start": (STREAM, False),
 }
 CASES = [(name, asked) for name, (ways, _) in ROWS.items() for asked in ways]
 EXCEPTED = ("request_id",)  # of an error body: minted per exchange by the server that answers
