@@ -67,10 +67,13 @@ def _first_tokens(text: str, budget: int) -> str:
 
 def recorded_text(initial: str, pieces: list[str], scrubber: Scrubber, streamed: bool) -> Any:
     """The scenario's text source for a received text or thinking: its deltas as `chunks` when
-    streamed, else the text; one delta when a key hid in it, even split across deltas. A text
-    holding `{{` is written `{chunks, verbatim: true}`, so a `{{ name }}` the model wrote (a
-    template, say) is sent as received rather than read as a placeholder."""
-    text = initial + "".join(pieces)
+    streamed (text the block opened with joins the first, since mockbay opens a block empty, and
+    the delta count and gaps stay as received), else the text; one delta when a key hid in it,
+    even split across deltas. A text holding `{{` is written
+    `{chunks, verbatim: true}`, so a `{{ name }}` the model wrote (a template, say) is sent as
+    received rather than read as a placeholder."""
+    pieces = [initial + pieces[0], *pieces[1:]] if initial and pieces else pieces
+    text = "".join(pieces) or initial
     clean = scrubber.text(text)
     if clean != text or any(scrubber.text(p) != p for p in pieces):
         text, pieces = clean, [clean]

@@ -524,6 +524,22 @@ def test_message_level_fields_and_usage_objects_are_kept() -> None:
     )
 
 
+def test_text_a_streamed_block_opens_with_is_its_first_chunk() -> None:
+    """A start carrying text before its deltas keeps it (in the first chunk, so the deltas and their
+    gaps stay as received): the chunks join to what the client built."""
+    events = stream(
+        (1.0, start()),
+        (2.0, block(0, type="text", text="Opened ")),
+        (3.0, delta(0, "text_delta", text="then ")),
+        (4.0, delta(0, "text_delta", text="streamed.")),
+        (5.0, {"type": "content_block_stop", "index": 0}),
+        (6.0, {"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 3}}),
+        (7.0, {"type": "message_stop"}),
+    )
+    reply = reply_for(Exchange(request=request("hi", stream=True), status=200, events=events), SCRUB)
+    assert reply["content"] == [{"text": {"chunks": ["Opened then ", "streamed."]}}]
+
+
 def test_a_null_the_scenario_language_takes_is_recorded_and_loads_back() -> None:
     """`cache_miss_reason: null` (upstream's "diagnosis pending") is nullable in a scenario, so it
     is kept; a null elsewhere is still the key left out."""
