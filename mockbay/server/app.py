@@ -113,12 +113,15 @@ def resolve_dot_segments(path: str) -> str:
 
 
 async def _admin(request: web.Request, state: ServerState, path: str) -> web.StreamResponse:
-    """Admin answers carry a `request-id` of their own, outside the journal's sequence."""
+    """Admin answers carry a `request-id` of their own, outside the journal's sequence. A client
+    that hangs up mid-upload gets nothing and leaves no traceback, as on the Anthropic routes."""
     request_id = request.app[SIDE_REQUEST_ID]()
     try:
         response = await admin.handle_admin(request, state, path, request_id)
     except ApiError as error:
         response = error_response(error, request_id)
+    except ConnectionError:
+        return web.Response(status=NOT_SENT)
     except Exception:
         response = internal_error(state, request.method, request.path, request_id)
     response.headers["request-id"] = request_id

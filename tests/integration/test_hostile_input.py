@@ -11,6 +11,7 @@ import gzip
 import json
 import logging
 import socket
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -244,3 +245,15 @@ def test_an_oversized_admin_upload_is_a_413_envelope(server):
     raw = head + b"transfer-encoding: chunked\r\n\r\n" + chunked
     [(status, head, body)] = exchange_raw(server, raw)
     assert status == 413 and envelope(status, head, body)["type"] == "request_too_large"
+
+
+def test_a_client_hanging_up_mid_admin_upload_leaves_no_traceback(server):
+    assert server.port is not None
+    head = b"POST /_mockbay/scenarios HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(head + b"100\r\nname: cut")  # a chunk of 256 bytes, 9 of them sent
+    deadline = time.monotonic() + 1  # on loopback the server sees the close at once
+    while time.monotonic() < deadline and not server.state.internal_errors:
+        time.sleep(0.02)
+    assert server.state.internal_errors == []
+    assert httpx.get(f"{server.url}/_mockbay/health").status_code == 200
