@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -206,6 +207,16 @@ def test_the_store_is_capped_and_refuses_rather_than_evicts():
             {"content-type": "multipart/form-data; boundary=x"},
             "file: Field required",
         ),
+        (  # no Content-Disposition at all
+            b"--x\r\ncontent-type: text/plain\r\n\r\nv\r\n--x--\r\n",
+            {"content-type": "multipart/form-data; boundary=x"},
+            "multipart: a part without a name",
+        ),
+        (  # a body cut short after a boundary: a last part with no headers
+            b'--x\r\nContent-Disposition: form-data; name="file"\r\n\r\nv\r\n--x',
+            {"content-type": "multipart/form-data; boundary=x"},
+            "multipart: a part without a name",
+        ),
     ],
 )
 def test_a_malformed_upload_is_a_400_envelope(server, content, headers, message):
@@ -213,6 +224,52 @@ def test_a_malformed_upload_is_a_400_envelope(server, content, headers, message)
     assert response.status_code == 400, response.text
     assert message in response.json()["error"]["message"]
     assert response.json()["request_id"] == response.headers["request-id"]
+
+
+def upload_with(server: MockServer, disposition: bytes) -> httpx.Response:
+    part = (
+        b"--x\r\nContent-Disposition: " + disposition + b"\r\ncontent-type: text/plain\r\n\r\nv\r\n--x--\r\n"
+    )
+    headers = {**HEADERS, "content-type": "multipart/form-data; boundary=x"}
+    return httpx.post(f"{server.url}/v1/files", headers=headers, content=part)
+
+
+# Content-Dispositions aiohttp's reader warns about, and the filename the stdlib reads from each
+WARNED = [
+    (b'form-data; name="file"; filename', "unnamed.txt"),  # a parameter without a value
+    (b"form-data; name=\"file\"; filename*=utf-8''%ff%fe.txt", "\ufffd\ufffd.txt"),  # not UTF-8
+]
+
+
+@pytest.mark.parametrize(("disposition", "_filename"), WARNED)
+def test_a_malformed_content_disposition_is_a_400_where_warnings_are_errors(server, disposition, _filename):
+    """The suite's warnings are errors (pyproject.toml): aiohttp's warning was raised, a 500."""
+    response = upload_with(server, disposition)
+    assert response.status_code == 400, response.text
+    assert "malformed Content-Disposition" in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(("disposition", "filename"), WARNED)
+def test_a_malformed_content_disposition_is_read_leniently_elsewhere(server, disposition, filename):
+    with warnings.catch_warnings():  # as `mockbay serve` runs: the server thread shares the filters
+        warnings.simplefilter("ignore", RuntimeWarning)
+        response = upload_with(server, disposition)
+    assert response.status_code == 200, response.text
+    assert response.json()["filename"] == filename
+
+
+def test_a_filename_that_is_not_utf8_is_read_with_replacement_characters(server):
+    response = upload_with(server, b'form-data; name="file"; filename="\xff.txt"')
+    assert response.status_code == 200, response.text
+    assert response.json()["filename"] == "\ufffd.txt"  # JSON a strict parser reads: no lone surrogate
+
+
+def test_a_long_charset_field_is_a_400_not_a_500(server):
+    body = b'--x\r\nContent-Disposition: form-data; name="_charset_"\r\n\r\n' + b"x" * 40 + b"\r\n--x--\r\n"
+    headers = {**HEADERS, "content-type": "multipart/form-data; boundary=x"}
+    response = httpx.post(f"{server.url}/v1/files", headers=headers, content=body)
+    assert response.status_code == 400, response.text
+    assert "multipart body" in response.json()["error"]["message"]
 
 
 def test_clearing_the_journal_keeps_the_files_and_reset_drops_them(client, server):
