@@ -39,6 +39,8 @@ EXPIRES_MIN, EXPIRES_MAX = 3600, 7_776_000  # expires_in_seconds: one hour to ni
 MAX_IDS = 100
 PAGE_PREFIX = "page_"
 OCTET_STREAM = "application/octet-stream"
+TOKEN = r"[!#$%&'*+.^_`|~0-9a-z-]+"  # RFC 9110's token characters (the type is lower-cased)
+MEDIA_TYPE = re.compile(f"{TOKEN}/{TOKEN}")
 DISPOSITION = "content-disposition"
 # What aiohttp's reader warns about a first part's Content-Disposition (its `_charset_` check),
 # raised where warnings are errors; it raises RuntimeError for a long `_charset_` value.
@@ -177,9 +179,10 @@ def _disposition(header: str) -> tuple[str, str]:
 
 
 def _mime_type(filename: str, content_type: str) -> str:
-    """The part's own type, else one guessed from the name, else octet-stream."""
+    """The part's own type, else one guessed from the name, else octet-stream. A type that is not
+    `type/subtype` (undecodable bytes, spaces) counts as none: the metadata would repeat it."""
     given = content_type.split(";")[0].strip().lower()
-    if given and given != OCTET_STREAM:
+    if given != OCTET_STREAM and MEDIA_TYPE.fullmatch(given):
         return given
     return mimetypes.guess_type(filename)[0] or OCTET_STREAM
 

@@ -264,6 +264,16 @@ def test_a_filename_that_is_not_utf8_is_read_with_replacement_characters(server)
     assert response.json()["filename"] == "\ufffd.txt"  # JSON a strict parser reads: no lone surrogate
 
 
+@pytest.mark.parametrize("content_type", [b"text/\xff", b"not a type", b"text/plain/extra"])
+def test_a_part_type_that_is_no_media_type_is_guessed_from_the_name(server, content_type):
+    part = b'--x\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\ncontent-type: '
+    part += content_type + b"\r\n\r\nv\r\n--x--\r\n"
+    headers = {**HEADERS, "content-type": "multipart/form-data; boundary=x"}
+    response = httpx.post(f"{server.url}/v1/files", headers=headers, content=part)
+    assert response.status_code == 200, response.text
+    assert response.json()["mime_type"] == "text/plain"
+
+
 def test_a_long_charset_field_is_a_400_not_a_500(server):
     body = b'--x\r\nContent-Disposition: form-data; name="_charset_"\r\n\r\n' + b"x" * 40 + b"\r\n--x--\r\n"
     headers = {**HEADERS, "content-type": "multipart/form-data; boundary=x"}
