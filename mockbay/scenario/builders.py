@@ -41,9 +41,11 @@ from mockbay.wire.errors import default_message, pair_for
 
 
 def _regex(w: Walker, f: Fields, path: str) -> Any:
+    """A regex `re` warns about (`[[a]`: it may read it otherwise some day) is a problem of the
+    file where warnings are errors (a test suite loading scenarios), not an exception of the loader."""
     try:
         return Regex(re.compile(f.values["regex"]))
-    except (re.error, OverflowError, RecursionError, ValueError) as exc:
+    except (re.error, OverflowError, RecursionError, ValueError, FutureWarning) as exc:
         return w.fail(f.value_mark("regex"), f"invalid regex {f.values['regex']!r} in {show(path)}: {exc}")
 
 

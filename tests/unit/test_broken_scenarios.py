@@ -24,6 +24,13 @@ CASES: list[tuple[str, str, str, int]] = [
     ("priority_not_integer", "2:11", "expected an integer for 'priority', got string 'high'", 1),
     ("seed_float", "2:7", "expected an integer for 'seed', got number '1.5'", 1),
     ("bad_regex", "3:19", "missing ), unterminated subpattern at position 7", 1),
+    # re's FutureWarning, raised where warnings are errors (this suite, many a plugin user's)
+    (
+        "regex_nested_set",
+        "3:19",
+        "invalid regex '[[a]' in match.system: Possible nested set at position 1",
+        1,
+    ),
     (
         "timing_unknown_mode",
         "2:9",
