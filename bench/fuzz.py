@@ -5,13 +5,17 @@ For `--seconds` (60; a run then short of `--min-requests` goes on until it has t
 well-formed HTTP requests (valid Messages and count_tokens bodies, JSON and streams, a third of
 them one of a few bodies so the reply memo answers their repeats, inline; bodies
 broken at a random JSON path: wrong types, deletions, lone surrogates, deep nesting, huge
-numbers, invalid UTF-8, not JSON; odd paths and headers) and, on connections of their own,
+numbers, invalid UTF-8, not JSON; odd paths and headers; and one in twelve to the other routes:
+list queries and path ids gone wrong on models, batches, files and the journal, batch creates,
+Bedrock and Vertex bodies as is or broken at a random path, multipart uploads cut short or with
+malformed parts, admin YAML that does not load) and, on connections of their own,
 protocol garbage: random bytes, truncated bodies, broken chunking, broken gzip, huge headers and
 request lines, 33 MB bodies (declared and chunked), a gzip bomb, and slowloris connections that
 trickle a header for seconds. It counts every answer:
 
-- 5xx answers, and error answers without the Anthropic envelope (`request_id` repeating the
-  `request-id` header);
+- 5xx answers, and error answers without their wire's shape (the Anthropic envelope whose
+  `request_id` repeats the `request-id` header; on Bedrock's routes its `{"message"}` with
+  `x-amzn-ErrorType` and `x-amzn-RequestId`);
 - well-formed requests left unanswered (a pipelined batch whose connection closed early, or any
   read that timed out);
 - the RSS of each of the server's processes after the warm-up and at the end, whether they all
@@ -178,27 +182,30 @@ def paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
 
 
 BASE_PATHS = paths(BASE)
+DEEP_MARK = "\x00deep"  # where a mutation nests arrays deeper than json.dumps could
 
 
-def mutated(rng: random.Random) -> bytes:
-    """BASE broken at one random path: a wrong type, a deletion or deep nesting."""
-    body: Any = copy.deepcopy(BASE)
-    where = rng.choice(BASE_PATHS)
+def mutated(rng: random.Random, base: Any = BASE, base_paths: list[tuple[Any, ...]] = BASE_PATHS) -> bytes:
+    """`base` broken at one random path: a wrong type, a deletion or deep nesting."""
+    body: Any = copy.deepcopy(base)
+    where = rng.choice(base_paths)
     choice = rng.random()
-    value: Any = rng.choice(ODD)
-    if choice < 0.1:
-        depth = rng.choice([100, 130, 1_000, 50_000])
-        return json.dumps(body).replace('"look it up"', "[" * depth + "]" * depth).encode()
+    value: Any = DEEP_MARK if choice < 0.1 else rng.choice(ODD)
     if not where:
-        return json.dumps(value).encode()
-    parent = body
-    for key in where[:-1]:
-        parent = parent[key]
-    if choice < 0.3:
-        del parent[where[-1]]
+        body = value
     else:
-        parent[where[-1]] = value
-    return json.dumps(body).encode()
+        parent = body
+        for key in where[:-1]:
+            parent = parent[key]
+        if 0.1 <= choice < 0.3:
+            del parent[where[-1]]
+        else:
+            parent[where[-1]] = value
+    text = json.dumps(body)
+    if value is DEEP_MARK:  # nested as text: json.dumps would recurse past Python's limit
+        depth = rng.choice([100, 130, 1_000, 50_000])
+        text = text.replace(json.dumps(DEEP_MARK), "[" * depth + "]" * depth)
+    return text.encode()
 
 
 def valid(rng: random.Random) -> bytes:
@@ -233,32 +240,128 @@ def raw_body(rng: random.Random) -> bytes:
     )
 
 
-def request(method: str, path: str, body: bytes = b"", headers: bytes = AUTH) -> bytes:
+def request(
+    method: str, path: str, body: bytes = b"", headers: bytes = AUTH, content_type: str = "application/json"
+) -> bytes:
     head = f"{method} {path} HTTP/1.1\r\nhost: {HOST}\r\n".encode() + headers
     if method != "POST":
         return head + b"\r\n"
-    head += f"content-type: application/json\r\ncontent-length: {len(body)}\r\n".encode()
+    head += f"content-type: {content_type}\r\ncontent-length: {len(body)}\r\n".encode()
     return head + b"\r\n" + body
 
 
-def pipelined_request(rng: random.Random, tally: Tally) -> tuple[bytes, str]:
-    """One well-formed HTTP request of a random kind, and its method."""
+# -- the other routes: lists, ids, batches, files, Bedrock, Vertex, admin -------------------------
+
+VERTEX = "/v1/projects/p/locations/l/publishers/anthropic/models"
+TURN = [{"role": "user", "content": "look it up"}]
+BEDROCK_BODY: dict[str, Any] = {"anthropic_version": "bedrock-2023-05-31", "max_tokens": 64, "messages": TURN}
+VERTEX_BODY: dict[str, Any] = {**BEDROCK_BODY, "anthropic_version": "vertex-2023-10-16"}
+COUNT_BODY: dict[str, Any] = {**VERTEX_BODY, "model": "claude-sonnet-4-6"}  # count-tokens: model in the body
+PARAMS: dict[str, Any] = {"model": "claude-sonnet-4-6", "max_tokens": 64, "messages": TURN}
+BATCH: dict[str, Any] = {"requests": [{"custom_id": "a", "params": PARAMS}]}
+PATHS_OF = {id(body): paths(body) for body in (BEDROCK_BODY, VERTEX_BODY, COUNT_BODY, BATCH)}
+ODD_IDS = [
+    "x",
+    "%ff%fe",
+    "a%2Fb",
+    "%2e%2e",
+    "%00",
+    "%C3%A9",
+    "%F0%9F%98%80",
+    "a" * 300,
+    "msgbatch_0",
+    "file_0",
+]
+ODD_QUERIES = [
+    *("", "?limit=-1", "?limit=abc", "?limit=1001", "?limit=" + "9" * 40, "?after_id=x&before_id=y"),
+    *("?before_id=%ff", "?page=zzz", "?page=page_x", "?ids[]=x&limit=2", "?after=abc", "?after=" + "9" * 30),
+]
+LISTS = ["/v1/models", "/v1/messages/batches", "/v1/files"]  # the journal's whole list is megabytes
+ID_ROUTES = [
+    *(("GET", "/v1/models/{}"), ("GET", "/v1/messages/batches/{}"), ("DELETE", "/v1/messages/batches/{}")),
+    *(("POST", "/v1/messages/batches/{}/cancel"), ("GET", "/v1/messages/batches/{}/results")),
+    *(("GET", "/v1/files/{}"), ("DELETE", "/v1/files/{}"), ("GET", "/v1/files/{}/content")),
+    *(("GET", "/_mockbay/requests/{}"), ("GET", "/_mockbay/requests/{}/scenario")),
+]
+PART = (
+    b'--b\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n'
+    b"content-type: text/plain\r\n\r\nhi\r\n"
+)
+UPLOADS = [
+    PART + b"--b--\r\n",  # well-formed
+    PART + PART + b"--b--\r\n",  # two files
+    PART,  # no closing boundary
+    PART[:50],  # cut inside the part's headers
+    PART + b"--b",  # cut after a boundary: a part without a name
+    b"--b\r\ncontent-type: text/plain\r\n\r\nhi\r\n--b--\r\n",  # no Content-Disposition
+    b'--b\r\nContent-Disposition: form-data; name="file"; filename\r\n\r\nhi\r\n--b--\r\n',
+    b'--b\r\nContent-Disposition: form-data; name="_charset_"\r\n\r\n' + b"x" * 40 + b"\r\n--b--\r\n",
+    PART.replace(b"a.txt", b"\xff.txt").replace(b"text/plain", b"text/\xff") + b"--b--\r\n",
+    b"not multipart at all",
+]
+MULTIPART = "multipart/form-data; boundary=b"
+BROKEN_YAML = [b"name: x\nrules: [", b"- 1", b"\xff\xfe", b"[" * 2000, b"", b"name: x\nturns: 5\n"]
+
+
+def sometimes_broken(rng: random.Random, base: dict[str, Any]) -> bytes:
+    """`base` as is (answered: the pipeline behind the route runs) or broken at a random path."""
+    return mutated(rng, base, PATHS_OF[id(base)]) if rng.random() < 0.7 else json.dumps(base).encode()
+
+
+def route_request(rng: random.Random, tally: Tally) -> tuple[bytes, str, str]:
+    """One well-formed HTTP request to a route other than POST /v1/messages: its bytes, its method,
+    and the shape its errors take (`bedrock`, else `anthropic`)."""
+    kind = rng.choice(["list", "id", "id", "batch create", "upload", "bedrock", "bedrock", "vertex", "admin"])
+    tally.kinds[f"route: {kind}"] += 1
+    if kind == "list":
+        return request("GET", rng.choice(LISTS) + rng.choice(ODD_QUERIES)), "GET", "anthropic"
+    if kind == "id":
+        method, template = rng.choice(ID_ROUTES)
+        return request(method, template.format(rng.choice(ODD_IDS))), method, "anthropic"
+    if kind == "batch create":
+        return request("POST", "/v1/messages/batches", sometimes_broken(rng, BATCH)), "POST", "anthropic"
+    if kind == "upload":
+        return request("POST", "/v1/files", rng.choice(UPLOADS), content_type=MULTIPART), "POST", "anthropic"
+    if kind == "bedrock":
+        model = rng.choice(["claude-sonnet-4-6", *ODD_IDS])
+        action = rng.choice(["invoke", "invoke-with-response-stream"])
+        return (
+            request("POST", f"/model/{model}/{action}", sometimes_broken(rng, BEDROCK_BODY)),
+            "POST",
+            "bedrock",
+        )
+    if kind == "vertex":
+        verb = rng.choice(["claude-sonnet-4-6:rawPredict", "claude-sonnet-4-6:streamRawPredict"])
+        body = sometimes_broken(rng, VERTEX_BODY)
+        if rng.random() < 0.3:
+            verb, body = "count-tokens:rawPredict", sometimes_broken(rng, COUNT_BODY)
+        return request("POST", f"{VERTEX}/{verb}", body), "POST", "anthropic"
+    yaml = rng.choice(BROKEN_YAML)  # admin: never a YAML that loads, which would change what answers
+    return request("POST", "/_mockbay/scenarios", yaml, content_type="application/yaml"), "POST", "anthropic"
+
+
+def pipelined_request(rng: random.Random, tally: Tally) -> tuple[bytes, str, str]:
+    """One well-formed HTTP request of a random kind, its method and its error shape."""
     roll = rng.random()
-    if roll < 0.35:
+    if roll < 0.32:
         tally.kinds["valid"] += 1
-        return request("POST", "/v1/messages", valid(rng)), "POST"
-    if roll < 0.7:
+        return request("POST", "/v1/messages", valid(rng)), "POST", "anthropic"
+    if roll < 0.62:
         tally.kinds["mutated JSON"] += 1
-        return request("POST", "/v1/messages", mutated(rng)), "POST"
+        return request("POST", "/v1/messages", mutated(rng)), "POST", "anthropic"
+    if roll < 0.7:
+        return route_request(rng, tally)
     if roll < 0.78:
         tally.kinds["broken body"] += 1
-        return request(
-            "POST", rng.choice(["/v1/messages", "/v1/messages/count_tokens"]), raw_body(rng)
-        ), "POST"
+        return (
+            request("POST", rng.choice(["/v1/messages", "/v1/messages/count_tokens"]), raw_body(rng)),
+            "POST",
+            "anthropic",
+        )
     if roll < 0.86:
         tally.kinds["odd path"] += 1
         method = rng.choice(["GET", "POST", "DELETE", "HEAD", "OPTIONS", "PUT"])
-        return request(method, rng.choice(ODD_PATHS), valid(rng)), method
+        return request(method, rng.choice(ODD_PATHS), valid(rng)), method, "anthropic"
     if roll < 0.93:
         tally.kinds["odd headers"] += 1
         headers = rng.choice(
@@ -270,9 +373,9 @@ def pipelined_request(rng: random.Random, tally: Tally) -> tuple[bytes, str]:
                 AUTH + b"x-mockbay-scenario: \xed\xbf\xbf\r\n",
             ]
         )
-        return request("POST", "/v1/messages", valid(rng), headers), "POST"
+        return request("POST", "/v1/messages", valid(rng), headers), "POST", "anthropic"
     tally.kinds["count_tokens"] += 1
-    return request("POST", "/v1/messages/count_tokens", valid(rng)), "POST"
+    return request("POST", "/v1/messages/count_tokens", valid(rng)), "POST", "anthropic"
 
 
 # -- reading answers -----------------------------------------------------------------------------
@@ -300,8 +403,16 @@ async def read_answer(reader: asyncio.StreamReader, method: str) -> tuple[int, d
 
 
 def judge(
-    tally: Tally, status: int, headers: dict[str, str], body: bytes, kind: str, method: str = "POST"
+    tally: Tally,
+    status: int,
+    headers: dict[str, str],
+    body: bytes,
+    kind: str,
+    method: str = "POST",
+    shape: str = "anthropic",
 ) -> None:
+    """Count the answer; a 5xx, or an error without its wire's shape (`shape`: Bedrock's
+    `{"message"}` named by `x-amzn-RequestId`, else the envelope repeating `request-id`), is a failure."""
     tally.statuses[status] += 1
     if status >= 500:
         tally.server_errors += 1
@@ -310,10 +421,16 @@ def judge(
         return
     try:
         error = json.loads(body)
-        ok = error["type"] == "error" and isinstance(error["error"]["message"], str)
-        ok = (
-            ok and error["request_id"] == headers.get("request-id") and error["request_id"].startswith("req_")
-        )
+        if shape == "bedrock":
+            ok = isinstance(error["message"], str) and "x-amzn-errortype" in headers
+            ok = ok and "x-amzn-requestid" in headers
+        else:
+            ok = error["type"] == "error" and isinstance(error["error"]["message"], str)
+            ok = (
+                ok
+                and error["request_id"] == headers.get("request-id")
+                and error["request_id"].startswith("req_")
+            )
     except (ValueError, KeyError, TypeError):
         ok = False
     if not ok:
@@ -334,12 +451,12 @@ async def pipelining_client(port: int, seed: int, budget: Budget) -> None:
         got = 0
         try:
             reader, writer = await asyncio.open_connection(HOST, port)
-            writer.write(b"".join(raw for raw, _ in batch))
+            writer.write(b"".join(raw for raw, _, _ in batch))
             async with asyncio.timeout(READ_TIMEOUT_S):
-                for _, method in batch:
+                for _, method, shape in batch:
                     status, headers, body = await read_answer(reader, method)
                     got += 1
-                    judge(tally, status, headers, body, "pipelined", method)
+                    judge(tally, status, headers, body, "pipelined", method, shape)
                     if headers.get("connection", "").lower() == "close":
                         break
             writer.close()
@@ -588,6 +705,12 @@ def main() -> int:
         str(args.workers),
         "--log-level",
         "warning",
+        # uploads and batch creates are kept: stores this small are full by the end of the
+        # warm-up, so what they hold does not count as growth (their caps are tested elsewhere)
+        "--files-max",
+        "100",
+        "--batches-max",
+        "100",
         *(["--scenarios", args.scenarios] if args.scenarios else []),
     ]
     with running("fuzz", argv, port) as server:
