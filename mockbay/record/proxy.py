@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -61,8 +60,10 @@ from mockbay.server.app import PINNED, STATE, make_app
 from mockbay.server.listen import base_url, listening, until_signalled
 from mockbay.server.messages import SCENARIO_HEADER, read_body
 from mockbay.server.protocol import SIDE_REQUEST_ID
+from mockbay.server.responses import NOT_SENT
 from mockbay.state import ServerState
 from mockbay.store import StateStore
+from mockbay.wire.jsonbody import parse_body
 from mockbay.wire.sse import parse_events
 
 Report = Callable[[str], None]
@@ -255,6 +256,8 @@ class _Proxy:
             raw = await read_body(request)
         except ApiError as error:  # too large, or broken chunking or compression
             return _refusal(request, error)
+        except ConnectionError:  # the client hung up mid-body: nothing to forward, nothing to log
+            return web.Response(status=NOT_SENT)
         body = None
         if request.method == "POST" and path.endswith("/v1/messages"):
             body = await _whole_conversation(request.app[STATE].store, _json_object(raw))
@@ -431,9 +434,11 @@ def _outgoing(request: web.Request, key: str | None) -> CIMultiDict[str]:
 
 
 def _json_object(raw: bytes) -> dict[str, Any] | None:
+    """The body as `serve` parses it, or None for one it refuses before reading (not JSON, nested
+    past its limit, a lone surrogate): forwarded, the upstream's refusal is not recorded."""
     try:
-        data = json.loads(raw)
-    except (UnicodeDecodeError, ValueError):
+        data = parse_body(raw)
+    except ApiError:
         return None
     return data if isinstance(data, dict) else None
 

@@ -40,6 +40,7 @@ from mockbay.wire.request import last_user_text, text_of
 
 FORMAT_VERSION = 1
 RECORD_NAME_HEADER = "x-mockbay-record-name"
+MAX_STEM = 100  # characters of a file name taken from a scenario name
 _FORMAT_MARK = re.compile(r"^# .*recording format (\d+)", re.MULTILINE)
 _LITERAL_KEYS = frozenset({"text", "thinking", "description", "message"})
 _LITERAL_MIN_LENGTH = 80
@@ -181,8 +182,13 @@ def group_name(
 
 
 def file_name(name: str) -> str:
-    """A safe file name for a scenario name (the scenario keeps its name, so pins still work)."""
-    return (re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip(".-") or "recording") + ".yaml"
+    """A safe file name for a scenario name (the scenario keeps its name, so pins still work). A
+    long one (a pin is any path segment) is cut, with a digest of the whole to keep it apart:
+    file systems take 255 bytes, and the writer's temporary name adds to it."""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip(".-") or "recording"
+    if len(stem) > MAX_STEM:
+        stem = f"{stem[:MAX_STEM]}-{hashlib.sha256(name.encode(errors='surrogatepass')).hexdigest()[:8]}"
+    return stem + ".yaml"
 
 
 def upstream_host(url: str) -> str:

@@ -6,8 +6,11 @@ SDK sees; check the files for keys; check modes and stream pass-through. Process
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import shutil
+import socket
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -27,7 +30,7 @@ from mockbay.record.writer import Recording
 from mockbay.scenario.loader import load_paths
 from mockbay.server.runner import MockServer
 from tests.conftest import USER_HI
-from tests.processes import start, stop
+from tests.processes import start, stop, stop_with_log
 
 API_KEY = "sk-ant-api03-RecKeyXk9mQ2vL8nR4tY7wE1zA5bC3dF6gH0jIpQ"
 AUTH_TOKEN = "sk-ant-oat01-RecTokWq7Zp3Lm9Nb2Vc5Xe8Rt1Yu4Io6Pa0Sd"
@@ -409,3 +412,39 @@ def test_all_mode_rewrites_a_group_from_this_runs_exchanges(tmp_path: Path):
     again = Recording.from_yaml((tmp_path / "group.yaml").read_text(), "group.yaml")
     assert [e.fingerprint for e in again.entries] != [e.fingerprint for e in old.entries]
     assert len(again.entries) == 1
+
+
+def test_hostile_requests_are_forwarded_unrecorded_and_leave_no_traceback(tmp_path: Path):
+    """What upstream refuses before parsing (nesting past its limit, a lone surrogate) is forwarded
+    and not recorded; a pin too long for a file name is still recorded; a client hanging up
+    mid-body is nothing to log. Each of these was a 500 or a traceback in the recorder."""
+    upstream = start("serve", "--port", "0", "--timing", "instant")
+    out = tmp_path / "out"
+    try:
+        proxy = start("record", "--upstream", upstream.url, "--out", str(out), "--port", "0")
+        try:
+            messages = f"{proxy.url}/v1/messages"
+            deep = b'{"model": "m", "max_tokens": 5, "messages": ' + b"[" * 5000 + b"]" * 5000 + b"}"
+            lone = json.dumps({**WEATHER, "messages": [{"role": "user", "content": "a\udfff"}]}).encode()
+            refused = [httpx.post(messages, headers=HEADERS, content=body) for body in (deep, lone)]
+            long_pin = httpx.post(
+                f"{proxy.url}/s/{'p' * 300}/v1/messages",
+                headers=HEADERS,
+                json={"model": MODEL, "max_tokens": 5, "messages": USER_HI},
+            )
+            port = int(proxy.url.rsplit(":", 1)[1])
+            with socket.create_connection(("127.0.0.1", port)) as sock:
+                sock.sendall(
+                    b"POST /v1/messages HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n10\r\nab"
+                )
+            time.sleep(0.2)
+        finally:
+            progress, log = stop_with_log(proxy)
+    finally:
+        stop(upstream)
+    assert [answer.status_code for answer in [*refused, long_pin]] == [400, 400, 200]
+    assert [path.name for path in out.iterdir()] == [
+        f"{'p' * 100}-{hashlib.sha256(b'p' * 300).hexdigest()[:8]}.yaml"
+    ]
+    assert "Traceback" not in log and "ERROR" not in log, log
+    assert progress.count("forwarded POST /v1/messages: 400 (not recorded)") == 2, progress
