@@ -14,7 +14,7 @@ import contextlib
 import re
 import time
 
-from aiohttp import web
+from aiohttp import HttpVersion11, web
 
 from mockbay import logs
 from mockbay.config import MAX_BODY_BYTES
@@ -38,6 +38,7 @@ from mockbay.wire.schema import FIRST_PARTY_ROOTS, request_schema
 STATE = web.AppKey("mockbay_state", ServerState)
 PINNED = re.compile(r"^/s/([^/]+)(/.*)?$")
 MODEL_PATH = re.compile(r"/v1/models/([^/]+)$")
+CONTINUE = "100-continue"
 
 
 def make_app(state: ServerState) -> web.Application:
@@ -50,8 +51,18 @@ def make_app(state: ServerState) -> web.Application:
     app[INLINE_ANSWER] = inline.answers(state)
     for root in FIRST_PARTY_ROOTS:  # compile the request schema now, not on the first request
         request_schema().root(root)
-    app.router.add_route("*", "/{tail:(?s:.*)}", dispatch)  # (?s): a decoded %0A is a path character too
+    # (?s): a decoded %0A is a path character too
+    app.router.add_route("*", "/{tail:(?s:.*)}", dispatch, expect_handler=expect_continue)
     return app
+
+
+async def expect_continue(request: web.Request) -> None:
+    """`Expect: 100-continue` gets `100 Continue`, as aiohttp's default handler sends it; any other
+    expectation is ignored (RFC 9110 §10.1.1 lets a server) and the request answered as usual,
+    where aiohttp's default answered its own text/plain 417, without the envelope or a request-id."""
+    if request.version == HttpVersion11 and request.headers.get("expect", "").lower() == CONTINUE:
+        await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        request.writer.output_size = 0  # the answer's own bytes are still to come
 
 
 async def dispatch(request: web.Request) -> web.StreamResponse:

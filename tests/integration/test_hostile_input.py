@@ -257,3 +257,23 @@ def test_a_client_hanging_up_mid_admin_upload_leaves_no_traceback(server):
         time.sleep(0.02)
     assert server.state.internal_errors == []
     assert httpx.get(f"{server.url}/_mockbay/health").status_code == 200
+
+
+@pytest.mark.parametrize("expect", [b"bogus", b"100-continue, x", b"\xff"])
+def test_an_unknown_expectation_is_ignored_not_aiohttps_text_417(server, expect):
+    body = json.dumps({**GOOD, "metadata": {"user_id": expect.hex()}}).encode()  # no memo hit: not inline
+    raw = request_bytes("/v1/messages", body, extra=b"expect: " + expect + b"\r\n")
+    [(status, head, body)] = exchange_raw(server, raw)
+    assert status == 200 and json.loads(body)["type"] == "message", body
+    assert head["request-id"].startswith("req_")
+
+
+def test_expect_100_continue_still_gets_its_interim_answer(server):
+    assert server.port is not None
+    body = json.dumps(GOOD).encode()
+    head = request_bytes("/v1/messages", body, extra=b"expect: 100-continue\r\n")[: -len(body)]
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(head)
+        assert sock.recv(100) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        sock.sendall(body)
+        assert sock.recv(100).startswith(b"HTTP/1.1 200 OK")
