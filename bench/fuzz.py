@@ -371,6 +371,7 @@ def pipelined_request(rng: random.Random, tally: Tally) -> tuple[bytes, str, str
                 b"x-api-key: fuzz\r\n",
                 AUTH + b"x-mockbay-session: " + b"s" * 8000 + b"\r\n",
                 AUTH + b"x-mockbay-scenario: \xed\xbf\xbf\r\n",
+                AUTH + b"expect: bogus\r\n",  # aiohttp's own text/plain 417 once
             ]
         )
         return request("POST", "/v1/messages", valid(rng), headers), "POST", "anthropic"
