@@ -50,8 +50,8 @@ async def handle_admin(
     if not _authorised(request, state):
         raise ApiError(404, "not_found_error", "Not found")
     if name == "requests" and method == "GET":
-        exchanges = await state.store.exchanges()
-        return json_response({"requests": inspector.newer(exchanges, request.query.get("after"))})
+        after = inspector.sequence_after(request.query.get("after"))
+        return json_response({"requests": await state.store.exchanges(after)})
     if name.startswith("requests/") and method == "GET":
         request_id, _, view = name[len("requests/") :].partition("/")
         if view in ("", "scenario"):

@@ -95,12 +95,12 @@ def ui_page() -> web.Response:
     return response
 
 
-def newer(exchanges: list[dict[str, Any]], after: str | None) -> list[dict[str, Any]]:
-    """The journal, or only the exchanges after sequence number `after` (the page's polling)."""
+def sequence_after(after: str | None) -> int:
+    """The sequence number the page's polling has seen (`?after=N`: only newer exchanges are
+    listed), -1 without one; read before the journal is, so a bad one costs nothing."""
     if after is None:
-        return exchanges
+        return -1
     try:
-        since = int(after)
+        return int(after)
     except ValueError:
         raise ApiError(400, "invalid_request_error", f"after: expected an integer, got {after!r}") from None
-    return [e for e in exchanges if e["seq"] > since]

@@ -113,8 +113,9 @@ class StateStore(ABC):
         """Keep a finished exchange in the shared journal (the memory store's journal has it already)."""
 
     @abstractmethod
-    async def exchanges(self) -> list[dict[str, Any]]:
-        """The journal as JSON objects, oldest first."""
+    async def exchanges(self, after: int = -1) -> list[dict[str, Any]]:
+        """The journal as JSON objects, oldest first: those with a sequence number over `after`
+        (the inspector's polling asks for what is new, so the rest is not turned into JSON)."""
 
     @abstractmethod
     async def exchange(self, request_id: str) -> Exchange | None:

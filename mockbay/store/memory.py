@@ -125,8 +125,8 @@ class MemoryStore(StateStore):
     async def record(self, exchange: Exchange) -> None:
         """Nothing to do: the exchange went into the journal when it began."""
 
-    async def exchanges(self) -> list[dict[str, Any]]:
-        return [exchange.to_json() for exchange in self.journal]
+    async def exchanges(self, after: int = -1) -> list[dict[str, Any]]:
+        return [exchange.to_json() for exchange in self.journal if exchange.seq > after]
 
     async def exchange(self, request_id: str) -> Exchange | None:
         return next((e for e in reversed(self.journal.snapshot()) if e.request_id == request_id), None)

@@ -294,9 +294,10 @@ class RedisStore(StateStore):
         caps = [self._config.journal_size, self._config.journal_max_bytes]
         await self._call(self._journal_record(keys=keys, args=[exchange.request_id, text, *caps]))
 
-    async def exchanges(self) -> list[dict[str, Any]]:
+    async def exchanges(self, after: int = -1) -> list[dict[str, Any]]:
         texts = await self._call(self._client.hvals(self._keys["journal"]))
-        return sorted((listed(json.loads(text)) for text in texts), key=lambda exchange: exchange["seq"])
+        entries = (json.loads(text) for text in texts)
+        return sorted((listed(e) for e in entries if e["seq"] > after), key=lambda exchange: exchange["seq"])
 
     async def exchange(self, request_id: str) -> Exchange | None:
         text = await self._call(self._client.hget(self._keys["journal"], request_id))  # keyed by id
