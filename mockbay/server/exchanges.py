@@ -24,6 +24,9 @@ from mockbay.state import ServerState
 
 log = logging.getLogger(__name__)
 MAX_INTERNAL_ERRORS = 100
+# A kept traceback's length: its exception may quote a request value of up to the body's 32 MB,
+# so the plugin's report keeps each one's start (where it happened) and end (what was raised).
+MAX_INTERNAL_ERROR_CHARS = 16_384
 
 
 def open_exchange(
@@ -79,9 +82,18 @@ def internal_error(state: ServerState, method: str, path: str, request_id: str) 
     """Log mockbay's own failure with its traceback, keep it for the plugin, answer 500."""
     detail = traceback.format_exc()
     log.error("internal error on %s %s\n%s", method, path, detail)
-    state.internal_errors.append(detail)
+    state.internal_errors.append(kept_traceback(detail))
     del state.internal_errors[:-MAX_INTERNAL_ERRORS]
     return error_response(ApiError(500, "api_error", "Internal server error"), request_id)
+
+
+def kept_traceback(detail: str) -> str:
+    """A traceback as the server keeps it: whole up to `MAX_INTERNAL_ERROR_CHARS`, else its two
+    ends with how much was cut between them."""
+    if len(detail) <= MAX_INTERNAL_ERROR_CHARS:
+        return detail
+    half = MAX_INTERNAL_ERROR_CHARS // 2
+    return f"{detail[:half]}\n[... {len(detail) - 2 * half:,} characters cut ...]\n{detail[-half:]}"
 
 
 def finish(
