@@ -16,20 +16,14 @@ from urllib.parse import quote_from_bytes
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mockbay.server.runner import MockServer
-from tests.integration.test_properties import deleted, odd_values, paths, replaced
+from tests.integration.test_properties import PROPERTY, deleted, odd_values, paths, replaced
 
 AUTH = {"x-api-key": "k", "anthropic-version": "2023-06-01"}
-ROUTES = settings(
-    max_examples=60,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+ROUTES = settings(PROPERTY, max_examples=60)  # the same profile, fewer examples per route
 MESSAGE = {"model": "claude-sonnet-4-6", "max_tokens": 16, "messages": [{"role": "user", "content": "hi"}]}
 VERTEX = "/v1/projects/p/locations/l/publishers/anthropic/models"
 BEDROCK_BODY = {"anthropic_version": "bedrock-2023-05-31", "max_tokens": 16, "messages": MESSAGE["messages"]}
