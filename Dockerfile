@@ -25,7 +25,7 @@ RUN rm -f mockbay/bundled \
     && /opt/mockbay/bin/python -m compileall -q -j 0 /opt/mockbay \
     && /opt/mockbay/bin/python -P -m mockbay.compile_dataclasses -q
 
-# ---- run: the base, the environment, the scenarios; nothing else --------------------------------
+# ---- run: the base, tini, the environment, the scenarios; nothing else --------------------------
 FROM ${BASE_IMAGE}
 ARG VERSION=0.1.0
 LABEL org.opencontainers.image.title="mockbay" \
@@ -38,6 +38,17 @@ ENV PATH=/opt/mockbay/bin:$PATH \
     MOCKBAY_HOST=0.0.0.0 \
     MOCKBAY_PORT=8080 \
     MOCKBAY_SCENARIOS=/scenarios
+# tini is PID 1, mockbay its child (docs/container.md, "Signals, PID 1 and exit codes"). The
+# kernel gives PID 1 no default signal actions: with Python there, a SIGTERM sent before mockbay's
+# handlers existed was dropped and the stop waited for SIGKILL. tini passes signals on, reaps
+# orphans, and `-e 143` makes a SIGTERM during start-up exit 0 like one later; `-s` keeps it
+# reaping under `docker run --init`. No version pin: the base's Debian release fixes it, as for
+# the base's own packages, and a pinned revision would break when BASE_IMAGE changes release.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends tini \
+    && apt-get clean \
+    && rm -rf /var/lib/apt/lists/*
 COPY --from=build /opt/mockbay /opt/mockbay
 COPY scenarios /scenarios
 # A numeric user, so Kubernetes' runAsNonRoot can check it; no home, nothing to write.
@@ -46,4 +57,4 @@ EXPOSE 8080
 # Follows the port the server was given (MOCKBAY_PORT or --port), read from its command line.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
     CMD ["python3", "-m", "mockbay.server.healthcheck"]
-ENTRYPOINT ["mockbay", "serve"]
+ENTRYPOINT ["/usr/bin/tini", "-s", "-e", "143", "--", "mockbay", "serve"]

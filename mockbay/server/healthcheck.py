@@ -1,8 +1,9 @@
 """`python -m mockbay.server.healthcheck`: the container's HEALTHCHECK, following the configured port.
 
-The server is PID 1 in the container (an exec-form ENTRYPOINT), so its own command line says
-where it listens: it is parsed with mockbay's own parser, which applies the same `MOCKBAY_HOST`
-and `MOCKBAY_PORT` defaults the server read, so `-e MOCKBAY_PORT=9090` and `... mockbay --port 9191`
+PID 1 in the container is tini, started by the exec-form ENTRYPOINT with the server's command
+line after its own options, so PID 1's command line says where the server listens: the part from
+`serve` on is parsed with mockbay's own parser, which applies the same `MOCKBAY_HOST` and
+`MOCKBAY_PORT` defaults the server read, so `-e MOCKBAY_PORT=9090` and `... mockbay --port 9191`
 are both followed. A wildcard bind (0.0.0.0, ::) is asked on loopback. Exit 0 when
 `/_mockbay/health` answers 200 within 2 s, else 1 (what Docker and podman expect). Standard
 library only, so the check costs a fraction of a second.
@@ -22,7 +23,7 @@ WILDCARDS = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}
 
 
 def serve_arguments(cmdline: bytes) -> list[str]:
-    """The arguments from `serve` on, or just `serve` when PID 1 is not `mockbay serve`."""
+    """The arguments from `serve` on, or just `serve` when PID 1's command line has no `serve`."""
     argv = [part.decode(errors="replace") for part in cmdline.split(b"\0") if part]
     return argv[argv.index("serve") :] if "serve" in argv else ["serve"]
 

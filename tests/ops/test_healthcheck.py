@@ -8,7 +8,8 @@ import pytest
 
 from mockbay.server.healthcheck import health_url, main
 
-PID1 = b"/opt/mockbay/bin/python\0/opt/mockbay/bin/mockbay\0serve\0"
+# The image's ENTRYPOINT: tini, then the server's command line.
+PID1 = b"\0".join([b"/usr/bin/tini", b"-s", b"-e", b"143", b"--", b"mockbay", b"serve", b""])
 
 
 def test_the_environment_gives_host_and_port(monkeypatch: pytest.MonkeyPatch) -> None:
