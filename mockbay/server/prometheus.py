@@ -14,10 +14,9 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from mockbay.errors import ApiError
 from mockbay.journal import Journal
 from mockbay.metrics import SCHEDULE_BUCKETS, Metrics
-from mockbay.server.responses import json_response
-from mockbay.wire.errors import error_body
 
 if TYPE_CHECKING:
     from prometheus_client.metrics_core import Metric
@@ -33,7 +32,7 @@ def metrics_response(metrics: Metrics, journal: Journal) -> web.Response:
         from prometheus_client import CollectorRegistry
         from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
     except ImportError:
-        return json_response(error_body("api_error", MISSING, ""), status=501)
+        raise ApiError(501, "api_error", MISSING) from None  # the caller's envelope names the request
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_Collector(metrics, len(journal), journal.bytes))
     response = web.Response(body=generate_latest(registry))

@@ -135,6 +135,7 @@ def test_without_prometheus_client_the_endpoint_says_how_to_get_it(
     reply = httpx.get(f"{server.url}/_mockbay/metrics")
     assert reply.status_code == 501 and reply.json()["error"]["type"] == "api_error"
     assert "pip install 'mockbay[metrics]'" in reply.json()["error"]["message"]
+    assert reply.json()["request_id"] == reply.headers["request-id"]  # as in every error body
 
 
 def test_a_stream_in_progress_is_an_open_stream(server: MockServer) -> None:
