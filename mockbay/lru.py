@@ -3,6 +3,7 @@ on every in-memory store of mockbay."""
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -15,6 +16,12 @@ V = TypeVar("V")
 # model name): such memos are keyed by what clients send, so a longer key is computed afresh and
 # never kept, and a memo of N entries holds at most N times this many characters.
 MEMO_KEY_CHARS = 256
+
+
+def key_digest(key: str) -> bytes:
+    """16 bytes standing for a key whose length a client chooses (a session header, an API key):
+    an entry keyed by it costs the same however long the key, and no credential is kept in it."""
+    return hashlib.blake2b(key.encode(errors="surrogateescape"), digest_size=16).digest()
 
 
 class Lru(Generic[K, V]):

@@ -5,7 +5,6 @@ Every method finishes without suspending, so awaiting it costs a coroutine call 
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager
@@ -14,7 +13,7 @@ from typing import Any
 from mockbay.batches.model import Batch
 from mockbay.files.store import FileStore, StoredFile
 from mockbay.journal import Exchange, Journal
-from mockbay.lru import Lru
+from mockbay.lru import Lru, key_digest
 from mockbay.scenario.model import Limits
 from mockbay.store import CursorKey, StateStore
 from mockbay.store.bounded import BoundedStore, Page
@@ -34,8 +33,7 @@ class SequenceCursors:
 
     def advance(self, key: CursorKey) -> int:
         """The 0-based position of this request in the sequence, then move on."""
-        digest = hashlib.blake2b("\x1f".join(key).encode(errors="surrogateescape"), digest_size=16).digest()
-        return self._served.update(digest, lambda served: (served or 0) + 1) - 1
+        return self._served.update(key_digest("\x1f".join(key)), lambda served: (served or 0) + 1) - 1
 
     async def close(self) -> None:
         """Nothing to release."""

@@ -35,6 +35,7 @@ from mockbay.config import ServerConfig
 from mockbay.errors import ApiError
 from mockbay.files.store import StoredFile
 from mockbay.journal import Exchange
+from mockbay.lru import key_digest
 from mockbay.scenario.model import Limits
 from mockbay.store import CursorKey, StateStore, StoreUnavailable
 from mockbay.store.bounded import Page, StoreFull, page_of
@@ -179,7 +180,8 @@ class RedisStore(StateStore):
 
     async def advance(self, key: CursorKey) -> int:
         keys = [self._keys["cursors"], self._keys["cursors:used"]]
-        position = await self._call(self._advance(keys=keys, args=[SEP.join(key), self._config.max_sessions]))
+        field = key_digest(SEP.join(key))  # as in memory: a fixed size, whatever the session header
+        position = await self._call(self._advance(keys=keys, args=[field, self._config.max_sessions]))
         return int(position)
 
     async def _buckets(
@@ -187,7 +189,8 @@ class RedisStore(StateStore):
     ) -> tuple[dict[Any, Bucket], float]:
         caps = [limit_of(limits, d) or 0 for d in DIMENSIONS]
         keys = [self._keys["ratelimits"], self._keys["ratelimits:used"]]
-        args: list[str | int] = [bucket, self._config.rate_limit_buckets, *caps, action, amount]
+        field = key_digest(bucket)  # as in memory: no API key kept, whatever its length
+        args: list[bytes | str | int] = [field, self._config.rate_limit_buckets, *caps, action, amount]
         now, *levels = struct.unpack("<7d", await self._call(self._ratelimit(keys=keys, args=args)))
         buckets = {
             dimension: Bucket(int(levels[2 * i]), levels[2 * i + 1], now)

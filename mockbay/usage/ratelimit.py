@@ -21,7 +21,6 @@ the per-minute limit and refilling continuously at limit/60 per second, as upstr
 
 from __future__ import annotations
 
-import hashlib
 import math
 import time
 from collections import OrderedDict
@@ -31,6 +30,7 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from mockbay.errors import ApiError, MockbayError
+from mockbay.lru import key_digest
 from mockbay.scenario.model import Limits
 
 WINDOW_SECONDS = 60.0
@@ -104,7 +104,7 @@ class RateLimiter:
 
     def _buckets(self, key: str, limits: Limits, now: float) -> dict[Dimension, Bucket]:
         """The key's refilled buckets for the limits in force, created full where new or changed."""
-        digest = hashlib.blake2b(key.encode(errors="surrogateescape"), digest_size=16).digest()
+        digest = key_digest(key)
         buckets = self._keys.get(digest)
         if buckets is None:
             buckets = self._keys[digest] = {}

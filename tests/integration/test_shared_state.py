@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import redis
 import yaml
 
 from mockbay.cli import main
@@ -68,6 +69,30 @@ def redis_server() -> Iterator[RedisServer]:
     server.stop()
 
 
+@pytest.fixture
+def redis_client(redis_server: RedisServer) -> Iterator[redis.Redis]:
+    """A client of the tests' own, to look at what the replicas keep."""
+    client = redis.Redis.from_url(redis_server.url)
+    yield client
+    client.close()
+
+
+def everything_under(client: redis.Redis, namespace: str) -> bytes:
+    """Every key, field, member and value the namespace holds, as one byte string to search."""
+    held = []
+    for key in client.scan_iter(f"{namespace}:*"):
+        kind = client.type(key)
+        if kind == b"hash":
+            held += [item for pair in client.hgetall(key).items() for item in pair]
+        elif kind == b"zset":
+            held += client.zrange(key, 0, -1)
+        elif kind == b"list":
+            held += client.lrange(key, 0, -1)
+        else:
+            held.append(client.get(key) or b"")
+    return b"\n".join(held)
+
+
 @pytest.fixture(scope="module")
 def scenario_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("shared") / "shared.yaml"
@@ -86,8 +111,8 @@ def replica(state: str, scenarios: Path, namespace: str, *extra: str) -> Child:
 class Replicas:
     """Three replicas on one namespace, and a client that sends each request to the next one."""
 
-    def __init__(self, children: list[Child]) -> None:
-        self.children = children
+    def __init__(self, children: list[Child], namespace: str) -> None:
+        self.children, self.namespace = children, namespace
         self.clients = [httpx.Client(base_url=c.url, headers=HEADERS, timeout=10) for c in children]
         self._next = itertools.cycle(range(len(children)))
 
@@ -108,7 +133,8 @@ def replicas_on(redis: RedisServer, scenarios: Path, namespace: str, count: int,
 
 
 def three_replicas(redis: RedisServer, scenarios: Path) -> Replicas:
-    return Replicas(replicas_on(redis, scenarios, f"test-{uuid.uuid4().hex[:8]}", 3))
+    namespace = f"test-{uuid.uuid4().hex[:8]}"
+    return Replicas(replicas_on(redis, scenarios, namespace, 3), namespace)
 
 
 @pytest.fixture(scope="module")
@@ -467,3 +493,15 @@ def test_a_thread_created_through_one_replica_is_continued_through_another(repli
     assert first.post("/_mockbay/reset").status_code == 200
     lost = third.post("/v1/messages", json=body("count", thread=follow_up), headers=threads)
     assert lost.json()["error"]["details"] == {"error_code": "thread_not_found"}
+
+
+def test_rate_limit_buckets_and_cursors_keep_digests_not_api_keys_or_session_headers(
+    replicas: Replicas, redis_client: redis.Redis
+) -> None:
+    api_key, session = "sk-ant-api03-" + "k" * 80, "s" * 4000
+    caller = {"x-api-key": api_key, "x-mockbay-session": session}
+    assert [text_of(replicas.post(body("count"), **caller)) for _ in range(2)] == ["one", "two"]
+    assert replicas.post(body("limit"), **caller).status_code == 200
+    for name in ("cursors", "ratelimits"):  # fixed-size entries, as in memory: the caps bound bytes
+        assert [len(field) for field in redis_client.hkeys(f"{replicas.namespace}:{name}")] == [16]
+    assert api_key.encode() not in everything_under(redis_client, replicas.namespace)
