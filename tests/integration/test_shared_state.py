@@ -505,3 +505,27 @@ def test_rate_limit_buckets_and_cursors_keep_digests_not_api_keys_or_session_hea
     for name in ("cursors", "ratelimits"):  # fixed-size entries, as in memory: the caps bound bytes
         assert [len(field) for field in redis_client.hkeys(f"{replicas.namespace}:{name}")] == [16]
     assert api_key.encode() not in everything_under(redis_client, replicas.namespace)
+
+
+def test_scenarios_loaded_after_redis_restarted_empty_reach_a_replica_that_held_older_ones(
+    scenario_file: Path,
+) -> None:
+    redis_server = RedisServer()
+    redis_server.start()
+    pair = replicas_on(redis_server, scenario_file, "restarted", 2)
+    try:
+        loading, other = (httpx.Client(base_url=c.url, headers=HEADERS, timeout=30) for c in pair)
+        with loading, other:
+            assert loading.post("/_mockbay/scenarios", content=ADMIN_LOADED).status_code == 200
+            assert text_of(other.post("/v1/messages", json=body("admin"))) == "loaded through one replica"
+            redis_server.stop()
+            redis_server.start()  # empty: the admin-loaded list is gone, and a new one begins
+            later = ADMIN_LOADED.replace("admin-loaded", "later").replace("admin}", "later}")
+            assert loading.post("/_mockbay/scenarios", content=later).status_code == 200
+            assert text_of(other.post("/v1/messages", json=body("later"))) == "loaded through one replica"
+            gone = other.post("/v1/messages", json=body("admin"))
+            assert gone.status_code == 400 and "unmatched" in gone.text.lower(), gone.text
+    finally:
+        for child in pair:
+            stop(child)
+        redis_server.stop()
