@@ -15,13 +15,15 @@ def rfc3339(epoch: float) -> str:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
-class StoredFile:
-    """One upload of /v1/files: the bytes a download returns and the fields its `FileMetadata` reports."""
+class FileInfo:
+    """What upstream's `FileMetadata` reports of one upload. Its bytes are kept apart
+    (`StoredFile`), so listing, retrieving and checking a `file_id` never read them: in a shared
+    store each would otherwise fetch every file's content to report its name."""
 
     id: str
     filename: str
     mime_type: str
-    content: bytes
+    size_bytes: int
     created_at: float
     expires_at: float | None
     downloadable: bool
@@ -33,11 +35,19 @@ class StoredFile:
             "id": self.id,
             "filename": self.filename,
             "mime_type": self.mime_type,
-            "size_bytes": len(self.content),
+            "size_bytes": self.size_bytes,
             "created_at": rfc3339(self.created_at),
             "expires_at": rfc3339(self.expires_at) if self.expires_at is not None else None,
             "downloadable": self.downloadable,
         }
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class StoredFile:
+    """One upload of /v1/files: its metadata and the bytes a download returns."""
+
+    info: FileInfo
+    content: bytes
 
 
 FileStore = BoundedStore[StoredFile]

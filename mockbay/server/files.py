@@ -22,7 +22,7 @@ from aiohttp.multipart import BadContentDispositionHeader, BadContentDisposition
 
 from mockbay.config import MB
 from mockbay.errors import ApiError
-from mockbay.files.store import StoredFile
+from mockbay.files.store import FileInfo, StoredFile
 from mockbay.journal import Exchange
 from mockbay.render import ids
 from mockbay.server.auth import authenticate, require_version
@@ -73,13 +73,13 @@ async def handle(
         return await _list(request, state)
     if file_id is not None and method in ("GET", "DELETE") and not (content and method == "DELETE"):
         _admit(state, headers)
-        stored = await state.store.file_get(file_id)
-        if stored is None:
+        info = await state.store.file_get(file_id)
+        if info is None:
             raise ApiError(404, "not_found_error", f"File not found: {file_id}")
         if method == "DELETE":
             await state.store.file_delete(file_id)
             return json_response({"id": file_id, "type": "file_deleted"})
-        return _download(state, stored) if content else json_response(stored.metadata())
+        return await _download(state, info) if content else json_response(info.metadata())
     return None
 
 
@@ -97,18 +97,18 @@ async def _upload(request: web.Request, state: ServerState, exchange: Exchange) 
     part_name, mime_type, content = fields["file"]
     expires_in = _expires_in(fields.get("expires_in_seconds"))
     now = state.wall_clock()
-    stored = StoredFile(
+    info = FileInfo(
         id=ids.file_id(state.config.seed, exchange.seq, state.config.worker),
         filename=_filename(part_name, mime_type),
         mime_type=mime_type,
-        content=content,
+        size_bytes=len(content),
         created_at=now,
         expires_at=now + expires_in if expires_in is not None else None,
         downloadable=state.config.files_downloadable,
     )
-    exchange.body = {"file": stored.metadata()}
+    exchange.body = {"file": info.metadata()}
     try:
-        await state.store.file_put(stored)
+        await state.store.file_put(StoredFile(info, content))
     except StoreFull:
         raise ApiError(
             400,
@@ -117,7 +117,7 @@ async def _upload(request: web.Request, state: ServerState, exchange: Exchange) 
             f"{state.config.files_max_mb} MB (--files-max, --files-max-mb); delete files to make room",
             error_code="storage_quota_exceeded",
         ) from None
-    return json_response(stored.metadata())
+    return json_response(info.metadata())
 
 
 async def _read_form(request: web.Request, limit: int) -> dict[str, tuple[str, str, bytes]]:
@@ -220,7 +220,7 @@ async def _list(request: web.Request, state: ServerState) -> web.Response:
         unique = list(dict.fromkeys(wanted))
         if len(unique) > MAX_IDS:
             raise bad(f"ids: List should have at most {MAX_IDS} items after validation, not {len(unique)}")
-        found = [stored.metadata() for file_id in unique if (stored := await state.store.file_get(file_id))]
+        found = [info.metadata() for file_id in unique if (info := await state.store.file_get(file_id))]
         return json_response({**id_page(found, False), "next_page": None})
     limit = parse_limit(query.get("limit", ()))
     after, before = cursors(query)
@@ -233,16 +233,19 @@ async def _list(request: web.Request, state: ServerState) -> web.Response:
         page = await state.store.file_page(limit, after, before)
     except UnknownCursor as exc:  # named as the client sent it: a page cursor, or after_id / before_id
         raise (_bad_page(page_cursor) if page_cursor and exc.name == "after_id" else bad(str(exc))) from None
-    data: list[dict[str, Any]] = [stored.metadata() for stored in page.items]
+    data: list[dict[str, Any]] = [info.metadata() for info in page.items]
     forward = page.has_more and before is None and bool(data)
     return json_response(
         {**id_page(data, page.has_more), "next_page": f"{PAGE_PREFIX}{data[-1]['id']}" if forward else None}
     )
 
 
-def _download(state: ServerState, stored: StoredFile) -> web.Response:
-    if stored.expires_at is not None and state.wall_clock() >= stored.expires_at:
-        raise ApiError(404, "not_found_error", f"File {stored.id} has expired", error_code="file_expired")
-    if not stored.downloadable:
+async def _download(state: ServerState, info: FileInfo) -> web.Response:
+    if info.expires_at is not None and state.wall_clock() >= info.expires_at:
+        raise ApiError(404, "not_found_error", f"File {info.id} has expired", error_code="file_expired")
+    if not info.downloadable:
         raise ApiError(400, "invalid_request_error", NOT_DOWNLOADABLE, error_code="file_not_downloadable")
-    return web.Response(body=stored.content, content_type=stored.mime_type)
+    content = await state.store.file_content(info.id)
+    if content is None:  # deleted (through another replica) since its metadata was read
+        raise ApiError(404, "not_found_error", f"File not found: {info.id}")
+    return web.Response(body=content, content_type=info.mime_type)

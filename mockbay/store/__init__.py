@@ -22,7 +22,7 @@ from mockbay.usage.cache import CachePlan
 
 if TYPE_CHECKING:  # files/store.py imports this package's bounded.py
     from mockbay.batches.model import Batch
-    from mockbay.files.store import StoredFile
+    from mockbay.files.store import FileInfo, StoredFile
 
 CursorKey = tuple[str, str, str]  # (session, scenario, step label)
 
@@ -72,13 +72,18 @@ class StateStore(ABC):
         """Keep an uploaded file; `StoreFull` over `--files-max` or `--files-max-mb` (upstream's quota)."""
 
     @abstractmethod
-    async def file_get(self, file_id: str) -> StoredFile | None: ...
+    async def file_get(self, file_id: str) -> FileInfo | None:
+        """A file's metadata, without reading its bytes."""
+
+    @abstractmethod
+    async def file_content(self, file_id: str) -> bytes | None:
+        """A file's bytes (a download), or None when it is gone."""
 
     @abstractmethod
     async def file_delete(self, file_id: str) -> None: ...
 
     @abstractmethod
-    async def file_page(self, limit: int, after_id: str | None, before_id: str | None) -> Page[StoredFile]:
+    async def file_page(self, limit: int, after_id: str | None, before_id: str | None) -> Page[FileInfo]:
         """Newest first; `UnknownCursor` for a cursor that names no file."""
 
     @abstractmethod

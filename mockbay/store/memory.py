@@ -11,7 +11,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from mockbay.batches.model import Batch
-from mockbay.files.store import FileStore, StoredFile
+from mockbay.files.store import FileInfo, FileStore, StoredFile
 from mockbay.journal import Exchange, Journal
 from mockbay.lru import Lru, key_digest
 from mockbay.scenario.model import Limits
@@ -88,16 +88,22 @@ class MemoryStore(StateStore):
         self.cache.commit(plan)
 
     async def file_put(self, stored: StoredFile) -> None:
-        self.files.put(stored.id, stored, len(stored.content))
+        self.files.put(stored.info.id, stored, len(stored.content))
 
-    async def file_get(self, file_id: str) -> StoredFile | None:
-        return self.files.get(file_id)
+    async def file_get(self, file_id: str) -> FileInfo | None:
+        stored = self.files.get(file_id)
+        return None if stored is None else stored.info
+
+    async def file_content(self, file_id: str) -> bytes | None:
+        stored = self.files.get(file_id)
+        return None if stored is None else stored.content
 
     async def file_delete(self, file_id: str) -> None:
         self.files.delete(file_id)
 
-    async def file_page(self, limit: int, after_id: str | None, before_id: str | None) -> Page[StoredFile]:
-        return self.files.page(limit, after_id=after_id, before_id=before_id)
+    async def file_page(self, limit: int, after_id: str | None, before_id: str | None) -> Page[FileInfo]:
+        page = self.files.page(limit, after_id=after_id, before_id=before_id)
+        return Page([stored.info for stored in page.items], page.has_more)
 
     async def batch_put(self, batch: Batch) -> None:
         self.batches.put(batch.id, batch, batch.size)

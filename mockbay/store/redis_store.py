@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import secrets
@@ -33,7 +34,7 @@ from redis.exceptions import RedisError
 from mockbay.batches.model import Batch
 from mockbay.config import ServerConfig
 from mockbay.errors import ApiError
-from mockbay.files.store import StoredFile
+from mockbay.files.store import FileInfo, StoredFile
 from mockbay.journal import Exchange
 from mockbay.lru import key_digest
 from mockbay.scenario.model import Limits
@@ -100,7 +101,7 @@ class RedisStore(StateStore):
                 "journal:bytes",
                 "files",
                 "files:order",
-                "files:size",
+                "files:content",
                 "files:bytes",
                 "batches",
                 "batches:order",
@@ -127,7 +128,7 @@ class RedisStore(StateStore):
         self._unlock = self._client.register_script(_script("unlock"))
         self._batch_keys = [self._keys[k] for k in ("batches", "batches:order", "batches:bytes")]
         self._thread_keys = [self._keys[k] for k in ("threads", "threads:order", "threads:bytes")]
-        self._file_keys = [self._keys[k] for k in ("files", "files:order", "files:size", "files:bytes")]
+        self._file_keys = [self._keys[k] for k in ("files", "files:order", "files:content", "files:bytes")]
         self._outage = False
 
     async def _call(self, action: Awaitable[T]) -> T:
@@ -224,27 +225,30 @@ class RedisStore(StateStore):
         await self._call(self._cache_commit(keys=keys, args=args))
 
     async def file_put(self, stored: StoredFile) -> None:
-        size = len(stored.content)
         config = self._config
-        args: list[str | bytes | int] = [stored.id, _pack_file(stored), size, config.files_max]
+        meta = json.dumps(dataclasses.asdict(stored.info))
+        args: list[str | bytes | int] = [stored.info.id, meta, stored.content, config.files_max]
         args.append(config.files_max_mb * MB)
         if not await self._call(self._file_put(keys=self._file_keys, args=args)):
-            raise StoreFull(stored.id)
+            raise StoreFull(stored.info.id)
 
-    async def file_get(self, file_id: str) -> StoredFile | None:
-        packed = await self._call(self._client.hget(self._keys["files"], file_id))
-        return _unpack_file(file_id, packed) if packed is not None else None
+    async def file_get(self, file_id: str) -> FileInfo | None:
+        meta = await self._call(self._client.hget(self._keys["files"], file_id))
+        return None if meta is None else FileInfo(**json.loads(meta))
+
+    async def file_content(self, file_id: str) -> bytes | None:
+        content = await self._call(self._client.hget(self._keys["files:content"], file_id))
+        return content.encode() if isinstance(content, str) else content  # the client answers bytes
 
     async def file_delete(self, file_id: str) -> None:
         await self._call(self._file_delete(keys=self._file_keys, args=[file_id]))
 
-    async def file_page(self, limit: int, after_id: str | None, before_id: str | None) -> Page[StoredFile]:
+    async def file_page(self, limit: int, after_id: str | None, before_id: str | None) -> Page[FileInfo]:
         order = await self._call(self._client.lrange(self._keys["files:order"], 0, -1))
         newest_first = [_text(file_id) for file_id in reversed(order)]
         chosen, has_more = page_of(newest_first, limit, after_id, before_id)
-        packed = await self._call(self._client.hmget(self._keys["files"], chosen)) if chosen else []
-        found = [_unpack_file(i, p) for i, p in zip(chosen, packed, strict=True) if p is not None]
-        return Page(found, has_more)
+        metas = await self._call(self._client.hmget(self._keys["files"], chosen)) if chosen else []
+        return Page([FileInfo(**json.loads(meta)) for meta in metas if meta is not None], has_more)
 
     async def batch_put(self, batch: Batch) -> None:
         config = self._config
@@ -319,17 +323,3 @@ class RedisStore(StateStore):
 
 def _text(value: bytes | str) -> str:
     return value if isinstance(value, str) else value.decode()
-
-
-def _pack_file(stored: StoredFile) -> bytes:
-    """One line of metadata JSON, then the content as it was uploaded."""
-    meta = {
-        f: getattr(stored, f) for f in ("filename", "mime_type", "created_at", "expires_at", "downloadable")
-    }
-    return json.dumps(meta).encode() + b"\n" + stored.content
-
-
-def _unpack_file(file_id: str, packed: bytes | str) -> StoredFile:
-    raw = packed if isinstance(packed, bytes) else packed.encode()  # the client is made to answer bytes
-    meta, _, content = raw.partition(b"\n")
-    return StoredFile(id=file_id, content=content, **json.loads(meta))

@@ -529,3 +529,35 @@ def test_scenarios_loaded_after_redis_restarted_empty_reach_a_replica_that_held_
         for child in pair:
             stop(child)
         redis_server.stop()
+
+
+def test_listing_and_retrieving_files_reads_no_content_from_redis(
+    redis_server: RedisServer, scenario_file: Path, redis_client: redis.Redis
+) -> None:
+    pair = replicas_on(
+        redis_server, scenario_file, f"files-{uuid.uuid4().hex[:8]}", 2, "--files-downloadable"
+    )
+    try:
+        uploading, other = (httpx.Client(base_url=c.url, headers=HEADERS, timeout=30) for c in pair)
+        with uploading, other:
+            content = bytes(range(256)) * 4096 + b"\n{}\n"  # 1 MiB and a little, newlines included
+            file_ids = [
+                uploading.post("/v1/files", files={"file": (f"{n}.bin", content, "text/plain")}).json()["id"]
+                for n in range(3)
+            ]
+            sent_before = redis_client.info("stats")["total_net_output_bytes"]
+            assert [f["id"] for f in other.get("/v1/files").json()["data"]] == file_ids[::-1]
+            assert other.get(f"/v1/files/{file_ids[0]}").json()["size_bytes"] == len(content)
+            document = {"type": "document", "source": {"type": "file", "file_id": file_ids[1]}}
+            using = body(
+                "count", messages=[{"role": "user", "content": [document, {"type": "text", "text": "count"}]}]
+            )
+            beta = {"anthropic-beta": "files-api-2025-04-14"}
+            assert text_of(other.post("/v1/messages", json=using, headers=beta)) == "one"
+            assert redis_client.info("stats")["total_net_output_bytes"] - sent_before < len(content) // 4
+            assert other.get(f"/v1/files/{file_ids[2]}/content").content == content
+            assert uploading.delete(f"/v1/files/{file_ids[2]}").status_code == 200
+            assert other.get(f"/v1/files/{file_ids[2]}/content").status_code == 404
+    finally:
+        for child in pair:
+            stop(child)
