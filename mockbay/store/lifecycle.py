@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import re
 from collections.abc import AsyncIterator, Callable
 from urllib.parse import urlsplit
 
@@ -18,18 +19,35 @@ log = logging.getLogger("mockbay")
 
 MEMORY = "memory"
 SCHEMES = ("redis", "rediss", "unix")  # what the redis client's from_url accepts
+DB_PATH = re.compile(r"/?[0-9]*")  # the redis client would ignore a database that is no number
+CREDENTIALS = re.compile(r"//[^/@]*@")
 
 
 def check_state(url: str) -> str:
-    """`memory`, or a Redis URL with the client installed; anything else is bad input (exit 2)."""
+    """`memory`, or a Redis URL the client takes, with the client installed; anything else is bad
+    input (exit 2), said without the URL's credentials."""
     if url == MEMORY:
         return url
-    if urlsplit(url).scheme not in SCHEMES:
-        raise MockbayError(f"--state: expected {MEMORY} or redis://HOST:PORT/DB, got {url!r}")
+    shown = CREDENTIALS.sub("//", url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises for a port out of range
+    except ValueError as exc:
+        raise MockbayError(f"--state: {exc}: {shown!r}") from None
+    if parts.scheme not in SCHEMES:
+        raise MockbayError(f"--state: expected {MEMORY} or redis://HOST:PORT/DB, got {shown!r}")
     if importlib.util.find_spec("redis") is None:
         raise MockbayError(
             "--state redis://...: the redis client is not installed (pip install 'mockbay[redis]')"
         )
+    if parts.scheme != "unix" and not DB_PATH.fullmatch(parts.path):
+        raise MockbayError(f"--state: the database is a number (redis://HOST:PORT/DB), got {shown!r}")
+    from redis.asyncio.connection import ConnectionPool
+
+    try:  # builds the connection as the store will, without connecting: query options checked
+        ConnectionPool.from_url(url).make_connection()  # type: ignore[no-untyped-call]
+    except (ValueError, TypeError) as exc:  # TypeError: a query option no connection takes
+        raise MockbayError(f"--state: not a URL the redis client takes ({exc}): {shown!r}") from None
     return url
 
 

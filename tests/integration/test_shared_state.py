@@ -286,6 +286,27 @@ def test_a_state_url_that_is_not_redis_exits_2(url: str, capsys: pytest.CaptureF
     assert f"--state: expected memory or redis://HOST:PORT/DB, got {url!r}" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("redis://127.0.0.1:99999/0", "Port out of range"),
+        ("redis://[::1", "Invalid IPv6 URL"),
+        ("redis://127.0.0.1:6379/zero", "the database is a number"),
+        ("redis://127.0.0.1:6379/0?socket_timeout=soon", "socket_timeout"),
+        ("redis://127.0.0.1:6379/0?colour=blue", "colour"),
+        ("mysql://127.0.0.1:3306/0", "expected memory or redis://"),
+    ],
+)
+def test_a_state_url_the_redis_client_would_refuse_or_misread_exits_2_without_its_password(
+    url: str, says: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with_password = url.replace("//", "//mockbay:hunter2@", 1)
+    assert main(["serve", "--port", "0", "--state", with_password]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("mockbay: error: --state: "), err
+    assert says in err and "hunter2" not in err and "Traceback" not in err
+
+
 ADMIN_LOADED = """
 name: admin-loaded
 match: {last_user: admin}
