@@ -61,7 +61,7 @@ async def handle(
         return await _list(request, state, base)
     if batch_id is not None and (method, action) in _ACTIONS:
         _admit(state, headers)
-        batch, now = await _settled(state, batch_id)
+        batch, now = await _settled(state, batch_id, cancel=action == "/cancel")
         return await _ACTIONS[method, action](state, batch, now, base)
     return None
 
@@ -119,15 +119,16 @@ async def _list(request: web.Request, state: ServerState, base: str) -> web.Resp
     return json_response(id_page(data, page.has_more))
 
 
-async def _settled(state: ServerState, batch_id: str) -> tuple[Batch, float]:
-    """The batch by id, with every request due by `now` answered, and that `now`: the action
-    judges the batch at the same instant, so it never sees `ended` with requests still unrun (a
-    big batch takes long enough to run for the clock to pass its end); a 404 for an unknown id."""
+async def _settled(state: ServerState, batch_id: str, *, cancel: bool = False) -> tuple[Batch, float]:
+    """The batch by id, with every request due by `now` answered (then the rest canceled, if
+    asked), and that `now`: the action judges the batch at the same instant, so it never sees
+    `ended` with requests still unrun (a big batch takes long enough to run for the clock to pass
+    its end); a 404 for an unknown id."""
     batch = await state.store.batch_get(batch_id)
     if batch is None:
         raise ApiError(404, "not_found_error", f"Message batch not found: {batch_id}")
     now = state.wall_clock()
-    return await _settle(state, batch, now), now
+    return await _settle(state, batch, now, cancel=cancel), now
 
 
 async def _retrieve(state: ServerState, batch: Batch, now: float, base: str) -> web.Response:
@@ -135,15 +136,18 @@ async def _retrieve(state: ServerState, batch: Batch, now: float, base: str) -> 
 
 
 async def _cancel(state: ServerState, batch: Batch, now: float, base: str) -> web.Response:
-    """Requests not yet run are canceled; the answer says `canceling`, the next read `ended`."""
+    """Canceled by `_settle`; the answer says `canceling`, the next read `ended`."""
+    return json_response(_view(batch, now, base, answering="canceling"))
+
+
+def _cancel_rest(batch: Batch, now: float) -> None:
+    """Requests not yet run are canceled."""
     if batch.status(now) != "in_progress":
         raise bad(f"Message batch {batch.id} has already ended or is being canceled; it cannot be canceled")
     batch.cancel_at = now
     for item in batch.items:
         if item.result is None:
             item.result = {"type": "canceled"}
-    await state.store.batch_put(batch)
-    return json_response(_view(batch, now, base, answering="canceling"))
 
 
 async def _delete(state: ServerState, batch: Batch, now: float, base: str) -> web.Response:
@@ -181,8 +185,10 @@ def _results_url(base: str, batch: Batch) -> str:
     return f"{base}/{batch.id}/results"
 
 
-async def _settle(state: ServerState, batch: Batch, now: float) -> Batch:
-    """Run the requests due by now (none after a cancel), and store the batch with its new size."""
+async def _settle(state: ServerState, batch: Batch, now: float, *, cancel: bool = False) -> Batch:
+    """Run the requests due by now (none after a cancel), cancel the rest if asked, and store the
+    batch with its new size. All under the batch's lock: a cancel stored outside it would be
+    overwritten by a replica running the batch meanwhile, which stores the batch it read."""
     async with state.store.batch_running(batch):  # a read arriving meanwhile waits, then finds nothing due
         stored = await state.store.batch_get(batch.id)  # shared: another replica may have run some
         batch = stored if stored is not None else batch
@@ -192,7 +198,9 @@ async def _settle(state: ServerState, batch: Batch, now: float) -> Batch:
             batch.result_bytes += len(dumps(item.result))
             if count % YIELD_EVERY == 0:
                 await asyncio.sleep(0)  # a big batch does not hold up the server's other clients
-        if due or stored is None:
+        if cancel:
+            _cancel_rest(batch, now)
+        if due or stored is None or cancel:
             await state.store.batch_put(batch)
     return batch
 

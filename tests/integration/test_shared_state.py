@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -580,5 +581,48 @@ def test_listing_and_retrieving_files_reads_no_content_from_redis(
             assert uploading.delete(f"/v1/files/{file_ids[2]}").status_code == 200
             assert other.get(f"/v1/files/{file_ids[2]}/content").status_code == 404
     finally:
+        for child in pair:
+            stop(child)
+
+
+def test_a_cancel_through_one_replica_holds_while_another_is_running_the_batch(
+    redis_server: RedisServer, scenario_file: Path
+) -> None:
+    pair = replicas_on(
+        redis_server, scenario_file, f"cancel-{uuid.uuid4().hex[:8]}", 2, "--batch-seconds", "2"
+    )
+    running, canceling = (httpx.Client(base_url=c.url, headers=HEADERS, timeout=30) for c in pair)
+    reading = threading.Event()
+    reading.set()
+
+    def read_on(batch_id: str) -> None:  # requests fall due all along: each read runs some
+        with httpx.Client(base_url=running.base_url, headers=HEADERS, timeout=30) as reader:
+            while reading.is_set():
+                reader.get(f"/v1/messages/batches/{batch_id}")
+
+    try:
+        with running, canceling:
+            requests = [{"custom_id": f"item-{n}", "params": body("admin or not")} for n in range(200)]
+            batch_id = running.post("/v1/messages/batches", json={"requests": requests}).json()["id"]
+            readers = [threading.Thread(target=read_on, args=(batch_id,)) for _ in range(2)]
+            for reader in readers:
+                reader.start()
+            time.sleep(1)
+            assert canceling.post(f"/v1/messages/batches/{batch_id}/cancel").status_code == 200
+            reading.clear()
+            for reader in readers:
+                reader.join(timeout=30)
+            results = canceling.get(f"/v1/messages/batches/{batch_id}/results")
+            assert results.status_code == 200, results.text  # ended: every request ran or was canceled
+            outcomes = {
+                line["custom_id"]: line["result"]["type"]
+                for line in map(json.loads, results.text.splitlines())
+            }
+            journal = running.get("/_mockbay/requests").json()["requests"]
+            ran = {e["custom_id"] for e in journal if e["batch_id"] == batch_id}
+            canceled = {custom_id for custom_id, outcome in outcomes.items() if outcome == "canceled"}
+            assert canceled and ran and ran.isdisjoint(canceled) and len(ran | canceled) == 200
+    finally:
+        reading.clear()
         for child in pair:
             stop(child)
