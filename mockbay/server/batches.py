@@ -102,7 +102,7 @@ async def _create(
         body_bytes=len(raw),
         path=request.path_qs,
     )
-    await _settle(state, batch, now)
+    await _settle(state, batch, now, new=True)
     return json_response(batch.to_json("in_progress", _results_url(base, batch)))
 
 
@@ -115,7 +115,8 @@ async def _list(request: web.Request, state: ServerState, base: str) -> web.Resp
     except UnknownCursor as exc:
         raise bad(str(exc)) from None
     now = state.wall_clock()
-    data = [_view(await _settle(state, batch, now), now, base) for batch in page.items]
+    settled = [await _settle(state, batch, now) for batch in page.items]
+    data = [_view(batch, now, base) for batch in settled if batch is not None]  # not those deleted meanwhile
     return json_response(id_page(data, page.has_more))
 
 
@@ -125,10 +126,11 @@ async def _settled(state: ServerState, batch_id: str, *, cancel: bool = False) -
     `ended` with requests still unrun (a big batch takes long enough to run for the clock to pass
     its end); a 404 for an unknown id."""
     batch = await state.store.batch_get(batch_id)
-    if batch is None:
-        raise ApiError(404, "not_found_error", f"Message batch not found: {batch_id}")
     now = state.wall_clock()
-    return await _settle(state, batch, now, cancel=cancel), now
+    settled = None if batch is None else await _settle(state, batch, now, cancel=cancel)
+    if settled is None:  # never created, or deleted (through another replica) since
+        raise ApiError(404, "not_found_error", f"Message batch not found: {batch_id}")
+    return settled, now
 
 
 async def _retrieve(state: ServerState, batch: Batch, now: float, base: str) -> web.Response:
@@ -185,12 +187,17 @@ def _results_url(base: str, batch: Batch) -> str:
     return f"{base}/{batch.id}/results"
 
 
-async def _settle(state: ServerState, batch: Batch, now: float, *, cancel: bool = False) -> Batch:
+async def _settle(
+    state: ServerState, batch: Batch, now: float, *, cancel: bool = False, new: bool = False
+) -> Batch | None:
     """Run the requests due by now (none after a cancel), cancel the rest if asked, and store the
-    batch with its new size. All under the batch's lock: a cancel stored outside it would be
-    overwritten by a replica running the batch meanwhile, which stores the batch it read."""
+    batch (`new`: for the first time) with its new size; None if it was deleted since it was read.
+    All under the batch's lock: a cancel stored outside it would be overwritten by a replica
+    running the batch meanwhile, which stores the batch it read."""
     async with state.store.batch_running(batch):  # a read arriving meanwhile waits, then finds nothing due
         stored = await state.store.batch_get(batch.id)  # shared: another replica may have run some
+        if stored is None and not new:
+            return None  # storing it again would bring a deleted batch back
         batch = stored if stored is not None else batch
         due = [item for item in batch.items if item.result is None and item.due <= now]
         for count, item in enumerate(due, 1):
@@ -200,7 +207,7 @@ async def _settle(state: ServerState, batch: Batch, now: float, *, cancel: bool 
                 await asyncio.sleep(0)  # a big batch does not hold up the server's other clients
         if cancel:
             _cancel_rest(batch, now)
-        if due or stored is None or cancel:
+        if due or new or cancel:
             await state.store.batch_put(batch)
     return batch
 

@@ -626,3 +626,31 @@ def test_a_cancel_through_one_replica_holds_while_another_is_running_the_batch(
         reading.clear()
         for child in pair:
             stop(child)
+
+
+def test_batches_deleted_through_one_replica_stay_deleted_while_another_lists_them(
+    replicas: Replicas,
+) -> None:
+    listing, deleting = replicas.clients[0], replicas.clients[1]
+    requests = [{"custom_id": "only", "params": body("admin or not")}]
+    batch_ids = [
+        listing.post("/v1/messages/batches", json={"requests": requests}).json()["id"] for _ in range(40)
+    ]
+    assert len(listing.get("/v1/messages/batches", params={"limit": 100}).json()["data"]) == 40  # all ended
+    reading = threading.Event()
+    reading.set()
+
+    def list_all() -> None:  # each listed batch is read and stored back: a deleted one must stay gone
+        with httpx.Client(base_url=listing.base_url, headers=HEADERS, timeout=30) as reader:
+            while reading.is_set():
+                reader.get("/v1/messages/batches", params={"limit": 100})
+
+    lister = threading.Thread(target=list_all)
+    lister.start()
+    try:
+        assert {deleting.delete(f"/v1/messages/batches/{b}").status_code for b in batch_ids} == {200}
+    finally:
+        reading.clear()
+        lister.join(timeout=30)
+    assert listing.get("/v1/messages/batches", params={"limit": 100}).json()["data"] == []
+    assert {listing.get(f"/v1/messages/batches/{b}").status_code for b in batch_ids} == {404}
