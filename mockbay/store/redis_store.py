@@ -52,7 +52,8 @@ SEP = "\x1f"
 MB = 1024 * 1024
 MAX_SCENARIO_TEXTS = 1_000  # POST /_mockbay/scenarios bodies kept for every replica...
 MAX_SCENARIO_BYTES = 64 * MB  # ...and their total size
-BATCH_LOCK_S = 60.0  # how long one replica may run a batch's due requests before another may
+BATCH_LEASE_S = 5.0  # a batch lock's lifetime, renewed while its holder runs; a dead holder's lapses
+BATCH_WAIT_S = 60.0  # how long a read waits for another replica to finish running a batch
 BATCH_POLL_S = 0.01
 T = TypeVar("T")
 
@@ -126,6 +127,7 @@ class RedisStore(StateStore):
         self._bounded_put = self._client.register_script(_script("bounded_put"))
         self._batch_delete = self._client.register_script(_script("batch_delete"))
         self._unlock = self._client.register_script(_script("unlock"))
+        self._renew = self._client.register_script(_script("renew"))
         self._batch_keys = [self._keys[k] for k in ("batches", "batches:order", "batches:bytes")]
         self._thread_keys = [self._keys[k] for k in ("threads", "threads:order", "threads:bytes")]
         self._file_keys = [self._keys[k] for k in ("files", "files:order", "files:content", "files:bytes")]
@@ -271,20 +273,31 @@ class RedisStore(StateStore):
 
     @contextlib.asynccontextmanager
     async def batch_running(self, batch: Batch) -> AsyncIterator[object]:
-        """A lock in Redis (SET NX with an expiry, released only by its holder), polled while another
-        replica holds it; a replica that dies holding it frees it after `BATCH_LOCK_S`."""
+        """A lock in Redis (SET NX with a lifetime, released only by its holder), polled while
+        another replica holds it. Its holder renews it while it runs the batch, however long that
+        takes, so the lifetime is short: a replica that dies holding it (or loses Redis for a
+        moment) holds up the batch's readers for `BATCH_LEASE_S`, not for as long as a run may take."""
         key, token = f"{self._keys['batches']}:running:{batch.id}", secrets.token_hex(8)
-        waited = 0.0
-        while not await self._call(self._client.set(key, token, nx=True, px=int(BATCH_LOCK_S * 1000))):
-            if waited > BATCH_LOCK_S:
+        lease_ms = int(BATCH_LEASE_S * 1000)
+        deadline = asyncio.get_running_loop().time() + BATCH_WAIT_S
+        while not await self._call(self._client.set(key, token, nx=True, px=lease_ms)):
+            if asyncio.get_running_loop().time() > deadline:
                 raise StoreUnavailable(self.name, f"batch {batch.id} stayed locked by another replica")
             await asyncio.sleep(BATCH_POLL_S)
-            waited += BATCH_POLL_S
+        renewing = asyncio.create_task(self._keep_lock(key, token, lease_ms))
         try:
             yield batch
         finally:
+            renewing.cancel()
             with contextlib.suppress(StoreUnavailable):
                 await self._call(self._unlock(keys=[key], args=[token]))
+
+    async def _keep_lock(self, key: str, token: str, lease_ms: int) -> None:
+        """Renew a held lock a few times within each lifetime, until cancelled."""
+        while True:
+            await asyncio.sleep(lease_ms / 3000)
+            with contextlib.suppress(StoreUnavailable):  # the next renewal may still be in time
+                await self._call(self._renew(keys=[key], args=[token, lease_ms]))
 
     async def thread_put(self, message_id: str, held: str) -> None:
         config = self._config

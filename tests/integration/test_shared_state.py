@@ -6,6 +6,7 @@ the prompt cache, the journal, reset) must not depend on which replica a request
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import threading
@@ -654,3 +655,62 @@ def test_batches_deleted_through_one_replica_stay_deleted_while_another_lists_th
         lister.join(timeout=30)
     assert listing.get("/v1/messages/batches", params={"limit": 100}).json()["data"] == []
     assert {listing.get(f"/v1/messages/batches/{b}").status_code for b in batch_ids} == {404}
+
+
+def due_batch(client: httpx.Client, count: int) -> str:
+    """A batch of `count` requests, every one of them due (the replicas end batches in 1 s)."""
+    requests = [{"custom_id": f"item-{n}", "params": body("count")} for n in range(count)]
+    batch_id = str(client.post("/v1/messages/batches", json={"requests": requests}).json()["id"])
+    time.sleep(1.1)
+    return batch_id
+
+
+def test_a_batch_whose_runner_died_is_run_by_another_replica_within_seconds(
+    redis_server: RedisServer, scenario_file: Path
+) -> None:
+    pair = replicas_on(
+        redis_server, scenario_file, f"lease-{uuid.uuid4().hex[:8]}", 2, "--batch-seconds", "1"
+    )
+    dying, other = (httpx.Client(base_url=c.url, headers=HEADERS, timeout=30) for c in pair)
+    try:
+        with dying, other:
+            batch_id = due_batch(dying, 3000)
+
+            def run_and_die() -> None:
+                with contextlib.suppress(httpx.HTTPError):  # its replica is killed mid-answer
+                    dying.get(f"/v1/messages/batches/{batch_id}")
+
+            run = threading.Thread(target=run_and_die, daemon=True)
+            run.start()
+            time.sleep(0.5)  # a few hundred requests in: its replica holds the batch's lock
+            pair[0].process.kill()
+            run.join(timeout=10)
+            started = time.monotonic()
+            read = other.get(f"/v1/messages/batches/{batch_id}").json()  # the lock lapses; it runs the rest
+            assert read["processing_status"] == "ended" and read["request_counts"]["succeeded"] == 3000
+            assert time.monotonic() - started < 20  # the dead replica's lock held it 60 s
+    finally:
+        for child in pair:
+            stop(child)
+
+
+def test_a_batch_run_longer_than_the_lock_lifetime_runs_each_request_once(
+    redis_server: RedisServer, scenario_file: Path
+) -> None:
+    """The holder renews its lock while it runs (here ~8 s on two busy cores, the lock lives 5 s)."""
+    extra = ("--batch-seconds", "1", "--journal-size", "20000")
+    pair = replicas_on(redis_server, scenario_file, f"renew-{uuid.uuid4().hex[:8]}", 2, *extra)
+    clients = [httpx.Client(base_url=c.url, headers=HEADERS, timeout=60) for c in pair]
+    try:
+        batch_id = due_batch(clients[0], 12000)
+        with ThreadPoolExecutor(2) as pool:
+            reads = list(pool.map(lambda c: c.get(f"/v1/messages/batches/{batch_id}").json(), clients))
+        assert [r["processing_status"] for r in reads] == ["ended", "ended"]
+        journal = clients[1].get("/_mockbay/requests").json()["requests"]
+        ran = [e["custom_id"] for e in journal if e["batch_id"] == batch_id]
+        assert len(ran) == len(set(ran)) == 12000
+    finally:
+        for client in clients:
+            client.close()
+        for child in pair:
+            stop(child)
