@@ -98,7 +98,7 @@ class RedisStore(StateStore):
                 "cache:expiry",
                 "cache:ttl",
                 "journal",
-                "journal:order",
+                "journal:by-seq",
                 "journal:bytes",
                 "files",
                 "files:order",
@@ -309,22 +309,23 @@ class RedisStore(StateStore):
         return None if held is None else _text(held)
 
     async def record(self, exchange: Exchange) -> None:
-        keys = [self._keys[k] for k in ("journal", "journal:order", "journal:bytes")]
-        text = pack(exchange)
-        caps = [self._config.journal_size, self._config.journal_max_bytes]
-        await self._call(self._journal_record(keys=keys, args=[exchange.request_id, text, *caps]))
+        keys = [self._keys[k] for k in ("journal", "journal:by-seq", "journal:bytes")]
+        args: list[str | int] = [exchange.request_id, pack(exchange), exchange.seq]
+        args += [self._config.journal_size, self._config.journal_max_bytes]
+        await self._call(self._journal_record(keys=keys, args=args))
 
     async def exchanges(self, after: int = -1) -> list[dict[str, Any]]:
-        texts = await self._call(self._client.hvals(self._keys["journal"]))
-        entries = (json.loads(text) for text in texts)
-        return sorted((listed(e) for e in entries if e["seq"] > after), key=lambda exchange: exchange["seq"])
+        by_seq = self._client.zrangebyscore(self._keys["journal:by-seq"], f"({after}", "+inf")
+        newer: list[bytes] = await self._call(by_seq)  # type: ignore[arg-type]  # ids: no scores asked
+        texts = await self._call(self._client.hmget(self._keys["journal"], newer)) if newer else []
+        return [listed(json.loads(text)) for text in texts if text is not None]  # evicted meanwhile
 
     async def exchange(self, request_id: str) -> Exchange | None:
         text = await self._call(self._client.hget(self._keys["journal"], request_id))  # keyed by id
         return None if text is None else unpack(json.loads(text))
 
     async def clear_journal(self) -> None:
-        journal = [self._keys[k] for k in ("journal", "journal:order", "journal:bytes")]
+        journal = [self._keys[k] for k in ("journal", "journal:by-seq", "journal:bytes")]
         await self._call(self._client.delete(*journal))
 
     async def reset(self) -> None:

@@ -714,3 +714,16 @@ def test_a_batch_run_longer_than_the_lock_lifetime_runs_each_request_once(
             client.close()
         for child in pair:
             stop(child)
+
+
+def test_the_journal_asked_for_newer_exchanges_reads_only_those_from_redis(
+    replicas: Replicas, redis_client: redis.Redis
+) -> None:
+    padding = "lorem ipsum " * 2000  # 24 KB an exchange: a journal of 1 MB
+    sent = [replicas.post(body("count", system=padding)).headers["request-id"] for _ in range(40)]
+    journal = replicas.clients[1].get("/_mockbay/requests").json()["requests"]
+    assert [e["request_id"] for e in journal] == sent
+    sent_before = redis_client.info("stats")["total_net_output_bytes"]
+    newer = replicas.clients[2].get("/_mockbay/requests", params={"after": journal[-3]["seq"]})
+    assert [e["request_id"] for e in newer.json()["requests"]] == sent[-2:]
+    assert redis_client.info("stats")["total_net_output_bytes"] - sent_before < 200_000  # of 1 MB
