@@ -55,6 +55,9 @@ MAX_SCENARIO_BYTES = 64 * MB  # ...and their total size
 BATCH_LEASE_S = 5.0  # a batch lock's lifetime, renewed while its holder runs; a dead holder's lapses
 BATCH_WAIT_S = 60.0  # how long a read waits for another replica to finish running a batch
 BATCH_POLL_S = 0.01
+# Named apart from the one-field layout of earlier versions ("files", "files:order"), which a
+# replica of this one would misread: a Redis that outlives an upgrade keeps those unread.
+FILE_KEYS = ("files:meta", "files:ids", "files:content", "files:held")
 T = TypeVar("T")
 
 
@@ -100,10 +103,7 @@ class RedisStore(StateStore):
                 "journal",
                 "journal:by-seq",
                 "journal:bytes",
-                "files",
-                "files:order",
-                "files:content",
-                "files:bytes",
+                *FILE_KEYS,
                 "batches",
                 "batches:order",
                 "batches:bytes",
@@ -130,7 +130,7 @@ class RedisStore(StateStore):
         self._renew = self._client.register_script(_script("renew"))
         self._batch_keys = [self._keys[k] for k in ("batches", "batches:order", "batches:bytes")]
         self._thread_keys = [self._keys[k] for k in ("threads", "threads:order", "threads:bytes")]
-        self._file_keys = [self._keys[k] for k in ("files", "files:order", "files:content", "files:bytes")]
+        self._file_keys = [self._keys[k] for k in FILE_KEYS]
         self._outage = False
 
     async def _call(self, action: Awaitable[T]) -> T:
@@ -235,7 +235,7 @@ class RedisStore(StateStore):
             raise StoreFull(stored.info.id)
 
     async def file_get(self, file_id: str) -> FileInfo | None:
-        meta = await self._call(self._client.hget(self._keys["files"], file_id))
+        meta = await self._call(self._client.hget(self._keys["files:meta"], file_id))
         return None if meta is None else FileInfo(**json.loads(meta))
 
     async def file_content(self, file_id: str) -> bytes | None:
@@ -246,10 +246,10 @@ class RedisStore(StateStore):
         await self._call(self._file_delete(keys=self._file_keys, args=[file_id]))
 
     async def file_page(self, limit: int, after_id: str | None, before_id: str | None) -> Page[FileInfo]:
-        order = await self._call(self._client.lrange(self._keys["files:order"], 0, -1))
+        order = await self._call(self._client.lrange(self._keys["files:ids"], 0, -1))
         newest_first = [_text(file_id) for file_id in reversed(order)]
         chosen, has_more = page_of(newest_first, limit, after_id, before_id)
-        metas = await self._call(self._client.hmget(self._keys["files"], chosen)) if chosen else []
+        metas = await self._call(self._client.hmget(self._keys["files:meta"], chosen)) if chosen else []
         return Page([FileInfo(**json.loads(meta)) for meta in metas if meta is not None], has_more)
 
     async def batch_put(self, batch: Batch) -> None:

@@ -727,3 +727,17 @@ def test_the_journal_asked_for_newer_exchanges_reads_only_those_from_redis(
     newer = replicas.clients[2].get("/_mockbay/requests", params={"after": journal[-3]["seq"]})
     assert [e["request_id"] for e in newer.json()["requests"]] == sent[-2:]
     assert redis_client.info("stats")["total_net_output_bytes"] - sent_before < 200_000  # of 1 MB
+
+
+def test_files_kept_by_an_earlier_mockbay_in_the_same_redis_are_not_misread(
+    replicas: Replicas, redis_client: redis.Redis
+) -> None:
+    """Earlier versions kept a file as its metadata JSON, a newline and its bytes, in one field."""
+    earlier = b'{"filename": "old.txt", "mime_type": "text/plain", "created_at": 0, "expires_at": null}\nold'
+    redis_client.hset(f"{replicas.namespace}:files", "file_earlier", earlier)
+    redis_client.rpush(f"{replicas.namespace}:files:order", "file_earlier")
+    client = replicas.clients[0]
+    uploaded = client.post("/v1/files", files={"file": ("new.txt", b"new", "text/plain")})
+    assert uploaded.status_code == 200, uploaded.text
+    assert [f["id"] for f in client.get("/v1/files").json()["data"]] == [uploaded.json()["id"]]
+    assert client.get("/v1/files/file_earlier").status_code == 404
