@@ -67,10 +67,11 @@ async def handle_admin(
         exchanges = await state.store.exchanges()
         unmatched = [e for e in exchanges if e["endpoint"] == "messages" and e["missed"]]
         return json_response({"unmatched": unmatched})
-    if name == "scenarios" and method == "GET":
+    if name == "scenarios" and method in ("GET", "POST"):
+        await state.store.refresh_scenarios()  # with --state: what other replicas loaded, too
+        if method == "POST":
+            return await _load(request, state, request_id)
         return json_response({"scenarios": [_summary(s) for s in state.registry]})
-    if name == "scenarios" and method == "POST":
-        return await _load(request, state, request_id)
     if name == "metrics" and method == "GET":
         return metrics_response(state.metrics, state.journal)
     if name == "reset" and method == "POST":

@@ -48,6 +48,11 @@ class StateStore(ABC):
         """Share scenarios loaded through the admin API (already validated) with every replica."""
 
     @abstractmethod
+    async def refresh_scenarios(self) -> None:
+        """Install the admin-loaded scenarios other replicas added since this one last looked (as
+        `next_sequence` does), for the admin API, which takes no sequence number."""
+
+    @abstractmethod
     async def advance(self, key: CursorKey) -> int:
         """The 0-based position of this request in its `replies:` sequence, then move on (atomic)."""
 

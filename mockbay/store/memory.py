@@ -72,6 +72,9 @@ class MemoryStore(StateStore):
     async def add_scenarios(self, text: str) -> None:
         """Nothing to share: the admin API installed them in this process."""
 
+    async def refresh_scenarios(self) -> None:
+        """Nothing to catch up with: this process is the only one."""
+
     async def advance(self, key: CursorKey) -> int:
         return self.cursors.advance(key)
 

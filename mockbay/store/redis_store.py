@@ -162,6 +162,11 @@ class RedisStore(StateStore):
             await self._catch_up(int(version))
         return int(sequence)
 
+    async def refresh_scenarios(self) -> None:
+        version = int(await self._call(self._client.get(self._begin_keys[1])) or 0)
+        if version != self._scenarios_version:
+            await self._catch_up(version)
+
     async def _catch_up(self, version: int) -> None:
         """Install the admin-loaded scenarios another replica (or this one) added since we looked."""
         texts = await self._call(self._client.lrange(self._scenarios_key, 0, -1))

@@ -741,3 +741,22 @@ def test_files_kept_by_an_earlier_mockbay_in_the_same_redis_are_not_misread(
     assert uploaded.status_code == 200, uploaded.text
     assert [f["id"] for f in client.get("/v1/files").json()["data"]] == [uploaded.json()["id"]]
     assert client.get("/v1/files/file_earlier").status_code == 404
+
+
+def test_the_scenarios_loaded_through_one_replica_are_listed_at_once_by_the_others(
+    redis_server: RedisServer, scenario_file: Path
+) -> None:
+    """Admin calls take no sequence number, with which a replica otherwise catches up."""
+    pair = replicas_on(redis_server, scenario_file, f"listed-{uuid.uuid4().hex[:8]}", 2)
+    try:
+        first, second = (httpx.Client(base_url=c.url, headers=HEADERS, timeout=30) for c in pair)
+        with first, second:
+            assert first.post("/_mockbay/scenarios", content=ADMIN_LOADED).json()["scenarios"] == 5
+            later = ADMIN_LOADED.replace("admin-loaded", "later")
+            assert second.post("/_mockbay/scenarios", content=later).json()["scenarios"] == 6
+            for client in (first, second):
+                names = [s["name"] for s in client.get("/_mockbay/scenarios").json()["scenarios"]]
+                assert {"admin-loaded", "later"} <= set(names) and len(names) == 6
+    finally:
+        for child in pair:
+            stop(child)
