@@ -25,7 +25,7 @@ from mockbay.journal import Exchange, mask_headers
 from mockbay.render import ids
 from mockbay.server import messages, paths
 from mockbay.server.auth import authenticate, require_version
-from mockbay.server.responses import dumps, json_response
+from mockbay.server.responses import download, dumps, json_response
 from mockbay.server.upload import read_capped, refuse_declared
 from mockbay.state import ServerState
 from mockbay.store import StoreUnavailable
@@ -166,7 +166,7 @@ async def _results(state: ServerState, batch: Batch, now: float, base: str) -> w
     if batch.status(now) != "ended":
         raise bad(f"Message batch {batch.id} has not ended yet; its results are available once it has")
     lines = b"".join(dumps(line) + b"\n" for line in batch.results())
-    return web.Response(body=lines, content_type=JSONL)
+    return download(lines, JSONL)
 
 
 Action = Callable[[ServerState, Batch, float, str], Awaitable[web.Response]]  # (…, batch, now, base)

@@ -19,7 +19,7 @@ from mockbay.platforms import ANTHROPIC, NAMED_BY_REQUEST_ID
 from mockbay.render import ids
 from mockbay.server import provenance
 from mockbay.server.auth import caller_key
-from mockbay.server.responses import ORGANIZATION_HEADER, caller_headers, error_response
+from mockbay.server.responses import DOWNLOAD, ORGANIZATION_HEADER, caller_headers, error_response
 from mockbay.state import ServerState
 
 log = logging.getLogger(__name__)
@@ -108,7 +108,11 @@ def finish(
             response.headers["request-id"] = exchange.request_id
         if exchange.platform == ANTHROPIC and ORGANIZATION_HEADER not in response.headers:
             response.headers.update(caller_headers(headers, caller_key(headers, state.config)))
-        if isinstance(response, web.Response) and isinstance(response.body, bytes):
+        if (
+            isinstance(response, web.Response)
+            and isinstance(response.body, bytes)
+            and DOWNLOAD not in response
+        ):
             keep_reply_body(state, exchange, response.body)
     keep_sent_headers(state, exchange, replayed_headers(response.headers))
     return response

@@ -27,7 +27,7 @@ from mockbay.journal import Exchange
 from mockbay.render import ids
 from mockbay.server.auth import authenticate, require_version
 from mockbay.server.protocol import CLIENT_FAULTS
-from mockbay.server.responses import json_response
+from mockbay.server.responses import download, json_response
 from mockbay.server.upload import coding, read_capped, refuse_declared, too_large, unreadable
 from mockbay.state import ServerState
 from mockbay.store.bounded import StoreFull, UnknownCursor
@@ -248,4 +248,4 @@ async def _download(state: ServerState, info: FileInfo) -> web.Response:
     content = await state.store.file_content(info.id)
     if content is None:  # deleted (through another replica) since its metadata was read
         raise ApiError(404, "not_found_error", f"File not found: {info.id}")
-    return web.Response(body=content, content_type=info.mime_type)
+    return download(content, info.mime_type)

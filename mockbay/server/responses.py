@@ -19,6 +19,16 @@ from mockbay.wire.errors import error_body
 ORGANIZATION_HEADER = "anthropic-organization-id"
 WORKSPACE_HEADER = "anthropic-workspace-id"
 NOT_SENT = 499  # the journal's status for an answer whose connection was closed before it was sent
+DOWNLOAD = web.ResponseKey("mockbay_download", bool)  # set on the answers `download` builds
+
+
+def download(body: bytes, content_type: str) -> web.Response:
+    """An answer serving stored bytes (a file's content, a batch's results), which the journal
+    does not keep: they are as large as what is stored (up to 256 MB), so keeping them would push
+    every other exchange out of the journal, and with `--state redis` copy them into Redis."""
+    response = web.Response(body=body, content_type=content_type)
+    response[DOWNLOAD] = True
+    return response
 
 
 def dumps(data: Any) -> bytes:

@@ -288,3 +288,16 @@ def test_clearing_the_journal_keeps_the_files_and_reset_drops_them(client, serve
     assert [f.id for f in client.files.list()] == [kept.id]
     assert httpx.post(f"{server.url}/_mockbay/reset").json() == {"status": "ok"}
     assert client.files.list().data == []
+
+
+def test_a_download_leaves_the_journal_as_it_was():
+    """A file's bytes are the store's, not the journal's: a download as large as the journal's
+    byte cap would have pushed every other exchange out of it."""
+    with MockServer(files_downloadable=True, journal_max_bytes=1024 * 1024, fallback="generate") as server:
+        client = sync_client(server.url)
+        uploaded = client.files.upload(
+            file=("big.bin", b"\0" * (2 * 1024 * 1024), "application/octet-stream")
+        )
+        client.messages.create(model=MODEL, max_tokens=10, messages=[{"role": "user", "content": "hi"}])
+        assert len(client.files.download(uploaded.id).read()) == 2 * 1024 * 1024
+        assert [e.endpoint for e in server.journal.all] == ["files", "messages", "files"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import os
 import threading
 import time
 import uuid
@@ -757,6 +758,30 @@ def test_the_scenarios_loaded_through_one_replica_are_listed_at_once_by_the_othe
             for client in (first, second):
                 names = [s["name"] for s in client.get("/_mockbay/scenarios").json()["scenarios"]]
                 assert {"admin-loaded", "later"} <= set(names) and len(names) == 6
+    finally:
+        for child in pair:
+            stop(child)
+
+
+def test_a_file_download_is_journaled_without_its_bytes(
+    redis_server: RedisServer, scenario_file: Path, redis_client: redis.Redis
+) -> None:
+    """The shared journal's JSON would have held 8 MB of random bytes as escapes, several times over."""
+    pair = replicas_on(redis_server, scenario_file, f"dl-{uuid.uuid4().hex[:8]}", 2, "--files-downloadable")
+    try:
+        uploading, downloading = (httpx.Client(base_url=c.url, headers=HEADERS, timeout=30) for c in pair)
+        with uploading, downloading:
+            content = os.urandom(8 * 1024 * 1024)
+            file_id = uploading.post("/v1/files", files={"file": ("r.bin", content, "text/plain")}).json()[
+                "id"
+            ]
+            received_before = redis_client.info("stats")["total_net_input_bytes"]
+            downloaded = downloading.get(f"/v1/files/{file_id}/content")
+            assert downloaded.content == content
+            assert redis_client.info("stats")["total_net_input_bytes"] - received_before < 100_000
+            entry = downloading.get(f"/_mockbay/requests/{downloaded.headers['request-id']}").json()
+            assert (entry["status"], entry["endpoint"], entry["response"]) == (200, "files", None)
+        assert "unavailable" not in stop_with_log(pair[1])[1]
     finally:
         for child in pair:
             stop(child)
