@@ -131,6 +131,7 @@ class RedisStore(StateStore):
         self._batch_keys = [self._keys[k] for k in ("batches", "batches:order", "batches:bytes")]
         self._thread_keys = [self._keys[k] for k in ("threads", "threads:order", "threads:bytes")]
         self._file_keys = [self._keys[k] for k in FILE_KEYS]
+        self._journal_keys = [self._keys[k] for k in ("journal", "journal:by-seq", "journal:bytes")]
         self._outage = False
 
     async def _call(self, action: Awaitable[T]) -> T:
@@ -241,7 +242,7 @@ class RedisStore(StateStore):
 
     async def file_get(self, file_id: str) -> FileInfo | None:
         meta = await self._call(self._client.hget(self._keys["files:meta"], file_id))
-        return None if meta is None else FileInfo(**json.loads(meta))
+        return None if meta is None else _file_info(meta)
 
     async def file_content(self, file_id: str) -> bytes | None:
         content = await self._call(self._client.hget(self._keys["files:content"], file_id))
@@ -255,7 +256,7 @@ class RedisStore(StateStore):
         newest_first = [_text(file_id) for file_id in reversed(order)]
         chosen, has_more = page_of(newest_first, limit, after_id, before_id)
         metas = await self._call(self._client.hmget(self._keys["files:meta"], chosen)) if chosen else []
-        return Page([FileInfo(**json.loads(meta)) for meta in metas if meta is not None], has_more)
+        return Page([_file_info(meta) for meta in metas if meta is not None], has_more)
 
     async def batch_put(self, batch: Batch) -> None:
         config = self._config
@@ -314,10 +315,9 @@ class RedisStore(StateStore):
         return None if held is None else _text(held)
 
     async def record(self, exchange: Exchange) -> None:
-        keys = [self._keys[k] for k in ("journal", "journal:by-seq", "journal:bytes")]
         args: list[str | int] = [exchange.request_id, pack(exchange), exchange.seq]
         args += [self._config.journal_size, self._config.journal_max_bytes]
-        await self._call(self._journal_record(keys=keys, args=args))
+        await self._call(self._journal_record(keys=self._journal_keys, args=args))
 
     async def exchanges(self, after: int = -1) -> list[dict[str, Any]]:
         by_seq = self._client.zrangebyscore(self._keys["journal:by-seq"], f"({after}", "+inf")
@@ -330,8 +330,7 @@ class RedisStore(StateStore):
         return None if text is None else unpack(json.loads(text))
 
     async def clear_journal(self) -> None:
-        journal = [self._keys[k] for k in ("journal", "journal:by-seq", "journal:bytes")]
-        await self._call(self._client.delete(*journal))
+        await self._call(self._client.delete(*self._journal_keys))
 
     async def reset(self) -> None:
         await self._call(self._client.delete(*self._keys.values()))
@@ -342,3 +341,8 @@ class RedisStore(StateStore):
 
 def _text(value: bytes | str) -> str:
     return value if isinstance(value, str) else value.decode()
+
+
+def _file_info(meta: bytes | str) -> FileInfo:
+    """A file's metadata from the JSON `file_put` keeps for it."""
+    return FileInfo(**json.loads(meta))
