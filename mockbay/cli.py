@@ -35,8 +35,8 @@ from mockbay.options import (
     add_repeated,
     day_seconds,
     integer,
+    path_argument,
     positive,
-    scenario_path,
     size,
 )
 from mockbay.scenario.model import CacheMode, TimingMode
@@ -54,7 +54,7 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         env_name="SCENARIOS",
         separator=":",
         shown="the bundled scenarios",
-        type=scenario_path,
+        type=path_argument,
         metavar="PATH",
     )
     add_option(
@@ -270,10 +270,15 @@ def build_parser() -> argparse.ArgumentParser:
     _add_serve(sub)
     validate = sub.add_parser("validate", help="check scenario files; exit 0 when valid, else 2")
     validate.add_argument(
-        "paths", nargs="+", type=scenario_path, metavar="PATH", help="scenario file or folder (one or more)"
+        "paths", nargs="+", type=path_argument, metavar="PATH", help="scenario file or folder (one or more)"
     )
     schema = sub.add_parser("schema", help="print the JSON Schema of scenario files")
-    schema.add_argument("--output", metavar="FILE", help="write the schema to FILE instead (default: stdout)")
+    schema.add_argument(
+        "--output",
+        type=path_argument,
+        metavar="FILE",
+        help="write the schema to FILE instead (default: stdout)",
+    )
     from mockbay.record import cli as record_cli
 
     record_cli.add_arguments(sub.add_parser("record", help="proxy a real upstream and write scenario files"))

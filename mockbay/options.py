@@ -65,8 +65,9 @@ def host(text: str) -> str:
     return text
 
 
-def scenario_path(text: str) -> str:
-    """A scenario file or folder: an empty one would be read as the current folder, never what an
+def path_argument(text: str) -> str:
+    """A file or folder named on the command line: an empty one would be read as the current
+    folder (scenarios loaded, a recording written, a schema refused as "." there), never what an
     empty argument (an unset shell variable) meant."""
     if not text:
         raise argparse.ArgumentTypeError("must not be empty (. is the current folder)")

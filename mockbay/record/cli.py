@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from mockbay.config import choices
 from mockbay.environment import env
 from mockbay.errors import MockbayError
-from mockbay.options import add_flag, add_listen, add_option, add_repeated
+from mockbay.options import add_flag, add_listen, add_option, add_repeated, path_argument
 from mockbay.record.modes import MODES
 from mockbay.scenario.model import TimingMode
 
@@ -35,6 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--out",
         "folder the scenario files are written to",
         env_name="OUT",
+        type=path_argument,
         shown="required",
         required=out is None,
         metavar="DIR",

@@ -89,7 +89,15 @@ def test_one_run_reports_the_problems_of_every_stage_in_file_order(
     ]
 
 
-@pytest.mark.parametrize("argv", [["validate", ""], ["serve", "--port", "0", "--scenarios", ""]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["validate", ""],
+        ["serve", "--port", "0", "--scenarios", ""],
+        ["schema", "--output", ""],
+        ["record", "--upstream", "http://127.0.0.1:9", "--port", "0", "--out", ""],
+    ],
+)
 def test_an_empty_path_is_exit_2_not_the_current_folder(
     argv: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
