@@ -36,16 +36,28 @@ class ScenarioError(MockbayError):
         super().__init__("\n".join(f"{mark}: {message}" for mark, message in self.problems))
 
 
+@dataclass(frozen=True, slots=True)
+class RawBody:
+    """An error answer's body as upstream sent it, in place of the envelope: what a proxy or load
+    balancer in front of the API answers (an HTML 502, a plain-text 503, an empty 504), which a
+    replay must repeat byte for byte. `content_type` None sends none with an empty body."""
+
+    data: bytes
+    content_type: str | None = None
+
+
 @dataclass(slots=True)
 class ApiError(Exception):
     """An Anthropic-shaped error answer: status, `error.type`, message, extra headers and, for the
-    errors the SDK tells apart by it, `error.details.error_code`."""
+    errors the SDK tells apart by it, `error.details.error_code`; or, with `raw`, that body sent
+    instead of the envelope (status, type and message still name it in the journal and logs)."""
 
     status: int
     type: str
     message: str
     headers: dict[str, str] = field(default_factory=dict)
     error_code: str | None = None
+    raw: RawBody | None = None
 
     def __str__(self) -> str:
         return f"{self.status} {self.type}: {self.message}"

@@ -222,7 +222,8 @@ class Exchange:
     reply_body: bytes | None = field(default=None, repr=False)
     sent_events: Sequence[Scheduled] | None = field(default=None, repr=False)
     # Those of the answer's headers a replay repeats (`replayed_headers`: a scripted retry-after,
-    # the rate-limit headers), for "save as scenario"; None when it sent none.
+    # the rate-limit headers, and an error's raw body's `content-type`), for "save as scenario";
+    # None when it sent none.
     sent_headers: dict[str, str] | None = field(default=None, repr=False)
     batch_id: str | None = None  # a Message Batch request: its batch and custom_id
     custom_id: str | None = None

@@ -26,7 +26,7 @@ from mockbay.platforms import BEDROCK
 from mockbay.platforms.body import cloud_body, invalid, with_model
 from mockbay.server.auth import accepted_key, presented_keys, sigv4_access_key
 from mockbay.server.messages import Answer, Inbound, answer_message, read_body, refuse_declared_oversize
-from mockbay.server.responses import dumps, json_response
+from mockbay.server.responses import dumps, json_response, raw_error_response
 from mockbay.state import ServerState
 from mockbay.wire import eventstream
 from mockbay.wire.framing import Framing
@@ -61,6 +61,9 @@ def exception_for(status: int) -> tuple[int, str]:
 
 
 def error_response(error: ApiError, request_id: str) -> web.Response:
+    """Bedrock's error shape; a raw body as written, named by the request id alone."""
+    if error.raw is not None:
+        return raw_error_response(error, {**error.headers, "x-amzn-RequestId": request_id})
     status, name = exception_for(error.status)
     headers = {
         **error.headers,

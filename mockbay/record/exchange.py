@@ -89,7 +89,11 @@ class _StreamBlock:
 def reply_for(exchange: Exchange, scrubber: Scrubber) -> dict[str, Any]:
     """The scrubbed `reply:` mapping for one exchange, keys in reading order."""
     if exchange.status >= 400:
-        reply = _error_reply(exchange.status, exchange.body, scrubber)
+        reply = (
+            _raw_error_reply(exchange.status, exchange.body, exchange.headers, scrubber)
+            if isinstance(exchange.body, str)
+            else _error_reply(exchange.status, exchange.body, scrubber)
+        )
     elif exchange.events is not None:
         reply = _stream_reply(exchange.events, scrubber)
     else:
@@ -102,14 +106,26 @@ def reply_for(exchange: Exchange, scrubber: Scrubber) -> dict[str, Any]:
     return {key: reply[key] for key in REPLY_ORDER if key in reply}
 
 
-def _error_reply(status: int, body: dict[str, Any] | str | None, scrubber: Scrubber) -> dict[str, Any]:
+def _raw_error_reply(
+    status: int, body: str, headers: Mapping[str, str], scrubber: Scrubber
+) -> dict[str, Any]:
+    """An error answer that was not JSON (a proxy's HTML 502, an empty 504): its body and content
+    type as sent, so the replay repeats them rather than an envelope upstream never sent."""
+    error: dict[str, Any] = {"status": status, "body": scrubber.text(body)}
+    content_type = {k.lower(): v for k, v in headers.items()}.get("content-type")
+    if content_type:
+        error["content_type"] = content_type
+    return {"error": error}
+
+
+def _error_reply(status: int, body: dict[str, Any] | None, scrubber: Scrubber) -> dict[str, Any]:
     error = body.get("error") if isinstance(body, dict) else None
     if isinstance(error, dict):
         _, error_type = pair_for(status, error.get("type"))
         message = str(error.get("message", ""))
-    else:  # Bedrock's {"message": ...}, or a body that is not JSON
+    else:  # Bedrock's {"message": ...}, or JSON of another shape
         _, error_type = pair_for(status, None)
-        text = body.get("message") if isinstance(body, dict) else body
+        text = body.get("message") if isinstance(body, dict) else None
         message = text if isinstance(text, str) and text else default_message(status, error_type)
     return {"error": {"status": status, **_error_fields(error_type, message, error, scrubber)}}
 

@@ -52,7 +52,10 @@ def recorded(exchange: Exchange) -> Recorded:
         raise ApiError(
             400, "invalid_request_error", "this exchange's answer was never sent (the client hung up)"
         )
-    body = json.loads(exchange.reply_body)
+    try:
+        body: dict[str, Any] | str = json.loads(exchange.reply_body)
+    except ValueError:  # an error's raw body (its content type among the kept headers)
+        body = exchange.reply_body.decode("utf-8", "replace")
     return Recorded(request=exchange.body, status=exchange.status, headers=headers, body=body)
 
 

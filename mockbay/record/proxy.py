@@ -344,6 +344,8 @@ class _Proxy:
                     (k, v) for k, v in upstream.headers.items() if k.lower() not in _NOT_RETURNED
                 ),
             )
+            if upstream.content_length == 0:  # said empty: so is the client's (and no type is made up)
+                response.content_length = 0
             await response.prepare(request)
             await _pump(upstream, response, capture, lambda: (loop.time() - start) * 1000)
         if capture.upstream_broke and request.transport is not None:

@@ -17,6 +17,7 @@ from typing import Any
 
 from mockbay.blocks import KINDS
 from mockbay.blocks.text import text_block
+from mockbay.errors import RawBody
 from mockbay.scenario.model import (
     BodyCondition,
     ChunkedText,
@@ -51,16 +52,21 @@ def _regex(w: Walker, f: Fields, path: str) -> Any:
 
 def _error(w: Walker, f: Fields, path: str) -> Any:
     status, error_type = pair_for(f.get("status"), f.get("type"))
+    body = f.get("body")
     return ErrorSpec(
         status=status,
         type=error_type,
         message=f.get("message") or default_message(status, error_type),
         error_code=f.get("error_code"),
+        raw=None if body is None else RawBody(body.encode("utf-8", "replace"), f.get("content_type")),
     )
 
 
 def _fault(w: Walker, f: Fields, path: str) -> Any:
     kind, error = f.values["kind"], f.get("error")
+    if error is not None and error.raw is not None:
+        why = "an error_event is an SSE event that carries the error envelope"
+        return w.fail(f.value_mark("error"), f"'body' cannot be given in {show(path)}.error: {why}")
     if kind == "error_event" and error is None:
         status, error_type = pair_for(None, "overloaded_error")
         error = ErrorSpec(status=status, type=error_type, message=default_message(status, error_type))

@@ -87,9 +87,24 @@ ERROR = Obj(
             doc="The body's error.details.error_code (enforced_spend_limit_reached, ...); sent only "
             "when given.",
         ),
+        "body": Str(
+            doc="The answer's body, sent as written instead of the error envelope: what a proxy in "
+            "front of the API answers (an HTML 502, a plain-text 503, an empty 504). The recorder "
+            "writes it for an error answer that was not JSON.",
+        ),
+        "content_type": Str(
+            min_len=1,
+            doc="The Content-Type of body:; default none (application/octet-stream for a body that "
+            "is not empty, as HTTP has it).",
+        ),
     },
     doc="An Anthropic-shaped error: {status, type, message, error_code}; status and type complete "
-    "each other.",
+    "each other. Or {status, body, content_type}: that body as written.",
+    conflicts=(
+        (("body", "message"), "body: is sent instead of the envelope that holds message:"),
+        (("body", "error_code"), "body: is sent instead of the envelope that holds error_code:"),
+    ),
+    requires=((("content_type", "body"), "content_type: is the type of body:"),),
     known=(("type", tuple(TYPE_STATUS), "status", "give status: too for a custom type"),),
     hints={"details": "the wire's error.details.error_code is written error_code: beside type:"},
     build="error",

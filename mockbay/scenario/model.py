@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from mockbay.errors import SourceMark
+from mockbay.errors import RawBody, SourceMark
 from mockbay.textmatch import TextMatcher
 
 ThenMode = Literal["repeat_last", "cycle", "error"]
@@ -163,12 +163,14 @@ class Block:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ErrorSpec:
     """`error:` an HTTP error answer (or the payload of an `error_event` fault); `error_code` is
-    the body's `error.details.error_code`, sent only when given."""
+    the body's `error.details.error_code`, sent only when given; `raw` the body sent instead of
+    the envelope, from `body:` and `content_type:`."""
 
     status: int
     type: str
     message: str
     error_code: str | None = None
+    raw: RawBody | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

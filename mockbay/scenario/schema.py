@@ -6,8 +6,9 @@ The loader walks YAML nodes against it (so unknown keys, types and enums are che
 and `json_schema()` turns the same data into a Draft 2020-12 JSON Schema for editors. `Obj.model`
 names the dataclass of model.py that a mapping becomes; the documented differences between keys
 and fields are: `not` -> `not_`, a reply's `text:` shorthand -> one text block in `content`,
-usage's `cache_creation: {...}` -> its `ephemeral_*` fields, and a block's type key -> `Block`
-fields. `build` names the function of builders.py that makes a model object from a checked value.
+usage's `cache_creation: {...}` -> its `ephemeral_*` fields, an error's `body` and `content_type`
+-> its `raw`, and a block's type key -> `Block` fields. `build` names the function of
+builders.py that makes a model object from a checked value.
 Imports nothing but the standard library, model.py, spec.py, keys_*.py and schema_json.py; never
 yaml, never the loader, never reads files.
 """

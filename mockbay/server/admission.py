@@ -63,6 +63,7 @@ async def admit(
             reply.error.message,
             {**headers, **limit_headers, **dict(reply.headers)},
             reply.error.error_code,
+            reply.error.raw,
         )
     mode = cache_mode(state, scenario)
     cache_plan = await _cache_plan(state, parsed, mode)

@@ -114,5 +114,16 @@ def finish(
             and DOWNLOAD not in response
         ):
             keep_reply_body(state, exchange, response.body)
-    keep_sent_headers(state, exchange, replayed_headers(response.headers))
+    keep_sent_headers(
+        state, exchange, replayed_headers(response.headers) | _raw_body_type(exchange, response)
+    )
     return response
+
+
+def _raw_body_type(exchange: Exchange, response: web.StreamResponse) -> dict[str, str]:
+    """A kept body that is not JSON (an error's raw body) keeps its content type with it, for
+    "Save as scenario" to repeat."""
+    content_type = response.headers.get("Content-Type")
+    if exchange.reply_body is None or content_type is None or response.content_type == "application/json":
+        return {}
+    return {"content-type": content_type}

@@ -78,9 +78,23 @@ def json_body_response(body: bytes, headers: dict[str, str] | None, *, status: i
 
 
 def error_response(error: ApiError, request_id: str) -> web.Response:
-    """The Anthropic error envelope with `request_id` repeating the header (docs/wire.md §6.1)."""
+    """The Anthropic error envelope with `request_id` repeating the header (docs/wire.md §6.1), or
+    an error's raw body as written."""
+    if error.raw is not None:
+        return raw_error_response(error, error.headers)
     return json_response(
         error_body(error.type, error.message, request_id, error.error_code),
         status=error.status,
         headers=dict(error.headers),
     )
+
+
+def raw_error_response(error: ApiError, headers: Mapping[str, str]) -> web.Response:
+    """An error whose body is sent as upstream's proxy sent it (`ApiError.raw`): its bytes and
+    content type, none for an empty body without one (aiohttp names any other body
+    application/octet-stream, as HTTP says)."""
+    assert error.raw is not None
+    response = web.Response(body=error.raw.data, status=error.status, headers=headers)
+    if error.raw.content_type is not None:
+        response.headers["Content-Type"] = error.raw.content_type
+    return response

@@ -8,7 +8,7 @@ asked a second time, which the reply memo answers). Each written file is then se
 server with no upstream, the SDK asks again, and what it saw must be equal: the assembled message,
 every stream event it yielded (a fault's events before it too), the replayed headers
 (journal.REPLAYED_HEADERS and prefixes), and for an error the SDK's exception class (picked by
-status and error_code), its status and the whole body.
+status and error_code), its status, content type and the whole body (as sent, when not JSON).
 
 Left out of the comparison (`EXCEPTED`): an error body's `request_id`, which each server mints
 per exchange. Nothing else: message, tool and container ids, signatures, encrypted values and
@@ -79,6 +79,9 @@ ROWS: dict[str, tuple[tuple[Asked, ...], bool]] = {
     "error-overloaded": (BOTH, False),
     "error-unlisted-status": (BOTH, False),
     "error-default-message": (BOTH, False),
+    "error-html-proxy": (BOTH, False),
+    "error-plain-text": (BOTH, False),
+    "error-empty-body": (BOTH, False),
     "fault-error-event": (BOTH, False),
     "fault-disconnect": (STREAM, False),
     "fault-at-start": (BOTH, False),
@@ -118,9 +121,15 @@ def _seen(base_url: str, name: str, asked: Asked) -> tuple[dict[str, Any], str |
                     seen["message"] = stream.get_final_message().to_dict()
         except anthropic.APIStatusError as error:
             response = error.response
-            body = error.body if isinstance(error.body, dict) else {"text": error.body}
+            body = error.body if isinstance(error.body, dict) else {"text": response.text}  # as sent
             kept = {k: v for k, v in body.items() if k not in EXCEPTED}
-            seen["error"] = (type(error).__name__, error.status_code, kept)  # the class: by error_code
+            content_type = response.headers.get("content-type")
+            seen["error"] = (
+                type(error).__name__,
+                error.status_code,
+                kept,
+                content_type,
+            )  # class: by error_code
         except anthropic.APIConnectionError as error:
             seen["error"] = type(error).__name__
     assert response is not None or "error" in seen

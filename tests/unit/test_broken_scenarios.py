@@ -104,6 +104,19 @@ CASES: list[tuple[str, str, str, int]] = [
     ("fault_without_kind", "5:14", "missing required key 'kind' in turns[0].reply.fault", 1),
     ("fault_unknown_kind", "5:21", "expected one of: error_event, disconnect, stall", 1),
     ("fault_error_on_disconnect", "7:9", "'error' applies only to kind: error_event, not disconnect", 1),
+    (
+        "fault_error_with_body",
+        "5:41",
+        "'body' cannot be given in turns[0].reply.fault.error: an error_event",
+        1,
+    ),
+    (
+        "error_body_and_message",
+        "4:42",
+        "'body' and 'message' cannot both be given in turns[0].reply.error",
+        1,
+    ),
+    ("error_content_type_without_body", "4:28", "'content_type' needs 'body' in turns[0].reply.error", 1),
     ("raw_without_type", "5:16", "missing required key 'type' in turns[0].reply.content[0].raw", 1),
     (
         "citation_type_unknown",

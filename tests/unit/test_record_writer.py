@@ -218,7 +218,7 @@ def test_a_stream_that_ends_without_message_stop_is_a_disconnect() -> None:
             {"type": "error", "error": {"type": "invalid_request_error", "message": f"bad key {KEY}"}},
             {"status": 400, "type": "invalid_request_error", "message": f"bad key {MARKER}"},
         ),
-        (502, "Bad gateway", {"status": 502, "type": "api_error", "message": "Bad gateway"}),
+        (502, "Bad gateway", {"status": 502, "body": "Bad gateway"}),  # not JSON: as sent
         (429, None, None),
     ],
 )

@@ -29,6 +29,7 @@ STRUCTURAL: dict[type, set[str]] = {model.Step: {"mark", "kind", "index"}}
 DOCUMENTED: dict[type, tuple[set[str], set[str]]] = {
     model.Reply: ({"text"}, set()),  # `text:` is shorthand for content: [{text: ...}]
     model.UsageSpec: ({"cache_creation"}, {"ephemeral_5m_input_tokens", "ephemeral_1h_input_tokens"}),
+    model.ErrorSpec: ({"body", "content_type"}, {"raw"}),  # the two keys make one RawBody
 }
 # Dataclasses whose fields come from forms rather than one mapping: key -> field.
 # Where a block's keys land in model.Block; every other key of a kind goes to `fields`.
@@ -327,6 +328,7 @@ VALIDATE_ONLY = {
     "text_wire_with_faker": "a provider's arguments are Faker's to know",
     "duplicate_name_and_placeholder": "names are unique; placeholders are read inside the text",
     "placeholder_unclosed": "placeholders are read inside the text",
+    "fault_error_with_body": "a fault's error is the one error definition, whose body the fault refuses",
 }
 # Files a YAML 1.2 reader refuses too (it also refuses a repeated key).
 NOT_YAML = {
