@@ -21,11 +21,14 @@ from typing import Any
 
 from mockbay.blocks import KINDS, Received
 from mockbay.blocks.results import Raw
+from mockbay.blocks.tools import ServerToolUse
 from mockbay.journal import replayed_headers
 from mockbay.record.scrub import Scrubber
+from mockbay.render.usage import build_usage
 from mockbay.scenario.keys_reply import REPLY
-from mockbay.scenario.model import STOP_REASONS
+from mockbay.scenario.model import OMITTABLE_USAGE, STOP_REASONS
 from mockbay.scenario.spec import Obj
+from mockbay.usage.cache import CacheOutcome
 from mockbay.wire.errors import default_message, pair_for
 
 log = logging.getLogger(__name__)
@@ -95,10 +98,10 @@ def reply_for(exchange: Exchange, scrubber: Scrubber) -> dict[str, Any]:
             else _error_reply(exchange.status, exchange.body, scrubber)
         )
     elif exchange.events is not None:
-        reply = _stream_reply(exchange.events, scrubber)
+        reply = _stream_reply(exchange.events, exchange.request, scrubber)
     else:
         body = exchange.body if isinstance(exchange.body, dict) else {}
-        reply = _message_fields(body, scrubber)
+        reply = _message_fields(body, exchange.request, body.get("content") or [], scrubber)
         reply["content"] = _blocks([_StreamBlock(b) for b in body.get("content", [])], scrubber, False)[0]
     headers = replayed_headers(scrubber.headers(exchange.headers))
     if headers:
@@ -143,8 +146,11 @@ def _error_fields(
     return fields
 
 
-def _message_fields(message: dict[str, Any], scrubber: Scrubber) -> dict[str, Any]:
-    """Everything of a Message but its content; None fields are left to mockbay's defaults."""
+def _message_fields(
+    message: dict[str, Any], request: dict[str, Any], blocks: list[Any], scrubber: Scrubber
+) -> dict[str, Any]:
+    """Everything of a Message but its content (`blocks`, as the wire has them); None fields are
+    left to mockbay's defaults."""
     fields: dict[str, Any] = {}
     for key in ("stop_reason", "stop_sequence", "id", "model"):
         if message.get(key) is not None:
@@ -157,12 +163,14 @@ def _message_fields(message: dict[str, Any], scrubber: Scrubber) -> dict[str, An
             fields[key] = scrubber.json({k: v for k, v in message[key].items() if v is not None or k in kept})
     usage = message.get("usage")
     if isinstance(usage, dict):
-        fields["usage"] = _usage(usage)
+        fields["usage"] = _usage(usage, request, blocks)
     return fields
 
 
-def _usage(usage: dict[str, Any]) -> dict[str, Any]:
-    """The counters the scenario format has (model.UsageSpec); others are not replayable."""
+def _usage(usage: dict[str, Any], request: dict[str, Any], blocks: list[Any]) -> dict[str, Any]:
+    """The counters the scenario format has (model.UsageSpec; others are not replayable), and as
+    `omit` those mockbay would compute for this request and content that the original did not
+    carry, so the replay carries no more than it did."""
     out: dict[str, Any] = {k: usage[k] for k in _USAGE_COUNTERS if usage.get(k) is not None}
     cache_creation = usage.get("cache_creation")
     if isinstance(cache_creation, dict):
@@ -182,6 +190,13 @@ def _usage(usage: dict[str, Any]) -> dict[str, Any]:
         out["fallback_credit"] = usage["fallback_credit"]
     if isinstance(usage.get("iterations"), list):
         out["iterations"] = [attempt for attempt in usage["iterations"] if isinstance(attempt, dict)]
+    calls = any(isinstance(b, dict) and b.get("type") == ServerToolUse.TYPE for b in blocks)
+    computed = build_usage(
+        CacheOutcome(input_tokens=0), 0, None, server_tool_use={} if calls else None, body=request
+    )
+    omitted = [key for key in OMITTABLE_USAGE if key in computed and usage.get(key) is None]
+    if omitted:
+        out["omit"] = omitted
     return out
 
 
@@ -259,14 +274,17 @@ def _assembled(block: _StreamBlock) -> dict[str, Any]:
     return out
 
 
-def _stream_reply(events: tuple[TimedEvent, ...], scrubber: Scrubber) -> dict[str, Any]:
+def _stream_reply(
+    events: tuple[TimedEvent, ...], request: dict[str, Any], scrubber: Scrubber
+) -> dict[str, Any]:
     walk = _StreamWalk()
     timed: list[TimedEvent] = []
     for event in events:
         if event.data.get("type") != "ping" and walk.error is None:  # nothing follows an error
             walk.feed(len(timed), event.data)
             timed.append(event)
-    reply = _message_fields(walk.message, scrubber)
+    starts = [walk.blocks[i].start for i in sorted(walk.blocks)]
+    reply = _message_fields(walk.message, request, starts, scrubber)
     reply["content"], unreplayed = _blocks([walk.blocks[i] for i in sorted(walk.blocks)], scrubber, True)
     kept = [round(float(e.offset_ms), 1) for i, e in enumerate(timed) if i not in walk.dropped | unreplayed]
     if kept:

@@ -18,8 +18,17 @@ from mockbay.tokens import count_tokens
 __all__ = ["PING", "PlannedEvent", "Splitter", "build_events", "message_json"]
 
 PING: dict[str, Any] = {"type": "ping"}
-# usage fields the SDK's accumulators copy from message_delta (besides the token counters)
-_DELTA_USAGE = ("server_tool_use", "output_tokens_details", "fallback_credit", "iterations")
+# usage fields of message_delta, in order: the token counters and those the SDK's accumulators copy
+_DELTA_USAGE = (
+    "input_tokens",
+    "cache_creation_input_tokens",
+    "cache_read_input_tokens",
+    "output_tokens",
+    "server_tool_use",
+    "output_tokens_details",
+    "fallback_credit",
+    "iterations",
+)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -74,13 +83,7 @@ def build_events(message: RenderedMessage, usage: dict[str, Any], split: Splitte
             for payload, text in block.deltas(split)
         )
         events.append(PlannedEvent({"type": "content_block_stop", "index": index}))
-    final_usage = {
-        "input_tokens": usage["input_tokens"],
-        "cache_creation_input_tokens": usage["cache_creation_input_tokens"],
-        "cache_read_input_tokens": usage["cache_read_input_tokens"],
-        "output_tokens": usage["output_tokens"],
-    }
-    final_usage.update({k: usage[k] for k in _DELTA_USAGE if k in usage})
+    final_usage = {k: usage[k] for k in _DELTA_USAGE if k in usage}  # `omit` may drop a cache counter
     # Every field of the delta, null ones too: the API's types make each one required (the
     # TypeScript SDK's stream helper copies `stop_details` as it comes, so a missing one reads
     # `undefined` where the JSON reply says null); both SDKs keep message_start's container on null.

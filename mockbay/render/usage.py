@@ -73,3 +73,11 @@ def _text(value: Any) -> str | None:
 
 def _pick(given: int | None, computed: int) -> int:
     return computed if given is None else given
+
+
+def without_omitted(usage: dict[str, Any], spec: UsageSpec | None) -> dict[str, Any]:
+    """The usage with the keys the scenario omits taken out (`omit:`, a recorded answer that did
+    not carry them); applied last, once everything computed from the whole usage is done."""
+    if spec is None or not spec.omit:
+        return usage
+    return {key: value for key, value in usage.items() if key not in spec.omit}

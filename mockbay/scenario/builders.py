@@ -75,6 +75,10 @@ def _fault(w: Walker, f: Fields, path: str) -> Any:
 
 def _usage(w: Walker, f: Fields, path: str) -> Any:
     values: dict[str, Any] = {k: v.values if isinstance(v, Fields) else v for k, v in f.values.items()}
+    values["omit"] = tuple(dict.fromkeys(values.get("omit", ())))
+    for key in values["omit"]:
+        if key in values:
+            return w.fail(f.value_mark("omit"), f"'{key}' is both given and omitted in {show(path)}")
     breakdown = values.pop("cache_creation", None)
     return UsageSpec(**values, **(breakdown or {}))
 

@@ -184,8 +184,14 @@ _USAGE = Obj(
             "fallback_message, model, output_tokens, ...}); computed when the request's fallbacks "
             "ran, else sent only when given.",
         ),
+        "omit": List(
+            Enum(model.OMITTABLE_USAGE),
+            doc="Usage fields left out of the reply rather than computed, as an answer that did not "
+            "carry them (a Bedrock answer has no cache_creation or service_tier); the recorder writes "
+            "those the original lacked.",
+        ),
     },
-    doc="Usage counters; any left out is computed.",
+    doc="Usage counters; any left out is computed, unless named in omit.",
     build="usage",
     model=model.UsageSpec,
 )

@@ -20,6 +20,18 @@ CacheMode = Literal["simulate", "off"]
 StepKind = Literal["rule", "turn"]
 # The batch results a reply can script (docs/scenario-contract.md §11).
 BatchOutcome = Literal["canceled", "expired"]
+# The usage keys mockbay adds when a scenario leaves them out, which `usage: {omit: [...]}` keeps
+# out of the reply instead (input and output tokens are always sent).
+OMITTABLE_USAGE = (
+    "cache_creation_input_tokens",
+    "cache_read_input_tokens",
+    "cache_creation",
+    "service_tier",
+    "inference_geo",
+    "server_tool_use",
+    "speed",
+    "fallback_credit",
+)
 # Every stop reason of the wire (the SDK's BetaStopReason: `compaction` is the beta's), and the
 # refusal categories of stop_details.
 STOP_REASONS = (
@@ -220,6 +232,7 @@ class UsageSpec:
     output_tokens_details: Mapping[str, int] | None = None
     fallback_credit: Mapping[str, Any] | None = None  # a fallback_credit_token's outcome, as sent
     iterations: Sequence[Mapping[str, Any]] | None = None  # server-side fallbacks' attempts, as sent
+    omit: tuple[str, ...] = ()  # of OMITTABLE_USAGE: not sent, neither computed nor given
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

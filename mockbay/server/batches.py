@@ -253,7 +253,7 @@ async def _outcome(state: ServerState, batch: Batch, item: BatchItem, exchange: 
     exchange.status = 200
     if message is None:
         return {"type": reply.batch_result}
-    if reply.usage is None or reply.usage.service_tier is None:
+    if reply.usage is None or (reply.usage.service_tier is None and "service_tier" not in reply.usage.omit):
         message["usage"]["service_tier"] = "batch"
     exchange.reply_body = dumps(message)
     return {"type": "succeeded", "message": message}

@@ -14,7 +14,7 @@ from typing import Any
 
 from mockbay.render.content import RenderedMessage, render_message
 from mockbay.render.events import build_events
-from mockbay.render.usage import ITERATIONS, build_usage
+from mockbay.render.usage import ITERATIONS, build_usage, without_omitted
 from mockbay.scenario.model import Scenario, Timing
 from mockbay.server.admission import Admission
 from mockbay.server.decision import Decision
@@ -56,6 +56,7 @@ def render(
     )
     if decision.attempts:
         usage[ITERATIONS] = iterations(decision.attempts, message, usage)
+    usage = without_omitted(usage, reply.usage)
     return Rendered(message, usage, f"{seed}:{fp}:timing", _warnings(parsed, decision, message))
 
 

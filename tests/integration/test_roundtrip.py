@@ -75,6 +75,8 @@ ROWS: dict[str, tuple[tuple[Asked, ...], bool]] = {
     "message-fields": (BOTH, True),
     "message-fields-null": (BOTH, True),
     "rate-limit-headers": (BOTH, False),
+    "usage-bedrock-shape": (BOTH, False),
+    "usage-counters-absent": (BOTH, False),
     "error-spend-limit": (BOTH, False),
     "error-overloaded": (BOTH, False),
     "error-unlisted-status": (BOTH, False),

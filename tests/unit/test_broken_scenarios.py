@@ -116,6 +116,12 @@ CASES: list[tuple[str, str, str, int]] = [
         "'body' and 'message' cannot both be given in turns[0].reply.error",
         1,
     ),
+    (
+        "usage_given_and_omitted",
+        "5:42",
+        "'service_tier' is both given and omitted in turns[0].reply.usage",
+        1,
+    ),
     ("error_content_type_without_body", "4:28", "'content_type' needs 'body' in turns[0].reply.error", 1),
     ("raw_without_type", "5:16", "missing required key 'type' in turns[0].reply.content[0].raw", 1),
     (

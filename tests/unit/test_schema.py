@@ -328,6 +328,7 @@ VALIDATE_ONLY = {
     "text_wire_with_faker": "a provider's arguments are Faker's to know",
     "duplicate_name_and_placeholder": "names are unique; placeholders are read inside the text",
     "placeholder_unclosed": "placeholders are read inside the text",
+    "usage_given_and_omitted": "a key and the omit list that names it, two places of one mapping",
     "fault_error_with_body": "a fault's error is the one error definition, whose body the fault refuses",
 }
 # Files a YAML 1.2 reader refuses too (it also refuses a repeated key).
