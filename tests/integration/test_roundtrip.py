@@ -10,6 +10,10 @@ every stream event it yielded (a fault's events before it too), the replayed hea
 (journal.REPLAYED_HEADERS and prefixes), and for an error the SDK's exception class (picked by
 status and error_code), its status, content type and the whole body (as sent, when not JSON).
 
+Some rows (`CLOUD_ROWS`) are asked again through AnthropicBedrock (invoke and
+invoke-with-response-stream) and AnthropicVertex (rawPredict and streamRawPredict): the recorder
+writes those in first-party form, and each file replays to the same cloud client alike.
+
 Left out of the comparison (`EXCEPTED`): an error body's `request_id`, which each server mints
 per exchange. Nothing else: message, tool and container ids, signatures, encrypted values and
 credits are recorded as sent. Timing is not compared: every server here answers instantly.
@@ -36,6 +40,7 @@ from tests.conftest import DATA
 ROUNDTRIP = DATA / "roundtrip"
 MODEL = "claude-sonnet-4-6"
 Asked = Literal["json", "stream"]
+Cloud = anthropic.AnthropicBedrock | anthropic.AnthropicVertex
 BOTH: tuple[Asked, ...] = ("json", "stream")
 STREAM: tuple[Asked, ...] = ("stream",)  # a JSON request's disconnect has no answer to record or save
 
@@ -89,7 +94,28 @@ ROWS: dict[str, tuple[tuple[Asked, ...], bool]] = {
     "fault-at-start": (BOTH, False),
     "disconnect-at-start": (STREAM, False),
 }
-CASES = [(name, asked) for name, (ways, _) in ROWS.items() for asked in ways]
+Platform = Literal["anthropic", "bedrock", "vertex"]  # mockbay.platforms.PLATFORMS
+# Rows asked again through the cloud forms, recorded by the proxy in first-party form: Bedrock's
+# invoke and invoke-with-response-stream, Vertex AI's rawPredict and streamRawPredict.
+CLOUD_ROWS = (
+    "text-chunks",
+    "thinking",
+    "error-overloaded",
+    "error-html-proxy",
+    "fault-error-event",
+    "fault-disconnect",
+    "usage-bedrock-shape",
+)
+CLOUD: tuple[Platform, ...] = ("bedrock", "vertex")
+MODELS: dict[Platform, str] = {
+    "anthropic": MODEL,
+    "bedrock": "global.anthropic.claude-sonnet-4-6-v1:0",
+    "vertex": "claude-sonnet-4-6@20260203",
+}
+CASES: list[tuple[str, Asked, Platform]] = [
+    *((name, asked, "anthropic") for name, (ways, _) in ROWS.items() for asked in ways),
+    *((name, asked, cloud) for cloud in CLOUD for name in CLOUD_ROWS for asked in ROWS[name][0]),
+]
 EXCEPTED = ("request_id",)  # of an error body: minted per exchange by the server that answers
 CONFIG = ServerConfig(port=0, timing="instant", fallback="strict")
 
@@ -103,11 +129,29 @@ def _row(name: str) -> tuple[dict[str, Any], dict[str, Any]]:
     return request, {"name": f"original-{name}", "rules": rules}
 
 
-def _seen(base_url: str, name: str, asked: Asked) -> tuple[dict[str, Any], str | None]:
-    """What the SDK saw, and the answer's request-id header."""
+def _client(base_url: str, platform: Platform) -> anthropic.Anthropic | Cloud:
+    """The SDK's client of that wire form, with fake credentials."""
+    if platform == "bedrock":
+        return anthropic.AnthropicBedrock(
+            base_url=base_url, api_key="bedrock-key", aws_region="us-east-1", max_retries=0
+        )
+    if platform == "vertex":
+        return anthropic.AnthropicVertex(
+            base_url=f"{base_url}/v1",
+            access_token="ya29.fake",
+            project_id="my-project",
+            region="us-east5",
+            max_retries=0,
+        )
+    return anthropic.Anthropic(base_url=base_url, api_key="test-key", max_retries=0)
+
+
+def _seen(base_url: str, name: str, asked: Asked, platform: Platform) -> tuple[dict[str, Any], str | None]:
+    """What the SDK saw, and the answer's request-id header (Bedrock's answers carry none)."""
     request, _ = _row(name)
+    request["model"] = MODELS[platform]
     beta = ROWS[name][1]
-    with anthropic.Anthropic(base_url=base_url, api_key="test-key", max_retries=0) as client:
+    with _client(base_url, platform) as client:
         api: Any = client.beta.messages if beta else client.messages
         seen: dict[str, Any] = {"events": []}
         response: httpx.Response | None = None
@@ -147,8 +191,14 @@ def _recording(upstream: str, out: Path) -> Iterator[RecordingServer]:
         yield proxy
 
 
-@pytest.mark.parametrize(("name", "asked"), CASES, ids=[f"{n}-{a}" for n, a in CASES])
-def test_recorded_and_saved_replies_replay_as_the_original(name: str, asked: Asked, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("name", "asked", "platform"),
+    CASES,
+    ids=[f"{n}-{a}" if p == "anthropic" else f"{n}-{a}-{p}" for n, a, p in CASES],
+)
+def test_recorded_and_saved_replies_replay_as_the_original(
+    name: str, asked: Asked, platform: Platform, tmp_path: Path
+) -> None:
     """Recorded through the proxy, saved from the upstream's journal, and saved again from the same
     request asked a second time (the reply memo's answer, for a pure reply): each replays alike."""
     _, original = _row(name)
@@ -157,10 +207,11 @@ def test_recorded_and_saved_replies_replay_as_the_original(name: str, asked: Ask
     saved.mkdir()
     with MockServer([tmp_path / "original.yaml"], config=CONFIG) as upstream:
         with _recording(upstream.url, recorded) as proxy:
-            first, request_id = _seen(proxy.url, name, asked)
+            first, request_id = _seen(proxy.url, name, asked, platform)
         assert proxy.progress and proxy.progress[-1].startswith("recorded "), proxy.progress
+        assert upstream.journal.last.platform == platform  # asked in that wire form, end to end
         request_id = request_id or upstream.journal.last.request_id  # a dropped connection has none
-        repeat, repeat_id = _seen(upstream.url, name, asked)
+        repeat, repeat_id = _seen(upstream.url, name, asked, platform)
         assert _differences(first, repeat) == []
         for saving in (request_id, repeat_id or upstream.journal.last.request_id):
             exchange = httpx.get(f"{upstream.url}/_mockbay/requests/{saving}/scenario")
@@ -169,7 +220,7 @@ def test_recorded_and_saved_replies_replay_as_the_original(name: str, asked: Ask
     files = [recorded / "roundtrip.yaml", *sorted(saved.iterdir())]
     for written in files:
         with MockServer([written], config=CONFIG) as fresh:
-            again, _ = _seen(fresh.url, name, asked)
+            again, _ = _seen(fresh.url, name, asked, platform)
         assert _differences(first, again) == [], written.name
 
 
