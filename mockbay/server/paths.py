@@ -7,11 +7,15 @@ and says what the base URL should be. `origin` is where a URL pointing back at t
 
 from __future__ import annotations
 
+import re
+
 from aiohttp import web
+from yarl import URL
 
 from mockbay.server.listen import base_url
 
 ENDPOINT_ROOT = "/v1/"
+_HOST = re.compile(r"(?:[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?", re.ASCII)
 DOUBLED = ("/v1/messages", "/v1")
 
 
@@ -38,12 +42,31 @@ def mistake_message(method: str, path: str, origin: str, found: tuple[str, str])
 
 
 def origin(request: web.BaseRequest) -> str:
-    """`scheme://host[:port]` as the client asked (a batch's `results_url`, the base-URL hint). A
-    Host header that names no host (empty, blank, not encodable in a URL) gives the address the
-    request came in on instead: yarl refuses such a host, and the client's words are not needed."""
+    """`scheme://host[:port]` as the client asked (a batch's `results_url`, the base-URL hint):
+    behind a gateway, the scheme and host it names in `X-Forwarded-Proto` and `X-Forwarded-Host`
+    (the first of each list: the client's side), which the client can reach where mockbay's own
+    address may not be. A Host header that names no host (empty, blank, not encodable in a URL)
+    gives the address the request came in on instead: yarl refuses such a host, and the client's
+    words are not needed."""
     try:
-        return str(request.url.origin())
+        return _forwarded(request) or str(request.url.origin())
     except ValueError:
         sockname = request.transport.get_extra_info("sockname") if request.transport else None
         host, port = (sockname[0], sockname[1]) if sockname else ("127.0.0.1", 0)
         return base_url(host, port)  # mockbay serves plain HTTP only
+
+
+def _forwarded(request: web.BaseRequest) -> str | None:
+    """The origin a gateway's `X-Forwarded-Proto` (http or https) and `X-Forwarded-Host` (a host
+    name or bracketed IPv6 address, and a port) name, the other part as the request came; None
+    without either, or with a value of another form (the request's own origin is used)."""
+    proto = request.headers.get("X-Forwarded-Proto", "").partition(",")[0].strip().lower()
+    host = request.headers.get("X-Forwarded-Host", "").partition(",")[0].strip()
+    if (not proto and not host) or (proto and proto not in ("http", "https")):
+        return None
+    if host and not _HOST.fullmatch(host):
+        return None
+    try:
+        return str(URL.build(scheme=proto or request.scheme, authority=host or request.host).origin())
+    except ValueError:  # a port past 65535, or the request's own Host naming no host
+        return None

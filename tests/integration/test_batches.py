@@ -446,3 +446,35 @@ def test_a_host_header_that_names_no_host_still_gets_a_results_url(server, host:
         json.loads(answer)["results_url"]
         == f"http://127.0.0.1:{server.port}/v1/messages/batches/{batch_id}/results"
     )
+
+
+# headers a gateway in front of mockbay adds -> the origin of results_url ("" for mockbay's own)
+FORWARDED = [
+    ({"x-forwarded-proto": "https", "x-forwarded-host": "gw.example.com"}, "https://gw.example.com"),
+    (
+        {"x-forwarded-proto": "https, http", "x-forwarded-host": "gw.example:8443, 10.0.0.7"},
+        "https://gw.example:8443",
+    ),
+    ({"x-forwarded-proto": "HTTPS"}, "https://mock.example:9999"),
+    ({"x-forwarded-host": "[2001:db8::1]:8080"}, "http://[2001:db8::1]:8080"),
+    ({"x-forwarded-proto": "gopher", "x-forwarded-host": "gw.example.com"}, ""),
+    ({"x-forwarded-host": "bad host/"}, ""),
+    ({"x-forwarded-host": "gw.example:99999"}, ""),
+]
+
+
+@pytest.mark.parametrize(("forwarded", "expected"), FORWARDED, ids=[str(f) for f, _ in FORWARDED])
+def test_results_url_points_at_the_gateway_that_forwarded_the_request(
+    server, forwarded: dict[str, str], expected: str
+) -> None:
+    """The SDK follows results_url verbatim, so behind a gateway it must name the gateway's
+    scheme and host, as upstream's names its public one; a malformed value is not used."""
+    server.reset()
+    headers = {**HEADERS, "host": "mock.example:9999", **forwarded}
+    response = httpx.post(
+        f"{server.url}/v1/messages/batches", headers=headers, json={"requests": requests("hi")}
+    )
+    batch_id = response.json()["id"]
+    again = httpx.get(f"{server.url}/v1/messages/batches/{batch_id}", headers=headers)
+    origin = expected or "http://mock.example:9999"
+    assert again.json()["results_url"] == f"{origin}/v1/messages/batches/{batch_id}/results"
