@@ -3,7 +3,8 @@
 Messages reuse upstream's texts and `path: reason` form (docs/wire.md §3.3, docs/wire-notes.md).
 Two modes: strict (the default) first checks the SDK-generated schema and the tool-set and role
 rules (`wire.strict`), then the hand-written rules below, then the model's rules
-(`wire.model_rules`); lenient runs the hand-written rules alone, which let unknown fields and
+(`wire.model_rules`) and, for a create, structured outputs' schema subset
+(`wire.schema_subset`); lenient runs the hand-written rules alone, which let unknown fields and
 values through. Both accept any model string, `system`-role messages and same-role runs, as
 upstream does. Any JSON value as body ends in a view or an `ApiError`, nothing else. This module
 holds the entry points and the top-level rules; `wire.conversation` the rules over messages,
@@ -32,6 +33,7 @@ from mockbay.wire.limits import Carried
 from mockbay.wire.model_rules import THINKING_ON, check_model_rules
 from mockbay.wire.models import find_model
 from mockbay.wire.request import FIRST_PARTY, FORCED_TOOL_CHOICES, MessagesRequest, Origin
+from mockbay.wire.schema_subset import check_schema_subset
 from mockbay.wire.strict import beta_entries, check_shape, check_tools_and_roles
 from mockbay.wire.typed_rules import TOOL_NAME, Facts, typed_facts
 from mockbay.wire.view import build_view
@@ -80,6 +82,8 @@ def _validate(
     check_model_rules(body, counting=counting)
     if not counting:
         check_compaction_request(body)
+        if "output_config" in body or "output_format" in body or "tools" in body:
+            check_schema_subset(body)  # upstream counts tokens without compiling a grammar
     if body.get("fallback_credit_token") is not None and body.get("fallbacks") is not None:
         raise bad(
             "fallback_credit_token: cannot be combined with `fallbacks`: redeem the token on a "

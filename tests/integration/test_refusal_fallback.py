@@ -63,7 +63,14 @@ def test_a_streamed_refusal_is_spliced_onto_the_fallbacks_stream(server: MockSer
         ("fallback-credit-2026-07-01", {}, True),
         (
             "fallback-credit-2026-07-01",
-            {"output_config": {"format": {"type": "json_schema", "schema": {"type": "object"}}}},
+            {
+                "output_config": {
+                    "format": {
+                        "type": "json_schema",
+                        "schema": {"type": "object", "additionalProperties": False},
+                    }
+                }
+            },
             False,
         ),
     ],

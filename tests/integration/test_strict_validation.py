@@ -26,7 +26,7 @@ from tests.unit.test_validate import IMAGE_AT_LIMIT, IMAGE_OVER_LIMIT, assistant
 
 MODEL = "claude-sonnet-4-6"
 HEADERS = {"x-api-key": "k", "anthropic-version": "2023-06-01"}
-SCHEMA = {"type": "object", "properties": {"city": {"type": "string"}}}
+SCHEMA = {"type": "object", "properties": {"city": {"type": "string"}}, "additionalProperties": False}
 WEATHER = {"name": "get_weather", "description": "Weather", "input_schema": SCHEMA}
 PNG = {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="}
 MCP = {"type": "url", "url": "https://mcp.example/sse", "name": "docs"}

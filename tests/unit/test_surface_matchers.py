@@ -18,7 +18,7 @@ IMAGE = {
 }
 WEB_SEARCH = {"type": "web_search_20250305", "name": "web_search"}
 CUSTOM = {"name": "get_time", "input_schema": {"type": "object"}}
-FORMAT = {"format": {"type": "json_schema", "schema": {"type": "object"}}}
+FORMAT = {"format": {"type": "json_schema", "schema": {"type": "object", "additionalProperties": False}}}
 
 
 def _request(content: Any = "hi", **extra: Any) -> Any:
