@@ -1,5 +1,6 @@
-"""Upstream's limits on what a request carries that its schema cannot express, and the PDF page
-counter the page limit shares with the token estimate (`usage.estimate`).
+"""Upstream's limits on what a request carries that its schema cannot express (messages, images,
+PDF pages, tool_use ids), and the PDF page counter the page limit shares with the token estimate
+(`usage.estimate`).
 
 Each limit is defined here once; docs/wire-notes.md ("Limits on images, PDFs and tool ids") says
 where each fact comes from, and docs/wire.md §3.3 lists upstream's texts. The rules that apply
@@ -30,6 +31,13 @@ MAX_MANY_IMAGE_SIDE = 2000
 # The most PDF pages one request may carry, all its base64 PDFs together (docs/wire-notes.md).
 MAX_PDF_PAGES = 100
 TOO_MANY_PDF_PAGES = f"A maximum of {MAX_PDF_PAGES} PDF pages may be provided."
+# The most messages one request may carry (the SDK's docstring of `messages`), refused in
+# pydantic's words for a list too long, which upstream passes through (docs/wire-notes.md).
+MAX_MESSAGES = 100_000
+TOO_MANY_MESSAGES = "messages: List should have at most {limit} items after validation, not {found}"
+# The most images and PDF pages one request may carry together (upstream's vision guide: 100 images
+# a request; its text counts document pages with them: docs/wire-notes.md).
+MAX_MEDIA = 100
 # What a tool_use block's `id` and a tool_result block's `tool_use_id` must match, whole
 # (docs/wire-notes.md): `fullmatch`, so a trailing newline fails too.
 TOOL_USE_ID = re.compile(r"[a-zA-Z0-9_-]+")
@@ -78,6 +86,10 @@ class Carried:
         """Upstream's text for the first limit the whole request breaks, or None."""
         if self.pdfs and too_many_pdf_pages(self.pdfs):
             return TOO_MANY_PDF_PAGES
+        if self.image_count:
+            media = self._too_much_media()
+            if media is not None:
+                return media
         many = self.image_count > MANY_IMAGES
         side = MAX_MANY_IMAGE_SIDE if many else MAX_IMAGE_SIDE
         for where, data in self.images:
@@ -86,6 +98,24 @@ class Carried:
                 limit = f"max allowed size{' for many-image requests' if many else ''}: {side} pixels"
                 return f"{where}.source.base64.data: At least one of the image dimensions exceed {limit}"
         return None
+
+    def _too_much_media(self) -> str | None:
+        """Upstream's text when the images and the PDF pages are more than `MAX_MEDIA` together;
+        pages are counted only when their bound could take the sum past it."""
+        images = self.image_count
+        if images + sum(map(pdf_pages_at_most, self.pdfs)) <= MAX_MEDIA:
+            return None
+        pages = sum(map(pdf_pages, self.pdfs))
+        if images + pages <= MAX_MEDIA:
+            return None
+        return f"Too much media: {pages} document pages + {images} images > {MAX_MEDIA}"
+
+
+def too_many_messages(count: int) -> str | None:
+    """Upstream's text for a request of `count` messages, when that is over `MAX_MESSAGES`."""
+    if count <= MAX_MESSAGES:
+        return None
+    return TOO_MANY_MESSAGES.format(limit=MAX_MESSAGES, found=count)
 
 
 def bad_tool_use_id(tool_id: str, where: str) -> str | None:

@@ -29,7 +29,7 @@ from mockbay.wire.conversation import (
     check_tool_pairs,
 )
 from mockbay.wire.fieldtypes import array, bad, field, integer, obj, string, tagged, unit
-from mockbay.wire.limits import Carried
+from mockbay.wire.limits import Carried, too_many_messages
 from mockbay.wire.model_rules import THINKING_ON, check_model_rules
 from mockbay.wire.models import find_model
 from mockbay.wire.request import FIRST_PARTY, FORCED_TOOL_CHOICES, MessagesRequest, Origin
@@ -102,6 +102,9 @@ def _check_rules(body: object, headers: dict[str, str], *, counting: bool, origi
     messages = array(body["messages"], "messages")
     if not messages:
         raise bad("messages: at least one message is required")
+    too_many = too_many_messages(len(messages))
+    if too_many is not None:
+        raise bad(too_many)
     _check_scalars(body)
     _check_system(body.get("system"))
     tool_names = _check_tools(body.get("tools"))

@@ -328,6 +328,27 @@ REJECTED: list[tuple[str, object, str]] = [
         TOO_MANY_PAGES,
     ),
     (
+        "messages-over-100000",
+        body(messages=[user(text("a"))] * 100_001),
+        "messages: List should have at most 100000 items after validation, not 100001",
+    ),
+    (
+        "images-over-100",
+        body(messages=[user(*[image("iVBORw0KGgo=")] * 101, text("a"))]),
+        "Too much media: 0 document pages + 101 images > 100",
+    ),
+    (
+        "images-and-pdf-pages-over-100",
+        body(
+            messages=[
+                user(pdf(60), *[image("iVBORw0KGgo=")] * 20),
+                assistant(tool_use("t1")),
+                user(tool_result("t1", [image("iVBORw0KGgo=")] * 21)),
+            ]
+        ),
+        "Too much media: 60 document pages + 41 images > 100",
+    ),
+    (
         "final-assistant-trailing-space",
         body(messages=[user(text("a")), assistant(text("The answer is "))]),
         "messages: final assistant content cannot end with trailing whitespace",
@@ -605,6 +626,8 @@ ACCEPTED: list[tuple[str, dict[str, Any], dict[str, str]]] = [
     ("image-unreadable-data", body(messages=[user(image("AAAA"), image("iVBORw0KGgo="), text("a"))]), {}),
     ("image-at-8000-pixels", body(messages=[user(image(b64(png(8000, 8000))), text("a"))]), {}),
     ("twenty-images-over-2000-pixels", body(messages=[user(*[image(b64(png(2001, 2001)))] * 20)]), {}),
+    ("messages-at-100000", body(messages=[user(text("a"))] * 100_000), {}),
+    ("images-and-pdf-pages-at-100", body(messages=[user(pdf(60), *[image("iVBORw0KGgo=")] * 40)]), {}),
     ("many-images-at-2000-pixels", body(messages=[user(*[image(b64(png(2000, 1)))] * 21)]), {}),
     (
         "unknown-top-level-fields",
