@@ -2,7 +2,7 @@
 
 Strict mode (`wire.validate`) runs this right after the request schema, which already checked
 every key, type, tag and literal: what is left is what the schema cannot express (bounds, the
-`max_tokens` cap, the number of messages, non-empty and non-blank text, the tool name and tool_use
+`max_tokens` cap, non-empty and non-blank text, the tool name and tool_use
 id patterns, unique tool names, role placement of user-only and
 assistant-only blocks, base64 images (size, format, dimensions, their count with PDF pages) and
 the pages of base64 PDFs, tool_use/tool_result pairing) and the facts the later rules and the
@@ -18,7 +18,7 @@ import re
 from typing import Any
 
 from mockbay.wire.cachemarks import LONG_TTL
-from mockbay.wire.limits import MAX_MESSAGES, TOOL_USE_ID, Carried, image_refusal
+from mockbay.wire.limits import TOOL_USE_ID, Carried, image_refusal
 from mockbay.wire.models import find_model
 from mockbay.wire.signatures import edited_thinking
 from mockbay.wire.strict import ASSISTANT_ONLY, USER_ONLY
@@ -36,7 +36,7 @@ RANGED = ("temperature", "top_p")
 def typed_facts(body: dict[str, Any], *, counting: bool) -> Facts | None:
     """The facts of a body every rule up to tool pairing accepts, or None if one refuses it."""
     messages: list[dict[str, Any]] = body["messages"]
-    if not messages or len(messages) > MAX_MESSAGES:
+    if not messages:
         return None
     max_tokens = 0 if counting else _max_tokens(body)
     if max_tokens < 0 or not _in_ranges(body):

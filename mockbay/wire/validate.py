@@ -70,6 +70,8 @@ def _validate(
     headers = {name.lower(): value for name, value in headers.items()}
     if not strict:
         return _check_rules(body, headers, counting=counting, origin=origin)
+    if isinstance(body, dict):  # before the schema walks every message, so the refusal is cheap
+        _check_message_count(body.get("messages"))
     check_shape(body, headers, counting=counting)
     assert isinstance(body, dict)  # the schema accepted it, so it is an object
     facts = typed_facts(body, counting=counting)
@@ -102,9 +104,7 @@ def _check_rules(body: object, headers: dict[str, str], *, counting: bool, origi
     messages = array(body["messages"], "messages")
     if not messages:
         raise bad("messages: at least one message is required")
-    too_many = too_many_messages(len(messages))
-    if too_many is not None:
-        raise bad(too_many)
+    _check_message_count(messages)
     _check_scalars(body)
     _check_system(body.get("system"))
     tool_names = _check_tools(body.get("tools"))
@@ -141,6 +141,14 @@ def _finish_typed(
 
 
 # -- top-level fields ------------------------------------------------------------------------
+
+
+def _check_message_count(messages: object) -> None:
+    """Upstream's limit on messages; a value that is no list is left to the rules naming its type."""
+    if isinstance(messages, list):
+        refusal = too_many_messages(len(messages))
+        if refusal is not None:
+            raise bad(refusal)
 
 
 def _max_tokens(value: object, model: str) -> int:
