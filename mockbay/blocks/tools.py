@@ -27,7 +27,12 @@ from mockbay.render import ids
 from mockbay.scenario.model import Block
 from mockbay.scenario.spec import AnyValue, List, Map, Obj, Ref, Spec, Str
 from mockbay.tokens import count_tokens
-from mockbay.wire.limits import TOOL_USE_ID, TOOL_USE_ID_PATTERN
+from mockbay.wire.limits import (
+    SERVER_TOOL_USE_ID,
+    SERVER_TOOL_USE_ID_PATTERN,
+    TOOL_USE_ID,
+    TOOL_USE_ID_PATTERN,
+)
 
 if TYPE_CHECKING:
     from mockbay.record.scrub import Scrubber
@@ -222,7 +227,14 @@ class ServerToolUse(ToolUse):
     ID_PREFIX = "srvtoolu"
     CALL = call_spec(
         "A server tool call: {name, input, id, input_chunks, caller}.",
-        Str(min_len=1, doc="Fixed id (srvtoolu_...); default derived from seed and request."),
+        # Sent back in the next request's history, where upstream refuses one off the pattern.
+        Str(
+            min_len=1,
+            pattern=SERVER_TOOL_USE_ID.pattern,
+            doc="Fixed id (srvtoolu_...); default derived from seed and request.",
+            hint=f"a server_tool_use id matches {SERVER_TOOL_USE_ID_PATTERN} (srvtoolu_, then letters, "
+            "digits and _), as upstream requires of it when the client sends the turn back",
+        ),
         name_doc="Server tool: web_search, web_fetch, code_execution, bash_code_execution, "
         "text_editor_code_execution, tool_search_tool_regex or tool_search_tool_bm25.",
         caller=CALLER,

@@ -9,11 +9,12 @@ pass, as upstream lets them. Stdlib only; imports `wire.fieldtypes`, `wire.cache
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from mockbay.wire.cachemarks import check_cache_ttls, explicit_marks
 from mockbay.wire.fieldtypes import array, bad, field, obj, string, tagged
-from mockbay.wire.limits import Carried, bad_tool_use_id, image_refusal
+from mockbay.wire.limits import SERVER_TOOL_USE_ID, TOOL_USE_ID, Carried, bad_tool_use_id, image_refusal
 from mockbay.wire.request import THINKING_BLOCKS, blocks_of
 from mockbay.wire.signatures import edited_thinking
 
@@ -81,6 +82,8 @@ def _check_block(block: object, path: str, tags: tuple[str, ...], carried: Carri
         _check_tool_use_id(field(block, where, "id"), f"{where}.id")
         string(field(block, where, "name"), f"{where}.name")
         obj(field(block, where, "input"), f"{where}.input")
+    elif tag == "server_tool_use":
+        _check_tool_use_id(field(block, where, "id"), f"{where}.id", SERVER_TOOL_USE_ID)
     elif tag == "tool_result":
         _check_tool_use_id(field(block, where, "tool_use_id"), f"{where}.tool_use_id")
         if block.get("is_error") is not None and not isinstance(block["is_error"], bool):
@@ -106,8 +109,8 @@ def _check_block(block: object, path: str, tags: tuple[str, ...], carried: Carri
     return block
 
 
-def _check_tool_use_id(value: object, where: str) -> None:
-    message = bad_tool_use_id(string(value, where), where)
+def _check_tool_use_id(value: object, where: str, pattern: re.Pattern[str] = TOOL_USE_ID) -> None:
+    message = bad_tool_use_id(string(value, where), where, pattern)
     if message is not None:
         raise bad(message)
 

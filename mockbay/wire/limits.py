@@ -1,5 +1,5 @@
 """Upstream's limits on what a request carries that its schema cannot express (messages, images,
-PDF pages, tool_use ids), and the PDF page counter the page limit shares with the token estimate
+PDF pages, tool ids), and the PDF page counter the page limit shares with the token estimate
 (`usage.estimate`).
 
 Each limit is defined here once; docs/wire-notes.md ("Limits on images, PDFs and tool ids") says
@@ -42,6 +42,10 @@ MAX_MEDIA = 100
 # (docs/wire-notes.md): `fullmatch`, so a trailing newline fails too.
 TOOL_USE_ID = re.compile(r"[a-zA-Z0-9_-]+")
 TOOL_USE_ID_PATTERN = f"^{TOOL_USE_ID.pattern}$"  # as upstream's message spells it
+# What a server_tool_use block's `id` must match, whole: upstream's docs give `srvtoolu_` ids this
+# pattern (docs/wire-notes.md); mockbay's own (`srvtoolu_01` + base58) fit it.
+SERVER_TOOL_USE_ID = re.compile(r"srvtoolu_[a-zA-Z0-9_]+")
+SERVER_TOOL_USE_ID_PATTERN = f"^{SERVER_TOOL_USE_ID.pattern}$"
 
 _PDF_PAGE = re.compile(rb"/Type\s*/Page(?!s)")
 _SHORTEST_PAGE = len(b"/Type/Page")  # the fewest bytes one `_PDF_PAGE` match takes
@@ -118,11 +122,12 @@ def too_many_messages(count: int) -> str | None:
     return TOO_MANY_MESSAGES.format(limit=MAX_MESSAGES, found=count)
 
 
-def bad_tool_use_id(tool_id: str, where: str) -> str | None:
-    """Upstream's text for a tool_use id off the pattern (`where` is the key's path), or None."""
-    if TOOL_USE_ID.fullmatch(tool_id):
+def bad_tool_use_id(tool_id: str, where: str, pattern: re.Pattern[str] = TOOL_USE_ID) -> str | None:
+    """Upstream's text for a tool_use id (or with `SERVER_TOOL_USE_ID`, a server_tool_use id)
+    off its pattern (`where` is the key's path), or None."""
+    if pattern.fullmatch(tool_id):
         return None
-    return f"{where}: String should match pattern '{TOOL_USE_ID_PATTERN}'"
+    return f"{where}: String should match pattern '^{pattern.pattern}$'"
 
 
 def too_many_pdf_pages(pdfs: Iterable[str]) -> bool:

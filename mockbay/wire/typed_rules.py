@@ -2,13 +2,13 @@
 
 Strict mode (`wire.validate`) runs this right after the request schema, which already checked
 every key, type, tag and literal: what is left is what the schema cannot express (bounds, the
-`max_tokens` cap, non-empty and non-blank text, the tool name and tool_use
-id patterns, unique tool names, role placement of user-only and
-assistant-only blocks, base64 images (size, format, dimensions, their count with PDF pages) and
-the pages of base64 PDFs, tool_use/tool_result pairing) and the facts the later rules and the
-view need. Tools and messages are walked once each, with no type checks. Any rule that fails
-gives None: the full rules then run and name the first failing one with upstream's text and
-path, so both modes report alike. Stdlib only; imports `wire.cachemarks`, `wire.limits`,
+`max_tokens` cap, non-empty and non-blank text, the tool name, tool_use and server_tool_use id
+patterns, unique tool names, role placement of user-only and assistant-only blocks, base64
+images (size, format, dimensions, their count with PDF pages) and the pages of base64 PDFs,
+tool_use/tool_result pairing) and the facts the later rules and the view need. Tools and
+messages are walked once each, with no type checks. Any rule that fails gives None: the full
+rules then run and name the first failing one with upstream's text and path, so both modes
+report alike. Stdlib only; imports `wire.cachemarks`, `wire.limits`,
 `wire.models` and `wire.strict`.
 """
 
@@ -18,7 +18,7 @@ import re
 from typing import Any
 
 from mockbay.wire.cachemarks import LONG_TTL
-from mockbay.wire.limits import TOOL_USE_ID, Carried, image_refusal
+from mockbay.wire.limits import SERVER_TOOL_USE_ID, TOOL_USE_ID, Carried, image_refusal
 from mockbay.wire.models import find_model
 from mockbay.wire.signatures import edited_thinking
 from mockbay.wire.strict import ASSISTANT_ONLY, USER_ONLY
@@ -142,6 +142,9 @@ def _messages(messages: list[dict[str, Any]], ttls: list[object]) -> bool:
                     if TOOL_USE_ID.fullmatch(block["id"]) is None:
                         return False
                     uses.append(block["id"])  # so a tool_result answering one fits the pattern too
+                elif kind == "server_tool_use":
+                    if SERVER_TOOL_USE_ID.fullmatch(block["id"]) is None:
+                        return False
                 elif kind == "thinking" and edited_thinking(block["signature"], block["thinking"]):
                     return False
                 elif kind in USER_ONLY:

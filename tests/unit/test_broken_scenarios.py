@@ -247,6 +247,13 @@ CASES: list[tuple[str, str, str, int]] = [
         1,
     ),
     (
+        "server_tool_use_id_off_pattern",
+        "5:51",
+        "invalid value 'toolu_01A' for 'turns[0].reply.content[0].server_tool_use.id'; a server_tool_use "
+        "id matches ^srvtoolu_[a-zA-Z0-9_]+$",
+        1,
+    ),
+    (
         "error_in_second_document",
         "7:6",
         "invalid YAML: did not find expected key (while parsing a block mapping at line 6)",

@@ -49,6 +49,10 @@ def tool_result(tool_id: str, content: Any = "18C", **extra: Any) -> dict[str, A
     return {"type": "tool_result", "tool_use_id": tool_id, "content": content, **extra}
 
 
+def server_tool_use(tool_id: str) -> dict[str, Any]:
+    return {"type": "server_tool_use", "id": tool_id, "name": "web_search", "input": {"query": "lyon"}}
+
+
 def image(data: str) -> dict[str, Any]:
     return {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": data}}
 
@@ -314,6 +318,16 @@ REJECTED: list[tuple[str, object, str]] = [
         "tool-result-id-space",
         body(messages=[user(text("a")), user(text("b"), tool_result("t 1"))]),
         f"messages.1.content.1.tool_result.tool_use_id: {ID_PATTERN}",
+    ),
+    (
+        "server-tool-use-id-off-pattern",
+        body(messages=[user(text("a")), assistant(server_tool_use("srvtoolu_")), user(text("b"))]),
+        "messages.1.content.0.server_tool_use.id: String should match pattern '^srvtoolu_[a-zA-Z0-9_]+$'",
+    ),
+    (
+        "server-tool-use-id-trailing-newline",
+        body(messages=[user(text("a")), assistant(server_tool_use("srvtoolu_01\n")), user(text("b"))]),
+        "messages.1.content.0.server_tool_use.id: String should match pattern '^srvtoolu_[a-zA-Z0-9_]+$'",
     ),
     ("pdf-over-100-pages", body(messages=[user(text("a"), pdf(101))]), TOO_MANY_PAGES),
     (
@@ -626,6 +640,11 @@ ACCEPTED: list[tuple[str, dict[str, Any], dict[str, str]]] = [
     ("image-unreadable-data", body(messages=[user(image("AAAA"), image("iVBORw0KGgo="), text("a"))]), {}),
     ("image-at-8000-pixels", body(messages=[user(image(b64(png(8000, 8000))), text("a"))]), {}),
     ("twenty-images-over-2000-pixels", body(messages=[user(*[image(b64(png(2001, 2001)))] * 20)]), {}),
+    (
+        "server-tool-use-id-upstreams",
+        body(messages=[user(text("a")), assistant(server_tool_use("srvtoolu_01WYcXyWV5tu3YDs7bdSiwgd"))]),
+        {},
+    ),
     ("messages-at-100000", body(messages=[user(text("a"))] * 100_000), {}),
     ("images-and-pdf-pages-at-100", body(messages=[user(pdf(60), *[image("iVBORw0KGgo=")] * 40)]), {}),
     ("many-images-at-2000-pixels", body(messages=[user(*[image(b64(png(2000, 1)))] * 21)]), {}),
