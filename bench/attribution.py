@@ -77,7 +77,7 @@ STEPS = (
     ("mockbay.logs", "log_exchange"),
     ("mockbay.server.inline", "date_and_server"),
     # a new body where no reply waits, computed as the protocol parses it too
-    ("mockbay.server.inline", "answer_message"),
+    ("mockbay.server.inline", "pipeline"),
     ("mockbay.server.inline", "answer_bytes"),
     # the handler aiohttp calls for every other request
     ("mockbay.server.app", "dispatch"),

@@ -12,7 +12,7 @@ in flight, and writes what it returns. Two kinds are answered:
   view (a repeated header's last value, an undecodable byte made U+FFFD) gives the same key;
 - a new request, where no reply of the loaded scenarios can wait (`ServerState.never_waits`: an
   instant server, no timing and no fault in any scenario) and the body cannot ask for a stream
-  (it does not say `"stream"`): the pipeline (`messages.answer_message`) then completes without
+  (it does not say `"stream"`): the pipeline (`messages.pipeline`) then completes without
   waiting, so it is run at once (`run_now`), its refusals and failures answered as the handler
   answers them (`exchanges`).
 
@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Coroutine
-from typing import Any, TypeVar, cast
+from typing import Any, NamedTuple, TypeVar, cast
 
 from aiohttp import web
 from aiohttp.http import HttpVersion11, RawRequestMessage
@@ -37,7 +37,7 @@ from aiohttp.http import HttpVersion11, RawRequestMessage
 from mockbay import logs
 from mockbay.config import MAX_BODY_BYTES
 from mockbay.errors import ApiError
-from mockbay.journal import Exchange
+from mockbay.journal import Exchange, replayed_headers
 from mockbay.platforms import ANTHROPIC
 from mockbay.server.auth import authenticate, require_version
 from mockbay.server.exchanges import (
@@ -48,16 +48,25 @@ from mockbay.server.exchanges import (
     open_exchange,
     refusal,
 )
-from mockbay.server.head import OK_LINE, answer_bytes, date_and_server, header_lines, writable
+from mockbay.server.head import (
+    OK_LINE,
+    answer_bytes,
+    date_and_server,
+    header_lines,
+    json_tail,
+    writable,
+    writable_pairs,
+)
 from mockbay.server.memo import memo_key
-from mockbay.server.messages import SCENARIO_HEADER, Answer, Inbound, answer_message, begin_answer
+from mockbay.server.messages import SCENARIO_HEADER, Answer, Inbound, begin_answer, pipeline
 from mockbay.server.protocol import InlineAnswer
 from mockbay.server.request_headers import lowered_headers
-from mockbay.server.responses import WORKSPACE_HEADER
+from mockbay.server.responses import ORGANIZATION_HEADER, WORKSPACE_HEADER, JsonReply, json_body_response
 from mockbay.state import ServerState
 from mockbay.store.memory import MemoryStore
 
 MESSAGES_PATH = "/v1/messages"
+REQUEST_ID = "request-id"
 # Headers that change what the handler does before the memo: the body's coding, a 100 Continue,
 # and a workspace echoed into the head as the client sent it
 DECLINED_HEADERS = ("content-encoding", "expect", WORKSPACE_HEADER)
@@ -121,21 +130,63 @@ def _computed(
     inbound = Inbound(raw=body, headers=headers, caller=caller)
     started = time.perf_counter()
     exchange = _opened(state, store, message, headers)
+    response: web.Response | Headed
     try:
-        response = _written(run_now(answer_message(None, state, exchange, None, inbound)))
+        response = _written(exchange, run_now(pipeline(None, state, exchange, None, inbound)))
     except ApiError as error:
         response = refusal(exchange, error)
     except Exception:
         response = failure(state, exchange)
     exchange.duration_ms = round((time.perf_counter() - started) * 1000, 3)
-    finish(state, exchange, headers, response)
+    if isinstance(response, Headed):
+        sent = _finished(state, exchange, response)
+    else:
+        finish(state, exchange, headers, response)
+        sent = answer_bytes(response)
     _closed(state, exchange)
-    return answer_bytes(response)
+    return sent
 
 
-def _written(answer: Answer) -> web.Response:
-    """The pipeline's answer as a JSON response written at once (all an inline answer can be);
-    one whose headers aiohttp would refuse to write is mockbay's failure, as in its handler."""
+class Headed(NamedTuple):
+    """A JSON reply with its head up to `Date` (`_own_head`), written without aiohttp's response."""
+
+    head: bytes
+    reply: JsonReply
+
+
+def _own_head(exchange: Exchange, reply: JsonReply) -> bytes | None:
+    """A JSON reply's head up to its `Date`, where aiohttp would write it with nothing added: its
+    identity headers first, as `begin_answer` put them (so `finish` changes none), and none of the
+    others a name the head writes itself or a character aiohttp refuses (`head.json_tail`, whose
+    lines are memoised: a rule's replies carry the same). Else None, and aiohttp's response is built."""
+    pairs = tuple(reply.headers.items())
+    if len(pairs) < 2 or pairs[0] != (REQUEST_ID, exchange.request_id) or pairs[1][0] != ORGANIZATION_HEADER:
+        return None
+    identity = pairs[:2]
+    tail = json_tail(pairs[2:], reply.body)
+    if tail is None or not writable_pairs(identity):
+        return None
+    return OK_LINE + header_lines(identity) + tail
+
+
+def _finished(state: ServerState, exchange: Exchange, headed: Headed) -> bytes:
+    """The bytes and journal entry `finish` and `answer_bytes` give the reply made a response."""
+    reply = headed.reply
+    exchange.status = exchange.status or 200
+    keep_reply_body(state, exchange, reply.body)
+    keep_sent_headers(state, exchange, replayed_headers(reply.headers))
+    return headed.head + date_and_server() + reply.body
+
+
+def _written(exchange: Exchange, answer: Answer | JsonReply) -> web.Response | Headed:
+    """The pipeline's answer written at once (all an inline answer can be): a JSON reply with its
+    head where `_own_head` writes it, else as aiohttp's response; one whose headers aiohttp would
+    refuse to write is mockbay's failure, as in its handler."""
+    if isinstance(answer, JsonReply):
+        head = _own_head(exchange, answer)
+        if head is not None:
+            return Headed(head, answer)
+        answer = json_body_response(*answer)
     if not (isinstance(answer, web.Response) and isinstance(answer.body, bytes)):
         raise RuntimeError(f"an inline answer gave {answer!r}")
     if not writable(answer):

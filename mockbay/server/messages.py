@@ -34,7 +34,7 @@ from mockbay.server.memo import Memoized, MemoKey, is_pure, memo_key, remember
 from mockbay.server.plan import Plan
 from mockbay.server.protocol import CLIENT_FAULTS
 from mockbay.server.rendering import plan, render, timing_levels
-from mockbay.server.responses import caller_headers, dumps, json_body_response, json_response
+from mockbay.server.responses import JsonReply, caller_headers, dumps, json_body_response, json_response
 from mockbay.server.stream import connected, fault_error, send_json, send_stream
 from mockbay.server.upload import decoded, refuse_declared, too_large, unreadable
 from mockbay.state import ServerState
@@ -131,8 +131,16 @@ async def create_message(
 
 
 async def answer_message(
-    request: web.Request | None, state: ServerState, exchange: Exchange, pinned: str | None, inbound: Inbound
+    request: web.Request, state: ServerState, exchange: Exchange, pinned: str | None, inbound: Inbound
 ) -> Answer:
+    """The pipeline's answer as aiohttp's handler sends it."""
+    answer = await pipeline(request, state, exchange, pinned, inbound)
+    return json_body_response(*answer) if isinstance(answer, JsonReply) else answer
+
+
+async def pipeline(
+    request: web.Request | None, state: ServerState, exchange: Exchange, pinned: str | None, inbound: Inbound
+) -> Answer | JsonReply:
     """Answer from the reply memo when this exact request was answered purely before, else compute.
     `request` is None when the protocol answers inline (`inline`): never a stream, never a wait."""
     headers = inbound.headers
@@ -143,7 +151,7 @@ async def answer_message(
         memoized.replay(exchange)
         response_headers.update(memoized.headers)
         if memoized.plan is None:
-            return json_body_response(memoized.body, response_headers)
+            return JsonReply(memoized.body, response_headers)
         exchange.stream = True
         return _send_stream(connected(request), state, memoized.plan, response_headers, exchange)
     body = await threads.resume(state.store, _journal_body(state, exchange, inbound.raw, inbound.parsed))

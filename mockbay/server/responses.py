@@ -7,7 +7,7 @@ import json
 import uuid
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from aiohttp import web
 
@@ -65,6 +65,15 @@ def caller_headers(headers: Mapping[str, str], api_key: str | None) -> dict[str,
     if workspace:
         named[WORKSPACE_HEADER] = workspace
     return named
+
+
+class JsonReply(NamedTuple):
+    """A 200 JSON answer before it is an aiohttp response: the handler makes it one
+    (`json_body_response`), the protocol's inline answer writes its head itself (`inline`), which
+    costs a fifth of what building the response and reading it back does."""
+
+    body: bytes
+    headers: dict[str, str]
 
 
 def json_response(data: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:

@@ -16,7 +16,7 @@ from mockbay.errors import ApiError
 from mockbay.journal import Exchange, Offsets
 from mockbay.scenario.model import Fault
 from mockbay.server.plan import Plan
-from mockbay.server.responses import NOT_SENT, json_body_response
+from mockbay.server.responses import NOT_SENT, JsonReply
 from mockbay.timing import Scheduled
 from mockbay.wire.errors import default_message, pair_for
 
@@ -84,7 +84,7 @@ async def send_json(
     headers: dict[str, str],
     exchange: Exchange,
     max_stall_s: float,
-) -> web.Response:
+) -> web.Response | JsonReply:
     """A JSON reply sent when its stream would have ended; faults act as upstream would fail it.
     `request` is None when the protocol answers inline, which it does only where no reply waits or
     faults (`ServerState.never_waits`)."""
@@ -99,7 +99,7 @@ async def send_json(
         await _stall_or_drop(connected(request), fault, max_stall_s)
         return web.Response(status=NOT_SENT)  # never written: the transport is gone
     await _sleep_until(loop, start + plan.end_s)
-    return json_body_response(body, headers)
+    return JsonReply(body, headers)
 
 
 def connected(request: web.Request | None) -> web.Request:

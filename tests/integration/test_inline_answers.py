@@ -286,6 +286,8 @@ rules:
     reply: {error: {status: 529}}
   - when: {last_user: {contains: limit}}
     reply: {error: {status: 429, message: slow down}, headers: {retry-after: "2"}}
+  - when: {last_user: {contains: own}}
+    reply: {text: "own", headers: {Request-Id: "req_own", x-after: "1"}}
   - reply: {text: "plain", headers: {anthropic-ratelimit-requests-remaining: "41"}}
 """
 # Loaded beside NOW, it makes a server's replies able to wait, so that server computes none inline
@@ -301,7 +303,7 @@ NEW_MIX = (
     request(INVALID),
     *(
         request({**BODY, "messages": [{"role": "user", "content": text}]})
-        for text in ("third", "over", "limit")
+        for text in ("third", "over", "limit", "own")
     ),
 )
 
@@ -343,7 +345,14 @@ def test_any_mix_on_one_connection_is_answered_as_by_the_handler(
     assert _exchange(inline, sent, cuts, len(order)) == _exchange(plain, sent, cuts, len(order))
 
 
-@pytest.mark.parametrize("body", [{**BODY, "messages": [{"role": "user", "content": "fresh"}]}, INVALID])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {**BODY, "messages": [{"role": "user", "content": "fresh"}]},
+        INVALID,
+        {**BODY, "messages": [{"role": "user", "content": "own, once"}]},  # a header the handler drops
+    ],
+)
 def test_a_new_body_computed_inline_is_journaled_as_by_the_handler(
     computing: tuple[MockServer, MockServer], body: dict[str, object]
 ) -> None:
