@@ -22,7 +22,7 @@ from mockbay.server.fallbacks import iterations
 from mockbay.server.plan import Plan, json_plan, stream_plan
 from mockbay.state import ServerState
 from mockbay.structured import input_problems, output_schema, reply_problem, unoffered_calls
-from mockbay.timing import EffectiveTiming, encode_schedule, make_splitter, schedule
+from mockbay.timing import EffectiveTiming, encode_schedule, make_splitter, schedule, server_timing
 from mockbay.wire.framing import Framing
 from mockbay.wire.request import FORCED_TOOL_CHOICES, MessagesRequest
 
@@ -75,7 +75,7 @@ def _warnings(parsed: MessagesRequest, decision: Decision, message: RenderedMess
 
 def timing_levels(state: ServerState, scenario: Scenario | None, decision: Decision) -> list[Timing | None]:
     """Server, scenario and reply timing, least specific first."""
-    return [Timing(mode=state.config.timing), scenario.timing if scenario else None, decision.reply.timing]
+    return [server_timing(state.config.timing), scenario.timing if scenario else None, decision.reply.timing]
 
 
 def plan(

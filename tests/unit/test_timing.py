@@ -7,10 +7,18 @@ import random
 
 import pytest
 
+from mockbay.lru import MEMO_KEY_CHARS
 from mockbay.render.events import PING, PlannedEvent
 from mockbay.scenario.loader import load_text
 from mockbay.scenario.model import Recorded, Timing
-from mockbay.timing import KEEPALIVE_S, effective_timing, make_splitter, never_waits, schedule
+from mockbay.timing import (
+    KEEPALIVE_S,
+    _known_family,
+    effective_timing,
+    make_splitter,
+    never_waits,
+    schedule,
+)
 
 
 def _events(deltas: int) -> list[PlannedEvent]:
@@ -137,3 +145,14 @@ NEVER_WAITS = {
 @pytest.mark.parametrize("server, scenario, expected", NEVER_WAITS.values(), ids=NEVER_WAITS.keys())
 def test_never_waits_reads_every_level_and_fault(server, scenario, expected):
     assert never_waits(load_text(f"name: s\n{scenario}\n"), server) is expected
+
+
+def test_the_family_memo_keeps_no_long_model_name() -> None:
+    """Requests choose model names: one longer than MEMO_KEY_CHARS is read afresh every time, never
+    kept, so the family memo's bytes stay bounded; a short one is kept and read alike."""
+    long_model = "claude-opus-" + "x" * MEMO_KEY_CHARS
+    before = _known_family.cache_info().currsize
+    assert effective_timing(long_model, [Timing(mode="realistic")]).ttft_ms == 1500.0
+    assert _known_family.cache_info().currsize == before
+    assert effective_timing("claude-opus-short", [Timing(mode="realistic")]).ttft_ms == 1500.0
+    assert _known_family.cache_info().currsize == before + 1
