@@ -30,7 +30,6 @@ from mockbay.server.decision import Decision
 from mockbay.server.head import json_tail
 from mockbay.server.plan import Plan
 from mockbay.state import ServerState
-from mockbay.wire.jsonbody import parsed_size
 
 BETA_HEADER = "anthropic-beta"  # validation reads it (interleaved thinking)
 EVENT_OVERHEAD = 112  # bytes of one Scheduled tuple beside its data, and its planned offset
@@ -113,14 +112,16 @@ def remember(
     warnings: tuple[str, ...],
     *,
     replayed: dict[str, str],
+    body_weight: int,
     body: bytes = b"",
     plan: Plan | None = None,
 ) -> None:
     """Keep a pure reply with what the journal needs to record its replays: `replayed` holds those
-    of its headers a saved scenario repeats (`journal.replayed_headers`)."""
+    of its headers a saved scenario repeats (`journal.replayed_headers`), `body_weight` what the
+    parsed request body holds (`parsed_size` of the key's bytes, weighed once for the journal)."""
     pairs = tuple(headers.items())
     json_head = json_tail(pairs, body) if plan is None else None
-    size = ENTRY_OVERHEAD + len(key.raw) + parsed_size(key.raw) + len(body) + len(json_head or b"")
+    size = ENTRY_OVERHEAD + len(key.raw) + body_weight + len(body) + len(json_head or b"")
     size += key_text_size(key)
     size += plan.due_bytes + EVENT_OVERHEAD * len(plan.due) if plan is not None else 0
     memoized = Memoized(decision, request_body, body, plan, pairs, warnings, size, json_head, replayed)

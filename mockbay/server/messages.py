@@ -89,11 +89,13 @@ async def read_body(request: web.Request) -> bytes:
     return decoded(raw, request.headers, MAX_BODY_BYTES)
 
 
-def _journal_body(state: ServerState, exchange: Exchange, raw: bytes, parsed: dict[str, Any] | None) -> Any:
-    """Parse the body into the exchange (unless a platform adapter has: `parsed`), and weigh it
-    against the journal's byte cap."""
+def _journal_body(
+    state: ServerState, exchange: Exchange, raw: bytes, parsed: dict[str, Any] | None, weight: int
+) -> Any:
+    """Parse the body into the exchange (unless a platform adapter has: `parsed`), and charge the
+    journal's byte cap its `weight` (`parsed_size(raw)`, which the memo charges too)."""
     exchange.body = parse_body(raw) if parsed is None else parsed
-    state.journal.charge(exchange, parsed_size(raw))
+    state.journal.charge(exchange, weight)
     return exchange.body
 
 
@@ -115,7 +117,7 @@ async def count_body(
 ) -> web.Response:
     """count_tokens once authenticated, for every wire that has it: validated as a create is, the
     files it names included. `parsed`: the body an adapter parsed from `raw` and translated."""
-    body = _journal_body(state, exchange, raw, parsed)
+    body = _journal_body(state, exchange, raw, parsed, parsed_size(raw))
     counted = validate_count_tokens(body, headers, strict=_strict(state))
     await check_file_sources(state.store, counted.file_ids)
     return json_response({"input_tokens": estimate_input_tokens(body)})
@@ -154,7 +156,10 @@ async def pipeline(
             return JsonReply(memoized.body, response_headers)
         exchange.stream = True
         return _send_stream(connected(request), state, memoized.plan, response_headers, exchange)
-    body = await threads.resume(state.store, _journal_body(state, exchange, inbound.raw, inbound.parsed))
+    weight = parsed_size(inbound.raw)
+    body = await threads.resume(
+        state.store, _journal_body(state, exchange, inbound.raw, inbound.parsed, weight)
+    )
     parsed = await _validated(state, exchange, body, headers, pinned)
     exchange.stream = parsed.stream
     decision = await decide(state, parsed, exchange)
@@ -197,6 +202,7 @@ async def pipeline(
             reply_headers,
             rendered.warnings,
             replayed=replayed,
+            body_weight=weight,
             body=body,
             plan=memo_plan,
         )
