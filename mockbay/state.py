@@ -11,7 +11,6 @@ import time
 from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING
 
-from mockbay.batches.model import Batch
 from mockbay.config import MB, ServerConfig
 from mockbay.files.store import FileStore
 from mockbay.journal import Journal
@@ -21,7 +20,7 @@ from mockbay.metrics import Metrics
 from mockbay.scenario.registry import Registry
 from mockbay.store import StateStore
 from mockbay.store.bounded import BoundedStore
-from mockbay.store.memory import MemoryStore, SequenceCursors
+from mockbay.store.memory import HeldBatch, MemoryStore, SequenceCursors
 from mockbay.timing import never_waits
 from mockbay.usage.cache import PromptCache
 from mockbay.usage.ratelimit import RateLimiter
@@ -56,7 +55,7 @@ class ServerState:
         self.cursors = SequenceCursors(config.max_sessions)
         self.cache = PromptCache(max_entries=config.cache_entries, clock=clock)
         self.limiter = RateLimiter(max_buckets=config.rate_limit_buckets, clock=wall_clock)
-        self.batches: BoundedStore[Batch] = BoundedStore(
+        self.batches: BoundedStore[HeldBatch] = BoundedStore(
             config.batches_max, config.batches_max_mb * MB, evict=True
         )
         self.files: FileStore = BoundedStore(config.files_max, config.files_max_mb * MB, evict=False)

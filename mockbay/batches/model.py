@@ -1,4 +1,4 @@
-"""`Batch`: one Message Batch, its requests and their results, and how it looks at a given time.
+"""`Batch`: one Message Batch's summary, and how it looks at a given time; `BatchItem`: one request.
 
 Each request is due at an even share of `--batch-seconds` after the create (all at once with 0)
 and is run through the Messages pipeline when a read finds it due (server/batches.py). The
@@ -6,13 +6,17 @@ batch reads `in_progress` until the last is due, then `ended`; a cancel makes it
 in the cancel's own answer and `ended` from the next read, with every request not yet run
 `canceled`. Counts other than `processing` stay 0 until the batch ends, as upstream says, so
 they add up to the number of requests at every moment (docs/wire-notes.md, Message Batches).
+
+The summary is kept apart from the requests and their results: requests fall due in order and
+are run in order, so how many are done and when the next is due say everything a status read
+needs, and a poll of a big batch reads a few hundred bytes, not its requests (the stores keep the
+requests and the results' JSONL lines beside it).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 from mockbay.files.store import rfc3339
@@ -22,21 +26,19 @@ RESULT_TYPES = ("succeeded", "errored", "canceled", "expired")
 Status = Literal["in_progress", "canceling", "ended"]
 
 
-@dataclass(slots=True, kw_only=True, eq=False)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class BatchItem:
-    """One request of a batch: its `custom_id` and `params`, when it is due, and its result once run
-    or canceled."""
+    """One request of a batch: its `custom_id` and `params`, and when it is due."""
 
     custom_id: str
     params: dict[str, Any]
     due: float  # wall-clock time at which this request is run
-    result: dict[str, Any] | None = None  # the JSONL line's `result`, once run or canceled
 
 
 @dataclass(slots=True, kw_only=True, eq=False)
 class Batch:
-    """One Message Batch: its requests, and what they need to run later through the Messages pipeline as
-    the create would have (headers, API key, pinned scenario); reads fill in the results."""
+    """One Message Batch without its requests: what they need to run later through the Messages
+    pipeline as the create would have (headers, API key, pinned scenario), and how far they got."""
 
     id: str
     created_at: float
@@ -44,8 +46,11 @@ class Batch:
     headers: dict[str, str]  # of the create request: each request carries them through the pipeline
     api_key: str
     pinned: str | None
-    items: list[BatchItem]
+    count: int  # requests in the batch
+    next_due: float | None  # when the first request not yet done is due; None once all are done
     body_bytes: int
+    done: int = 0  # requests with a result (run, or canceled): always the first `done`
+    counts: dict[str, int] = field(default_factory=dict)  # the results' types so far
     cancel_at: float | None = None
     result_bytes: int = 0
     path: str = ""  # the create request's path, which each request's journal entry repeats
@@ -57,8 +62,19 @@ class Batch:
 
     @property
     def size(self) -> int:
-        """What the batch holds in memory, for the store's byte cap: its body and its results."""
+        """What the batch holds, for the store's byte cap: its body and its results."""
         return self.body_bytes + self.result_bytes
+
+    def due_by(self, now: float) -> bool:
+        """Whether a request is waiting to run at `now`."""
+        return self.next_due is not None and self.next_due <= now
+
+    def add(self, results: list[dict[str, Any]], lines: list[bytes]) -> None:
+        """Count the next requests' results, whose JSONL `lines` the store keeps."""
+        self.done += len(results)
+        for result in results:
+            self.counts[result["type"]] = self.counts.get(result["type"], 0) + 1
+        self.result_bytes += sum(map(len, lines))
 
     def status(self, now: float, *, answering: Status | None = None) -> Status:
         """`answering`: the status the create or cancel itself reports, whatever the clock says."""
@@ -71,14 +87,13 @@ class Batch:
     def to_json(self, status: Status, results_url: str) -> dict[str, Any]:
         """The `MessageBatch` object in this status; `results_url` is given only once ended."""
         ended = status == "ended"
-        counts = Counter(item.result["type"] for item in self.items if item.result is not None and ended)
         return {
             "id": self.id,
             "type": "message_batch",
             "processing_status": status,
             "request_counts": {
-                "processing": 0 if ended else len(self.items),
-                **{kind: counts[kind] for kind in RESULT_TYPES},
+                "processing": 0 if ended else self.count,
+                **{kind: self.counts.get(kind, 0) if ended else 0 for kind in RESULT_TYPES},
             },
             "ended_at": rfc3339(self.end) if ended else None,
             "created_at": rfc3339(self.created_at),
@@ -89,15 +104,14 @@ class Batch:
         }
 
     def to_state(self) -> dict[str, Any]:
-        """Everything the batch holds, as JSON, for a shared store (the lock stays in the process)."""
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("items", "running")} | {
-            "items": [asdict(item) for item in self.items]
-        }
+        """The summary as JSON, for a shared store (the lock stays in the process)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "running"}
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> Batch:
-        items = [BatchItem(**item) for item in state.pop("items")]
-        return cls(items=items, **state)
+        return cls(**state)
 
-    def results(self) -> list[dict[str, Any]]:
-        return [{"custom_id": item.custom_id, "result": item.result} for item in self.items]
+
+def item_state(item: BatchItem) -> dict[str, Any]:
+    """A request as JSON, for a shared store."""
+    return {"custom_id": item.custom_id, "params": item.params, "due": item.due}

@@ -39,6 +39,7 @@ PATH = re.compile(r"/v1/messages/batches(?:/([^/]+)(/cancel|/results)?)?/?$")
 MAX_BATCH_BYTES = 256 * MB  # upstream's body limit for a batch create (docs/wire.md §3.3)
 JSONL = "application/x-jsonl"
 YIELD_EVERY = 64  # requests run between two turns of the event loop (about 1 ms each)
+CHUNK = 256  # requests read, run and stored together
 
 
 async def handle(
@@ -88,6 +89,10 @@ async def _create(
     state.journal.charge(exchange, parsed_size(raw))
     pairs = batch_requests(body)
     now, seconds = state.wall_clock(), state.config.batch_seconds
+    items = [
+        BatchItem(custom_id=custom_id, params=params, due=now + seconds * (index + 1) / len(pairs))
+        for index, (custom_id, params) in enumerate(pairs)
+    ]
     batch = Batch(
         id=ids.batch_id(state.config.seed, exchange.seq, state.config.worker),
         created_at=now,
@@ -95,15 +100,16 @@ async def _create(
         headers=headers,
         api_key=api_key,
         pinned=pinned or headers.get(messages.SCENARIO_HEADER) or None,
-        items=[
-            BatchItem(custom_id=custom_id, params=params, due=now + seconds * (index + 1) / len(pairs))
-            for index, (custom_id, params) in enumerate(pairs)
-        ],
+        count=len(items),
+        next_due=items[0].due,
         body_bytes=len(raw),
         path=request.path_qs,
     )
-    await _settle(state, batch, now, new=True)
-    return json_response(batch.to_json("in_progress", _results_url(base, batch)))
+    await state.store.batch_create(batch, items)
+    settled = await _settle(state, batch, now)
+    if settled is None:  # deleted through another replica before its first requests ran
+        raise ApiError(404, "not_found_error", f"Message batch not found: {batch.id}")
+    return json_response(settled.to_json("in_progress", _results_url(base, settled)))
 
 
 async def _list(request: web.Request, state: ServerState, base: str) -> web.Response:
@@ -142,14 +148,16 @@ async def _cancel(state: ServerState, batch: Batch, now: float, base: str) -> we
     return json_response(_view(batch, now, base, answering="canceling"))
 
 
-def _cancel_rest(batch: Batch, now: float) -> None:
-    """Requests not yet run are canceled."""
+async def _cancel_rest(state: ServerState, batch: Batch, now: float) -> bool:
+    """Requests not yet run are canceled; False for a batch deleted meanwhile."""
     if batch.status(now) != "in_progress":
         raise bad(f"Message batch {batch.id} has already ended or is being canceled; it cannot be canceled")
-    batch.cancel_at = now
-    for item in batch.items:
-        if item.result is None:
-            item.result = {"type": "canceled"}
+    batch.cancel_at, batch.next_due = now, None
+    rest = await state.store.batch_items(batch.id, batch.done, batch.count)
+    results = [{"type": "canceled"} for _ in rest]
+    lines = [_line(item, result) for item, result in zip(rest, results, strict=True)]
+    batch.add(results, lines)
+    return await state.store.batch_done(batch, lines)
 
 
 async def _delete(state: ServerState, batch: Batch, now: float, base: str) -> web.Response:
@@ -165,8 +173,16 @@ async def _results(state: ServerState, batch: Batch, now: float, base: str) -> w
     """JSONL whatever the Accept header (the SDK sends `application/binary`)."""
     if batch.status(now) != "ended":
         raise bad(f"Message batch {batch.id} has not ended yet; its results are available once it has")
-    lines = b"".join(dumps(line) + b"\n" for line in batch.results())
-    return download(lines, JSONL)
+    lines = await state.store.batch_results(batch.id)
+    if len(lines) < batch.count:  # ended a moment before its last request fell due: not run
+        rest = await state.store.batch_items(batch.id, len(lines), batch.count)
+        lines += [_line(item, None) for item in rest]
+    return download(b"".join(line + b"\n" for line in lines), JSONL)
+
+
+def _line(item: BatchItem, result: dict[str, Any] | None) -> bytes:
+    """One request's line of the results JSONL."""
+    return dumps({"custom_id": item.custom_id, "result": result})
 
 
 Action = Callable[[ServerState, Batch, float, str], Awaitable[web.Response]]  # (…, batch, now, base)
@@ -187,34 +203,54 @@ def _results_url(base: str, batch: Batch) -> str:
     return f"{base}/{batch.id}/results"
 
 
-async def _settle(
-    state: ServerState, batch: Batch, now: float, *, cancel: bool = False, new: bool = False
-) -> Batch | None:
+async def _settle(state: ServerState, batch: Batch, now: float, *, cancel: bool = False) -> Batch | None:
     """Run the requests due by now (none after a cancel), cancel the rest if asked, and store the
-    batch (`new`: for the first time) with its new size; None if it was deleted since it was read.
-    All under the batch's lock: a cancel stored outside it would be overwritten by a replica
-    running the batch meanwhile, which stores the batch it read."""
+    batch as each few run; None if it was deleted since it was read. A read with nothing due
+    reads the summary alone and takes no lock. The rest is done under the batch's lock: a cancel
+    stored outside it would be overwritten by a replica running the batch meanwhile."""
+    if not cancel and not batch.due_by(now):
+        return batch
     async with state.store.batch_running(batch):  # a read arriving meanwhile waits, then finds nothing due
         stored = await state.store.batch_get(batch.id)  # shared: another replica may have run some
-        if stored is None and not new:
+        if stored is None:
             return None  # storing it again would bring a deleted batch back
-        batch = stored if stored is not None else batch
-        due = [item for item in batch.items if item.result is None and item.due <= now]
-        for count, item in enumerate(due, 1):
-            item.result = await _run(state, batch, item)
-            batch.result_bytes += len(dumps(item.result))
-            if count % YIELD_EVERY == 0:
-                await asyncio.sleep(0)  # a big batch does not hold up the server's other clients
-        if cancel:
-            _cancel_rest(batch, now)
-        if due or new or cancel:
-            await state.store.batch_put(batch)
+        batch = stored
+        while batch.due_by(now):
+            if not await _run_due(state, batch, now):
+                return None
+        if cancel and not await _cancel_rest(state, batch, now):
+            return None
     return batch
 
 
-async def _run(state: ServerState, batch: Batch, item: BatchItem) -> dict[str, Any]:
-    """One request through the Messages pipeline, journaled; its `result` object."""
-    sequence = await state.store.next_sequence()
+async def _run_due(state: ServerState, batch: Batch, now: float) -> bool:
+    """Run the next `CHUNK` requests at most, those due by now, and store their results; False
+    for a batch deleted meanwhile. The chunk's requests are read, numbered, journaled and stored
+    in one round trip each, so a shared store costs no round trip of its own per request."""
+    chunk = await state.store.batch_items(batch.id, batch.done, batch.done + CHUNK + 1)  # +1: the next due
+    due = [item for item in chunk[:CHUNK] if item.due <= now]
+    sequences = await state.store.next_sequences(len(due))
+    exchanges: list[Exchange] = []
+    results: list[dict[str, Any]] = []
+    try:
+        for count, (item, sequence) in enumerate(zip(due, sequences, strict=True), 1):
+            results.append(await _run(state, batch, item, sequence, exchanges))
+            if count % YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # a big batch does not hold up the server's other clients
+    finally:
+        with contextlib.suppress(StoreUnavailable):  # as for any exchange: the store said so already
+            await state.store.record(*exchanges)
+    lines = [_line(item, result) for item, result in zip(due, results, strict=True)]
+    batch.add(results, lines)
+    batch.next_due = chunk[len(due)].due if len(due) < len(chunk) else None
+    return await state.store.batch_done(batch, lines)
+
+
+async def _run(
+    state: ServerState, batch: Batch, item: BatchItem, sequence: int, exchanges: list[Exchange]
+) -> dict[str, Any]:
+    """One request through the Messages pipeline, journaled (its exchange added to `exchanges`,
+    which the caller records); its `result` object."""
     exchange = Exchange(
         seq=sequence,
         request_id=ids.request_id(state.config.seed, sequence, state.config.worker),
@@ -228,15 +264,13 @@ async def _run(state: ServerState, batch: Batch, item: BatchItem) -> dict[str, A
         custom_id=item.custom_id,
     )
     state.journal.append(exchange)
+    exchanges.append(exchange)
     started = time.perf_counter()
     try:
-        result = await _outcome(state, batch, item, exchange)
+        return await _outcome(state, batch, item, exchange)
     finally:
         exchange.duration_ms = round((time.perf_counter() - started) * 1000, 3)
         state.metrics.finished(exchange)  # counted like any exchange, under its journal endpoint
-        with contextlib.suppress(StoreUnavailable):  # as for any exchange: the store said so already
-            await state.store.record(exchange)
-    return result
 
 
 async def _outcome(state: ServerState, batch: Batch, item: BatchItem, exchange: Exchange) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from mockbay.store.bounded import Page
 from mockbay.usage.cache import CachePlan
 
 if TYPE_CHECKING:  # files/store.py imports this package's bounded.py
-    from mockbay.batches.model import Batch
+    from mockbay.batches.model import Batch, BatchItem
     from mockbay.files.store import FileInfo, StoredFile
 
 CursorKey = tuple[str, str, str]  # (session, scenario, step label)
@@ -42,6 +42,10 @@ class StateStore(ABC):
     @abstractmethod
     async def next_sequence(self) -> int:
         """A number no other exchange of this store has had: the journal order and the request id."""
+
+    @abstractmethod
+    async def next_sequences(self, count: int) -> list[int]:
+        """`count` such numbers at once, in order (a batch's due requests, in one round trip)."""
 
     @abstractmethod
     async def add_scenarios(self, text: str) -> None:
@@ -92,18 +96,33 @@ class StateStore(ABC):
         """Newest first; `UnknownCursor` for a cursor that names no file."""
 
     @abstractmethod
-    async def batch_put(self, batch: Batch) -> None:
-        """Keep a batch as it is now; the oldest others go beyond `--batches-max` or `--batches-max-mb`."""
+    async def batch_create(self, batch: Batch, items: list[BatchItem]) -> None:
+        """Keep a new batch and its requests; the oldest others go beyond `--batches-max` or
+        `--batches-max-mb`."""
 
     @abstractmethod
-    async def batch_get(self, batch_id: str) -> Batch | None: ...
+    async def batch_get(self, batch_id: str) -> Batch | None:
+        """A batch's summary, without its requests or results (what a status poll needs)."""
+
+    @abstractmethod
+    async def batch_items(self, batch_id: str, start: int, stop: int) -> list[BatchItem]:
+        """The requests from `start` to before `stop`: fewer at the end, none for a batch gone."""
+
+    @abstractmethod
+    async def batch_done(self, batch: Batch, lines: list[bytes]) -> bool:
+        """Keep the summary, with the JSONL lines of the requests it has just counted done (see
+        `Batch.add`); False, and nothing kept, for a batch deleted or evicted since it was read."""
+
+    @abstractmethod
+    async def batch_results(self, batch_id: str) -> list[bytes]:
+        """The JSONL lines of the requests done, in order."""
 
     @abstractmethod
     async def batch_delete(self, batch_id: str) -> None: ...
 
     @abstractmethod
     async def batch_page(self, limit: int, after_id: str | None, before_id: str | None) -> Page[Batch]:
-        """Newest first; `UnknownCursor` for a cursor that names no batch."""
+        """Summaries, newest first; `UnknownCursor` for a cursor that names no batch."""
 
     @abstractmethod
     def batch_running(self, batch: Batch) -> AbstractAsyncContextManager[object]:
@@ -119,8 +138,9 @@ class StateStore(ABC):
         """The conversation held under a reply's id, or None (never held, or dropped by a cap)."""
 
     @abstractmethod
-    async def record(self, exchange: Exchange) -> None:
-        """Keep a finished exchange in the shared journal (the memory store's journal has it already)."""
+    async def record(self, *exchanges: Exchange) -> None:
+        """Keep finished exchanges in the shared journal, in one round trip (the memory store's
+        journal has them already)."""
 
     @abstractmethod
     async def exchanges(self, after: int = -1) -> list[dict[str, Any]]:

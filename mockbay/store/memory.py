@@ -8,9 +8,10 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
 from typing import Any
 
-from mockbay.batches.model import Batch
+from mockbay.batches.model import Batch, BatchItem
 from mockbay.files.store import FileInfo, FileStore, StoredFile
 from mockbay.journal import Exchange, Journal
 from mockbay.lru import Lru, key_digest
@@ -42,6 +43,15 @@ class SequenceCursors:
         self._served.clear()
 
 
+@dataclass(slots=True, eq=False)
+class HeldBatch:
+    """A batch as this process holds it: its summary, its requests and its results' JSONL lines."""
+
+    batch: Batch
+    items: list[BatchItem]
+    lines: list[bytes] = field(default_factory=list)
+
+
 class MemoryStore(StateStore):
     """The state of one process; `ServerState` reaches the same objects for its sync readers."""
 
@@ -54,7 +64,7 @@ class MemoryStore(StateStore):
         cache: PromptCache,
         limiter: RateLimiter,
         files: FileStore,
-        batches: BoundedStore[Batch],
+        batches: BoundedStore[HeldBatch],
         threads: BoundedStore[str],
     ) -> None:
         self.journal, self.cursors, self.cache, self.limiter = journal, cursors, cache, limiter
@@ -68,6 +78,9 @@ class MemoryStore(StateStore):
         """The next number without a wait: this store's sequence is local, so the protocol's
         inline memo hits (`server/inline.py`) can number an exchange as it is parsed."""
         return next(self._sequence)
+
+    async def next_sequences(self, count: int) -> list[int]:
+        return [next(self._sequence) for _ in range(count)]
 
     async def add_scenarios(self, text: str) -> None:
         """Nothing to share: the admin API installed them in this process."""
@@ -108,17 +121,35 @@ class MemoryStore(StateStore):
         page = self.files.page(limit, after_id=after_id, before_id=before_id)
         return Page([stored.info for stored in page.items], page.has_more)
 
-    async def batch_put(self, batch: Batch) -> None:
-        self.batches.put(batch.id, batch, batch.size)
+    async def batch_create(self, batch: Batch, items: list[BatchItem]) -> None:
+        self.batches.put(batch.id, HeldBatch(batch, items), batch.size)
 
     async def batch_get(self, batch_id: str) -> Batch | None:
-        return self.batches.get(batch_id)
+        held = self.batches.get(batch_id)
+        return None if held is None else held.batch  # the object itself, whose lock serves
+
+    async def batch_items(self, batch_id: str, start: int, stop: int) -> list[BatchItem]:
+        held = self.batches.get(batch_id)
+        return [] if held is None else held.items[start:stop]
+
+    async def batch_done(self, batch: Batch, lines: list[bytes]) -> bool:
+        held = self.batches.get(batch.id)
+        if held is None:
+            return False
+        held.lines += lines
+        self.batches.put(batch.id, held, batch.size)
+        return True
+
+    async def batch_results(self, batch_id: str) -> list[bytes]:
+        held = self.batches.get(batch_id)
+        return [] if held is None else list(held.lines)
 
     async def batch_delete(self, batch_id: str) -> None:
         self.batches.delete(batch_id)
 
     async def batch_page(self, limit: int, after_id: str | None, before_id: str | None) -> Page[Batch]:
-        return self.batches.page(limit, after_id=after_id, before_id=before_id)
+        page = self.batches.page(limit, after_id=after_id, before_id=before_id)
+        return Page([held.batch for held in page.items], page.has_more)
 
     def batch_running(self, batch: Batch) -> AbstractAsyncContextManager[object]:
         return batch.running  # the store keeps the object itself, so its own lock serves
@@ -129,8 +160,8 @@ class MemoryStore(StateStore):
     async def thread_get(self, message_id: str) -> str | None:
         return self.threads.get(message_id)
 
-    async def record(self, exchange: Exchange) -> None:
-        """Nothing to do: the exchange went into the journal when it began."""
+    async def record(self, *exchanges: Exchange) -> None:
+        """Nothing to do: an exchange goes into the journal when it begins."""
 
     async def exchanges(self, after: int = -1) -> list[dict[str, Any]]:
         return [exchange.to_json() for exchange in self.journal if exchange.seq > after]

@@ -5,7 +5,8 @@ advances once per request and a rate limit counts every replica's requests, whic
 load balancer picks. Keys start with the namespace (`--state-namespace`), so two mockbays can
 share one Redis. Caps are the in-memory ones: `--max-sessions` cursors, `--rate-limit-buckets`
 keys, `--cache-entries` cache entries, `--files-max` / `--files-max-mb` files and
-`--journal-size` / `--journal-max-mb` of the journal.
+`--journal-size` / `--journal-max-mb` of the journal, `--batches-max` / `--batches-max-mb`
+batches and `--threads-max` / `--threads-max-mb` threads.
 
 Redis unreachable: each call gives up within `CALL_TIMEOUT_S` (socket timeouts, one retry on a
 fresh connection) and the request is answered 503 `api_error` naming the store; one warning is
@@ -31,7 +32,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from mockbay.batches.model import Batch
+from mockbay.batches.model import Batch, BatchItem, item_state
 from mockbay.config import ServerConfig
 from mockbay.errors import ApiError
 from mockbay.files.store import FileInfo, StoredFile
@@ -58,6 +59,11 @@ BATCH_POLL_S = 0.01
 # Named apart from the one-field layout of earlier versions ("files", "files:order"), which a
 # replica of this one would misread: a Redis that outlives an upgrade keeps those unread.
 FILE_KEYS = ("files:meta", "files:ids", "files:content", "files:held")
+# Likewise apart from the one-hash layout ("batches", "batches:order", "batches:bytes") in which a
+# status read took the whole batch; each batch's requests and results have lists of their own
+# under BATCH_PREFIX (mockbay/store/lua/batch_forget.lua has the layout).
+BATCH_KEYS = ("batches:meta", "batches:ids", "batches:held", "batches:sizes")
+BATCH_PREFIX = "batches:"
 T = TypeVar("T")
 
 
@@ -104,9 +110,6 @@ class RedisStore(StateStore):
                 "journal:by-seq",
                 "journal:bytes",
                 *FILE_KEYS,
-                "batches",
-                "batches:order",
-                "batches:bytes",
                 "threads",
                 "threads:order",
                 "threads:bytes",
@@ -125,10 +128,13 @@ class RedisStore(StateStore):
         self._file_put = self._client.register_script(_script("file_put"))
         self._file_delete = self._client.register_script(_script("file_delete"))
         self._bounded_put = self._client.register_script(_script("bounded_put"))
-        self._batch_delete = self._client.register_script(_script("batch_delete"))
+        self._batch_put = self._client.register_script(_script("batch_put", "batch_forget"))
+        self._batch_delete = self._client.register_script(_script("batch_delete", "batch_forget"))
+        self._batch_reset = self._client.register_script(_script("batch_reset", "batch_forget"))
         self._unlock = self._client.register_script(_script("unlock"))
         self._renew = self._client.register_script(_script("renew"))
-        self._batch_keys = [self._keys[k] for k in ("batches", "batches:order", "batches:bytes")]
+        self._batch_keys = [f"{ns}:{name}" for name in BATCH_KEYS]
+        self._batch_prefix = f"{ns}:{BATCH_PREFIX}"
         self._thread_keys = [self._keys[k] for k in ("threads", "threads:order", "threads:bytes")]
         self._file_keys = [self._keys[k] for k in FILE_KEYS]
         self._journal_keys = [self._keys[k] for k in ("journal", "journal:by-seq", "journal:bytes")]
@@ -158,10 +164,13 @@ class RedisStore(StateStore):
             await self._call(self._client.ping())
 
     async def next_sequence(self) -> int:
-        sequence, version = await self._call(self._begin(keys=self._begin_keys))
+        return (await self.next_sequences(1))[0]
+
+    async def next_sequences(self, count: int) -> list[int]:
+        last, version = await self._call(self._begin(keys=self._begin_keys, args=[count]))
         if version != self._scenarios_version:
             await self._catch_up(int(version))
-        return int(sequence)
+        return list(range(int(last) - count + 1, int(last) + 1))
 
     async def refresh_scenarios(self) -> None:
         version = int(await self._call(self._client.get(self._begin_keys[1])) or 0)
@@ -258,23 +267,48 @@ class RedisStore(StateStore):
         metas = await self._call(self._client.hmget(self._keys["files:meta"], chosen)) if chosen else []
         return Page([_file_info(meta) for meta in metas if meta is not None], has_more)
 
-    async def batch_put(self, batch: Batch) -> None:
-        config = self._config
-        args: list[str | int] = [batch.id, json.dumps(batch.to_state()), config.batches_max]
-        args.append(config.batches_max_mb * MB)
-        await self._call(self._bounded_put(keys=self._batch_keys, args=args))
+    async def batch_create(self, batch: Batch, items: list[BatchItem]) -> None:
+        await self._batch_store(batch, "requests", [json.dumps(item_state(item)) for item in items])
 
     async def batch_get(self, batch_id: str) -> Batch | None:
-        stored = await self._call(self._client.hget(self._keys["batches"], batch_id))
+        stored = await self._call(self._client.hget(self._batch_keys[0], batch_id))
         return Batch.from_state(json.loads(stored)) if stored is not None else None
 
+    async def batch_items(self, batch_id: str, start: int, stop: int) -> list[BatchItem]:
+        if stop <= start:
+            return []
+        stored = await self._call(
+            self._client.lrange(self._batch_list("requests", batch_id), start, stop - 1)
+        )
+        return [BatchItem(**json.loads(item)) for item in stored]
+
+    async def batch_done(self, batch: Batch, lines: list[bytes]) -> bool:
+        return await self._batch_store(batch, "results", lines)
+
+    async def _batch_store(self, batch: Batch, into: str, lines: list[str] | list[bytes]) -> bool:
+        """The summary kept and `lines` appended to one of the batch's lists (batch_put.lua)."""
+        config = self._config
+        args: list[str | bytes | int] = [self._batch_prefix, batch.id, json.dumps(batch.to_state()), into]
+        args.append(batch.size)
+        args += [config.batches_max, config.batches_max_mb * MB, *lines]
+        return bool(await self._call(self._batch_put(keys=self._batch_keys, args=args)))
+
+    async def batch_results(self, batch_id: str) -> list[bytes]:
+        lines = await self._call(self._client.lrange(self._batch_list("results", batch_id), 0, -1))
+        return [
+            line.encode() if isinstance(line, str) else line for line in lines
+        ]  # the client answers bytes
+
+    def _batch_list(self, name: str, batch_id: str) -> str:
+        return f"{self._batch_prefix}{name}:{batch_id}"
+
     async def batch_delete(self, batch_id: str) -> None:
-        await self._call(self._batch_delete(keys=self._batch_keys, args=[batch_id]))
+        await self._call(self._batch_delete(keys=self._batch_keys, args=[self._batch_prefix, batch_id]))
 
     async def batch_page(self, limit: int, after_id: str | None, before_id: str | None) -> Page[Batch]:
-        order = await self._call(self._client.lrange(self._keys["batches:order"], 0, -1))
+        order = await self._call(self._client.lrange(self._batch_keys[1], 0, -1))
         chosen, has_more = page_of([_text(i) for i in reversed(order)], limit, after_id, before_id)
-        stored = await self._call(self._client.hmget(self._keys["batches"], chosen)) if chosen else []
+        stored = await self._call(self._client.hmget(self._batch_keys[0], chosen)) if chosen else []
         return Page([Batch.from_state(json.loads(s)) for s in stored if s is not None], has_more)
 
     @contextlib.asynccontextmanager
@@ -283,7 +317,7 @@ class RedisStore(StateStore):
         another replica holds it. Its holder renews it while it runs the batch, however long that
         takes, so the lifetime is short: a replica that dies holding it (or loses Redis for a
         moment) holds up the batch's readers for `BATCH_LEASE_S`, not for as long as a run may take."""
-        key, token = f"{self._keys['batches']}:running:{batch.id}", secrets.token_hex(8)
+        key, token = self._batch_list("running", batch.id), secrets.token_hex(8)
         lease_ms = int(BATCH_LEASE_S * 1000)
         deadline = asyncio.get_running_loop().time() + BATCH_WAIT_S
         while not await self._call(self._client.set(key, token, nx=True, px=lease_ms)):
@@ -314,9 +348,12 @@ class RedisStore(StateStore):
         held = await self._call(self._client.hget(self._keys["threads"], message_id))
         return None if held is None else _text(held)
 
-    async def record(self, exchange: Exchange) -> None:
-        args: list[str | int] = [exchange.request_id, pack(exchange), exchange.seq]
-        args += [self._config.journal_size, self._config.journal_max_bytes]
+    async def record(self, *exchanges: Exchange) -> None:
+        if not exchanges:
+            return
+        args: list[str | int] = [self._config.journal_size, self._config.journal_max_bytes]
+        for exchange in exchanges:
+            args += [exchange.request_id, pack(exchange), exchange.seq]
         await self._call(self._journal_record(keys=self._journal_keys, args=args))
 
     async def exchanges(self, after: int = -1) -> list[dict[str, Any]]:
@@ -333,7 +370,10 @@ class RedisStore(StateStore):
         await self._call(self._client.delete(*self._journal_keys))
 
     async def reset(self) -> None:
-        await self._call(self._client.delete(*self._keys.values()))
+        pipe = self._client.pipeline(transaction=True)
+        await self._batch_reset(keys=self._batch_keys, args=[self._batch_prefix], client=pipe)
+        pipe.delete(*self._keys.values())
+        await self._call(pipe.execute())
 
     async def close(self) -> None:
         await self._client.aclose()

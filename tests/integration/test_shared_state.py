@@ -47,6 +47,10 @@ scenarios:
     limits: {output_tokens_per_minute: 6}
     rules:
       - reply: {text: "one two three four five six seven eight nine ten eleven twelve"}
+  - name: plain
+    match: {last_user: plain}
+    rules:
+      - reply: {text: plain}
   - name: cached
     match: {last_user: {contains: cache}}
     cache: simulate
@@ -752,12 +756,12 @@ def test_the_scenarios_loaded_through_one_replica_are_listed_at_once_by_the_othe
     try:
         first, second = (httpx.Client(base_url=c.url, headers=HEADERS, timeout=30) for c in pair)
         with first, second:
-            assert first.post("/_mockbay/scenarios", content=ADMIN_LOADED).json()["scenarios"] == 5
+            assert first.post("/_mockbay/scenarios", content=ADMIN_LOADED).json()["scenarios"] == 6
             later = ADMIN_LOADED.replace("admin-loaded", "later")
-            assert second.post("/_mockbay/scenarios", content=later).json()["scenarios"] == 6
+            assert second.post("/_mockbay/scenarios", content=later).json()["scenarios"] == 7
             for client in (first, second):
                 names = [s["name"] for s in client.get("/_mockbay/scenarios").json()["scenarios"]]
-                assert {"admin-loaded", "later"} <= set(names) and len(names) == 6
+                assert {"admin-loaded", "later"} <= set(names) and len(names) == 7
     finally:
         for child in pair:
             stop(child)
@@ -785,3 +789,68 @@ def test_a_file_download_is_journaled_without_its_bytes(
     finally:
         for child in pair:
             stop(child)
+
+
+def test_a_big_batch_runs_in_few_redis_calls_and_its_status_reads_only_its_summary(
+    replicas: Replicas, redis_client: redis.Redis
+) -> None:
+    """300 requests of 4 KB: a status poll or a list reads a few hundred bytes, not 1.2 MB, and the
+    requests are numbered, journaled and stored a chunk at a time, not two script calls each."""
+    creating, polling, listing = replicas.clients
+    padding = "lorem ipsum " * 340
+    requests = [{"custom_id": f"item-{n}", "params": body("plain", system=padding)} for n in range(300)]
+    calls_before = redis_client.info("commandstats")["cmdstat_evalsha"]["calls"]
+    created = creating.post("/v1/messages/batches", json={"requests": requests}, timeout=60).json()
+    assert redis_client.info("commandstats")["cmdstat_evalsha"]["calls"] - calls_before < 20
+    sent_before = redis_client.info("stats")["total_net_output_bytes"]
+    retrieved = polling.get(f"/v1/messages/batches/{created['id']}").json()
+    listed = listing.get("/v1/messages/batches").json()["data"]
+    assert redis_client.info("stats")["total_net_output_bytes"] - sent_before < 10_000
+    assert retrieved["request_counts"] == listed[0]["request_counts"] == {
+        "processing": 0, "succeeded": 300, "errored": 0, "canceled": 0, "expired": 0
+    }  # fmt: skip
+    lines = polling.get(f"/v1/messages/batches/{created['id']}/results").text.splitlines()
+    assert [json.loads(line)["custom_id"] for line in lines] == [f"item-{n}" for n in range(300)]
+    journal = listing.get("/_mockbay/requests").json()["requests"]
+    assert [e["custom_id"] for e in journal if e["batch_id"] == created["id"]] == [
+        f"item-{n}" for n in range(300)
+    ]
+
+
+def test_a_batch_deleted_evicted_or_reset_leaves_none_of_its_keys_in_redis(
+    redis_server: RedisServer, scenario_file: Path, redis_client: redis.Redis
+) -> None:
+    namespace = f"batch-keys-{uuid.uuid4().hex[:8]}"
+    (child,) = replicas_on(redis_server, scenario_file, namespace, 1, "--batches-max", "2")
+    try:
+        with httpx.Client(base_url=child.url, headers=HEADERS, timeout=30) as client:
+            requests = [{"custom_id": f"item-{n}", "params": body("count")} for n in range(3)]
+            made = [
+                client.post("/v1/messages/batches", json={"requests": requests}).json()["id"]
+                for _ in range(3)
+            ]
+
+            def lists_of(batch_id: str) -> list[bytes]:
+                return sorted(redis_client.scan_iter(f"{namespace}:batches:*:{batch_id}"))
+
+            assert lists_of(made[0]) == []  # evicted by the third
+            assert len(lists_of(made[1])) == 2  # its requests and its results
+            assert client.delete(f"/v1/messages/batches/{made[1]}").status_code == 200
+            assert lists_of(made[1]) == []
+            assert client.post("/_mockbay/reset").status_code == 200
+            assert sorted(redis_client.scan_iter(f"{namespace}:batches*")) == []
+    finally:
+        stop(child)
+
+
+def test_batches_kept_by_an_earlier_mockbay_in_the_same_redis_are_not_misread(
+    replicas: Replicas, redis_client: redis.Redis
+) -> None:
+    """Earlier versions kept a batch whole, its requests and results included, in one field."""
+    redis_client.hset(
+        f"{replicas.namespace}:batches", "msgbatch_earlier", b'{"id": "msgbatch_earlier", "items": []}'
+    )
+    redis_client.rpush(f"{replicas.namespace}:batches:order", "msgbatch_earlier")
+    client = replicas.clients[0]
+    assert client.get("/v1/messages/batches").json()["data"] == []
+    assert client.get("/v1/messages/batches/msgbatch_earlier").status_code == 404

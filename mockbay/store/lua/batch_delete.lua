@@ -1,6 +1,5 @@
--- Forget one batch. KEYS as in batch_put.lua; ARGV[1] the id.
-local size = redis.call('HSTRLEN', KEYS[1], ARGV[1])
-if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
-redis.call('LREM', KEYS[2], 1, ARGV[1])
-redis.call('DECRBY', KEYS[3], size)
+-- Forget one batch. KEYS and ARGV[1] as in batch_forget.lua; ARGV[2] the id.
+if redis.call('HEXISTS', KEYS[1], ARGV[2]) == 0 then return 0 end
+redis.call('LREM', KEYS[2], 1, ARGV[2])
+forget(KEYS, ARGV[1], ARGV[2])
 return 1
