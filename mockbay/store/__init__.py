@@ -145,7 +145,9 @@ class StateStore(ABC):
     @abstractmethod
     async def exchanges(self, after: int = -1) -> list[dict[str, Any]]:
         """The journal as JSON objects, oldest first: those with a sequence number over `after`
-        (the inspector's polling asks for what is new, so the rest is not turned into JSON)."""
+        (the inspector's polling asks for what is new, so the rest is not turned into JSON), and
+        in a store that journals exchanges when they finish, those under it that finished after
+        it did (mockbay/store/lua/journal_since.lua), so a poll never misses one."""
 
     @abstractmethod
     async def exchange(self, request_id: str) -> Exchange | None:

@@ -109,6 +109,8 @@ class RedisStore(StateStore):
                 "journal",
                 "journal:by-seq",
                 "journal:bytes",
+                "journal:by-record",
+                "journal:recorded",
                 *FILE_KEYS,
                 "threads",
                 "threads:order",
@@ -125,6 +127,7 @@ class RedisStore(StateStore):
         self._cache_live = self._client.register_script(_script("cache_live"))
         self._cache_commit = self._client.register_script(_script("cache_commit"))
         self._journal_record = self._client.register_script(_script("journal_record"))
+        self._journal_since = self._client.register_script(_script("journal_since"))
         self._file_put = self._client.register_script(_script("file_put"))
         self._file_delete = self._client.register_script(_script("file_delete"))
         self._bounded_put = self._client.register_script(_script("bounded_put"))
@@ -137,7 +140,8 @@ class RedisStore(StateStore):
         self._batch_prefix = f"{ns}:{BATCH_PREFIX}"
         self._thread_keys = [self._keys[k] for k in ("threads", "threads:order", "threads:bytes")]
         self._file_keys = [self._keys[k] for k in FILE_KEYS]
-        self._journal_keys = [self._keys[k] for k in ("journal", "journal:by-seq", "journal:bytes")]
+        journal = ("journal", "journal:by-seq", "journal:bytes", "journal:by-record", "journal:recorded")
+        self._journal_keys = [self._keys[k] for k in journal]
         self._outage = False
 
     async def _call(self, action: Awaitable[T]) -> T:
@@ -357,10 +361,8 @@ class RedisStore(StateStore):
         await self._call(self._journal_record(keys=self._journal_keys, args=args))
 
     async def exchanges(self, after: int = -1) -> list[dict[str, Any]]:
-        by_seq = self._client.zrangebyscore(self._keys["journal:by-seq"], f"({after}", "+inf")
-        newer: list[bytes] = await self._call(by_seq)  # type: ignore[arg-type]  # ids: no scores asked
-        texts = await self._call(self._client.hmget(self._keys["journal"], newer)) if newer else []
-        return [listed(json.loads(text)) for text in texts if text is not None]  # evicted meanwhile
+        texts = await self._call(self._journal_since(keys=self._journal_keys, args=[after]))
+        return [listed(json.loads(text)) for text in texts]
 
     async def exchange(self, request_id: str) -> Exchange | None:
         text = await self._call(self._client.hget(self._keys["journal"], request_id))  # keyed by id

@@ -854,3 +854,37 @@ def test_batches_kept_by_an_earlier_mockbay_in_the_same_redis_are_not_misread(
     client = replicas.clients[0]
     assert client.get("/v1/messages/batches").json()["data"] == []
     assert client.get("/v1/messages/batches/msgbatch_earlier").status_code == 404
+
+
+def test_polling_the_journal_with_the_last_number_seen_lists_an_exchange_that_finished_late(
+    redis_server: RedisServer, tmp_path: Path
+) -> None:
+    """A slow exchange numbered before a fast one is recorded after it: `?after=` the fast one's
+    number, the last the poll was given, still lists it (and only it) once it has finished."""
+    scenarios = tmp_path / "late.yaml"
+    scenarios.write_text(
+        "scenarios:\n"
+        "  - {name: slow, match: {last_user: slow}, rules: [{reply: {text: slow, timing: {ttft_ms: 1500}}}]}\n"
+        "  - {name: fast, match: {last_user: fast}, rules: [{reply: {text: fast}}]}\n"
+    )
+    pair = replicas_on(redis_server, scenarios, f"late-{uuid.uuid4().hex[:8]}", 2)
+    try:
+        slow, fast = (httpx.Client(base_url=c.url, headers=HEADERS, timeout=30) for c in pair)
+        with slow, fast, ThreadPoolExecutor(1) as pool:
+            answered = pool.submit(slow.post, "/v1/messages", json=body("slow"))
+            time.sleep(0.5)  # numbered, and waiting out its 1.5 s
+            fast_id = fast.post("/v1/messages", json=body("fast")).headers["request-id"]
+            seen = fast.get("/_mockbay/requests").json()["requests"]
+            assert [e["request_id"] for e in seen] == [fast_id]
+            slow_id = answered.result().headers["request-id"]
+            newer = slow.get("/_mockbay/requests", params={"after": seen[-1]["seq"]}).json()["requests"]
+            assert [e["request_id"] for e in newer] == [slow_id]
+            assert newer[0]["seq"] < seen[-1]["seq"]
+            later = fast.post("/v1/messages", json=body("fast")).headers["request-id"]
+            newest = slow.get("/_mockbay/requests", params={"after": seen[-1]["seq"]}).json()["requests"]
+            assert [e["request_id"] for e in newest] == [slow_id, later]  # until a newer one is recorded
+            last = newest[-1]["seq"]
+            assert slow.get("/_mockbay/requests", params={"after": last}).json()["requests"] == []
+    finally:
+        for child in pair:
+            stop(child)
