@@ -56,9 +56,15 @@ MAX_SCENARIO_BYTES = 64 * MB  # ...and their total size
 BATCH_LEASE_S = 5.0  # a batch lock's lifetime, renewed while its holder runs; a dead holder's lapses
 BATCH_WAIT_S = 60.0  # how long a read waits for another replica to finish running a batch
 BATCH_POLL_S = 0.01
-# Named apart from the one-field layout of earlier versions ("files", "files:order"), which a
-# replica of this one would misread: a Redis that outlives an upgrade keeps those unread.
-FILE_KEYS = ("files:meta", "files:ids", "files:content", "files:held")
+# Named apart from the layouts of earlier versions ("files", "files:order": one field a file;
+# "files:meta", "files:ids", "files:content", "files:held": its bytes in one hash field), which a
+# replica of this one would misread: a Redis that outlives an upgrade keeps those unread. A
+# file's bytes are a string of their own, written and read in steps of FILE_STEP, so that no
+# call moves more than a socket timeout allows.
+FILE_KEYS = ("files:info", "files:list", "files:total")
+FILE_DATA = "files:data:"  # + a file's id: its bytes (mockbay/store/lua/file_put.lua)
+FILE_STEP = 4 * MB  # about 10 ms a step on loopback, far within SOCKET_TIMEOUT_S on a busy machine
+FILE_STAGED_MS = 60_000  # the lifetime of an upload's bytes until kept, renewed by each step
 # Likewise apart from the one-hash layout ("batches", "batches:order", "batches:bytes") in which a
 # status read took the whole batch; each batch's requests and results have lists of their own
 # under BATCH_PREFIX (mockbay/store/lua/batch_forget.lua has the layout).
@@ -130,6 +136,7 @@ class RedisStore(StateStore):
         self._journal_since = self._client.register_script(_script("journal_since"))
         self._file_put = self._client.register_script(_script("file_put"))
         self._file_delete = self._client.register_script(_script("file_delete"))
+        self._file_reset = self._client.register_script(_script("file_reset"))
         self._bounded_put = self._client.register_script(_script("bounded_put"))
         self._batch_put = self._client.register_script(_script("batch_put", "batch_forget"))
         self._batch_delete = self._client.register_script(_script("batch_delete", "batch_forget"))
@@ -140,6 +147,7 @@ class RedisStore(StateStore):
         self._batch_prefix = f"{ns}:{BATCH_PREFIX}"
         self._thread_keys = [self._keys[k] for k in ("threads", "threads:order", "threads:bytes")]
         self._file_keys = [self._keys[k] for k in FILE_KEYS]
+        self._file_data = f"{ns}:{FILE_DATA}"
         journal = ("journal", "journal:by-seq", "journal:bytes", "journal:by-record", "journal:recorded")
         self._journal_keys = [self._keys[k] for k in journal]
         self._outage = False
@@ -246,29 +254,51 @@ class RedisStore(StateStore):
         await self._call(self._cache_commit(keys=keys, args=args))
 
     async def file_put(self, stored: StoredFile) -> None:
-        config = self._config
+        config, file_id, content = self._config, stored.info.id, stored.content
+        data = f"{self._file_data}{file_id}"
+        for start in range(0, len(content), FILE_STEP):  # SETRANGE: a step retried is written once
+            pipe = self._client.pipeline(transaction=True)
+            pipe.setrange(data, start, content[start : start + FILE_STEP])
+            pipe.pexpire(data, FILE_STAGED_MS)
+            await self._call(pipe.execute())
         meta = json.dumps(dataclasses.asdict(stored.info))
-        args: list[str | bytes | int] = [stored.info.id, meta, stored.content, config.files_max]
-        args.append(config.files_max_mb * MB)
-        if not await self._call(self._file_put(keys=self._file_keys, args=args)):
-            raise StoreFull(stored.info.id)
+        args: list[str | int] = [file_id, meta, config.files_max, config.files_max_mb * MB, len(content)]
+        kept = await self._call(self._file_put(keys=[*self._file_keys, data], args=args))
+        if kept == -1:
+            raise StoreUnavailable(self.name, f"the bytes of upload {file_id} lapsed before it was kept")
+        if not kept:
+            raise StoreFull(file_id)
 
     async def file_get(self, file_id: str) -> FileInfo | None:
-        meta = await self._call(self._client.hget(self._keys["files:meta"], file_id))
+        meta = await self._call(self._client.hget(self._file_keys[0], file_id))
         return None if meta is None else _file_info(meta)
 
     async def file_content(self, file_id: str) -> bytes | None:
-        content = await self._call(self._client.hget(self._keys["files:content"], file_id))
-        return content.encode() if isinstance(content, str) else content  # the client answers bytes
+        """Its first step read with its size, then the rest a step a call; None for a file
+        deleted meanwhile (a short read)."""
+        data = f"{self._file_data}{file_id}"
+        pipe = self._client.pipeline(transaction=True)
+        pipe.hexists(self._file_keys[0], file_id)
+        pipe.strlen(data)
+        pipe.getrange(data, 0, FILE_STEP - 1)
+        held, size, first = await self._call(pipe.execute())
+        if not held:
+            return None
+        steps = [first]
+        for start in range(FILE_STEP, size, FILE_STEP):
+            steps.append(await self._call(self._client.getrange(data, start, start + FILE_STEP - 1)))
+        content = b"".join(steps)
+        return content if len(content) == size else None
 
     async def file_delete(self, file_id: str) -> None:
-        await self._call(self._file_delete(keys=self._file_keys, args=[file_id]))
+        keys = [*self._file_keys, f"{self._file_data}{file_id}"]
+        await self._call(self._file_delete(keys=keys, args=[file_id]))
 
     async def file_page(self, limit: int, after_id: str | None, before_id: str | None) -> Page[FileInfo]:
-        order = await self._call(self._client.lrange(self._keys["files:ids"], 0, -1))
+        order = await self._call(self._client.lrange(self._file_keys[1], 0, -1))
         newest_first = [_text(file_id) for file_id in reversed(order)]
         chosen, has_more = page_of(newest_first, limit, after_id, before_id)
-        metas = await self._call(self._client.hmget(self._keys["files:meta"], chosen)) if chosen else []
+        metas = await self._call(self._client.hmget(self._file_keys[0], chosen)) if chosen else []
         return Page([_file_info(meta) for meta in metas if meta is not None], has_more)
 
     async def batch_create(self, batch: Batch, items: list[BatchItem]) -> None:
@@ -374,6 +404,7 @@ class RedisStore(StateStore):
     async def reset(self) -> None:
         pipe = self._client.pipeline(transaction=True)
         await self._batch_reset(keys=self._batch_keys, args=[self._batch_prefix], client=pipe)
+        await self._file_reset(keys=self._file_keys, args=[self._file_data], client=pipe)
         pipe.delete(*self._keys.values())
         await self._call(pipe.execute())
 

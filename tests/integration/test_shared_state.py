@@ -888,3 +888,39 @@ def test_polling_the_journal_with_the_last_number_seen_lists_an_exchange_that_fi
     finally:
         for child in pair:
             stop(child)
+
+
+def test_a_file_moves_to_and_from_redis_in_steps_and_leaves_no_bytes_behind(
+    redis_server: RedisServer, scenario_file: Path, redis_client: redis.Redis
+) -> None:
+    """A file near the 256 MB cap took longer than a call may (a 128 MB upload was a 503): its
+    bytes go 4 MB a call each way. A refused upload, a delete and a reset leave none of them."""
+    namespace = f"file-steps-{uuid.uuid4().hex[:8]}"
+    pair = replicas_on(redis_server, scenario_file, namespace, 2, "--files-downloadable", "--files-max", "1")
+    try:
+        uploading, downloading = (httpx.Client(base_url=c.url, headers=HEADERS, timeout=30) for c in pair)
+        with uploading, downloading:
+            content = bytes(range(256)) * (9 * 4096)  # 9 MiB: three steps
+            redis_client.config_resetstat()
+            sent = uploading.post(
+                "/v1/files", files={"file": ("big.bin", content, "application/octet-stream")}
+            )
+            file_id = sent.json()["id"]
+            assert downloading.get(f"/v1/files/{file_id}/content").content == content
+            stats = redis_client.info("commandstats")
+            assert (stats["cmdstat_setrange"]["calls"], stats["cmdstat_getrange"]["calls"]) == (3, 3)
+            refused = uploading.post("/v1/files", files={"file": ("more.bin", b"more", "text/plain")})
+            assert (
+                refused.json()["error"]["details"]["error_code"] == "storage_quota_exceeded"
+            )  # --files-max 1
+            assert [key.decode() for key in redis_client.scan_iter(f"{namespace}:files:data:*")] == [
+                f"{namespace}:files:data:{file_id}"
+            ]
+            assert uploading.delete(f"/v1/files/{file_id}").status_code == 200
+            assert list(redis_client.scan_iter(f"{namespace}:files:data:*")) == []
+            uploading.post("/v1/files", files={"file": ("again.bin", content, "application/octet-stream")})
+            assert uploading.post("/_mockbay/reset").status_code == 200
+            assert list(redis_client.scan_iter(f"{namespace}:files*")) == []
+    finally:
+        for child in pair:
+            stop(child)
