@@ -49,7 +49,8 @@ class Batch:
     count: int  # requests in the batch
     next_due: float | None  # when the first request not yet done is due; None once all are done
     body_bytes: int
-    done: int = 0  # requests with a result (run, or canceled): always the first `done`
+    done: int = 0  # requests run, whose results are kept: always the first; after a cancel the rest
+    # are canceled, counted in `counts` but not written
     counts: dict[str, int] = field(default_factory=dict)  # the results' types so far
     cancel_at: float | None = None
     result_bytes: int = 0
@@ -70,7 +71,7 @@ class Batch:
         return self.next_due is not None and self.next_due <= now
 
     def add(self, results: list[dict[str, Any]], lines: list[bytes]) -> None:
-        """Count the next requests' results, whose JSONL `lines` the store keeps."""
+        """Count the results of the next requests run, whose JSONL `lines` the store keeps."""
         self.done += len(results)
         for result in results:
             self.counts[result["type"]] = self.counts.get(result["type"], 0) + 1

@@ -149,15 +149,13 @@ async def _cancel(state: ServerState, batch: Batch, now: float, base: str) -> we
 
 
 async def _cancel_rest(state: ServerState, batch: Batch, now: float) -> bool:
-    """Requests not yet run are canceled; False for a batch deleted meanwhile."""
+    """Requests not yet run are canceled: counted, not written (the results say so of those not
+    run); False for a batch deleted meanwhile."""
     if batch.status(now) != "in_progress":
         raise bad(f"Message batch {batch.id} has already ended or is being canceled; it cannot be canceled")
     batch.cancel_at, batch.next_due = now, None
-    rest = await state.store.batch_items(batch.id, batch.done, batch.count)
-    results = [{"type": "canceled"} for _ in rest]
-    lines = [_line(item, result) for item, result in zip(rest, results, strict=True)]
-    batch.add(results, lines)
-    return await state.store.batch_done(batch, lines)
+    batch.counts["canceled"] = batch.counts.get("canceled", 0) + batch.count - batch.done
+    return await state.store.batch_done(batch, [])
 
 
 async def _delete(state: ServerState, batch: Batch, now: float, base: str) -> web.Response:
@@ -173,10 +171,11 @@ async def _results(state: ServerState, batch: Batch, now: float, base: str) -> w
     """JSONL whatever the Accept header (the SDK sends `application/binary`)."""
     if batch.status(now) != "ended":
         raise bad(f"Message batch {batch.id} has not ended yet; its results are available once it has")
-    lines = await state.store.batch_results(batch.id)
-    if len(lines) < batch.count:  # ended a moment before its last request fell due: not run
-        rest = await state.store.batch_items(batch.id, len(lines), batch.count)
-        lines += [_line(item, None) for item in rest]
+    lines = await state.store.batch_results(batch)
+    if len(lines) < batch.count:  # canceled, or ended a moment before its last request fell due
+        rest = await state.store.batch_items(batch, len(lines), batch.count)
+        result = {"type": "canceled"} if batch.cancel_at is not None else None
+        lines += [_line(item, result) for item in rest]
     return download(b"".join(line + b"\n" for line in lines), JSONL)
 
 
@@ -227,7 +226,7 @@ async def _run_due(state: ServerState, batch: Batch, now: float) -> bool:
     """Run the next `CHUNK` requests at most, those due by now, and store their results; False
     for a batch deleted meanwhile. The chunk's requests are read, numbered, journaled and stored
     in one round trip each, so a shared store costs no round trip of its own per request."""
-    chunk = await state.store.batch_items(batch.id, batch.done, batch.done + CHUNK + 1)  # +1: the next due
+    chunk = await state.store.batch_items(batch, batch.done, batch.done + CHUNK + 1)  # +1: the next due
     due = [item for item in chunk[:CHUNK] if item.due <= now]
     sequences = await state.store.next_sequences(len(due))
     exchanges: list[Exchange] = []

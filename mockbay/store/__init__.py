@@ -105,7 +105,7 @@ class StateStore(ABC):
         """A batch's summary, without its requests or results (what a status poll needs)."""
 
     @abstractmethod
-    async def batch_items(self, batch_id: str, start: int, stop: int) -> list[BatchItem]:
+    async def batch_items(self, batch: Batch, start: int, stop: int) -> list[BatchItem]:
         """The requests from `start` to before `stop`: fewer at the end, none for a batch gone."""
 
     @abstractmethod
@@ -114,8 +114,8 @@ class StateStore(ABC):
         `Batch.add`); False, and nothing kept, for a batch deleted or evicted since it was read."""
 
     @abstractmethod
-    async def batch_results(self, batch_id: str) -> list[bytes]:
-        """The JSONL lines of the requests done, in order."""
+    async def batch_results(self, batch: Batch) -> list[bytes]:
+        """The JSONL lines of the requests run (`Batch.done`), in order."""
 
     @abstractmethod
     async def batch_delete(self, batch_id: str) -> None: ...

@@ -128,8 +128,8 @@ class MemoryStore(StateStore):
         held = self.batches.get(batch_id)
         return None if held is None else held.batch  # the object itself, whose lock serves
 
-    async def batch_items(self, batch_id: str, start: int, stop: int) -> list[BatchItem]:
-        held = self.batches.get(batch_id)
+    async def batch_items(self, batch: Batch, start: int, stop: int) -> list[BatchItem]:
+        held = self.batches.get(batch.id)
         return [] if held is None else held.items[start:stop]
 
     async def batch_done(self, batch: Batch, lines: list[bytes]) -> bool:
@@ -140,8 +140,8 @@ class MemoryStore(StateStore):
         self.batches.put(batch.id, held, batch.size)
         return True
 
-    async def batch_results(self, batch_id: str) -> list[bytes]:
-        held = self.batches.get(batch_id)
+    async def batch_results(self, batch: Batch) -> list[bytes]:
+        held = self.batches.get(batch.id)
         return [] if held is None else list(held.lines)
 
     async def batch_delete(self, batch_id: str) -> None:

@@ -59,17 +59,19 @@ BATCH_POLL_S = 0.01
 # Named apart from the layouts of earlier versions ("files", "files:order": one field a file;
 # "files:meta", "files:ids", "files:content", "files:held": its bytes in one hash field), which a
 # replica of this one would misread: a Redis that outlives an upgrade keeps those unread. A
-# file's bytes are a string of their own, written and read in steps of FILE_STEP, so that no
+# file's bytes are a string of their own, written and read in steps of STEP_BYTES, so that no
 # call moves more than a socket timeout allows.
 FILE_KEYS = ("files:info", "files:list", "files:total")
 FILE_DATA = "files:data:"  # + a file's id: its bytes (mockbay/store/lua/file_put.lua)
-FILE_STEP = 4 * MB  # about 10 ms a step on loopback, far within SOCKET_TIMEOUT_S on a busy machine
-FILE_STAGED_MS = 60_000  # the lifetime of an upload's bytes until kept, renewed by each step
 # Likewise apart from the one-hash layout ("batches", "batches:order", "batches:bytes") in which a
 # status read took the whole batch; each batch's requests and results have lists of their own
 # under BATCH_PREFIX (mockbay/store/lua/batch_forget.lua has the layout).
 BATCH_KEYS = ("batches:meta", "batches:ids", "batches:held", "batches:sizes")
 BATCH_PREFIX = "batches:"
+# What one call moves at most, about (a file's bytes, a batch's requests or results), so that no
+# call needs longer than SOCKET_TIMEOUT_S: some 50 ms a step on loopback on a busy machine.
+STEP_BYTES = 4 * MB
+STAGED_MS = 60_000  # the lifetime of an upload's or a create's stored steps until kept, renewed by each
 T = TypeVar("T")
 
 
@@ -139,6 +141,7 @@ class RedisStore(StateStore):
         self._file_reset = self._client.register_script(_script("file_reset"))
         self._bounded_put = self._client.register_script(_script("bounded_put"))
         self._batch_put = self._client.register_script(_script("batch_put", "batch_forget"))
+        self._batch_stage = self._client.register_script(_script("batch_stage"))
         self._batch_delete = self._client.register_script(_script("batch_delete", "batch_forget"))
         self._batch_reset = self._client.register_script(_script("batch_reset", "batch_forget"))
         self._unlock = self._client.register_script(_script("unlock"))
@@ -256,10 +259,10 @@ class RedisStore(StateStore):
     async def file_put(self, stored: StoredFile) -> None:
         config, file_id, content = self._config, stored.info.id, stored.content
         data = f"{self._file_data}{file_id}"
-        for start in range(0, len(content), FILE_STEP):  # SETRANGE: a step retried is written once
+        for start in range(0, len(content), STEP_BYTES):  # SETRANGE: a step retried is written once
             pipe = self._client.pipeline(transaction=True)
-            pipe.setrange(data, start, content[start : start + FILE_STEP])
-            pipe.pexpire(data, FILE_STAGED_MS)
+            pipe.setrange(data, start, content[start : start + STEP_BYTES])
+            pipe.pexpire(data, STAGED_MS)
             await self._call(pipe.execute())
         meta = json.dumps(dataclasses.asdict(stored.info))
         args: list[str | int] = [file_id, meta, config.files_max, config.files_max_mb * MB, len(content)]
@@ -280,13 +283,13 @@ class RedisStore(StateStore):
         pipe = self._client.pipeline(transaction=True)
         pipe.hexists(self._file_keys[0], file_id)
         pipe.strlen(data)
-        pipe.getrange(data, 0, FILE_STEP - 1)
+        pipe.getrange(data, 0, STEP_BYTES - 1)
         held, size, first = await self._call(pipe.execute())
         if not held:
             return None
         steps = [first]
-        for start in range(FILE_STEP, size, FILE_STEP):
-            steps.append(await self._call(self._client.getrange(data, start, start + FILE_STEP - 1)))
+        for start in range(STEP_BYTES, size, STEP_BYTES):
+            steps.append(await self._call(self._client.getrange(data, start, start + STEP_BYTES - 1)))
         content = b"".join(steps)
         return content if len(content) == size else None
 
@@ -302,36 +305,46 @@ class RedisStore(StateStore):
         return Page([_file_info(meta) for meta in metas if meta is not None], has_more)
 
     async def batch_create(self, batch: Batch, items: list[BatchItem]) -> None:
-        await self._batch_store(batch, "requests", [json.dumps(item_state(item)) for item in items])
+        requests, staged = self._batch_list("requests", batch.id), 0
+        for step in _steps([json.dumps(item_state(item)) for item in items]):
+            await self._call(self._batch_stage(keys=[requests], args=[staged, STAGED_MS, *step]))
+            staged += len(step)
+        await self._batch_store(batch, "new", [])
 
     async def batch_get(self, batch_id: str) -> Batch | None:
         stored = await self._call(self._client.hget(self._batch_keys[0], batch_id))
         return Batch.from_state(json.loads(stored)) if stored is not None else None
 
-    async def batch_items(self, batch_id: str, start: int, stop: int) -> list[BatchItem]:
-        if stop <= start:
-            return []
-        stored = await self._call(
-            self._client.lrange(self._batch_list("requests", batch_id), start, stop - 1)
-        )
+    async def batch_items(self, batch: Batch, start: int, stop: int) -> list[BatchItem]:
+        stored = await self._batch_lines("requests", batch.id, start, stop, batch.body_bytes / batch.count)
         return [BatchItem(**json.loads(item)) for item in stored]
 
     async def batch_done(self, batch: Batch, lines: list[bytes]) -> bool:
         return await self._batch_store(batch, "results", lines)
 
-    async def _batch_store(self, batch: Batch, into: str, lines: list[str] | list[bytes]) -> bool:
-        """The summary kept and `lines` appended to one of the batch's lists (batch_put.lua)."""
+    async def _batch_store(self, batch: Batch, change: str, lines: list[bytes]) -> bool:
+        """The summary kept (`change`: "new" or "results") and `lines` appended to its results."""
         config = self._config
-        args: list[str | bytes | int] = [self._batch_prefix, batch.id, json.dumps(batch.to_state()), into]
-        args.append(batch.size)
-        args += [config.batches_max, config.batches_max_mb * MB, *lines]
+        args: list[str | bytes | int] = [self._batch_prefix, batch.id, json.dumps(batch.to_state()), change]
+        args += [batch.size, config.batches_max, config.batches_max_mb * MB, *lines]
         return bool(await self._call(self._batch_put(keys=self._batch_keys, args=args)))
 
-    async def batch_results(self, batch_id: str) -> list[bytes]:
-        lines = await self._call(self._client.lrange(self._batch_list("results", batch_id), 0, -1))
-        return [
-            line.encode() if isinstance(line, str) else line for line in lines
-        ]  # the client answers bytes
+    async def batch_results(self, batch: Batch) -> list[bytes]:
+        return await self._batch_lines(
+            "results", batch.id, 0, batch.done, batch.result_bytes / max(batch.done, 1)
+        )
+
+    async def _batch_lines(self, name: str, batch_id: str, start: int, stop: int, size: float) -> list[bytes]:
+        """Lines `start` to before `stop` of one of a batch's lists, about `STEP_BYTES` a call
+        (`size`: a line's mean size); fewer at the end of the list."""
+        key, step = self._batch_list(name, batch_id), max(1, int(STEP_BYTES / max(size, 1)))
+        lines: list[bytes] = []
+        for first in range(start, stop, step):
+            read = await self._call(self._client.lrange(key, first, min(stop, first + step) - 1))
+            lines += [line.encode() if isinstance(line, str) else line for line in read]  # bytes, in fact
+            if len(read) < min(step, stop - first):
+                break
+        return lines
 
     def _batch_list(self, name: str, batch_id: str) -> str:
         return f"{self._batch_prefix}{name}:{batch_id}"
@@ -414,6 +427,19 @@ class RedisStore(StateStore):
 
 def _text(value: bytes | str) -> str:
     return value if isinstance(value, str) else value.decode()
+
+
+def _steps(lines: list[str]) -> list[list[str]]:
+    """`lines` in order, in steps of about `STEP_BYTES` (at least one line each)."""
+    steps: list[list[str]] = [[]]
+    size = 0
+    for line in lines:
+        if steps[-1] and size + len(line) > STEP_BYTES:
+            steps.append([])
+            size = 0
+        steps[-1].append(line)
+        size += len(line)
+    return steps
 
 
 def _file_info(meta: bytes | str) -> FileInfo:

@@ -924,3 +924,20 @@ def test_a_file_moves_to_and_from_redis_in_steps_and_leaves_no_bytes_behind(
     finally:
         for child in pair:
             stop(child)
+
+
+def test_a_batch_of_requests_bigger_than_a_redis_step_runs_and_reads_back_whole(
+    replicas: Replicas, redis_client: redis.Redis
+) -> None:
+    """Nine requests of 500 KB: written, run and read back in two steps (a create near the 256 MB
+    cap in one call was a 503)."""
+    padding = "lorem ipsum " * (500 * 1024 // 12)
+    requests = [{"custom_id": f"item-{n}", "params": body("plain", system=padding)} for n in range(9)]
+    first, second, _ = replicas.clients
+    created = first.post("/v1/messages/batches", json={"requests": requests}, timeout=60).json()
+    lines = second.get(f"/v1/messages/batches/{created['id']}/results", timeout=60).text.splitlines()
+    assert [(json.loads(line)["custom_id"], json.loads(line)["result"]["type"]) for line in lines] == [
+        (f"item-{n}", "succeeded") for n in range(9)
+    ]
+    stored = redis_client.lrange(f"{replicas.namespace}:batches:requests:{created['id']}", 0, -1)
+    assert [json.loads(request)["params"]["system"] == padding for request in stored] == [True] * 9

@@ -1,16 +1,17 @@
--- Keep a batch's summary and append lines to one of its lists: a create its requests (a new
--- batch goes last in order), a run or a cancel the results of the requests it counted done.
--- Then the oldest others go while more than ARGV[6] batches or ARGV[7] bytes are held. Only a
--- create keeps a batch not held: one deleted or evicted meanwhile stays gone (then 0, else 1).
--- KEYS and ARGV[1] as in batch_forget.lua; ARGV[2] id, ARGV[3] the summary, ARGV[4] the list
--- ('requests' or 'results'), ARGV[5] the batch's bytes, ARGV[8..] the lines.
-local id, list = ARGV[2], ARGV[4]
+-- Keep a batch's summary. A new one (ARGV[4] 'new') goes last in order and its requests, which
+-- batch_stage.lua wrote beforehand, are kept for good; a known one has ARGV[8..], the JSONL lines
+-- of the requests it has run since it was last kept, appended to its results. Then the oldest
+-- others go while more than ARGV[6] batches or ARGV[7] bytes are held. Only a create keeps a
+-- batch not held: one deleted or evicted meanwhile stays gone (then 0, else 1).
+-- KEYS and ARGV[1] as in batch_forget.lua; ARGV[2] id, ARGV[3] the summary, ARGV[5] its bytes.
+local id = ARGV[2]
 if redis.call('HEXISTS', KEYS[1], id) == 0 then
-  if list ~= 'requests' then return 0 end
+  if ARGV[4] ~= 'new' then return 0 end
   redis.call('RPUSH', KEYS[2], id)
+  redis.call('PERSIST', ARGV[1] .. 'requests:' .. id)
 end
 for i = 8, #ARGV, 1000 do  -- in steps: Lua's unpack takes some thousands of values at most
-  redis.call('RPUSH', ARGV[1] .. list .. ':' .. id, unpack(ARGV, i, math.min(i + 999, #ARGV)))
+  redis.call('RPUSH', ARGV[1] .. 'results:' .. id, unpack(ARGV, i, math.min(i + 999, #ARGV)))
 end
 redis.call('HSET', KEYS[1], id, ARGV[3])
 local old = tonumber(redis.call('HGET', KEYS[4], id) or '0')
