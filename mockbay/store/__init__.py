@@ -110,8 +110,8 @@ class StateStore(ABC):
 
     @abstractmethod
     async def batch_done(self, batch: Batch, lines: list[bytes]) -> bool:
-        """Keep the summary, with the JSONL lines of the requests it has just counted done (see
-        `Batch.add`); False, and nothing kept, for a batch deleted or evicted since it was read."""
+        """Keep the summary, with the JSONL lines of the requests it has run since it was last kept
+        (see `Batch.add`); False, and nothing kept, for a batch deleted or evicted since it was read."""
 
     @abstractmethod
     async def batch_results(self, batch: Batch) -> list[bytes]:
