@@ -17,6 +17,8 @@ from pathlib import Path
 
 from mockbay import __version__
 from mockbay.config import (
+    ADMIN_SCENARIOS_MAX,
+    ADMIN_SCENARIOS_MAX_MB,
     JOURNAL_MAX_MB,
     REPLY_MEMO_MAX_MB,
     FallbackMode,
@@ -227,6 +229,19 @@ SIZES = (
         REPLY_MEMO_MAX_MB,
         "megabytes the reply memo keeps (estimated: request bytes and the headers it reads, parsed body,"
         " reply)",
+    ),
+    (
+        "--admin-scenarios-max",
+        "ADMIN_SCENARIOS_MAX",
+        ADMIN_SCENARIOS_MAX,
+        "scenario loads kept from POST /_mockbay/scenarios (a same-named reload counts too); "
+        "a load beyond is refused with a 413",
+    ),
+    (
+        "--admin-scenarios-max-mb",
+        "ADMIN_SCENARIOS_MAX_MB",
+        ADMIN_SCENARIOS_MAX_MB,
+        "megabytes of YAML kept from POST /_mockbay/scenarios; a load beyond is refused the same way",
     ),
 )
 

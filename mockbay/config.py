@@ -19,6 +19,8 @@ MB = 1024 * 1024
 MAX_BODY_BYTES = 32 * MB  # docs/wire.md §3.3: 32 MB for Messages and count_tokens
 JOURNAL_MAX_MB = 64
 REPLY_MEMO_MAX_MB = 32
+ADMIN_SCENARIOS_MAX = 1_000
+ADMIN_SCENARIOS_MAX_MB = 64
 
 
 def choices(kind: Any) -> tuple[str, ...]:
@@ -60,6 +62,8 @@ class ServerConfig:
     files_max_mb: int = 256
     threads_max: int = 1_000
     threads_max_mb: int = 64
+    admin_scenarios_max: int = ADMIN_SCENARIOS_MAX  # POST /_mockbay/scenarios loads kept...
+    admin_scenarios_max_mb: int = ADMIN_SCENARIOS_MAX_MB  # ...and megabytes of their YAML
     files_downloadable: bool = False  # serve uploaded bytes instead of upstream's file_not_downloadable
     validation: ValidationMode = "strict"  # lenient: only the hand-written request rules
 

@@ -65,7 +65,14 @@ class ServerState:
         self.internal_errors: list[str] = []
         # Requests await the store for state; `--state redis://...` swaps in a shared one at startup.
         self.local = MemoryStore(
-            self.journal, self.cursors, self.cache, self.limiter, self.files, self.batches, self.threads
+            self.journal,
+            self.cursors,
+            self.cache,
+            self.limiter,
+            self.files,
+            self.batches,
+            self.threads,
+            (config.admin_scenarios_max, config.admin_scenarios_max_mb),
         )
         self.store: StateStore = self.local
         self.install(registry)

@@ -74,6 +74,8 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         threads_max=args.threads_max,
         threads_max_mb=args.threads_max_mb,
         reply_memo_max_bytes=args.reply_memo_max_mb * MB,
+        admin_scenarios_max=args.admin_scenarios_max,
+        admin_scenarios_max_mb=args.admin_scenarios_max_mb,
     )
 
 

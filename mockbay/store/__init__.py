@@ -34,6 +34,19 @@ class StoreUnavailable(ApiError):
         super().__init__(503, "api_error", f"mockbay: the state store {store} is unavailable ({reason})")
 
 
+class ScenariosFull(ApiError):
+    """An admin load over `--admin-scenarios-max` or `--admin-scenarios-max-mb`: refused, not made
+    room for by dropping an earlier load, since a test may still rely on every scenario it loaded."""
+
+    def __init__(self, max_loads: int, max_mb: int) -> None:
+        super().__init__(
+            413,
+            "request_too_large",
+            f"mockbay: at most {max_loads} scenario loads and {max_mb} MB of their YAML are kept "
+            "(--admin-scenarios-max, --admin-scenarios-max-mb); put the scenarios in files instead",
+        )
+
+
 class StateStore(ABC):
     """What requests share; every method may raise `StoreUnavailable`."""
 
@@ -49,7 +62,8 @@ class StateStore(ABC):
 
     @abstractmethod
     async def add_scenarios(self, text: str) -> None:
-        """Share scenarios loaded through the admin API (already validated) with every replica."""
+        """Count scenarios loaded through the admin API (already validated) against their caps
+        (`ScenariosFull` beyond, nothing changed) and share them with every replica."""
 
     @abstractmethod
     async def refresh_scenarios(self) -> None:

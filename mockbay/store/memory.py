@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mockbay.batches.model import Batch, BatchItem
+from mockbay.config import MB
 from mockbay.files.store import FileInfo, FileStore, StoredFile
 from mockbay.journal import Exchange, Journal
 from mockbay.lru import Lru, key_digest
 from mockbay.scenario.model import Limits
-from mockbay.store import CursorKey, StateStore
+from mockbay.store import CursorKey, ScenariosFull, StateStore
 from mockbay.store.bounded import BoundedStore, Page
 from mockbay.usage.cache import CachePlan, PromptCache
 from mockbay.usage.ratelimit import RateLimiter
@@ -66,10 +67,14 @@ class MemoryStore(StateStore):
         files: FileStore,
         batches: BoundedStore[HeldBatch],
         threads: BoundedStore[str],
+        scenario_caps: tuple[int, int],
     ) -> None:
+        """`scenario_caps`: the admin-loaded scenarios' loads and megabytes, as in `ServerConfig`."""
         self.journal, self.cursors, self.cache, self.limiter = journal, cursors, cache, limiter
         self.files, self.batches, self.threads = files, batches, threads
         self._sequence = itertools.count(1)  # next() on a count is atomic under the GIL
+        self._scenario_caps = scenario_caps
+        self._scenario_loads = self._scenario_bytes = 0  # the registry holds the scenarios
 
     async def next_sequence(self) -> int:
         return self.take_sequence()
@@ -83,7 +88,14 @@ class MemoryStore(StateStore):
         return [next(self._sequence) for _ in range(count)]
 
     async def add_scenarios(self, text: str) -> None:
-        """Nothing to share: the admin API installed them in this process."""
+        """Count the load (the admin API installs it in this process: nothing to share); loads are
+        kept across resets, as the scenarios are."""
+        size = len(text.encode())
+        max_loads, max_mb = self._scenario_caps
+        if self._scenario_loads >= max_loads or self._scenario_bytes + size > max_mb * MB:
+            raise ScenariosFull(max_loads, max_mb)
+        self._scenario_loads += 1
+        self._scenario_bytes += size
 
     async def refresh_scenarios(self) -> None:
         """Nothing to catch up with: this process is the only one."""

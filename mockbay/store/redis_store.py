@@ -6,7 +6,8 @@ load balancer picks. Keys start with the namespace (`--state-namespace`), so two
 share one Redis. Caps are the in-memory ones: `--max-sessions` cursors, `--rate-limit-buckets`
 keys, `--cache-entries` cache entries, `--files-max` / `--files-max-mb` files and
 `--journal-size` / `--journal-max-mb` of the journal, `--batches-max` / `--batches-max-mb`
-batches and `--threads-max` / `--threads-max-mb` threads.
+batches, `--threads-max` / `--threads-max-mb` threads and `--admin-scenarios-max` /
+`--admin-scenarios-max-mb` of the admin-loaded scenario texts (counted over every replica).
 
 Redis unreachable: each call gives up within `CALL_TIMEOUT_S` (socket timeouts, one retry on a
 fresh connection) and the request is answered 503 `api_error` naming the store; one warning is
@@ -34,12 +35,11 @@ from redis.exceptions import RedisError
 
 from mockbay.batches.model import Batch, BatchItem, item_state
 from mockbay.config import ServerConfig
-from mockbay.errors import ApiError
 from mockbay.files.store import FileInfo, StoredFile
 from mockbay.journal import Exchange
 from mockbay.lru import key_digest
 from mockbay.scenario.model import Limits
-from mockbay.store import CursorKey, StateStore, StoreUnavailable
+from mockbay.store import CursorKey, ScenariosFull, StateStore, StoreUnavailable
 from mockbay.store.bounded import Page, StoreFull, page_of
 from mockbay.store.stored_exchange import listed, pack, unpack
 from mockbay.usage.cache import TTL_SECONDS, CachePlan, Prefixes, prepare
@@ -51,8 +51,6 @@ SOCKET_TIMEOUT_S = 1.5  # connect and each reply; with one retry a call is over 
 CALL_TIMEOUT_S = 4.0  # the backstop: no request waits on the store longer than this
 SEP = "\x1f"
 MB = 1024 * 1024
-MAX_SCENARIO_TEXTS = 1_000  # POST /_mockbay/scenarios bodies kept for every replica...
-MAX_SCENARIO_BYTES = 64 * MB  # ...and their total size
 BATCH_LEASE_S = 5.0  # a batch lock's lifetime, renewed while its holder runs; a dead holder's lapses
 BATCH_WAIT_S = 60.0  # how long a read waits for another replica to finish running a batch
 BATCH_POLL_S = 0.01
@@ -200,15 +198,10 @@ class RedisStore(StateStore):
 
     async def add_scenarios(self, text: str) -> None:
         keys = [self._scenarios_key, self._begin_keys[1], f"{self._scenarios_key}:bytes"]
-        args: list[str | int] = [text, MAX_SCENARIO_TEXTS, MAX_SCENARIO_BYTES]
-        version = await self._call(self._add_scenarios(keys=keys, args=args))
-        if not version:
-            raise ApiError(
-                413,
-                "request_too_large",
-                f"mockbay: the state store keeps at most {MAX_SCENARIO_TEXTS} admin-loaded scenario "
-                f"texts and {MAX_SCENARIO_BYTES // MB} MB of them; put the scenarios in files instead",
-            )
+        max_loads, max_mb = self._config.admin_scenarios_max, self._config.admin_scenarios_max_mb
+        args: list[str | int] = [text, max_loads, max_mb * MB]
+        if not await self._call(self._add_scenarios(keys=keys, args=args)):
+            raise ScenariosFull(max_loads, max_mb)
         # This process installs them itself; its next request catches up with the shared list.
 
     async def advance(self, key: CursorKey) -> int:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import httpx
+import pytest
 
 from mockbay import journal, secrets
 from mockbay.journal import OFFSETS_BYTES_PER_EVENT
@@ -166,3 +167,29 @@ def test_long_schema_patterns_leave_the_re_cache(tmp_path):
             assert reply.is_success and json.loads(reply.json()["content"][0]["text"]) == {"code": "a"}
             assert not server.journal.calls[-1].warnings
     assert not [pattern for pattern in cached_patterns() if long_part in pattern]
+
+
+def scenario_load(name: str, padding: int = 0) -> str:
+    return f"name: {name}\ndescription: '{'x' * padding}'\nrules:\n  - reply: {{text: hi}}\n"
+
+
+@pytest.mark.parametrize(
+    ("caps", "loads"),
+    [
+        ({"admin_scenarios_max": 2}, [scenario_load("a"), scenario_load("b"), scenario_load("c")]),
+        ({"admin_scenarios_max": 2}, [scenario_load("a"), scenario_load("a"), scenario_load("a")]),
+        ({"admin_scenarios_max_mb": 1}, [scenario_load("a", 600_000), scenario_load("b", 600_000)]),
+    ],
+    ids=["loads", "same-named reloads", "megabytes"],
+)
+def test_admin_loaded_scenarios_past_a_cap_are_refused_and_the_earlier_kept(caps, loads):
+    """Refused, not evicting: a test may still rely on every scenario it loaded."""
+    with MockServer([], **caps) as server, httpx.Client(base_url=server.url) as client:
+        *kept, last = (client.post("/_mockbay/scenarios", content=text) for text in loads)
+        assert [r.status_code for r in kept] == [200] * len(kept)
+        assert last.status_code == 413 and last.json()["error"]["type"] == "request_too_large"
+        assert "--admin-scenarios-max, --admin-scenarios-max-mb" in last.json()["error"]["message"]
+        names = [s["name"] for s in client.get("/_mockbay/scenarios").json()["scenarios"]]
+        assert names == sorted({r.json()["loaded"][0] for r in kept})
+        assert client.post("/_mockbay/reset").is_success  # a reset keeps the loads, as the scenarios
+        assert client.post("/_mockbay/scenarios", content=loads[-1]).status_code == 413

@@ -332,6 +332,26 @@ def test_scenarios_loaded_through_one_replica_answer_on_every_replica(replicas: 
     assert "admin-loaded" in names
 
 
+def test_admin_loads_are_capped_over_every_replica_and_one_beyond_is_refused(
+    redis_server: RedisServer, scenario_file: Path
+) -> None:
+    group = Replicas(
+        replicas_on(
+            redis_server, scenario_file, f"cap-{uuid.uuid4().hex[:8]}", 2, "--admin-scenarios-max", "2"
+        ),
+        "cap",
+    )
+    try:
+        loads = [ADMIN_LOADED.replace("admin-loaded", name) for name in ("first", "second", "third")]
+        answers = [group.clients[n % 2].post("/_mockbay/scenarios", content=t) for n, t in enumerate(loads)]
+        assert [a.status_code for a in answers] == [200, 200, 413]
+        assert "--admin-scenarios-max" in answers[2].json()["error"]["message"]
+        names = {s["name"] for s in group.clients[1].get("/_mockbay/scenarios").json()["scenarios"]}
+        assert {"first", "second"} <= names and "third" not in names
+    finally:
+        group.close()
+
+
 def test_workers_on_redis_share_admin_loaded_scenarios_the_journal_and_reset(
     redis_server: RedisServer, scenario_file: Path
 ) -> None:
