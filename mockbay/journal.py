@@ -228,6 +228,12 @@ class Exchange:
     batch_id: str | None = None  # a Message Batch request: its batch and custom_id
     custom_id: str | None = None
 
+    @property
+    def unmatched(self) -> bool:
+        """A Messages request no scenario matched, whatever answered it: `GET /_mockbay/unmatched`
+        lists these (the generate fallback's invented replies included)."""
+        return self.endpoint == "messages" and self.missed
+
     def to_json(self) -> dict[str, Any]:
         """The journal's JSON view; the raw reply is left to the admin API's single-exchange view."""
         return {f.name: _copy(getattr(self, f.name)) for f in _PUBLIC_FIELDS}

@@ -64,9 +64,7 @@ async def handle_admin(
         await state.store.clear_journal()
         return json_response({"status": "ok"})
     if name == "unmatched" and method == "GET":
-        exchanges = await state.store.exchanges()
-        unmatched = [e for e in exchanges if e["endpoint"] == "messages" and e["missed"]]
-        return json_response({"unmatched": unmatched})
+        return json_response({"unmatched": await state.store.unmatched()})
     if name == "scenarios" and method in ("GET", "POST"):
         await state.store.refresh_scenarios()  # with --state: what other replicas loaded, too
         if method == "POST":

@@ -164,6 +164,11 @@ class StateStore(ABC):
         it did (mockbay/store/lua/journal_since.lua), so a poll never misses one."""
 
     @abstractmethod
+    async def unmatched(self) -> list[dict[str, Any]]:
+        """The journal's `Exchange.unmatched` exchanges as JSON objects, oldest first, found
+        without turning the others into JSON."""
+
+    @abstractmethod
     async def exchange(self, request_id: str) -> Exchange | None:
         """One journaled exchange with the reply it sent (the inspector's detail, save as scenario)."""
 

@@ -178,6 +178,9 @@ class MemoryStore(StateStore):
     async def exchanges(self, after: int = -1) -> list[dict[str, Any]]:
         return [exchange.to_json() for exchange in self.journal if exchange.seq > after]
 
+    async def unmatched(self) -> list[dict[str, Any]]:
+        return [exchange.to_json() for exchange in self.journal if exchange.unmatched]
+
     async def exchange(self, request_id: str) -> Exchange | None:
         return next((e for e in reversed(self.journal.snapshot()) if e.request_id == request_id), None)
 

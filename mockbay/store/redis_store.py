@@ -117,6 +117,7 @@ class RedisStore(StateStore):
                 "journal:bytes",
                 "journal:by-record",
                 "journal:recorded",
+                "journal:unmatched",
                 *FILE_KEYS,
                 "threads",
                 "threads:order",
@@ -149,7 +150,14 @@ class RedisStore(StateStore):
         self._thread_keys = [self._keys[k] for k in ("threads", "threads:order", "threads:bytes")]
         self._file_keys = [self._keys[k] for k in FILE_KEYS]
         self._file_data = f"{ns}:{FILE_DATA}"
-        journal = ("journal", "journal:by-seq", "journal:bytes", "journal:by-record", "journal:recorded")
+        journal = (
+            "journal",
+            "journal:by-seq",
+            "journal:bytes",
+            "journal:by-record",
+            "journal:recorded",
+            "journal:unmatched",
+        )
         self._journal_keys = [self._keys[k] for k in journal]
         self._outage = False
 
@@ -393,12 +401,18 @@ class RedisStore(StateStore):
             return
         args: list[str | int] = [self._config.journal_size, self._config.journal_max_bytes]
         for exchange in exchanges:
-            args += [exchange.request_id, pack(exchange), exchange.seq]
+            args += [exchange.request_id, pack(exchange), exchange.seq, int(exchange.unmatched)]
         await self._call(self._journal_record(keys=self._journal_keys, args=args))
 
     async def exchanges(self, after: int = -1) -> list[dict[str, Any]]:
         texts = await self._call(self._journal_since(keys=self._journal_keys, args=[after]))
         return [listed(json.loads(text)) for text in texts]
+
+    async def unmatched(self) -> list[dict[str, Any]]:
+        read_ids: Awaitable[Any] = self._client.zrange(self._keys["journal:unmatched"], 0, -1)
+        ids: list[bytes] = await self._call(read_ids)
+        texts = await self._call(self._client.hmget(self._keys["journal"], ids)) if ids else []
+        return [listed(json.loads(text)) for text in texts if text is not None]  # evicted meanwhile
 
     async def exchange(self, request_id: str) -> Exchange | None:
         text = await self._call(self._client.hget(self._keys["journal"], request_id))  # keyed by id

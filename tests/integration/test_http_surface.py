@@ -117,6 +117,27 @@ def test_admin_endpoints(core_server):
     assert httpx.get(f"{core_server.url}/_mockbay/requests").json()["requests"] is not None
 
 
+def test_unmatched_lists_the_journals_unmatched_messages_requests_only(tmp_path):
+    scenario = tmp_path / "hit.yaml"
+    scenario.write_text("name: hit\nmatch: {last_user: hit}\nrules:\n  - reply: {text: ok}\n")
+    asked = [{**BODY, "messages": [{"role": "user", "content": text}]} for text in ("a", "hit", "b")]
+    tokens = {"model": BODY["model"], "messages": USER_HI}
+    with (
+        MockServer([scenario], fallback="strict") as server,
+        httpx.Client(base_url=server.url, headers=HEADERS) as client,
+    ):
+        answers = [client.post("/v1/messages", json=body) for body in asked]
+        assert [a.status_code for a in answers] == [400, 200, 400]
+        assert client.post("/v1/messages/count_tokens", json=tokens).is_success
+        journal = client.get("/_mockbay/requests").json()["requests"]
+        unmatched = client.get("/_mockbay/unmatched").json()["unmatched"]
+        assert unmatched == [e for e in journal if e["endpoint"] == "messages" and e["missed"]]
+        assert [e["request_id"] for e in unmatched] == [
+            answers[0].headers["request-id"],
+            answers[2].headers["request-id"],
+        ]
+
+
 def test_admin_loads_yaml_and_rejects_broken_yaml():
     with MockServer() as server:
         loaded = httpx.post(

@@ -405,6 +405,29 @@ def test_a_file_uploaded_through_one_replica_is_listed_used_and_deleted_through_
     )
 
 
+def unmatched_is_the_journal_filtered(client: httpx.Client) -> list[str]:
+    """`GET /_mockbay/unmatched` as it always was: the journal's unmatched Messages requests;
+    their request ids."""
+    journal = client.get("/_mockbay/requests").json()["requests"]
+    expected = [e for e in journal if e["endpoint"] == "messages" and e["missed"]]
+    assert client.get("/_mockbay/unmatched").json()["unmatched"] == expected
+    return [e["request_id"] for e in expected]
+
+
+def test_unmatched_requests_are_read_from_an_index_of_their_own(
+    replicas: Replicas, redis_client: redis.Redis
+) -> None:
+    missed = [replicas.post(body(f"nobody scripted {n}")).headers["request-id"] for n in range(3)]
+    assert text_of(replicas.post(body("count"))) == "one"
+    tokens = {"model": "claude-sonnet-4-6", "messages": [{"role": "user", "content": "tokens"}]}
+    assert replicas.clients[0].post("/v1/messages/count_tokens", json=tokens).is_success
+    assert [unmatched_is_the_journal_filtered(client) for client in replicas.clients] == [missed] * 3
+    index = redis_client.zrange(f"{replicas.namespace}:journal:unmatched", 0, -1)
+    assert [request_id.decode() for request_id in index] == missed
+    assert replicas.clients[1].delete("/_mockbay/requests").is_success
+    assert unmatched_is_the_journal_filtered(replicas.clients[2]) == []
+
+
 def test_shared_state_keeps_the_in_memory_caps(redis_server: RedisServer, scenario_file: Path) -> None:
     namespace = f"capped-{uuid.uuid4().hex[:8]}"
     caps = ("--journal-size", "3", "--max-sessions", "2")
@@ -416,6 +439,7 @@ def test_shared_state_keeps_the_in_memory_caps(redis_server: RedisServer, scenar
                 sent.append(client.post("/v1/messages", json=body("admin or not")).headers["request-id"])
         with httpx.Client(base_url=capped[0].url) as client:
             assert [e["request_id"] for e in client.get("/_mockbay/requests").json()["requests"]] == sent[2:]
+            assert unmatched_is_the_journal_filtered(client) == sent[2:]  # evicted from its index too
             assert client.get(f"/_mockbay/requests/{sent[1]}").status_code == 404  # evicted: its id too
             assert client.get(f"/_mockbay/requests/{sent[3]}").json()["request_id"] == sent[3]
         texts = []
