@@ -7,11 +7,15 @@ mockbay installed, and aiohttp, YAML and Faker should load only when a test asks
 
 from __future__ import annotations
 
-import importlib
-import logging
-from typing import TYPE_CHECKING, Any
+from mockbay import interrupt
 
-from mockbay import codecache
+interrupt.arm()  # first: a Ctrl-C while the command imports ends it quietly
+
+import importlib  # noqa: E402
+import logging  # noqa: E402
+from typing import TYPE_CHECKING, Any  # noqa: E402
+
+from mockbay import codecache  # noqa: E402
 
 codecache.install()  # first: the modules below define dataclasses
 

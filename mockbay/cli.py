@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from mockbay import __version__
+from mockbay import __version__, interrupt
 from mockbay.config import (
     ADMIN_SCENARIOS_MAX,
     ADMIN_SCENARIOS_MAX_MB,
@@ -318,6 +318,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
+        interrupt.disarm()  # from here a Ctrl-C is the KeyboardInterrupt caught below
         try:
             args = build_parser().parse_args(argv)  # and the environment, for what argv leaves out
         except SystemExit as exc:
@@ -346,6 +347,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         return 0
+    except RuntimeError as exc:  # Python 3.11 wraps one raised in a class's __set_name__ (an import)
+        if isinstance(exc.__cause__, KeyboardInterrupt):
+            return 0
+        raise
     except BrokenPipeError:  # `mockbay schema | head`: the reader had enough
         _discard_stdout()
         return 0

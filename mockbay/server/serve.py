@@ -40,6 +40,7 @@ if TYPE_CHECKING:  # multiprocessing is imported where workers start: one proces
 
 log = logging.getLogger("mockbay")
 WORKER_START_S = 30.0  # loading scenarios and binding; a worker that takes longer is stuck
+STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
 def config_from_args(args: argparse.Namespace) -> ServerConfig:
@@ -185,9 +186,10 @@ def _announce(config: ServerConfig, scenarios: int) -> Callable[[int], None]:
 def _worker(config: ServerConfig, watch: bool, report: Connection, log_format: str, log_level: str) -> None:
     """One worker process: its own state, loop and log handler on the shared port. It reports to
     the parent once it listens (an empty string), or why it could not."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which stops us
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # blocked by the parent while it forked
     tune_process()  # where workers are spawned, they start with the defaults
     configure_logging(log_format, log_level)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
     seen = snapshot(config.scenario_paths) if watch else None
     state = ServerState(config, load_registry(config.scenario_paths))
     try:
@@ -250,6 +252,9 @@ def _run_workers(config: ServerConfig, args: argparse.Namespace, count: int) -> 
         )
         for n in range(1, args.workers + 1)
     ]
+    # Blocked while the workers start, so a Ctrl-C there waits for `stop` (which ends those started
+    # so far) rather than ending this process half-way and leaving a worker serving the port.
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     for worker in workers:
         worker.start()
     stopping = False
@@ -263,6 +268,7 @@ def _run_workers(config: ServerConfig, args: argparse.Namespace, count: int) -> 
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
     try:
         problem = _await_workers(workers, reports)
     except MockbayError:
