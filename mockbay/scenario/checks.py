@@ -135,7 +135,11 @@ def _check_tagged(w: Walker, node: Node, spec: s.Tagged, path: str) -> Any:
 def _check_map(w: Walker, node: Node, spec: s.Map, path: str) -> Any:
     if not isinstance(node, MappingNode):
         return w.expected(node, spec, path)
-    return {key: w.walk(value, spec.values, child(path, key)) for key, _, value in w.pairs(node, path)}
+    pairs = w.pairs(node, path)
+    if spec.keys is not None:
+        keys = spec.keys
+        pairs = (pair for pair in pairs if w.walk(pair[1], keys, path) is not BAD)
+    return {key: w.walk(value, spec.values, child(path, key)) for key, _, value in pairs}
 
 
 def _check_any(w: Walker, node: Node, spec: s.Spec, path: str) -> Any:

@@ -14,6 +14,7 @@ from mockbay.blocks.base import BLOCK_HINTS
 from mockbay.blocks.tools import TOOL_CALL
 from mockbay.scenario import model
 from mockbay.scenario.spec import AnyValue, Bool, Enum, Int, List, Map, Num, Obj, OneOf, Ref, Str
+from mockbay.wire import headers
 from mockbay.wire.errors import TYPE_STATUS
 
 _CHUNKS = Obj(
@@ -250,7 +251,15 @@ REPLY = Obj(
             doc="Request-level diagnostics (for a request that sent diagnostics.previous_message_id).",
         ),
         "usage": _USAGE,
-        "headers": Map(Str(), doc="Extra response headers."),
+        "headers": Map(
+            Str(pattern=headers.VALUE_PATTERN, hint="a header value is one line, without control characters"),
+            keys=Str(
+                pattern=headers.NAME_PATTERN,
+                hint="a header name is a token (letters, digits and !#$%&'*+-.^_`|~), and not one the "
+                f"server writes for every answer ({', '.join(headers.SERVERS_OWN)})",
+            ),
+            doc="Extra response headers.",
+        ),
         "timing": Ref("timing", doc="Overrides the scenario's timing for this reply."),
         "error": Ref("error", doc="Answer with this HTTP error instead of a message."),
         "fault": Obj(

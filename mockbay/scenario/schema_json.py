@@ -118,7 +118,11 @@ _SHAPES: dict[type[Spec], Callable[[Any], dict[str, Any]]] = {
         {"type": "array", "items": to_json(spec.of)}
         | ({"minItems": spec.min_items} if spec.min_items else {})
     ),
-    Map: lambda spec: {"type": "object", "additionalProperties": to_json(spec.values)},
+    Map: lambda spec: {
+        "type": "object",
+        "additionalProperties": to_json(spec.values),
+        **({"propertyNames": to_json(spec.keys)} if spec.keys else {}),
+    },
     AnyValue: lambda spec: {},
     ValueOrMatcher: lambda spec: {},
     Ref: lambda spec: {"$ref": f"#/$defs/{spec.name}"},

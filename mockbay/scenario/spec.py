@@ -77,9 +77,11 @@ class List(Spec):
 
 @dataclass(frozen=True, eq=False)
 class Map(Spec):
-    """A mapping with free (string) keys, such as header names or body paths."""
+    """A mapping with free (string) keys, such as header names or body paths; `keys`, when given,
+    is what each key must be (a header name's pattern)."""
 
     values: Spec
+    keys: Str | None = None
 
 
 @dataclass(frozen=True, eq=False)

@@ -17,9 +17,11 @@ from aiohttp import web
 from aiohttp.helpers import rfc822_formatted_time
 from aiohttp.http import SERVER_SOFTWARE
 
+from mockbay.wire.headers import REFUSED_CHARACTERS
+
 OK_LINE = b"HTTP/1.1 200 OK\r\n"
 # What aiohttp refuses to write in a header (a potential header injection): the head is not written
-FORBIDDEN = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+FORBIDDEN = re.compile(f"[{REFUSED_CHARACTERS}]")
 # Names the head writes itself, or the answer's own: a memo header with one of them is not inlined
 OWN_NAMES = frozenset(
     {"request-id", "anthropic-organization-id", "anthropic-workspace-id", "content-type", "content-length"}

@@ -81,6 +81,10 @@ def json_response(data: Any, *, status: int = 200, headers: dict[str, str] | Non
 
 
 def json_body_response(body: bytes, headers: dict[str, str] | None, *, status: int = 200) -> web.Response:
+    """A JSON body's response; a `Content-Type` among a scenario's headers wins over JSON's, as
+    its other headers win over computed ones (aiohttp takes a content type from one place only)."""
+    if headers and any(name.lower() == "content-type" for name in headers):
+        return web.Response(body=body, status=status, headers=headers)
     return web.Response(
         body=body, status=status, headers=headers, content_type="application/json", charset=None
     )

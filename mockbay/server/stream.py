@@ -36,8 +36,8 @@ async def send_stream(
 ) -> web.StreamResponse:
     """Write the plan's events at their deadlines, then apply its fault, if any."""
     response = web.StreamResponse(status=200, headers=headers)
-    response.headers["content-type"] = plan.framing.content_type
-    response.headers["cache-control"] = "no-cache"
+    response.headers.setdefault("content-type", plan.framing.content_type)  # a scenario's own wins
+    response.headers.setdefault("cache-control", "no-cache")
     exchange.status = 200
     await response.prepare(request)
     loop = asyncio.get_running_loop()

@@ -287,7 +287,7 @@ rules:
   - when: {last_user: {contains: limit}}
     reply: {error: {status: 429, message: slow down}, headers: {retry-after: "2"}}
   - when: {last_user: {contains: own}}
-    reply: {text: "own", headers: {Request-Id: "req_own", x-after: "1"}}
+    reply: {text: "own", headers: {Server: "own-server", x-after: "1"}}
   - reply: {text: "plain", headers: {anthropic-ratelimit-requests-remaining: "41"}}
 """
 # Loaded beside NOW, it makes a server's replies able to wait, so that server computes none inline
@@ -350,7 +350,7 @@ def test_any_mix_on_one_connection_is_answered_as_by_the_handler(
     [
         {**BODY, "messages": [{"role": "user", "content": "fresh"}]},
         INVALID,
-        {**BODY, "messages": [{"role": "user", "content": "own, once"}]},  # a header the handler drops
+        {**BODY, "messages": [{"role": "user", "content": "own, once"}]},  # a header the head writes itself
     ],
 )
 def test_a_new_body_computed_inline_is_journaled_as_by_the_handler(

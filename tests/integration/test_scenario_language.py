@@ -533,6 +533,29 @@ def test_headers_are_added_to_the_response(lang: MockServer) -> None:
     assert raw.headers["request-id"].startswith("req_")
 
 
+@pytest.mark.parametrize(
+    ("said_text", "stream", "status", "content_type"),
+    [
+        ("typed", False, 200, "text/plain; charset=utf-8"),
+        ("typed", True, 200, "text/plain; charset=utf-8"),
+        ("typed error", False, 503, "text/plain"),
+    ],
+)
+def test_a_content_type_among_the_headers_wins_over_the_computed_one(
+    lang: MockServer, said_text: str, stream: bool, status: int, content_type: str
+) -> None:
+    body = {"model": MODEL, "max_tokens": 64, "messages": said(said_text), "stream": stream}
+    answer = httpx.post(
+        f"{lang.url}/v1/messages",
+        json=body,
+        headers={"x-group": "reply-keys", "x-api-key": "k", "anthropic-version": "2023-06-01"},
+        timeout=10,
+    )
+    assert (answer.status_code, answer.headers["content-type"]) == (status, content_type)
+    assert answer.headers["request-id"].startswith("req_")
+    assert lang.journal.last.status == status
+
+
 def _stream_offsets(
     server: MockServer, client: anthropic.Anthropic, user: str, name: str
 ) -> tuple[list[str], list[float]]:

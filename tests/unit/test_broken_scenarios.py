@@ -123,6 +123,27 @@ CASES: list[tuple[str, str, str, int]] = [
         1,
     ),
     ("error_content_type_without_body", "4:28", "'content_type' needs 'body' in turns[0].reply.error", 1),
+    (
+        "reply_header_name_not_a_token",
+        "5:17",
+        "invalid value 'x-trace id' for 'turns[0].reply.headers'; a header name is a token",
+        1,
+    ),
+    (
+        "reply_header_servers_own",
+        "7:9",
+        "invalid value 'Content-Length' for 'turns[0].reply.headers'; a header name is a token (letters, "
+        "digits and !#$%&'*+-.^_`|~), and not one the server writes for every answer (content-length, "
+        "transfer-encoding, connection, request-id)",
+        2,
+    ),
+    (
+        "reply_header_value_two_lines",
+        "5:25",
+        "invalid value 'first\\r\\nSet-Cookie: injected' for 'turns[0].reply.headers.x-note'; a header "
+        "value is one line, without control characters",
+        1,
+    ),
     ("raw_without_type", "5:16", "missing required key 'type' in turns[0].reply.content[0].raw", 1),
     (
         "citation_type_unknown",
