@@ -60,6 +60,15 @@ BATCH_POLL_S = 0.01
 # file's bytes are a string of their own, written and read in steps of STEP_BYTES, so that no
 # call moves more than a socket timeout allows.
 FILE_KEYS = ("files:info", "files:list", "files:total")
+# The journal's keys, in the order its scripts take them (mockbay/store/lua/journal_record.lua)
+JOURNAL_KEYS = (
+    "journal",
+    "journal:by-seq",
+    "journal:bytes",
+    "journal:by-record",
+    "journal:recorded",
+    "journal:unmatched",
+)
 FILE_DATA = "files:data:"  # + a file's id: its bytes (mockbay/store/lua/file_put.lua)
 # Likewise apart from the one-hash layout ("batches", "batches:order", "batches:bytes") in which a
 # status read took the whole batch; each batch's requests and results have lists of their own
@@ -112,12 +121,7 @@ class RedisStore(StateStore):
                 "ratelimits:used",
                 "cache:expiry",
                 "cache:ttl",
-                "journal",
-                "journal:by-seq",
-                "journal:bytes",
-                "journal:by-record",
-                "journal:recorded",
-                "journal:unmatched",
+                *JOURNAL_KEYS,
                 *FILE_KEYS,
                 "threads",
                 "threads:order",
@@ -150,15 +154,7 @@ class RedisStore(StateStore):
         self._thread_keys = [self._keys[k] for k in ("threads", "threads:order", "threads:bytes")]
         self._file_keys = [self._keys[k] for k in FILE_KEYS]
         self._file_data = f"{ns}:{FILE_DATA}"
-        journal = (
-            "journal",
-            "journal:by-seq",
-            "journal:bytes",
-            "journal:by-record",
-            "journal:recorded",
-            "journal:unmatched",
-        )
-        self._journal_keys = [self._keys[k] for k in journal]
+        self._journal_keys = [self._keys[k] for k in JOURNAL_KEYS]
         self._outage = False
 
     async def _call(self, action: Awaitable[T]) -> T:
