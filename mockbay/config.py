@@ -21,6 +21,7 @@ JOURNAL_MAX_MB = 64
 REPLY_MEMO_MAX_MB = 32
 ADMIN_SCENARIOS_MAX = 1_000
 ADMIN_SCENARIOS_MAX_MB = 64
+BODY_TIMEOUT_SECONDS = 60.0  # a 32 MB body at 0.5 MB/s; a client stalled mid-body is cut off
 
 
 def choices(kind: Any) -> tuple[str, ...]:
@@ -51,6 +52,7 @@ class ServerConfig:
     reply_memo_entries: int = 4_096
     reply_memo_max_bytes: int = REPLY_MEMO_MAX_MB * MB
     max_stall_seconds: float = 300.0
+    body_timeout_seconds: float = BODY_TIMEOUT_SECONDS  # for a request's whole body, from its start
     require_version: bool = True
     worker: int = 0  # 1..N under `--workers N`; request ids differ per worker
     state: str = "memory"  # or redis://HOST:PORT/DB: where requests keep what they change

@@ -58,6 +58,14 @@ def day_seconds(text: str) -> float:
     return value
 
 
+def timeout_seconds(text: str) -> float:
+    """A timeout in seconds, up to one day; 0 is refused, as no timeout would let a client hang."""
+    value = day_seconds(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
+    return value
+
+
 def host(text: str) -> str:
     """A bind address: an empty one would bind every interface, which mockbay never does unasked."""
     if not text.strip():

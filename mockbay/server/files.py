@@ -26,9 +26,8 @@ from mockbay.files.store import FileInfo, StoredFile
 from mockbay.journal import Exchange
 from mockbay.render import ids
 from mockbay.server.auth import authenticate, require_version
-from mockbay.server.protocol import CLIENT_FAULTS
 from mockbay.server.responses import download, json_response
-from mockbay.server.upload import coding, read_capped, refuse_declared, too_large, unreadable
+from mockbay.server.upload import BODY_FAULTS, coding, read_capped, refuse_declared, too_large, unreadable
 from mockbay.state import ServerState
 from mockbay.store.bounded import StoreFull, UnknownCursor
 from mockbay.wire.fieldtypes import bad
@@ -148,7 +147,7 @@ async def _read_form(request: web.Request, limit: int) -> dict[str, tuple[str, s
         ) from None
     except (ValueError, AssertionError, LookupError, RuntimeError, HttpProcessingError) as exc:
         raise bad(f"There was an error parsing the multipart body: {exc}") from None
-    except CLIENT_FAULTS as exc:
+    except BODY_FAULTS as exc:
         raise unreadable(exc) from None
     if "file" in fields:
         filename, content_type, content = fields["file"]

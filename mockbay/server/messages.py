@@ -32,11 +32,10 @@ from mockbay.server.auth import authenticate, require_version
 from mockbay.server.decision import Decision, decide
 from mockbay.server.memo import Memoized, MemoKey, is_pure, memo_key, remember
 from mockbay.server.plan import Plan
-from mockbay.server.protocol import CLIENT_FAULTS
 from mockbay.server.rendering import plan, render, timing_levels
 from mockbay.server.responses import JsonReply, caller_headers, dumps, json_body_response, json_response
 from mockbay.server.stream import connected, fault_error, send_json, send_stream
-from mockbay.server.upload import decoded, refuse_declared, too_large, unreadable
+from mockbay.server.upload import BODY_FAULTS, decoded, refuse_declared, too_large, unreadable
 from mockbay.state import ServerState
 from mockbay.timing import effective_timing
 from mockbay.usage.estimate import estimate_input_tokens
@@ -84,7 +83,7 @@ async def read_body(request: web.Request) -> bytes:
         raw = await request.read()
     except web.HTTPRequestEntityTooLarge:
         raise too_large() from None
-    except CLIENT_FAULTS as exc:
+    except BODY_FAULTS as exc:
         raise unreadable(exc) from None
     return decoded(raw, request.headers, MAX_BODY_BYTES)
 

@@ -6,6 +6,10 @@ body, and logs each as "Error handling request" with a traceback. Its protocol c
 public hook for either, so `envelope_runner` serves the app through a small subclass of it; any
 other failure keeps aiohttp's own handling and traceback, because that is mockbay's bug.
 
+A request whose body is still arriving when its handler starts gets a deadline for the rest
+(`_body_deadline`): a client that stalls mid-body, or trickles it in, is answered 408 and its
+connection closed, where aiohttp would wait on the body for ever.
+
 The same subclass offers each request, once parsed whole, to the app's inline answer (`inline`:
 JSON answers complete at once, written without aiohttp's request and response objects) before
 aiohttp queues it.
@@ -13,6 +17,7 @@ aiohttp queues it.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 import secrets
@@ -26,6 +31,7 @@ from aiohttp.streams import StreamReader
 from aiohttp.web_protocol import RequestHandler, RequestPayloadError
 from yarl import URL
 
+from mockbay.config import BODY_TIMEOUT_SECONDS
 from mockbay.errors import ApiError
 from mockbay.render import ids
 from mockbay.server.responses import error_response
@@ -38,6 +44,8 @@ SIDE_REQUEST_ID: web.AppKey[Callable[[], str]] = web.AppKey("mockbay_side_reques
 # Where the app keeps the answer its connections may give a request as it is parsed (`inline`)
 InlineAnswer = Callable[[RawRequestMessage, bytes], bytes | None]
 INLINE_ANSWER: web.AppKey[InlineAnswer] = web.AppKey("mockbay_inline_answer")
+# Where the app keeps its body timeout in seconds, read when a request's body is still to come
+BODY_TIMEOUT: web.AppKey[Callable[[], float]] = web.AppKey("mockbay_body_timeout")
 CLIENT_FAULTS = (HttpProcessingError, RequestPayloadError)
 # The handler state the inline answer reads and keeps (`_EnvelopeHandler.unanswered`) and the body
 # buffer it reads (`_complete_body`), as aiohttp 3.14 names them; an aiohttp without one of them
@@ -163,6 +171,53 @@ def _targets_as_paths(handler: _Handler) -> _Handler:
     return handle
 
 
+class BodyTimeout(TimeoutError):
+    """A request body that did not arrive whole within the body timeout. Set on the body's stream,
+    so whichever reader waits on it raises it (`upload.unreadable` makes it the 408). A
+    TimeoutError, so aiohttp's lingering read after the answer takes it for its own timeout and
+    closes the connection without a traceback."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"the request body did not arrive whole within {seconds:g} s")
+
+
+def _body_deadline(handler: _Handler, seconds: Callable[[], float]) -> _Handler:
+    """The app's handler, with a deadline on a body still arriving as it starts. A plain function:
+    every request passes through it, and one whose body has arrived whole (most) costs one check."""
+
+    def handle(request: web.BaseRequest) -> Awaitable[web.StreamResponse]:
+        payload = request.content
+        if payload.is_eof():
+            return handler(request)
+        return _before_deadline(handler, request, payload, seconds())
+
+    return handle
+
+
+async def _before_deadline(
+    handler: _Handler, request: web.BaseRequest, payload: StreamReader, seconds: float
+) -> web.StreamResponse:
+    """The handler's answer; the body, unless whole `seconds` after the handler's start (the
+    request's, unless one before it on the connection was still being answered), raises
+    `BodyTimeout` in its reader, and the answer then closes the connection (the rest of that body
+    may still come: its bytes cannot be taken for the next request's). The whole body is timed,
+    not each read, so a trickle is cut off too."""
+    timer = asyncio.get_running_loop().call_later(seconds, _expire, payload, seconds)
+    payload.on_eof(timer.cancel)
+    try:
+        response = await handler(request)
+    finally:
+        timer.cancel()
+    if isinstance(payload.exception(), BodyTimeout):
+        response.force_close()
+    return response
+
+
+def _expire(payload: StreamReader, seconds: float) -> None:
+    if not payload.is_eof() and payload.exception() is None:
+        payload.set_exception(BodyTimeout(seconds))
+
+
 def _complete_body(payload: Any) -> bytes | None:
     """A request body that has fully arrived, unread; None while any of it is still to come."""
     if type(payload) is StreamReader and payload.is_eof() and payload.exception() is None:
@@ -200,9 +255,10 @@ class _EnvelopeServer(web.Server):
         base: web.Server,
         new_request_id: Callable[[], str],
         inline_answer: InlineAnswer | None,
+        body_timeout: Callable[[], float],
         **kwargs: Any,
     ) -> None:
-        handler = _targets_as_paths(base.request_handler)
+        handler = _body_deadline(_targets_as_paths(base.request_handler), body_timeout)
         super().__init__(handler, request_factory=base.request_factory, **kwargs)
         self._new_request_id = new_request_id
         self._inline_answer = inline_answer
@@ -227,4 +283,5 @@ class EnvelopeRunner(web.AppRunner):
         # the inline answer stands for the app's handler alone: an app with middlewares (the
         # recording proxy's) runs them for every request, so its connections answer none inline
         inline_answer = None if self.app.middlewares else self.app.get(INLINE_ANSWER)
-        return _EnvelopeServer(base, new_request_id, inline_answer, loop=base._loop, **kwargs)
+        body_timeout = self.app.get(BODY_TIMEOUT) or (lambda: BODY_TIMEOUT_SECONDS)
+        return _EnvelopeServer(base, new_request_id, inline_answer, body_timeout, loop=base._loop, **kwargs)

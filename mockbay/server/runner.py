@@ -43,6 +43,7 @@ REQUEST_OPTIONS = frozenset(
         "require_version",
         "validation",
         "max_stall_seconds",
+        "body_timeout_seconds",
         "batch_seconds",
         "files_downloadable",
     }

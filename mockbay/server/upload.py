@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from aiohttp import web
 
 from mockbay.errors import ApiError
-from mockbay.server.protocol import CLIENT_FAULTS, MAX_REASON, reason
+from mockbay.server.protocol import CLIENT_FAULTS, MAX_REASON, BodyTimeout, reason
 from mockbay.wire.errors import default_message
 
 IDENTITY = "identity"
@@ -23,6 +23,8 @@ IDENTITY = "identity"
 DECODED = {"gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
 RAW_DEFLATE = -zlib.MAX_WBITS
 ZLIB_METHOD = 8
+# What reading a body can raise for the client's doing: broken framing, or a body that stalled
+BODY_FAULTS = (*CLIENT_FAULTS, BodyTimeout)
 
 
 def too_large(error_code: str | None = None) -> ApiError:
@@ -41,7 +43,10 @@ def refuse_declared(headers: Mapping[str, str], limit: int) -> None:
 
 
 def unreadable(exc: BaseException) -> ApiError:
-    """A body whose chunking or compression is broken: the client's fault, a 400."""
+    """A body the client did not send whole and well: one still arriving at the body timeout is
+    upstream's 408 (the SDK retries it), one whose chunking or compression is broken a 400."""
+    if isinstance(exc, BodyTimeout):
+        return ApiError(408, "timeout_error", f"Request timed out: {exc}")
     return ApiError(400, "invalid_request_error", f"The request body could not be read: {reason(exc)}")
 
 
@@ -121,6 +126,6 @@ async def read_capped(request: web.Request, limit: int) -> bytes:
             if total > limit:
                 raise too_large()
             chunks.append(chunk)
-    except CLIENT_FAULTS as exc:
+    except BODY_FAULTS as exc:
         raise unreadable(exc) from None
     return decoded(b"".join(chunks), request.headers, limit)

@@ -74,6 +74,11 @@ def test_choices_come_from_the_closed_choices() -> None:
         (["serve", "--reply-memo", "lots"], "argument --reply-memo: must be an integer, got 'lots'"),
         (["record", "--upstream", "http://x", "--out", "o", "--port", "-1"], "must be between 0 and 65535"),
         (["serve", "--host", ""], "argument --host: must not be empty (0.0.0.0 binds every interface)"),
+        (["serve", "--body-timeout", "0"], "argument --body-timeout: must be more than 0, got 0"),
+        (
+            ["serve", "--body-timeout", "soon"],
+            "argument --body-timeout: must be a number of seconds, got 'soon'",
+        ),
     ],
 )
 def test_bad_values_exit_2_with_a_message(argv: list[str], message: str, capsys) -> None:
@@ -136,6 +141,13 @@ ENVIRONMENT = [
         "requests_per_minute=1",
         ["--rate-limits", "requests_per_minute=2"],
         None,
+    ),
+    (
+        "serve",
+        "MOCKBAY_BODY_TIMEOUT",
+        "0",
+        ["--body-timeout", "5"],
+        "MOCKBAY_BODY_TIMEOUT must be more than 0, got 0",
     ),
     ("serve", "MOCKBAY_WATCH", "maybe", ["--watch"], f"MOCKBAY_WATCH {SWITCH}"),
     ("serve", "MOCKBAY_WORKERS", "0", ["--workers", "2"], "MOCKBAY_WORKERS must be at least 1, got 0"),

@@ -1,0 +1,164 @@
+"""A request body that stops arriving, or trickles in for longer than `--body-timeout`, is
+answered 408 `timeout_error` in its route's error shape, journaled, and its connection closed:
+never held open for ever. Raw sockets, because HTTP clients always finish what they start."""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import time
+from collections.abc import Iterator
+from typing import NamedTuple
+
+import pytest
+
+from mockbay.server.runner import MockServer
+from tests.conftest import SCENARIOS
+
+TIMEOUT_S = 0.5
+ANSWERED_WITHIN_S = 5.0  # well past the timeout, well short of a hang
+AUTH = b"x-api-key: k\r\nanthropic-version: 2023-06-01\r\n"
+SIGV4 = b"authorization: AWS4-HMAC-SHA256 Credential=AKIDTEST/20261206/us-east-1/bedrock/aws4_request\r\n"
+BEARER = b"authorization: Bearer ya29.token\r\n"
+VERTEX = "/v1/projects/p/locations/l/publishers/anthropic/models/claude-sonnet-4-6@20260203:rawPredict"
+BOUNDARY = "b0undary"
+FIRST_PARTY = b'"type":"timeout_error"'
+BEDROCK = b"x-amzn-errortype: modeltimeoutexception"
+
+
+class Stall(NamedTuple):
+    path: str
+    head: bytes  # headers besides host and the body's framing
+    sent: bytes  # the part of the body that arrives; the rest never does
+    shows: bytes  # in the answer (its head in lower case): the route's error shape saying timeout
+    endpoint: str | None  # its journal entry's endpoint; None: outside the journal (admin)
+
+
+JSON = b"content-type: application/json\r\n"
+PARTIAL_JSON = b'{"model": "claude-sonnet-4-6", "max_tokens": 10, "messages": [{"role": '
+PARTIAL_FORM = (
+    f'--{BOUNDARY}\r\ncontent-disposition: form-data; name="file"; filename="a.txt"\r\n'
+    "content-type: text/plain\r\n\r\nsome of the file"
+).encode()
+
+STALLS = {
+    "messages": Stall("/v1/messages", AUTH + JSON, PARTIAL_JSON, FIRST_PARTY, "messages"),
+    "count_tokens": Stall(
+        "/v1/messages/count_tokens", AUTH + JSON, PARTIAL_JSON, FIRST_PARTY, "count_tokens"
+    ),
+    "batch create": Stall("/v1/messages/batches", AUTH + JSON, b'{"requests": [', FIRST_PARTY, "batches"),
+    "file upload": Stall(
+        "/v1/files",
+        AUTH + f"content-type: multipart/form-data; boundary={BOUNDARY}\r\n".encode(),
+        PARTIAL_FORM,
+        FIRST_PARTY,
+        "files",
+    ),
+    "bedrock": Stall(
+        "/model/anthropic.claude-sonnet-4-6-v1:0/invoke",
+        SIGV4 + JSON,
+        b'{"anthropic_version":',
+        BEDROCK,
+        "messages",
+    ),
+    "vertex": Stall(VERTEX, BEARER + JSON, b'{"anthropic_version":', FIRST_PARTY, "messages"),
+    "admin scenario load": Stall(
+        "/_mockbay/scenarios", b"content-type: application/yaml\r\n", b"name: x\n", FIRST_PARTY, None
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[MockServer]:
+    with MockServer([SCENARIOS], fallback="generate", body_timeout_seconds=TIMEOUT_S) as running:
+        yield running
+
+
+@pytest.fixture(autouse=True)
+def _no_tracebacks(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    caplog.set_level(logging.DEBUG)
+    yield
+    tracebacks = [r.getMessage() for r in caplog.records if r.exc_info or "Traceback" in r.getMessage()]
+    assert tracebacks == []
+
+
+def _answer(server: MockServer, head: bytes, pieces: list[bytes], gap_s: float = 0.0) -> tuple[bytes, float]:
+    """Send the head, then each piece `gap_s` apart, then nothing; what the server wrote before it
+    closed the connection, and when it closed it (a hang fails on the socket's timeout)."""
+    assert server.port is not None
+    with socket.create_connection(("127.0.0.1", server.port), timeout=ANSWERED_WITHIN_S) as sock:
+        started = time.monotonic()
+        sock.sendall(head)
+        for piece in pieces:
+            time.sleep(gap_s)
+            try:
+                sock.sendall(piece)
+            except OSError:  # answered and closed while the body was still coming
+                break
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+        return data, time.monotonic() - started
+
+
+def _request_head(stall: Stall, framing: bytes) -> bytes:
+    return f"POST {stall.path} HTTP/1.1\r\nhost: x\r\n".encode() + stall.head + framing + b"\r\n"
+
+
+def _check_timed_out(answer: bytes, elapsed: float, shows: bytes) -> None:
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 408 "), answer
+    assert b"connection: close" in head.lower()
+    assert shows in head.lower() + body.replace(b" ", b"")
+    assert TIMEOUT_S <= elapsed < ANSWERED_WITHIN_S
+
+
+def _journaled(server: MockServer, endpoint: str | None) -> None:
+    if endpoint is None:
+        return
+    last = server.journal.all[-1]
+    assert (last.endpoint, last.status, last.error_type) == (endpoint, 408, "timeout_error")
+
+
+@pytest.mark.parametrize("stall", STALLS.values(), ids=STALLS.keys())
+def test_a_body_cut_short_of_its_length_is_a_408(server: MockServer, stall: Stall) -> None:
+    head = _request_head(stall, b"content-length: 1000\r\n")
+    answer, elapsed = _answer(server, head + stall.sent, [])
+    _check_timed_out(answer, elapsed, stall.shows)
+    _journaled(server, stall.endpoint)
+
+
+def _chunk(data: bytes) -> bytes:
+    return f"{len(data):x}\r\n".encode() + data + b"\r\n"
+
+
+def test_a_chunked_body_that_stops_is_a_408(server: MockServer) -> None:
+    stall = STALLS["messages"]
+    head = _request_head(stall, b"transfer-encoding: chunked\r\n")
+    answer, elapsed = _answer(server, head + _chunk(stall.sent), [])
+    _check_timed_out(answer, elapsed, stall.shows)
+    _journaled(server, stall.endpoint)
+
+
+def test_the_timeout_is_for_the_whole_body_not_each_read(server: MockServer) -> None:
+    """A byte every 0.2 s never leaves a read waiting the timeout out, yet is cut off: the
+    deadline counts from the request's start, as a proxy in front of the API times it. The
+    trickle lasts 8 s, past `ANSWERED_WITHIN_S`: a timeout on each read would answer after it."""
+    stall = STALLS["messages"]
+    head = _request_head(stall, b"transfer-encoding: chunked\r\n")
+    pieces = [_chunk(bytes([byte])) for byte in stall.sent[:40]]
+    answer, elapsed = _answer(server, head, pieces, gap_s=TIMEOUT_S * 0.4)
+    _check_timed_out(answer, elapsed, stall.shows)
+    _journaled(server, stall.endpoint)
+
+
+def test_a_slow_body_that_completes_in_time_is_answered(server: MockServer) -> None:
+    body = json.dumps(
+        {"model": "claude-sonnet-4-6", "max_tokens": 10, "messages": [{"role": "user", "content": "hi"}]}
+    )
+    stall = STALLS["messages"]
+    head = _request_head(stall, f"content-length: {len(body)}\r\nconnection: close\r\n".encode())
+    half = len(body) // 2
+    answer, _ = _answer(server, head, [body[:half].encode(), body[half:].encode()], gap_s=TIMEOUT_S * 0.4)
+    assert answer.startswith(b"HTTP/1.1 200 "), answer
