@@ -19,7 +19,6 @@ from mockbay import __version__, interrupt
 from mockbay.config import (
     ADMIN_SCENARIOS_MAX,
     ADMIN_SCENARIOS_MAX_MB,
-    BODY_TIMEOUT_SECONDS,
     JOURNAL_MAX_MB,
     REPLY_MEMO_MAX_MB,
     FallbackMode,
@@ -32,6 +31,7 @@ from mockbay.config import (
 from mockbay.errors import MockbayError, ScenarioError
 from mockbay.options import (
     EnvParser,
+    add_body_timeout,
     add_flag,
     add_listen,
     add_option,
@@ -41,7 +41,6 @@ from mockbay.options import (
     path_argument,
     positive,
     size,
-    timeout_seconds,
 )
 from mockbay.scenario.model import CacheMode, TimingMode
 
@@ -139,16 +138,7 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         shown="no limits",
         metavar="SPEC",
     )
-    add_option(
-        serve,
-        "--body-timeout",
-        "seconds a request's whole body may take to arrive, from its start; one still arriving then "
-        "is answered 408 timeout_error and its connection closed",
-        env_name="BODY_TIMEOUT",
-        default=BODY_TIMEOUT_SECONDS,
-        type=timeout_seconds,
-        metavar="S",
-    )
+    add_body_timeout(serve)
     add_flag(serve, "--watch", "reload scenario files when they change", env_name="WATCH")
     add_option(
         serve,

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from mockbay.config import DEFAULT_HOST, DEFAULT_PORT
+from mockbay.config import BODY_TIMEOUT_SECONDS, DEFAULT_HOST, DEFAULT_PORT
 from mockbay.environment import PREFIX, env, env_list
 from mockbay.errors import MockbayError
 
@@ -217,4 +217,18 @@ def add_listen(parser: argparse.ArgumentParser) -> None:
         env_name="PORT",
         default=DEFAULT_PORT,
         type=port,
+    )
+
+
+def add_body_timeout(parser: argparse.ArgumentParser) -> None:
+    """--body-timeout, shared by serve and record: both read request bodies from clients."""
+    add_option(
+        parser,
+        "--body-timeout",
+        "seconds a request's whole body may take to arrive, from its start; one still arriving then "
+        "is answered 408 timeout_error and its connection closed",
+        env_name="BODY_TIMEOUT",
+        default=BODY_TIMEOUT_SECONDS,
+        type=timeout_seconds,
+        metavar="S",
     )

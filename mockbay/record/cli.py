@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from mockbay.config import choices
 from mockbay.environment import env
 from mockbay.errors import MockbayError
-from mockbay.options import add_flag, add_listen, add_option, add_repeated, path_argument
+from mockbay.options import add_body_timeout, add_flag, add_listen, add_option, add_repeated, path_argument
 from mockbay.record.modes import MODES
 from mockbay.scenario.model import TimingMode
 
@@ -41,6 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
     )
     add_listen(parser)
+    add_body_timeout(parser)
     add_option(
         parser,
         "--mode",
@@ -105,6 +106,7 @@ def run(args: argparse.Namespace) -> int:
         port=args.port,
         mode=args.mode,
         timing=args.timing,
+        body_timeout_seconds=args.body_timeout,
         scrubber=Scrubber.build(args.scrub_header, args.scrub_pattern),
         aws_credentials=machine_credentials() if args.aws_sign else None,
     )

@@ -34,7 +34,7 @@ import aiohttp
 from aiohttp import web
 from multidict import CIMultiDict
 
-from mockbay.config import DEFAULT_HOST, DEFAULT_PORT, ServerConfig
+from mockbay.config import BODY_TIMEOUT_SECONDS, DEFAULT_HOST, DEFAULT_PORT, ServerConfig
 from mockbay.errors import ApiError
 from mockbay.fingerprint import fingerprint
 from mockbay.loading import load_registry
@@ -100,6 +100,7 @@ class ProxyConfig:
     port: int = DEFAULT_PORT
     mode: Mode = "once"
     timing: TimingMode = "recorded"
+    body_timeout_seconds: float = BODY_TIMEOUT_SECONDS
     scrubber: Scrubber = field(default_factory=Scrubber)
     group: str | None = None  # the scenario of requests with no /s/NAME pin or record-name header
     upstream_key: str | None = None  # sent as x-api-key instead of the client's credentials
@@ -221,7 +222,12 @@ def make_proxy_app(
     recorder = recorder or Recorder(config)
     if state is None:
         replay = ServerConfig(
-            host=config.host, port=config.port, timing=config.timing, fallback="strict", require_version=False
+            host=config.host,
+            port=config.port,
+            timing=config.timing,
+            fallback="strict",
+            require_version=False,
+            body_timeout_seconds=config.body_timeout_seconds,
         )
         state = ServerState(replay, recorder.replay_registry())
     app = make_app(state)

@@ -207,6 +207,13 @@ ENVIRONMENT = [
         ["--timing", "instant"],
         "MOCKBAY_TIMING must be one of instant, realistic, recorded, got 'fast'",
     ),
+    (
+        "record",
+        "MOCKBAY_BODY_TIMEOUT",
+        "forever",
+        ["--body-timeout", "5"],
+        "MOCKBAY_BODY_TIMEOUT must be a number of seconds, got 'forever'",
+    ),
     ("record", "MOCKBAY_AWS_SIGN", "maybe", ["--aws-sign"], f"MOCKBAY_AWS_SIGN {SWITCH}"),
     ("record", "MOCKBAY_SCRUB_HEADERS", "x-env", ["--scrub-header", "x-argv"], None),
     ("record", "MOCKBAY_SCRUB_PATTERNS", "env-[0-9]+", ["--scrub-pattern", "argv-[0-9]+"], None),

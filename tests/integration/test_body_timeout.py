@@ -9,12 +9,15 @@ import logging
 import socket
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import NamedTuple
+from urllib.parse import urlsplit
 
 import pytest
 
 from mockbay.server.runner import MockServer
 from tests.conftest import SCENARIOS
+from tests.processes import start, stop
 
 TIMEOUT_S = 0.5
 ANSWERED_WITHIN_S = 5.0  # well past the timeout, well short of a hang
@@ -83,11 +86,11 @@ def _no_tracebacks(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     assert tracebacks == []
 
 
-def _answer(server: MockServer, head: bytes, pieces: list[bytes], gap_s: float = 0.0) -> tuple[bytes, float]:
+def _answer(port: int | None, head: bytes, pieces: list[bytes], gap_s: float = 0.0) -> tuple[bytes, float]:
     """Send the head, then each piece `gap_s` apart, then nothing; what the server wrote before it
     closed the connection, and when it closed it (a hang fails on the socket's timeout)."""
-    assert server.port is not None
-    with socket.create_connection(("127.0.0.1", server.port), timeout=ANSWERED_WITHIN_S) as sock:
+    assert port is not None
+    with socket.create_connection(("127.0.0.1", port), timeout=ANSWERED_WITHIN_S) as sock:
         started = time.monotonic()
         sock.sendall(head)
         for piece in pieces:
@@ -124,7 +127,7 @@ def _journaled(server: MockServer, endpoint: str | None) -> None:
 @pytest.mark.parametrize("stall", STALLS.values(), ids=STALLS.keys())
 def test_a_body_cut_short_of_its_length_is_a_408(server: MockServer, stall: Stall) -> None:
     head = _request_head(stall, b"content-length: 1000\r\n")
-    answer, elapsed = _answer(server, head + stall.sent, [])
+    answer, elapsed = _answer(server.port, head + stall.sent, [])
     _check_timed_out(answer, elapsed, stall.shows)
     _journaled(server, stall.endpoint)
 
@@ -136,7 +139,7 @@ def _chunk(data: bytes) -> bytes:
 def test_a_chunked_body_that_stops_is_a_408(server: MockServer) -> None:
     stall = STALLS["messages"]
     head = _request_head(stall, b"transfer-encoding: chunked\r\n")
-    answer, elapsed = _answer(server, head + _chunk(stall.sent), [])
+    answer, elapsed = _answer(server.port, head + _chunk(stall.sent), [])
     _check_timed_out(answer, elapsed, stall.shows)
     _journaled(server, stall.endpoint)
 
@@ -148,7 +151,7 @@ def test_the_timeout_is_for_the_whole_body_not_each_read(server: MockServer) -> 
     stall = STALLS["messages"]
     head = _request_head(stall, b"transfer-encoding: chunked\r\n")
     pieces = [_chunk(bytes([byte])) for byte in stall.sent[:40]]
-    answer, elapsed = _answer(server, head, pieces, gap_s=TIMEOUT_S * 0.4)
+    answer, elapsed = _answer(server.port, head, pieces, gap_s=TIMEOUT_S * 0.4)
     _check_timed_out(answer, elapsed, stall.shows)
     _journaled(server, stall.endpoint)
 
@@ -160,5 +163,22 @@ def test_a_slow_body_that_completes_in_time_is_answered(server: MockServer) -> N
     stall = STALLS["messages"]
     head = _request_head(stall, f"content-length: {len(body)}\r\nconnection: close\r\n".encode())
     half = len(body) // 2
-    answer, _ = _answer(server, head, [body[:half].encode(), body[half:].encode()], gap_s=TIMEOUT_S * 0.4)
+    answer, _ = _answer(
+        server.port, head, [body[:half].encode(), body[half:].encode()], gap_s=TIMEOUT_S * 0.4
+    )
     assert answer.startswith(b"HTTP/1.1 200 "), answer
+
+
+def test_the_recorder_times_a_body_too(tmp_path: Path) -> None:
+    """`mockbay record` reads each body before forwarding it: `--body-timeout` there too."""
+    out = str(tmp_path / "out")
+    proxy = start(
+        "record", "--upstream", "http://127.0.0.1:9", "--out", out, "--port", "0", "--body-timeout", "0.5"
+    )
+    try:
+        stall = STALLS["messages"]
+        head = _request_head(stall, b"content-length: 1000\r\n")
+        answer, elapsed = _answer(urlsplit(proxy.url).port, head + stall.sent, [])
+    finally:
+        stop(proxy)
+    _check_timed_out(answer, elapsed, stall.shows)
