@@ -3,10 +3,11 @@
 A JSON answer becomes content, stop reason, ids and usage. A stream also keeps its deltas as
 received (`chunks`, `input_chunks`) and its timing (`recorded:`), counted over the events mockbay
 re-renders: pings and events mockbay cannot replay (citations, unknown blocks) are left out and
-their time folds into the next kept event. A stream cut by an `event: error` or by the upstream
-closing early becomes a `fault`. Every string is scrubbed here, as the one place replies are built;
-when scrubbing changes a streamed block, its deltas collapse into one so no key survives a split.
-Standard library only (plus the scrubber); no I/O.
+their time folds into the next kept event. A stream cut by an `event: error`, by the upstream
+closing early or by the client giving up on it (a `stall`) becomes a `fault`. Every string is
+scrubbed here, as the one place replies are built; when scrubbing changes a streamed block, its
+deltas collapse into one so no key survives a split. Standard library only (plus the
+scrubber); no I/O.
 """
 
 from __future__ import annotations
@@ -68,8 +69,10 @@ class Exchange:
     """A request as sent (fingerprinted, never written) and what upstream answered.
 
     `body` is the parsed JSON answer, or its text when it was not JSON; `events` is set (possibly
-    empty) when the answer was a stream. Request headers are not kept: replays match on the body's
-    fingerprint, and the proxy names the group before an exchange is built.
+    empty) when the answer was a stream. `stalled` says how a stream with no end stopped: it went
+    quiet until the client gave up (a `stall`), rather than its connection closing (a
+    `disconnect`). Request headers are not kept: replays match on the body's fingerprint, and the
+    proxy names the group before an exchange is built.
     """
 
     request: dict[str, Any]
@@ -77,6 +80,7 @@ class Exchange:
     headers: Mapping[str, str] = field(default_factory=dict)
     body: dict[str, Any] | str | None = None
     events: tuple[TimedEvent, ...] | None = None
+    stalled: bool = False
 
 
 @dataclass(slots=True)
@@ -98,7 +102,7 @@ def reply_for(exchange: Exchange, scrubber: Scrubber) -> dict[str, Any]:
             else _error_reply(exchange.status, exchange.body, scrubber)
         )
     elif exchange.events is not None:
-        reply = _stream_reply(exchange.events, exchange.request, scrubber)
+        reply = _stream_reply(exchange.events, exchange.request, scrubber, exchange.stalled)
     else:
         body = exchange.body if isinstance(exchange.body, dict) else {}
         reply = _message_fields(body, exchange.request, body.get("content") or [], scrubber)
@@ -275,7 +279,7 @@ def _assembled(block: _StreamBlock) -> dict[str, Any]:
 
 
 def _stream_reply(
-    events: tuple[TimedEvent, ...], request: dict[str, Any], scrubber: Scrubber
+    events: tuple[TimedEvent, ...], request: dict[str, Any], scrubber: Scrubber, stalled: bool
 ) -> dict[str, Any]:
     walk = _StreamWalk()
     timed: list[TimedEvent] = []
@@ -294,7 +298,7 @@ def _stream_reply(
         error = _error_fields(error_type, message, walk.error, scrubber)
         reply["fault"] = {"kind": "error_event", "after_events": len(kept) - 1, "error": error}
     elif not walk.stopped:
-        reply["fault"] = {"kind": "disconnect", "after_events": len(kept)}
+        reply["fault"] = {"kind": "stall" if stalled else "disconnect", "after_events": len(kept)}
     return reply
 
 

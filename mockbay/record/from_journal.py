@@ -47,7 +47,10 @@ def recorded(exchange: Exchange) -> Recorded:
     headers = exchange.sent_headers or {}
     if exchange.sent_events is not None:
         events = sent_events(exchange)
-        return Recorded(request=exchange.body, status=exchange.status, headers=headers, events=events)
+        stalled = exchange.fault == "stall"  # a stream that went quiet, not one cut short
+        return Recorded(
+            request=exchange.body, status=exchange.status, headers=headers, events=events, stalled=stalled
+        )
     if exchange.reply_body is None:
         raise ApiError(
             400, "invalid_request_error", "this exchange's answer was never sent (the client hung up)"
@@ -112,9 +115,6 @@ async def scenario_yaml(store: StateStore, exchange: Exchange, *, now: datetime 
         name, f"Saved from exchange {exchange.request_id} (answered by {_answered_by(exchange)})."
     )
     recording.add(replace(source, request=request), scrubber)
-    reply = recording.entries[0].reply
-    if exchange.fault == "stall" and "fault" in reply:
-        reply["fault"]["kind"] = "stall"  # a stream that went quiet, not one cut short
     stamp = (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
     header = (
         f"# Saved by mockbay from exchange {exchange.request_id} on {stamp}: it answers the same\n"

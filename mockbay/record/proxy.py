@@ -61,6 +61,7 @@ from mockbay.server.listen import base_url, listening, until_signalled
 from mockbay.server.messages import SCENARIO_HEADER, read_body
 from mockbay.server.protocol import SIDE_REQUEST_ID
 from mockbay.server.responses import NOT_SENT
+from mockbay.server.stream import until_client_leaves
 from mockbay.state import ServerState
 from mockbay.store import StateStore
 from mockbay.wire.jsonbody import parse_body
@@ -87,6 +88,8 @@ HOP_BY_HOP = frozenset(
 # The client library decompresses, so the body the client gets is plain.
 _NOT_RETURNED = HOP_BY_HOP | {"content-encoding"}
 _CONNECT_TIMEOUT_S = 30.0
+# A handler whose client left notices within until_client_leaves' poll, then writes its file.
+_SETTLE_S = 1.0
 _CREDENTIALS = frozenset({"x-api-key", "authorization"})
 
 
@@ -246,17 +249,40 @@ class _Proxy:
         self.report = report
         self.upstream = config.upstream.rstrip("/")
         self.session: aiohttp.ClientSession | None = None
+        self._handling: set[asyncio.Task[Any]] = set()  # one per open request: bounded by connections
 
     async def session_context(self, app: web.Application) -> AsyncIterator[None]:
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=_CONNECT_TIMEOUT_S)
         async with aiohttp.ClientSession(timeout=timeout) as session:
             self.session = session
             yield
+            await self._settle()
+
+    async def _settle(self) -> None:
+        """At shutdown, let the handlers whose client left finish recording before the session
+        closes: aiohttp's shutdown waits only for handlers whose connection is still open, and one
+        left pending is destroyed with the loop ("Task was destroyed but it is pending!")."""
+        if not self._handling:
+            return
+        _, late = await asyncio.wait(self._handling, timeout=_SETTLE_S)
+        for task in late:
+            task.cancel()
+        if late:
+            await asyncio.wait(late)
 
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.path.startswith("/_mockbay/"):
             return await handler(request)
+        task = asyncio.current_task()
+        assert task is not None  # aiohttp runs each request in a task
+        self._handling.add(task)
+        try:
+            return await self._proxied(request, handler)
+        finally:
+            self._handling.discard(task)
+
+    async def _proxied(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         pinned, path = _split_pin(request.path)
         try:
             raw = await read_body(request)
@@ -295,8 +321,8 @@ class _Proxy:
         started = time.perf_counter()
         response, capture = await self._forward(request, raw, path)
         took = f"{(time.perf_counter() - started) * 1000:.0f} ms"
-        if capture.client_gone or (capture.upstream_broke and capture.events is None):
-            why = "the client left" if capture.client_gone else "upstream failed"
+        if capture.events is None and (capture.client_gone or capture.upstream_broke):
+            why = "the client left before the answer was whole" if capture.client_gone else "upstream failed"
             self.report(f"not recorded: {group} ({why})")
             return response
         answer: dict[str, Any] | str | None = None
@@ -308,19 +334,25 @@ class _Proxy:
             headers=capture.headers,
             body=answer,
             events=tuple(capture.events) if capture.events is not None else None,
+            stalled=capture.client_gone,  # the client gave up on it: the replay goes quiet there too
         )
         turn, file = self.recorder.record(group, exchange)
         if threads.threaded(body) and capture.status == 200:
             message = answer if exchange.events is None else streamed_message(exchange.events)
             await _hold(request.app[STATE].store, body, message)
         kind = "json" if capture.events is None else "stream"
+        kind += " (the client left: a stall)" if capture.client_gone else ""
         self.report(f"recorded {group} turn {turn}: {capture.status} {kind} {took} -> {file}")
         return response
 
     async def _forward(
         self, request: web.Request, raw: bytes, path: str
     ) -> tuple[web.StreamResponse, _Capture]:
-        """Send upstream with the client's own headers; pass each chunk on the moment it arrives."""
+        """Send upstream with the client's own headers; pass each chunk on the moment it arrives.
+
+        Raced against the client leaving (a timeout, a hang-up): then upstream is no longer read,
+        its connection is closed, and the capture holds what arrived until then. A client that
+        leaves before upstream answered gets nothing and leaves no capture of an answer."""
         assert self.session is not None
         # the raw path: a Bedrock model id may be an ARN whose %2F must stay encoded
         forwarded = _split_pin(request.raw_path.partition("?")[0])[1]
@@ -328,10 +360,43 @@ class _Proxy:
         headers = _outgoing(request, self.config.upstream_key)
         if self.config.aws_credentials is not None:
             headers = resign(self.config.aws_credentials, request.method, url, headers, raw)
+        relay = _Relay()
+        relaying = asyncio.ensure_future(relay.run(self.session, request, url, headers, raw))
+        watching = asyncio.ensure_future(until_client_leaves(request))
+        try:
+            await asyncio.wait((relaying, watching), return_when=asyncio.FIRST_COMPLETED)
+        finally:  # a shutdown cancels this handler: neither task outlives it
+            for task in (relaying, watching):
+                task.cancel()
+            await asyncio.wait((relaying, watching))
+        if not relaying.cancelled():
+            return relaying.result()
+        if relay.response is None or relay.capture is None:
+            return web.Response(status=NOT_SENT), _Capture(NOT_SENT, {}, client_gone=True)
+        relay.capture.client_gone = True
+        return relay.response, relay.capture
+
+
+@dataclass(slots=True)
+class _Relay:
+    """One upstream exchange passed on to the client; what it has got so far is kept here, so it
+    survives the relay being cancelled when the client leaves."""
+
+    response: web.StreamResponse | None = None
+    capture: _Capture | None = None
+
+    async def run(
+        self,
+        session: aiohttp.ClientSession,
+        request: web.Request,
+        url: str,
+        headers: CIMultiDict[str],
+        raw: bytes,
+    ) -> tuple[web.StreamResponse, _Capture]:
         loop = asyncio.get_running_loop()
         start = loop.time()
         try:
-            upstream = await self.session.request(
+            upstream = await session.request(
                 request.method,
                 url,
                 headers=headers,
@@ -342,8 +407,8 @@ class _Proxy:
             error = ApiError(502, "api_error", f"upstream {upstream_host(url)} failed: {type(exc).__name__}")
             return _refusal(request, error), _Capture(status=502, headers={}, upstream_broke=True)
         async with upstream:
-            capture = _Capture.of(upstream)
-            response = web.StreamResponse(
+            capture = self.capture = _Capture.of(upstream)
+            response = self.response = web.StreamResponse(
                 status=upstream.status,
                 reason=upstream.reason,
                 headers=CIMultiDict(
@@ -352,8 +417,12 @@ class _Proxy:
             )
             if upstream.content_length == 0:  # said empty: so is the client's (and no type is made up)
                 response.content_length = 0
-            await response.prepare(request)
-            await _pump(upstream, response, capture, lambda: (loop.time() - start) * 1000)
+            try:
+                await response.prepare(request)
+                await _pump(upstream, response, capture, lambda: (loop.time() - start) * 1000)
+            except asyncio.CancelledError:
+                upstream.close()  # unread: the connection cannot go back to the pool
+                raise
         if capture.upstream_broke and request.transport is not None:
             request.transport.abort()  # the client sees the transport error upstream caused
         elif not capture.client_gone:

@@ -9,6 +9,7 @@ transport error, not a clean end), or a stall that sends nothing.
 from __future__ import annotations
 
 import asyncio
+import math
 
 from aiohttp import web
 
@@ -115,8 +116,10 @@ async def _sleep_until(loop: asyncio.AbstractEventLoop, deadline: float) -> None
         await asyncio.sleep(wait)
 
 
-async def _stall(request: web.Request, max_seconds: float) -> None:
-    """Send nothing until the client gives up (or the server's stall cap passes)."""
+async def until_client_leaves(request: web.Request, max_seconds: float = math.inf) -> None:
+    """Return once the client has closed its connection (or after `max_seconds`). Polled: aiohttp
+    tells a handler of a lost connection only by cancelling it (`handler_cancellation`), which
+    would cancel every handler of the app at any await, not just the one waiting here."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + max_seconds
     while loop.time() < deadline:
@@ -127,10 +130,11 @@ async def _stall(request: web.Request, max_seconds: float) -> None:
 
 
 async def _stall_or_drop(request: web.Request, fault: Fault, max_stall_s: float) -> None:
-    """A stall sends nothing until the client gives up; both then close the socket abruptly, so the
-    client sees a transport error rather than a clean end. aiohttp writes nothing more after that."""
+    """A stall sends nothing until the client gives up (or the server's stall cap passes); both then
+    close the socket abruptly, so the client sees a transport error rather than a clean end.
+    aiohttp writes nothing more after that."""
     if fault.kind == "stall":
-        await _stall(request, max_stall_s)
+        await until_client_leaves(request, max_stall_s)
     transport = request.transport
     if transport is not None:
         transport.abort()

@@ -23,12 +23,15 @@ import httpx
 import pytest
 import yaml
 
+from mockbay.config import ServerConfig
 from mockbay.record.exchange import Exchange
 from mockbay.record.proxy import ProxyConfig, Recorder, _SseSplitter
+from mockbay.record.pytest_support import RecordingServer, RecordPlan
 from mockbay.record.scrub import MARKER, Scrubber
 from mockbay.record.writer import Recording
 from mockbay.scenario.loader import load_paths
 from mockbay.server.runner import MockServer
+from mockbay.server.stream import STALL_POLL_S
 from tests.conftest import USER_HI
 from tests.processes import start, stop, stop_with_log
 
@@ -448,3 +451,98 @@ def test_hostile_requests_are_forwarded_unrecorded_and_leave_no_traceback(tmp_pa
     ]
     assert "Traceback" not in log and "ERROR" not in log, log
     assert progress.count("forwarded POST /v1/messages: 400 (not recorded)") == 2, progress
+
+
+STALLING = """
+name: stalling
+rules:
+  - reply:
+      text: {chunks: ["One ", "two ", "three ", "four."]}
+      fault: {kind: stall, after_events: 3}
+"""
+GIVE_UP = anthropic.Timeout(5.0, read=0.5)  # the client's read timeout: it gives up on a silence
+
+
+def _given_up(base_url: str) -> tuple[list[str], str, str]:
+    """A stream the client gives up on: the event types it got, the exception and the request id."""
+    events: list[str] = []
+    with (
+        client(base_url, timeout=GIVE_UP) as sdk,
+        pytest.raises(anthropic.APITimeoutError) as timed_out,
+        sdk.messages.stream(model=MODEL, max_tokens=64, messages=USER_HI) as stream,
+    ):
+        request_id = stream.response.headers["request-id"]
+        for event in stream:  # one by one: those before the timeout are kept
+            events.append(event.type)
+    return events, type(timed_out.value).__name__, request_id
+
+
+def _finished(server_url: str, request_id: str) -> float:
+    """How long the server took over an exchange, once it has finished with it (bounded wait)."""
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        shown = httpx.get(f"{server_url}/_mockbay/requests/{request_id}")
+        if shown.status_code == 200 and shown.json().get("duration_ms"):
+            return float(shown.json()["duration_ms"])
+        time.sleep(0.1)
+    pytest.fail(f"the upstream is still answering {request_id}: its connection was left open")
+
+
+def test_a_stream_the_client_gave_up_on_is_recorded_as_a_stall(tmp_path: Path):
+    """The client times out on an upstream gone silent after three events: the recorder stops
+    reading, closes the upstream connection (its stall ends), writes the stream with a `stall`
+    fault after those events, and logs nothing at shutdown; the replay times out the same way.
+    It used to wait on upstream until upstream closed, write nothing, and leave a pending task."""
+    (tmp_path / "upstream.yaml").write_text(STALLING)
+    out = tmp_path / "out"
+    upstream = start(
+        "serve", "--port", "0", "--scenarios", str(tmp_path / "upstream.yaml"), "--timing", "instant"
+    )
+    try:
+        proxy = start("record", "--upstream", upstream.url, "--out", str(out), "--port", "0")
+        try:
+            recorded, error, request_id = _given_up(proxy.url)
+            took_ms = _finished(upstream.url, request_id)
+        finally:
+            progress, log = stop_with_log(proxy)
+    finally:
+        stop(upstream)
+    assert took_ms < 3000, took_ms  # ended by the recorder, not by upstream's 300 s stall cap
+    assert "(the client left: a stall)" in progress, progress
+    assert log == "", log  # no traceback, no "Task was destroyed but it is pending!"
+    [file] = out.iterdir()
+    [turn] = yaml.safe_load(file.read_text())["turns"]
+    assert turn["reply"]["fault"] == {"kind": "stall", "after_events": 3}
+    assert recorded[:3] == ["message_start", "content_block_start", "content_block_delta"]
+    replay = start("serve", "--port", "0", "--scenarios", str(out), "--timing", "instant")
+    try:
+        assert _given_up(replay.url)[:2] == (recorded, error)
+    finally:
+        stop(replay)
+
+
+def test_a_recorder_stopped_as_the_client_leaves_still_records_the_stall(tmp_path: Path):
+    """Shut down at once after the client hung up: aiohttp's shutdown no longer waits for that
+    handler (its connection is gone), so the recorder does, and the stall is still written
+    rather than the handler being destroyed pending or cut off by the session closing."""
+    (tmp_path / "upstream.yaml").write_text(STALLING)
+    config = ServerConfig(port=0, timing="instant")
+    request = json.dumps({"model": MODEL, "max_tokens": 64, "stream": True, "messages": USER_HI}).encode()
+    with MockServer([tmp_path / "upstream.yaml"], config=config) as upstream:
+        plan = RecordPlan("stopped", "all", "all", tmp_path / "out", "stopped", upstream.url, None)
+        with RecordingServer(plan, config) as proxy:
+            assert proxy.port is not None
+            with socket.create_connection(("127.0.0.1", proxy.port), timeout=5) as sock:
+                sock.sendall(
+                    b"POST /v1/messages HTTP/1.1\r\nhost: x\r\nx-api-key: k\r\nanthropic-version: 2023-06-01\r\n"
+                    + f"content-length: {len(request)}\r\n\r\n".encode()
+                    + request
+                )
+                seen = b""
+                while seen.count(b"\n\n") < 3:  # the three events before the stall
+                    seen += sock.recv(65536)
+            time.sleep(STALL_POLL_S / 5)  # the recorder sees the hang-up before its next poll
+    [line] = proxy.progress
+    assert "(the client left: a stall)" in line, line
+    [turn] = yaml.safe_load((tmp_path / "out" / "stopped.yaml").read_text())["turns"]
+    assert turn["reply"]["fault"] == {"kind": "stall", "after_events": 3}

@@ -91,6 +91,7 @@ ROWS: dict[str, tuple[tuple[Asked, ...], bool]] = {
     "error-empty-body": (BOTH, False),
     "fault-error-event": (BOTH, False),
     "fault-disconnect": (STREAM, False),
+    "fault-stall": (STREAM, False),
     "fault-at-start": (BOTH, False),
     "disconnect-at-start": (STREAM, False),
 }
@@ -116,6 +117,8 @@ CASES: list[tuple[str, Asked, Platform]] = [
     *((name, asked, "anthropic") for name, (ways, _) in ROWS.items() for asked in ways),
     *((name, asked, cloud) for cloud in CLOUD for name in CLOUD_ROWS for asked in ROWS[name][0]),
 ]
+# Rows whose client gives up on a silence (its read timeout, in seconds); the others wait as the SDK does.
+GIVES_UP = {"fault-stall": 0.5}
 EXCEPTED = ("request_id",)  # of an error body: minted per exchange by the server that answers
 CONFIG = ServerConfig(port=0, timing="instant", fallback="strict")
 
@@ -129,11 +132,12 @@ def _row(name: str) -> tuple[dict[str, Any], dict[str, Any]]:
     return request, {"name": f"original-{name}", "rules": rules}
 
 
-def _client(base_url: str, platform: Platform) -> anthropic.Anthropic | Cloud:
-    """The SDK's client of that wire form, with fake credentials."""
+def _client(base_url: str, platform: Platform, read_s: float | None) -> anthropic.Anthropic | Cloud:
+    """The SDK's client of that wire form, with fake credentials; `read_s` a read timeout."""
+    timeout = anthropic.Timeout(5.0, read=read_s) if read_s else anthropic.NOT_GIVEN
     if platform == "bedrock":
         return anthropic.AnthropicBedrock(
-            base_url=base_url, api_key="bedrock-key", aws_region="us-east-1", max_retries=0
+            base_url=base_url, api_key="bedrock-key", aws_region="us-east-1", max_retries=0, timeout=timeout
         )
     if platform == "vertex":
         return anthropic.AnthropicVertex(
@@ -142,8 +146,9 @@ def _client(base_url: str, platform: Platform) -> anthropic.Anthropic | Cloud:
             project_id="my-project",
             region="us-east5",
             max_retries=0,
+            timeout=timeout,
         )
-    return anthropic.Anthropic(base_url=base_url, api_key="test-key", max_retries=0)
+    return anthropic.Anthropic(base_url=base_url, api_key="test-key", max_retries=0, timeout=timeout)
 
 
 def _seen(base_url: str, name: str, asked: Asked, platform: Platform) -> tuple[dict[str, Any], str | None]:
@@ -151,7 +156,7 @@ def _seen(base_url: str, name: str, asked: Asked, platform: Platform) -> tuple[d
     request, _ = _row(name)
     request["model"] = MODELS[platform]
     beta = ROWS[name][1]
-    with _client(base_url, platform) as client:
+    with _client(base_url, platform, GIVES_UP.get(name)) as client:
         api: Any = client.beta.messages if beta else client.messages
         seen: dict[str, Any] = {"events": []}
         response: httpx.Response | None = None
