@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -42,6 +43,17 @@ def _close_sync_clients() -> Iterator[None]:
     yield
     while _open_clients:
         _open_clients.pop().close()
+
+
+@pytest.fixture
+def no_tracebacks(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Fails the test if anything logged a traceback: hostile input must be answered, not crash a
+    handler (modules that feed the server such input use it for every test)."""
+    caplog.set_level(logging.DEBUG)
+    yield
+    records = caplog.get_records("setup") + caplog.get_records("call")  # `records` is teardown's here
+    tracebacks = [r.getMessage() for r in records if r.exc_info or "Traceback" in r.getMessage()]
+    assert tracebacks == []
 
 
 def pinned_async_client(server: MockServer, scenario: str, **options: object) -> anthropic.AsyncAnthropic:

@@ -5,7 +5,6 @@ never held open for ever. Raw sockets, because HTTP clients always finish what t
 from __future__ import annotations
 
 import json
-import logging
 import socket
 import time
 from collections.abc import Iterator
@@ -18,6 +17,8 @@ import pytest
 from mockbay.server.runner import MockServer
 from tests.conftest import SCENARIOS
 from tests.processes import start, stop
+
+pytestmark = pytest.mark.usefixtures("no_tracebacks")
 
 TIMEOUT_S = 0.5
 ANSWERED_WITHIN_S = 5.0  # well past the timeout, well short of a hang
@@ -76,14 +77,6 @@ STALLS = {
 def server() -> Iterator[MockServer]:
     with MockServer([SCENARIOS], fallback="generate", body_timeout_seconds=TIMEOUT_S) as running:
         yield running
-
-
-@pytest.fixture(autouse=True)
-def _no_tracebacks(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
-    caplog.set_level(logging.DEBUG)
-    yield
-    tracebacks = [r.getMessage() for r in caplog.records if r.exc_info or "Traceback" in r.getMessage()]
-    assert tracebacks == []
 
 
 def _answer(port: int | None, head: bytes, pieces: list[bytes], gap_s: float = 0.0) -> tuple[bytes, float]:

@@ -21,6 +21,8 @@ from mockbay.server.runner import MockServer
 from mockbay.wire.jsonbody import MAX_DEPTH
 from tests.conftest import SCENARIOS
 
+pytestmark = pytest.mark.usefixtures("no_tracebacks")
+
 HEADERS = {"x-api-key": "k", "anthropic-version": "2023-06-01", "content-type": "application/json"}
 GOOD = {"model": "claude-sonnet-4-6", "max_tokens": 10, "messages": [{"role": "user", "content": "hi"}]}
 AUTH = b"x-api-key: k\r\nanthropic-version: 2023-06-01\r\n"
@@ -30,14 +32,6 @@ AUTH = b"x-api-key: k\r\nanthropic-version: 2023-06-01\r\n"
 def server() -> Iterator[MockServer]:
     with MockServer([SCENARIOS], fallback="generate") as running:
         yield running
-
-
-@pytest.fixture(autouse=True)
-def _no_tracebacks(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
-    caplog.set_level(logging.DEBUG)
-    yield
-    tracebacks = [r.getMessage() for r in caplog.records if r.exc_info or "Traceback" in r.getMessage()]
-    assert tracebacks == []
 
 
 def envelope(status: int, head: dict[str, str], body: bytes) -> dict[str, str]:
