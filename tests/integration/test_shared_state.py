@@ -133,15 +133,30 @@ class Replicas:
             stop(child)  # a killed one too: its pipes are closed here
 
 
-def replicas_on(redis: RedisServer, scenarios: Path, namespace: str, count: int, *extra: str) -> list[Child]:
+def start_replicas(
+    redis: RedisServer, scenarios: Path, namespace: str, count: int, *extra: str
+) -> list[Child]:
     """`count` replicas started at once (each start is mostly imports: two cores halve the wait)."""
     with ThreadPoolExecutor(count) as pool:
         return list(pool.map(lambda _: replica(redis.url, scenarios, namespace, *extra), range(count)))
 
 
+@contextlib.contextmanager
+def replicas_on(
+    redis: RedisServer, scenarios: Path, namespace: str, count: int, *extra: str
+) -> Iterator[list[Child]]:
+    """`start_replicas`, each stopped when the block ends, however it ends."""
+    children = start_replicas(redis, scenarios, namespace, count, *extra)
+    try:
+        yield children
+    finally:
+        for child in children:
+            stop(child)
+
+
 def three_replicas(redis: RedisServer, scenarios: Path) -> Replicas:
     namespace = f"test-{uuid.uuid4().hex[:8]}"
-    return Replicas(replicas_on(redis, scenarios, namespace, 3), namespace)
+    return Replicas(start_replicas(redis, scenarios, namespace, 3), namespace)
 
 
 @pytest.fixture(scope="module")
@@ -336,7 +351,7 @@ def test_admin_loads_are_capped_over_every_replica_and_one_beyond_is_refused(
     redis_server: RedisServer, scenario_file: Path
 ) -> None:
     group = Replicas(
-        replicas_on(
+        start_replicas(
             redis_server, scenario_file, f"cap-{uuid.uuid4().hex[:8]}", 2, "--admin-scenarios-max", "2"
         ),
         "cap",
@@ -431,8 +446,7 @@ def test_unmatched_requests_are_read_from_an_index_of_their_own(
 def test_shared_state_keeps_the_in_memory_caps(redis_server: RedisServer, scenario_file: Path) -> None:
     namespace = f"capped-{uuid.uuid4().hex[:8]}"
     caps = ("--journal-size", "3", "--max-sessions", "2")
-    capped = replicas_on(redis_server, scenario_file, namespace, 2, *caps)
-    try:
+    with replicas_on(redis_server, scenario_file, namespace, 2, *caps) as capped:
         sent = []
         for index in range(5):
             with httpx.Client(base_url=capped[index % 2].url, headers=HEADERS) as client:
@@ -453,9 +467,6 @@ def test_shared_state_keeps_the_in_memory_caps(redis_server: RedisServer, scenar
                     )
                 )
         assert texts == ["one", "two", "one", "one", "one", "two"]
-    finally:
-        for child in capped:
-            stop(child)
 
 
 def test_a_batch_created_through_one_replica_is_read_listed_and_deleted_through_others(
@@ -487,8 +498,7 @@ def test_due_batch_requests_run_once_when_two_replicas_read_the_batch_at_once(
     redis_server: RedisServer, scenario_file: Path
 ) -> None:
     namespace = f"batches-{uuid.uuid4().hex[:8]}"
-    pair = replicas_on(redis_server, scenario_file, namespace, 2, "--batch-seconds", "1")
-    try:
+    with replicas_on(redis_server, scenario_file, namespace, 2, "--batch-seconds", "1") as pair:
         clients = [httpx.Client(base_url=c.url, headers=HEADERS, timeout=30) for c in pair]
         requests = [{"custom_id": f"item-{n}", "params": body("count")} for n in range(8)]
         batch_id = clients[0].post("/v1/messages/batches", json={"requests": requests}).json()["id"]
@@ -501,9 +511,6 @@ def test_due_batch_requests_run_once_when_two_replicas_read_the_batch_at_once(
         assert ran == [f"item-{n}" for n in range(8)]
         for client in clients:
             client.close()
-    finally:
-        for child in pair:
-            stop(child)
 
 
 @pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
@@ -584,32 +591,29 @@ def test_scenarios_loaded_after_redis_restarted_empty_reach_a_replica_that_held_
 ) -> None:
     redis_server = RedisServer()
     redis_server.start()
-    pair = replicas_on(redis_server, scenario_file, "restarted", 2)
     try:
-        loading, other = (httpx.Client(base_url=c.url, headers=HEADERS, timeout=30) for c in pair)
-        with loading, other:
-            assert loading.post("/_mockbay/scenarios", content=ADMIN_LOADED).status_code == 200
-            assert text_of(other.post("/v1/messages", json=body("admin"))) == "loaded through one replica"
-            redis_server.stop()
-            redis_server.start()  # empty: the admin-loaded list is gone, and a new one begins
-            later = ADMIN_LOADED.replace("admin-loaded", "later").replace("admin}", "later}")
-            assert loading.post("/_mockbay/scenarios", content=later).status_code == 200
-            assert text_of(other.post("/v1/messages", json=body("later"))) == "loaded through one replica"
-            gone = other.post("/v1/messages", json=body("admin"))
-            assert gone.status_code == 400 and "unmatched" in gone.text.lower(), gone.text
+        with replicas_on(redis_server, scenario_file, "restarted", 2) as pair:
+            loading, other = (httpx.Client(base_url=c.url, headers=HEADERS, timeout=30) for c in pair)
+            with loading, other:
+                assert loading.post("/_mockbay/scenarios", content=ADMIN_LOADED).status_code == 200
+                assert text_of(other.post("/v1/messages", json=body("admin"))) == "loaded through one replica"
+                redis_server.stop()
+                redis_server.start()  # empty: the admin-loaded list is gone, and a new one begins
+                later = ADMIN_LOADED.replace("admin-loaded", "later").replace("admin}", "later}")
+                assert loading.post("/_mockbay/scenarios", content=later).status_code == 200
+                assert text_of(other.post("/v1/messages", json=body("later"))) == "loaded through one replica"
+                gone = other.post("/v1/messages", json=body("admin"))
+                assert gone.status_code == 400 and "unmatched" in gone.text.lower(), gone.text
     finally:
-        for child in pair:
-            stop(child)
         redis_server.stop()
 
 
 def test_listing_and_retrieving_files_reads_no_content_from_redis(
     redis_server: RedisServer, scenario_file: Path, redis_client: redis.Redis
 ) -> None:
-    pair = replicas_on(
+    with replicas_on(
         redis_server, scenario_file, f"files-{uuid.uuid4().hex[:8]}", 2, "--files-downloadable"
-    )
-    try:
+    ) as pair:
         uploading, other = (httpx.Client(base_url=c.url, headers=HEADERS, timeout=30) for c in pair)
         with uploading, other:
             content = bytes(range(256)) * 4096 + b"\n{}\n"  # 1 MiB and a little, newlines included
@@ -630,52 +634,47 @@ def test_listing_and_retrieving_files_reads_no_content_from_redis(
             assert other.get(f"/v1/files/{file_ids[2]}/content").content == content
             assert uploading.delete(f"/v1/files/{file_ids[2]}").status_code == 200
             assert other.get(f"/v1/files/{file_ids[2]}/content").status_code == 404
-    finally:
-        for child in pair:
-            stop(child)
 
 
 def test_a_cancel_through_one_replica_holds_while_another_is_running_the_batch(
     redis_server: RedisServer, scenario_file: Path
 ) -> None:
-    pair = replicas_on(
+    with replicas_on(
         redis_server, scenario_file, f"cancel-{uuid.uuid4().hex[:8]}", 2, "--batch-seconds", "2"
-    )
-    running, canceling = (httpx.Client(base_url=c.url, headers=HEADERS, timeout=30) for c in pair)
-    reading = threading.Event()
-    reading.set()
+    ) as pair:
+        running, canceling = (httpx.Client(base_url=c.url, headers=HEADERS, timeout=30) for c in pair)
+        reading = threading.Event()
+        reading.set()
 
-    def read_on(batch_id: str) -> None:  # requests fall due all along: each read runs some
-        with httpx.Client(base_url=running.base_url, headers=HEADERS, timeout=30) as reader:
-            while reading.is_set():
-                reader.get(f"/v1/messages/batches/{batch_id}")
+        def read_on(batch_id: str) -> None:  # requests fall due all along: each read runs some
+            with httpx.Client(base_url=running.base_url, headers=HEADERS, timeout=30) as reader:
+                while reading.is_set():
+                    reader.get(f"/v1/messages/batches/{batch_id}")
 
-    try:
-        with running, canceling:
-            requests = [{"custom_id": f"item-{n}", "params": body("admin or not")} for n in range(200)]
-            batch_id = running.post("/v1/messages/batches", json={"requests": requests}).json()["id"]
-            readers = [threading.Thread(target=read_on, args=(batch_id,)) for _ in range(2)]
-            for reader in readers:
-                reader.start()
-            time.sleep(1)
-            assert canceling.post(f"/v1/messages/batches/{batch_id}/cancel").status_code == 200
+        try:
+            with running, canceling:
+                requests = [{"custom_id": f"item-{n}", "params": body("admin or not")} for n in range(200)]
+                batch_id = running.post("/v1/messages/batches", json={"requests": requests}).json()["id"]
+                readers = [threading.Thread(target=read_on, args=(batch_id,)) for _ in range(2)]
+                for reader in readers:
+                    reader.start()
+                time.sleep(1)
+                assert canceling.post(f"/v1/messages/batches/{batch_id}/cancel").status_code == 200
+                reading.clear()
+                for reader in readers:
+                    reader.join(timeout=30)
+                results = canceling.get(f"/v1/messages/batches/{batch_id}/results")
+                assert results.status_code == 200, results.text  # ended: every request ran or was canceled
+                outcomes = {
+                    line["custom_id"]: line["result"]["type"]
+                    for line in map(json.loads, results.text.splitlines())
+                }
+                journal = running.get("/_mockbay/requests").json()["requests"]
+                ran = {e["custom_id"] for e in journal if e["batch_id"] == batch_id}
+                canceled = {custom_id for custom_id, outcome in outcomes.items() if outcome == "canceled"}
+                assert canceled and ran and ran.isdisjoint(canceled) and len(ran | canceled) == 200
+        finally:
             reading.clear()
-            for reader in readers:
-                reader.join(timeout=30)
-            results = canceling.get(f"/v1/messages/batches/{batch_id}/results")
-            assert results.status_code == 200, results.text  # ended: every request ran or was canceled
-            outcomes = {
-                line["custom_id"]: line["result"]["type"]
-                for line in map(json.loads, results.text.splitlines())
-            }
-            journal = running.get("/_mockbay/requests").json()["requests"]
-            ran = {e["custom_id"] for e in journal if e["batch_id"] == batch_id}
-            canceled = {custom_id for custom_id, outcome in outcomes.items() if outcome == "canceled"}
-            assert canceled and ran and ran.isdisjoint(canceled) and len(ran | canceled) == 200
-    finally:
-        reading.clear()
-        for child in pair:
-            stop(child)
 
 
 def test_batches_deleted_through_one_replica_stay_deleted_while_another_lists_them(
@@ -717,11 +716,10 @@ def due_batch(client: httpx.Client, count: int) -> str:
 def test_a_batch_whose_runner_died_is_run_by_another_replica_within_seconds(
     redis_server: RedisServer, scenario_file: Path
 ) -> None:
-    pair = replicas_on(
+    with replicas_on(
         redis_server, scenario_file, f"lease-{uuid.uuid4().hex[:8]}", 2, "--batch-seconds", "1"
-    )
-    dying, other = (httpx.Client(base_url=c.url, headers=HEADERS, timeout=30) for c in pair)
-    try:
+    ) as pair:
+        dying, other = (httpx.Client(base_url=c.url, headers=HEADERS, timeout=30) for c in pair)
         with dying, other:
             batch_id = due_batch(dying, 3000)
 
@@ -738,9 +736,6 @@ def test_a_batch_whose_runner_died_is_run_by_another_replica_within_seconds(
             read = other.get(f"/v1/messages/batches/{batch_id}").json()  # the lock lapses; it runs the rest
             assert read["processing_status"] == "ended" and read["request_counts"]["succeeded"] == 3000
             assert time.monotonic() - started < 20  # the dead replica's lock held it 60 s
-    finally:
-        for child in pair:
-            stop(child)
 
 
 def test_a_batch_run_longer_than_the_lock_lifetime_runs_each_request_once(
@@ -748,21 +743,19 @@ def test_a_batch_run_longer_than_the_lock_lifetime_runs_each_request_once(
 ) -> None:
     """The holder renews its lock while it runs (here ~8 s on two busy cores, the lock lives 5 s)."""
     extra = ("--batch-seconds", "1", "--journal-size", "20000")
-    pair = replicas_on(redis_server, scenario_file, f"renew-{uuid.uuid4().hex[:8]}", 2, *extra)
-    clients = [httpx.Client(base_url=c.url, headers=HEADERS, timeout=60) for c in pair]
-    try:
-        batch_id = due_batch(clients[0], 12000)
-        with ThreadPoolExecutor(2) as pool:
-            reads = list(pool.map(lambda c: c.get(f"/v1/messages/batches/{batch_id}").json(), clients))
-        assert [r["processing_status"] for r in reads] == ["ended", "ended"]
-        journal = clients[1].get("/_mockbay/requests").json()["requests"]
-        ran = [e["custom_id"] for e in journal if e["batch_id"] == batch_id]
-        assert len(ran) == len(set(ran)) == 12000
-    finally:
-        for client in clients:
-            client.close()
-        for child in pair:
-            stop(child)
+    with replicas_on(redis_server, scenario_file, f"renew-{uuid.uuid4().hex[:8]}", 2, *extra) as pair:
+        clients = [httpx.Client(base_url=c.url, headers=HEADERS, timeout=60) for c in pair]
+        try:
+            batch_id = due_batch(clients[0], 12000)
+            with ThreadPoolExecutor(2) as pool:
+                reads = list(pool.map(lambda c: c.get(f"/v1/messages/batches/{batch_id}").json(), clients))
+            assert [r["processing_status"] for r in reads] == ["ended", "ended"]
+            journal = clients[1].get("/_mockbay/requests").json()["requests"]
+            ran = [e["custom_id"] for e in journal if e["batch_id"] == batch_id]
+            assert len(ran) == len(set(ran)) == 12000
+        finally:
+            for client in clients:
+                client.close()
 
 
 def test_the_journal_asked_for_newer_exchanges_reads_only_those_from_redis(
@@ -796,8 +789,7 @@ def test_the_scenarios_loaded_through_one_replica_are_listed_at_once_by_the_othe
     redis_server: RedisServer, scenario_file: Path
 ) -> None:
     """Admin calls take no sequence number, with which a replica otherwise catches up."""
-    pair = replicas_on(redis_server, scenario_file, f"listed-{uuid.uuid4().hex[:8]}", 2)
-    try:
+    with replicas_on(redis_server, scenario_file, f"listed-{uuid.uuid4().hex[:8]}", 2) as pair:
         first, second = (httpx.Client(base_url=c.url, headers=HEADERS, timeout=30) for c in pair)
         with first, second:
             assert first.post("/_mockbay/scenarios", content=ADMIN_LOADED).json()["scenarios"] == 6
@@ -806,17 +798,15 @@ def test_the_scenarios_loaded_through_one_replica_are_listed_at_once_by_the_othe
             for client in (first, second):
                 names = [s["name"] for s in client.get("/_mockbay/scenarios").json()["scenarios"]]
                 assert {"admin-loaded", "later"} <= set(names) and len(names) == 7
-    finally:
-        for child in pair:
-            stop(child)
 
 
 def test_a_file_download_is_journaled_without_its_bytes(
     redis_server: RedisServer, scenario_file: Path, redis_client: redis.Redis
 ) -> None:
     """The shared journal's JSON would have held 8 MB of random bytes as escapes, several times over."""
-    pair = replicas_on(redis_server, scenario_file, f"dl-{uuid.uuid4().hex[:8]}", 2, "--files-downloadable")
-    try:
+    with replicas_on(
+        redis_server, scenario_file, f"dl-{uuid.uuid4().hex[:8]}", 2, "--files-downloadable"
+    ) as pair:
         uploading, downloading = (httpx.Client(base_url=c.url, headers=HEADERS, timeout=30) for c in pair)
         with uploading, downloading:
             content = os.urandom(8 * 1024 * 1024)
@@ -830,9 +820,6 @@ def test_a_file_download_is_journaled_without_its_bytes(
             entry = downloading.get(f"/_mockbay/requests/{downloaded.headers['request-id']}").json()
             assert (entry["status"], entry["endpoint"], entry["response"]) == (200, "files", None)
         assert "unavailable" not in stop_with_log(pair[1])[1]
-    finally:
-        for child in pair:
-            stop(child)
 
 
 def test_a_big_batch_runs_in_few_redis_calls_and_its_status_reads_only_its_summary(
@@ -865,26 +852,24 @@ def test_a_batch_deleted_evicted_or_reset_leaves_none_of_its_keys_in_redis(
     redis_server: RedisServer, scenario_file: Path, redis_client: redis.Redis
 ) -> None:
     namespace = f"batch-keys-{uuid.uuid4().hex[:8]}"
-    (child,) = replicas_on(redis_server, scenario_file, namespace, 1, "--batches-max", "2")
-    try:
-        with httpx.Client(base_url=child.url, headers=HEADERS, timeout=30) as client:
-            requests = [{"custom_id": f"item-{n}", "params": body("count")} for n in range(3)]
-            made = [
-                client.post("/v1/messages/batches", json={"requests": requests}).json()["id"]
-                for _ in range(3)
-            ]
+    with (
+        replicas_on(redis_server, scenario_file, namespace, 1, "--batches-max", "2") as (child,),
+        httpx.Client(base_url=child.url, headers=HEADERS, timeout=30) as client,
+    ):
+        requests = [{"custom_id": f"item-{n}", "params": body("count")} for n in range(3)]
+        made = [
+            client.post("/v1/messages/batches", json={"requests": requests}).json()["id"] for _ in range(3)
+        ]
 
-            def lists_of(batch_id: str) -> list[bytes]:
-                return sorted(redis_client.scan_iter(f"{namespace}:batches:*:{batch_id}"))
+        def lists_of(batch_id: str) -> list[bytes]:
+            return sorted(redis_client.scan_iter(f"{namespace}:batches:*:{batch_id}"))
 
-            assert lists_of(made[0]) == []  # evicted by the third
-            assert len(lists_of(made[1])) == 2  # its requests and its results
-            assert client.delete(f"/v1/messages/batches/{made[1]}").status_code == 200
-            assert lists_of(made[1]) == []
-            assert client.post("/_mockbay/reset").status_code == 200
-            assert sorted(redis_client.scan_iter(f"{namespace}:batches*")) == []
-    finally:
-        stop(child)
+        assert lists_of(made[0]) == []  # evicted by the third
+        assert len(lists_of(made[1])) == 2  # its requests and its results
+        assert client.delete(f"/v1/messages/batches/{made[1]}").status_code == 200
+        assert lists_of(made[1]) == []
+        assert client.post("/_mockbay/reset").status_code == 200
+        assert sorted(redis_client.scan_iter(f"{namespace}:batches*")) == []
 
 
 def test_batches_kept_by_an_earlier_mockbay_in_the_same_redis_are_not_misread(
@@ -911,8 +896,7 @@ def test_polling_the_journal_with_the_last_number_seen_lists_an_exchange_that_fi
         "  - {name: slow, match: {last_user: slow}, rules: [{reply: {text: slow, timing: {ttft_ms: 1500}}}]}\n"
         "  - {name: fast, match: {last_user: fast}, rules: [{reply: {text: fast}}]}\n"
     )
-    pair = replicas_on(redis_server, scenarios, f"late-{uuid.uuid4().hex[:8]}", 2)
-    try:
+    with replicas_on(redis_server, scenarios, f"late-{uuid.uuid4().hex[:8]}", 2) as pair:
         slow, fast = (httpx.Client(base_url=c.url, headers=HEADERS, timeout=30) for c in pair)
         with slow, fast, ThreadPoolExecutor(1) as pool:
             answered = pool.submit(slow.post, "/v1/messages", json=body("slow"))
@@ -929,9 +913,6 @@ def test_polling_the_journal_with_the_last_number_seen_lists_an_exchange_that_fi
             assert [e["request_id"] for e in newest] == [slow_id, later]  # until a newer one is recorded
             last = newest[-1]["seq"]
             assert slow.get("/_mockbay/requests", params={"after": last}).json()["requests"] == []
-    finally:
-        for child in pair:
-            stop(child)
 
 
 def test_a_file_moves_to_and_from_redis_in_steps_and_leaves_no_bytes_behind(
@@ -940,8 +921,9 @@ def test_a_file_moves_to_and_from_redis_in_steps_and_leaves_no_bytes_behind(
     """A file near the 256 MB cap took longer than a call may (a 128 MB upload was a 503): its
     bytes go 4 MB a call each way. A refused upload, a delete and a reset leave none of them."""
     namespace = f"file-steps-{uuid.uuid4().hex[:8]}"
-    pair = replicas_on(redis_server, scenario_file, namespace, 2, "--files-downloadable", "--files-max", "1")
-    try:
+    with replicas_on(
+        redis_server, scenario_file, namespace, 2, "--files-downloadable", "--files-max", "1"
+    ) as pair:
         uploading, downloading = (httpx.Client(base_url=c.url, headers=HEADERS, timeout=30) for c in pair)
         with uploading, downloading:
             content = bytes(range(256)) * (9 * 4096)  # 9 MiB: three steps
@@ -965,9 +947,6 @@ def test_a_file_moves_to_and_from_redis_in_steps_and_leaves_no_bytes_behind(
             uploading.post("/v1/files", files={"file": ("again.bin", content, "application/octet-stream")})
             assert uploading.post("/_mockbay/reset").status_code == 200
             assert list(redis_client.scan_iter(f"{namespace}:files*")) == []
-    finally:
-        for child in pair:
-            stop(child)
 
 
 def test_a_batch_of_requests_bigger_than_a_redis_step_runs_and_reads_back_whole(
