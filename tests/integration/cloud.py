@@ -15,17 +15,18 @@ VERTEX_MODEL = "claude-sonnet-4-6@20260203"
 OPEN_CLIENTS: list[AnthropicBedrock | AnthropicVertex] = []  # closed after each test (conftest.py)
 
 
-def bedrock_options(server: MockServer, scenario: str, **options: Any) -> dict[str, Any]:
-    """SigV4 with a fake key pair unless `api_key=` asks for the Bedrock API-key (Bearer) form."""
+def bedrock_options(url: str, **options: Any) -> dict[str, Any]:
+    """A Bedrock client of the server (or recorder) at `url`: SigV4 with a fake key pair unless
+    `api_key=` asks for the Bedrock API-key (Bearer) form."""
     credentials = {} if "api_key" in options else {"aws_access_key": "AKIDTEST", "aws_secret_key": "fake"}
-    base = {"base_url": f"{server.url}/s/{scenario}", "aws_region": "us-east-1", "max_retries": 0}
-    return {**base, **credentials, **options}
+    return {"base_url": url, "aws_region": "us-east-1", "max_retries": 0, **credentials, **options}
 
 
-def vertex_options(server: MockServer, scenario: str, **options: Any) -> dict[str, Any]:
-    """A fake access token: the SDK then never asks Google for one."""
+def vertex_options(url: str, **options: Any) -> dict[str, Any]:
+    """A Vertex client of the server (or recorder) at `url`: a fake access token, so the SDK never
+    asks Google for one."""
     base = {
-        "base_url": f"{server.url}/s/{scenario}/v1",
+        "base_url": f"{url}/v1",
         "access_token": "ya29.fake-token",
         "project_id": "my-project",
         "region": "us-east5",
@@ -35,13 +36,13 @@ def vertex_options(server: MockServer, scenario: str, **options: Any) -> dict[st
 
 
 def bedrock(server: MockServer, scenario: str, **options: Any) -> AnthropicBedrock:
-    client = AnthropicBedrock(**bedrock_options(server, scenario, **options))
+    client = AnthropicBedrock(**bedrock_options(f"{server.url}/s/{scenario}", **options))
     OPEN_CLIENTS.append(client)
     return client
 
 
 def vertex(server: MockServer, scenario: str, **options: Any) -> AnthropicVertex:
-    client = AnthropicVertex(**vertex_options(server, scenario, **options))
+    client = AnthropicVertex(**vertex_options(f"{server.url}/s/{scenario}", **options))
     OPEN_CLIENTS.append(client)
     return client
 

@@ -42,7 +42,7 @@ def test_stream_assembles_to_the_json_reply(cloud_server, wire, scenario):
 @pytest.mark.parametrize("wire", WIRES)
 async def test_async_stream_assembles_to_the_json_reply(cloud_server, wire):
     _, async_client, options, model = WIRES[wire]
-    async with async_client(**options(cloud_server, "thinking-tools")) as client:
+    async with async_client(**options(f"{cloud_server.url}/s/thinking-tools")) as client:
         plain = await client.messages.create(**ask(model))
         async with client.messages.stream(**ask(model)) as stream:
             streamed = await stream.get_final_message()

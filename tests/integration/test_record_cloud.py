@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from mockbay.server.runner import MockServer
+from tests.integration.cloud import bedrock_options, vertex_options
 from tests.processes import start, stop
 
 UPSTREAM = """
@@ -40,19 +41,11 @@ Client = anthropic.AnthropicVertex | anthropic.AnthropicBedrock
 
 
 def vertex(url: str) -> Client:
-    return anthropic.AnthropicVertex(
-        base_url=f"{url}/v1",
-        access_token="ya29.fake",
-        project_id="my-project",
-        region="us-east5",
-        max_retries=0,
-    )
+    return anthropic.AnthropicVertex(**vertex_options(url))
 
 
 def bedrock(url: str) -> Client:
-    return anthropic.AnthropicBedrock(
-        base_url=url, api_key="bedrock-key", aws_region="us-east-1", max_retries=0
-    )
+    return anthropic.AnthropicBedrock(**bedrock_options(url, api_key="bedrock-key"))
 
 
 def _outcome(call: Callable[[], Any]) -> Any:

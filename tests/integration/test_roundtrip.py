@@ -36,6 +36,7 @@ from mockbay.journal import replayed_headers
 from mockbay.record.pytest_support import RecordingServer, RecordPlan
 from mockbay.server.runner import MockServer
 from tests.conftest import DATA
+from tests.integration.cloud import bedrock_options, vertex_options
 
 ROUNDTRIP = DATA / "roundtrip"
 MODEL = "claude-sonnet-4-6"
@@ -136,18 +137,9 @@ def _client(base_url: str, platform: Platform, read_s: float | None) -> anthropi
     """The SDK's client of that wire form, with fake credentials; `read_s` a read timeout."""
     timeout = anthropic.Timeout(5.0, read=read_s) if read_s else anthropic.NOT_GIVEN
     if platform == "bedrock":
-        return anthropic.AnthropicBedrock(
-            base_url=base_url, api_key="bedrock-key", aws_region="us-east-1", max_retries=0, timeout=timeout
-        )
+        return anthropic.AnthropicBedrock(**bedrock_options(base_url, api_key="bedrock-key", timeout=timeout))
     if platform == "vertex":
-        return anthropic.AnthropicVertex(
-            base_url=f"{base_url}/v1",
-            access_token="ya29.fake",
-            project_id="my-project",
-            region="us-east5",
-            max_retries=0,
-            timeout=timeout,
-        )
+        return anthropic.AnthropicVertex(**vertex_options(base_url, timeout=timeout))
     return anthropic.Anthropic(base_url=base_url, api_key="test-key", max_retries=0, timeout=timeout)
 
 
