@@ -22,6 +22,7 @@ REPLY_MEMO_MAX_MB = 32
 ADMIN_SCENARIOS_MAX = 1_000
 ADMIN_SCENARIOS_MAX_MB = 64
 BODY_TIMEOUT_SECONDS = 60.0  # a 32 MB body at 0.5 MB/s; a client stalled mid-body is cut off
+UPSTREAM_TIMEOUT_SECONDS = 600.0  # the recorder's wait on a silent upstream: the SDK's own default timeout
 
 
 def choices(kind: Any) -> tuple[str, ...]:

@@ -9,11 +9,13 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+import httpx
 import pytest
 
 
@@ -48,6 +50,23 @@ def stop_with_log(child: Child) -> tuple[str, str]:
     child.process.terminate()
     out, err = child.process.communicate(timeout=10)
     return out, err
+
+
+def finished(server_url: str, request_id: str) -> float:
+    """How long a served child took over an exchange, once it has finished with it (bounded wait)."""
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        shown = httpx.get(f"{server_url}/_mockbay/requests/{request_id}")
+        if shown.status_code == 200 and shown.json().get("duration_ms"):
+            return float(shown.json()["duration_ms"])
+        time.sleep(0.1)
+    pytest.fail(f"the upstream is still answering {request_id}: its connection was left open")
+
+
+def durations(server_url: str) -> list[float]:
+    """How long a served child took over each exchange of its journal, once it has finished them all."""
+    exchanges = httpx.get(f"{server_url}/_mockbay/requests").json()["requests"]
+    return [finished(server_url, exchange["request_id"]) for exchange in exchanges]
 
 
 Seen = TypeVar("Seen")

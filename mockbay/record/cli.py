@@ -11,10 +11,18 @@ import asyncio
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from mockbay.config import choices
+from mockbay.config import UPSTREAM_TIMEOUT_SECONDS, choices
 from mockbay.environment import env
 from mockbay.errors import MockbayError
-from mockbay.options import add_body_timeout, add_flag, add_listen, add_option, add_repeated, path_argument
+from mockbay.options import (
+    add_body_timeout,
+    add_flag,
+    add_listen,
+    add_option,
+    add_repeated,
+    path_argument,
+    timeout_seconds,
+)
 from mockbay.record.modes import MODES
 from mockbay.scenario.model import TimingMode
 
@@ -42,6 +50,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_listen(parser)
     add_body_timeout(parser)
+    add_option(
+        parser,
+        "--upstream-timeout",
+        "seconds upstream may stay silent, before it answers or between two chunks; then a request "
+        "not yet answered gets 504 timeout_error and is not recorded, and a stream is cut there "
+        "and recorded as a stall",
+        env_name="UPSTREAM_TIMEOUT",
+        default=UPSTREAM_TIMEOUT_SECONDS,
+        type=timeout_seconds,
+        metavar="S",
+    )
     add_option(
         parser,
         "--mode",
@@ -107,6 +126,7 @@ def run(args: argparse.Namespace) -> int:
         mode=args.mode,
         timing=args.timing,
         body_timeout_seconds=args.body_timeout,
+        upstream_timeout_seconds=args.upstream_timeout,
         scrubber=Scrubber.build(args.scrub_header, args.scrub_pattern),
         aws_credentials=machine_credentials() if args.aws_sign else None,
     )

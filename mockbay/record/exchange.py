@@ -4,10 +4,10 @@ A JSON answer becomes content, stop reason, ids and usage. A stream also keeps i
 received (`chunks`, `input_chunks`) and its timing (`recorded:`), counted over the events mockbay
 re-renders: pings and events mockbay cannot replay (citations, unknown blocks) are left out and
 their time folds into the next kept event. A stream cut by an `event: error`, by the upstream
-closing early or by the client giving up on it (a `stall`) becomes a `fault`. Every string is
-scrubbed here, as the one place replies are built; when scrubbing changes a streamed block, its
-deltas collapse into one so no key survives a split. Standard library only (plus the
-scrubber); no I/O.
+closing early or by a silence (a `stall`) becomes a `fault`; a JSON answer the client gave up
+waiting for is a `stall` fault alone, replayed as no answer. Every string is scrubbed here, as
+the one place replies are built; when scrubbing changes a streamed block, its deltas collapse
+into one so no key survives a split. Standard library only (plus the scrubber); no I/O.
 """
 
 from __future__ import annotations
@@ -70,9 +70,10 @@ class Exchange:
 
     `body` is the parsed JSON answer, or its text when it was not JSON; `events` is set (possibly
     empty) when the answer was a stream. `stalled` says how a stream with no end stopped: it went
-    quiet until the client gave up (a `stall`), rather than its connection closing (a
-    `disconnect`). Request headers are not kept: replays match on the body's fingerprint, and the
-    proxy names the group before an exchange is built.
+    quiet until the client or the recorder gave up (a `stall`), rather than its connection
+    closing (a `disconnect`); with no `events`, that the client gave up before a JSON answer was
+    whole, so there is none to keep. Request headers are not kept: replays match on the body's
+    fingerprint, and the proxy names the group before an exchange is built.
     """
 
     request: dict[str, Any]
@@ -95,6 +96,8 @@ class _StreamBlock:
 
 def reply_for(exchange: Exchange, scrubber: Scrubber) -> dict[str, Any]:
     """The scrubbed `reply:` mapping for one exchange, keys in reading order."""
+    if exchange.stalled and exchange.events is None:  # no answer came: none is replayed either
+        return {"fault": {"kind": "stall"}}
     if exchange.status >= 400:
         reply = (
             _raw_error_reply(exchange.status, exchange.body, exchange.headers, scrubber)

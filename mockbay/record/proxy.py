@@ -5,7 +5,9 @@ Built on mockbay's own app (`make_app`) plus one middleware: the middleware deci
 form), whether the request is replayed (mockbay's pipeline over the recordings
 found in the out folder at start) or recorded (forwarded with the client's own credentials,
 never stored or logged; every chunk written to the client as it arrives; SSE events timed; the
-exchange appended to its scenario file with an atomic rename). Modes, as vcrpy's:
+exchange appended to its scenario file with an atomic rename). An answer cut short by silence is
+recorded as a `stall`: the client gave up waiting (a stream at the events it got, a JSON answer as
+no answer), or a stream's upstream stayed silent past `--upstream-timeout`. Modes, as vcrpy's:
 - none: replay only; a request no recording answers gets mockbay's strict 400; no upstream call;
 - once: a group whose file existed at start replays (new requests in it are errors); others record;
 - new_episodes: requests recorded before this run replay; new ones are recorded and appended;
@@ -34,7 +36,13 @@ import aiohttp
 from aiohttp import web
 from multidict import CIMultiDict
 
-from mockbay.config import BODY_TIMEOUT_SECONDS, DEFAULT_HOST, DEFAULT_PORT, ServerConfig
+from mockbay.config import (
+    BODY_TIMEOUT_SECONDS,
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    UPSTREAM_TIMEOUT_SECONDS,
+    ServerConfig,
+)
 from mockbay.errors import ApiError
 from mockbay.fingerprint import fingerprint
 from mockbay.loading import load_registry
@@ -104,6 +112,7 @@ class ProxyConfig:
     mode: Mode = "once"
     timing: TimingMode = "recorded"
     body_timeout_seconds: float = BODY_TIMEOUT_SECONDS
+    upstream_timeout_seconds: float = UPSTREAM_TIMEOUT_SECONDS  # silence before the answer or in it
     scrubber: Scrubber = field(default_factory=Scrubber)
     group: str | None = None  # the scenario of requests with no /s/NAME pin or record-name header
     upstream_key: str | None = None  # sent as x-api-key instead of the client's credentials
@@ -165,6 +174,7 @@ class _Capture:
     events: list[TimedEvent] | None = None
     splitter: _SseSplitter | EventStreamSplitter | None = None
     upstream_broke: bool = False
+    upstream_silent: bool = False  # nothing came for --upstream-timeout: the recorder cut it there
     client_gone: bool = False
 
     @classmethod
@@ -321,12 +331,13 @@ class _Proxy:
         started = time.perf_counter()
         response, capture = await self._forward(request, raw, path)
         took = f"{(time.perf_counter() - started) * 1000:.0f} ms"
-        if capture.events is None and (capture.client_gone or capture.upstream_broke):
-            why = "the client left before the answer was whole" if capture.client_gone else "upstream failed"
-            self.report(f"not recorded: {group} ({why})")
+        unrecorded = self._unrecorded(capture, body)
+        if unrecorded:
+            self.report(f"not recorded: {group} ({unrecorded})")
             return response
+        stall = self._stall(capture)
         answer: dict[str, Any] | str | None = None
-        if capture.events is None:
+        if capture.events is None and not stall:
             answer = _json_object(bytes(capture.body)) or capture.body.decode("utf-8", "replace")
         exchange = Exchange(
             request=body,
@@ -334,16 +345,40 @@ class _Proxy:
             headers=capture.headers,
             body=answer,
             events=tuple(capture.events) if capture.events is not None else None,
-            stalled=capture.client_gone,  # the client gave up on it: the replay goes quiet there too
+            stalled=bool(stall),  # the replay goes quiet there too
         )
         turn, file = self.recorder.record(group, exchange)
         if threads.threaded(body) and capture.status == 200:
             message = answer if exchange.events is None else streamed_message(exchange.events)
             await _hold(request.app[STATE].store, body, message)
         kind = "json" if capture.events is None else "stream"
-        kind += " (the client left: a stall)" if capture.client_gone else ""
+        kind += f" ({stall})" if stall else ""
         self.report(f"recorded {group} turn {turn}: {capture.status} {kind} {took} -> {file}")
         return response
+
+    def _unrecorded(self, capture: _Capture, body: dict[str, Any]) -> str | None:
+        """Why an exchange is not recorded, or None. A stream keeps what it got, however it ended,
+        and a JSON request the client gave up on is a stall. Not recorded: a failure, or a silence,
+        of upstream's before a JSON answer was whole (the client got the recorder's error, not
+        upstream's), and a stream request the client left before its stream began (a stall would
+        replay the stream's headers, then quiet, where the client got none)."""
+        if capture.events is not None:
+            return None
+        if capture.upstream_broke:
+            return "upstream failed"
+        if capture.upstream_silent:
+            return f"upstream sent nothing for {self.config.upstream_timeout_seconds:g} s"
+        if capture.client_gone and body.get("stream") is True:
+            return "the client left before the stream began"
+        return None
+
+    def _stall(self, capture: _Capture) -> str:
+        """Why the exchange is recorded as a stall, for the report; empty when it is not one."""
+        if capture.client_gone:
+            return "the client left: a stall"
+        if capture.upstream_silent:
+            return f"upstream sent nothing for {self.config.upstream_timeout_seconds:g} s: a stall"
+        return ""
 
     async def _forward(
         self, request: web.Request, raw: bytes, path: str
@@ -360,7 +395,7 @@ class _Proxy:
         headers = _outgoing(request, self.config.upstream_key)
         if self.config.aws_credentials is not None:
             headers = resign(self.config.aws_credentials, request.method, url, headers, raw)
-        relay = _Relay()
+        relay = _Relay(silence_s=self.config.upstream_timeout_seconds)
         relaying = asyncio.ensure_future(relay.run(self.session, request, url, headers, raw))
         watching = asyncio.ensure_future(until_client_leaves(request))
         try:
@@ -380,8 +415,12 @@ class _Proxy:
 @dataclass(slots=True)
 class _Relay:
     """One upstream exchange passed on to the client; what it has got so far is kept here, so it
-    survives the relay being cancelled when the client leaves."""
+    survives the relay being cancelled when the client leaves. Upstream silent for `silence_s`
+    (before it answers, or between two chunks) is cut there: before its answer the client gets a
+    504 `timeout_error` (Bedrock's 408 on its routes), within it the client's connection is
+    closed, as when upstream breaks."""
 
+    silence_s: float
     response: web.StreamResponse | None = None
     capture: _Capture | None = None
 
@@ -395,15 +434,21 @@ class _Relay:
     ) -> tuple[web.StreamResponse, _Capture]:
         loop = asyncio.get_running_loop()
         start = loop.time()
+        deadline = asyncio.timeout(self.silence_s)
         try:
-            upstream = await session.request(
-                request.method,
-                url,
-                headers=headers,
-                data=raw or None,
-                allow_redirects=False,
-            )
+            async with deadline:
+                upstream = await session.request(
+                    request.method,
+                    url,
+                    headers=headers,
+                    data=raw or None,
+                    allow_redirects=False,
+                )
         except (aiohttp.ClientError, TimeoutError) as exc:
+            if deadline.expired():
+                message = f"upstream {upstream_host(url)} sent nothing for {self.silence_s:g} s"
+                error = ApiError(504, "timeout_error", message)
+                return _refusal(request, error), _Capture(status=504, headers={}, upstream_silent=True)
             error = ApiError(502, "api_error", f"upstream {upstream_host(url)} failed: {type(exc).__name__}")
             return _refusal(request, error), _Capture(status=502, headers={}, upstream_broke=True)
         async with upstream:
@@ -419,11 +464,13 @@ class _Relay:
                 response.content_length = 0
             try:
                 await response.prepare(request)
-                await _pump(upstream, response, capture, lambda: (loop.time() - start) * 1000)
+                await _pump(upstream, response, capture, self.silence_s, lambda: (loop.time() - start) * 1000)
             except asyncio.CancelledError:
                 upstream.close()  # unread: the connection cannot go back to the pool
                 raise
-        if capture.upstream_broke and request.transport is not None:
+            if capture.upstream_silent:
+                upstream.close()  # likewise; and upstream sees the hang-up, ending its stall
+        if (capture.upstream_broke or capture.upstream_silent) and request.transport is not None:
             request.transport.abort()  # the client sees the transport error upstream caused
         elif not capture.client_gone:
             with contextlib.suppress(
@@ -462,14 +509,19 @@ async def _pump(
     upstream: aiohttp.ClientResponse,
     response: web.StreamResponse,
     capture: _Capture,
+    silence_s: float,
     clock: Callable[[], float],
 ) -> None:
-    """Pass each chunk on the moment it arrives (no buffering), and capture it with its time."""
+    """Pass each chunk on the moment it arrives (no buffering), and capture it with its time;
+    stop after `silence_s` with none (the time a slow client takes to read is not counted)."""
     while True:
+        deadline = asyncio.timeout(silence_s)
         try:
-            chunk = await upstream.content.readany()
+            async with deadline:
+                chunk = await upstream.content.readany()
         except (aiohttp.ClientError, TimeoutError):
-            capture.upstream_broke = True
+            capture.upstream_silent = deadline.expired()
+            capture.upstream_broke = not capture.upstream_silent
             return
         capture.take(chunk, clock())
         if not chunk:

@@ -76,6 +76,10 @@ def test_choices_come_from_the_closed_choices() -> None:
         (["serve", "--host", ""], "argument --host: must not be empty (0.0.0.0 binds every interface)"),
         (["serve", "--body-timeout", "0"], "argument --body-timeout: must be more than 0, got 0"),
         (
+            ["record", "--upstream", "http://x", "--out", "o", "--upstream-timeout", "0"],
+            "argument --upstream-timeout: must be more than 0, got 0",
+        ),
+        (
             ["serve", "--body-timeout", "soon"],
             "argument --body-timeout: must be a number of seconds, got 'soon'",
         ),
@@ -213,6 +217,13 @@ ENVIRONMENT = [
         "forever",
         ["--body-timeout", "5"],
         "MOCKBAY_BODY_TIMEOUT must be a number of seconds, got 'forever'",
+    ),
+    (
+        "record",
+        "MOCKBAY_UPSTREAM_TIMEOUT",
+        "0",
+        ["--upstream-timeout", "5"],
+        "MOCKBAY_UPSTREAM_TIMEOUT must be more than 0, got 0",
     ),
     ("record", "MOCKBAY_AWS_SIGN", "maybe", ["--aws-sign"], f"MOCKBAY_AWS_SIGN {SWITCH}"),
     ("record", "MOCKBAY_SCRUB_HEADERS", "x-env", ["--scrub-header", "x-argv"], None),

@@ -33,7 +33,7 @@ from mockbay.scenario.loader import load_paths
 from mockbay.server.runner import MockServer
 from mockbay.server.stream import STALL_POLL_S
 from tests.conftest import USER_HI
-from tests.processes import start, stop, stop_with_log
+from tests.processes import durations, finished, start, stop, stop_with_log
 
 API_KEY = "sk-ant-api03-RecKeyXk9mQ2vL8nR4tY7wE1zA5bC3dF6gH0jIpQ"
 AUTH_TOKEN = "sk-ant-oat01-RecTokWq7Zp3Lm9Nb2Vc5Xe8Rt1Yu4Io6Pa0Sd"
@@ -477,17 +477,6 @@ def _given_up(base_url: str) -> tuple[list[str], str, str]:
     return events, type(timed_out.value).__name__, request_id
 
 
-def _finished(server_url: str, request_id: str) -> float:
-    """How long the server took over an exchange, once it has finished with it (bounded wait)."""
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        shown = httpx.get(f"{server_url}/_mockbay/requests/{request_id}")
-        if shown.status_code == 200 and shown.json().get("duration_ms"):
-            return float(shown.json()["duration_ms"])
-        time.sleep(0.1)
-    pytest.fail(f"the upstream is still answering {request_id}: its connection was left open")
-
-
 def test_a_stream_the_client_gave_up_on_is_recorded_as_a_stall(tmp_path: Path):
     """The client times out on an upstream gone silent after three events: the recorder stops
     reading, closes the upstream connection (its stall ends), writes the stream with a `stall`
@@ -502,7 +491,7 @@ def test_a_stream_the_client_gave_up_on_is_recorded_as_a_stall(tmp_path: Path):
         proxy = start("record", "--upstream", upstream.url, "--out", str(out), "--port", "0")
         try:
             recorded, error, request_id = _given_up(proxy.url)
-            took_ms = _finished(upstream.url, request_id)
+            took_ms = finished(upstream.url, request_id)
         finally:
             progress, log = stop_with_log(proxy)
     finally:
@@ -545,4 +534,135 @@ def test_a_recorder_stopped_as_the_client_leaves_still_records_the_stall(tmp_pat
     [line] = proxy.progress
     assert "(the client left: a stall)" in line, line
     [turn] = yaml.safe_load((tmp_path / "out" / "stopped.yaml").read_text())["turns"]
+    assert turn["reply"]["fault"] == {"kind": "stall", "after_events": 3}
+
+
+def _json_given_up(base_url: str) -> str:
+    """A JSON request the client gives up on: the exception it got."""
+    with client(base_url, timeout=GIVE_UP) as sdk, pytest.raises(anthropic.APIError) as timed_out:
+        sdk.messages.create(model=MODEL, max_tokens=64, messages=USER_HI)
+    return type(timed_out.value).__name__
+
+
+def test_a_json_answer_the_client_gave_up_on_is_recorded_as_a_stall(tmp_path: Path):
+    """The client times out before upstream answers a JSON request: the recorder closes the
+    upstream connection and writes the request with a lone `stall` fault, so the replay answers
+    nothing until the client gives up again. It used to write nothing (`not recorded`)."""
+    (tmp_path / "upstream.yaml").write_text(STALLING)
+    out = tmp_path / "out"
+    upstream = start(
+        "serve", "--port", "0", "--scenarios", str(tmp_path / "upstream.yaml"), "--timing", "instant"
+    )
+    try:
+        proxy = start("record", "--upstream", upstream.url, "--out", str(out), "--port", "0")
+        try:
+            error = _json_given_up(proxy.url)
+            took_ms = durations(upstream.url)
+        finally:
+            progress, log = stop_with_log(proxy)
+    finally:
+        stop(upstream)
+    assert error == "APITimeoutError"
+    assert len(took_ms) == 1 and took_ms[0] < 3000, took_ms  # the recorder hung up on upstream
+    assert re.search(r"^recorded rec-\S+ turn 0: 499 json \(the client left: a stall\) ", progress, re.M), (
+        progress
+    )
+    assert log == "", log
+    [file] = out.iterdir()
+    [turn] = yaml.safe_load(file.read_text())["turns"]
+    assert turn["reply"] == {"fault": {"kind": "stall"}}
+    replay = start("serve", "--port", "0", "--scenarios", str(out), "--timing", "instant")
+    try:
+        assert _json_given_up(replay.url) == error
+        [replayed] = _calls(httpx.get(f"{replay.url}/_mockbay/requests").json())
+        assert replayed["fault"] == "stall" and replayed["scenario"] == file.stem
+    finally:
+        stop(replay)
+
+
+def test_a_stream_the_client_left_before_it_began_is_not_recorded(tmp_path: Path):
+    """No stream headers came before the client gave up: a `stall` would replay them (a stream
+    begun, then quiet) where the client saw none, so nothing is written, and the line says why."""
+    out = tmp_path / "out"
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # connections wait in its backlog, unanswered
+        proxy = start(
+            "record",
+            "--upstream",
+            f"http://127.0.0.1:{silent.getsockname()[1]}",
+            "--out",
+            str(out),
+            "--port",
+            "0",
+        )
+        try:
+            with client(proxy.url, timeout=GIVE_UP) as sdk, pytest.raises(anthropic.APITimeoutError):
+                sdk.messages.create(model=MODEL, max_tokens=64, messages=USER_HI, stream=True)
+            time.sleep(STALL_POLL_S * 2)  # the recorder notices the client left
+        finally:
+            progress, log = stop_with_log(proxy)
+    assert re.search(
+        r"^not recorded: rec-\S+ \(the client left before the stream began\)$", progress, re.M
+    ), progress
+    assert log == "" and list(out.iterdir()) == []
+
+
+def test_an_upstream_silent_past_upstream_timeout_is_cut(tmp_path: Path):
+    """`--upstream-timeout 0.5` over an upstream gone quiet, with a patient client: a JSON request
+    gets the recorder's 504 `timeout_error` and nothing is written for it; a stream gets its
+    three events, then its connection closed, and is written as a stall there. Upstream's
+    connection is closed both times. Without the option the recorder waited on upstream for as
+    long as the client did (a client with no timeout: for as long as upstream stalled)."""
+    (tmp_path / "upstream.yaml").write_text(STALLING)
+    out = tmp_path / "out"
+    upstream = start(
+        "serve", "--port", "0", "--scenarios", str(tmp_path / "upstream.yaml"), "--timing", "instant"
+    )
+    try:
+        proxy = start(
+            "record",
+            "--upstream",
+            upstream.url,
+            "--out",
+            str(out),
+            "--port",
+            "0",
+            "--upstream-timeout",
+            "0.5",
+        )
+        try:
+            with client(proxy.url, timeout=30.0) as sdk:
+                started = time.monotonic()
+                with pytest.raises(anthropic.APIStatusError) as refused:
+                    sdk.messages.create(
+                        model=MODEL, max_tokens=64, messages=[{"role": "user", "content": "json"}]
+                    )
+                waited = time.monotonic() - started
+                events: list[str] = []
+                with (
+                    pytest.raises(anthropic.APIConnectionError),
+                    sdk.messages.stream(model=MODEL, max_tokens=64, messages=USER_HI) as stream,
+                ):
+                    for event in stream:  # one by one: those before the cut are kept
+                        events.append(event.type)
+            took_ms = durations(upstream.url)
+        finally:
+            progress, log = stop_with_log(proxy)
+    finally:
+        stop(upstream)
+    host = upstream.url.removeprefix("http://")
+    assert refused.value.status_code == 504 and waited < 3, waited
+    assert refused.value.body == {
+        "type": "error",
+        "error": {"type": "timeout_error", "message": f"upstream http://{host} sent nothing for 0.5 s"},
+        "request_id": refused.value.response.headers["request-id"],
+    }
+    assert events[:3] == ["message_start", "content_block_start", "content_block_delta"]
+    assert len(took_ms) == 2 and max(took_ms) < 3000, took_ms
+    assert re.search(r"^not recorded: rec-json-\S+ \(upstream sent nothing for 0.5 s\)$", progress, re.M), (
+        progress
+    )
+    assert "200 stream (upstream sent nothing for 0.5 s: a stall)" in progress, progress
+    assert log == "", log
+    [file] = out.iterdir()
+    [turn] = yaml.safe_load(file.read_text())["turns"]
     assert turn["reply"]["fault"] == {"kind": "stall", "after_events": 3}
