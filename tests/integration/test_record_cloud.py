@@ -1,6 +1,6 @@
 """`mockbay record` in front of a Vertex AI or Bedrock upstream (a mockbay process): the SDK's
 requests are recorded in first-party form and replay to the same client with no upstream,
-streams, errors and mid-stream faults included."""
+streams, errors, mid-stream faults and the client giving up included."""
 
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ from typing import Any
 import anthropic
 import httpx
 import pytest
+import yaml
 
 from mockbay.server.runner import MockServer
-from tests.integration.cloud import bedrock_options, vertex_options
-from tests.processes import start, stop
+from tests.integration.cloud import BEDROCK_MODEL, VERTEX_MODEL, bedrock_options, vertex_options
+from tests.processes import durations, start, stop, stop_with_log
 
 UPSTREAM = """
 scenarios:
@@ -40,12 +41,12 @@ scenarios:
 Client = anthropic.AnthropicVertex | anthropic.AnthropicBedrock
 
 
-def vertex(url: str) -> Client:
-    return anthropic.AnthropicVertex(**vertex_options(url))
+def vertex(url: str, **options: Any) -> Client:
+    return anthropic.AnthropicVertex(**vertex_options(url, **options))
 
 
-def bedrock(url: str) -> Client:
-    return anthropic.AnthropicBedrock(**bedrock_options(url, api_key="bedrock-key"))
+def bedrock(url: str, **options: Any) -> Client:
+    return anthropic.AnthropicBedrock(**bedrock_options(url, api_key="bedrock-key", **options))
 
 
 def _outcome(call: Callable[[], Any]) -> Any:
@@ -147,3 +148,111 @@ def test_record_from_bedrock_with_sigv4_resigned_by_the_recorder(
     scopes = {exchange["headers"]["authorization"].split("/")[0] for exchange in upstream}
     assert scopes == {"AWS4-HMAC-SHA256 Credential=AKIDRECORDER"}
     assert all("/eu-west-3/bedrock/aws4_request" in e["headers"]["authorization"] for e in upstream)
+
+
+STALLING = """
+name: stalling
+rules:
+  - reply:
+      text: {chunks: ["One ", "two ", "three ", "four."]}
+      fault: {kind: stall, after_events: 3}
+"""
+PLATFORMS = [
+    pytest.param(vertex, VERTEX_MODEL, id="vertex"),
+    pytest.param(bedrock, BEDROCK_MODEL, id="bedrock"),
+]
+
+
+def _given_up(sdk: Client, model: str) -> tuple[list[str], str]:
+    """A stream the client gives up on (its read timeout): the event types it got, and the exception."""
+    events: list[str] = []
+    with (
+        pytest.raises(anthropic.APIError) as timed_out,
+        sdk.messages.stream(
+            model=model, max_tokens=64, messages=[{"role": "user", "content": "Hi"}]
+        ) as stream,
+    ):
+        for event in stream:  # one by one: those before the timeout are kept
+            events.append(event.type)
+    return events, type(timed_out.value).__name__
+
+
+@pytest.mark.parametrize(("client", "model"), PLATFORMS)
+def test_a_cloud_stream_the_client_gave_up_on_is_recorded_as_a_stall(
+    tmp_path: Path, client: Callable[..., Client], model: str
+):
+    """As on the first-party route: the recorder closes the upstream connection, writes a `stall`
+    after the events the client got, and the replay goes quiet there, so the client times out
+    again with the same events."""
+    (tmp_path / "upstream.yaml").write_text(STALLING)
+    out = tmp_path / "out"
+    upstream = start(
+        "serve", "--port", "0", "--scenarios", str(tmp_path / "upstream.yaml"), "--timing", "instant"
+    )
+    give_up = anthropic.Timeout(5.0, read=0.5)
+    try:
+        proxy = start("record", "--upstream", upstream.url, "--out", str(out), "--port", "0")
+        try:
+            with client(proxy.url, timeout=give_up) as sdk:
+                recorded = _given_up(sdk, model)
+            took_ms = durations(upstream.url)
+        finally:
+            progress, log = stop_with_log(proxy)
+    finally:
+        stop(upstream)
+    assert recorded == (
+        ["message_start", "content_block_start", "content_block_delta", "text"],
+        "APITimeoutError",
+    )
+    assert len(took_ms) == 1 and took_ms[0] < 3000, took_ms  # ended by the recorder, not upstream's cap
+    assert "200 stream (the client left: a stall)" in progress and log == "", (progress, log)
+    [file] = out.iterdir()
+    [turn] = yaml.safe_load(file.read_text())["turns"]
+    assert turn["reply"]["fault"] == {"kind": "stall", "after_events": 3}
+    with MockServer([out]) as replay, client(replay.url, timeout=give_up) as sdk:
+        assert _given_up(sdk, model) == recorded
+
+
+@pytest.mark.parametrize(("client", "model"), PLATFORMS)
+def test_an_upstream_silent_past_upstream_timeout_answers_the_platforms_timeout_error(
+    tmp_path: Path, client: Callable[..., Client], model: str
+):
+    """The recorder's own 504 `timeout_error` in each route's shape: Vertex answers errors
+    first-party, Bedrock as its 408 ModelTimeoutException. Nothing is written."""
+    (tmp_path / "upstream.yaml").write_text(STALLING)
+    out = tmp_path / "out"
+    upstream = start(
+        "serve", "--port", "0", "--scenarios", str(tmp_path / "upstream.yaml"), "--timing", "instant"
+    )
+    try:
+        proxy = start(
+            "record",
+            "--upstream",
+            upstream.url,
+            "--out",
+            str(out),
+            "--port",
+            "0",
+            "--upstream-timeout",
+            "0.5",
+        )
+        try:
+            with client(proxy.url, timeout=30.0) as sdk, pytest.raises(anthropic.APIStatusError) as refused:
+                sdk.messages.create(model=model, max_tokens=64, messages=[{"role": "user", "content": "Hi"}])
+        finally:
+            progress = stop(proxy)
+    finally:
+        stop(upstream)
+    said = f"upstream {upstream.url} sent nothing for 0.5 s"
+    answer, headers = refused.value.body, refused.value.response.headers
+    if client is bedrock:
+        assert (refused.value.status_code, answer) == (408, {"message": said})
+        assert headers["x-amzn-errortype"].startswith("ModelTimeoutException:")
+    else:
+        assert refused.value.status_code == 504
+        assert answer == {
+            "type": "error",
+            "error": {"type": "timeout_error", "message": said},
+            "request_id": headers["request-id"],
+        }
+    assert "not recorded: rec-hi-" in progress and list(out.iterdir()) == [], progress
