@@ -364,7 +364,9 @@ def with_files(payload: dict[str, Any], ids: dict[str, str]) -> dict[str, Any]:
 
 
 def raw(server: MockServer, payload: dict[str, Any], headers: dict[str, str], path: str = "/v1/messages"):
-    return httpx.post(f"{server.url}{path}", json=payload, headers={**HEADERS, **headers})
+    """The request as bytes; a 30 s timeout as `via_sdk`'s, since the largest rows (6 MB) take
+    about a second on a busy machine, near httpx's default 5 s."""
+    return httpx.post(f"{server.url}{path}", json=payload, headers={**HEADERS, **headers}, timeout=30)
 
 
 CREATE_PARAMS = frozenset(inspect.signature(anthropic.Anthropic(api_key="k").messages.create).parameters)
