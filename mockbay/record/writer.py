@@ -268,9 +268,15 @@ class _Dumper(yaml.SafeDumper):
         super().increase_indent(flow, False)
 
 
+# YAML reads a NEL (U+0085) outside double quotes as a line break, folded or made "\n" on load;
+# PyYAML's emitter still writes it bare in `|` blocks and single quotes. Only `"\N"` keeps it.
+_NEL = "\x85"
+
+
 def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
     # Any other string with a line break is double-quoted: a chunk list stays one item per line.
-    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style='"' if "\n" in data else None)
+    quoted = "\n" in data or _NEL in data
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style='"' if quoted else None)
 
 
 _Dumper.add_representer(str, _represent_str)
@@ -291,6 +297,7 @@ def _styled(value: Any, key: str | None = None) -> Any:
         isinstance(value, str)
         and key in _LITERAL_KEYS
         and ("\n" in value or len(value) > _LITERAL_MIN_LENGTH)
+        and _NEL not in value
     ):
         return _Literal(value)
     return value
