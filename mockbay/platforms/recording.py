@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from mockbay.errors import ApiError
-from mockbay.platforms import bedrock, vertex
+from mockbay.platforms import ANTHROPIC, BEDROCK, VERTEX, bedrock, vertex
 from mockbay.wire.eventstream import FrameReader
 
 # a mid-stream exception frame as the Anthropic error type that replays as the same frame
@@ -35,6 +35,14 @@ def recordable_body(raw_path: str, raw: bytes) -> dict[str, Any] | None:
         return bedrock.first_party(found, raw, {})[0]
     except ApiError:
         return None
+
+
+def platform_of(raw_path: str) -> str:
+    """The wire a recorded request came in on: a replay answers its errors in that wire's shape."""
+    path = raw_path.partition("?")[0]
+    if bedrock.ROUTE.search(path):
+        return BEDROCK
+    return VERTEX if vertex.ROUTE.search(path) else ANTHROPIC
 
 
 class EventStreamSplitter:

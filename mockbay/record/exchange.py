@@ -1,17 +1,21 @@
 """One proxied exchange, and the `reply:` mapping that replays it (docs/scenario-contract.md §4, §5, §9).
 
-A JSON answer becomes content, stop reason, ids and usage. A stream also keeps its deltas as
-received (`chunks`, `input_chunks`) and its timing (`recorded:`), counted over the events mockbay
-re-renders: pings and events mockbay cannot replay (citations, unknown blocks) are left out and
-their time folds into the next kept event. A stream cut by an `event: error`, by the upstream
-closing early or by a silence (a `stall`) becomes a `fault`; a JSON answer the client gave up
-waiting for is a `stall` fault alone, replayed as no answer. Every string is scrubbed here, as
-the one place replies are built; when scrubbing changes a streamed block, its deltas collapse
-into one so no key survives a split. Standard library only (plus the scrubber); no I/O.
+A JSON answer becomes content, stop reason, ids and usage. An error answer becomes the error
+envelope's fields when the envelope a replay builds holds all it held; any other (a proxy's page,
+a gateway's own JSON, bytes that are not UTF-8) is kept as its body, to replay byte for byte. A
+stream also keeps its deltas as received (`chunks`, `input_chunks`) and its timing (`recorded:`),
+counted over the events mockbay re-renders: pings and events mockbay cannot replay (citations,
+unknown blocks) are left out and their time folds into the next kept event. A stream cut by an
+`event: error`, by the upstream closing early or by a silence (a `stall`) becomes a `fault`; a
+JSON answer the client gave up waiting for is a `stall` fault alone, replayed as no answer. Every
+string is scrubbed here, as the one place replies are built; when scrubbing changes a streamed
+block, its deltas collapse into one so no key survives a split. Standard library only (plus the
+scrubber); no I/O.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import logging
@@ -24,13 +28,14 @@ from mockbay.blocks import KINDS, Received
 from mockbay.blocks.results import Raw
 from mockbay.blocks.tools import ServerToolUse
 from mockbay.journal import replayed_headers
+from mockbay.platforms import ANTHROPIC, BEDROCK
 from mockbay.record.scrub import Scrubber
 from mockbay.render.usage import build_usage
 from mockbay.scenario.keys_reply import REPLY
 from mockbay.scenario.model import OMITTABLE_USAGE, STOP_REASONS
 from mockbay.scenario.spec import Obj
 from mockbay.usage.cache import CacheOutcome
-from mockbay.wire.errors import default_message, pair_for
+from mockbay.wire.errors import pair_for
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +73,10 @@ class TimedEvent:
 class Exchange:
     """A request as sent (fingerprinted, never written) and what upstream answered.
 
-    `body` is the parsed JSON answer, or its text when it was not JSON; `events` is set (possibly
-    empty) when the answer was a stream. `stalled` says how a stream with no end stopped: it went
-    quiet until the client or the recorder gave up (a `stall`), rather than its connection
+    `body` is the answer parsed, when it is a JSON object, and `raw` its bytes as they came;
+    `events` is set (possibly empty) when the answer was a stream. `platform` is the wire it came
+    on, whose error envelope a replay builds. `stalled` says how a stream with no end stopped: it
+    went quiet until the client or the recorder gave up (a `stall`), rather than its connection
     closing (a `disconnect`); with no `events`, that the client gave up before a JSON answer was
     whole, so there is none to keep. Request headers are not kept: replays match on the body's
     fingerprint, and the proxy names the group before an exchange is built.
@@ -79,9 +85,11 @@ class Exchange:
     request: dict[str, Any]
     status: int
     headers: Mapping[str, str] = field(default_factory=dict)
-    body: dict[str, Any] | str | None = None
+    body: dict[str, Any] | None = None
+    raw: bytes = b""
     events: tuple[TimedEvent, ...] | None = None
     stalled: bool = False
+    platform: str = ANTHROPIC
 
 
 @dataclass(slots=True)
@@ -100,14 +108,14 @@ def reply_for(exchange: Exchange, scrubber: Scrubber) -> dict[str, Any]:
         return {"fault": {"kind": "stall"}}
     if exchange.status >= 400:
         reply = (
-            _raw_error_reply(exchange.status, exchange.body, exchange.headers, scrubber)
-            if isinstance(exchange.body, str)
-            else _error_reply(exchange.status, exchange.body, scrubber)
+            _error_reply(exchange.status, exchange.body, scrubber)
+            if exchange.body is not None and _enveloped(exchange.body, exchange.platform)
+            else _raw_error_reply(exchange.status, exchange.raw, exchange.headers, scrubber)
         )
     elif exchange.events is not None:
         reply = _stream_reply(exchange.events, exchange.request, scrubber, exchange.stalled)
     else:
-        body = exchange.body if isinstance(exchange.body, dict) else {}
+        body = exchange.body or {}
         reply = _message_fields(body, exchange.request, body.get("content") or [], scrubber)
         reply["content"] = _blocks([_StreamBlock(b) for b in body.get("content", [])], scrubber, False)[0]
     headers = replayed_headers(scrubber.headers(exchange.headers))
@@ -116,27 +124,65 @@ def reply_for(exchange: Exchange, scrubber: Scrubber) -> dict[str, Any]:
     return {key: reply[key] for key in REPLY_ORDER if key in reply}
 
 
+_ENVELOPE_KEYS = frozenset({"type", "error", "request_id"})
+_ERROR_KEYS = frozenset({"type", "message", "details"})
+
+
+def _enveloped(body: dict[str, Any], platform: str) -> bool:
+    """Whether the error envelope a replay builds on this wire holds all the body held: Bedrock's
+    `{"message": ...}`, or Anthropic's `{"type": "error", "error": {type, message, details:
+    {error_code}}, "request_id"}` (the request id is minted anew); the message not empty, since
+    an empty one replays as upstream's usual text. A gateway's JSON of another shape (`{"detail":
+    ...}`, Kong's `{"message": ...}` on the first-party wire, Google's `{"error": {"code": ...}}`)
+    or an envelope with more in it is not: it is kept as sent."""
+    if platform == BEDROCK:
+        return body.keys() == {"message"} and _words(body["message"])
+    error = body.get("error")
+    if body.get("type") != "error" or not body.keys() <= _ENVELOPE_KEYS or not isinstance(error, dict):
+        return False
+    details = error.get("details", {"error_code": "absent"})
+    return (
+        error.keys() <= _ERROR_KEYS
+        and _words(error.get("type"))
+        and _words(error.get("message"))
+        and isinstance(details, dict)
+        and details.keys() == {"error_code"}
+        and _words(details["error_code"])
+    )
+
+
+def _words(value: object) -> bool:
+    return isinstance(value, str) and value != ""
+
+
 def _raw_error_reply(
-    status: int, body: str, headers: Mapping[str, str], scrubber: Scrubber
+    status: int, raw: bytes, headers: Mapping[str, str], scrubber: Scrubber
 ) -> dict[str, Any]:
-    """An error answer that was not JSON (a proxy's HTML 502, an empty 504): its body and content
-    type as sent, so the replay repeats them rather than an envelope upstream never sent."""
-    error: dict[str, Any] = {"status": status, "body": scrubber.text(body)}
+    """An error answer the envelope cannot repeat (a proxy's HTML 502, an empty 504, a gateway's
+    own JSON): its body and content type as sent, so the replay repeats them rather than an
+    envelope upstream never sent. Bytes that are not UTF-8 are scrubbed around (their invalid
+    bytes kept as they are) and written as `body: {base64: ...}`, which YAML text cannot hold."""
+    scrubbed = scrubber.text(raw.decode("utf-8", "surrogateescape")).encode("utf-8", "surrogateescape")
+    try:
+        body: str | dict[str, str] = scrubbed.decode("utf-8")
+    except UnicodeDecodeError:
+        body = {"base64": base64.b64encode(scrubbed).decode("ascii")}
+    error: dict[str, Any] = {"status": status, "body": body}
     content_type = {k.lower(): v for k, v in headers.items()}.get("content-type")
     if content_type:
         error["content_type"] = content_type
     return {"error": error}
 
 
-def _error_reply(status: int, body: dict[str, Any] | None, scrubber: Scrubber) -> dict[str, Any]:
-    error = body.get("error") if isinstance(body, dict) else None
+def _error_reply(status: int, body: dict[str, Any], scrubber: Scrubber) -> dict[str, Any]:
+    """An error whose body `_enveloped` found the replay's envelope to hold."""
+    error = body.get("error")
     if isinstance(error, dict):
-        _, error_type = pair_for(status, error.get("type"))
-        message = str(error.get("message", ""))
-    else:  # Bedrock's {"message": ...}, or JSON of another shape
+        _, error_type = pair_for(status, error["type"])
+        message = error["message"]
+    else:  # Bedrock's {"message": ...}
         _, error_type = pair_for(status, None)
-        text = body.get("message") if isinstance(body, dict) else None
-        message = text if isinstance(text, str) and text else default_message(status, error_type)
+        message = body["message"]
     return {"error": {"status": status, **_error_fields(error_type, message, error, scrubber)}}
 
 

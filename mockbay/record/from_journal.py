@@ -56,10 +56,17 @@ def recorded(exchange: Exchange) -> Recorded:
             400, "invalid_request_error", "this exchange's answer was never sent (the client hung up)"
         )
     try:
-        body: dict[str, Any] | str = json.loads(exchange.reply_body)
+        body = json.loads(exchange.reply_body)
     except ValueError:  # an error's raw body (its content type among the kept headers)
-        body = exchange.reply_body.decode("utf-8", "replace")
-    return Recorded(request=exchange.body, status=exchange.status, headers=headers, body=body)
+        body = None
+    return Recorded(
+        request=exchange.body,
+        status=exchange.status,
+        headers=headers,
+        body=body if isinstance(body, dict) else None,
+        raw=exchange.reply_body,
+        platform=exchange.platform,
+    )
 
 
 def sent_events(exchange: Exchange) -> tuple[TimedEvent, ...]:

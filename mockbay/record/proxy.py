@@ -47,7 +47,7 @@ from mockbay.errors import ApiError
 from mockbay.fingerprint import fingerprint
 from mockbay.loading import load_registry
 from mockbay.platforms.bedrock import FRAMING as EVENT_STREAM
-from mockbay.platforms.recording import EventStreamSplitter, recordable_body
+from mockbay.platforms.recording import EventStreamSplitter, platform_of, recordable_body
 from mockbay.platforms.routes import error_shape
 from mockbay.record.exchange import Exchange, TimedEvent, streamed_message
 from mockbay.record.modes import Mode
@@ -336,16 +336,16 @@ class _Proxy:
             self.report(f"not recorded: {group} ({unrecorded})")
             return response
         stall = self._stall(capture)
-        answer: dict[str, Any] | str | None = None
-        if capture.events is None and not stall:
-            answer = _json_object(bytes(capture.body)) or capture.body.decode("utf-8", "replace")
+        answer = _json_object(bytes(capture.body)) if capture.events is None and not stall else None
         exchange = Exchange(
             request=body,
             status=capture.status,
             headers=capture.headers,
             body=answer,
+            raw=bytes(capture.body),
             events=tuple(capture.events) if capture.events is not None else None,
             stalled=bool(stall),  # the replay goes quiet there too
+            platform=platform_of(request.raw_path),
         )
         turn, file = self.recorder.record(group, exchange)
         if threads.threaded(body) and capture.status == 200:

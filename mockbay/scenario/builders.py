@@ -11,6 +11,7 @@ Imports the model, text matchers, wire.errors and the walker; never yaml directl
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from typing import Any
@@ -58,8 +59,13 @@ def _error(w: Walker, f: Fields, path: str) -> Any:
         type=error_type,
         message=f.get("message") or default_message(status, error_type),
         error_code=f.get("error_code"),
-        raw=None if body is None else RawBody(body.encode("utf-8", "replace"), f.get("content_type")),
+        raw=None if body is None else RawBody(_bytes(body), f.get("content_type")),
     )
+
+
+def _bytes(body: str | bytes) -> bytes:
+    """An error body as sent: text UTF-8 encoded, or the bytes of its `{base64: ...}` form."""
+    return body if isinstance(body, bytes) else body.encode("utf-8", "replace")
 
 
 def _fault(w: Walker, f: Fields, path: str) -> Any:
@@ -149,6 +155,7 @@ BUILDERS: dict[str, Builder] = {
         value=json.dumps(f.values["json"], ensure_ascii=False, separators=(",", ":"))
     ),
     **{f"block:{name}": kind.load for name, kind in KINDS.items()},
+    "base64_bytes": lambda w, f, p: base64.b64decode(f.values["base64"], validate=True),
     "error": _error,
     "fault": _fault,
     "usage": _usage,

@@ -76,6 +76,7 @@ THINKING_SOURCE = OneOf(
     doc="Thinking text: a string, {chunks: [...]} or the wire's {thinking: ..., signature: ...}.",
     hints={"signature": "the wire's form holds the text too: thinking: {thinking: ..., signature: ...}"},
 )
+BASE64 = r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?"
 ERROR = Obj(
     {
         "status": Int(
@@ -88,10 +89,26 @@ ERROR = Obj(
             doc="The body's error.details.error_code (enforced_spend_limit_reached, ...); sent only "
             "when given.",
         ),
-        "body": Str(
+        "body": OneOf(
+            (
+                Str(doc="The body as text, sent UTF-8 encoded."),
+                Obj(
+                    {
+                        "base64": Str(
+                            pattern=BASE64,
+                            hint="standard base64 (A-Z a-z 0-9 + /, padded with = to a multiple of "
+                            "4 characters, on one line)",
+                            doc="The body's bytes in standard base64: for bytes that are not UTF-8 text.",
+                        )
+                    },
+                    tag="base64",
+                    build="base64_bytes",
+                ),
+            ),
             doc="The answer's body, sent as written instead of the error envelope: what a proxy in "
-            "front of the API answers (an HTML 502, a plain-text 503, an empty 504). The recorder "
-            "writes it for an error answer that was not JSON.",
+            "front of the API answers (an HTML 502, a plain-text 503, an empty 504, a gateway's own "
+            "JSON). Text, or {base64: ...} for bytes that are not UTF-8. The recorder writes it for "
+            "an error answer the envelope cannot repeat.",
         ),
         "content_type": Str(
             min_len=1,

@@ -19,7 +19,13 @@ from mockbay.platforms import ANTHROPIC, NAMED_BY_REQUEST_ID
 from mockbay.render import ids
 from mockbay.server import provenance
 from mockbay.server.auth import caller_key
-from mockbay.server.responses import DOWNLOAD, ORGANIZATION_HEADER, caller_headers, error_response
+from mockbay.server.responses import (
+    DOWNLOAD,
+    ORGANIZATION_HEADER,
+    RAW_ERROR,
+    caller_headers,
+    error_response,
+)
 from mockbay.state import ServerState
 
 log = logging.getLogger(__name__)
@@ -121,9 +127,11 @@ def finish(
 
 
 def _raw_body_type(exchange: Exchange, response: web.StreamResponse) -> dict[str, str]:
-    """A kept body that is not JSON (an error's raw body) keeps its content type with it, for
-    "Save as scenario" to repeat."""
+    """A kept body that is not JSON, or an error's raw body (a gateway's own JSON too), keeps its
+    content type with it, for "Save as scenario" to repeat."""
     content_type = response.headers.get("Content-Type")
-    if exchange.reply_body is None or content_type is None or response.content_type == "application/json":
+    if exchange.reply_body is None or content_type is None:
+        return {}
+    if response.content_type == "application/json" and RAW_ERROR not in response:
         return {}
     return {"content-type": content_type}

@@ -20,6 +20,7 @@ ORGANIZATION_HEADER = "anthropic-organization-id"
 WORKSPACE_HEADER = "anthropic-workspace-id"
 NOT_SENT = 499  # the journal's status for an answer whose connection was closed before it was sent
 DOWNLOAD = web.ResponseKey("mockbay_download", bool)  # set on the answers `download` builds
+RAW_ERROR = web.ResponseKey("mockbay_raw_error", bool)  # set on an error sent as its raw body
 
 
 def download(body: bytes, content_type: str) -> web.Response:
@@ -108,6 +109,7 @@ def raw_error_response(error: ApiError, headers: Mapping[str, str]) -> web.Respo
     application/octet-stream, as HTTP says)."""
     assert error.raw is not None
     response = web.Response(body=error.raw.data, status=error.status, headers=headers)
+    response[RAW_ERROR] = True
     if error.raw.content_type is not None:
         response.headers["Content-Type"] = error.raw.content_type
     return response

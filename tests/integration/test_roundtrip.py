@@ -8,7 +8,8 @@ asked a second time, which the reply memo answers). Each written file is then se
 server with no upstream, the SDK asks again, and what it saw must be equal: the assembled message,
 every stream event it yielded (a fault's events before it too), the replayed headers
 (journal.REPLAYED_HEADERS and prefixes), and for an error the SDK's exception class (picked by
-status and error_code), its status, content type and the whole body (as sent, when not JSON).
+status and error_code), its status, content type and the whole body (its bytes, when not a JSON
+object).
 
 Some rows (`CLOUD_ROWS`) are asked again through AnthropicBedrock (invoke and
 invoke-with-response-stream) and AnthropicVertex (rawPredict and streamRawPredict): the recorder
@@ -90,6 +91,8 @@ ROWS: dict[str, tuple[tuple[Asked, ...], bool]] = {
     "error-html-proxy": (BOTH, False),
     "error-plain-text": (BOTH, False),
     "error-empty-body": (BOTH, False),
+    "error-gateway-json": (BOTH, False),
+    "error-not-utf8": (BOTH, False),
     "fault-error-event": (BOTH, False),
     "fault-disconnect": (STREAM, False),
     "fault-stall": (STREAM, False),
@@ -104,6 +107,8 @@ CLOUD_ROWS = (
     "thinking",
     "error-overloaded",
     "error-html-proxy",
+    "error-gateway-json",
+    "error-not-utf8",
     "fault-error-event",
     "fault-disconnect",
     "usage-bedrock-shape",
@@ -164,7 +169,7 @@ def _seen(base_url: str, name: str, asked: Asked, platform: Platform) -> tuple[d
                     seen["message"] = stream.get_final_message().to_dict()
         except anthropic.APIStatusError as error:
             response = error.response
-            body = error.body if isinstance(error.body, dict) else {"text": response.text}  # as sent
+            body = error.body if isinstance(error.body, dict) else {"bytes": response.content}  # as sent
             kept = {k: v for k, v in body.items() if k not in EXCEPTED}
             content_type = response.headers.get("content-type")
             seen["error"] = (

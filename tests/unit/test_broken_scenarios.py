@@ -124,6 +124,18 @@ CASES: list[tuple[str, str, str, int]] = [
     ),
     ("error_content_type_without_body", "4:28", "'content_type' needs 'body' in turns[0].reply.error", 1),
     (
+        "error_body_base64_invalid",
+        "4:43",
+        "invalid value 'not base64!' for 'turns[0].reply.error.body.base64'; standard base64",
+        1,
+    ),
+    (
+        "error_body_base64_misspelt",
+        "6:16",
+        "unknown key 'b64' in turns[0].reply.error.body; did you mean 'base64'?",
+        1,
+    ),
+    (
         "reply_header_name_not_a_token",
         "5:17",
         "invalid value 'x-trace id' for 'turns[0].reply.headers'; a header name is a token",

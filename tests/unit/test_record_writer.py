@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -10,13 +12,13 @@ import pytest
 import yaml
 
 from mockbay.fingerprint import fingerprint
+from mockbay.platforms import ANTHROPIC, BEDROCK, VERTEX
 from mockbay.record.exchange import SERVICE_TIERS, STOP_REASONS, Exchange, TimedEvent, reply_for
 from mockbay.record.scrub import MARKER, Scrubber
 from mockbay.record.writer import Recording, file_name, group_name, upstream_host, write_atomic
 from mockbay.scenario import schema
 from mockbay.scenario.loader import load_text
 from mockbay.scenario.model import ChunkedText, LiteralText
-from mockbay.wire.errors import default_message
 
 SCRUB = Scrubber()
 KEY = "sk-ant-api03-Xk9mQ2vL8nR4tY7wE1zA5bC3dF6gH0jI"
@@ -201,42 +203,107 @@ def test_a_stream_that_ends_without_message_stop_is_a_disconnect() -> None:
     assert reply["fault"] == {"kind": "disconnect", "after_events": 3}
 
 
+def envelope(error_type: str, message: str, **more: Any) -> bytes:
+    return json.dumps({"type": "error", "error": {"type": error_type, "message": message, **more}}).encode()
+
+
+# (status, the body as upstream sent it, its wire, the `error:` written); every one with
+# content_type: application/json unless text/plain is named
+ERROR_BODIES: list[tuple[int, bytes, str, dict[str, Any]]] = [
+    (
+        529,
+        envelope("overloaded_error", "Overloaded"),
+        ANTHROPIC,
+        {"type": "overloaded_error", "message": "Overloaded"},
+    ),
+    (
+        400,
+        envelope("invalid_request_error", f"bad key {KEY}"),
+        ANTHROPIC,
+        {"type": "invalid_request_error", "message": f"bad key {MARKER}"},
+    ),
+    (
+        429,
+        envelope("rate_limit_error", "Spent", details={"error_code": "enforced_spend_limit_reached"}),
+        VERTEX,
+        {"type": "rate_limit_error", "message": "Spent", "error_code": "enforced_spend_limit_reached"},
+    ),
+    (
+        401,
+        b'{"message": "Unauthorized"}',
+        BEDROCK,
+        {"type": "authentication_error", "message": "Unauthorized"},
+    ),
+    # the envelope cannot repeat these: kept as sent
+    (502, b"Bad gateway", ANTHROPIC, {"body": "Bad gateway", "content_type": "text/plain"}),
+    (429, b"", ANTHROPIC, {"body": "", "content_type": "text/plain"}),
+    (401, b'{"detail": "Not authenticated"}', ANTHROPIC, {"body": '{"detail": "Not authenticated"}'}),
+    (401, b'{"message": "Unauthorized"}', ANTHROPIC, {"body": '{"message": "Unauthorized"}'}),  # Kong's
+    (401, b'{"message": ""}', BEDROCK, {"body": '{"message": ""}'}),
+    (404, b'["not", "an", "object"]', ANTHROPIC, {"body": '["not", "an", "object"]'}),
+    (400, envelope("api_error", ""), ANTHROPIC, {"body": envelope("api_error", "").decode()}),
+    (
+        400,
+        envelope(
+            "invalid_request_error",
+            "No",
+            details={"error_code": "thread_unsupported_request", "unsupported": ["x"]},
+        ),
+        ANTHROPIC,
+        {
+            "body": envelope(
+                "invalid_request_error",
+                "No",
+                details={"error_code": "thread_unsupported_request", "unsupported": ["x"]},
+            ).decode()
+        },
+    ),
+    (
+        401,
+        b'{"error": {"code": 401, "message": "No", "status": "UNAUTHENTICATED"}}',
+        VERTEX,
+        {"body": '{"error": {"code": 401, "message": "No", "status": "UNAUTHENTICATED"}}'},
+    ),
+    (
+        400,
+        b'{"type": "error", "error": {"type": "x", "message": "m", "param": null}}',
+        ANTHROPIC,
+        {"body": '{"type": "error", "error": {"type": "x", "message": "m", "param": null}}'},
+    ),
+    (
+        502,
+        b"\xe9chec " + KEY.encode() + b" \xff\n",  # Latin-1, holding a key
+        ANTHROPIC,
+        {
+            "body": {"base64": base64.b64encode(b"\xe9chec " + MARKER.encode() + b" \xff\n").decode()},
+            "content_type": "text/plain",
+        },
+    ),
+]
+
+
 @pytest.mark.parametrize(
-    ("status", "body", "expected"),
-    [
-        (
-            529,
-            {
-                "type": "error",
-                "error": {"type": "overloaded_error", "message": "Overloaded"},
-                "request_id": "r",
-            },
-            {"status": 529, "type": "overloaded_error", "message": "Overloaded"},
-        ),
-        (
-            400,
-            {"type": "error", "error": {"type": "invalid_request_error", "message": f"bad key {KEY}"}},
-            {"status": 400, "type": "invalid_request_error", "message": f"bad key {MARKER}"},
-        ),
-        (502, "Bad gateway", {"status": 502, "body": "Bad gateway"}),  # not JSON: as sent
-        (429, None, None),
-    ],
+    ("status", "raw", "platform", "expected"),
+    ERROR_BODIES,
+    ids=[f"{p}-{r[:24]!r}" for _, r, p, _ in ERROR_BODIES],
 )
 def test_errors_become_error_replies_with_their_headers(
-    status: int, body: Any, expected: dict[str, Any]
+    status: int, raw: bytes, platform: str, expected: dict[str, Any]
 ) -> None:
+    """The envelope's fields when the replay's envelope holds all the body held on that wire; else
+    the body as sent (base64 when not UTF-8), scrubbed, with its content type."""
+    content_type = expected.get("content_type", "application/json")
     headers = {"retry-after": "2", "x-should-retry": "true", "request-id": "req_9", "x-api-key": KEY}
-    reply = reply_for(Exchange(request=request("hi"), status=status, headers=headers, body=body), SCRUB)
+    headers["content-type"] = content_type
+    parsed = json.loads(raw) if raw.startswith(b"{") else None
+    exchange = Exchange(
+        request=request("hi"), status=status, headers=headers, body=parsed, raw=raw, platform=platform
+    )
+    reply = reply_for(exchange, SCRUB)
     assert list(reply) == ["error", "headers"]
     assert reply["headers"] == {"retry-after": "2", "x-should-retry": "true"}
-    if expected is None:  # no body: upstream's usual message for the status
-        assert reply["error"] == {
-            "status": 429,
-            "type": "rate_limit_error",
-            "message": default_message(429, "rate_limit_error"),
-        }
-    else:
-        assert reply["error"] == expected
+    kept = {"content_type": content_type} if "body" in expected else {}
+    assert reply["error"] == {"status": status, **expected, **kept}
 
 
 def test_a_key_split_across_deltas_is_scrubbed_and_its_deltas_collapse_with_their_time() -> None:

@@ -216,6 +216,7 @@ VALID = [
                     citations: [{type: web_search_result_location, url: "https://a", title: t, cited_text: c}]
               diagnostics: {cache_miss_reason: null}
           - reply: {text: {text: hi, citations: [{type: web_search_result_location, url: "https://a"}]}}
+          - reply: {error: {status: 502, body: {base64: "gP8+"}, content_type: text/plain}}
     """,
 ]
 INVALID = [
@@ -232,6 +233,7 @@ INVALID = [
     "name: s\nturns: [{reply: {text: a}, then: cycle}]\n",  # then without replies
     "scenarios: [{name: a, turns: [{reply: {text: a}}]}]\nname: b\n",  # list file with more keys
     "name: s\nturns: [{reply: {error: {type: weird_error}}}]\n",  # unknown error type without status
+    "name: s\nturns: [{reply: {error: {status: 502, body: {base64: gA}}}}]\n",  # base64 unpadded
     "name: s\nturns: [{reply: {text: a, fault: {kind: stall, error: {status: 500}}}}]\n",
     "name: s\nturns: [{reply: {content: [{raw: {anything: 1}}]}}]\n",  # raw without its type
     "name: s\nturns: [{reply: {content: [{text: {text: a, json: 1}}]}}]\n",  # wire form and another
