@@ -151,7 +151,7 @@ async def _route(
     doubled = paths.doubled_prefix(request.path)
     if doubled is not None:
         exchange.endpoint = "not_found"
-        message = paths.mistake_message(method, request.path, paths.origin(request), doubled)
+        message = paths.mistake_message(method, request.path, paths.public_base(request), doubled)
         raise ApiError(404, "not_found_error", message)
     if method == "HEAD":
         exchange.endpoint = "probe"

@@ -51,7 +51,7 @@ async def handle(
         return None
     batch_id, action, method = match.group(1), match.group(2), request.method
     exchange.endpoint = "batches"
-    base = f"{paths.origin(request)}{request.path[: match.start()]}/v1/messages/batches"
+    base = f"{paths.public_base(request)}{request.path[: match.start()]}/v1/messages/batches"
     if batch_id is None and method == "POST":
         limit = min(MAX_BATCH_BYTES, state.config.batches_max_mb * MB)
         refuse_declared(request.headers, limit)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 import anthropic
 import httpx
 import pytest
+from aiohttp import web
 from anthropic.types.messages import MessageBatchIndividualResponse
 
 from mockbay.server.runner import MockServer
@@ -460,6 +462,45 @@ FORWARDED = [
     ({"x-forwarded-proto": "gopher", "x-forwarded-host": "gw.example.com"}, ""),
     ({"x-forwarded-host": "bad host/"}, ""),
     ({"x-forwarded-host": "gw.example:99999"}, ""),
+    # RFC 7239's Forwarded: the first element (the client's side), values quoted or not
+    ({"forwarded": "for=192.0.2.60;proto=https;host=gw.example.com"}, "https://gw.example.com"),
+    (
+        {
+            "forwarded": 'for=192.0.2.60;proto=https;host="gw.example:8443", for=10.0.0.7;proto=http;host=inner'
+        },
+        "https://gw.example:8443",
+    ),
+    ({"forwarded": 'For="[2001:db8::7]";Host="[2001:db8::1]:8080"'}, "http://[2001:db8::1]:8080"),
+    ({"forwarded": "PROTO=HTTPS"}, "https://mock.example:9999"),
+    # Forwarded wins over X-Forwarded-*, unless its first element names neither proto nor host
+    (
+        {
+            "forwarded": "proto=https;host=rfc.example",
+            "x-forwarded-proto": "http",
+            "x-forwarded-host": "x.example",
+        },
+        "https://rfc.example",
+    ),
+    ({"forwarded": "for=192.0.2.60", "x-forwarded-host": "x.example"}, "http://x.example"),
+    # what it cannot use gives the request's own origin, never an error
+    ({"forwarded": "proto=gopher;host=gw.example.com"}, ""),
+    ({"forwarded": 'host="bad host/"', "x-forwarded-host": "x.example"}, ""),
+    ({"forwarded": '"unterminated;proto=https;host=gw.example.com'}, ""),
+    ({"forwarded": 'garbage, ;;;===, host=""'}, ""),
+    ({"forwarded": "host=gw.example:99999"}, ""),
+    # X-Forwarded-Prefix: the path a gateway mounted mockbay under, each proxy's in order
+    ({"x-forwarded-prefix": "/anthropic"}, "http://mock.example:9999/anthropic"),
+    (
+        {"x-forwarded-prefix": "/anthropic/", "forwarded": "proto=https;host=gw.example"},
+        "https://gw.example/anthropic",
+    ),
+    ({"x-forwarded-prefix": "/edge, /anthropic%2Dapi"}, "http://mock.example:9999/edge/anthropic%2Dapi"),
+    ({"x-forwarded-prefix": "/"}, ""),
+    ({"x-forwarded-prefix": "anthropic"}, ""),
+    ({"x-forwarded-prefix": "/a b"}, ""),
+    ({"x-forwarded-prefix": "/a?b=1"}, ""),
+    ({"x-forwarded-prefix": "/a, b"}, ""),
+    ({"x-forwarded-prefix": "/%zz"}, ""),
 ]
 
 
@@ -468,7 +509,8 @@ def test_results_url_points_at_the_gateway_that_forwarded_the_request(
     server, forwarded: dict[str, str], expected: str
 ) -> None:
     """The SDK follows results_url verbatim, so behind a gateway it must name the gateway's
-    scheme and host, as upstream's names its public one; a malformed value is not used."""
+    scheme, host and the prefix it strips, as upstream's names its public one; a malformed value
+    is not used."""
     server.reset()
     headers = {**HEADERS, "host": "mock.example:9999", **forwarded}
     response = httpx.post(
@@ -478,3 +520,64 @@ def test_results_url_points_at_the_gateway_that_forwarded_the_request(
     again = httpx.get(f"{server.url}/v1/messages/batches/{batch_id}", headers=headers)
     origin = expected or "http://mock.example:9999"
     assert again.json()["results_url"] == f"{origin}/v1/messages/batches/{batch_id}/results"
+
+
+async def _strip_and_forward(request: web.Request) -> web.StreamResponse:
+    """A gateway mounting mockbay under /anthropic: the prefix stripped, mockbay reached by an
+    internal name the client cannot resolve, the client's view in the headers `STYLE` names."""
+    style, mockbay = request.app[GATEWAY_STYLE], request.app[GATEWAY_UPSTREAM]
+    public = request.host  # the gateway's own host and port, as the client asked
+    told = {
+        "forwarded": {"Forwarded": f'for=127.0.0.1;proto=http;host="{public}"'},
+        "x-forwarded": {"X-Forwarded-Proto": "http", "X-Forwarded-Host": public},
+    }[style]
+    hop_by_hop = ("host", "content-length", "connection", "accept-encoding")
+    headers = {k: v for k, v in request.headers.items() if k.lower() not in hop_by_hop}
+    headers |= {**told, "X-Forwarded-Prefix": "/anthropic", "Host": "mockbay.internal:9"}
+    path = request.raw_path.removeprefix("/anthropic")
+    async with httpx.AsyncClient() as forward:
+        answer = await forward.request(
+            request.method, mockbay + path, headers=headers, content=await request.read()
+        )
+    return web.Response(
+        status=answer.status_code,
+        body=answer.content,
+        content_type=answer.headers.get("content-type", "").split(";")[0] or None,
+    )
+
+
+GATEWAY_STYLE = web.AppKey("style", str)
+GATEWAY_UPSTREAM = web.AppKey("upstream", str)
+
+
+@pytest.fixture(params=["forwarded", "x-forwarded"])
+def gateway(server: MockServer, request: pytest.FixtureRequest) -> Iterator[str]:
+    """The stripping gateway on loopback, in a thread of its own."""
+    loop = asyncio.new_event_loop()
+    app = web.Application()
+    app[GATEWAY_STYLE], app[GATEWAY_UPSTREAM] = request.param, server.url
+    app.router.add_route("*", "/anthropic/{tail:.*}", _strip_and_forward)
+    runner = web.AppRunner(app)
+    loop.run_until_complete(runner.setup())
+    loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", 0).start())
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{runner.addresses[0][1]}"
+    asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(10)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(10)
+    loop.close()
+
+
+def test_the_sdk_reads_results_through_a_gateway_that_mounts_mockbay_under_a_prefix(
+    server: MockServer, gateway: str
+) -> None:
+    """The SDK fetches `results_url` as given: it must name the gateway, prefix included, which
+    the gateway says in `Forwarded` (or `X-Forwarded-*`) and `X-Forwarded-Prefix`."""
+    server.reset()
+    with sync_client(f"{gateway}/anthropic") as client:
+        batch = client.messages.batches.create(requests=requests("hello"))
+        assert client.messages.batches.retrieve(batch.id).results_url == (
+            f"{gateway}/anthropic/v1/messages/batches/{batch.id}/results"
+        )
+        assert [line.result.type for line in client.messages.batches.results(batch.id)] == ["succeeded"]

@@ -534,6 +534,16 @@ def test_a_base_url_ending_in_v1_gets_upstreams_404(server: MockServer, path: st
     assert f"set the base URL to {server.url}{base} instead" in error["message"]
 
 
+def test_behind_a_gateway_the_fix_names_the_gateways_base_url(server: MockServer) -> None:
+    """The client's base URL is the gateway's, prefix included: `Forwarded` and `X-Forwarded-Prefix`."""
+    headers = {
+        "forwarded": 'for=192.0.2.1;proto=https;host="gw.example:8443"',
+        "x-forwarded-prefix": "/anthropic",
+    }
+    error = raw(server, body(), headers, "/v1/v1/messages").json()["error"]
+    assert "set the base URL to https://gw.example:8443/anthropic instead" in error["message"]
+
+
 def test_the_sdk_with_a_v1_base_url_is_told_the_fix(server: MockServer) -> None:
     client = sync_client(f"{server.url}/v1", max_retries=0)
     with pytest.raises(anthropic.NotFoundError, match="set the base URL to"):
