@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, overload
 
+from mockbay.config import JOURNAL_MAX_MB, MB
 from mockbay.secrets import names_a_secret
 
 if TYPE_CHECKING:
@@ -266,7 +267,7 @@ OFFSETS_BYTES_PER_EVENT = 8
 class Journal:
     """Bounded, thread-safe list of exchanges (oldest dropped first beyond either cap)."""
 
-    def __init__(self, max_entries: int = 10_000, max_bytes: int = 64 * 1024 * 1024) -> None:
+    def __init__(self, max_entries: int = 10_000, max_bytes: int = JOURNAL_MAX_MB * MB) -> None:
         self._entries: deque[Exchange] = deque()
         self._weights: dict[int, int] = {}  # id(exchange) -> bytes charged, for kept exchanges
         self._max_entries = max_entries

@@ -34,7 +34,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from mockbay.batches.model import Batch, BatchItem, item_state
-from mockbay.config import ServerConfig
+from mockbay.config import MB, ServerConfig
 from mockbay.files.store import FileInfo, StoredFile
 from mockbay.journal import Exchange
 from mockbay.lru import key_digest
@@ -50,7 +50,6 @@ log = logging.getLogger("mockbay")
 SOCKET_TIMEOUT_S = 1.5  # connect and each reply; with one retry a call is over within ~3 s
 CALL_TIMEOUT_S = 4.0  # the backstop: no request waits on the store longer than this
 SEP = "\x1f"
-MB = 1024 * 1024
 BATCH_LEASE_S = 5.0  # a batch lock's lifetime, renewed while its holder runs; a dead holder's lapses
 BATCH_WAIT_S = 60.0  # how long a read waits for another replica to finish running a batch
 BATCH_POLL_S = 0.01
