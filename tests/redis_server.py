@@ -35,9 +35,11 @@ def _answers(port: int) -> bool:
 
 @dataclass
 class RedisServer:
-    """One redis-server without persistence; `stop()` and `start()` again keep its port."""
+    """One redis-server without persistence; `stop()` and `start()` again keep its port.
+    `options`: more of redis-server's command-line options, such as limits."""
 
     port: int = field(default_factory=free_port)
+    options: tuple[str, ...] = ()
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -49,6 +51,7 @@ class RedisServer:
         if binary is None:
             pytest.skip("redis-server is not installed (`make test-redis` installs Debian's package)")
         args = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        args += self.options
         self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + START_TIMEOUT_S
         while not _answers(self.port):

@@ -12,6 +12,8 @@ batches, `--threads-max` / `--threads-max-mb` threads and `--admin-scenarios-max
 Redis unreachable: each call gives up within `CALL_TIMEOUT_S` (socket timeouts, one retry on a
 fresh connection) and the request is answered 503 `api_error` naming the store; one warning is
 logged when an outage starts and one when it ends; the next request after Redis is back succeeds.
+So that no call outlasts that on its own, whatever may be large moves about `STEP_BYTES` a call:
+a file's bytes, a batch's requests and results, a journal entry's JSON and a journal listing.
 """
 
 from __future__ import annotations
@@ -67,7 +69,11 @@ JOURNAL_KEYS = (
     "journal:by-record",
     "journal:recorded",
     "journal:unmatched",
+    "journal:apart",
 )
+# + an exchange's id: its journal JSON when larger than a step, written in steps like a file's bytes
+# (mockbay/store/lua/journal_record.lua)
+JOURNAL_TEXT = "journal:text:"
 FILE_DATA = "files:data:"  # + a file's id: its bytes (mockbay/store/lua/file_put.lua)
 # Likewise apart from the one-hash layout ("batches", "batches:order", "batches:bytes") in which a
 # status read took the whole batch; each batch's requests and results have lists of their own
@@ -79,6 +85,7 @@ BATCH_PREFIX = "batches:"
 STEP_BYTES = 4 * MB
 STAGED_MS = 60_000  # the lifetime of an upload's or a create's stored steps until kept, renewed by each
 T = TypeVar("T")
+S = TypeVar("S")
 
 
 def display_name(url: str) -> str:
@@ -136,8 +143,10 @@ class RedisStore(StateStore):
         self._ratelimit = self._client.register_script(_script("ratelimit", "recent"))
         self._cache_live = self._client.register_script(_script("cache_live"))
         self._cache_commit = self._client.register_script(_script("cache_commit"))
-        self._journal_record = self._client.register_script(_script("journal_record"))
-        self._journal_since = self._client.register_script(_script("journal_since"))
+        self._journal_record = self._client.register_script(_script("journal_record", "journal_forget"))
+        self._journal_since = self._client.register_script(_script("journal_since", "journal_texts"))
+        self._journal_unmatched = self._client.register_script(_script("journal_unmatched", "journal_texts"))
+        self._journal_clear = self._client.register_script(_script("journal_clear"))
         self._file_put = self._client.register_script(_script("file_put"))
         self._file_delete = self._client.register_script(_script("file_delete"))
         self._file_reset = self._client.register_script(_script("file_reset"))
@@ -154,6 +163,7 @@ class RedisStore(StateStore):
         self._file_keys = [self._keys[k] for k in FILE_KEYS]
         self._file_data = f"{ns}:{FILE_DATA}"
         self._journal_keys = [self._keys[k] for k in JOURNAL_KEYS]
+        self._journal_text = f"{ns}:{JOURNAL_TEXT}"
         self._outage = False
 
     async def _call(self, action: Awaitable[T]) -> T:
@@ -255,11 +265,7 @@ class RedisStore(StateStore):
     async def file_put(self, stored: StoredFile) -> None:
         config, file_id, content = self._config, stored.info.id, stored.content
         data = f"{self._file_data}{file_id}"
-        for start in range(0, len(content), STEP_BYTES):  # SETRANGE: a step retried is written once
-            pipe = self._client.pipeline(transaction=True)
-            pipe.setrange(data, start, content[start : start + STEP_BYTES])
-            pipe.pexpire(data, STAGED_MS)
-            await self._call(pipe.execute())
+        await self._put_steps(data, content)
         meta = json.dumps(dataclasses.asdict(stored.info))
         args: list[str | int] = [file_id, meta, config.files_max, config.files_max_mb * MB, len(content)]
         kept = await self._call(self._file_put(keys=[*self._file_keys, data], args=args))
@@ -281,11 +287,25 @@ class RedisStore(StateStore):
         pipe.strlen(data)
         pipe.getrange(data, 0, STEP_BYTES - 1)
         held, size, first = await self._call(pipe.execute())
-        if not held:
-            return None
+        return await self._rest_of(data, size, first) if held else None
+
+    async def _put_steps(self, key: str, data: bytes) -> None:
+        """`data` into the string `key` a step a call, kept `STAGED_MS` from each step until a
+        script keeps it for good (SETRANGE: a step retried is written once)."""
+        view = memoryview(data)
+        for start in range(0, len(data), STEP_BYTES):
+            pipe = self._client.pipeline(transaction=True)
+            pipe.setrange(key, start, view[start : start + STEP_BYTES])
+            pipe.pexpire(key, STAGED_MS)
+            await self._call(pipe.execute())
+
+    async def _rest_of(self, key: str, size: int, first: bytes) -> bytes | None:
+        """The string `key` of `size` bytes whose first step was read already, the rest a step a
+        call; None when it went meanwhile (a short read)."""
         steps = [first]
         for start in range(STEP_BYTES, size, STEP_BYTES):
-            steps.append(await self._call(self._client.getrange(data, start, start + STEP_BYTES - 1)))
+            read: Awaitable[Any] = self._client.getrange(key, start, start + STEP_BYTES - 1)
+            steps.append(await self._call(read))
         content = b"".join(steps)
         return content if len(content) == size else None
 
@@ -302,7 +322,7 @@ class RedisStore(StateStore):
 
     async def batch_create(self, batch: Batch, items: list[BatchItem]) -> None:
         requests, staged = self._batch_list("requests", batch.id), 0
-        for step in _steps([json.dumps(item_state(item)) for item in items]):
+        for step in _steps([json.dumps(item_state(item)) for item in items], len):
             await self._call(self._batch_stage(keys=[requests], args=[staged, STAGED_MS, *step]))
             staged += len(step)
         await self._batch_store(batch, "new", [])
@@ -392,34 +412,79 @@ class RedisStore(StateStore):
         return None if held is None else _text(held)
 
     async def record(self, *exchanges: Exchange) -> None:
-        if not exchanges:
-            return
-        args: list[str | int] = [self._config.journal_size, self._config.journal_max_bytes]
+        """In calls of about `STEP_BYTES` of JSON each; an entry larger than that is written
+        apart beforehand, in steps, so that no call outlasts its timeout."""
+        entries: list[tuple[Exchange, bytes, int]] = []
         for exchange in exchanges:
-            args += [exchange.request_id, pack(exchange), exchange.seq, int(exchange.unmatched)]
-        await self._call(self._journal_record(keys=self._journal_keys, args=args))
+            text = pack(exchange).encode()
+            if len(text) > STEP_BYTES:
+                await self._put_steps(f"{self._journal_text}{exchange.request_id}", text)
+                entries.append((exchange, b"", len(text)))
+            else:
+                entries.append((exchange, text, len(text)))
+        config = self._config
+        for step in _steps(entries, lambda entry: len(entry[1])):
+            args: list[bytes | str | int] = [
+                config.journal_size,
+                config.journal_max_bytes,
+                self._journal_text,
+            ]
+            for exchange, text, size in step:
+                args += [exchange.request_id, text, exchange.seq, int(exchange.unmatched), size]
+            if step and await self._call(self._journal_record(keys=self._journal_keys, args=args)):
+                raise StoreUnavailable(self.name, "a journal entry's JSON lapsed before it was kept")
 
     async def exchanges(self, after: int = -1) -> list[dict[str, Any]]:
-        texts = await self._call(self._journal_since(keys=self._journal_keys, args=[after]))
-        return [listed(json.loads(text)) for text in texts]
+        args: list[str | int] = [after, self._journal_text, STEP_BYTES]
+        found = await self._call(self._journal_since(keys=self._journal_keys, args=args))
+        return [listed(json.loads(text)) for text in await self._journal_texts(*found)]
 
     async def unmatched(self) -> list[dict[str, Any]]:
-        read_ids: Awaitable[Any] = self._client.zrange(self._keys["journal:unmatched"], 0, -1)
-        ids: list[bytes] = await self._call(read_ids)
-        texts = await self._call(self._client.hmget(self._keys["journal"], ids)) if ids else []
-        return [listed(json.loads(text)) for text in texts if text is not None]  # evicted meanwhile
+        args: list[str | int] = [self._journal_text, STEP_BYTES]
+        found = await self._call(self._journal_unmatched(keys=self._journal_keys, args=args))
+        return [listed(json.loads(text)) for text in await self._journal_texts(*found)]
+
+    async def _journal_texts(self, texts: list[bytes], rest: list[Any]) -> list[bytes]:
+        """The entries a listing script found (journal_texts.lua): those it read, then the rest
+        read about `STEP_BYTES` a call; those evicted meanwhile left out."""
+        triples = [(_text(rest[i]), int(rest[i + 1]), int(rest[i + 2])) for i in range(0, len(rest), 3)]
+        texts = list(texts)
+        for step in _steps(triples, lambda triple: triple[1]):
+            ids = [request_id for request_id, _, apart in step if not apart]
+            read = dict(zip(ids, await self._hmget(ids), strict=True)) if ids else {}
+            for request_id, _, apart in step:
+                text = await self._apart_text(request_id) if apart else read[request_id]
+                texts += [] if text is None else [text]
+        return texts
+
+    async def _hmget(self, ids: list[str]) -> list[Any]:
+        """The JSON of these journal entries (None for one evicted), in one call."""
+        hashed: Awaitable[list[Any]] = self._client.hmget(self._keys["journal"], ids)
+        return await self._call(hashed)
+
+    async def _apart_text(self, request_id: str) -> bytes | None:
+        """The JSON of an entry held apart, a step a call; None for one evicted meanwhile."""
+        key = f"{self._journal_text}{request_id}"
+        pipe = self._client.pipeline(transaction=True)
+        pipe.strlen(key)
+        pipe.getrange(key, 0, STEP_BYTES - 1)
+        size, first = await self._call(pipe.execute())
+        return await self._rest_of(key, size, first) if size else None
 
     async def exchange(self, request_id: str) -> Exchange | None:
         text = await self._call(self._client.hget(self._keys["journal"], request_id))  # keyed by id
+        if text == b"":
+            text = await self._apart_text(request_id)
         return None if text is None else unpack(json.loads(text))
 
     async def clear_journal(self) -> None:
-        await self._call(self._client.delete(*self._journal_keys))
+        await self._call(self._journal_clear(keys=self._journal_keys, args=[self._journal_text]))
 
     async def reset(self) -> None:
         pipe = self._client.pipeline(transaction=True)
         await self._batch_reset(keys=self._batch_keys, args=[self._batch_prefix], client=pipe)
         await self._file_reset(keys=self._file_keys, args=[self._file_data], client=pipe)
+        await self._journal_clear(keys=self._journal_keys, args=[self._journal_text], client=pipe)
         pipe.delete(*self._keys.values())
         await self._call(pipe.execute())
 
@@ -431,16 +496,17 @@ def _text(value: bytes | str) -> str:
     return value if isinstance(value, str) else value.decode()
 
 
-def _steps(lines: list[str]) -> list[list[str]]:
-    """`lines` in order, in steps of about `STEP_BYTES` (at least one line each)."""
-    steps: list[list[str]] = [[]]
-    size = 0
-    for line in lines:
-        if steps[-1] and size + len(line) > STEP_BYTES:
+def _steps(items: list[S], size: Callable[[S], int]) -> list[list[S]]:
+    """`items` in order, in steps of about `STEP_BYTES` by `size` (at least one item each, so one
+    larger than a step is alone in its own)."""
+    steps: list[list[S]] = [[]]
+    total = 0
+    for item in items:
+        if steps[-1] and total + size(item) > STEP_BYTES:
             steps.append([])
-            size = 0
-        steps[-1].append(line)
-        size += len(line)
+            total = 0
+        steps[-1].append(item)
+        total += size(item)
     return steps
 
 

@@ -23,6 +23,8 @@ import redis
 import yaml
 
 from mockbay.cli import main
+from mockbay.config import MB
+from mockbay.store.redis_store import STEP_BYTES
 from tests.processes import Child, start, stop, stop_with_log
 from tests.redis_server import RedisServer
 
@@ -964,3 +966,71 @@ def test_a_batch_of_requests_bigger_than_a_redis_step_runs_and_reads_back_whole(
     ]
     stored = redis_client.lrange(f"{replicas.namespace}:batches:requests:{created['id']}", 0, -1)
     assert [json.loads(request)["params"]["system"] == padding for request in stored] == [True] * 9
+
+
+# The per-call timeout at a size a test can afford: a Redis that drops a client that holds more
+# than 12 MB (a step queued in a transaction counts twice) or whose reply comes to more than 6 MB.
+# A call of about a step (`STEP_BYTES`, 4 MB) passes; one carrying a large journal entry, or a large
+# journal, whole does not, as such a call outlasted the timeout (a 230 MB batch create's entry, a
+# 450 MB journal read).
+SMALL_CALLS = ("--maxmemory-clients", "12mb", "--client-output-buffer-limit", "normal 6mb 0 0")
+
+
+@pytest.fixture(scope="module")
+def small_calls_redis() -> Iterator[RedisServer]:
+    server = RedisServer(options=SMALL_CALLS)
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_a_journal_entry_larger_than_a_call_is_kept_and_read_in_steps_and_cleared_whole(
+    small_calls_redis: RedisServer, scenario_file: Path
+) -> None:
+    """A 15 MB batch create (one of 230 MB went unjournaled: its entry, sent in one call, timed out):
+    its entry's JSON goes to Redis in steps, the journal lists it and its 30 requests' entries (half
+    a MB each, recorded in several calls), another replica opens it, and a clear leaves none of it."""
+    namespace = f"big-entry-{uuid.uuid4().hex[:8]}"
+    padding = "lorem ipsum " * (500 * 1024 // 12)
+    requests = [{"custom_id": f"item-{n}", "params": body("plain", system=padding)} for n in range(30)]
+    with (
+        replicas_on(small_calls_redis, scenario_file, namespace, 2) as pair,
+        redis.Redis.from_url(small_calls_redis.url) as redis_client,
+    ):
+        creating, reading = (httpx.Client(base_url=c.url, headers=HEADERS, timeout=60) for c in pair)
+        with creating, reading:
+            created = creating.post("/v1/messages/batches", json={"requests": requests})
+            request_id = created.headers["request-id"]
+            opened = reading.get(f"/_mockbay/requests/{request_id}")
+            assert opened.status_code == 200, opened.text
+            assert opened.json()["body"]["requests"] == requests
+            assert redis_client.strlen(f"{namespace}:journal:text:{request_id}") > STEP_BYTES
+            journal = reading.get("/_mockbay/requests").json()["requests"]
+            assert journal[0]["request_id"] == request_id
+            assert [e["custom_id"] for e in journal[1:]] == [f"item-{n}" for n in range(30)]
+            assert reading.delete("/_mockbay/requests").status_code == 200
+            assert list(redis_client.scan_iter(f"{namespace}:journal*")) == []
+        logs = [stop_with_log(child)[1] for child in pair]
+    assert not [log for log in logs if "unavailable" in log]
+
+
+def test_a_journal_larger_than_a_call_is_listed_in_steps(
+    small_calls_redis: RedisServer, scenario_file: Path
+) -> None:
+    """Three unmatched requests of 3 MB each: listing the journal, or its unmatched requests, in one
+    call (a 503 after 4 s for a 450 MB journal) gives way to a step a call."""
+    namespace = f"big-journal-{uuid.uuid4().hex[:8]}"
+    with replicas_on(small_calls_redis, scenario_file, namespace, 1) as (child,):
+        with httpx.Client(base_url=child.url, headers=HEADERS, timeout=60) as client:
+            sent = [
+                client.post("/v1/messages", json=body(f"no scenario {n}", system="x" * 3 * MB))
+                for n in range(3)
+            ]
+            assert [response.status_code for response in sent] == [400] * 3
+            ids = [response.headers["request-id"] for response in sent]
+            listed = client.get("/_mockbay/requests")
+            assert listed.status_code == 200, listed.text
+            assert [e["request_id"] for e in listed.json()["requests"]] == ids
+            unmatched = client.get("/_mockbay/unmatched")
+            assert [e["request_id"] for e in unmatched.json()["unmatched"]] == ids
+        assert "unavailable" not in stop_with_log(child)[1]

@@ -24,4 +24,4 @@ BIG = "y" * (STEP_BYTES + 1)
     ids=["none", "small", "exactly-one-step", "over-by-one", "one-too-big-alone", "each-too-big"],
 )
 def test_lines_go_in_order_in_steps_of_about_step_bytes(lines: list[str], steps: list[list[str]]) -> None:
-    assert _steps(lines) == steps
+    assert _steps(lines, len) == steps

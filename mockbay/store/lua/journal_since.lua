@@ -4,7 +4,8 @@
 -- An exchange finishes, and is recorded, after any number of others that began after it; a poll
 -- that saw them would otherwise never list it. A poll given entries up to N was answered after
 -- N was recorded, so whatever was recorded after that poll was recorded after N: none is missed.
--- KEYS as in journal_record.lua; ARGV[1] N (-1: the whole journal).
+-- KEYS as in journal_record.lua; ARGV[1] N (-1: the whole journal), ARGV[2] the prefix of entries
+-- held apart, ARGV[3] the budget: the entries as `within` in journal_texts.lua gives them.
 local after = tonumber(ARGV[1])
 local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. after, '+inf')
 local last = redis.call('ZREVRANGEBYSCORE', KEYS[2], after, '-inf', 'LIMIT', 0, 1)[1]
@@ -18,10 +19,4 @@ if last then
   table.sort(late, function(a, b) return a[1] < b[1] end)
   for i = #late, 1, -1 do table.insert(ids, 1, late[i][2]) end
 end
-local texts = {}
-for i = 1, #ids, 1000 do  -- in steps: Lua's unpack takes some thousands of values at most
-  for _, text in ipairs(redis.call('HMGET', KEYS[1], unpack(ids, i, math.min(i + 999, #ids)))) do
-    if text then texts[#texts + 1] = text end
-  end
-end
-return texts
+return within(KEYS, ARGV[2], ids, tonumber(ARGV[3]))
