@@ -9,9 +9,10 @@ keys, `--cache-entries` cache entries, `--files-max` / `--files-max-mb` files an
 batches, `--threads-max` / `--threads-max-mb` threads and `--admin-scenarios-max` /
 `--admin-scenarios-max-mb` of the admin-loaded scenario texts (counted over every replica).
 
-Redis unreachable: each call gives up within `CALL_TIMEOUT_S` (socket timeouts, one retry on a
-fresh connection) and the request is answered 503 `api_error` naming the store; one warning is
-logged when an outage starts and one when it ends; the next request after Redis is back succeeds.
+Redis unreachable: each call gives up within `CALL_TIMEOUT_S` of time the event loop was free to
+wait (a connection refused or closed is retried once, on a fresh one) and the request is
+answered 503 `api_error` naming the store; one warning is logged when an outage starts and one
+when it ends; the next request after Redis is back succeeds.
 So that no call outlasts that on its own, whatever may be large moves about `STEP_BYTES` a call:
 a file's bytes, a batch's requests and results, a journal entry's JSON and a journal listing.
 """
@@ -43,14 +44,17 @@ from mockbay.lru import key_digest
 from mockbay.scenario.model import Limits
 from mockbay.store import CursorKey, ScenariosFull, StateStore, StoreUnavailable
 from mockbay.store.bounded import Page, StoreFull, page_of
+from mockbay.store.loop_timeout import loop_timeout
 from mockbay.store.stored_exchange import listed, pack, unpack
 from mockbay.usage.cache import TTL_SECONDS, CachePlan, Prefixes, prepare
 from mockbay.usage.ratelimit import DIMENSIONS, Bucket, charge, limit_of
 
 log = logging.getLogger("mockbay")
 
-SOCKET_TIMEOUT_S = 1.5  # connect and each reply; with one retry a call is over within ~3 s
-CALL_TIMEOUT_S = 4.0  # the backstop: no request waits on the store longer than this
+CONNECT_TIMEOUT_S = 1.5  # a connection refused or closed is retried once, on a fresh one
+# No request waits on the store longer than this, counting only the time the loop was free to
+# wait (mockbay/store/loop_timeout.py): a reply has no socket timeout, which would count the rest.
+CALL_TIMEOUT_S = 3.0
 SEP = "\x1f"
 BATCH_LEASE_S = 5.0  # a batch lock's lifetime, renewed while its holder runs; a dead holder's lapses
 BATCH_WAIT_S = 60.0  # how long a read waits for another replica to finish running a batch
@@ -59,7 +63,7 @@ BATCH_POLL_S = 0.01
 # "files:meta", "files:ids", "files:content", "files:held": its bytes in one hash field), which a
 # replica of this one would misread: a Redis that outlives an upgrade keeps those unread. A
 # file's bytes are a string of their own, written and read in steps of STEP_BYTES, so that no
-# call moves more than a socket timeout allows.
+# call moves more than its timeout allows.
 FILE_KEYS = ("files:info", "files:list", "files:total")
 # The journal's keys, in the order its scripts take them (mockbay/store/lua/journal_record.lua)
 JOURNAL_KEYS = (
@@ -80,8 +84,9 @@ FILE_DATA = "files:data:"  # + a file's id: its bytes (mockbay/store/lua/file_pu
 # under BATCH_PREFIX (mockbay/store/lua/batch_forget.lua has the layout).
 BATCH_KEYS = ("batches:meta", "batches:ids", "batches:held", "batches:sizes")
 BATCH_PREFIX = "batches:"
-# What one call moves at most, about (a file's bytes, a batch's requests or results), so that no
-# call needs longer than SOCKET_TIMEOUT_S: some 50 ms a step on loopback on a busy machine.
+# What one call moves at most, about (a file's bytes, a batch's requests or results, a journal
+# entry's JSON or a listing's), so that no call comes near CALL_TIMEOUT_S: some 50 ms a step on
+# loopback on a busy machine.
 STEP_BYTES = 4 * MB
 STAGED_MS = 60_000  # the lifetime of an upload's or a create's stored steps until kept, renewed by each
 T = TypeVar("T")
@@ -113,8 +118,7 @@ class RedisStore(StateStore):
         self._config = config
         self._client = aioredis.Redis.from_url(
             config.state,
-            socket_timeout=SOCKET_TIMEOUT_S,
-            socket_connect_timeout=SOCKET_TIMEOUT_S,
+            socket_connect_timeout=CONNECT_TIMEOUT_S,
             retry=Retry(NoBackoff(), 1),  # a connection Redis closed (a restart) is retried once
         )
         ns = config.state_namespace
@@ -169,7 +173,7 @@ class RedisStore(StateStore):
     async def _call(self, action: Awaitable[T]) -> T:
         """Run one Redis call, turning any failure into the 503, logged once per outage."""
         try:
-            async with asyncio.timeout(CALL_TIMEOUT_S):
+            async with loop_timeout(CALL_TIMEOUT_S):
                 result = await action
         except (RedisError, OSError, TimeoutError) as exc:
             reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__

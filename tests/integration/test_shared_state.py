@@ -6,6 +6,7 @@ the prompt cache, the journal, reset) must not depend on which replica a request
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import itertools
 import json
@@ -23,8 +24,9 @@ import redis
 import yaml
 
 from mockbay.cli import main
-from mockbay.config import MB
-from mockbay.store.redis_store import STEP_BYTES
+from mockbay.config import MB, ServerConfig
+from mockbay.store import StoreUnavailable, redis_store
+from mockbay.store.redis_store import STEP_BYTES, RedisStore
 from tests.processes import Child, start, stop, stop_with_log
 from tests.redis_server import RedisServer
 
@@ -1034,3 +1036,60 @@ def test_a_journal_larger_than_a_call_is_listed_in_steps(
             unmatched = client.get("/_mockbay/unmatched")
             assert [e["request_id"] for e in unmatched.json()["unmatched"]] == ids
         assert "unavailable" not in stop_with_log(child)[1]
+
+
+def test_an_answer_that_waited_while_the_loop_was_blocked_is_read_not_timed_out(
+    redis_server: RedisServer, redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A slow step elsewhere on a replica's loop (parsing a 230 MB batch create takes seconds) held
+    up reading an answer Redis had given in time: the call timed out (a 503), or its one retry ran
+    it a second time. The timeout scaled down, so that the loop is blocked for a fraction of a second;
+    Redis holds the call for 0.2 s (CLIENT PAUSE), so that it is in flight when the block starts."""
+    monkeypatch.setattr(redis_store, "CALL_TIMEOUT_S", 0.3)
+    namespace = f"blocked-{uuid.uuid4().hex[:8]}"
+    executed_during_the_block: list[int] = []
+
+    def block() -> None:
+        time.sleep(0.6)
+        executed_during_the_block.append(int(redis_client.get(f"{namespace}:seq") or 0))
+
+    async def numbers() -> tuple[int, int]:
+        store = RedisStore(ServerConfig(state=redis_server.url, state_namespace=namespace), lambda _: None)
+        try:
+            first = await store.next_sequence()
+            redis_client.client_pause(200, all=True)
+            call = asyncio.create_task(store.next_sequence())
+            asyncio.get_running_loop().call_later(0.05, block)
+            return first, await call
+        finally:
+            await store.close()
+
+    first, second = asyncio.run(numbers())
+    assert executed_during_the_block == [first + 1]  # Redis had answered before the loop was free
+    assert second == first + 1
+
+
+def test_a_redis_that_does_not_answer_still_times_out(
+    redis_server: RedisServer, redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(redis_store, "CALL_TIMEOUT_S", 0.3)
+    config = ServerConfig(state=redis_server.url, state_namespace=f"paused-{uuid.uuid4().hex[:8]}")
+
+    async def outcome() -> tuple[str, float, int]:
+        store = RedisStore(config, lambda _: None)
+        try:
+            await store.next_sequence()
+            redis_client.client_pause(1000, all=True)
+            started = time.monotonic()
+            with pytest.raises(StoreUnavailable) as refused:
+                await store.next_sequence()
+            waited = time.monotonic() - started
+            redis_client.client_unpause()
+            return str(refused.value), waited, await store.next_sequence()
+        finally:
+            await store.close()
+
+    message, waited, after = asyncio.run(outcome())
+    assert "TimeoutError" in message
+    assert 0.25 < waited < 0.9
+    assert after > 1
