@@ -25,6 +25,7 @@ import yaml
 
 from mockbay.cli import main
 from mockbay.config import MB, ServerConfig
+from mockbay.journal import Exchange
 from mockbay.store import StoreUnavailable, redis_store
 from mockbay.store.redis_store import STEP_BYTES, RedisStore
 from tests.processes import Child, start, stop, stop_with_log
@@ -1093,3 +1094,25 @@ def test_a_redis_that_does_not_answer_still_times_out(
     assert "TimeoutError" in message
     assert 0.25 < waited < 0.9
     assert after > 1
+
+
+def test_a_journal_record_sent_twice_is_kept_and_counted_once(
+    redis_server: RedisServer, redis_client: redis.Redis
+) -> None:
+    """What the client's one retry does after a call whose answer was lost: the entry's bytes
+    were counted twice against `--journal-max-mb`."""
+    namespace = f"twice-{uuid.uuid4().hex[:8]}"
+    exchange = Exchange(seq=1, request_id="req_twice", method="POST", path="/v1/messages", headers={})
+
+    async def record_twice() -> list[dict[str, object]]:
+        store = RedisStore(ServerConfig(state=redis_server.url, state_namespace=namespace), lambda _: None)
+        try:
+            await store.record(exchange)
+            await store.record(exchange)
+            return await store.exchanges()
+        finally:
+            await store.close()
+
+    assert [entry["request_id"] for entry in asyncio.run(record_twice())] == ["req_twice"]
+    kept = redis_client.hstrlen(f"{namespace}:journal", "req_twice")
+    assert int(redis_client.get(f"{namespace}:journal:bytes") or 0) == kept > 0
