@@ -153,8 +153,8 @@ class StateStore(ABC):
 
     @abstractmethod
     async def record(self, *exchanges: Exchange) -> None:
-        """Keep finished exchanges in the shared journal, in one round trip (the memory store's
-        journal has them already)."""
+        """Keep finished exchanges in the shared journal, in as few round trips as their size
+        allows (the memory store's journal has them already)."""
 
     @abstractmethod
     async def exchanges(self, after: int = -1) -> list[dict[str, Any]]:
