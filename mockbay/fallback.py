@@ -22,7 +22,7 @@ from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
-from mockbay.fallback_tools import is_server_tool, server_tool_reply
+from mockbay.fallback_tools import declared_tool_input, is_server_tool, server_tool_reply
 from mockbay.matching import Miss
 from mockbay.regexgen import matching_string
 from mockbay.scenario.model import Block, JsonText, LiteralText, Reply, TextSource
@@ -144,10 +144,20 @@ def _sentences(rng: random.Random, request: MessagesRequest) -> str:
     return " ".join(part for part in parts if part)
 
 
-def _custom_tools(request: MessagesRequest) -> list[dict[str, Any]]:
-    """Tools the client runs itself: server tools (web search, ...) have no input_schema."""
+def _client_tools(request: MessagesRequest) -> list[dict[str, Any]]:
+    """Tools the client runs itself: custom ones (with an input_schema) and the ones Anthropic
+    defines for the client to run (bash, the text editor, ...), not server tools (web search, ...)."""
     tools = request.body.get("tools") or []
-    return [t for t in tools if isinstance(t, dict) and isinstance(t.get("input_schema"), dict)]
+    return [
+        t
+        for t in tools
+        if isinstance(t, dict)
+        and not is_server_tool(t)
+        and (
+            isinstance(t.get("input_schema"), dict)
+            or ("input_schema" not in t and isinstance(t.get("name"), str))
+        )
+    ]
 
 
 def _topic_words(name: str) -> set[str]:
@@ -163,7 +173,7 @@ def _server_tools(request: MessagesRequest) -> list[dict[str, Any]]:
 def _tool_to_call(request: MessagesRequest, rng: random.Random) -> dict[str, Any] | None:
     """Forced choices call a tool (a server tool too); `auto` calls one on turn 0 when the user's
     words name its topic."""
-    tools = _custom_tools(request)
+    tools = _client_tools(request)
     if request.tool_choice == "tool":
         named = [t for t in (*tools, *_server_tools(request)) if t.get("name") == request.tool_choice_name]
         return named[0] if named else {"name": request.tool_choice_name, "input_schema": {}}
@@ -422,7 +432,9 @@ def generate_reply(request: MessagesRequest, seed: int) -> Reply:
         blocks.append(
             Block(type="text", text=LiteralText(value=rng.choice(BEFORE_TOOL).format(tool=tool_name)))
         )
-    schema = _mapping(tool.get("input_schema"))
-    # checked when rendered, as _answer's value is
-    tool_input = schema_value({**schema, "type": "object"}, rng, schema)
+    tool_input = declared_tool_input(tool, rng)
+    if tool_input is None:
+        schema = _mapping(tool.get("input_schema"))
+        # checked when rendered, as _answer's value is
+        tool_input = schema_value({**schema, "type": "object"}, rng, schema)
     return Reply(content=(*blocks, Block(type="tool_use", name=tool_name, input=tool_input)))

@@ -1,10 +1,13 @@
-"""The generate fallback's answer to a forced server tool (docs/scenario-contract.md §10): a
-`server_tool_use` call, the result upstream would add, and a sentence about it.
+"""The generate fallback's calls of the tools Anthropic defines (docs/scenario-contract.md §10).
 
-A server tool is one the request offers without an `input_schema` (web search, web fetch, code
-execution, ...); the client must not answer it, so a forced choice of one gets the server's
-blocks, never a client `tool_use`. Tools without a result here (tool search, text editor, ...)
-get the call alone and `stop_reason: pause_turn`, as upstream pauses a turn it has not finished.
+A server tool (web search, web fetch, code execution, tool search, advisor) is run by upstream:
+the client must not answer it, so a forced choice of one gets the server's blocks, a
+`server_tool_use` call, the result upstream would add and a sentence about it, never a client
+`tool_use`. Server tools without a result here (tool search, advisor) get the call alone and
+`stop_reason: pause_turn`, as upstream pauses a turn it has not finished. The other tools
+Anthropic defines (bash, the text editor, memory, computer) have no `input_schema` either, but
+the client runs them: the model calls them with a client `tool_use` whose input has the shape
+that tool takes (docs/wire-notes.md, "Anthropic's client tools").
 Pure: a function of the request and a seeded `random.Random`.
 """
 
@@ -17,6 +20,20 @@ from typing import Any
 
 from mockbay.scenario.model import Block, LiteralText, Reply
 
+# The tools upstream runs: the names the SDK's `BetaServerToolUseBlock` allows
+# (`types/beta/beta_server_tool_use_block.py`).
+SERVER_TOOL_NAMES = frozenset(
+    {
+        "advisor",
+        "web_search",
+        "web_fetch",
+        "code_execution",
+        "bash_code_execution",
+        "text_editor_code_execution",
+        "tool_search_tool_regex",
+        "tool_search_tool_bm25",
+    }
+)
 WORDS = ("weather", "travel", "history", "python", "recipes", "science", "music", "gardening")
 _URL = re.compile(r"https?://[^\s\"'<>]+")
 Call = tuple[dict[str, Any], str, Any, str]  # (input, result block type, its content, the closing text)
@@ -68,8 +85,35 @@ CALLS: dict[str, Callable[[random.Random, str], Call]] = {
 }
 
 
+def _text_editor(rng: random.Random) -> dict[str, Any]:
+    return {"command": "view", "path": f"/repo/{rng.choice(WORDS)}.md"}
+
+
+# An input of each client-run tool Anthropic defines, by the name its type fixes.
+CLIENT_INPUTS: dict[str, Callable[[random.Random], dict[str, Any]]] = {
+    "bash": lambda rng: {"command": f"echo {rng.choice(WORDS)}"},
+    "str_replace_based_edit_tool": _text_editor,
+    "str_replace_editor": _text_editor,
+    "memory": lambda rng: {"command": "view", "path": "/memories"},
+    "computer": lambda rng: {"action": "screenshot"},
+}
+
+
 def is_server_tool(tool: dict[str, Any]) -> bool:
-    return "input_schema" not in tool and tool.get("type") not in (None, "custom")
+    return (
+        "input_schema" not in tool
+        and tool.get("type") not in (None, "custom")
+        and tool.get("name") in SERVER_TOOL_NAMES
+    )
+
+
+def declared_tool_input(tool: dict[str, Any], rng: random.Random) -> dict[str, Any] | None:
+    """The input of a call of a client-run tool Anthropic defines (`{}` for one this module does
+    not know); None for a tool with an `input_schema`, whose input follows it."""
+    if "input_schema" in tool:
+        return None
+    make = CLIENT_INPUTS.get(str(tool.get("name")))
+    return make(rng) if make is not None else {}
 
 
 def server_tool_reply(name: str, rng: random.Random, said: str, thinking: tuple[Block, ...]) -> Reply:

@@ -72,6 +72,13 @@ def server() -> Iterator[MockServer]:
         yield running
 
 
+@pytest.fixture(scope="module")
+def strict_server() -> Iterator[MockServer]:
+    """Strict validation: the requests sent to it are ones upstream takes."""
+    with MockServer(fallback="generate") as running:
+        yield running
+
+
 def test_parse_gets_an_instance_of_the_model(server: MockServer) -> None:
     client = sync_client(server.url)
     parsed = client.messages.parse(model=MODEL, max_tokens=1024, messages=USER_HI, output_format=Person)
@@ -185,6 +192,40 @@ def test_a_forced_server_tool_gets_a_server_tool_use(server: MockServer, tool: s
     )
     assert message.stop_reason == "end_turn"
     assert getattr(message.usage.server_tool_use, f"{tool}_requests") == 1
+
+
+# Tools Anthropic defines but the client runs (no input_schema): the model calls them with a
+# client `tool_use`, never a `server_tool_use` (docs/wire-notes.md, "Anthropic's client tools").
+CLIENT_TOOLS = [
+    ({"type": "bash_20250124", "name": "bash"}, "command"),
+    ({"type": "text_editor_20250728", "name": "str_replace_based_edit_tool"}, "command"),
+    ({"type": "text_editor_20250124", "name": "str_replace_editor"}, "command"),
+    ({"type": "memory_20250818", "name": "memory"}, "command"),
+    (
+        {"type": "computer_20250124", "name": "computer", "display_width_px": 1024, "display_height_px": 768},
+        "action",
+    ),
+]
+
+
+@pytest.mark.parametrize("choice", ["tool", "any"])
+@pytest.mark.parametrize(("tool", "key"), CLIENT_TOOLS, ids=[t["type"] for t, _ in CLIENT_TOOLS])
+def test_a_forced_client_run_anthropic_tool_gets_a_tool_use(
+    strict_server: MockServer, tool: dict[str, Any], key: str, choice: str
+) -> None:
+    forced: dict[str, Any] = {"type": choice} | ({"name": tool["name"]} if choice == "tool" else {})
+    message = sync_client(strict_server.url).beta.messages.create(
+        model=MODEL,
+        max_tokens=1024,
+        messages=USER_HI,
+        tools=[tool],  # type: ignore[list-item]
+        tool_choice=forced,  # type: ignore[arg-type]
+        betas=["computer-use-2025-01-24"],
+    )
+    (call,) = message.content
+    assert call.type == "tool_use" and call.name == tool["name"] and call.id.startswith("toolu_01")
+    assert isinstance(call.input, dict) and isinstance(call.input[key], str)
+    assert message.stop_reason == "tool_use" and message.usage.server_tool_use is None
 
 
 def test_a_scripted_text_off_the_schema_is_served_with_a_warning(server: MockServer) -> None:
