@@ -105,7 +105,7 @@ def render_message(
         stop_details=metadata.stop_details(
             reply.stop_details, stop_reason, request, blocks, seed, fingerprint
         ),
-        container=metadata.container(reply.container, blocks, seed, fingerprint),
+        container=metadata.container(reply.container, request, blocks, seed, fingerprint),
         context_management=reply.context_management,
         diagnostics=reply.diagnostics,
         server_tool_use=metadata.server_tool_use(

@@ -2,8 +2,9 @@
 refusal's fallback credit, and the output budget that the model's context window leaves
 (docs/scenario-contract.md §10, docs/wire-notes.md).
 
-A code-execution result brings a `container` (id and expiry derived from the seed and the
-request) unless the reply gives one; `server_tool_use` counts the reply's server tool calls by
+A code-execution result, or a request that names a container, brings a `container` (id and
+expiry derived from the seed and the request, the request's own id and skills when it gives them)
+unless the reply gives one; `server_tool_use` counts the reply's server tool calls by
 name, completing what the reply gives; the budget is `max_tokens`, or what is left of the
 model's context window after the estimated input when that is less, in which case running out
 of it stops the reply with `model_context_window_exceeded`.
@@ -31,18 +32,48 @@ _EXPIRY_SPREAD_MINUTES = 365 * 24 * 60
 
 
 def container(
-    given: Mapping[str, Any] | None, blocks: Sequence[BlockKind], seed: int, fingerprint: str
+    given: Mapping[str, Any] | None,
+    request: MessagesRequest,
+    blocks: Sequence[BlockKind],
+    seed: int,
+    fingerprint: str,
 ) -> dict[str, Any] | None:
-    """The reply's container: as given (id and expiry completed), or one a code-execution result brings."""
-    if given is None and not any(isinstance(b, Whole) and b.BRINGS_CONTAINER for b in blocks):
+    """The reply's container: as given, or the one the request names (`container`), or one a
+    code-execution result brings; its id and expiry completed, the request's id and skills first."""
+    requested = requested_container(request.body.get("container"))
+    if (
+        given is None
+        and requested is None
+        and not any(isinstance(b, Whole) and b.BRINGS_CONTAINER for b in blocks)
+    ):
         return None
     minutes = int.from_bytes(hashlib.sha256(f"{seed}\x1f{fingerprint}".encode()).digest()[:4], "big")
     expires = _EXPIRY_BASE + timedelta(minutes=minutes % _EXPIRY_SPREAD_MINUTES)
     return {
         "id": ids.container_id(seed, fingerprint),
         "expires_at": expires.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        **(requested or {}),
         **(given or {}),
     }
+
+
+def requested_container(value: Any) -> dict[str, Any] | None:
+    """What the request's `container` (an id, or the SDK's `ContainerParams` `{id, skills}`) says
+    the reply's container holds: its id, and the skills loaded in it as the SDK's `ContainerSkill`
+    (`version` "latest" when not given)."""
+    if isinstance(value, str):
+        return {"id": value}
+    if not isinstance(value, Mapping):
+        return None
+    named: dict[str, Any] = {"id": value["id"]} if isinstance(value.get("id"), str) else {}
+    skills = value.get("skills")
+    if isinstance(skills, list):
+        named["skills"] = [
+            {"skill_id": s.get("skill_id"), "type": s.get("type"), "version": s.get("version") or "latest"}
+            for s in skills
+            if isinstance(s, Mapping)
+        ]
+    return named
 
 
 def server_tool_use(given: Mapping[str, int] | None, blocks: Sequence[BlockKind]) -> dict[str, int] | None:

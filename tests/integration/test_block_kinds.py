@@ -288,6 +288,34 @@ def test_reply_parses_and_streams_to_the_json_reply(
     assert streamed.to_dict() == plain.to_dict()
 
 
+SKILL = {"type": "anthropic", "skill_id": "pptx", "version": "latest"}
+
+
+@pytest.mark.parametrize(
+    ("scenario", "container", "expected"),
+    [
+        ("kind-code-execution", "container_011CReused", {"id": "container_011CReused"}),
+        ("stop-end_turn", {"id": "container_011CReused"}, {"id": "container_011CReused"}),
+        ("kind-code-execution", {"skills": [SKILL]}, {"skills": [SKILL]}),
+        ("message-fields", "container_011CReused", {"id": "container_fixed"}),  # a scripted id wins
+    ],
+)
+def test_the_requests_container_is_the_one_the_reply_names(
+    server: MockServer, scenario: str, container: Any, expected: dict[str, Any]
+) -> None:
+    """A request that reuses a container (`container: ID` or `{id, skills}`) is answered from it:
+    the reply's container has that id, and the skills loaded in it (docs/wire-notes.md)."""
+    client = pinned_client(server, scenario)
+    kwargs: dict[str, Any] = {"model": "claude-sonnet-4-6", "max_tokens": 1024, "messages": USER_HI}
+    kwargs["container"] = container
+    plain = client.messages.create(**kwargs)
+    got = plain.to_dict()["container"]
+    assert {key: got.get(key) for key in expected} == expected
+    assert got["id"].startswith("container_") and plain.container is not None
+    with client.messages.stream(**kwargs) as stream:
+        assert stream.get_final_message().to_dict() == plain.to_dict()
+
+
 # Blocks written as the wire's fields (§10) against the shorthand of §4: (case, check of the reply).
 # Each case is the pair form-CASE-shorthand / form-CASE-wire in tests/data/surface/wire_forms.yaml.
 WIRE_FORMS: list[tuple[str, Check]] = [
