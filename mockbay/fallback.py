@@ -22,7 +22,13 @@ from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
-from mockbay.fallback_tools import declared_tool_input, is_server_tool, server_tool_reply
+from mockbay.fallback_tools import (
+    TOOL_SEARCHES,
+    declared_tool_input,
+    is_server_tool,
+    server_tool_reply,
+    tool_search_blocks,
+)
 from mockbay.matching import Miss
 from mockbay.regexgen import matching_string
 from mockbay.scenario.model import Block, JsonText, LiteralText, Reply, TextSource
@@ -189,6 +195,44 @@ def _tool_to_call(request: MessagesRequest, rng: random.Random) -> dict[str, Any
             if _topic_words(str(tool.get("name", ""))) & said:
                 return tool
     return None
+
+
+def _search_tool(request: MessagesRequest) -> str | None:
+    """The tool search tool the request offers, if any."""
+    return next((str(t["name"]) for t in _server_tools(request) if t["name"] in TOOL_SEARCHES), None)
+
+
+def _found(request: MessagesRequest) -> set[str]:
+    """Tools a tool search already returned in the conversation: `tool_reference`s in a
+    `tool_search_tool_result` (a server search) or in a `tool_result`'s content (a client one)."""
+    found: set[str] = set()
+    for message in request.body.get("messages") or []:
+        content = message.get("content") if isinstance(message, dict) else None
+        for block in content if isinstance(content, list) else []:
+            inner = block.get("content") if isinstance(block, dict) else None
+            if isinstance(inner, dict):
+                inner = inner.get("tool_references")
+            for item in inner if isinstance(inner, list) else []:
+                if isinstance(item, dict) and item.get("type") == "tool_reference":
+                    found.add(str(item.get("tool_name")))
+    return found
+
+
+def _deferred_found(request: MessagesRequest) -> list[str]:
+    """What a forced tool search finds: the deferred tools (`defer_loading`) whose names share a
+    word with the user's, else every deferred tool."""
+    deferred = [str(t.get("name")) for t in _client_tools(request) if t.get("defer_loading") is True]
+    said = set(re.findall(r"[a-z0-9]+", (request.last_user_text or "").lower()))
+    return [n for n in deferred if _topic_words(n) & said] or deferred
+
+
+def _search(request: MessagesRequest, search: str, found: list[str]) -> tuple[Block, Block]:
+    """A search with `search` that finds `found`: its query is their names' topic words (an
+    alternation for the regex tool), or the user's first words when it finds nothing."""
+    words = sorted({w for n in found for w in _topic_words(n)})
+    if not words:
+        words = (request.last_user_text or "").split()[:8] or ["tools"]
+    return tool_search_blocks(search, ("|" if search.endswith("regex") else " ").join(words), found)
 
 
 def _ref(schema: Any) -> str | None:
@@ -426,12 +470,25 @@ def generate_reply(request: MessagesRequest, seed: int) -> Reply:
         blocks.append(Block(type="thinking", text=LiteralText(value=thought or rng.choice(THOUGHTS))))
     if tool is None:
         return Reply(content=(*blocks, Block(type="text", text=_answer(rng, request))))
-    if is_server_tool(tool):
+    if tool_name in TOOL_SEARCHES:  # a forced search, then a call of the first tool it found
+        found = _deferred_found(request)
+        blocks.extend(_search(request, tool_name, found))
+        tool = next((t for t in _client_tools(request) if found and t.get("name") == found[0]), None)
+        if tool is None:
+            return Reply(content=(*blocks, Block(type="text", text=_answer(rng, request))))
+        tool_name = found[0]
+    elif is_server_tool(tool):
         return server_tool_reply(tool_name, rng, request.last_user_text or "", tuple(blocks))
-    if request.tool_choice not in FORCED_TOOL_CHOICES:  # forced calls come without a preamble, as upstream
-        blocks.append(
-            Block(type="text", text=LiteralText(value=rng.choice(BEFORE_TOOL).format(tool=tool_name)))
-        )
+    else:
+        if (
+            request.tool_choice not in FORCED_TOOL_CHOICES
+        ):  # forced calls come without a preamble, as upstream
+            blocks.append(
+                Block(type="text", text=LiteralText(value=rng.choice(BEFORE_TOOL).format(tool=tool_name)))
+            )
+        search = _search_tool(request)
+        if search is not None and tool.get("defer_loading") is True and tool_name not in _found(request):
+            blocks.extend(_search(request, search, [tool_name]))  # a deferred tool is found before its call
     tool_input = declared_tool_input(tool, rng)
     if tool_input is None:
         schema = _mapping(tool.get("input_schema"))

@@ -3,8 +3,10 @@
 A server tool (web search, web fetch, code execution, tool search, advisor) is run by upstream:
 the client must not answer it, so a forced choice of one gets the server's blocks, a
 `server_tool_use` call, the result upstream would add and a sentence about it, never a client
-`tool_use`. Server tools without a result here (tool search, advisor) get the call alone and
-`stop_reason: pause_turn`, as upstream pauses a turn it has not finished. The other tools
+`tool_use`. A tool search (`tool_search_blocks`) returns references to the request's tools
+with `defer_loading`, which the model may call only once a search has found them. Server tools
+without a result here (advisor) get the call alone and `stop_reason: pause_turn`, as upstream
+pauses a turn it has not finished. The other tools
 Anthropic defines (bash, the text editor, memory, computer) have no `input_schema` either, but
 the client runs them: the model calls them with a client `tool_use` whose input has the shape
 that tool takes (docs/wire-notes.md, "Anthropic's client tools").
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from mockbay.scenario.model import Block, LiteralText, Reply
@@ -34,6 +36,7 @@ SERVER_TOOL_NAMES = frozenset(
         "tool_search_tool_bm25",
     }
 )
+TOOL_SEARCHES = frozenset({"tool_search_tool_regex", "tool_search_tool_bm25"})
 WORDS = ("weather", "travel", "history", "python", "recipes", "science", "music", "gardening")
 _URL = re.compile(r"https?://[^\s\"'<>]+")
 Call = tuple[dict[str, Any], str, Any, str]  # (input, result block type, its content, the closing text)
@@ -114,6 +117,15 @@ def declared_tool_input(tool: dict[str, Any], rng: random.Random) -> dict[str, A
         return None
     make = CLIENT_INPUTS.get(str(tool.get("name")))
     return make(rng) if make is not None else {}
+
+
+def tool_search_blocks(name: str, query: str, found: Sequence[str]) -> tuple[Block, Block]:
+    """A search with tool search tool `name` and its result, references to the `found` tools."""
+    references = [{"type": "tool_reference", "tool_name": tool} for tool in found]
+    return (
+        Block(type="server_tool_use", name=name, input={"query": query}),
+        Block(type="tool_search_tool_result", fields=(("content", {"tool_references": references}),)),
+    )
 
 
 def server_tool_reply(name: str, rng: random.Random, said: str, thinking: tuple[Block, ...]) -> Reply:

@@ -228,6 +228,55 @@ def test_a_forced_client_run_anthropic_tool_gets_a_tool_use(
     assert message.stop_reason == "tool_use" and message.usage.server_tool_use is None
 
 
+WEATHER = {
+    "name": "get_weather",
+    "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+    "defer_loading": True,
+}
+SEARCHES = ["tool_search_tool_regex", "tool_search_tool_bm25"]
+
+
+@pytest.mark.parametrize("search", SEARCHES)
+@pytest.mark.parametrize("choice", [{"type": "auto"}, {"type": "any"}, {"type": "tool", "name": "SEARCH"}])
+def test_a_deferred_tool_is_found_by_tool_search_before_it_is_called(
+    strict_server: MockServer, search: str, choice: dict[str, str]
+) -> None:
+    """A tool with `defer_loading` is not in the model's context until a tool search returns a
+    reference to it: the call comes after a search and its result, in one turn, never as a
+    paused search that a continuation would pause again."""
+    forced = {**choice, "name": search} if "name" in choice else choice
+    tools = [{"type": f"{search}_20251119", "name": search}, WEATHER]
+    kwargs: dict[str, Any] = {"model": MODEL, "max_tokens": 1024, "messages": USER_HI, "tools": tools}
+    client = sync_client(strict_server.url)
+    message = client.messages.create(**kwargs, tool_choice=forced)  # type: ignore[arg-type]
+    kinds = [b.type for b in message.content if b.type != "text"]
+    assert kinds == ["server_tool_use", "tool_search_tool_result", "tool_use"]
+    call, result, use = (b for b in message.content if b.type != "text")
+    assert call.name == search and isinstance(call.input["query"], str) and call.input["query"]
+    assert result.tool_use_id == call.id
+    assert [r.tool_name for r in result.content.tool_references] == ["get_weather"]
+    assert use.name == "get_weather" and isinstance(use.input["city"], str)
+    assert message.stop_reason == "tool_use"
+    with client.messages.stream(**kwargs, tool_choice=forced) as stream:  # type: ignore[arg-type]
+        assert stream.get_final_message().to_dict() == message.to_dict()
+
+
+def test_a_tool_found_earlier_is_called_without_a_new_search(strict_server: MockServer) -> None:
+    tools = [{"type": "tool_search_tool_regex_20251119", "name": "tool_search_tool_regex"}, WEATHER]
+    kwargs: dict[str, Any] = {"model": MODEL, "max_tokens": 1024, "messages": USER_HI, "tools": tools}
+    client = sync_client(strict_server.url)
+    first = client.messages.create(**kwargs, tool_choice={"type": "any"})
+    use = first.content[-1]
+    history = [
+        *USER_HI,
+        {"role": "assistant", "content": [b.to_dict() for b in first.content]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": use.id, "content": "18 C"}]},
+        {"role": "user", "content": "And in Rome?"},
+    ]
+    again = client.messages.create(**{**kwargs, "messages": history}, tool_choice={"type": "any"})
+    assert [b.type for b in again.content] == ["tool_use"]
+
+
 def test_a_scripted_text_off_the_schema_is_served_with_a_warning(server: MockServer) -> None:
     scenario = "name: off-schema\nrules:\n  - reply: {text: {json: {name: Ada}}}\n"
     with server.overrides():
