@@ -13,28 +13,12 @@ from typing import Any
 
 from mockbay.wire.conversation import continued_turn
 from mockbay.wire.fieldtypes import bad
-from mockbay.wire.models import CATALOG, find_model
+from mockbay.wire.models import ALWAYS_THINKING, CATALOG, NO_ADAPTIVE, NO_MANUAL_THINKING, find_model
 
 _FIVE = frozenset(m.id for m in CATALOG if re.fullmatch(r"claude-[a-z]+-5(-\d)?", m.id))
 # Released after Claude Opus 4.6: manual thinking budgets and sampling knobs are gone.
 AFTER_OPUS_46 = frozenset({"claude-opus-4-7", "claude-opus-4-8"}) | _FIVE
 NO_PREFILL = AFTER_OPUS_46 | {"claude-opus-4-6", "claude-sonnet-4-6", "claude-mythos-preview"}
-NO_MANUAL_THINKING = frozenset({"claude-opus-4-7", "claude-opus-4-8"})
-NO_ADAPTIVE = frozenset(
-    {
-        "claude-opus-4-5-20251101",
-        "claude-haiku-4-5-20251001",
-        "claude-sonnet-4-5-20250929",
-        "claude-opus-4-1-20250805",
-        "claude-opus-4-20250514",
-        "claude-sonnet-4-20250514",
-        "claude-3-7-sonnet-20250219",
-        "claude-3-5-haiku-20241022",
-    }
-)
-ALWAYS_THINKING = frozenset(
-    {"claude-fable-5", "claude-fable-5-1", "claude-mythos-5", "claude-mythos-5-1", "claude-mythos-preview"}
-)
 MIN_TOP_P = 0.99
 
 PREFILL = (

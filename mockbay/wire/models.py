@@ -101,6 +101,26 @@ _PUBLISHED_OUTPUT_CAPS = frozenset(
     }
 )
 
+# The thinking types a model refuses (docs/wire.md §9; the texts are in wire/model_rules.py):
+# manual budgets (`enabled`) on Opus 4.7 and 4.8, `adaptive` on 4.5 and earlier, `disabled` on
+# the models that always think. `capabilities.thinking.types` says the same.
+NO_MANUAL_THINKING = frozenset({"claude-opus-4-7", "claude-opus-4-8"})
+NO_ADAPTIVE = frozenset(
+    {
+        "claude-opus-4-5-20251101",
+        "claude-haiku-4-5-20251001",
+        "claude-sonnet-4-5-20250929",
+        "claude-opus-4-1-20250805",
+        "claude-opus-4-20250514",
+        "claude-sonnet-4-20250514",
+        "claude-3-7-sonnet-20250219",
+        "claude-3-5-haiku-20241022",
+    }
+)
+ALWAYS_THINKING = frozenset(
+    {"claude-fable-5", "claude-fable-5-1", "claude-mythos-5", "claude-mythos-5-1", "claude-mythos-preview"}
+)
+
 # Before the 4.6 generation a dateless id is an alias of a dated snapshot (§12.2).
 _ALIASES: dict[str, tuple[str, ...]] = {
     "claude-opus-4-5-20251101": ("claude-opus-4-5",),
@@ -192,8 +212,44 @@ def tool_overhead(model_id: str, forced: bool) -> int:
     return info.tool_overhead_forced if forced else info.tool_overhead_auto
 
 
+def _supported(value: bool) -> dict[str, bool]:
+    return {"supported": value}
+
+
+def capabilities(model_id: str) -> dict[str, Any]:
+    """The SDK's `ModelCapabilities` for a catalog model, as mockbay answers it: a thinking type
+    is supported unless mockbay's per-model rules refuse it, and so is every other capability,
+    since mockbay refuses none of them on any model (docs/wire-notes.md)."""
+    on = _supported(True)
+    return {
+        "batch": on,
+        "citations": on,
+        "code_execution": on,
+        "context_management": {
+            "supported": True,
+            "clear_thinking_20251015": on,
+            "clear_tool_uses_20250919": on,
+            "compact_20260112": on,
+        },
+        "effort": {"supported": True, "low": on, "medium": on, "high": on, "xhigh": on, "max": on},
+        "image_input": on,
+        "pdf_input": on,
+        "server_tools": {"supported": True, "code_execution": on, "web_search": on},
+        "structured_outputs": on,
+        "thinking": {
+            "supported": True,
+            "types": {
+                "enabled": _supported(model_id not in NO_MANUAL_THINKING),
+                "adaptive": _supported(model_id not in NO_ADAPTIVE),
+                "disabled": _supported(model_id not in ALWAYS_THINKING),
+                "between_tools": on,
+            },
+        },
+    }
+
+
 def model_info_json(info: ModelInfo) -> dict[str, Any]:
-    """The upstream `ModelInfo` object; `capabilities` is null since we do not model them."""
+    """The upstream `ModelInfo` object."""
     return {
         "type": "model",
         "id": info.id,
@@ -205,7 +261,7 @@ def model_info_json(info: ModelInfo) -> dict[str, Any]:
         "line": info.line,
         "max_input_tokens": info.max_input_tokens,
         "max_tokens": info.max_tokens,
-        "capabilities": None,
+        "capabilities": capabilities(info.id),
     }
 
 

@@ -62,6 +62,42 @@ def test_count_tokens_and_models(core_server):
         client.models.retrieve("no-such-model")
 
 
+THINKING = {
+    "enabled": {"type": "enabled", "budget_tokens": 1024},
+    "adaptive": {"type": "adaptive"},
+    "disabled": {"type": "disabled"},
+    "between_tools": {"type": "between_tools"},
+}
+
+
+def test_model_capabilities_say_which_thinking_types_are_taken(core_server):
+    """Each catalog model's `capabilities` (the SDK's `ModelCapabilities`) parse, and a thinking
+    type is `supported` exactly when a request with it is not refused ("False exactly when a
+    request that sends it gets a 400 from this model", the SDK's `ThinkingTypes`)."""
+    client = sync_client(
+        base_url=core_server.url, api_key="k", default_headers={"x-mockbay-scenario": "plain-text"}
+    )
+    models = list(client.models.list(limit=1000))
+    assert len(models) > 10
+    refused = {}
+    for model in models:
+        assert model.capabilities is not None, model.id
+        type(model).model_validate(model.to_dict())
+        for kind, thinking in THINKING.items():
+            body = {**BODY, "model": model.id, "max_tokens": 2048, "thinking": thinking}
+            response = httpx.post(
+                f"{core_server.url}/v1/messages",
+                headers={**HEADERS, "x-mockbay-scenario": "plain-text"},
+                json=body,
+            )
+            assert response.status_code in (200, 400), response.text
+            supported = getattr(model.capabilities.thinking.types, kind).supported
+            assert supported is (response.status_code == 200), (model.id, kind, response.text)
+            refused[kind] = refused.get(kind, 0) + (not supported)
+    assert refused["enabled"] and refused["adaptive"] and refused["disabled"]  # the test tells them apart
+    assert client.models.retrieve("claude-opus-4-7").capabilities.thinking.types.enabled.supported is False
+
+
 @pytest.mark.parametrize(("method", "path"), [("HEAD", "/"), ("GET", "/"), ("HEAD", "/s/plain-text")])
 def test_probes_answer_200(core_server, method, path):
     assert httpx.request(method, f"{core_server.url}{path}").status_code == 200
