@@ -37,6 +37,8 @@ class RenderedMessage:
     container: Mapping[str, Any] | None = None
     context_management: Mapping[str, Any] | None = None
     diagnostics: Mapping[str, Any] | None = None
+    # what the thinking-binding beta reports: none here, for mockbay drops no thinking block
+    input_transformations: tuple[Mapping[str, Any], ...] | None = None
     server_tool_use: Mapping[str, int] | None = None  # counted from the blocks; usage.py adds it
 
 
@@ -108,6 +110,7 @@ def render_message(
         container=metadata.container(reply.container, request, blocks, seed, fingerprint),
         context_management=reply.context_management,
         diagnostics=reply.diagnostics,
+        input_transformations=() if request.reports_input_transformations else None,
         server_tool_use=metadata.server_tool_use(
             reply.usage.server_tool_use if reply.usage else None, blocks
         ),

@@ -57,6 +57,11 @@ def message_json(message: RenderedMessage, usage: dict[str, Any]) -> dict[str, A
         "container": _copy(message.container),
         **({"context_management": dict(message.context_management)} if message.context_management else {}),
         **({"diagnostics": dict(message.diagnostics)} if message.diagnostics is not None else {}),
+        **(
+            {"input_transformations": [dict(entry) for entry in message.input_transformations]}
+            if message.input_transformations is not None
+            else {}
+        ),
         "usage": usage,
     }
 

@@ -73,6 +73,8 @@ FALLBACK_CREDIT_BETA = (
     "fallback-credit-"  # the SDK's refusal-fallback middleware sends fallback-credit-2026-07-01
 )
 CONTEXT_1M = 1_000_000
+# Under this beta every reply reports `input_transformations` (docs/wire-notes.md).
+THINKING_BINDING_BETA = "thinking-binding-controls-"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -143,6 +145,14 @@ class MessagesRequest:
         from mockbay.wire.strict import beta_entries  # imported here: this module's imports are stdlib only
 
         return any(entry.startswith(FALLBACK_CREDIT_BETA) for entry in beta_entries(self.headers))
+
+    @cached_fact
+    def reports_input_transformations(self) -> bool:
+        """Whether `anthropic-beta` names the thinking-binding beta: the reply then says which of
+        the request's thinking blocks were dropped or let through (`input_transformations`)."""
+        from mockbay.wire.strict import beta_entries
+
+        return any(entry.startswith(THINKING_BINDING_BETA) for entry in beta_entries(self.headers))
 
     @cached_fact
     def thinking_shown(self) -> bool:

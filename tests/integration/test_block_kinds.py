@@ -438,3 +438,20 @@ def test_omitted_thinking_sends_only_the_signature(
         streamed = stream.get_final_message()
     assert deltas == ["signature_delta"]
     assert streamed.to_dict() == hidden.to_dict()
+
+
+@pytest.mark.parametrize("betas", [["thinking-binding-controls-2026-08-01"], ["context-1m-2025-08-07"]])
+def test_input_transformations_are_reported_under_their_beta(server: MockServer, betas: list[str]) -> None:
+    """Under `thinking-binding-controls-2026-08-01` every reply carries `input_transformations`,
+    `[]` when nothing was dropped, final in `message_start` (the SDK's `BetaMessage`); without
+    the beta the key is not sent."""
+    client = pinned_client(server, "kind-thinking")
+    kwargs: dict[str, Any] = {"model": "claude-sonnet-4-6", "max_tokens": 2048, "messages": USER_HI}
+    plain = client.beta.messages.create(**kwargs, betas=betas)
+    reported = "thinking-binding-controls-2026-08-01" in betas
+    assert ("input_transformations" in plain.to_dict()) is reported
+    assert plain.input_transformations == ([] if reported else None)
+    with client.beta.messages.stream(**kwargs, betas=betas) as stream:
+        starts = [e.message.to_dict() for e in stream if e.type == "message_start"]
+        assert stream.get_final_message().to_dict() == plain.to_dict()
+    assert ("input_transformations" in starts[0]) is reported
