@@ -4,12 +4,13 @@ A server tool (web search, web fetch, code execution, tool search, advisor) is r
 the client must not answer it, so a forced choice of one gets the server's blocks, a
 `server_tool_use` call, the result upstream would add and a sentence about it, never a client
 `tool_use`. A tool search (`tool_search_blocks`) returns references to the request's tools
-with `defer_loading`, which the model may call only once a search has found them. Server tools
-without a result here (advisor) get the call alone and `stop_reason: pause_turn`, as upstream
-pauses a turn it has not finished. The other tools
-Anthropic defines (bash, the text editor, memory, computer) have no `input_schema` either, but
-the client runs them: the model calls them with a client `tool_use` whose input has the shape
-that tool takes (docs/wire-notes.md, "Anthropic's client tools").
+with `defer_loading`, which the model may call only once a search has found them. A server
+tool without a result here (a name only a lenient request can offer as a tool, such as
+`bash_code_execution`) gets the call alone and `stop_reason: pause_turn`, as upstream pauses a
+turn it has not finished. The other tools Anthropic defines (bash, the text editor, memory,
+computer) have no `input_schema` either, but the client runs them: the model calls them with a
+client `tool_use` whose input has the shape that tool takes (docs/wire-notes.md, "Anthropic's
+client tools").
 Pure: a function of the request and a seeded `random.Random`.
 """
 
@@ -80,11 +81,25 @@ def _bash(rng: random.Random, said: str) -> Call:
     )
 
 
+ADVICE = (
+    "Answer directly, and say what you checked.",
+    "Check the inputs first; the rest follows from them.",
+    "Keep the answer short and name any assumption.",
+)
+
+
+def _advisor(rng: random.Random, said: str) -> Call:
+    """The advisor model reads the conversation itself: the call has no input."""
+    advice = {"text": rng.choice(ADVICE), "stop_reason": "end_turn"}
+    return {}, "advisor_tool_result", advice, "Following that advice, here is my answer."
+
+
 CALLS: dict[str, Callable[[random.Random, str], Call]] = {
     "web_search": _web_search,
     "web_fetch": _web_fetch,
     "code_execution": _code,
     "bash_code_execution": _bash,
+    "advisor": _advisor,
 }
 
 

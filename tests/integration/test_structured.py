@@ -277,6 +277,28 @@ def test_a_tool_found_earlier_is_called_without_a_new_search(strict_server: Mock
     assert [b.type for b in again.content] == ["tool_use"]
 
 
+def test_a_forced_advisor_call_gets_its_advice_in_the_same_turn(strict_server: MockServer) -> None:
+    """The advisor tool (beta) is run by the server: its `advisor_tool_result` follows the call,
+    not a `pause_turn` that a continuation (the SDK's tool runner sends one) would pause again."""
+    kwargs: dict[str, Any] = {
+        "model": MODEL,
+        "max_tokens": 1024,
+        "messages": USER_HI,
+        "tools": [{"type": "advisor_20260301", "name": "advisor", "model": "claude-opus-4-8"}],
+        "tool_choice": {"type": "tool", "name": "advisor"},
+        "betas": ["advisor-tool-2026-03-01"],
+    }
+    client = sync_client(strict_server.url)
+    message = client.beta.messages.create(**kwargs)
+    assert [b.type for b in message.content] == ["server_tool_use", "advisor_tool_result", "text"]
+    call, result, _ = message.content
+    assert call.name == "advisor" and result.tool_use_id == call.id
+    assert result.content.type == "advisor_result" and result.content.text
+    assert message.stop_reason == "end_turn"
+    with client.beta.messages.stream(**kwargs) as stream:
+        assert stream.get_final_message().to_dict() == message.to_dict()
+
+
 def test_a_scripted_text_off_the_schema_is_served_with_a_warning(server: MockServer) -> None:
     scenario = "name: off-schema\nrules:\n  - reply: {text: {json: {name: Ada}}}\n"
     with server.overrides():
