@@ -24,10 +24,12 @@ from typing import Any
 
 from mockbay.fallback_tools import (
     TOOL_SEARCHES,
+    call_fields,
     declared_tool_input,
     is_server_tool,
     server_tool_reply,
     tool_search_blocks,
+    toolset_member,
 )
 from mockbay.matching import Miss
 from mockbay.regexgen import matching_string
@@ -151,19 +153,21 @@ def _sentences(rng: random.Random, request: MessagesRequest) -> str:
 
 
 def _client_tools(request: MessagesRequest) -> list[dict[str, Any]]:
-    """Tools the client runs itself: custom ones (with an input_schema) and the ones Anthropic
-    defines for the client to run (bash, the text editor, ...), not server tools (web search, ...)."""
-    tools = request.body.get("tools") or []
-    return [
+    """Tools the client runs itself: custom ones (with an input_schema), the ones Anthropic
+    defines for the client to run (bash, the text editor, ...) and a member of each computer or
+    browser toolset; not server tools (web search, ...)."""
+    tools = [t for t in request.body.get("tools") or [] if isinstance(t, dict)]
+    members = [m for t in tools if (m := toolset_member(t)) is not None]
+    named = [
         t
         for t in tools
-        if isinstance(t, dict)
-        and not is_server_tool(t)
+        if not is_server_tool(t)
         and (
             isinstance(t.get("input_schema"), dict)
             or ("input_schema" not in t and isinstance(t.get("name"), str))
         )
     ]
+    return named + members
 
 
 def _topic_words(name: str) -> set[str]:
@@ -494,4 +498,5 @@ def generate_reply(request: MessagesRequest, seed: int) -> Reply:
         schema = _mapping(tool.get("input_schema"))
         # checked when rendered, as _answer's value is
         tool_input = schema_value({**schema, "type": "object"}, rng, schema)
-    return Reply(content=(*blocks, Block(type="tool_use", name=tool_name, input=tool_input)))
+    call = Block(type="tool_use", name=tool_name, input=tool_input, fields=call_fields(tool))
+    return Reply(content=(*blocks, call))

@@ -117,6 +117,36 @@ CLIENT_INPUTS: dict[str, Callable[[random.Random], dict[str, Any]]] = {
 }
 
 
+# A toolset (`computer_toolset_20260801`, `browser_toolset_20260801`) is one nameless entry for
+# a family of tools; the model calls a member: a `tool_use` with the member's name, the family's
+# `toolset_name` and a `caller`. The fallback calls `screenshot`, which both families have and
+# which takes no input (`types/computer_screenshot_tool_use_block.py`,
+# `types/browser_screenshot_tool_use_block.py`).
+TOOLSETS = {"computer_toolset_": "computer", "browser_toolset_": "browser"}
+TOOLSET_MEMBER = "screenshot"
+
+
+def toolset_member(tool: dict[str, Any]) -> dict[str, Any] | None:
+    """The member of toolset entry `tool` the fallback calls, as a tool of its own; None for
+    anything but a computer or browser toolset, or one whose `configs` disable that member."""
+    configs = tool.get("configs")
+    member = configs.get(TOOLSET_MEMBER) if isinstance(configs, dict) else None
+    if isinstance(member, dict) and member.get("enabled") is False:
+        return None
+    kind = tool.get("type")
+    family = next(
+        (f for prefix, f in TOOLSETS.items() if isinstance(kind, str) and kind.startswith(prefix)), None
+    )
+    return {"name": TOOLSET_MEMBER, "toolset_name": family} if family is not None else None
+
+
+def call_fields(tool: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+    """The wire fields a call of `tool` carries beside name and input: a toolset member's
+    `caller` and `toolset_name`."""
+    family = tool.get("toolset_name")
+    return (("caller", {"type": "direct"}), ("toolset_name", family)) if family is not None else ()
+
+
 def is_server_tool(tool: dict[str, Any]) -> bool:
     return (
         "input_schema" not in tool

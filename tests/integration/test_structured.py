@@ -299,6 +299,36 @@ def test_a_forced_advisor_call_gets_its_advice_in_the_same_turn(strict_server: M
         assert stream.get_final_message().to_dict() == message.to_dict()
 
 
+@pytest.mark.parametrize(
+    ("toolset", "name"),
+    [("computer_toolset_20260801", "computer"), ("browser_toolset_20260801", "browser")],
+)
+def test_a_forced_choice_of_a_toolset_calls_one_of_its_members(
+    strict_server: MockServer, toolset: str, name: str
+) -> None:
+    """A toolset entry has no name; the model calls its members, each a `tool_use` with the
+    member's name, the `toolset_name` and a `caller` (the SDK's `ComputerScreenshotToolUseBlock`)."""
+    kwargs: dict[str, Any] = {
+        "model": MODEL,
+        "max_tokens": 1024,
+        "messages": USER_HI,
+        "tools": [{"type": toolset}],
+    }
+    client = sync_client(strict_server.url)
+    message = client.messages.create(**kwargs, tool_choice={"type": "any"})
+    (call,) = message.content
+    wire = call.to_dict()
+    assert (wire["type"], wire["name"], wire["toolset_name"], wire["caller"]) == (
+        "tool_use",
+        "screenshot",
+        name,
+        {"type": "direct"},
+    )
+    assert wire["input"] == {} and wire["id"].startswith("toolu_01") and message.stop_reason == "tool_use"
+    with client.messages.stream(**kwargs, tool_choice={"type": "any"}) as stream:
+        assert stream.get_final_message().to_dict() == message.to_dict()
+
+
 def test_a_scripted_text_off_the_schema_is_served_with_a_warning(server: MockServer) -> None:
     scenario = "name: off-schema\nrules:\n  - reply: {text: {json: {name: Ada}}}\n"
     with server.overrides():
