@@ -477,16 +477,15 @@ def generate_reply(request: MessagesRequest, seed: int) -> Reply:
     if tool_name in TOOL_SEARCHES:  # a forced search, then a call of the first tool it found
         found = _deferred_found(request)
         blocks.extend(_search(request, tool_name, found))
-        tool = next((t for t in _client_tools(request) if found and t.get("name") == found[0]), None)
+        tool = next((t for t in _client_tools(request) if t.get("name") == found[0]), None) if found else None
         if tool is None:
             return Reply(content=(*blocks, Block(type="text", text=_answer(rng, request))))
         tool_name = found[0]
     elif is_server_tool(tool):
         return server_tool_reply(tool_name, rng, request.last_user_text or "", tuple(blocks))
     else:
-        if (
-            request.tool_choice not in FORCED_TOOL_CHOICES
-        ):  # forced calls come without a preamble, as upstream
+        # forced calls come without a preamble, as upstream
+        if request.tool_choice not in FORCED_TOOL_CHOICES:
             blocks.append(
                 Block(type="text", text=LiteralText(value=rng.choice(BEFORE_TOOL).format(tool=tool_name)))
             )
