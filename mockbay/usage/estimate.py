@@ -30,8 +30,10 @@ Each text segment costs `ceil(chars / chars_per_token)`. What counts as text: sy
 a tool definition and a `tool_use` block (name + input) as compact JSON; `tool_result` content (string or
 blocks); document text sources, titles and context; search result title, source and text; thinking text
 (and redacted thinking data) of the current assistant turn only. As upstream's `count_tokens` does,
-thinking blocks before the last user message that is more than tool results are ignored. Any other block
-type (server tool results and the like) counts as its compact JSON.
+thinking blocks before the last user message that is more than tool results are ignored; under a
+`clear_thinking_20251015` edit, the thinking of the assistant turns it keeps counts instead (all of
+them for `keep: all`). A `compaction` block counts its summary (`content`). Any other block type
+(server tool results and the like) counts as its compact JSON.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from typing import Any, Literal
 
 from mockbay.jsontext import canonical
 from mockbay.wire.cachemarks import Ttl, cache_ttl
+from mockbay.wire.context_management import clear_thinking
 from mockbay.wire.images import pixel_size
 from mockbay.wire.limits import pdf_pages
 from mockbay.wire.models import find_model, tool_overhead
@@ -104,10 +107,15 @@ def estimate_input_tokens(body: Mapping[str, Any]) -> int:
     total = _preamble(body, model, bool(tools)) + sum(_tool_tokens(tool, cpt) for tool in tools)
     total += _content_tokens(body.get("system"), cpt, True)
     messages = body.get("messages") or []
-    turn_start = _current_turn_start(messages)
+    turn_start = thinking_counted_from(body)
     for i, message in enumerate(messages):
         total += MESSAGE_FRAMING_TOKENS + _content_tokens(message.get("content"), cpt, i >= turn_start)
     return total
+
+
+def block_tokens(block: Mapping[str, Any], model: str) -> int:
+    """Input tokens of one content block of a request to `model`."""
+    return _block_tokens(block, chars_per_token(model))
 
 
 def _content_tokens(content: Any, cpt: float, with_thinking: bool) -> int:
@@ -130,7 +138,7 @@ def split_request(body: Mapping[str, Any]) -> Breakdown:
     cpt = chars_per_token(model)
     tools = body.get("tools") or []
     segments = [*_tool_segments(tools, cpt), *_system_segments(body.get("system"), cpt)]
-    segments += _message_segments(body.get("messages") or [], cpt)
+    segments += _message_segments(body.get("messages") or [], cpt, thinking_counted_from(body))
     return Breakdown(preamble=_preamble(body, model, bool(tools)), segments=tuple(segments))
 
 
@@ -184,11 +192,10 @@ def _system_segments(system: Any, cpt: float) -> list[Segment]:
 
 
 def _message_blocks(
-    messages: Sequence[Any],
+    messages: Sequence[Any], turn_start: int
 ) -> Iterator[tuple[int, Any, list[tuple[int, Mapping[str, Any]]]]]:
-    """(index, role, counted blocks with their positions) per message; earlier turns' thinking is
-    dropped, as upstream drops it."""
-    turn_start = _current_turn_start(messages)
+    """(index, role, counted blocks with their positions) per message; thinking before
+    `turn_start` is dropped, as upstream drops it."""
     for i, message in enumerate(messages):
         blocks = [
             (j, block)
@@ -198,9 +205,9 @@ def _message_blocks(
         yield i, message.get("role"), blocks
 
 
-def _message_segments(messages: Sequence[Any], cpt: float) -> list[Segment]:
+def _message_segments(messages: Sequence[Any], cpt: float, turn_start: int) -> list[Segment]:
     segments: list[Segment] = []
-    for i, role, blocks in _message_blocks(messages):
+    for i, role, blocks in _message_blocks(messages, turn_start):
         own = []
         for j, block in blocks:
             identity = ["messages", i, role, _without_marker(block)]
@@ -214,16 +221,48 @@ def _message_segments(messages: Sequence[Any], cpt: float) -> list[Segment]:
     return segments
 
 
+def thinking_counted_from(body: Mapping[str, Any]) -> int:
+    """Index of the first message whose thinking counts: the current turn's start, or, under a
+    `clear_thinking_20251015` edit, the first of the assistant turns it keeps."""
+    messages = body.get("messages") or []
+    edit = clear_thinking(body)
+    if edit is None:
+        return _current_turn_start(messages)
+    if edit.keep is None:
+        return 0
+    starts = assistant_turn_starts(messages)
+    if edit.keep == 0:
+        return len(messages)
+    return starts[-edit.keep] if edit.keep <= len(starts) else 0
+
+
+def assistant_turn_starts(messages: Sequence[Any]) -> list[int]:
+    """Where each assistant turn starts: its first assistant message. A turn runs until the next
+    user message that holds more than tool results, so a tool loop is one turn."""
+    starts: list[int] = []
+    open_turn = False
+    for i, message in enumerate(messages):
+        if message.get("role") == "assistant":
+            if not open_turn:
+                starts.append(i)
+            open_turn = True
+        elif not _only_tool_results(message):
+            open_turn = False
+    return starts
+
+
+def _only_tool_results(message: Mapping[str, Any]) -> bool:
+    content = message.get("content")
+    return not isinstance(content, str) and all(
+        block.get("type") == "tool_result" for block in _as_blocks(content)
+    )
+
+
 def _current_turn_start(messages: Sequence[Any]) -> int:
     """Index of the last user message that holds more than tool results: where the current turn starts."""
     for i in range(len(messages) - 1, -1, -1):
         message = messages[i]
-        if message.get("role") != "user":
-            continue
-        content = message.get("content")
-        if isinstance(content, str) or any(
-            block.get("type") != "tool_result" for block in _as_blocks(content)
-        ):
+        if message.get("role") == "user" and not _only_tool_results(message):
             return i
     return 0
 
@@ -236,6 +275,8 @@ def _block_tokens(block: Mapping[str, Any], cpt: float) -> int:
         return _text_tokens(str(block.get("thinking", "")), cpt)
     if kind == "redacted_thinking":
         return _text_tokens(str(block.get("data", "")), cpt)
+    if kind == "compaction":
+        return _text_tokens(str(block.get("content") or ""), cpt)
     if kind in ("tool_use", "server_tool_use"):
         return _text_tokens(str(block.get("name", "")) + canonical_json(block.get("input", {})), cpt)
     if kind == "tool_result":

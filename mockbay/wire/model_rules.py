@@ -3,7 +3,8 @@
 Each rule names the catalog models it applies to and upstream's text (docs/wire.md §3.3;
 docs/wire-notes.md lists mockbay's wording where upstream's is not published). A model outside
 the catalog meets none of them: a guessed rule must never refuse what the real API accepts.
-Stdlib only; imports `wire.models`, `wire.conversation` and `wire.fieldtypes`.
+Stdlib only; imports `wire.models`, `wire.conversation`, `wire.context_management` and
+`wire.fieldtypes`.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from mockbay.wire.context_management import CLEAR_THINKING
 from mockbay.wire.conversation import continued_turn
 from mockbay.wire.fieldtypes import bad
 from mockbay.wire.models import ALWAYS_THINKING, CATALOG, NO_ADAPTIVE, NO_MANUAL_THINKING, find_model
@@ -29,7 +31,6 @@ MANUAL_THINKING = (
     '"output_config.effort" to control thinking behavior.'
 )
 ADAPTIVE = "adaptive thinking is not supported on this model"
-CLEAR_THINKING = "clear_thinking_20251015"  # a context_management edit that needs thinking on
 CLEAR_THINKING_OFF = f"`{CLEAR_THINKING}` strategy requires `thinking` to be enabled or adaptive"
 # The thinking types that upstream's thinking rules (budget, sampling, prefill) apply to.
 THINKING_ON = ("enabled", "adaptive")

@@ -222,6 +222,37 @@ def test_only_current_turn_thinking_counts(thought: dict[str, Any], new_question
     assert estimate_input_tokens(tool_loop(thought, new_question=new_question)) == plain + counted
 
 
+def keeping(keep: Any, request: dict[str, Any]) -> dict[str, Any]:
+    return {**request, "context_management": {"edits": [{"type": "clear_thinking_20251015", "keep": keep}]}}
+
+
+TURNS = {"type": "thinking_turns", "value": 1}
+
+
+@pytest.mark.parametrize(
+    ("keep", "new_question", "counted"),
+    [
+        ("all", True, 10),  # every turn's thinking is kept
+        ({"type": "all"}, True, 10),
+        (TURNS, False, 10),  # the tool loop is the latest assistant turn
+        (TURNS, True, 10),  # the loop and the answer after it are one turn
+        ({"type": "thinking_turns", "value": 2}, True, 10),
+        ({"type": "thinking_turns", "value": 0}, False, 0),
+    ],
+)
+def test_clear_thinking_counts_the_turns_it_keeps(keep: Any, new_question: bool, counted: int) -> None:
+    plain = keeping(keep, tool_loop(new_question=new_question))
+    thinking = keeping(keep, tool_loop(THOUGHT, new_question=new_question))
+    assert estimate_input_tokens(thinking) == estimate_input_tokens(plain) + counted
+    assert estimate_input_tokens(thinking) == split_request(thinking).total
+
+
+def test_a_compaction_block_counts_its_summary() -> None:
+    summary = {"type": "compaction", "content": SEVEN, "signature": "s" * 300, "encrypted_content": None}
+    with_summary = body([assistant([summary]), user(SEVEN)])
+    assert estimate_input_tokens(with_summary) == estimate_input_tokens(body([assistant(SEVEN), user(SEVEN)]))
+
+
 def rich_body() -> dict[str, Any]:
     marker_1h = {"type": "ephemeral", "ttl": "1h"}
     return body(
