@@ -1,6 +1,7 @@
 """The step after the decision: what the prompt costs, and whether rate limits let it through.
 
-With `cache: simulate` the prompt splits into fresh, read and written tokens (the simulated
+The prompt is the context as upstream's edits leave it (`mockbay.context_edits`). With
+`cache: simulate` it splits into fresh, read and written tokens (the simulated
 prompt cache); otherwise it is all fresh, by the estimate. Rate limits (a scenario's `limits:` or
 `--rate-limits`) charge the prompt on admission and the output once the reply is rendered
 (`settle`); their `anthropic-ratelimit-*` headers go on the answer. A scripted error reply is
@@ -10,7 +11,9 @@ model's context window is refused before the limits charge it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from mockbay.errors import ApiError
 from mockbay.scenario.model import Limits, Scenario
@@ -55,7 +58,9 @@ async def admit(
     if reply.error is not None:
         limit_headers = {}
         if limits is not None:
-            limit_headers = await state.store.admit(bucket, limits, estimate_input_tokens(parsed.body))
+            limit_headers = await state.store.admit(
+                bucket, limits, estimate_input_tokens(prompt_body(parsed, decision))
+            )
         status, error_type = pair_for(reply.error.status, reply.error.type)
         raise ApiError(
             status,
@@ -66,7 +71,7 @@ async def admit(
             reply.error.raw,
         )
     mode = cache_mode(state, scenario)
-    cache_plan = await _cache_plan(state, parsed, mode)
+    cache_plan = await _cache_plan(state, parsed, prompt_body(parsed, decision), mode)
     prompt = cache_plan.outcome
     _refuse_overlong(parsed, prompt)
     limit_headers = {}
@@ -100,9 +105,17 @@ def cache_mode(state: ServerState, scenario: Scenario | None) -> str:
     return (scenario.cache if scenario is not None else None) or state.config.cache
 
 
-async def _cache_plan(state: ServerState, parsed: MessagesRequest, mode: str) -> CachePlan:
+def prompt_body(parsed: MessagesRequest, decision: Decision) -> Mapping[str, Any]:
+    """What the model reads: the body as upstream's context edits leave it (a compaction
+    request's, as sent)."""
+    return decision.context.prompt if decision.context is not None else parsed.body
+
+
+async def _cache_plan(
+    state: ServerState, parsed: MessagesRequest, prompt: Mapping[str, Any], mode: str
+) -> CachePlan:
     """With `cache: simulate`, how the prompt splits into fresh, read and written tokens; else all fresh."""
     if mode != "simulate":
-        return CachePlan(outcome=CacheOutcome(input_tokens=estimate_input_tokens(parsed.body)))
+        return CachePlan(outcome=CacheOutcome(input_tokens=estimate_input_tokens(prompt)))
     scope = f"session:{parsed.session}" if parsed.session else "global"
-    return await state.store.cache_plan(scope, parsed.body, parsed.model)
+    return await state.store.cache_plan(scope, prompt, parsed.model)

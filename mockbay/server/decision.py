@@ -8,17 +8,19 @@ reply memo keeps it beside the reply it produced, so a replay journals the same 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from mockbay import logs
 from mockbay.blocks.compaction import Compaction
+from mockbay.context_edits import Managed, manage
 from mockbay.errors import ApiError
 from mockbay.fallback import generate_reply, strict_message
 from mockbay.journal import Exchange
 from mockbay.matching import Miss, NearMiss
 from mockbay.matching.selector import Selection
 from mockbay.scenario.model import Reply, Scenario, Step
+from mockbay.server.managed import paused_reply
 from mockbay.state import ServerState
 from mockbay.summarize import compaction_reply
 from mockbay.wire.compaction import is_compaction_request
@@ -34,8 +36,9 @@ class Decision:
     step: Step | None = None
     reply_index: int | None = None  # the position in the step's `replies:`, for a sequence
     near_misses: tuple[dict[str, Any], ...] = ()  # the journal's JSON of each, when none answered
-    compaction: bool = False  # a compaction request answered by mockbay's summary (`_summarizes`)
+    compaction: bool = False  # a compaction (request, or paused edit) answered by mockbay's summary
     attempts: tuple[str, ...] = ()  # server-side fallbacks: the model of each attempt (`server.fallbacks`)
+    context: Managed | None = None  # the context as upstream edits it (None: a compaction request)
 
     @property
     def sequenced(self) -> bool:
@@ -69,13 +72,19 @@ async def decide(state: ServerState, parsed: MessagesRequest, exchange: Exchange
     entry; a refusal (the strict fallback's 400, a spent `then: error` sequence) journals what was
     found before it raises, so a test that reads the journal sees why. A compaction request is
     answered by a step whose reply is a summary (`_summarizes`), else by mockbay's
-    (`mockbay.summarize`), whatever the fallback."""
+    (`mockbay.summarize`), whatever the fallback; so is a request whose `compact_20260112` edit
+    pauses after compacting, without advancing a `replies:` sequence."""
     loose = state.config.fingerprints == "loose"
     outcome = state.selector.select(parsed, loose_fingerprints=loose)
     if logs.debug_enabled():
         logs.log_candidates(exchange, state.selector.explain(parsed, loose_fingerprints=loose))
-    if is_compaction_request(parsed.body) and not _summarizes(outcome):
+    compacting = is_compaction_request(parsed.body)
+    context = None if compacting else manage(parsed.body)
+    compacted = context.compacted if context is not None else None
+    if compacting and not _summarizes(outcome):
         decision = Decision(compaction_reply(parsed.body), compaction=True)
+    elif compacted is not None and compacted.pause and not _summarizes(outcome):
+        decision = Decision(paused_reply(compacted), compaction=True)
     elif isinstance(outcome, Miss):
         near = near_miss_json(outcome.near)
         if state.config.fallback == "strict" or outcome.unknown_pin is not None:
@@ -86,6 +95,8 @@ async def decide(state: ServerState, parsed: MessagesRequest, exchange: Exchange
         decision = Decision(outcome.step.reply, outcome.scenario, outcome.step)
     else:
         decision = await _in_sequence(state, parsed.session, outcome.scenario, outcome.step, exchange)
+    if context is not None:
+        decision = replace(decision, context=context)
     decision.record(exchange)
     return decision
 

@@ -20,6 +20,7 @@ from aiohttp import web
 
 from mockbay import logs
 from mockbay.config import MAX_BODY_BYTES
+from mockbay.context_edits import manage
 from mockbay.files.sources import check_file_sources
 from mockbay.journal import OFFSETS_BYTES_PER_EVENT, Exchange, replayed_headers
 from mockbay.platforms import ANTHROPIC, NAMED_BY_REQUEST_ID
@@ -119,7 +120,19 @@ async def count_body(
     body = _journal_body(state, exchange, raw, parsed, parsed_size(raw))
     counted = validate_count_tokens(body, headers, strict=_strict(state))
     await check_file_sources(state.store, counted.file_ids)
-    return json_response({"input_tokens": estimate_input_tokens(body)})
+    return json_response(counted_tokens(body))
+
+
+def counted_tokens(body: dict[str, Any]) -> dict[str, Any]:
+    """count_tokens' answer: the prompt as the clearing edits leave it (a compaction runs only
+    when a reply is sampled), and, for a request with `context_management`, the count before
+    them (`original_input_tokens`, the SDK's `BetaCountTokensContextManagementResponse`)."""
+    managed = manage(body, compacting=False)
+    counted: dict[str, Any] = {"input_tokens": estimate_input_tokens(managed.prompt)}
+    if body.get("context_management") is not None:
+        cleared = sum(entry["cleared_input_tokens"] for entry in managed.applied)
+        counted["context_management"] = {"original_input_tokens": counted["input_tokens"] + cleared}
+    return counted
 
 
 async def create_message(

@@ -1,9 +1,10 @@
 """The step after admission: the reply rendered for one request, then planned in time.
 
-`render` gives the message, its usage and the warnings a client may trip on; `plan` gives what
-is sent and when: a stream's encoded events cut by the reply's fault, or, for a JSON reply, when
-generation would end. Ids, generated text and timing jitter all derive from the seed and the
-request's fingerprint, so the same request gets the same bytes.
+`render` gives the message (as upstream's context edits shape it: `managed`), its usage and the
+warnings a client may trip on; `plan` gives what is sent and when: a stream's encoded events cut
+by the reply's fault, or, for a JSON reply, when generation would end. Ids, generated text and
+timing jitter all derive from the seed and the request's fingerprint, so the same request gets
+the same bytes.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from mockbay.scenario.model import Scenario, Timing
 from mockbay.server.admission import Admission
 from mockbay.server.decision import Decision
 from mockbay.server.fallbacks import iterations
+from mockbay.server.managed import compaction_usage, managed_reply
 from mockbay.server.plan import Plan, json_plan, stream_plan
 from mockbay.state import ServerState
 from mockbay.structured import input_problems, output_schema, reply_problem, unoffered_calls
@@ -41,7 +43,8 @@ def render(
     state: ServerState, parsed: MessagesRequest, decision: Decision, admission: Admission, request_id: str
 ) -> Rendered:
     """The message and its usage, with the structured-output check of a finished answer."""
-    scenario, reply = decision.scenario, decision.reply
+    scenario, context = decision.scenario, decision.context
+    reply = managed_reply(decision.reply, context)
     seed = scenario.seed if scenario is not None and scenario.seed is not None else state.config.seed
     fp = parsed.fingerprint
     message = render_message(
@@ -56,6 +59,8 @@ def render(
     )
     if decision.attempts:
         usage[ITERATIONS] = iterations(decision.attempts, message, usage)
+    if context is not None and context.compacted is not None:
+        usage = compaction_usage(usage, message, context.compacted)
     usage = without_omitted(usage, reply.usage)
     return Rendered(message, usage, f"{seed}:{fp}:timing", _warnings(parsed, decision, message))
 
