@@ -88,19 +88,25 @@ def manage(body: Mapping[str, Any], *, compacting: bool = True) -> Managed:
 
 
 def from_last_compaction(body: Mapping[str, Any]) -> Mapping[str, Any]:
-    """The body with its messages from the last `compaction` block on (the body itself if none)."""
+    """The body with its messages from the last `compaction` block on (the body itself if none).
+    Every request is scanned, so the loop is the plainest one."""
     messages = body.get("messages")
     if not isinstance(messages, list):
         return body
     for i in range(len(messages) - 1, -1, -1):
-        content = messages[i].get("content") if isinstance(messages[i], Mapping) else None
-        if not isinstance(content, list):
+        message = messages[i]
+        content = message.get("content") if isinstance(message, dict) else None
+        if type(content) is not list:
             continue
-        for j in range(len(content) - 1, -1, -1):
-            if isinstance(content[j], Mapping) and content[j].get("type") == COMPACTION:
-                if i == 0 and j == 0:
-                    return body
-                return {**body, "messages": [{**messages[i], "content": content[j:]}, *messages[i + 1 :]]}
+        last = None
+        for j, block in enumerate(content):
+            if type(block) is dict and block.get("type") == COMPACTION:
+                last = j
+        if last is None:
+            continue
+        if i == 0 and last == 0:
+            return body
+        return {**body, "messages": [{**message, "content": content[last:]}, *messages[i + 1 :]]}
     return body
 
 
@@ -120,8 +126,10 @@ def _summary_message(text: str) -> dict[str, Any]:
 def _cleared_thinking(prompt: Mapping[str, Any]) -> dict[str, Any] | None:
     """`clear_thinking_20251015`'s entry: the assistant turns before the kept ones that held
     thinking, and its tokens."""
-    messages = prompt.get("messages") or []
     kept_from = thinking_counted_from(prompt)
+    if kept_from == 0:  # `keep: all` (Claude Code's), or nothing before the kept turns
+        return None
+    messages = prompt.get("messages") or []
     model = str(prompt.get("model", ""))
     starts = [start for start in assistant_turn_starts(messages) if start < kept_from]
     turns = tokens = 0
@@ -148,8 +156,8 @@ def _clear_tool_uses(
     too where `clear_inputs` says, and its entry; the prompt unchanged when nothing, or less
     than `clear_at_least` tokens, would go."""
     uses = [block for block in _message_blocks(prompt) if block.get("type") in TOOL_USE_BLOCKS]
-    reached = len(uses) if edit.trigger_kind == TOOL_USES else estimate_input_tokens(prompt)
-    if reached < edit.trigger:
+    whole = estimate_input_tokens(prompt)
+    if (len(uses) if edit.trigger_kind == TOOL_USES else whole) < edit.trigger:
         return prompt, None
     clearable = [use for use in uses if use.get("name") not in edit.exclude_tools]
     cleared = clearable[: max(0, len(clearable) - edit.keep)]
@@ -163,7 +171,7 @@ def _clear_tool_uses(
     }
     messages = [_cleared_message(message, results, inputs) for message in prompt.get("messages") or []]
     edited = {**prompt, "messages": messages}
-    tokens = estimate_input_tokens(prompt) - estimate_input_tokens(edited)
+    tokens = whole - estimate_input_tokens(edited)
     if tokens < edit.clear_at_least:
         return prompt, None
     return edited, {

@@ -298,3 +298,24 @@ def test_the_tool_runner_resumes_after_a_paused_compaction(tmp_path: Path, strea
         messages = [turn.get_final_message() if stream else turn for turn in runner]
         assert [message.stop_reason for message in messages] == ["tool_use", "compaction", "end_turn"]
         assert messages[-1].content[0].text == "The file is lorem ipsum."  # resumed from the summary
+
+
+def test_lenient_validation_reads_a_malformed_edit_as_absent() -> None:
+    edits = [
+        {"type": "clear_tool_uses_20250919", "trigger": {"type": "input_tokens", "value": "1k"}, "keep": 3},
+        {"type": "compact_20260112", "trigger": {"value": -5}, "pause_after_compaction": "yes"},
+        "clear_thinking_20251015",
+    ]
+    body = {
+        "model": MODEL,
+        "max_tokens": 64,
+        "messages": tool_loop(6),
+        "context_management": {"edits": edits},
+    }
+    config = ServerConfig(port=0, timing="instant", fallback="generate", validation="lenient")
+    with MockServer(config=config) as lenient:
+        response = httpx.post(f"{lenient.url}/v1/messages", json=body, headers=HEADERS)
+    assert response.status_code == 200
+    content = response.json()["content"]  # the compaction's trigger reads as 0: reached, not paused
+    assert [block["type"] for block in content] == ["compaction", "text"]
+    assert "context_management" not in response.json()  # the clearing edit's trigger: its default
