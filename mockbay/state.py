@@ -1,8 +1,10 @@
 """`ServerState`: everything one server remembers, behind one object (one AppKey).
 
-The registry is replaced whole on reload; session cursors, the prompt cache, rate-limit buckets,
-Message Batches, Files, held message threads, the journal and the reply memo are the only mutable
-state, each with a cap. `reset()` clears all of them and keeps the scenarios loaded.
+The registry is replaced whole on reload: the scenario files' (`file_scenarios`, what `--watch`
+reloads) with the admin API's loads over them (`admin_scenarios`, kept across a reload). Session
+cursors, the prompt cache, rate-limit buckets, Message Batches, Files, held message threads, the
+journal and the reply memo are the only mutable state, each with a cap. `reset()` clears all of
+them and keeps the scenarios loaded.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from mockbay.journal import Journal
 from mockbay.lru import Lru
 from mockbay.matching import Selector
 from mockbay.metrics import Metrics
+from mockbay.scenario.model import Scenario
 from mockbay.scenario.registry import Registry
 from mockbay.store import StateStore
 from mockbay.store.bounded import BoundedStore
@@ -75,6 +78,9 @@ class ServerState:
             (config.admin_scenarios_max, config.admin_scenarios_max_mb),
         )
         self.store: StateStore = self.local
+        self.file_scenarios = registry
+        # POST /_mockbay/scenarios loads, the latest of each name: capped by the store's count of them
+        self.admin_scenarios = Registry()
         self.install(registry)
 
     @property
@@ -94,6 +100,24 @@ class ServerState:
         self.memo.clear()
         # no reply can wait before its JSON answer: the protocol may compute one inline
         self.never_waits = never_waits(registry, self._config.timing)
+
+    def load_admin(self, scenarios: list[Scenario]) -> None:
+        """Install scenarios the admin API loaded (validated, and counted by the store) over the
+        current set, and keep them for `reload_files`."""
+        self.admin_scenarios = self.admin_scenarios.merged(scenarios)
+        self.install(self.registry.merged(scenarios))
+
+    def share_admin(self, loaded: Registry) -> None:
+        """Install the admin-loaded scenarios a shared store lists (every replica's loads) over the
+        scenario files, in place of this process's."""
+        self.admin_scenarios = loaded
+        self.install(self.file_scenarios.merged(loaded))
+
+    def reload_files(self, registry: Registry) -> None:
+        """Install the scenario files as reloaded (`--watch`) with the admin-loaded scenarios still
+        over them: they did not come from the files, and the store still counts them."""
+        self.file_scenarios = registry
+        self.install(registry.merged(self.admin_scenarios))
 
     def reset(self) -> None:
         """Clear this process's sessions, prompt cache, rate-limit buckets, batches, files, threads,

@@ -100,11 +100,11 @@ async def _load(request: web.Request, state: ServerState, request_id: str) -> we
         ) from None
     try:
         scenarios = load_yaml(text, "<admin>")
-        registry = state.registry.merged(scenarios)
+        state.registry.merged(scenarios)  # refuses a name the body defines twice
     except ScenarioError as exc:
         problems = [f"{mark}: {message}" for mark, message in exc.problems]
         envelope = error_body("invalid_request_error", "\n".join(problems), request_id)
         return json_response({**envelope, "problems": problems}, status=400)
     await state.store.add_scenarios(text)  # with --state: every replica and worker loads them too
-    state.install(registry)
-    return json_response({"loaded": [s.name for s in scenarios], "scenarios": len(registry)})
+    state.load_admin(scenarios)
+    return json_response({"loaded": [s.name for s in scenarios], "scenarios": len(state.registry)})

@@ -1,4 +1,5 @@
-"""`--watch`: reload scenario files when they change; a broken file keeps the old set serving."""
+"""`--watch`: reload scenario files when they change; a broken file keeps the old set serving, and
+scenarios loaded through the admin API stay loaded over the files (`ServerState.reload_files`)."""
 
 from __future__ import annotations
 
@@ -59,5 +60,7 @@ async def watch_scenarios(state: ServerState, paths: Sequence[str], seen: dict[s
         except ScenarioError as exc:
             log.error("scenarios not reloaded; still serving the previous %d:\n%s", len(state.registry), exc)
             continue
-        state.install(registry)
-        log.info("reloaded %d scenarios", len(registry))
+        state.reload_files(registry)
+        admin = len(state.admin_scenarios)
+        kept = f"; kept {admin} loaded through the admin API" if admin else ""
+        log.info("reloaded %d scenarios%s", len(registry), kept)

@@ -63,7 +63,8 @@ def shared_state(state: ServerState) -> Callable[[web.Application], AsyncIterato
             return
         from mockbay.store.redis_store import RedisStore
 
-        store = RedisStore(state.config, admin_loaded(state, state.registry))
+        state.file_scenarios = state.registry  # as it starts (a test's loads too): what shared loads go over
+        store = RedisStore(state.config, admin_loaded(state))
         await store.check()
         state.store = store
         try:
@@ -75,20 +76,21 @@ def shared_state(state: ServerState) -> Callable[[web.Application], AsyncIterato
     return context
 
 
-def admin_loaded(state: ServerState, base: Registry) -> Callable[[list[str]], None]:
-    """Install the scenario files (`base`) merged with the shared admin-loaded texts, in load order.
+def admin_loaded(state: ServerState) -> Callable[[list[str]], None]:
+    """Install the scenario files (as last reloaded) merged with the shared admin-loaded texts, in
+    load order; they are kept as this process's admin-loaded scenarios, for the next reload.
 
     The texts were validated by the replica that took them; one that no longer loads (a replica
     of another mockbay version) is logged and skipped rather than stopping every request.
     """
 
     def install(texts: list[str]) -> None:
-        registry = base
+        loaded = Registry()
         for text in texts:
             try:
-                registry = registry.merged(load_yaml(text, "<admin>"))
+                loaded = loaded.merged(load_yaml(text, "<admin>"))
             except ScenarioError as exc:
                 log.warning("shared admin-loaded scenarios skipped: %s", exc)
-        state.install(registry)
+        state.share_admin(loaded)
 
     return install

@@ -372,6 +372,34 @@ def test_admin_loads_are_capped_over_every_replica_and_one_beyond_is_refused(
         group.close()
 
 
+def test_a_watched_reload_keeps_the_shared_admin_loads_and_outlasts_the_next_one(
+    redis_server: RedisServer, tmp_path: Path
+) -> None:
+    """A replica installs the shared loads over its files as last reloaded, not as they started."""
+    watched = tmp_path / "watched.yaml"
+    watched.write_text("name: watched\nrules:\n  - reply: {text: version one}\n")
+    namespace = f"watch-{uuid.uuid4().hex[:8]}"
+    with replicas_on(redis_server, tmp_path, namespace, 1, "--watch") as [child]:
+        client = httpx.Client(base_url=child.url, headers=HEADERS, timeout=10)
+        with client:
+
+            def pinned(name: str) -> str:
+                return text_of(client.post(f"/s/{name}/v1/messages", json=body("hi")))
+
+            assert client.post("/_mockbay/scenarios", content=ADMIN_LOADED).status_code == 200
+            assert pinned("watched") == "version one"
+            watched.write_text("name: watched\nrules:\n  - reply: {text: version two}\n")
+            deadline = time.monotonic() + 2.5  # the watcher polls every 0.5 s
+            while pinned("watched") != "version two":
+                assert time.monotonic() < deadline, "not reloaded within 2.5 s"
+                time.sleep(0.05)
+            assert pinned("admin-loaded") == "loaded through one replica"
+            again = ADMIN_LOADED.replace("admin-loaded", "second")
+            assert client.post("/_mockbay/scenarios", content=again).status_code == 200
+            assert pinned("watched") == "version two"  # the next load's catch-up kept the reload
+            assert [pinned("admin-loaded"), pinned("second")] == ["loaded through one replica"] * 2
+
+
 def test_workers_on_redis_share_admin_loaded_scenarios_the_journal_and_reset(
     redis_server: RedisServer, scenario_file: Path
 ) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import IO
 
 import anthropic
+import httpx
 import pytest
 
 from tests.conftest import sync_client
@@ -123,3 +124,15 @@ def test_a_rewrite_that_keeps_the_mtime_is_reloaded(served: Served, tmp_path: Pa
     path.write_text(scenario("watched", "same tick, new words"))
     os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
     wait_for(lambda: served.ask() == "same tick, new words")
+
+
+def test_scenarios_loaded_through_the_admin_api_stay_across_a_reload(served: Served, tmp_path: Path) -> None:
+    """They did not come from the watched files, and `--admin-scenarios-max` still counts them."""
+    loaded = httpx.post(f"{served.url}/_mockbay/scenarios", content=scenario("posted", "from the admin API"))
+    assert loaded.json() == {"loaded": ["posted"], "scenarios": 2}
+    (tmp_path / "main.yaml").write_text(scenario("watched", "version two"))
+    wait_for(lambda: served.ask("/s/watched") == "version two")
+    wait_for(lambda: any("kept 1 loaded through the admin API" in line for line in served.stderr))
+    assert served.ask("/s/posted") == "from the admin API"
+    listed = httpx.get(f"{served.url}/_mockbay/scenarios").json()["scenarios"]
+    assert sorted(s["name"] for s in listed) == ["posted", "watched"]
