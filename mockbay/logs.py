@@ -62,9 +62,15 @@ def exchange_fields(exchange: Exchange) -> dict[str, Any]:
 
 class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """Writes to whatever `sys.stderr` is when a line is logged, not when the handler was made:
-    a server started in-process (tests, `main(["serve", ...])`) outlives a swapped-out stderr."""
+    a server started in-process (tests, `main(["serve", ...])`) outlives a swapped-out stderr.
+
+    Records also propagate to the root logger, so a program that runs the server in-process, or
+    pytest's `caplog`, gets them in its own handlers; while the root logger has one, this handler
+    leaves the line to it, so it is printed once (`mockbay serve` itself has none)."""
 
     def emit(self, record: logging.LogRecord) -> None:
+        if logging.getLogger().handlers:
+            return
         self.stream = sys.stderr
         super().emit(record)
 
@@ -79,7 +85,6 @@ def configure_logging(fmt: str, level: str) -> None:
         logger = logging.getLogger(name)
         logger.handlers[:] = [handler]
         logger.setLevel(threshold)
-        logger.propagate = False
 
 
 def outcome(exchange: Exchange) -> str:

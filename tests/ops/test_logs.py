@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import pytest
 
+from mockbay.logs import configure_logging
 from tests import processes
 
 SCENARIO = """
@@ -67,3 +71,26 @@ def test_text_lines_explain_and_debug_names_each_candidate(tmp_path: Path) -> No
     debug = [line for line in lines if " DEBUG " in line and replies[1].headers["request-id"] in line]
     assert len(debug) == 1 and "candidate capitals did not answer: rules[0].when: last_user" in debug[0]
     assert "capitals.yaml:" in debug[0]  # where the failing condition is written
+
+
+@pytest.fixture
+def configured_loggers() -> Iterator[None]:
+    """mockbay's and aiohttp's loggers put back as they were after a test configures them."""
+    loggers = [logging.getLogger(name) for name in ("mockbay", "aiohttp")]
+    saved = [(logger.handlers[:], logger.level, logger.propagate) for logger in loggers]
+    yield
+    for logger, (handlers, level, propagate) in zip(loggers, saved, strict=True):
+        logger.handlers[:], logger.level, logger.propagate = handlers, level, propagate
+
+
+@pytest.mark.usefixtures("configured_loggers")
+def test_a_server_configured_in_process_logs_to_the_programs_handlers_once(
+    caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What `serve` configures reaches caplog (or a program's own root handlers), and is not
+    printed to stderr as well; `mockbay serve` alone, with no root handler, prints it (above)."""
+    configure_logging("text", "info")
+    logging.getLogger("mockbay.exchange").info("POST /v1/messages -> 200")
+    logging.getLogger("aiohttp.server").warning("an aiohttp warning")
+    assert [r.getMessage() for r in caplog.records] == ["POST /v1/messages -> 200", "an aiohttp warning"]
+    assert capsys.readouterr().err == ""
