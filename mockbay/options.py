@@ -221,12 +221,13 @@ def add_listen(parser: argparse.ArgumentParser) -> None:
 
 
 def add_body_timeout(parser: argparse.ArgumentParser) -> None:
-    """--body-timeout, shared by serve and record: both read request bodies from clients."""
+    """--body-timeout, shared by serve and record: both read requests from clients."""
     add_option(
         parser,
         "--body-timeout",
-        "seconds a request's whole body may take to arrive, from its start; one still arriving then "
-        "is answered 408 timeout_error and its connection closed",
+        "seconds a request's whole body may take to arrive, from its start, and its headers, from "
+        "their first byte; one still arriving then is answered 408 timeout_error and its "
+        "connection closed",
         env_name="BODY_TIMEOUT",
         default=BODY_TIMEOUT_SECONDS,
         type=timeout_seconds,

@@ -8,7 +8,9 @@ other failure keeps aiohttp's own handling and traceback, because that is mockba
 
 A request whose body is still arriving when its handler starts gets a deadline for the rest
 (`_body_deadline`): a client that stalls mid-body, or trickles it in, is answered 408 and its
-connection closed, where aiohttp would wait on the body for ever.
+connection closed, where aiohttp would wait on the body for ever. A request whose head (request
+line and headers) is still arriving the same body timeout after its first byte gets the same 408
+(`_WatchedParser`), where aiohttp would wait for its keep-alive timeout and close without a word.
 
 The same subclass offers each request, once parsed whole, to the app's inline answer (`inline`:
 JSON answers complete at once, written without aiohttp's request and response objects) before
@@ -34,6 +36,7 @@ from yarl import URL
 from mockbay.config import BODY_TIMEOUT_SECONDS
 from mockbay.errors import ApiError
 from mockbay.render import ids
+from mockbay.server.head import answer_bytes
 from mockbay.server.responses import error_response
 from mockbay.wire.errors import default_message, pair_for
 
@@ -47,12 +50,16 @@ INLINE_ANSWER: web.AppKey[InlineAnswer] = web.AppKey("mockbay_inline_answer")
 # Where the app keeps its body timeout in seconds, read when a request's body is still to come
 BODY_TIMEOUT: web.AppKey[Callable[[], float]] = web.AppKey("mockbay_body_timeout")
 CLIENT_FAULTS = (HttpProcessingError, RequestPayloadError)
-# The handler state the inline answer reads and keeps (`_EnvelopeHandler.unanswered`) and the body
-# buffer it reads (`_complete_body`), as aiohttp 3.14 names them; an aiohttp without one of them
-# answers every request through its handler.
+# The handler state the inline answer and the head deadline read and keep (`_EnvelopeHandler`,
+# `_WatchedParser`) and the body buffer they read (`_complete_body`, `_WatchedParser._next_begun`),
+# as aiohttp 3.14 names them; an aiohttp without one of them answers every request through its
+# handler and leaves a stalled head to its keep-alive timeout.
 INLINE_STATE = frozenset(
     {"_waiter", "_messages", "_request_count", "_next_keepalive_close_time", "_keepalive_timeout", "_parser"}
 )
+CRLF = b"\r\n"  # blank lines between requests, which the parser skips: no request's first bytes
+COMPARED = 64  # bytes of a body's end compared with the stream's (`_WatchedParser._next_begun`)
+BUSY_RECHECK_S = 1.0  # how often a stalled head behind an answer still being written is looked at
 
 
 def _slots(cls: type) -> set[str]:
@@ -82,7 +89,7 @@ def reason(exc: BaseException) -> str:
 
 class _EnvelopeHandler(RequestHandler):
     """aiohttp's protocol with client faults answered in the envelope and logged in one line, and
-    answers complete at once given as requests are parsed (`inline_answer`, see `_InlineParser`).
+    answers complete at once given as requests are parsed (`inline_answer`, see `_WatchedParser`).
     Slotted like its base, as one is made per connection: without `__slots__` each also carried a
     `__dict__` for `new_request_id` (40 bytes more per open stream, tracemalloc)."""
 
@@ -90,13 +97,16 @@ class _EnvelopeHandler(RequestHandler):
     new_request_id: Callable[[], str]
     inline_answer: InlineAnswer
 
+    def idle(self) -> bool:
+        """Nothing in flight on this connection: its handler waits for the next request."""
+        waiter = self._waiter
+        return waiter is not None and not waiter.done() and not self._messages
+
     def unanswered(self, messages: list[Any]) -> list[Any]:
         """The parsed requests left for aiohttp once the inline answer has answered what it can:
-        only while nothing else is in flight on this connection (its handler waits for a request)
-        and the client reads what is written, and only from the first on, so answers keep the
-        requests' order."""
-        waiter = self._waiter
-        if waiter is None or waiter.done() or self._messages:
+        only while nothing else is in flight on this connection (`idle`) and the client reads what
+        is written, and only from the first on, so answers keep the requests' order."""
+        if not self.idle():
             return messages
         for index, (message, payload) in enumerate(messages):
             body = _complete_body(payload)
@@ -122,6 +132,27 @@ class _EnvelopeHandler(RequestHandler):
                 "the inline answer to %s %s failed; the handler answers it", message.method, message.path
             )
             return None
+
+    def head_timed_out(self, seconds: float) -> None:
+        """The 408 a body gets (`timeout_error`), for a head still arriving after `seconds`; then
+        the connection is closed: the rest of that head cannot be told from the next request."""
+        transport = self.transport
+        if transport is None:
+            return
+        error = timeout_error(HeadTimeout(seconds))
+        log.info("request timed out from %s: %s", self.peername, error.message)
+        request_id = self.new_request_id()
+        response = error_response(error, request_id)
+        response.headers["request-id"] = request_id
+        response.headers["Connection"] = "close"
+        transport.write(answer_bytes(response))
+        self.force_close()
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        parser = self._parser
+        if isinstance(parser, _WatchedParser):
+            parser.stop()
+        super().connection_lost(exc)
 
     def log_exception(self, *args: Any, **kw: Any) -> None:
         exc = kw.get("exc_info")
@@ -181,6 +212,19 @@ class BodyTimeout(TimeoutError):
         super().__init__(f"the request body did not arrive whole within {seconds:g} s")
 
 
+class HeadTimeout(TimeoutError):
+    """A request head (request line and headers) that did not arrive whole within the body timeout
+    of its first byte (`_WatchedParser`)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"the request headers did not arrive whole within {seconds:g} s")
+
+
+def timeout_error(exc: TimeoutError) -> ApiError:
+    """Upstream's 408 for a request that did not arrive in time (the SDK retries it)."""
+    return ApiError(408, "timeout_error", f"Request timed out: {exc}")
+
+
 def _body_deadline(handler: _Handler, seconds: Callable[[], float]) -> _Handler:
     """The app's handler, with a deadline on a body still arriving as it starts. A plain function:
     every request passes through it, and one whose body has arrived whole (most) costs one check."""
@@ -225,25 +269,116 @@ def _complete_body(payload: Any) -> bytes | None:
     return None
 
 
-class _InlineParser:
-    """aiohttp's request parser, whose parsed requests the connection's handler may answer
-    inline (`_EnvelopeHandler.unanswered`) before aiohttp queues the rest; anything else it is
-    asked goes to the parser itself."""
+class _WatchedParser:
+    """aiohttp's request parser, watched by its connection's handler. The parsed requests may be
+    answered inline (`_EnvelopeHandler.unanswered`) before aiohttp queues the rest; and the time
+    the first byte of a request not yet parsed arrived is kept (`_head_since`), so a head still
+    arriving a body timeout later is answered 408 (`_expire`). One timer per connection, armed when
+    a head starts and moved on as it fires, rather than one per request. Anything else it is asked
+    goes to the parser itself.
 
-    __slots__ = ("_handler", "_parser")
+    The parser does not say whether bytes it holds after a request's end begin another, so the
+    stream's end is compared with the end of the request that ended in it (`_next_begun`)."""
 
-    def __init__(self, parser: Any, handler: _EnvelopeHandler) -> None:
+    __slots__ = (
+        "_chunked",
+        "_handler",
+        "_head_since",
+        "_inline",
+        "_parser",
+        "_payload",
+        "_tail",
+        "_timeout",
+        "_timer",
+    )
+
+    def __init__(self, parser: Any, handler: _EnvelopeHandler, inline: bool, timeout: Callable[[], float]):
         self._parser = parser
         self._handler = handler
+        self._inline = inline
+        self._timeout = timeout
+        # The body still arriving after the last feed, if any, and whether it is chunked: only
+        # held while the request holds it, so no answered request's body is kept
+        self._payload: Any = None
+        self._chunked = False
+        self._tail = b""  # the stream's last bytes (`COMPARED` of them)
+        self._head_since: float | None = None
+        self._timer: asyncio.TimerHandle | None = None
 
     def feed_data(self, data: bytes) -> tuple[list[Any], bool, bytes]:
+        payload, chunked = self._payload, self._chunked
         messages, upgraded, tail = self._parser.feed_data(data)
+        if data:
+            self._tail = data[-COMPARED:] if len(data) >= COMPARED else (self._tail + data)[-COMPARED:]
         if messages:
+            message, payload = messages[-1]
+            chunked = message.chunked
+        if payload is None:  # no request ended here: bytes of the next one's head, or blank lines
+            if self._head_since is None and data.strip(CRLF):
+                self._begin()
+        elif not payload.is_eof():  # its body is arriving: the body deadline times that
+            self._payload, self._chunked, self._head_since = payload, chunked, None
+        else:
+            self._payload, self._head_since = None, None
+            if self._next_begun(payload, chunked, data):
+                self._begin()
+        if messages and self._inline:
             parsed = len(messages)
             messages = self._handler.unanswered(messages)
             for _ in range(parsed - len(messages)):  # each answered one frees its queue slot
                 self._parser.message_consumed()
         return messages, upgraded, tail
+
+    def _next_begun(self, payload: Any, chunked: bool, data: bytes) -> bool:
+        """Whether bytes other than blank lines follow the request that ended in this feed: the
+        stream does not end as that request does, with a blank line (no body, or chunked) or its
+        body's last bytes (still in its buffer: they were fed just now; most often the feed ends
+        with them). A blank line or a body the stream ends with is never taken for another
+        request's start."""
+        if chunked or type(payload) is not StreamReader or not payload._buffer:
+            return self._tail[-4:].strip(CRLF) != b""
+        if data.endswith(payload._buffer[-1]):
+            return False
+        sent = self._tail.rstrip(CRLF)
+        body = payload._buffer[-1][-COMPARED:].rstrip(CRLF)
+        compared = min(len(sent), len(body))
+        return sent[len(sent) - compared :] != body[len(body) - compared :]
+
+    def _begin(self) -> None:
+        """A request's head began arriving now; aiohttp's keep-alive timer, which would close the
+        connection without a word, is put off until its deadline has passed."""
+        handler = self._handler
+        now = handler._loop.time()
+        self._head_since = now
+        deadline = now + self._timeout()
+        handler._next_keepalive_close_time = max(
+            handler._next_keepalive_close_time, deadline + BUSY_RECHECK_S
+        )
+        if self._timer is None:
+            self._timer = handler._loop.call_at(deadline, self._expire)
+
+    def _expire(self) -> None:
+        """The timer: a head still arriving past its deadline is answered 408 once nothing is in
+        flight before it (until then it is looked at again); else the timer waits for the next
+        deadline, or for the next head to start."""
+        self._timer = None
+        since, handler = self._head_since, self._handler
+        if since is None or handler.transport is None:
+            return
+        loop, seconds = handler._loop, self._timeout()
+        now = loop.time()
+        if now < since + seconds:
+            self._timer = loop.call_at(since + seconds, self._expire)
+        elif not handler.idle():
+            self._timer = loop.call_at(now + BUSY_RECHECK_S, self._expire)
+        else:
+            handler.head_timed_out(seconds)
+
+    def stop(self) -> None:
+        """The connection is lost: no timer keeps it."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._parser, name)
@@ -262,13 +397,17 @@ class _EnvelopeServer(web.Server):
         super().__init__(handler, request_factory=base.request_factory, **kwargs)
         self._new_request_id = new_request_id
         self._inline_answer = inline_answer
+        self._body_timeout = body_timeout
 
     def __call__(self) -> RequestHandler:
         handler = _EnvelopeHandler(self, loop=self._loop, **self._kwargs)
         handler.new_request_id = self._new_request_id
-        if self._inline_answer is not None and INLINE_READY:
-            handler.inline_answer = self._inline_answer
-            handler._parser = _InlineParser(handler._parser, handler)  # type: ignore[assignment]
+        if INLINE_READY:
+            inline_answer = self._inline_answer
+            if inline_answer is not None:
+                handler.inline_answer = inline_answer
+            inline = inline_answer is not None
+            handler._parser = _WatchedParser(handler._parser, handler, inline, self._body_timeout)  # type: ignore[assignment]
         return handler
 
 

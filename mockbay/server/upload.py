@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from aiohttp import web
 
 from mockbay.errors import ApiError
-from mockbay.server.protocol import CLIENT_FAULTS, MAX_REASON, BodyTimeout, reason
+from mockbay.server.protocol import CLIENT_FAULTS, MAX_REASON, BodyTimeout, reason, timeout_error
 from mockbay.wire.errors import default_message
 
 IDENTITY = "identity"
@@ -46,7 +46,7 @@ def unreadable(exc: BaseException) -> ApiError:
     """A body the client did not send whole and well: one still arriving at the body timeout is
     upstream's 408 (the SDK retries it), one whose chunking or compression is broken a 400."""
     if isinstance(exc, BodyTimeout):
-        return ApiError(408, "timeout_error", f"Request timed out: {exc}")
+        return timeout_error(exc)
     return ApiError(400, "invalid_request_error", f"The request body could not be read: {reason(exc)}")
 
 

@@ -162,7 +162,7 @@ def test_a_slow_body_that_completes_in_time_is_answered(server: MockServer) -> N
     assert answer.startswith(b"HTTP/1.1 200 "), answer
 
 
-def test_the_recorder_times_a_body_too(tmp_path: Path) -> None:
+def test_the_recorder_times_a_body_and_a_head_too(tmp_path: Path) -> None:
     """`mockbay record` reads each body before forwarding it: `--body-timeout` there too."""
     out = str(tmp_path / "out")
     proxy = start(
@@ -172,6 +172,122 @@ def test_the_recorder_times_a_body_too(tmp_path: Path) -> None:
         stall = STALLS["messages"]
         head = _request_head(stall, b"content-length: 1000\r\n")
         answer, elapsed = _answer(urlsplit(proxy.url).port, head + stall.sent, [])
+        stalled_head, _ = _answer(urlsplit(proxy.url).port, STALLED_HEAD, [])
     finally:
         stop(proxy)
     _check_timed_out(answer, elapsed, stall.shows)
+    _check_head_timed_out(stalled_head)
+
+
+# ---- a request head that stalls: the same 408, timed from the request's first byte -------------
+
+COUNTED = {"model": "claude-sonnet-4-6", "messages": [{"role": "user", "content": "hi"}]}
+MESSAGE, TO_COUNT = json.dumps({**COUNTED, "max_tokens": 10}).encode(), json.dumps(COUNTED).encode()
+STALLED_HEAD = b"POST /v1/messages HTTP/1.1\r\nhost: x\r\n"  # then nothing: a slowloris
+HEAD_TIMED_OUT = b"the request headers did not arrive whole within 0.5 s"
+# Whole requests that end every way one can: a body (the inline answer's and the handler's), no
+# body, a chunked body, and a body followed by a stray blank line (which some clients send)
+WHOLE = {
+    "body": b"POST /v1/messages HTTP/1.1\r\nhost: x\r\n" + AUTH + JSON
+    + b"content-length: %d\r\n\r\n%s" % (len(MESSAGE), MESSAGE),
+    "body to the handler": b"POST /v1/messages/count_tokens HTTP/1.1\r\nhost: x\r\n" + AUTH + JSON
+    + b"content-length: %d\r\n\r\n%s" % (len(TO_COUNT), TO_COUNT),
+    "no body": b"GET /v1/models HTTP/1.1\r\nhost: x\r\n" + AUTH + b"\r\n",
+    "chunked": b"POST /v1/messages HTTP/1.1\r\nhost: x\r\n" + AUTH + JSON
+    + b"transfer-encoding: chunked\r\n\r\n" + _chunk(MESSAGE) + b"0\r\n\r\n",
+    "stray blank line": b"POST /v1/messages HTTP/1.1\r\nhost: x\r\n" + AUTH + JSON
+    + b"content-length: %d\r\n\r\n%s\r\n" % (len(MESSAGE), MESSAGE),
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def inline_server() -> Iterator[MockServer]:
+    """No scenario, so no reply waits: plain messages requests are answered as they are parsed
+    (server/inline.py), where the `server` fixture's go through aiohttp's handler."""
+    with MockServer(fallback="generate", body_timeout_seconds=TIMEOUT_S) as running:
+        assert running.state.never_waits
+        yield running
+
+
+@pytest.fixture(params=["server", "inline_server"])
+def either(request: pytest.FixtureRequest) -> MockServer:
+    server: MockServer = request.getfixturevalue(request.param)
+    return server
+
+
+def _read_answers(sock: socket.socket, count: int) -> list[bytes]:
+    """`count` answers read off the socket, each by its Content-Length."""
+    data, answers = b"", []
+    while len(answers) < count:
+        head, found, rest = data.partition(b"\r\n\r\n")
+        length = next(
+            (
+                int(line.split(b":")[1])
+                for line in head.lower().split(b"\r\n")
+                if line.startswith(b"content-length:")
+            ),
+            None,
+        )
+        if found and length is not None and len(rest) >= length:
+            answers.append(head + found + rest[:length])
+            data = rest[length:]
+            continue
+        chunk = sock.recv(65536)
+        assert chunk, f"closed after {len(answers)} answers: {data!r}"
+        data += chunk
+    return answers
+
+
+def _check_head_timed_out(answer: bytes) -> None:
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 408 "), answer
+    assert b"connection: close" in head.lower() and b"request-id: req_" in head
+    error = json.loads(body)
+    assert error["type"] == "error" and error["error"]["type"] == "timeout_error"
+    assert HEAD_TIMED_OUT in body and error["request_id"] in head.decode()
+
+
+def test_a_head_that_stalls_is_a_408_after_the_body_timeout(server: MockServer) -> None:
+    """Where aiohttp alone would say nothing until its keep-alive timeout closed the connection."""
+    answer, elapsed = _answer(server.port, STALLED_HEAD, [])
+    _check_head_timed_out(answer)
+    assert TIMEOUT_S <= elapsed < ANSWERED_WITHIN_S
+
+
+def test_a_head_is_timed_from_its_first_byte_not_each_read(server: MockServer) -> None:
+    """A header line every 0.2 s, for longer than `ANSWERED_WITHIN_S`, is cut off all the same."""
+    lines = [b"x-trickle-%d: %d\r\n" % (n, n) for n in range(40)]
+    answer, elapsed = _answer(server.port, STALLED_HEAD, lines, gap_s=TIMEOUT_S * 0.4)
+    _check_head_timed_out(answer)
+    assert elapsed < ANSWERED_WITHIN_S
+
+
+@pytest.mark.parametrize("whole", WHOLE.values(), ids=WHOLE.keys())
+def test_pipelined_after_whole_requests_a_stalled_head_is_a_408(either: MockServer, whole: bytes) -> None:
+    """Sent in one write, so the head's first bytes arrive with the end of the request before it."""
+    assert either.port is not None
+    with socket.create_connection(("127.0.0.1", either.port), timeout=ANSWERED_WITHIN_S) as sock:
+        started = time.monotonic()
+        sock.sendall(whole + whole + STALLED_HEAD)
+        answers = _read_answers(sock, 3)
+        assert sock.recv(1) == b""  # then closed
+    assert [answer[:13] for answer in answers[:2]] == [b"HTTP/1.1 200 "] * 2
+    _check_head_timed_out(answers[2])
+    assert TIMEOUT_S <= time.monotonic() - started < ANSWERED_WITHIN_S
+
+
+@pytest.mark.parametrize("whole", WHOLE.values(), ids=WHOLE.keys())
+def test_an_idle_connection_after_whole_requests_gets_nothing(either: MockServer, whole: bytes) -> None:
+    """No byte of a next request, no 408: idle keep-alive is aiohttp's to close, silently. The
+    requests come pipelined, then one at a time, then one split in two writes."""
+    assert either.port is not None
+    with socket.create_connection(("127.0.0.1", either.port), timeout=ANSWERED_WITHIN_S) as sock:
+        sock.sendall(whole + whole)
+        for piece in (whole, whole[:-3], whole[-3:]):
+            time.sleep(TIMEOUT_S * 0.4)
+            sock.sendall(piece)
+        answers = _read_answers(sock, 4)
+        assert [answer[:13] for answer in answers] == [b"HTTP/1.1 200 "] * 4
+        sock.settimeout(TIMEOUT_S * 3)
+        with pytest.raises(TimeoutError):
+            sock.recv(1)
