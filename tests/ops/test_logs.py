@@ -80,7 +80,8 @@ def configured_loggers() -> Iterator[None]:
     saved = [(logger.handlers[:], logger.level, logger.propagate) for logger in loggers]
     yield
     for logger, (handlers, level, propagate) in zip(loggers, saved, strict=True):
-        logger.handlers[:], logger.level, logger.propagate = handlers, level, propagate
+        logger.handlers[:], logger.propagate = handlers, propagate
+        logger.setLevel(level)  # which also clears what the loggers below cached of it
 
 
 @pytest.mark.usefixtures("configured_loggers")
