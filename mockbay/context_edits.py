@@ -87,6 +87,15 @@ def manage(body: Mapping[str, Any], *, compacting: bool = True) -> Managed:
     return Managed(prompt, tuple(applied), compacted)
 
 
+def edited(body: Mapping[str, Any]) -> Managed | None:
+    """`manage(body)`, or None where upstream reads the body as sent (most requests: no edit
+    applies and no compaction block is in it), so the decision carries nothing for them."""
+    managed = manage(body)
+    if managed.prompt is body and not managed.applied and managed.compacted is None:
+        return None
+    return managed
+
+
 def from_last_compaction(body: Mapping[str, Any]) -> Mapping[str, Any]:
     """The body with its messages from the last `compaction` block on (the body itself if none).
     Every request is scanned, so the loop is the plainest one."""

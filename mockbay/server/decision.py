@@ -13,7 +13,7 @@ from typing import Any
 
 from mockbay import logs
 from mockbay.blocks.compaction import Compaction
-from mockbay.context_edits import Managed, manage
+from mockbay.context_edits import Managed, edited
 from mockbay.errors import ApiError
 from mockbay.fallback import generate_reply, strict_message
 from mockbay.journal import Exchange
@@ -38,7 +38,9 @@ class Decision:
     near_misses: tuple[dict[str, Any], ...] = ()  # the journal's JSON of each, when none answered
     compaction: bool = False  # a compaction (request, or paused edit) answered by mockbay's summary
     attempts: tuple[str, ...] = ()  # server-side fallbacks: the model of each attempt (`server.fallbacks`)
-    context: Managed | None = None  # the context as upstream edits it (None: a compaction request)
+    context: Managed | None = (
+        None  # the context as upstream edits it (None: as sent, or a compaction request)
+    )
 
     @property
     def sequenced(self) -> bool:
@@ -79,7 +81,7 @@ async def decide(state: ServerState, parsed: MessagesRequest, exchange: Exchange
     if logs.debug_enabled():
         logs.log_candidates(exchange, state.selector.explain(parsed, loose_fingerprints=loose))
     compacting = is_compaction_request(parsed.body)
-    context = None if compacting else manage(parsed.body)
+    context = None if compacting else edited(parsed.body)
     compacted = context.compacted if context is not None else None
     if compacting and not _summarizes(outcome):
         decision = Decision(compaction_reply(parsed.body), compaction=True)
