@@ -191,7 +191,7 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 
 def _add_batches_and_files(serve: argparse.ArgumentParser) -> None:
-    """Options of /v1/messages/batches and /v1/files (docs/wire-notes.md)."""
+    """Options of /v1/messages/batches, /v1/files and /v1/skills (docs/wire-notes.md)."""
     add_option(
         serve,
         "--batch-seconds",
@@ -248,7 +248,7 @@ SIZES = (
 )
 
 
-# The caps of the batch, file and thread stores: flag, variable, default, what is kept.
+# The caps of the batch, file, skill and thread stores: flag, variable, default, what is kept.
 STORE_CAPS = (
     ("--batches-max", "BATCHES_MAX", 1_000, "Message Batches kept, the oldest dropped first"),
     (
@@ -263,6 +263,18 @@ STORE_CAPS = (
         "FILES_MAX_MB",
         256,
         "megabytes of files kept; an upload beyond is refused the same way",
+    ),
+    (
+        "--skills-max",
+        "SKILLS_MAX",
+        1_000,
+        "skills kept; an upload beyond is upstream's storage_quota_exceeded",
+    ),
+    (
+        "--skills-max-mb",
+        "SKILLS_MAX_MB",
+        256,
+        "megabytes of skill versions kept (their files, zipped); an upload beyond is refused the same way",
     ),
     (
         "--threads-max",

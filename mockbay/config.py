@@ -63,6 +63,8 @@ class ServerConfig:
     batches_max_mb: int = 256
     files_max: int = 10_000
     files_max_mb: int = 256
+    skills_max: int = 1_000
+    skills_max_mb: int = 256
     threads_max: int = 1_000
     threads_max_mb: int = 64
     admin_scenarios_max: int = ADMIN_SCENARIOS_MAX  # POST /_mockbay/scenarios loads kept...

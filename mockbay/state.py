@@ -23,7 +23,7 @@ from mockbay.scenario.model import Scenario
 from mockbay.scenario.registry import Registry
 from mockbay.store import StateStore
 from mockbay.store.bounded import BoundedStore
-from mockbay.store.memory import HeldBatch, MemoryStore, SequenceCursors
+from mockbay.store.memory import HeldBatch, HeldSkill, MemoryStore, SequenceCursors
 from mockbay.timing import never_waits
 from mockbay.usage.cache import PromptCache
 from mockbay.usage.ratelimit import RateLimiter
@@ -62,6 +62,9 @@ class ServerState:
             config.batches_max, config.batches_max_mb * MB, evict=True
         )
         self.files: FileStore = BoundedStore(config.files_max, config.files_max_mb * MB, evict=False)
+        self.skills: BoundedStore[HeldSkill] = BoundedStore(
+            config.skills_max, config.skills_max_mb * MB, evict=False
+        )
         self.threads: BoundedStore[str] = BoundedStore(
             config.threads_max, config.threads_max_mb * MB, evict=True
         )
@@ -73,6 +76,7 @@ class ServerState:
             self.cache,
             self.limiter,
             self.files,
+            self.skills,
             self.batches,
             self.threads,
             (config.admin_scenarios_max, config.admin_scenarios_max_mb),
@@ -120,7 +124,8 @@ class ServerState:
         self.install(registry.merged(self.admin_scenarios))
 
     def reset(self) -> None:
-        """Clear this process's sessions, prompt cache, rate-limit buckets, batches, files, threads,
+        """Clear this process's sessions, prompt cache, rate-limit buckets, batches, files, skills,
+        threads,
         journal and errors; keep scenarios. A shared store is reset apart
         (`await state.store.reset()`), as the admin API does."""
         self.local.clear()

@@ -78,6 +78,16 @@ def file_id(seed: int, sequence: int, worker: int = 0) -> str:
     return "file_011C" + _base58(_numbered(seed, "file", sequence, worker), 20)
 
 
+def skill_id(seed: int, sequence: int, worker: int = 0) -> str:
+    """`skill_01` + 22 base58 characters, from the create's exchange (mockbay's form)."""
+    return "skill_01" + _base58(_numbered(seed, "skill", sequence, worker), 22)
+
+
+def skill_version_id(seed: int, sequence: int, worker: int = 0) -> str:
+    """`skillver_01` + 22 base58 characters, from the upload's exchange (mockbay's form)."""
+    return "skillver_01" + _base58(_numbered(seed, "skillver", sequence, worker), 22)
+
+
 def fallback_credit_token(seed: int, fingerprint: str) -> str:
     """`fct_01` + 40 base58 characters standing for upstream's opaque refusal credit (its format is
     not published: docs/wire-notes.md), bound to the refused request."""

@@ -21,7 +21,7 @@ from mockbay.config import MAX_BODY_BYTES
 from mockbay.errors import ApiError
 from mockbay.journal import Exchange
 from mockbay.platforms.routes import cloud_route, error_shape
-from mockbay.server import admin, batches, files, inline, messages, models, paths
+from mockbay.server import admin, batches, files, inline, messages, models, paths, skills
 from mockbay.server.exchanges import failure, finish, internal_error, open_exchange, refusal
 from mockbay.server.protocol import BODY_TIMEOUT, INLINE_ANSWER, SIDE_REQUEST_ID, side_request_ids
 from mockbay.server.request_headers import lowered_headers
@@ -180,6 +180,8 @@ async def _route(
     answered = await batches.handle(request, state, exchange, headers, pinned)
     if answered is None:
         answered = await files.handle(request, state, exchange, headers)
+    if answered is None:
+        answered = await skills.handle(request, state, exchange, headers)
     if answered is not None:
         return answered
     exchange.endpoint = "not_found"

@@ -1,11 +1,11 @@
 """The reply memo: a pure reply is a function of the request, so it is built once.
 
 A reply is pure when nothing but the request decides it: a single `reply` (not a sequence), no
-rate limits, no simulated cache, no fault, no `{{ request_id }}` in its text, no file named in the
-request (the file may be deleted before the same bytes come again), no `thread` (answering it
-holds the conversation, `server/threads.py`), no server-side fallback (its attempts may each be
-a sequence's step), and either a stream
-(its schedule is drawn from the seed and the request too) or an instant JSON answer. Then the
+rate limits, no simulated cache, no fault, no `{{ request_id }}` in its text, no file or
+custom skill named in the request (either may be deleted before the same bytes come again), no
+`thread` (answering it holds the conversation, `server/threads.py`), no server-side fallback
+(its attempts may each be a sequence's step), and either a stream (its schedule
+is drawn from the seed and the request too) or an instant JSON answer. Then the
 same body bytes, pin and relevant headers always give the same message (ids derive from the seed
 and the request), and validation, matching, rendering and scheduling can be skipped; a memoised
 stream's encoded events are shared by every stream that replays them. The memo keeps the
@@ -93,12 +93,12 @@ def is_pure(
     timing_mode: str,
     limited: bool,
     cache_mode: str,
-    names_files: bool,
+    names_stored: bool,
     threaded: bool,
 ) -> bool:
     """Whether the reply to this request is decided by the request alone (see the module docstring);
     a threaded one is not, since answering it holds its conversation."""
-    request_decides = (stream or timing_mode == "instant") and cache_mode == "off" and not names_files
+    request_decides = (stream or timing_mode == "instant") and cache_mode == "off" and not names_stored
     request_decides = request_decides and not threaded and not decision.attempts
     return request_decides and not limited and not decision.sequenced and decision.reply.request_decides
 

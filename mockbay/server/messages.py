@@ -37,6 +37,7 @@ from mockbay.server.rendering import plan, render, timing_levels
 from mockbay.server.responses import JsonReply, caller_headers, dumps, json_body_response, json_response
 from mockbay.server.stream import connected, fault_error, send_json, send_stream
 from mockbay.server.upload import BODY_FAULTS, decoded, refuse_declared, too_large, unreadable
+from mockbay.skills.sources import check_skills
 from mockbay.state import ServerState
 from mockbay.timing import effective_timing
 from mockbay.usage.estimate import estimate_input_tokens
@@ -195,7 +196,7 @@ async def pipeline(
         timing_mode=timing.mode,
         limited=admission.limited,
         cache_mode=admission.cache_mode,
-        names_files=bool(parsed.file_ids),
+        names_stored=bool(parsed.file_ids or parsed.custom_skills),
         threaded=threaded,
     )
     if threaded:
@@ -247,10 +248,12 @@ def recall(state: ServerState, inbound: Inbound, pinned: str | None) -> tuple[Me
 async def _validated(
     state: ServerState, exchange: Exchange, body: Any, headers: dict[str, str], pinned: str | None
 ) -> MessagesRequest:
-    """The body validated (strict or lenient), with where it came from; files it names must exist."""
+    """The body validated (strict or lenient), with where it came from; files and custom skills it
+    names must exist."""
     origin = Origin(exchange.session, pinned, exchange.platform)
     parsed = validate_messages(body, headers, strict=_strict(state), origin=origin)
     await check_file_sources(state.store, parsed.file_ids)
+    await check_skills(state.store, parsed.custom_skills)
     return parsed
 
 

@@ -73,6 +73,8 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         files_max=args.files_max,
         files_max_mb=args.files_max_mb,
         files_downloadable=args.files_downloadable,
+        skills_max=args.skills_max,
+        skills_max_mb=args.skills_max_mb,
         threads_max=args.threads_max,
         threads_max_mb=args.threads_max_mb,
         reply_memo_max_bytes=args.reply_memo_max_mb * MB,

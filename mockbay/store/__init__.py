@@ -1,7 +1,7 @@
 """Where a server keeps what requests change: in memory (one process) or in Redis (shared).
 
 `StateStore` is the one interface the request pipeline awaits for state: the request sequence,
-`replies:` cursors, rate-limit buckets, the simulated prompt cache, files, Message Batches, held
+`replies:` cursors, rate-limit buckets, the simulated prompt cache, files, skills, Message Batches, held
 message threads and the journal. The memory
 store is today's behaviour and the default; `--state redis://HOST:PORT/DB` shares all of it
 between replicas and `--workers` processes (mockbay/store/redis_store.py).
@@ -23,6 +23,7 @@ from mockbay.usage.cache import CachePlan
 if TYPE_CHECKING:  # files/store.py imports this package's bounded.py
     from mockbay.batches.model import Batch, BatchItem
     from mockbay.files.store import FileInfo, StoredFile
+    from mockbay.skills.model import SkillInfo
 
 CursorKey = tuple[str, str, str]  # (session, scenario, step label)
 
@@ -108,6 +109,31 @@ class StateStore(ABC):
     @abstractmethod
     async def file_page(self, limit: int, after_id: str | None, before_id: str | None) -> Page[FileInfo]:
         """Newest first; `UnknownCursor` for a cursor that names no file."""
+
+    @abstractmethod
+    async def skill_put(self, info: SkillInfo, version_id: str, archive: bytes) -> None:
+        """Keep a skill (new, or replacing what was kept of it) and one new version's archive;
+        `StoreFull`, nothing changed, over `--skills-max` or `--skills-max-mb`."""
+
+    @abstractmethod
+    async def skill_get(self, skill_id: str) -> SkillInfo | None:
+        """A skill and its versions' metadata, without reading their archives."""
+
+    @abstractmethod
+    async def skill_archive(self, skill_id: str, version_id: str) -> bytes | None:
+        """A version's files as a zip archive (its download), or None when it is gone."""
+
+    @abstractmethod
+    async def skill_drop_version(self, info: SkillInfo, version_id: str) -> None:
+        """Keep `info` (the skill without that version) and drop the version's archive."""
+
+    @abstractmethod
+    async def skill_delete(self, skill_id: str) -> None:
+        """Drop a skill with every version it still has."""
+
+    @abstractmethod
+    async def skill_page(self, limit: int, after_id: str | None) -> Page[SkillInfo]:
+        """Uploaded skills, newest first; `UnknownCursor` for a cursor that names none."""
 
     @abstractmethod
     async def batch_create(self, batch: Batch, items: list[BatchItem]) -> None:

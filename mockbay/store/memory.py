@@ -17,6 +17,7 @@ from mockbay.files.store import FileInfo, FileStore, StoredFile
 from mockbay.journal import Exchange, Journal
 from mockbay.lru import Lru, key_digest
 from mockbay.scenario.model import Limits
+from mockbay.skills.model import SkillInfo
 from mockbay.store import CursorKey, ScenariosFull, StateStore
 from mockbay.store.bounded import BoundedStore, Page
 from mockbay.usage.cache import CachePlan, PromptCache
@@ -53,6 +54,14 @@ class HeldBatch:
     lines: list[bytes] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class HeldSkill:
+    """A skill as this process holds it: its metadata and each version's archive by version id."""
+
+    info: SkillInfo
+    archives: dict[str, bytes]
+
+
 class MemoryStore(StateStore):
     """The state of one process; `ServerState` reaches the same objects for its sync readers."""
 
@@ -65,13 +74,14 @@ class MemoryStore(StateStore):
         cache: PromptCache,
         limiter: RateLimiter,
         files: FileStore,
+        skills: BoundedStore[HeldSkill],
         batches: BoundedStore[HeldBatch],
         threads: BoundedStore[str],
         scenario_caps: tuple[int, int],
     ) -> None:
         """`scenario_caps`: the admin-loaded scenarios' loads and megabytes, as in `ServerConfig`."""
         self.journal, self.cursors, self.cache, self.limiter = journal, cursors, cache, limiter
-        self.files, self.batches, self.threads = files, batches, threads
+        self.files, self.skills, self.batches, self.threads = files, skills, batches, threads
         self._sequence = itertools.count(1)  # next() on a count is atomic under the GIL
         self._scenario_caps = scenario_caps
         self._scenario_loads = self._scenario_bytes = 0  # the registry holds the scenarios
@@ -132,6 +142,32 @@ class MemoryStore(StateStore):
     async def file_page(self, limit: int, after_id: str | None, before_id: str | None) -> Page[FileInfo]:
         page = self.files.page(limit, after_id=after_id, before_id=before_id)
         return Page([stored.info for stored in page.items], page.has_more)
+
+    async def skill_put(self, info: SkillInfo, version_id: str, archive: bytes) -> None:
+        held = self.skills.get(info.id)
+        archives = {**(held.archives if held else {}), version_id: archive}
+        self.skills.put(info.id, HeldSkill(info, archives), info.size_bytes)
+
+    async def skill_get(self, skill_id: str) -> SkillInfo | None:
+        held = self.skills.get(skill_id)
+        return None if held is None else held.info
+
+    async def skill_archive(self, skill_id: str, version_id: str) -> bytes | None:
+        held = self.skills.get(skill_id)
+        return None if held is None else held.archives.get(version_id)
+
+    async def skill_drop_version(self, info: SkillInfo, version_id: str) -> None:
+        held = self.skills.get(info.id)
+        if held is not None:
+            archives = {key: value for key, value in held.archives.items() if key != version_id}
+            self.skills.put(info.id, HeldSkill(info, archives), info.size_bytes)
+
+    async def skill_delete(self, skill_id: str) -> None:
+        self.skills.delete(skill_id)
+
+    async def skill_page(self, limit: int, after_id: str | None) -> Page[SkillInfo]:
+        page = self.skills.page(limit, after_id=after_id)
+        return Page([held.info for held in page.items], page.has_more)
 
     async def batch_create(self, batch: Batch, items: list[BatchItem]) -> None:
         self.batches.put(batch.id, HeldBatch(batch, items), batch.size)
@@ -199,5 +235,6 @@ class MemoryStore(StateStore):
         self.limiter.clear()
         self.journal.clear()
         self.files.reset()
+        self.skills.reset()
         self.batches.reset()
         self.threads.reset()

@@ -4,17 +4,19 @@ Every change is one atomic Lua script (mockbay/store/lua/) on Redis's own clock,
 advances once per request and a rate limit counts every replica's requests, whichever replica a
 load balancer picks. Keys start with the namespace (`--state-namespace`), so two mockbays can
 share one Redis. Caps are the in-memory ones: `--max-sessions` cursors, `--rate-limit-buckets`
-keys, `--cache-entries` cache entries, `--files-max` / `--files-max-mb` files and
-`--journal-size` / `--journal-max-mb` of the journal, `--batches-max` / `--batches-max-mb`
-batches, `--threads-max` / `--threads-max-mb` threads and `--admin-scenarios-max` /
-`--admin-scenarios-max-mb` of the admin-loaded scenario texts (counted over every replica).
+keys, `--cache-entries` cache entries, `--files-max` / `--files-max-mb` files, `--skills-max` /
+`--skills-max-mb` skills, `--journal-size` / `--journal-max-mb` of the journal, `--batches-max` /
+`--batches-max-mb` batches, `--threads-max` / `--threads-max-mb` threads and
+`--admin-scenarios-max` / `--admin-scenarios-max-mb` of the admin-loaded scenario texts
+(counted over every replica).
 
 Redis unreachable: each call gives up within `CALL_TIMEOUT_S` of time the event loop was free to
 wait (a connection refused or closed is retried once, on a fresh one) and the request is
 answered 503 `api_error` naming the store; one warning is logged when an outage starts and one
 when it ends; the next request after Redis is back succeeds.
 So that no call outlasts that on its own, whatever may be large moves about `STEP_BYTES` a call:
-a file's bytes, a batch's requests and results, a journal entry's JSON and a journal listing.
+a file's bytes, a skill version's archive, a batch's requests and results, a journal entry's JSON
+and a journal listing.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from mockbay.files.store import FileInfo, StoredFile
 from mockbay.journal import Exchange
 from mockbay.lru import key_digest
 from mockbay.scenario.model import Limits
+from mockbay.skills.model import SkillInfo
 from mockbay.store import CursorKey, ScenariosFull, StateStore, StoreUnavailable
 from mockbay.store.bounded import Page, StoreFull, page_of
 from mockbay.store.loop_timeout import loop_timeout
@@ -79,6 +82,8 @@ JOURNAL_KEYS = (
 # (mockbay/store/lua/journal_record.lua)
 JOURNAL_TEXT = "journal:text:"
 FILE_DATA = "files:data:"  # + a file's id: its bytes (mockbay/store/lua/file_put.lua)
+SKILL_KEYS = ("skills:info", "skills:list", "skills:total")
+SKILL_DATA = "skills:data:"  # + a version's id: its archive (mockbay/store/lua/skill_put.lua)
 # Likewise apart from the one-hash layout ("batches", "batches:order", "batches:bytes") in which a
 # status read took the whole batch; each batch's requests and results have lists of their own
 # under BATCH_PREFIX (mockbay/store/lua/batch_forget.lua has the layout).
@@ -154,6 +159,9 @@ class RedisStore(StateStore):
         self._file_put = self._client.register_script(_script("file_put"))
         self._file_delete = self._client.register_script(_script("file_delete"))
         self._file_reset = self._client.register_script(_script("file_reset"))
+        self._skill_put = self._client.register_script(_script("skill_put"))
+        self._skill_drop_version = self._client.register_script(_script("skill_drop_version"))
+        self._skill_forget = self._client.register_script(_script("skill_forget"))
         self._bounded_put = self._client.register_script(_script("bounded_put"))
         self._batch_put = self._client.register_script(_script("batch_put", "batch_forget"))
         self._batch_stage = self._client.register_script(_script("batch_stage"))
@@ -166,6 +174,8 @@ class RedisStore(StateStore):
         self._thread_keys = [self._keys[k] for k in ("threads", "threads:order", "threads:bytes")]
         self._file_keys = [self._keys[k] for k in FILE_KEYS]
         self._file_data = f"{ns}:{FILE_DATA}"
+        self._skill_keys = [f"{ns}:{name}" for name in SKILL_KEYS]
+        self._skill_data = f"{ns}:{SKILL_DATA}"
         self._journal_keys = [self._keys[k] for k in JOURNAL_KEYS]
         self._journal_text = f"{ns}:{JOURNAL_TEXT}"
         self._outage = False
@@ -323,6 +333,51 @@ class RedisStore(StateStore):
         chosen, has_more = page_of(newest_first, limit, after_id, before_id)
         metas = await self._call(self._client.hmget(self._file_keys[0], chosen)) if chosen else []
         return Page([_file_info(meta) for meta in metas if meta is not None], has_more)
+
+    async def skill_put(self, info: SkillInfo, version_id: str, archive: bytes) -> None:
+        config, data = self._config, f"{self._skill_data}{version_id}"
+        await self._put_steps(data, archive)
+        args: list[str | int] = [
+            info.id,
+            info.dumps(),
+            config.skills_max,
+            config.skills_max_mb * MB,
+            len(archive),
+        ]
+        kept = await self._call(self._skill_put(keys=[*self._skill_keys, data], args=args))
+        if kept == -1:
+            raise StoreUnavailable(
+                self.name, f"the archive of skill version {version_id} lapsed before it was kept"
+            )
+        if not kept:
+            raise StoreFull(info.id)
+
+    async def skill_get(self, skill_id: str) -> SkillInfo | None:
+        meta = await self._call(self._client.hget(self._skill_keys[0], skill_id))
+        return None if meta is None else SkillInfo.loads(meta)
+
+    async def skill_archive(self, skill_id: str, version_id: str) -> bytes | None:
+        """Read in steps as a file's bytes are; None for a version deleted meanwhile."""
+        data = f"{self._skill_data}{version_id}"
+        pipe = self._client.pipeline(transaction=True)
+        pipe.exists(data)
+        pipe.strlen(data)
+        pipe.getrange(data, 0, STEP_BYTES - 1)
+        held, size, first = await self._call(pipe.execute())
+        return await self._rest_of(data, size, first) if held else None
+
+    async def skill_drop_version(self, info: SkillInfo, version_id: str) -> None:
+        keys = [*self._skill_keys, f"{self._skill_data}{version_id}"]
+        await self._call(self._skill_drop_version(keys=keys, args=[info.id, info.dumps()]))
+
+    async def skill_delete(self, skill_id: str) -> None:
+        await self._call(self._skill_forget(keys=self._skill_keys, args=[self._skill_data, skill_id]))
+
+    async def skill_page(self, limit: int, after_id: str | None) -> Page[SkillInfo]:
+        order = await self._call(self._client.lrange(self._skill_keys[1], 0, -1))
+        chosen, has_more = page_of([_text(skill_id) for skill_id in reversed(order)], limit, after_id, None)
+        metas = await self._call(self._client.hmget(self._skill_keys[0], chosen)) if chosen else []
+        return Page([SkillInfo.loads(meta) for meta in metas if meta is not None], has_more)
 
     async def batch_create(self, batch: Batch, items: list[BatchItem]) -> None:
         requests, staged = self._batch_list("requests", batch.id), 0
@@ -488,6 +543,7 @@ class RedisStore(StateStore):
         pipe = self._client.pipeline(transaction=True)
         await self._batch_reset(keys=self._batch_keys, args=[self._batch_prefix], client=pipe)
         await self._file_reset(keys=self._file_keys, args=[self._file_data], client=pipe)
+        await self._skill_forget(keys=self._skill_keys, args=[self._skill_data], client=pipe)
         await self._journal_clear(keys=self._journal_keys, args=[self._journal_text], client=pipe)
         pipe.delete(*self._keys.values())
         await self._call(pipe.execute())

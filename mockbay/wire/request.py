@@ -140,6 +140,19 @@ class MessagesRequest:
         return tuple(file_ids_of(self.body["messages"]))
 
     @cached_fact
+    def custom_skills(self) -> tuple[tuple[str, str], ...]:
+        """(skill_id, version) of each `custom` skill its `container` loads: each must be held."""
+        container = self.body.get("container")
+        skills = container.get("skills") if isinstance(container, dict) else None
+        return tuple(
+            (skill["skill_id"], str(skill.get("version") or "latest"))
+            for skill in (skills if isinstance(skills, list) else ())
+            if isinstance(skill, dict)
+            and skill.get("type") == "custom"
+            and isinstance(skill.get("skill_id"), str)
+        )
+
+    @cached_fact
     def fallback_credit(self) -> bool:
         """Whether `anthropic-beta` names the fallback-credit beta: a refusal then carries a credit."""
         from mockbay.wire.strict import beta_entries  # imported here: this module's imports are stdlib only

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import itertools
 import json
 import os
 import threading
 import time
 import uuid
+import zipfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -1144,3 +1146,32 @@ def test_a_journal_record_sent_twice_is_kept_and_counted_once(
     assert [entry["request_id"] for entry in asyncio.run(record_twice())] == ["req_twice"]
     kept = redis_client.hstrlen(f"{namespace}:journal", "req_twice")
     assert int(redis_client.get(f"{namespace}:journal:bytes") or 0) == kept > 0
+
+
+def test_a_skill_uploaded_through_one_replica_is_versioned_used_and_deleted_through_others(
+    replicas: Replicas,
+) -> None:
+    first, second, third = replicas.clients
+    skill_md = b"---\nname: shared\ndescription: One skill, every replica.\n---\n"
+    upload = {"files[]": ("shared/SKILL.md", skill_md, "text/markdown")}
+    skill = first.post("/v1/skills", files=upload).json()
+    assert [s["id"] for s in second.get("/v1/skills", params={"source": "custom"}).json()["data"]] == [
+        skill["id"]
+    ]
+    version = third.post(f"/v1/skills/{skill['id']}/versions", files=upload).json()
+    assert first.get(f"/v1/skills/{skill['id']}").json()["latest_version_id"] == version["id"]
+    content = second.get(f"/v1/skills/{skill['id']}/versions/{skill['latest_version_id']}/content").content
+    assert zipfile.ZipFile(io.BytesIO(content)).read("shared/SKILL.md") == skill_md
+    using = body(
+        "count", container={"skills": [{"type": "custom", "skill_id": skill["id"], "version": "latest"}]}
+    )
+    assert text_of(second.post("/v1/messages", json=using)) == "one"
+    assert third.delete(f"/v1/skills/{skill['id']}/versions/{version['id']}").status_code == 200
+    assert (
+        first.get(f"/v1/skills/{skill['id']}/versions").json()["data"][0]["id"] == skill["latest_version_id"]
+    )
+    assert second.delete(f"/v1/skills/{skill['id']}").json() == {"id": skill["id"], "type": "skill_deleted"}
+    assert third.get(f"/v1/skills/{skill['id']}").status_code == 404
+    assert first.post("/v1/messages", json=using).status_code == 404
+    assert first.post("/_mockbay/reset").status_code == 200
+    assert second.get("/v1/skills", params={"source": "custom"}).json()["data"] == []
