@@ -248,7 +248,8 @@ SIZES = (
 )
 
 
-# The caps of the batch, file, skill and thread stores: flag, variable, default, what is kept.
+# The caps of the batch, file, skill, thread and fingerprint stores: flag, variable, default, what
+# is kept.
 STORE_CAPS = (
     ("--batches-max", "BATCHES_MAX", 1_000, "Message Batches kept, the oldest dropped first"),
     (
@@ -288,6 +289,19 @@ STORE_CAPS = (
         "THREADS_MAX_MB",
         64,
         "megabytes of held thread conversations, the oldest dropped first",
+    ),
+    (
+        "--diagnostics-max",
+        "DIAGNOSTICS_MAX",
+        10_000,
+        "cache-diagnostics fingerprints kept (one per reply to a request sending `diagnostics`), the "
+        "oldest dropped first; naming a dropped one's id is previous_message_not_found",
+    ),
+    (
+        "--diagnostics-max-mb",
+        "DIAGNOSTICS_MAX_MB",
+        16,
+        "megabytes of cache-diagnostics fingerprints kept, the oldest dropped first",
     ),
 )
 

@@ -67,6 +67,8 @@ class ServerConfig:
     skills_max_mb: int = 256
     threads_max: int = 1_000
     threads_max_mb: int = 64
+    diagnostics_max: int = 10_000  # cache-diagnostics fingerprints kept...
+    diagnostics_max_mb: int = 16  # ...and megabytes of them
     admin_scenarios_max: int = ADMIN_SCENARIOS_MAX  # POST /_mockbay/scenarios loads kept...
     admin_scenarios_max_mb: int = ADMIN_SCENARIOS_MAX_MB  # ...and megabytes of their YAML
     files_downloadable: bool = False  # serve uploaded bytes instead of upstream's file_not_downloadable

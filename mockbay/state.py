@@ -2,9 +2,9 @@
 
 The registry is replaced whole on reload: the scenario files' (`file_scenarios`, what `--watch`
 reloads) with the admin API's loads over them (`admin_scenarios`, kept across a reload). Session
-cursors, the prompt cache, rate-limit buckets, Message Batches, Files, held message threads, the
-journal and the reply memo are the only mutable state, each with a cap. `reset()` clears all of
-them and keeps the scenarios loaded.
+cursors, the prompt cache, rate-limit buckets, Message Batches, Files, Skills, held message
+threads, cache-diagnostics fingerprints, the journal and the reply memo are the only mutable
+state, each with a cap. `reset()` clears all of them and keeps the scenarios loaded.
 """
 
 from __future__ import annotations
@@ -68,6 +68,9 @@ class ServerState:
         self.threads: BoundedStore[str] = BoundedStore(
             config.threads_max, config.threads_max_mb * MB, evict=True
         )
+        self.fingerprints: BoundedStore[str] = BoundedStore(
+            config.diagnostics_max, config.diagnostics_max_mb * MB, evict=True
+        )
         self.internal_errors: list[str] = []
         # Requests await the store for state; `--state redis://...` swaps in a shared one at startup.
         self.local = MemoryStore(
@@ -79,6 +82,7 @@ class ServerState:
             self.skills,
             self.batches,
             self.threads,
+            self.fingerprints,
             (config.admin_scenarios_max, config.admin_scenarios_max_mb),
         )
         self.store: StateStore = self.local
@@ -125,8 +129,7 @@ class ServerState:
 
     def reset(self) -> None:
         """Clear this process's sessions, prompt cache, rate-limit buckets, batches, files, skills,
-        threads,
-        journal and errors; keep scenarios. A shared store is reset apart
+        threads, fingerprints, journal and errors; keep scenarios. A shared store is reset apart
         (`await state.store.reset()`), as the admin API does."""
         self.local.clear()
         self.internal_errors.clear()

@@ -95,11 +95,13 @@ def is_pure(
     cache_mode: str,
     names_stored: bool,
     threaded: bool,
+    diagnosed: bool,
 ) -> bool:
     """Whether the reply to this request is decided by the request alone (see the module docstring);
-    a threaded one is not, since answering it holds its conversation."""
+    a threaded one is not, since answering it holds its conversation, nor one that asks for cache
+    diagnostics, answered from and kept in the fingerprints."""
     request_decides = (stream or timing_mode == "instant") and cache_mode == "off" and not names_stored
-    request_decides = request_decides and not threaded and not decision.attempts
+    request_decides = request_decides and not (threaded or diagnosed) and not decision.attempts
     return request_decides and not limited and not decision.sequenced and decision.reply.request_decides
 
 

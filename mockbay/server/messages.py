@@ -3,9 +3,9 @@
 authenticate → parse JSON → (the reply memo, for a request answered purely before) → resume a
 message thread (`threads`) → validate → decide (scenario step and reply, or the fallback:
 `decision`) → admit (prompt cache and rate limits: `admission`) → render (message and usage;
-a threaded conversation is held) → plan (events, schedule, the fault's cut: `rendering`,
-`plan`) → send (`stream`). Each step takes and returns a value; the journal entry records the
-decision once, and the memo keeps it beside the reply it produced.
+cache diagnostics: `diagnostics`; a threaded conversation is held) → plan (events, schedule, the
+fault's cut: `rendering`, `plan`) → send (`stream`). Each step takes and returns a value; the
+journal entry records the decision once, and the memo keeps it beside the reply it produced.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from mockbay.platforms import ANTHROPIC, NAMED_BY_REQUEST_ID
 from mockbay.render.events import message_json
 from mockbay.render.usage import FALLBACK_CREDIT
 from mockbay.scenario.model import Reply
-from mockbay.server import fallbacks, provenance, threads
+from mockbay.server import diagnostics, fallbacks, provenance, threads
 from mockbay.server.admission import admit, settle
 from mockbay.server.auth import authenticate, require_version
 from mockbay.server.decision import Decision, decide
@@ -183,6 +183,7 @@ async def pipeline(
     response_headers.update(provenance.headers(exchange))
     admission = await admit(state, parsed, decision, inbound.caller, response_headers)
     rendered = render(state, parsed, decision, admission, exchange.request_id)
+    await diagnostics.attach(state.store, parsed, rendered.message)
     await settle(state, admission, rendered.usage["output_tokens"])
     _warn(exchange, rendered.warnings)
     timing = effective_timing(parsed.model, timing_levels(state, decision.scenario, decision))
@@ -198,6 +199,7 @@ async def pipeline(
         cache_mode=admission.cache_mode,
         names_stored=bool(parsed.file_ids or parsed.custom_skills),
         threaded=threaded,
+        diagnosed=diagnostics.asked(parsed),
     )
     if threaded:
         reply = rendered.message
@@ -291,6 +293,7 @@ async def answer_in_batch(
         return reply, None
     admission = await admit(state, parsed, decision, caller, {})
     rendered = render(state, parsed, decision, admission, exchange.request_id)
+    await diagnostics.attach(state.store, parsed, rendered.message)
     await settle(state, admission, rendered.usage["output_tokens"])
     _warn(exchange, rendered.warnings)
     if reply.fault is not None:

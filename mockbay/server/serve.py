@@ -77,6 +77,8 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         skills_max_mb=args.skills_max_mb,
         threads_max=args.threads_max,
         threads_max_mb=args.threads_max_mb,
+        diagnostics_max=args.diagnostics_max,
+        diagnostics_max_mb=args.diagnostics_max_mb,
         reply_memo_max_bytes=args.reply_memo_max_mb * MB,
         admin_scenarios_max=args.admin_scenarios_max,
         admin_scenarios_max_mb=args.admin_scenarios_max_mb,

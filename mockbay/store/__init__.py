@@ -1,8 +1,8 @@
 """Where a server keeps what requests change: in memory (one process) or in Redis (shared).
 
 `StateStore` is the one interface the request pipeline awaits for state: the request sequence,
-`replies:` cursors, rate-limit buckets, the simulated prompt cache, files, skills, Message Batches, held
-message threads and the journal. The memory
+`replies:` cursors, rate-limit buckets, the simulated prompt cache, files, skills, Message
+Batches, held message threads, cache-diagnostics fingerprints and the journal. The memory
 store is today's behaviour and the default; `--state redis://HOST:PORT/DB` shares all of it
 between replicas and `--workers` processes (mockbay/store/redis_store.py).
 """
@@ -178,6 +178,15 @@ class StateStore(ABC):
         """The conversation held under a reply's id, or None (never held, or dropped by a cap)."""
 
     @abstractmethod
+    async def fingerprint_put(self, message_id: str, fingerprint: str) -> None:
+        """Keep a cache-diagnostics fingerprint (JSON text) under the reply's id; the oldest others
+        go beyond `--diagnostics-max` or `--diagnostics-max-mb`."""
+
+    @abstractmethod
+    async def fingerprint_get(self, message_id: str) -> str | None:
+        """The fingerprint kept under a reply's id, or None (never kept, or dropped by a cap)."""
+
+    @abstractmethod
     async def record(self, *exchanges: Exchange) -> None:
         """Keep finished exchanges in the shared journal, in as few round trips as their size
         allows (the memory store's journal has them already)."""
@@ -203,8 +212,8 @@ class StateStore(ABC):
 
     @abstractmethod
     async def reset(self) -> None:
-        """Clear cursors, buckets, cache, threads and journal; sequence numbers go on, so ids stay
-        unique."""
+        """Clear cursors, buckets, cache, threads, fingerprints and journal; sequence numbers go
+        on, so ids stay unique."""
 
     @abstractmethod
     async def close(self) -> None:

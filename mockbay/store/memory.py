@@ -77,11 +77,13 @@ class MemoryStore(StateStore):
         skills: BoundedStore[HeldSkill],
         batches: BoundedStore[HeldBatch],
         threads: BoundedStore[str],
+        fingerprints: BoundedStore[str],
         scenario_caps: tuple[int, int],
     ) -> None:
         """`scenario_caps`: the admin-loaded scenarios' loads and megabytes, as in `ServerConfig`."""
         self.journal, self.cursors, self.cache, self.limiter = journal, cursors, cache, limiter
-        self.files, self.skills, self.batches, self.threads = files, skills, batches, threads
+        self.files, self.skills, self.batches = files, skills, batches
+        self.threads, self.fingerprints = threads, fingerprints
         self._sequence = itertools.count(1)  # next() on a count is atomic under the GIL
         self._scenario_caps = scenario_caps
         self._scenario_loads = self._scenario_bytes = 0  # the registry holds the scenarios
@@ -208,6 +210,12 @@ class MemoryStore(StateStore):
     async def thread_get(self, message_id: str) -> str | None:
         return self.threads.get(message_id)
 
+    async def fingerprint_put(self, message_id: str, fingerprint: str) -> None:
+        self.fingerprints.put(message_id, fingerprint, len(fingerprint))
+
+    async def fingerprint_get(self, message_id: str) -> str | None:
+        return self.fingerprints.get(message_id)
+
     async def record(self, *exchanges: Exchange) -> None:
         """Nothing to do: an exchange goes into the journal when it begins."""
 
@@ -238,3 +246,4 @@ class MemoryStore(StateStore):
         self.skills.reset()
         self.batches.reset()
         self.threads.reset()
+        self.fingerprints.reset()

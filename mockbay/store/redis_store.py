@@ -6,9 +6,9 @@ load balancer picks. Keys start with the namespace (`--state-namespace`), so two
 share one Redis. Caps are the in-memory ones: `--max-sessions` cursors, `--rate-limit-buckets`
 keys, `--cache-entries` cache entries, `--files-max` / `--files-max-mb` files, `--skills-max` /
 `--skills-max-mb` skills, `--journal-size` / `--journal-max-mb` of the journal, `--batches-max` /
-`--batches-max-mb` batches, `--threads-max` / `--threads-max-mb` threads and
-`--admin-scenarios-max` / `--admin-scenarios-max-mb` of the admin-loaded scenario texts
-(counted over every replica).
+`--batches-max-mb` batches, `--threads-max` / `--threads-max-mb` threads, `--diagnostics-max` /
+`--diagnostics-max-mb` cache-diagnostics fingerprints and `--admin-scenarios-max` /
+`--admin-scenarios-max-mb` of the admin-loaded scenario texts (counted over every replica).
 
 Redis unreachable: each call gives up within `CALL_TIMEOUT_S` of time the event loop was free to
 wait (a connection refused or closed is retried once, on a fresh one) and the request is
@@ -141,6 +141,9 @@ class RedisStore(StateStore):
                 "threads",
                 "threads:order",
                 "threads:bytes",
+                "fingerprints",
+                "fingerprints:order",
+                "fingerprints:bytes",
             )
         }
         # Never reset: request ids stay unique, and loaded scenarios stay loaded, as in memory.
@@ -172,6 +175,9 @@ class RedisStore(StateStore):
         self._batch_keys = [f"{ns}:{name}" for name in BATCH_KEYS]
         self._batch_prefix = f"{ns}:{BATCH_PREFIX}"
         self._thread_keys = [self._keys[k] for k in ("threads", "threads:order", "threads:bytes")]
+        self._fingerprint_keys = [
+            self._keys[k] for k in ("fingerprints", "fingerprints:order", "fingerprints:bytes")
+        ]
         self._file_keys = [self._keys[k] for k in FILE_KEYS]
         self._file_data = f"{ns}:{FILE_DATA}"
         self._skill_keys = [f"{ns}:{name}" for name in SKILL_KEYS]
@@ -468,6 +474,20 @@ class RedisStore(StateStore):
 
     async def thread_get(self, message_id: str) -> str | None:
         held = await self._call(self._client.hget(self._keys["threads"], message_id))
+        return None if held is None else _text(held)
+
+    async def fingerprint_put(self, message_id: str, fingerprint: str) -> None:
+        config = self._config
+        args: list[str | int] = [
+            message_id,
+            fingerprint,
+            config.diagnostics_max,
+            config.diagnostics_max_mb * MB,
+        ]
+        await self._call(self._bounded_put(keys=self._fingerprint_keys, args=args))
+
+    async def fingerprint_get(self, message_id: str) -> str | None:
+        held = await self._call(self._client.hget(self._keys["fingerprints"], message_id))
         return None if held is None else _text(held)
 
     async def record(self, *exchanges: Exchange) -> None:

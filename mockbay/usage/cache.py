@@ -38,6 +38,8 @@ from mockbay.wire.models import min_cacheable_tokens
 
 TTL_SECONDS: dict[Ttl, float] = {DEFAULT_TTL: 300.0, LONG_TTL: 3600.0}
 LOOKBACK_BLOCKS = 20
+# Request fields whose change invalidates message-level caching (hashed into messages' prefixes).
+MESSAGE_SETTINGS = ("tool_choice", "thinking")
 
 
 class CacheOutcome(NamedTuple):
@@ -167,13 +169,24 @@ def prepare(
     """The request's prefixes, or its final plan already when no breakpoint is long enough to cache."""
     breakdown = split_request(body)
     segments = breakdown.segments
-    ends = _prefix_ends(breakdown.preamble, segments)
-    minimum = min_tokens.get(model, min_cacheable_tokens(model))
-    breakpoints = [(i, ttl) for i, ttl in _breakpoints(segments, body) if ends[i] >= minimum]
+    ends = prefix_ends(breakdown.preamble, segments)
+    breakpoints = cacheable_breakpoints(segments, ends, body, model, min_tokens)
     if not breakpoints:
         return CachePlan(outcome=CacheOutcome(input_tokens=breakdown.total))
     keys = _prefix_keys(scope, model, body, segments)
     return Prefixes(tuple(keys), tuple(breakpoints), tuple(ends), breakdown.total)
+
+
+def cacheable_breakpoints(
+    segments: Sequence[Segment],
+    ends: Sequence[int],
+    body: Mapping[str, Any],
+    model: str,
+    min_tokens: Mapping[str, int],
+) -> list[tuple[int, Ttl]]:
+    """(segment index, lifetime) of the breakpoints whose prefix is long enough to cache."""
+    minimum = min_tokens.get(model, min_cacheable_tokens(model))
+    return [(i, ttl) for i, ttl in _breakpoints(segments, body) if ends[i] >= minimum]
 
 
 def _highest_hit(keys: Sequence[str], breakpoints: Sequence[int], live: Callable[[str], bool]) -> int:
@@ -224,7 +237,7 @@ def _breakpoints(segments: Sequence[Segment], body: Mapping[str, Any]) -> list[t
     return sorted(marked.items())
 
 
-def _prefix_ends(preamble: int, segments: Sequence[Segment]) -> list[int]:
+def prefix_ends(preamble: int, segments: Sequence[Segment]) -> list[int]:
     """Prompt tokens up to and including each segment."""
     ends, running = [], preamble
     for segment in segments:
@@ -236,7 +249,7 @@ def _prefix_ends(preamble: int, segments: Sequence[Segment]) -> list[int]:
 def _prefix_keys(scope: str, model: str, body: Mapping[str, Any], segments: Sequence[Segment]) -> list[str]:
     """One hash per segment index: of the scope, the model and every segment up to that index."""
     digest = hashlib.sha256(canonical_json([scope, model]).encode())
-    settings = canonical_json(["settings", body.get("tool_choice"), body.get("thinking")])
+    settings = canonical_json(["settings", *(body.get(name) for name in MESSAGE_SETTINGS)])
     keys, in_messages = [], False
     for segment in segments:
         if segment.section == "messages" and not in_messages:

@@ -30,6 +30,7 @@ from mockbay.config import MB, ServerConfig
 from mockbay.journal import Exchange
 from mockbay.store import StoreUnavailable, redis_store
 from mockbay.store.redis_store import STEP_BYTES, RedisStore
+from mockbay.usage.diagnosis import Prompt
 from tests.processes import Child, start, stop, stop_with_log
 from tests.redis_server import RedisServer
 
@@ -480,7 +481,7 @@ def test_unmatched_requests_are_read_from_an_index_of_their_own(
 
 def test_shared_state_keeps_the_in_memory_caps(redis_server: RedisServer, scenario_file: Path) -> None:
     namespace = f"capped-{uuid.uuid4().hex[:8]}"
-    caps = ("--journal-size", "3", "--max-sessions", "2")
+    caps = ("--journal-size", "3", "--max-sessions", "2", "--diagnostics-max", "1")
     with replicas_on(redis_server, scenario_file, namespace, 2, *caps) as capped:
         sent = []
         for index in range(5):
@@ -502,6 +503,15 @@ def test_shared_state_keeps_the_in_memory_caps(redis_server: RedisServer, scenar
                     )
                 )
         assert texts == ["one", "two", "one", "one", "one", "two"]
+        kept = []  # one fingerprint across both: the second replica's evicts the first's
+        for index in range(2):
+            opening = body("plain", system=f"System {index}.", diagnostics={"previous_message_id": None})
+            with httpx.Client(base_url=capped[index].url, headers=HEADERS) as client:
+                kept.append(client.post("/v1/messages", json=opening).json()["id"])
+        with httpx.Client(base_url=capped[1].url, headers=HEADERS) as client:
+            evicted = body("plain", diagnostics={"previous_message_id": kept[0]})
+            reason = client.post("/v1/messages", json=evicted).json()["diagnostics"]["cache_miss_reason"]
+        assert reason == {"type": "previous_message_not_found"}
 
 
 def test_a_batch_created_through_one_replica_is_read_listed_and_deleted_through_others(
@@ -607,6 +617,24 @@ def test_a_thread_created_through_one_replica_is_continued_through_another(repli
     assert first.post("/_mockbay/reset").status_code == 200
     lost = third.post("/v1/messages", json=body("count", thread=follow_up), headers=threads)
     assert lost.json()["error"]["details"] == {"error_code": "thread_not_found"}
+
+
+def test_a_fingerprint_kept_through_one_replica_is_compared_through_another(replicas: Replicas) -> None:
+    first, second, third = replicas.clients
+    system = [{"type": "text", "text": LONG_SYSTEM, "cache_control": {"type": "ephemeral"}}]
+    opening = body("plain", system=system, diagnostics={"previous_message_id": None})
+    opted = first.post("/v1/messages", json=opening).json()
+    assert "diagnostics" not in opted
+    named = {"previous_message_id": opted["id"]}
+    tools = [{"name": "get_weather", "input_schema": {"type": "object"}}]
+    changed = second.post("/v1/messages", json=body("plain", system=system, tools=tools, diagnostics=named))
+    cached = Prompt.of(opening, "claude-sonnet-4-6").fingerprint.breakpoints[-1][2]
+    assert cached > 4000  # the marked system prompt, whose prefix the new tool moved
+    reason = {"type": "tools_changed", "cache_missed_input_tokens": cached}
+    assert changed.json()["diagnostics"] == {"cache_miss_reason": reason}
+    assert first.post("/_mockbay/reset").status_code == 200
+    lost = third.post("/v1/messages", json=body("plain", system=system, diagnostics=named)).json()
+    assert lost["diagnostics"] == {"cache_miss_reason": {"type": "previous_message_not_found"}}
 
 
 def test_rate_limit_buckets_and_cursors_keep_digests_not_api_keys_or_session_headers(

@@ -1,6 +1,6 @@
 -- Keep an object as it is now (a new one last in order, a known one where it was); then the
 -- oldest others go while more than ARGV[3] objects or ARGV[4] bytes of them are held: the held
--- message threads.
+-- message threads and the cache-diagnostics fingerprints.
 -- KEYS[1] objects (hash: id -> text), KEYS[2] their ids, oldest first, KEYS[3] the bytes held
 -- ARGV[1] id, ARGV[2] the object's text
 local old = redis.call('HSTRLEN', KEYS[1], ARGV[1])
