@@ -79,14 +79,16 @@ class Prompt:
         breakdown = split_request(body)
         segments = breakdown.segments
         ends = prefix_ends(breakdown.preamble, segments)
-        chain = _chain(canonical_json([model, body.get("speed")]), segments)
+        texts = [segment.canonical for segment in segments]  # computed once: the JSON of each block
+        model_key = canonical_json([model, body.get("speed")])
+        chain = _chain(model_key, texts)
         breakpoints = tuple(
             (i, chain[i], ends[i]) for i, _ in cacheable_breakpoints(segments, ends, body, model, {})
         )
         fingerprint = Fingerprint(
-            model=_digest(canonical_json([model, body.get("speed")])),
-            tools=_section(segments, "tools"),
-            system=_section(segments, "system"),
+            model=_digest(model_key),
+            tools=_section(segments, texts, "tools"),
+            system=_section(segments, texts, "system"),
             settings=_digest(canonical_json([body.get(name) for name in MESSAGE_SETTINGS])),
             segments=len(segments),
             chain=chain[-1] if chain else "",
@@ -136,19 +138,19 @@ def _at(chain: Sequence[str], index: int) -> str | None:
     return chain[index] if index < len(chain) else None
 
 
-def _chain(start: str, segments: Sequence[Segment]) -> list[str]:
-    """The hash of `start` and every segment up to each index."""
+def _chain(start: str, texts: Sequence[str]) -> list[str]:
+    """The hash of `start` and every segment's text up to each index."""
     digest = hashlib.blake2b(start.encode(), digest_size=_DIGEST_BYTES)
     chain = []
-    for segment in segments:
-        digest.update(b"\n" + segment.canonical.encode())
+    for text in texts:
+        digest.update(b"\n" + text.encode())
         chain.append(digest.hexdigest())
     return chain
 
 
-def _section(segments: Sequence[Segment], section: Section) -> str:
-    """The hash of one section's segments, in order."""
-    return _digest("\n".join(s.canonical for s in segments if s.section == section))
+def _section(segments: Sequence[Segment], texts: Sequence[str], section: Section) -> str:
+    """The hash of one section's segments' texts, in order."""
+    return _digest("\n".join(text for s, text in zip(segments, texts, strict=True) if s.section == section))
 
 
 def _digest(text: str) -> str:
