@@ -10,7 +10,8 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -50,6 +51,43 @@ def stop_with_log(child: Child) -> tuple[str, str]:
     child.process.terminate()
     out, err = child.process.communicate(timeout=10)
     return out, err
+
+
+# An upstream that sends three events of a stream, then nothing (a JSON request: nothing at all)
+STALLING = """
+name: stalling
+rules:
+  - reply:
+      text: {chunks: ["One ", "two ", "three ", "four."]}
+      fault: {kind: stall, after_events: 3}
+"""
+
+
+@dataclass
+class RecordingRun:
+    """A `mockbay record` child in front of a `mockbay serve` upstream child; the recorder's
+    progress lines and log are filled in when it stops."""
+
+    upstream: Child
+    proxy: Child
+    progress: str = ""
+    log: str = ""
+
+
+@contextmanager
+def recording_over(scenarios: Path, out: Path, *options: str) -> Iterator[RecordingRun]:
+    """The recorder (with `options`) writing to `out` in front of an upstream serving `scenarios`
+    instantly; both are stopped on leaving, the recorder first."""
+    upstream = start("serve", "--port", "0", "--scenarios", str(scenarios), "--timing", "instant")
+    try:
+        proxy = start("record", "--upstream", upstream.url, "--out", str(out), "--port", "0", *options)
+        run = RecordingRun(upstream, proxy)
+        try:
+            yield run
+        finally:
+            run.progress, run.log = stop_with_log(proxy)
+    finally:
+        stop(upstream)
 
 
 def finished(server_url: str, request_id: str) -> float:

@@ -33,7 +33,7 @@ from mockbay.scenario.loader import load_paths
 from mockbay.server.runner import MockServer
 from mockbay.server.stream import STALL_POLL_S
 from tests.conftest import USER_HI
-from tests.processes import durations, finished, start, stop, stop_with_log
+from tests.processes import STALLING, durations, finished, recording_over, start, stop, stop_with_log
 
 API_KEY = "sk-ant-api03-RecKeyXk9mQ2vL8nR4tY7wE1zA5bC3dF6gH0jIpQ"
 AUTH_TOKEN = "sk-ant-oat01-RecTokWq7Zp3Lm9Nb2Vc5Xe8Rt1Yu4Io6Pa0Sd"
@@ -453,13 +453,6 @@ def test_hostile_requests_are_forwarded_unrecorded_and_leave_no_traceback(tmp_pa
     assert progress.count("forwarded POST /v1/messages: 400 (not recorded)") == 2, progress
 
 
-STALLING = """
-name: stalling
-rules:
-  - reply:
-      text: {chunks: ["One ", "two ", "three ", "four."]}
-      fault: {kind: stall, after_events: 3}
-"""
 GIVE_UP = anthropic.Timeout(5.0, read=0.5)  # the client's read timeout: it gives up on a silence
 
 
@@ -484,18 +477,10 @@ def test_a_stream_the_client_gave_up_on_is_recorded_as_a_stall(tmp_path: Path):
     It used to wait on upstream until upstream closed, write nothing, and leave a pending task."""
     (tmp_path / "upstream.yaml").write_text(STALLING)
     out = tmp_path / "out"
-    upstream = start(
-        "serve", "--port", "0", "--scenarios", str(tmp_path / "upstream.yaml"), "--timing", "instant"
-    )
-    try:
-        proxy = start("record", "--upstream", upstream.url, "--out", str(out), "--port", "0")
-        try:
-            recorded, error, request_id = _given_up(proxy.url)
-            took_ms = finished(upstream.url, request_id)
-        finally:
-            progress, log = stop_with_log(proxy)
-    finally:
-        stop(upstream)
+    with recording_over(tmp_path / "upstream.yaml", out) as run:
+        recorded, error, request_id = _given_up(run.proxy.url)
+        took_ms = finished(run.upstream.url, request_id)
+    progress, log = run.progress, run.log
     assert took_ms < 3000, took_ms  # ended by the recorder, not by upstream's 300 s stall cap
     assert "(the client left: a stall)" in progress, progress
     assert log == "", log  # no traceback, no "Task was destroyed but it is pending!"
@@ -550,18 +535,10 @@ def test_a_json_answer_the_client_gave_up_on_is_recorded_as_a_stall(tmp_path: Pa
     nothing until the client gives up again. It used to write nothing (`not recorded`)."""
     (tmp_path / "upstream.yaml").write_text(STALLING)
     out = tmp_path / "out"
-    upstream = start(
-        "serve", "--port", "0", "--scenarios", str(tmp_path / "upstream.yaml"), "--timing", "instant"
-    )
-    try:
-        proxy = start("record", "--upstream", upstream.url, "--out", str(out), "--port", "0")
-        try:
-            error = _json_given_up(proxy.url)
-            took_ms = durations(upstream.url)
-        finally:
-            progress, log = stop_with_log(proxy)
-    finally:
-        stop(upstream)
+    with recording_over(tmp_path / "upstream.yaml", out) as run:
+        error = _json_given_up(run.proxy.url)
+        took_ms = durations(run.upstream.url)
+    progress, log = run.progress, run.log
     assert error == "APITimeoutError"
     assert len(took_ms) == 1 and took_ms[0] < 3000, took_ms  # the recorder hung up on upstream
     assert re.search(r"^recorded rec-\S+ turn 0: 499 json \(the client left: a stall\) ", progress, re.M), (
@@ -614,41 +591,23 @@ def test_an_upstream_silent_past_upstream_timeout_is_cut(tmp_path: Path):
     long as the client did (a client with no timeout: for as long as upstream stalled)."""
     (tmp_path / "upstream.yaml").write_text(STALLING)
     out = tmp_path / "out"
-    upstream = start(
-        "serve", "--port", "0", "--scenarios", str(tmp_path / "upstream.yaml"), "--timing", "instant"
-    )
-    try:
-        proxy = start(
-            "record",
-            "--upstream",
-            upstream.url,
-            "--out",
-            str(out),
-            "--port",
-            "0",
-            "--upstream-timeout",
-            "0.5",
-        )
-        try:
-            with client(proxy.url, timeout=30.0) as sdk:
-                started = time.monotonic()
-                with pytest.raises(anthropic.APIStatusError) as refused:
-                    sdk.messages.create(
-                        model=MODEL, max_tokens=64, messages=[{"role": "user", "content": "json"}]
-                    )
-                waited = time.monotonic() - started
-                events: list[str] = []
-                with (
-                    pytest.raises(anthropic.APIConnectionError),
-                    sdk.messages.stream(model=MODEL, max_tokens=64, messages=USER_HI) as stream,
-                ):
-                    for event in stream:  # one by one: those before the cut are kept
-                        events.append(event.type)
-            took_ms = durations(upstream.url)
-        finally:
-            progress, log = stop_with_log(proxy)
-    finally:
-        stop(upstream)
+    with recording_over(tmp_path / "upstream.yaml", out, "--upstream-timeout", "0.5") as run:
+        with client(run.proxy.url, timeout=30.0) as sdk:
+            started = time.monotonic()
+            with pytest.raises(anthropic.APIStatusError) as refused:
+                sdk.messages.create(
+                    model=MODEL, max_tokens=64, messages=[{"role": "user", "content": "json"}]
+                )
+            waited = time.monotonic() - started
+            events: list[str] = []
+            with (
+                pytest.raises(anthropic.APIConnectionError),
+                sdk.messages.stream(model=MODEL, max_tokens=64, messages=USER_HI) as stream,
+            ):
+                for event in stream:  # one by one: those before the cut are kept
+                    events.append(event.type)
+        took_ms = durations(run.upstream.url)
+    upstream, progress, log = run.upstream, run.progress, run.log
     host = upstream.url.removeprefix("http://")
     assert refused.value.status_code == 504 and waited < 3, waited
     assert refused.value.body == {

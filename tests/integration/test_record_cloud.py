@@ -15,7 +15,7 @@ import yaml
 
 from mockbay.server.runner import MockServer
 from tests.integration.cloud import BEDROCK_MODEL, VERTEX_MODEL, bedrock_options, vertex_options
-from tests.processes import durations, start, stop, stop_with_log
+from tests.processes import STALLING, durations, recording_over
 
 UPSTREAM = """
 scenarios:
@@ -82,19 +82,11 @@ def _record_then_replay(
     the upstream's journal."""
     (tmp_path / "upstream.yaml").write_text(UPSTREAM)
     out = tmp_path / "out"
-    upstream = start(
-        "serve", "--port", "0", "--scenarios", str(tmp_path / "upstream.yaml"), "--timing", "instant"
-    )
-    try:
-        proxy = start("record", "--upstream", upstream.url, "--out", str(out), "--port", "0", *options)
-        try:
-            with client(proxy.url) as sdk:
-                recorded = _session(sdk, model)
-        finally:
-            progress = stop(proxy)
-        seen_upstream = httpx.get(f"{upstream.url}/_mockbay/requests").json()["requests"]
-    finally:
-        stop(upstream)
+    with recording_over(tmp_path / "upstream.yaml", out, *options) as run:
+        with client(run.proxy.url) as sdk:
+            recorded = _session(sdk, model)
+        seen_upstream = httpx.get(f"{run.upstream.url}/_mockbay/requests").json()["requests"]
+    progress = run.progress
     texts = "".join(path.read_text() for path in out.iterdir())
     assert "anthropic_version" not in texts and "ya29" not in texts and "bedrock-key" not in texts
     with MockServer([out]) as replay, client(replay.url) as sdk:
@@ -150,13 +142,6 @@ def test_record_from_bedrock_with_sigv4_resigned_by_the_recorder(
     assert all("/eu-west-3/bedrock/aws4_request" in e["headers"]["authorization"] for e in upstream)
 
 
-STALLING = """
-name: stalling
-rules:
-  - reply:
-      text: {chunks: ["One ", "two ", "three ", "four."]}
-      fault: {kind: stall, after_events: 3}
-"""
 PLATFORMS = [
     pytest.param(vertex, VERTEX_MODEL, id="vertex"),
     pytest.param(bedrock, BEDROCK_MODEL, id="bedrock"),
@@ -186,20 +171,12 @@ def test_a_cloud_stream_the_client_gave_up_on_is_recorded_as_a_stall(
     again with the same events."""
     (tmp_path / "upstream.yaml").write_text(STALLING)
     out = tmp_path / "out"
-    upstream = start(
-        "serve", "--port", "0", "--scenarios", str(tmp_path / "upstream.yaml"), "--timing", "instant"
-    )
     give_up = anthropic.Timeout(5.0, read=0.5)
-    try:
-        proxy = start("record", "--upstream", upstream.url, "--out", str(out), "--port", "0")
-        try:
-            with client(proxy.url, timeout=give_up) as sdk:
-                recorded = _given_up(sdk, model)
-            took_ms = durations(upstream.url)
-        finally:
-            progress, log = stop_with_log(proxy)
-    finally:
-        stop(upstream)
+    with recording_over(tmp_path / "upstream.yaml", out) as run:
+        with client(run.proxy.url, timeout=give_up) as sdk:
+            recorded = _given_up(sdk, model)
+        took_ms = durations(run.upstream.url)
+    progress, log = run.progress, run.log
     assert recorded == (
         ["message_start", "content_block_start", "content_block_delta", "text"],
         "APITimeoutError",
@@ -221,28 +198,13 @@ def test_an_upstream_silent_past_upstream_timeout_answers_the_platforms_timeout_
     first-party, Bedrock as its 408 ModelTimeoutException. Nothing is written."""
     (tmp_path / "upstream.yaml").write_text(STALLING)
     out = tmp_path / "out"
-    upstream = start(
-        "serve", "--port", "0", "--scenarios", str(tmp_path / "upstream.yaml"), "--timing", "instant"
-    )
-    try:
-        proxy = start(
-            "record",
-            "--upstream",
-            upstream.url,
-            "--out",
-            str(out),
-            "--port",
-            "0",
-            "--upstream-timeout",
-            "0.5",
-        )
-        try:
-            with client(proxy.url, timeout=30.0) as sdk, pytest.raises(anthropic.APIStatusError) as refused:
-                sdk.messages.create(model=model, max_tokens=64, messages=[{"role": "user", "content": "Hi"}])
-        finally:
-            progress = stop(proxy)
-    finally:
-        stop(upstream)
+    with (
+        recording_over(tmp_path / "upstream.yaml", out, "--upstream-timeout", "0.5") as run,
+        client(run.proxy.url, timeout=30.0) as sdk,
+        pytest.raises(anthropic.APIStatusError) as refused,
+    ):
+        sdk.messages.create(model=model, max_tokens=64, messages=[{"role": "user", "content": "Hi"}])
+    upstream, progress = run.upstream, run.progress
     said = f"upstream {upstream.url} sent nothing for 0.5 s"
     answer, headers = refused.value.body, refused.value.response.headers
     if client is bedrock:
