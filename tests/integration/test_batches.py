@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -18,6 +17,7 @@ from anthropic.types.messages import MessageBatchIndividualResponse
 
 from mockbay.server.runner import MockServer
 from tests.conftest import HandClock, sync_client
+from tests.loopback_app import serving
 
 MODEL = "claude-sonnet-4-6"
 HEADERS = {"x-api-key": "k", "anthropic-version": "2023-06-01"}
@@ -553,20 +553,11 @@ GATEWAY_UPSTREAM = web.AppKey("upstream", str)
 @pytest.fixture(params=["forwarded", "x-forwarded"])
 def gateway(server: MockServer, request: pytest.FixtureRequest) -> Iterator[str]:
     """The stripping gateway on loopback, in a thread of its own."""
-    loop = asyncio.new_event_loop()
     app = web.Application()
     app[GATEWAY_STYLE], app[GATEWAY_UPSTREAM] = request.param, server.url
     app.router.add_route("*", "/anthropic/{tail:.*}", _strip_and_forward)
-    runner = web.AppRunner(app)
-    loop.run_until_complete(runner.setup())
-    loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", 0).start())
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{runner.addresses[0][1]}"
-    asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(10)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(10)
-    loop.close()
+    with serving(app) as url:
+        yield url
 
 
 def test_the_sdk_reads_results_through_a_gateway_that_mounts_mockbay_under_a_prefix(

@@ -9,10 +9,8 @@ written as its fields (type, message, error_code), which a replay's envelope hol
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -26,6 +24,7 @@ from aiohttp import web
 from mockbay.config import ServerConfig
 from mockbay.record.pytest_support import RecordingServer, RecordPlan
 from mockbay.server.runner import MockServer
+from tests.loopback_app import serving
 
 MODEL = "claude-sonnet-4-6"
 HEADERS = {"x-api-key": "sk-ant-api03-test", "anthropic-version": "2023-06-01"}
@@ -72,20 +71,10 @@ async def _answer(request: web.Request) -> web.Response:
 @pytest.fixture(scope="module")
 def gateway() -> Iterator[str]:
     """The test's gateway on loopback, in a thread of its own."""
-    loop = asyncio.new_event_loop()
     app = web.Application()
     app.router.add_post("/v1/messages", _answer)
-    runner = web.AppRunner(app)
-    loop.run_until_complete(runner.setup())
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    loop.run_until_complete(site.start())
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{runner.addresses[0][1]}"
-    asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(10)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(10)
-    loop.close()
+    with serving(app) as url:
+        yield url
 
 
 def _ask(base_url: str, question: str) -> httpx.Response:

@@ -9,10 +9,8 @@ SDK sees equal messages, JSON and stream.
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +22,7 @@ import yaml
 from aiohttp import web
 
 from mockbay.server.runner import MockServer
+from tests.loopback_app import serving
 from tests.processes import start, stop
 
 MODEL = "claude-sonnet-4-6"
@@ -141,21 +140,10 @@ async def _answer(request: web.Request) -> web.StreamResponse:
 @pytest.fixture(scope="module")
 def upstream() -> Iterator[str]:
     """The test upstream on loopback, in a thread of its own."""
-    loop = asyncio.new_event_loop()
     app = web.Application()
     app.router.add_post("/v1/messages", _answer)
-    runner = web.AppRunner(app)
-    loop.run_until_complete(runner.setup())
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    loop.run_until_complete(site.start())
-    port = runner.addresses[0][1]
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}"
-    asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(10)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(10)
-    loop.close()
+    with serving(app) as url:
+        yield url
 
 
 def _client(base_url: str) -> anthropic.Anthropic:
