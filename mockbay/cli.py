@@ -33,6 +33,7 @@ from mockbay.options import (
     EnvParser,
     add_body_timeout,
     add_flag,
+    add_keepalive_timeout,
     add_listen,
     add_option,
     add_repeated,
@@ -139,6 +140,7 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         metavar="SPEC",
     )
     add_body_timeout(serve)
+    add_keepalive_timeout(serve)
     add_flag(serve, "--watch", "reload scenario files when they change", env_name="WATCH")
     add_option(
         serve,

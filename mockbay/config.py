@@ -22,6 +22,9 @@ REPLY_MEMO_MAX_MB = 32
 ADMIN_SCENARIOS_MAX = 1_000
 ADMIN_SCENARIOS_MAX_MB = 64
 BODY_TIMEOUT_SECONDS = 60.0  # a 32 MB body at 0.5 MB/s; a client stalled mid-body is cut off
+# An idle keep-alive connection's life: what aiohttp's own `web.run_app` passes (its handler's
+# default, which `web.AppRunner` keeps, is 3,630 s)
+KEEPALIVE_TIMEOUT_SECONDS = 75.0
 UPSTREAM_TIMEOUT_SECONDS = 600.0  # the recorder's wait on a silent upstream: the SDK's own default timeout
 
 
@@ -54,6 +57,7 @@ class ServerConfig:
     reply_memo_max_bytes: int = REPLY_MEMO_MAX_MB * MB
     max_stall_seconds: float = 300.0
     body_timeout_seconds: float = BODY_TIMEOUT_SECONDS  # for a request's whole body, from its start
+    keepalive_timeout_seconds: float = KEEPALIVE_TIMEOUT_SECONDS  # idle, between requests
     require_version: bool = True
     worker: int = 0  # 1..N under `--workers N`; request ids differ per worker
     state: str = "memory"  # or redis://HOST:PORT/DB: where requests keep what they change

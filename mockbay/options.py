@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from mockbay.config import BODY_TIMEOUT_SECONDS, DEFAULT_HOST, DEFAULT_PORT
+from mockbay.config import BODY_TIMEOUT_SECONDS, DEFAULT_HOST, DEFAULT_PORT, KEEPALIVE_TIMEOUT_SECONDS
 from mockbay.environment import PREFIX, env, env_list
 from mockbay.errors import MockbayError
 
@@ -230,6 +230,20 @@ def add_body_timeout(parser: argparse.ArgumentParser) -> None:
         "connection closed",
         env_name="BODY_TIMEOUT",
         default=BODY_TIMEOUT_SECONDS,
+        type=timeout_seconds,
+        metavar="S",
+    )
+
+
+def add_keepalive_timeout(parser: argparse.ArgumentParser) -> None:
+    """--keepalive-timeout, shared by serve and record: an idle connection is held no longer."""
+    add_option(
+        parser,
+        "--keepalive-timeout",
+        "seconds a keep-alive connection may stay idle, with no byte of a next request, before it "
+        "is closed without an answer; a request being answered or streamed is never cut by it",
+        env_name="KEEPALIVE_TIMEOUT",
+        default=KEEPALIVE_TIMEOUT_SECONDS,
         type=timeout_seconds,
         metavar="S",
     )

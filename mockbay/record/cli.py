@@ -17,6 +17,7 @@ from mockbay.errors import MockbayError
 from mockbay.options import (
     add_body_timeout,
     add_flag,
+    add_keepalive_timeout,
     add_listen,
     add_option,
     add_repeated,
@@ -50,6 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_listen(parser)
     add_body_timeout(parser)
+    add_keepalive_timeout(parser)
     add_option(
         parser,
         "--upstream-timeout",
@@ -126,6 +128,7 @@ def run(args: argparse.Namespace) -> int:
         mode=args.mode,
         timing=args.timing,
         body_timeout_seconds=args.body_timeout,
+        keepalive_timeout_seconds=args.keepalive_timeout,
         upstream_timeout_seconds=args.upstream_timeout,
         scrubber=Scrubber.build(args.scrub_header, args.scrub_pattern),
         aws_credentials=machine_credentials() if args.aws_sign else None,

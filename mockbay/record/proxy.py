@@ -40,6 +40,7 @@ from mockbay.config import (
     BODY_TIMEOUT_SECONDS,
     DEFAULT_HOST,
     DEFAULT_PORT,
+    KEEPALIVE_TIMEOUT_SECONDS,
     UPSTREAM_TIMEOUT_SECONDS,
     ServerConfig,
 )
@@ -112,6 +113,7 @@ class ProxyConfig:
     mode: Mode = "once"
     timing: TimingMode = "recorded"
     body_timeout_seconds: float = BODY_TIMEOUT_SECONDS
+    keepalive_timeout_seconds: float = KEEPALIVE_TIMEOUT_SECONDS
     upstream_timeout_seconds: float = UPSTREAM_TIMEOUT_SECONDS  # silence before the answer or in it
     scrubber: Scrubber = field(default_factory=Scrubber)
     group: str | None = None  # the scenario of requests with no /s/NAME pin or record-name header
@@ -241,6 +243,7 @@ def make_proxy_app(
             fallback="strict",
             require_version=False,
             body_timeout_seconds=config.body_timeout_seconds,
+            keepalive_timeout_seconds=config.keepalive_timeout_seconds,
         )
         state = ServerState(replay, recorder.replay_registry())
     app = make_app(state)

@@ -23,7 +23,13 @@ from mockbay.journal import Exchange
 from mockbay.platforms.routes import cloud_route, error_shape
 from mockbay.server import admin, batches, files, inline, messages, models, paths, skills
 from mockbay.server.exchanges import failure, finish, internal_error, open_exchange, refusal
-from mockbay.server.protocol import BODY_TIMEOUT, INLINE_ANSWER, SIDE_REQUEST_ID, side_request_ids
+from mockbay.server.protocol import (
+    BODY_TIMEOUT,
+    INLINE_ANSWER,
+    KEEPALIVE_TIMEOUT,
+    SIDE_REQUEST_ID,
+    side_request_ids,
+)
 from mockbay.server.request_headers import lowered_headers
 from mockbay.server.responses import (
     NOT_SENT,
@@ -50,6 +56,7 @@ def make_app(state: ServerState) -> web.Application:
     )
     app[INLINE_ANSWER] = inline.answers(state)
     app[BODY_TIMEOUT] = lambda: state.config.body_timeout_seconds
+    app[KEEPALIVE_TIMEOUT] = state.config.keepalive_timeout_seconds
     for root in FIRST_PARTY_ROOTS:  # compile the request schema now, not on the first request
         request_schema().root(root)
     # (?s): a decoded %0A is a path character too

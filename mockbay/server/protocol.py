@@ -33,7 +33,7 @@ from aiohttp.streams import StreamReader
 from aiohttp.web_protocol import RequestHandler, RequestPayloadError
 from yarl import URL
 
-from mockbay.config import BODY_TIMEOUT_SECONDS
+from mockbay.config import BODY_TIMEOUT_SECONDS, KEEPALIVE_TIMEOUT_SECONDS
 from mockbay.errors import ApiError
 from mockbay.render import ids
 from mockbay.server.head import answer_bytes
@@ -49,6 +49,9 @@ InlineAnswer = Callable[[RawRequestMessage, bytes], bytes | None]
 INLINE_ANSWER: web.AppKey[InlineAnswer] = web.AppKey("mockbay_inline_answer")
 # Where the app keeps its body timeout in seconds, read when a request's body is still to come
 BODY_TIMEOUT: web.AppKey[Callable[[], float]] = web.AppKey("mockbay_body_timeout")
+# Where the app keeps how long, in seconds, an idle keep-alive connection is held (aiohttp's
+# `keepalive_timeout`, read as each connection is made)
+KEEPALIVE_TIMEOUT: web.AppKey[float] = web.AppKey("mockbay_keepalive_timeout")
 CLIENT_FAULTS = (HttpProcessingError, RequestPayloadError)
 # The handler state the inline answer and the head deadline read and keep (`_EnvelopeHandler`,
 # `_WatchedParser`) and the body buffer they read (`_complete_body`, `_WatchedParser._next_begun`),
@@ -412,13 +415,15 @@ class _EnvelopeServer(web.Server):
 
 
 class EnvelopeRunner(web.AppRunner):
-    """`web.AppRunner` whose connections answer HTTP-level garbage in the Anthropic envelope, and
-    hand bodies over as sent: `upload.decoded` applies `Content-Encoding` with upstream's answers."""
+    """`web.AppRunner` whose connections answer HTTP-level garbage in the Anthropic envelope, hand
+    bodies over as sent (`upload.decoded` applies `Content-Encoding` with upstream's answers), and
+    close an idle connection after the app's `KEEPALIVE_TIMEOUT`, not aiohttp's hour."""
 
     async def _make_server(self) -> web.Server:
         base = await super()._make_server()
         new_request_id = self.app.get(SIDE_REQUEST_ID) or side_request_ids(0)
-        kwargs = {**base._kwargs, "auto_decompress": False}
+        keepalive_timeout = self.app.get(KEEPALIVE_TIMEOUT, KEEPALIVE_TIMEOUT_SECONDS)
+        kwargs = {**base._kwargs, "auto_decompress": False, "keepalive_timeout": keepalive_timeout}
         # the inline answer stands for the app's handler alone: an app with middlewares (the
         # recording proxy's) runs them for every request, so its connections answer none inline
         inline_answer = None if self.app.middlewares else self.app.get(INLINE_ANSWER)

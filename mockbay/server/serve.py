@@ -59,6 +59,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         admin_token=args.admin_token,
         rate_limits=parse_limits(args.rate_limits) if args.rate_limits else None,
         body_timeout_seconds=args.body_timeout,
+        keepalive_timeout_seconds=args.keepalive_timeout,
         journal_size=args.journal_size,
         journal_max_bytes=args.journal_max_mb * MB,
         max_sessions=args.max_sessions,

@@ -75,6 +75,7 @@ def test_choices_come_from_the_closed_choices() -> None:
         (["record", "--upstream", "http://x", "--out", "o", "--port", "-1"], "must be between 0 and 65535"),
         (["serve", "--host", ""], "argument --host: must not be empty (0.0.0.0 binds every interface)"),
         (["serve", "--body-timeout", "0"], "argument --body-timeout: must be more than 0, got 0"),
+        (["serve", "--keepalive-timeout", "0"], "argument --keepalive-timeout: must be more than 0, got 0"),
         (
             ["record", "--upstream", "http://x", "--out", "o", "--upstream-timeout", "0"],
             "argument --upstream-timeout: must be more than 0, got 0",
@@ -153,6 +154,13 @@ ENVIRONMENT = [
         ["--body-timeout", "5"],
         "MOCKBAY_BODY_TIMEOUT must be more than 0, got 0",
     ),
+    (
+        "serve",
+        "MOCKBAY_KEEPALIVE_TIMEOUT",
+        "soon",
+        ["--keepalive-timeout", "5"],
+        "MOCKBAY_KEEPALIVE_TIMEOUT must be a number of seconds, got 'soon'",
+    ),
     ("serve", "MOCKBAY_WATCH", "maybe", ["--watch"], f"MOCKBAY_WATCH {SWITCH}"),
     ("serve", "MOCKBAY_WORKERS", "0", ["--workers", "2"], "MOCKBAY_WORKERS must be at least 1, got 0"),
     ("serve", "MOCKBAY_STATE", "redis://env:6379/0", ["--state", "memory"], None),
@@ -217,6 +225,13 @@ ENVIRONMENT = [
         "forever",
         ["--body-timeout", "5"],
         "MOCKBAY_BODY_TIMEOUT must be a number of seconds, got 'forever'",
+    ),
+    (
+        "record",
+        "MOCKBAY_KEEPALIVE_TIMEOUT",
+        "0",
+        ["--keepalive-timeout", "5"],
+        "MOCKBAY_KEEPALIVE_TIMEOUT must be more than 0, got 0",
     ),
     (
         "record",
