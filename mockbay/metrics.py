@@ -21,6 +21,7 @@ from mockbay.journal import Exchange
 # so an error is never negative): sub-millisecond is the norm, 50 ms means the loop is starved.
 SCHEDULE_BUCKETS: Final = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
 _BOUNDS_MS: Final = tuple(bound * 1000 for bound in SCHEDULE_BUCKETS)
+UNPARSED: Final = "unparsed"  # the endpoint label of an answer given before a request was parsed
 
 
 class ScheduleErrors:
@@ -68,6 +69,12 @@ class Metrics:
             self.faults[exchange.fault] += 1
         if exchange.observed_offsets_ms:
             self.schedule_errors.observe(exchange.planned_offsets_ms, exchange.observed_offsets_ms)
+
+    def answered_unparsed(self, status: int) -> None:
+        """An answer a connection gave before any request was parsed (a stalled head's 408,
+        HTTP-level garbage's 400): counted like an exchange, under the endpoint `UNPARSED`, though
+        the journal holds no entry for it."""
+        self.requests[(UNPARSED, str(status), "", "")] += 1
 
     @property
     def open_streams(self) -> int:

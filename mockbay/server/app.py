@@ -28,6 +28,7 @@ from mockbay.server.protocol import (
     INLINE_ANSWER,
     KEEPALIVE_TIMEOUT,
     SIDE_REQUEST_ID,
+    UNPARSED_ANSWERED,
     side_request_ids,
 )
 from mockbay.server.request_headers import lowered_headers
@@ -57,6 +58,7 @@ def make_app(state: ServerState) -> web.Application:
     app[INLINE_ANSWER] = inline.answers(state)
     app[BODY_TIMEOUT] = lambda: state.config.body_timeout_seconds
     app[KEEPALIVE_TIMEOUT] = state.config.keepalive_timeout_seconds
+    app[UNPARSED_ANSWERED] = state.metrics.answered_unparsed
     for root in FIRST_PARTY_ROOTS:  # compile the request schema now, not on the first request
         request_schema().root(root)
     # (?s): a decoded %0A is a path character too

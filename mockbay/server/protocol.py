@@ -52,6 +52,9 @@ BODY_TIMEOUT: web.AppKey[Callable[[], float]] = web.AppKey("mockbay_body_timeout
 # Where the app keeps how long, in seconds, an idle keep-alive connection is held (aiohttp's
 # `keepalive_timeout`, read as each connection is made)
 KEEPALIVE_TIMEOUT: web.AppKey[float] = web.AppKey("mockbay_keepalive_timeout")
+# Where the app keeps what counts an answer its connections give before any request is parsed
+# (a stalled head's 408, HTTP-level garbage's 400), by its status: the journal never sees them
+UNPARSED_ANSWERED: web.AppKey[Callable[[int], None]] = web.AppKey("mockbay_unparsed_answered")
 CLIENT_FAULTS = (HttpProcessingError, RequestPayloadError)
 # The handler state the inline answer and the head deadline read and keep (`_EnvelopeHandler`,
 # `_WatchedParser`) and the body buffer they read (`_complete_body`, `_WatchedParser._next_begun`),
@@ -96,9 +99,10 @@ class _EnvelopeHandler(RequestHandler):
     Slotted like its base, as one is made per connection: without `__slots__` each also carried a
     `__dict__` for `new_request_id` (40 bytes more per open stream, tracemalloc)."""
 
-    __slots__ = ("inline_answer", "new_request_id")
+    __slots__ = ("answered_unparsed", "inline_answer", "new_request_id")
     new_request_id: Callable[[], str]
     inline_answer: InlineAnswer
+    answered_unparsed: Callable[[int], None]
 
     def idle(self) -> bool:
         """Nothing in flight on this connection: its handler waits for the next request."""
@@ -150,6 +154,7 @@ class _EnvelopeHandler(RequestHandler):
         response.headers["Connection"] = "close"
         transport.write(answer_bytes(response))
         self.force_close()
+        self.answered_unparsed(error.status)
 
     def connection_lost(self, exc: BaseException | None) -> None:
         parser = self._parser
@@ -183,6 +188,8 @@ class _EnvelopeHandler(RequestHandler):
         response = error_response(error, request_id)
         response.headers["request-id"] = request_id
         response.force_close()
+        if isinstance(exc, CLIENT_FAULTS):  # HTTP-level garbage: no request reached the app's count
+            self.answered_unparsed(error.status)
         return response
 
 
@@ -392,6 +399,7 @@ class _EnvelopeServer(web.Server):
         self,
         base: web.Server,
         new_request_id: Callable[[], str],
+        answered_unparsed: Callable[[int], None],
         inline_answer: InlineAnswer | None,
         body_timeout: Callable[[], float],
         **kwargs: Any,
@@ -399,12 +407,14 @@ class _EnvelopeServer(web.Server):
         handler = _body_deadline(_targets_as_paths(base.request_handler), body_timeout)
         super().__init__(handler, request_factory=base.request_factory, **kwargs)
         self._new_request_id = new_request_id
+        self._answered_unparsed = answered_unparsed
         self._inline_answer = inline_answer
         self._body_timeout = body_timeout
 
     def __call__(self) -> RequestHandler:
         handler = _EnvelopeHandler(self, loop=self._loop, **self._kwargs)
         handler.new_request_id = self._new_request_id
+        handler.answered_unparsed = self._answered_unparsed
         if INLINE_READY:
             inline_answer = self._inline_answer
             if inline_answer is not None:
@@ -412,6 +422,10 @@ class _EnvelopeServer(web.Server):
             inline = inline_answer is not None
             handler._parser = _WatchedParser(handler._parser, handler, inline, self._body_timeout)  # type: ignore[assignment]
         return handler
+
+
+def _uncounted(status: int) -> None:
+    """An app with nothing to count its connections' own answers in (`UNPARSED_ANSWERED`)."""
 
 
 class EnvelopeRunner(web.AppRunner):
@@ -422,10 +436,13 @@ class EnvelopeRunner(web.AppRunner):
     async def _make_server(self) -> web.Server:
         base = await super()._make_server()
         new_request_id = self.app.get(SIDE_REQUEST_ID) or side_request_ids(0)
+        answered_unparsed = self.app.get(UNPARSED_ANSWERED, _uncounted)
         keepalive_timeout = self.app.get(KEEPALIVE_TIMEOUT, KEEPALIVE_TIMEOUT_SECONDS)
         kwargs = {**base._kwargs, "auto_decompress": False, "keepalive_timeout": keepalive_timeout}
         # the inline answer stands for the app's handler alone: an app with middlewares (the
         # recording proxy's) runs them for every request, so its connections answer none inline
         inline_answer = None if self.app.middlewares else self.app.get(INLINE_ANSWER)
         body_timeout = self.app.get(BODY_TIMEOUT) or (lambda: BODY_TIMEOUT_SECONDS)
-        return _EnvelopeServer(base, new_request_id, inline_answer, body_timeout, loop=base._loop, **kwargs)
+        return _EnvelopeServer(
+            base, new_request_id, answered_unparsed, inline_answer, body_timeout, loop=base._loop, **kwargs
+        )

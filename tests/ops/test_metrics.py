@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import sys
 from collections import Counter
 from collections.abc import Iterator
@@ -149,3 +150,38 @@ def test_a_stream_in_progress_is_an_open_stream(server: MockServer) -> None:
         assert next(lines).startswith("event: message_start")
         assert _samples(server)["mockbay_open_streams"] == [({}, 1.0)]
         lines.close()
+
+
+def _unanswered(port: int | None, raw: bytes) -> bytes:
+    """What the server answers to `raw` on a connection of its own, before it closes it."""
+    assert port is not None
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(raw)
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+        return data
+
+
+def test_answers_given_before_a_request_is_parsed_count_as_unparsed() -> None:
+    """A stalled head's 408 and HTTP-level garbage's 400 count like the client faults the journal
+    holds (a stalled body's 408 among them), under their own endpoint: no route was reached."""
+    stalled_body = (
+        b"POST /v1/messages HTTP/1.1\r\nhost: x\r\nx-api-key: k\r\nanthropic-version: 2023-06-01\r\n"
+    )
+    stalled_body += b"content-type: application/json\r\ncontent-length: 100\r\n\r\n{"
+    with MockServer(body_timeout_seconds=0.3) as server:
+        assert _unanswered(server.port, b"POST /v1/messages HTTP/1.1\r\nhost: x\r\n").startswith(
+            b"HTTP/1.1 408 "
+        )
+        assert _unanswered(server.port, b"NOT HTTP AT ALL\r\n\r\n").startswith(b"HTTP/1.0 400 ")
+        assert _unanswered(server.port, stalled_body).startswith(b"HTTP/1.1 408 ")
+        counted = {
+            (labels["endpoint"], labels["status"], labels["scenario"], labels["platform"]): value
+            for labels, value in _samples(server)["mockbay_requests_total"]
+        }
+    assert counted == {
+        ("unparsed", "408", "", ""): 1,
+        ("unparsed", "400", "", ""): 1,
+        ("messages", "408", "", "anthropic"): 1,
+    }
