@@ -40,7 +40,7 @@ def container(
 ) -> dict[str, Any] | None:
     """The reply's container: as given, or the one the request names (`container`), or one a
     code-execution result brings; its id and expiry completed, the request's id and skills first."""
-    requested = requested_container(request.body.get("container"))
+    requested = requested_container(request)
     if (
         given is None
         and requested is None
@@ -57,21 +57,25 @@ def container(
     }
 
 
-def requested_container(value: Any) -> dict[str, Any] | None:
+def requested_container(request: MessagesRequest) -> dict[str, Any] | None:
     """What the request's `container` (an id, or the SDK's `ContainerParams` `{id, skills}`) says
-    the reply's container holds: its id, and the skills loaded in it as the SDK's `ContainerSkill`
-    (`version` "latest" when not given)."""
+    the reply's container holds: its id, and the skills loaded in it as the SDK's `ContainerSkill`,
+    whose `version` is "the resolved version" (`MessagesRequest.skill_versions`; as asked when
+    not resolved)."""
+    value = request.body.get("container")
     if isinstance(value, str):
         return {"id": value}
     if not isinstance(value, Mapping):
         return None
     named: dict[str, Any] = {"id": value["id"]} if isinstance(value.get("id"), str) else {}
-    skills = value.get("skills")
-    if isinstance(skills, list):
+    if isinstance(value.get("skills"), list):
         named["skills"] = [
-            {"skill_id": s.get("skill_id"), "type": s.get("type"), "version": s.get("version") or "latest"}
-            for s in skills
-            if isinstance(s, Mapping)
+            {
+                "skill_id": skill.skill_id,
+                "type": skill.type,
+                "version": request.skill_versions.get(skill, skill.version),
+            }
+            for skill in request.container_skills
         ]
     return named
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from dataclasses import replace
 from functools import partial
 from types import MappingProxyType
 from typing import Any, NamedTuple
@@ -37,7 +38,7 @@ from mockbay.server.rendering import plan, render, timing_levels
 from mockbay.server.responses import JsonReply, caller_headers, dumps, json_body_response, json_response
 from mockbay.server.stream import connected, fault_error, send_json, send_stream
 from mockbay.server.upload import BODY_FAULTS, decoded, refuse_declared, too_large, unreadable
-from mockbay.skills.sources import check_skills
+from mockbay.skills.sources import resolve_skills
 from mockbay.state import ServerState
 from mockbay.timing import effective_timing
 from mockbay.usage.estimate import estimate_input_tokens
@@ -251,12 +252,13 @@ async def _validated(
     state: ServerState, exchange: Exchange, body: Any, headers: dict[str, str], pinned: str | None
 ) -> MessagesRequest:
     """The body validated (strict or lenient), with where it came from; files and custom skills it
-    names must exist."""
+    names must exist, and the skills it loads are resolved to their versions."""
     origin = Origin(exchange.session, pinned, exchange.platform)
     parsed = validate_messages(body, headers, strict=_strict(state), origin=origin)
     await check_file_sources(state.store, parsed.file_ids)
-    await check_skills(state.store, parsed.custom_skills)
-    return parsed
+    if not parsed.container_skills:
+        return parsed
+    return replace(parsed, skill_versions=await resolve_skills(state.store, parsed.container_skills))
 
 
 async def _attempt(

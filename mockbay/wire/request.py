@@ -66,6 +66,14 @@ class ToolResultView:
     is_error: bool
 
 
+class LoadedSkill(NamedTuple):
+    """A skill a request's `container.skills` loads, as asked (the SDK's `SkillParams`)."""
+
+    type: str
+    skill_id: str
+    version: str  # a version id, or "latest"
+
+
 THINKING_BLOCKS = frozenset({"thinking", "redacted_thinking"})
 FORCED_TOOL_CHOICES = frozenset({"any", "tool"})  # `tool_choice` types that force a tool call
 CONTEXT_1M_BETA = "context-1m-2025-08-07"
@@ -101,6 +109,9 @@ class MessagesRequest:
     session: str = ""
     pinned: str | None = None
     platform: str = "anthropic"  # the wire it came in on (mockbay.platforms.PLATFORMS)
+    # the version each of `container_skills` resolves to, once the skill store has answered
+    # (mockbay/skills/sources.py); the reply's `container.skills` reports it
+    skill_versions: dict[LoadedSkill, str] = field(default_factory=dict)
 
     @cached_fact
     def system_text(self) -> str:
@@ -140,17 +151,20 @@ class MessagesRequest:
         return tuple(file_ids_of(self.body["messages"]))
 
     @cached_fact
-    def custom_skills(self) -> tuple[tuple[str, str], ...]:
-        """(skill_id, version) of each `custom` skill its `container` loads: each must be held."""
+    def container_skills(self) -> tuple[LoadedSkill, ...]:
+        """Each skill its `container` loads, `version` "latest" when not given."""
         container = self.body.get("container")
         skills = container.get("skills") if isinstance(container, dict) else None
         return tuple(
-            (skill["skill_id"], str(skill.get("version") or "latest"))
+            LoadedSkill(str(skill.get("type")), skill["skill_id"], str(skill.get("version") or "latest"))
             for skill in (skills if isinstance(skills, list) else ())
-            if isinstance(skill, dict)
-            and skill.get("type") == "custom"
-            and isinstance(skill.get("skill_id"), str)
+            if isinstance(skill, dict) and isinstance(skill.get("skill_id"), str)
         )
+
+    @cached_fact
+    def custom_skills(self) -> tuple[LoadedSkill, ...]:
+        """The `custom` skills its `container` loads: each must be held."""
+        return tuple(skill for skill in self.container_skills if skill.type == "custom")
 
     @cached_fact
     def fallback_credit(self) -> bool:

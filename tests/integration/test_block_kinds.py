@@ -296,7 +296,7 @@ SKILL = {"type": "anthropic", "skill_id": "pptx", "version": "latest"}
     [
         ("kind-code-execution", "container_011CReused", {"id": "container_011CReused"}),
         ("stop-end_turn", {"id": "container_011CReused"}, {"id": "container_011CReused"}),
-        ("kind-code-execution", {"skills": [SKILL]}, {"skills": [SKILL]}),
+        ("kind-code-execution", {"skills": [SKILL]}, {"skills": [{**SKILL, "version": "20251013"}]}),
         ("message-fields", "container_011CReused", {"id": "container_fixed"}),  # a scripted id wins
     ],
 )

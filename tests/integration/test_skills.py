@@ -167,3 +167,32 @@ def test_a_request_naming_a_custom_skill_mockbay_does_not_hold_is_a_404(client, 
     assert raw.post("/v1/messages", json=with_skill(skill.id, "skillver_01nope")).status_code == 404
     client.beta.skills.delete(skill.id)
     assert raw.post("/v1/messages", json=with_skill(skill.id)).status_code == 404  # not a memoised answer
+
+
+def test_the_replys_container_reports_the_version_each_skill_resolved_to(client):
+    """`ContainerSkill.version` is "the resolved version: a skill version ID for custom skills"
+    (SDK 2.17.0), in the JSON reply and the stream alike: `latest`, or no version, is the newest
+    held; Anthropic's skills resolve to their listed version; one mockbay does not list is as asked."""
+    skill = client.beta.skills.create(files=FILES)
+    first = skill.latest_version_id
+    newest = client.beta.skills.versions.create(skill.id, files=FILES).id
+    body = with_skill(skill.id)
+    body["container"]["skills"] += [
+        {"type": "custom", "skill_id": skill.id},
+        {"type": "custom", "skill_id": skill.id, "version": first},
+        {"type": "anthropic", "skill_id": "xlsx", "version": "latest"},
+        {"type": "anthropic", "skill_id": "not-listed", "version": "latest"},
+    ]
+    expected = [
+        (skill.id, "custom", newest),
+        (skill.id, "custom", newest),
+        (skill.id, "custom", first),
+        ("xlsx", "anthropic", "20251013"),
+        ("not-listed", "anthropic", "latest"),
+    ]
+    plain = client.messages.create(**body)
+    with client.messages.stream(**body) as stream:
+        streamed = stream.get_final_message()
+    for message in (plain, streamed):
+        assert message.container is not None and message.container.skills is not None
+        assert [(s.skill_id, s.type, s.version) for s in message.container.skills] == expected
