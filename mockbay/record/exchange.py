@@ -199,6 +199,20 @@ def _error_fields(
     return fields
 
 
+def _event_error(data: dict[str, Any], scrubber: Scrubber) -> dict[str, Any]:
+    """A stream's `event: error` as a fault's error: type, message and error_code, which the
+    replay's envelope repeats (its request id minted anew). What else the event carried (another
+    shape, more keys) a fault's error cannot hold: it is logged and left out, and the replay sends
+    the envelope of the error's type (api_error when it names none)."""
+    error = data.get("error")
+    fields = error if isinstance(error, dict) else {}
+    error_type = fields.get("type") if _words(fields.get("type")) else "api_error"
+    message = fields.get("message") if isinstance(fields.get("message"), str) else ""
+    if not _enveloped(data, ANTHROPIC):
+        log.warning("an error event is recorded as its type and message alone, not as sent: %s", data)
+    return _error_fields(str(error_type), str(message), fields, scrubber)
+
+
 def _message_fields(
     message: dict[str, Any], request: dict[str, Any], blocks: list[Any], scrubber: Scrubber
 ) -> dict[str, Any]:
@@ -287,7 +301,7 @@ class _StreamWalk:
         elif kind == "message_stop":
             self.stopped = True
         elif kind == "error":
-            self.error = data.get("error") or {}
+            self.error = data
         else:
             self.dropped.add(position)
 
@@ -343,8 +357,7 @@ def _stream_reply(
     if kept:
         reply["recorded"] = {"ttft_ms": kept[0], "gaps_ms": [round(b - a, 1) for a, b in pairwise(kept)]}
     if walk.error is not None:
-        error_type, message = str(walk.error.get("type", "api_error")), str(walk.error.get("message", ""))
-        error = _error_fields(error_type, message, walk.error, scrubber)
+        error = _event_error(walk.error, scrubber)
         reply["fault"] = {"kind": "error_event", "after_events": len(kept) - 1, "error": error}
     elif not walk.stopped:
         reply["fault"] = {"kind": "stall" if stalled else "disconnect", "after_events": len(kept)}

@@ -222,9 +222,17 @@ class _SseSplitter:
             return []
         complete, self._buffer = self._buffer[: end + 2], self._buffer[end + 2 :]
         try:
-            return [data for _, data in parse_events(complete) if isinstance(data, dict)]
+            return [_as_event(name, data) for name, data in parse_events(complete) if isinstance(data, dict)]
         except ValueError:  # not JSON: passed on to the client untouched, not recorded
             return []
+
+
+def _as_event(name: str | None, data: dict[str, Any]) -> dict[str, Any]:
+    """An event's data, named by its `type`: an `event: error` whose data has another shape (a
+    gateway's `{"error": ...}`) is still the error that ended the stream, not an unknown event."""
+    if name == "error" and data.get("type") != "error":
+        return {"type": "error", "error": data}
+    return data
 
 
 def make_proxy_app(

@@ -24,6 +24,7 @@ from aiohttp import web
 from mockbay.config import ServerConfig
 from mockbay.record.pytest_support import RecordingServer, RecordPlan
 from mockbay.server.runner import MockServer
+from mockbay.wire.sse import parse_events
 from tests.loopback_app import serving
 
 MODEL = "claude-sonnet-4-6"
@@ -61,8 +62,44 @@ ANSWERS = {
 }
 
 
-async def _answer(request: web.Request) -> web.Response:
-    answer = ANSWERS[(await request.json())["messages"][-1]["content"]]
+START = {
+    "type": "message_start",
+    "message": {
+        "id": "msg_1",
+        "type": "message",
+        "role": "assistant",
+        "model": MODEL,
+        "content": [],
+        "stop_reason": None,
+        "stop_sequence": None,
+        "usage": {"input_tokens": 5, "output_tokens": 1},
+    },
+}
+# question -> the data of the `event: error` that cuts the stream after message_start
+STREAM_ERRORS: dict[str, Any] = {
+    "event-envelope": {
+        "type": "error",
+        "error": {"type": "rate_limit_error", "message": "Slow down", "details": {"error_code": "too_fast"}},
+        "request_id": "req_1",
+    },
+    "event-string": {"type": "error", "error": "boom"},
+    "event-gateway": {"error": "upstream gone", "code": 502},
+}
+
+
+async def _answer(request: web.Request) -> web.StreamResponse:
+    body = await request.json()
+    if body.get("stream"):
+        stream = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await stream.prepare(request)
+        for name, data in (
+            ("message_start", START),
+            ("error", STREAM_ERRORS[body["messages"][-1]["content"]]),
+        ):
+            await stream.write(f"event: {name}\ndata: {json.dumps(data)}\n\n".encode())
+        await stream.write_eof()
+        return stream
+    answer = ANSWERS[body["messages"][-1]["content"]]
     response = web.Response(status=answer.status, body=answer.body)
     response.headers["Content-Type"] = answer.content_type
     return response
@@ -132,3 +169,35 @@ def test_the_file_keeps_text_as_text_bytes_as_base64_and_anthropics_envelope_as_
     assert errors["nel"]["body"] == "line\u0085next"
     assert base64.b64decode(errors["latin-1"]["body"]["base64"]) == ANSWERS["latin-1"].body
     assert errors["anthropic"] == {"status": 529, "type": "overloaded_error", "message": "Overloaded"}
+
+
+def _error_event(base_url: str, question: str) -> Any:
+    """The data of the `event: error` a streamed request for `question` ends with."""
+    request = {
+        "model": MODEL,
+        "max_tokens": 64,
+        "stream": True,
+        "messages": [{"role": "user", "content": question}],
+    }
+    answer = httpx.post(f"{base_url}/v1/messages", json=request, headers=HEADERS)
+    return [data for name, data in parse_events(answer.content) if name == "error"]
+
+
+def test_a_stream_cut_by_an_error_event_replays_the_error_its_envelope_holds(
+    gateway: str, tmp_path: Path
+) -> None:
+    """Anthropic's envelope comes back as sent (its request id minted anew); an event of another
+    shape (a gateway's, or a string `error`) is still an error event, of type api_error, and
+    neither is lost to a traceback or turned into a disconnect."""
+    plan = RecordPlan("events", "all", "all", tmp_path, "events", gateway, None)
+    with RecordingServer(plan, CONFIG) as proxy:
+        for question in STREAM_ERRORS:
+            assert _error_event(proxy.url, question) == [STREAM_ERRORS[question]]  # passed on as sent
+    with MockServer([tmp_path / "events.yaml"], config=CONFIG) as fresh:
+        replayed = {question: _error_event(fresh.url, question) for question in STREAM_ERRORS}
+    [envelope] = replayed["event-envelope"]
+    assert envelope["request_id"].startswith("req_")
+    assert {**envelope, "request_id": "req_1"} == STREAM_ERRORS["event-envelope"]
+    api_error = {"type": "api_error", "message": "Internal server error"}
+    for question in ("event-string", "event-gateway"):
+        assert [event["error"] for event in replayed[question]] == [api_error]
