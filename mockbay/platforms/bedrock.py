@@ -34,6 +34,7 @@ from mockbay.wire.framing import Framing
 ROUTE = re.compile(r"/model/([^/]+)/(invoke|invoke-with-response-stream)$")
 STREAM_ACTION = "invoke-with-response-stream"
 ERROR_TYPE_NAMESPACE = "http://internal.amazon.com/coral/com.amazon.bedrock/"
+ERROR_TYPE_HEADER = "x-amzn-ErrorType"
 EXTRANEOUS = ("model", "stream")
 BETA_FIELD = "anthropic_beta"
 USER_PROFILE_FIELD = "user_profile_id"  # the SDK moves the first-party header into the body
@@ -61,16 +62,22 @@ def exception_for(status: int) -> tuple[int, str]:
 
 
 def error_response(error: ApiError, request_id: str) -> web.Response:
-    """Bedrock's error shape; a raw body as written, named by the request id alone."""
+    """Bedrock's error shape; a raw body as written, named by the request id alone, with the
+    `x-amzn-ErrorType` it was given or else the one its status maps to (boto3 and the AWS SDKs
+    read the exception's name from that header, not from the body)."""
     if error.raw is not None:
-        return raw_error_response(error, {**error.headers, "x-amzn-RequestId": request_id})
-    status, name = exception_for(error.status)
-    headers = {
-        **error.headers,
-        "x-amzn-ErrorType": f"{name}:{ERROR_TYPE_NAMESPACE}",
-        "x-amzn-RequestId": request_id,
-    }
+        headers = {**error.headers, "x-amzn-RequestId": request_id}
+        if not any(name.lower() == ERROR_TYPE_HEADER.lower() for name in error.headers):
+            headers[ERROR_TYPE_HEADER] = _error_type(error.status)
+        return raw_error_response(error, headers)
+    status, _ = exception_for(error.status)
+    headers = {**error.headers, ERROR_TYPE_HEADER: _error_type(error.status), "x-amzn-RequestId": request_id}
     return json_response({"message": error.message}, status=status, headers=headers)
+
+
+def _error_type(status: int) -> str:
+    """The `x-amzn-ErrorType` of an Anthropic status: Bedrock's exception name, namespaced."""
+    return f"{exception_for(status)[1]}:{ERROR_TYPE_NAMESPACE}"
 
 
 def _exception_frame(error: ApiError, request_id: str) -> bytes:

@@ -6,6 +6,7 @@ import anthropic
 import httpx
 import pytest
 
+from mockbay.server.runner import MockServer
 from tests.conftest import USER_HI, pinned_client
 from tests.integration.cloud import (
     BEDROCK_MODEL,
@@ -319,3 +320,35 @@ def test_sdk_errors_have_no_request_id(cloud_server, scenario, headers, streamed
     assert (caught.value.request_id, caught.value.workspace_id) == (None, None)
     assert "req_" not in str(caught.value)
     _named_by_amazon_alone(cloud_server, caught.value.response)
+
+
+RAW_ERRORS = """
+name: raw-errors
+rules:
+  - when: {last_user: {contains: "plain"}}
+    reply: {error: {status: 502, body: "<html>Bad Gateway</html>", content_type: text/html}}
+  - when: {last_user: {contains: "named"}}
+    reply:
+      error: {status: 429, body: '{"message":"Too many"}', content_type: application/json}
+      headers: {x-amzn-ErrorType: "ThrottlingException:http://internal.amazon.com/coral/com.amazon.bedrock/"}
+"""
+
+
+@pytest.mark.parametrize(
+    ("question", "error_class", "exception"),
+    [
+        ("plain", anthropic.InternalServerError, "InternalServerException"),
+        ("named", anthropic.RateLimitError, "ThrottlingException"),
+    ],
+)
+def test_a_raw_error_body_on_bedrock_carries_an_error_type(tmp_path, question, error_class, exception):
+    """boto3 and the AWS SDKs name a Bedrock error by `x-amzn-ErrorType`: a raw body keeps the
+    header it was given, else gets the one its status maps to; the body is sent as written."""
+    (tmp_path / "raw.yaml").write_text(RAW_ERRORS)
+    with MockServer([tmp_path / "raw.yaml"]) as server, pytest.raises(error_class) as caught:
+        bedrock(server, "raw-errors").messages.create(
+            **ask(BEDROCK_MODEL, messages=[{"role": "user", "content": question}])
+        )
+    headers = caught.value.response.headers
+    assert headers.get_list("x-amzn-errortype") == [exception + ERROR_TYPE_SUFFIX]
+    assert caught.value.response.status_code == (502 if question == "plain" else 429)
