@@ -69,7 +69,7 @@ class ToolResultView:
 class LoadedSkill(NamedTuple):
     """A skill a request's `container.skills` loads, as asked (the SDK's `SkillParams`)."""
 
-    type: str
+    type: str | None  # None where lenient validation let an entry without one through
     skill_id: str
     version: str  # a version id, or "latest"
 
@@ -156,7 +156,9 @@ class MessagesRequest:
         container = self.body.get("container")
         skills = container.get("skills") if isinstance(container, dict) else None
         return tuple(
-            LoadedSkill(str(skill.get("type")), skill["skill_id"], str(skill.get("version") or "latest"))
+            LoadedSkill(
+                _text_or_none(skill.get("type")), skill["skill_id"], str(skill.get("version") or "latest")
+            )
             for skill in (skills if isinstance(skills, list) else ())
             if isinstance(skill, dict) and isinstance(skill.get("skill_id"), str)
         )
@@ -283,3 +285,8 @@ def _file_ids_in(content: Any) -> Iterator[str]:
         file_id = source.get("file_id") if isinstance(source, dict) else None
         if isinstance(file_id, str):
             yield file_id
+
+
+def _text_or_none(value: Any) -> str | None:
+    """A string field as sent; None for anything else (lenient validation lets it through)."""
+    return value if isinstance(value, str) else None

@@ -13,6 +13,7 @@ import anthropic
 import httpx
 import pytest
 
+from mockbay.config import ServerConfig
 from mockbay.server.runner import MockServer
 from tests.conftest import sync_client
 
@@ -196,3 +197,20 @@ def test_the_replys_container_reports_the_version_each_skill_resolved_to(client)
     for message in (plain, streamed):
         assert message.container is not None and message.container.skills is not None
         assert [(s.skill_id, s.type, s.version) for s in message.container.skills] == expected
+
+
+def test_a_skill_entry_lenient_validation_lets_through_without_a_type_is_echoed_with_none() -> None:
+    """The reply's `container.skills` holds the entry as sent: `type` null, not the text "None"."""
+    body = {
+        "model": "claude-sonnet-4-6",
+        "max_tokens": 16,
+        "messages": [{"role": "user", "content": "Hi"}],
+        "container": {"skills": [{"skill_id": "not-listed", "version": "latest"}]},
+    }
+    config = ServerConfig(port=0, timing="instant", fallback="generate", validation="lenient")
+    with MockServer(config=config) as lenient:
+        answer = httpx.post(f"{lenient.url}/v1/messages", json=body, headers=HEADERS)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["container"]["skills"] == [
+        {"skill_id": "not-listed", "type": None, "version": "latest"}
+    ]
