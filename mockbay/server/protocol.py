@@ -291,6 +291,7 @@ class _WatchedParser:
     stream's end is compared with the end of the request that ended in it (`_next_begun`)."""
 
     __slots__ = (
+        "_broken",
         "_chunked",
         "_handler",
         "_head_since",
@@ -314,10 +315,19 @@ class _WatchedParser:
         self._tail = b""  # the stream's last bytes (`COMPARED` of them)
         self._head_since: float | None = None
         self._timer: asyncio.TimerHandle | None = None
+        self._broken = False  # a body's framing broke: nothing after it can be framed
 
     def feed_data(self, data: bytes) -> tuple[list[Any], bool, bytes]:
         payload, chunked = self._payload, self._chunked
-        messages, upgraded, tail = self._parser.feed_data(data)
+        if self._broken:
+            return [], False, b""
+        try:
+            messages, upgraded, tail = self._parser.feed_data(data)
+        except HttpProcessingError as exc:
+            if payload is None:  # in a head: aiohttp answers it as HTTP-level garbage
+                raise
+            self._body_broken(payload, exc)
+            return [], False, b""
         if data:
             self._tail = data[-COMPARED:] if len(data) >= COMPARED else (self._tail + data)[-COMPARED:]
         if messages:
@@ -338,6 +348,15 @@ class _WatchedParser:
             for _ in range(parsed - len(messages)):  # each answered one frees its queue slot
                 self._parser.message_consumed()
         return messages, upgraded, tail
+
+    def _body_broken(self, payload: Any, exc: HttpProcessingError) -> None:
+        """A body whose framing broke while its handler reads it (a chunk size that is not hex,
+        say). aiohttp's compiled parser drops such a body without a word to it, so the handler
+        waited for the body timeout's 408; the body now gets the error, which the handler answers
+        400 (`upload.unreadable`), and the connection closes after that answer (aiohttp's
+        lingering read meets the error): what follows cannot be framed, so it is not read."""
+        self._payload, self._broken = None, True
+        payload.set_exception(exc)
 
     def _next_begun(self, payload: Any, chunked: bool, data: bytes) -> bool:
         """Whether bytes other than blank lines follow the request that ended in this feed: the

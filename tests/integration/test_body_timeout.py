@@ -291,3 +291,19 @@ def test_an_idle_connection_after_whole_requests_gets_nothing(either: MockServer
         sock.settimeout(TIMEOUT_S * 3)
         with pytest.raises(TimeoutError):
             sock.recv(1)
+
+
+@pytest.mark.parametrize("stall", STALLS.values(), ids=STALLS.keys())
+def test_a_body_whose_chunking_breaks_is_a_400_at_once_and_the_connection_closes(
+    server: MockServer, stall: Stall
+) -> None:
+    """A chunk, then a chunk size that is not hex: aiohttp's compiled parser dropped such a body
+    without a word to the handler reading it, which waited for the body timeout's 408. It is one
+    400 saying the body could not be read, at once, and the connection closes: what follows the
+    broken chunk cannot be framed."""
+    head = _request_head(stall, b"transfer-encoding: chunked\r\n")
+    chunk = b"%x\r\n%s\r\n" % (len(stall.sent), stall.sent)
+    answer, elapsed = _answer(server.port, head + chunk, [b"zz\r\nmore after it\r\n"], gap_s=0.1)
+    assert answer.startswith(b"HTTP/1.1 400 ") and answer.count(b"HTTP/1.1 ") == 1, answer
+    assert b"Invalid character in chunk size" in answer, answer
+    assert elapsed < TIMEOUT_S
