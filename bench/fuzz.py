@@ -3,10 +3,12 @@
 For `--seconds` (60; a run then short of `--min-requests` goes on until it has them, for at most
 `--max-seconds`, 90, in all) it sends, from `--clients` concurrent connections, pipelined batches of
 well-formed HTTP requests (valid Messages and count_tokens bodies, JSON and streams, a third of
-them one of a few bodies so the reply memo answers their repeats, inline; bodies
+them one of a few bodies so the reply memo answers their repeats, inline; some with
+context-management edits that fire and cache diagnostics; bodies
 broken at a random JSON path: wrong types, deletions, lone surrogates, deep nesting, huge
 numbers, invalid UTF-8, not JSON; odd paths and headers; and one in twelve to the other routes:
-list queries and path ids gone wrong on models, batches, files and the journal, batch creates,
+list queries and path ids gone wrong on models, batches, files, skills and the journal, batch
+creates, skill uploads,
 Bedrock and Vertex bodies as is or broken at a random path, multipart uploads cut short or with
 malformed parts, admin YAML that does not load) and, on connections of their own,
 protocol garbage: random bytes, truncated bodies, broken chunking, broken gzip, huge headers and
@@ -87,6 +89,7 @@ BASE: dict[str, Any] = {
                     "ids": {"type": "array", "items": {"$ref": "#/$defs/id"}},
                 },
                 "required": ["answer"],
+                "additionalProperties": False,  # closed, as structured outputs need
                 "$defs": {"id": {"type": "integer"}},
             },
         }
@@ -182,6 +185,24 @@ def paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
 
 
 BASE_PATHS = paths(BASE)
+# The same request with context-management edits that fire (a tool use cleared, the context
+# compacted) and cache diagnostics against an earlier message, under the edits' betas
+MANAGED_BETAS = b"anthropic-beta: context-management-2025-06-27,compact-2026-01-12\r\n"
+MANAGED: dict[str, Any] = {
+    **BASE,
+    "context_management": {
+        "edits": [
+            {
+                "type": "clear_tool_uses_20250919",
+                "trigger": {"type": "input_tokens", "value": 1},
+                "keep": {"type": "tool_uses", "value": 0},
+            },
+            {"type": "compact_20260112", "trigger": {"type": "input_tokens", "value": 50}},
+        ]
+    },
+    "diagnostics": {"previous_message_id": "msg_fuzz"},
+}
+MANAGED_PATHS = paths(MANAGED)
 DEEP_MARK = "\x00deep"  # where a mutation nests arrays deeper than json.dumps could
 
 
@@ -208,8 +229,8 @@ def mutated(rng: random.Random, base: Any = BASE, base_paths: list[tuple[Any, ..
     return text.encode()
 
 
-def valid(rng: random.Random) -> bytes:
-    body = copy.deepcopy(BASE)
+def valid(rng: random.Random, base: dict[str, Any] = BASE) -> bytes:
+    body = copy.deepcopy(base)
     if rng.random() < 0.3:  # one of a few bodies: the reply memo answers their repeats inline
         number, max_tokens = rng.randrange(8), 256
     else:
@@ -218,7 +239,7 @@ def valid(rng: random.Random) -> bytes:
     body["max_tokens"] = max_tokens
     if rng.random() < 0.3:
         body["stream"] = True
-    if rng.random() < 0.1:  # a compaction request, which takes no output format
+    if rng.random() < 0.1 and base is BASE:  # a compaction request, which takes no output format
         del body["output_config"]
         body["compaction"] = {"type": "summarize"}
     return json.dumps(body).encode()
@@ -276,11 +297,18 @@ ODD_QUERIES = [
     *("", "?limit=-1", "?limit=abc", "?limit=1001", "?limit=" + "9" * 40, "?after_id=x&before_id=y"),
     *("?before_id=%ff", "?page=zzz", "?page=page_x", "?ids[]=x&limit=2", "?after=abc", "?after=" + "9" * 30),
 ]
-LISTS = ["/v1/models", "/v1/messages/batches", "/v1/files"]  # the journal's whole list is megabytes
+LISTS = [
+    "/v1/models",
+    "/v1/messages/batches",
+    "/v1/files",
+    "/v1/skills",
+]  # the journal's whole list is megabytes
 ID_ROUTES = [
     *(("GET", "/v1/models/{}"), ("GET", "/v1/messages/batches/{}"), ("DELETE", "/v1/messages/batches/{}")),
     *(("POST", "/v1/messages/batches/{}/cancel"), ("GET", "/v1/messages/batches/{}/results")),
     *(("GET", "/v1/files/{}"), ("DELETE", "/v1/files/{}"), ("GET", "/v1/files/{}/content")),
+    *(("GET", "/v1/skills/{}"), ("DELETE", "/v1/skills/{}"), ("GET", "/v1/skills/{}/versions")),
+    *(("GET", "/v1/skills/{}/versions/latest"), ("GET", "/v1/skills/pdf/versions/{}/content")),
     *(("GET", "/_mockbay/requests/{}"), ("GET", "/_mockbay/requests/{}/scenario")),
 ]
 PART = (
@@ -299,6 +327,16 @@ UPLOADS = [
     PART.replace(b"a.txt", b"\xff.txt").replace(b"text/plain", b"text/\xff") + b"--b--\r\n",
     b"not multipart at all",
 ]
+SKILL_MD = b"---\nname: fuzz\ndescription: d\n---\n# Fuzz\n"
+SKILL_PART = b'--b\r\nContent-Disposition: form-data; name="files[]"; filename="fuzz/SKILL.md"\r\n\r\n'
+SKILL_UPLOADS = [
+    SKILL_PART + SKILL_MD + b"\r\n--b--\r\n",  # well-formed
+    SKILL_PART + b"no frontmatter\r\n--b--\r\n",
+    SKILL_PART.replace(b"fuzz/SKILL.md", b"../SKILL.md") + SKILL_MD + b"\r\n--b--\r\n",
+    SKILL_PART.replace(b"fuzz/SKILL.md", b"\xff/SKILL.md") + SKILL_MD + b"\r\n--b--\r\n",
+    SKILL_PART + SKILL_MD,  # no closing boundary
+    *UPLOADS,  # the Files API's: no `files[]` part among them
+]
 MULTIPART = "multipart/form-data; boundary=b"
 BROKEN_YAML = [b"name: x\nrules: [", b"- 1", b"\xff\xfe", b"[" * 2000, b"", b"name: x\nturns: 5\n"]
 
@@ -311,7 +349,20 @@ def sometimes_broken(rng: random.Random, base: dict[str, Any]) -> bytes:
 def route_request(rng: random.Random, tally: Tally) -> tuple[bytes, str, str]:
     """One well-formed HTTP request to a route other than POST /v1/messages: its bytes, its method,
     and the shape its errors take (`bedrock`, else `anthropic`)."""
-    kind = rng.choice(["list", "id", "id", "batch create", "upload", "bedrock", "bedrock", "vertex", "admin"])
+    kind = rng.choice(
+        [
+            "list",
+            "id",
+            "id",
+            "batch create",
+            "upload",
+            "skill upload",
+            "bedrock",
+            "bedrock",
+            "vertex",
+            "admin",
+        ]
+    )
     tally.kinds[f"route: {kind}"] += 1
     if kind == "list":
         return request("GET", rng.choice(LISTS) + rng.choice(ODD_QUERIES)), "GET", "anthropic"
@@ -322,6 +373,9 @@ def route_request(rng: random.Random, tally: Tally) -> tuple[bytes, str, str]:
         return request("POST", "/v1/messages/batches", sometimes_broken(rng, BATCH)), "POST", "anthropic"
     if kind == "upload":
         return request("POST", "/v1/files", rng.choice(UPLOADS), content_type=MULTIPART), "POST", "anthropic"
+    if kind == "skill upload":
+        body = rng.choice(SKILL_UPLOADS)
+        return request("POST", "/v1/skills", body, content_type=MULTIPART), "POST", "anthropic"
     if kind == "bedrock":
         model = rng.choice(["claude-sonnet-4-6", *ODD_IDS])
         action = rng.choice(["invoke", "invoke-with-response-stream"])
@@ -343,12 +397,19 @@ def route_request(rng: random.Random, tally: Tally) -> tuple[bytes, str, str]:
 def pipelined_request(rng: random.Random, tally: Tally) -> tuple[bytes, str, str]:
     """One well-formed HTTP request of a random kind, its method and its error shape."""
     roll = rng.random()
-    if roll < 0.32:
+    if roll < 0.28:
         tally.kinds["valid"] += 1
         return request("POST", "/v1/messages", valid(rng)), "POST", "anthropic"
-    if roll < 0.62:
+    if roll < 0.32:
+        tally.kinds["valid, context managed"] += 1
+        return request("POST", "/v1/messages", valid(rng, MANAGED), AUTH + MANAGED_BETAS), "POST", "anthropic"
+    if roll < 0.56:
         tally.kinds["mutated JSON"] += 1
         return request("POST", "/v1/messages", mutated(rng)), "POST", "anthropic"
+    if roll < 0.62:
+        tally.kinds["mutated JSON, context managed"] += 1
+        body = mutated(rng, MANAGED, MANAGED_PATHS)
+        return request("POST", "/v1/messages", body, AUTH + MANAGED_BETAS), "POST", "anthropic"
     if roll < 0.7:
         return route_request(rng, tally)
     if roll < 0.78:
@@ -711,6 +772,10 @@ def main() -> int:
         "--files-max",
         "100",
         "--batches-max",
+        "100",
+        "--skills-max",
+        "100",
+        "--diagnostics-max",
         "100",
         *(["--scenarios", args.scenarios] if args.scenarios else []),
     ]
