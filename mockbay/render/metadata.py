@@ -63,6 +63,8 @@ def requested_container(request: MessagesRequest) -> dict[str, Any] | None:
     whose `version` is "the resolved version" (`MessagesRequest.skill_versions`; as asked when
     not resolved)."""
     value = request.body.get("container")
+    if value is None:  # most requests: a lookup, not a Mapping check
+        return None
     if isinstance(value, str):
         return {"id": value}
     if not isinstance(value, Mapping):

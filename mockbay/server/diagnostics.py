@@ -21,15 +21,16 @@ DIAGNOSTICS = "diagnostics"
 
 
 def asked(parsed: MessagesRequest) -> bool:
-    """Whether the request opts in to cache diagnostics."""
-    return isinstance(parsed.body.get(DIAGNOSTICS), Mapping)
+    """Whether the request opts in to cache diagnostics. Every request is asked, and most send no
+    `diagnostics`: that costs one lookup."""
+    value = parsed.body.get(DIAGNOSTICS)
+    return value is not None and isinstance(value, Mapping)
 
 
 async def attach(store: StateStore, parsed: MessagesRequest, message: RenderedMessage) -> None:
-    """Diagnose the request against the one it names, into `message`, then keep its fingerprint
-    under the message's id (after the lookup: a repeated request may get the same id)."""
-    if not asked(parsed):
-        return
+    """Diagnose a request that `asked` against the one it names, into `message`, then keep its
+    fingerprint under the message's id (after the lookup: a repeated request may get the same id).
+    Its callers ask first: most requests do not opt in, and skip the coroutine."""
     prompt = Prompt.of(parsed.body, parsed.model)
     previous_id = parsed.body[DIAGNOSTICS].get("previous_message_id")
     if isinstance(previous_id, str) and message.diagnostics is None:

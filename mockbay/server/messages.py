@@ -184,7 +184,9 @@ async def pipeline(
     response_headers.update(provenance.headers(exchange))
     admission = await admit(state, parsed, decision, inbound.caller, response_headers)
     rendered = render(state, parsed, decision, admission, exchange.request_id)
-    await diagnostics.attach(state.store, parsed, rendered.message)
+    diagnosed = diagnostics.asked(parsed)
+    if diagnosed:
+        await diagnostics.attach(state.store, parsed, rendered.message)
     await settle(state, admission, rendered.usage["output_tokens"])
     _warn(exchange, rendered.warnings)
     timing = effective_timing(parsed.model, timing_levels(state, decision.scenario, decision))
@@ -200,7 +202,7 @@ async def pipeline(
         cache_mode=admission.cache_mode,
         names_stored=bool(parsed.file_ids or parsed.custom_skills),
         threaded=threaded,
-        diagnosed=diagnostics.asked(parsed),
+        diagnosed=diagnosed,
     )
     if threaded:
         reply = rendered.message
@@ -295,7 +297,8 @@ async def answer_in_batch(
         return reply, None
     admission = await admit(state, parsed, decision, caller, {})
     rendered = render(state, parsed, decision, admission, exchange.request_id)
-    await diagnostics.attach(state.store, parsed, rendered.message)
+    if diagnostics.asked(parsed):
+        await diagnostics.attach(state.store, parsed, rendered.message)
     await settle(state, admission, rendered.usage["output_tokens"])
     _warn(exchange, rendered.warnings)
     if reply.fault is not None:

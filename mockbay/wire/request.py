@@ -155,33 +155,42 @@ class MessagesRequest:
         """Each skill its `container` loads, `version` "latest" when not given."""
         container = self.body.get("container")
         skills = container.get("skills") if isinstance(container, dict) else None
+        if not isinstance(skills, list):  # most requests: nothing to read
+            return ()
         return tuple(
             LoadedSkill(
                 _text_or_none(skill.get("type")), skill["skill_id"], str(skill.get("version") or "latest")
             )
-            for skill in (skills if isinstance(skills, list) else ())
+            for skill in skills
             if isinstance(skill, dict) and isinstance(skill.get("skill_id"), str)
         )
 
     @cached_fact
     def custom_skills(self) -> tuple[LoadedSkill, ...]:
         """The `custom` skills its `container` loads: each must be held."""
+        if not self.container_skills:
+            return ()
         return tuple(skill for skill in self.container_skills if skill.type == "custom")
+
+    @cached_fact
+    def betas(self) -> tuple[str, ...]:
+        """Its `anthropic-beta` entries, read once for the facts that look for one."""
+        from mockbay.wire.strict import beta_entries  # imported here: this module's imports are stdlib only
+
+        return beta_entries(self.headers)
 
     @cached_fact
     def fallback_credit(self) -> bool:
         """Whether `anthropic-beta` names the fallback-credit beta: a refusal then carries a credit."""
-        from mockbay.wire.strict import beta_entries  # imported here: this module's imports are stdlib only
-
-        return any(entry.startswith(FALLBACK_CREDIT_BETA) for entry in beta_entries(self.headers))
+        betas = self.betas
+        return bool(betas) and any(entry.startswith(FALLBACK_CREDIT_BETA) for entry in betas)
 
     @cached_fact
     def reports_input_transformations(self) -> bool:
         """Whether `anthropic-beta` names the thinking-binding beta: the reply then says which of
         the request's thinking blocks were dropped or let through (`input_transformations`)."""
-        from mockbay.wire.strict import beta_entries
-
-        return any(entry.startswith(THINKING_BINDING_BETA) for entry in beta_entries(self.headers))
+        betas = self.betas
+        return bool(betas) and any(entry.startswith(THINKING_BINDING_BETA) for entry in betas)
 
     @cached_fact
     def thinking_shown(self) -> bool:
@@ -194,12 +203,11 @@ class MessagesRequest:
         """The model's context window in tokens (None for a model not in the catalog): the
         catalog's, or 1M under the `context-1m` beta (docs/wire-notes.md)."""
         from mockbay.wire.models import find_model  # imported here: this module's imports are stdlib only
-        from mockbay.wire.strict import beta_entries
 
         info = find_model(self.model)
         if info is None:
             return None
-        if CONTEXT_1M_BETA in beta_entries(self.headers):
+        if CONTEXT_1M_BETA in self.betas:
             return max(info.max_input_tokens, CONTEXT_1M)
         return info.max_input_tokens
 
