@@ -89,7 +89,11 @@ def manage(body: Mapping[str, Any], *, compacting: bool = True) -> Managed:
 
 def edited(body: Mapping[str, Any]) -> Managed | None:
     """`manage(body)`, or None where upstream reads the body as sent (most requests: no edit
-    applies and no compaction block is in it), so the decision carries nothing for them."""
+    applies and no compaction block is in it), so the decision carries nothing for them. A body
+    without edits whose messages hold no compaction block is one of those without `manage`'s
+    work: with no edit to apply, `manage` only starts the prompt at the last compaction."""
+    if not context_edits(body) and from_last_compaction(body) is body:
+        return None
     managed = manage(body)
     if managed.prompt is body and not managed.applied and managed.compacted is None:
         return None

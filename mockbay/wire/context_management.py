@@ -62,8 +62,11 @@ Edit = ClearToolUses | ClearThinking | Compact
 
 
 def context_edits(body: Mapping[str, Any]) -> tuple[Edit, ...]:
-    """The request's edits in the order given (each sees the context the ones before it left)."""
+    """The request's edits in the order given (each sees the context the ones before it left).
+    Every request is read, and most send no `context_management`: that costs one lookup."""
     config = body.get("context_management")
+    if config is None:
+        return ()
     edits = config.get("edits") if isinstance(config, Mapping) else None
     if not isinstance(edits, list):
         return ()
@@ -73,7 +76,10 @@ def context_edits(body: Mapping[str, Any]) -> tuple[Edit, ...]:
 
 def clear_thinking(body: Mapping[str, Any]) -> ClearThinking | None:
     """The request's `clear_thinking_20251015` edit, if it has one."""
-    return next((edit for edit in context_edits(body) if isinstance(edit, ClearThinking)), None)
+    edits = context_edits(body)
+    if not edits:
+        return None
+    return next((edit for edit in edits if isinstance(edit, ClearThinking)), None)
 
 
 def _edit(edit: Mapping[str, Any]) -> Edit | None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from mockbay.context_edits import from_last_compaction, manage
+from mockbay.context_edits import edited, from_last_compaction, manage
 from mockbay.usage.estimate import estimate_input_tokens
 
 SUMMARY = {"type": "compaction", "content": "Earlier: a question about Paris."}
@@ -37,6 +37,28 @@ def test_the_context_starts_at_the_last_compaction_block() -> None:
     ]
     untouched = body(messages[2:])
     assert from_last_compaction(untouched) is untouched
+
+
+@pytest.mark.parametrize(
+    "request_body",
+    [
+        body([{"role": "user", "content": "Hi"}]),
+        body([{"role": "user", "content": [SUMMARY, {"type": "text", "text": "Go on."}]}]),
+        body([{"role": "assistant", "content": [SUMMARY]}, {"role": "user", "content": "Hi"}]),
+        body([{"role": "user", "content": "Hi"}, {"role": "assistant", "content": [SUMMARY]}]),
+        body([{"role": "user", "content": "Hi"}], {"type": "clear_thinking_20251015", "keep": "all"}),
+        body([{"role": "user", "content": "Hi"}], {"type": "clear_tool_uses_20250919"}),
+    ],
+)
+def test_edited_is_none_exactly_where_manage_leaves_the_body_as_sent(request_body: dict[str, Any]) -> None:
+    """`edited` skips `manage` for a body without edits whose compaction scan cuts nothing: it
+    must answer as `manage` would."""
+    managed = manage(request_body)
+    as_sent = managed.prompt is request_body and not managed.applied and managed.compacted is None
+    result = edited(request_body)
+    assert (result is None) == as_sent
+    if result is not None:
+        assert result.prompt == managed.prompt
 
 
 def test_a_summary_alone_is_not_compacted_again() -> None:
