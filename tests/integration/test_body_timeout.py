@@ -17,6 +17,7 @@ import pytest
 from mockbay.server.runner import MockServer
 from tests.conftest import SCENARIOS
 from tests.processes import start, stop
+from tests.rows import check_rows_at_once
 
 pytestmark = pytest.mark.usefixtures("no_tracebacks")
 
@@ -209,10 +210,13 @@ def inline_server() -> Iterator[MockServer]:
         yield running
 
 
-@pytest.fixture(params=["server", "inline_server"])
-def either(request: pytest.FixtureRequest) -> MockServer:
-    server: MockServer = request.getfixturevalue(request.param)
-    return server
+@pytest.fixture
+def both(server: MockServer, inline_server: MockServer) -> dict[str, tuple[int, bytes]]:
+    """Each whole request on each server, by `SERVER-REQUEST`: the (port, request) rows of a table
+    checked at once (tests/rows.py), since each row mostly waits out a timeout."""
+    servers = {"server": server, "inline_server": inline_server}
+    ports = {name: running.port for name, running in servers.items() if running.port is not None}
+    return {f"{s}-{w}": (ports[s], whole) for s in servers for w, whole in WHOLE.items()}
 
 
 def _read_answers(sock: socket.socket, count: int) -> list[bytes]:
@@ -262,11 +266,14 @@ def test_a_head_is_timed_from_its_first_byte_not_each_read(server: MockServer) -
     assert elapsed < ANSWERED_WITHIN_S
 
 
-@pytest.mark.parametrize("whole", WHOLE.values(), ids=WHOLE.keys())
-def test_pipelined_after_whole_requests_a_stalled_head_is_a_408(either: MockServer, whole: bytes) -> None:
+def test_pipelined_after_whole_requests_a_stalled_head_is_a_408(both: dict[str, tuple[int, bytes]]) -> None:
     """Sent in one write, so the head's first bytes arrive with the end of the request before it."""
-    assert either.port is not None
-    with socket.create_connection(("127.0.0.1", either.port), timeout=ANSWERED_WITHIN_S) as sock:
+    check_rows_at_once(both, _pipelined_then_stalled)
+
+
+def _pipelined_then_stalled(row: tuple[int, bytes]) -> None:
+    port, whole = row
+    with socket.create_connection(("127.0.0.1", port), timeout=ANSWERED_WITHIN_S) as sock:
         started = time.monotonic()
         sock.sendall(whole + whole + STALLED_HEAD)
         answers = _read_answers(sock, 3)
@@ -276,12 +283,15 @@ def test_pipelined_after_whole_requests_a_stalled_head_is_a_408(either: MockServ
     assert TIMEOUT_S <= time.monotonic() - started < ANSWERED_WITHIN_S
 
 
-@pytest.mark.parametrize("whole", WHOLE.values(), ids=WHOLE.keys())
-def test_an_idle_connection_after_whole_requests_gets_nothing(either: MockServer, whole: bytes) -> None:
+def test_an_idle_connection_after_whole_requests_gets_nothing(both: dict[str, tuple[int, bytes]]) -> None:
     """No byte of a next request, no 408: idle keep-alive is aiohttp's to close, silently. The
     requests come pipelined, then one at a time, then one split in two writes."""
-    assert either.port is not None
-    with socket.create_connection(("127.0.0.1", either.port), timeout=ANSWERED_WITHIN_S) as sock:
+    check_rows_at_once(both, _whole_then_idle)
+
+
+def _whole_then_idle(row: tuple[int, bytes]) -> None:
+    port, whole = row
+    with socket.create_connection(("127.0.0.1", port), timeout=ANSWERED_WITHIN_S) as sock:
         sock.sendall(whole + whole)
         for piece in (whole, whole[:-3], whole[-3:]):
             time.sleep(TIMEOUT_S * 0.4)
