@@ -17,6 +17,7 @@ import pytest
 from mockbay.server.runner import MockServer
 from tests.conftest import sync_client
 from tests.processes import start, stop
+from tests.rows import check_rows_at_once
 
 pytestmark = pytest.mark.usefixtures("no_tracebacks")
 
@@ -115,14 +116,25 @@ def test_a_long_stream_is_not_cut(server: MockServer) -> None:
     assert time.monotonic() - started >= 1.5
 
 
-@pytest.mark.parametrize("idle_s", [0.0, KEEPALIVE_S * 0.5], ids=["at once", "after idling"])
-@pytest.mark.parametrize("before", [b"", MODELS], ids=["first request", "after a request"])
-def test_a_stalled_head_still_gets_the_408_at_the_body_timeout(
-    server: MockServer, before: bytes, idle_s: float
-) -> None:
+# (what comes first on the connection, seconds idle before the stalled head), by row name
+STALLED_AFTER = {
+    f"{first}-{idling}": (before, idle_s)
+    for first, before in (("first request", b""), ("after a request", MODELS))
+    for idling, idle_s in (("at once", 0.0), ("after idling", KEEPALIVE_S * 0.5))
+}
+
+
+def test_a_stalled_head_still_gets_the_408_at_the_body_timeout(server: MockServer) -> None:
     """The head deadline puts off the keep-alive timer, which would close the connection silently
-    at 0.3 s, until the 408 is written at 1 s from the head's first byte."""
-    with _connect(server.port) as sock:
+    at 0.3 s, until the 408 is written at 1 s from the head's first byte. The rows mostly wait,
+    so they run at once (tests/rows.py)."""
+    assert server.port is not None
+    port = server.port
+    check_rows_at_once(STALLED_AFTER, lambda row: _stalled_head_after(port, *row))
+
+
+def _stalled_head_after(port: int, before: bytes, idle_s: float) -> None:
+    with _connect(port) as sock:
         if before:
             sock.sendall(before)
             assert _read_answer(sock).startswith(b"HTTP/1.1 200 ")
