@@ -11,10 +11,18 @@ import anthropic
 import pytest
 
 from mockbay.server.runner import MockServer
+from tests.tls import one_tls_context
 
 DATA = Path(__file__).parent / "data"
 SCENARIOS = DATA / "scenarios"
 REPO = Path(__file__).parent.parent
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_tls_context() -> Iterator[None]:
+    """Each HTTP client shares one TLS context (tests/tls.py): a quarter of the suite's time."""
+    with one_tls_context():
+        yield
 
 
 @pytest.fixture(scope="module")
