@@ -23,16 +23,15 @@ from mockbay.render import ids
 from mockbay.server.auth import authenticate, require_version
 from mockbay.server.multipart import read_form
 from mockbay.server.responses import download, json_response
-from mockbay.server.upload import refuse_declared
+from mockbay.server.upload import quota_exceeded, refuse_declared
 from mockbay.state import ServerState
 from mockbay.store.bounded import StoreFull, UnknownCursor
 from mockbay.wire.fieldtypes import bad
-from mockbay.wire.paging import cursors, id_page, parse_limit
+from mockbay.wire.paging import PAGE_PREFIX, bad_page, cursors, id_page, next_page, page_after, parse_limit
 
 PATH = re.compile(r"/v1/files(?:/([^/]+)(/content)?)?/?$")
 EXPIRES_MIN, EXPIRES_MAX = 3600, 7_776_000  # expires_in_seconds: one hour to ninety days
 MAX_IDS = 100
-PAGE_PREFIX = "page_"
 OCTET_STREAM = "application/octet-stream"
 TOKEN = r"[!#$%&'*+.^_`|~0-9a-z-]+"  # RFC 9110's token characters (the type is lower-cased)
 MEDIA_TYPE = re.compile(f"{TOKEN}/{TOKEN}")
@@ -96,12 +95,9 @@ async def _upload(request: web.Request, state: ServerState, exchange: Exchange) 
     try:
         await state.store.file_put(StoredFile(info, content))
     except StoreFull:
-        raise ApiError(
-            400,
-            "invalid_request_error",
-            f"Storage quota exceeded: mockbay holds at most {state.config.files_max} files and "
-            f"{state.config.files_max_mb} MB (--files-max, --files-max-mb); delete files to make room",
-            error_code="storage_quota_exceeded",
+        raise quota_exceeded(
+            f"{state.config.files_max} files and {state.config.files_max_mb} MB "
+            "(--files-max, --files-max-mb); delete files to make room"
         ) from None
     return json_response(info.metadata())
 
@@ -143,10 +139,6 @@ def _expires_in(field: tuple[str, str, bytes] | None) -> int | None:
     return seconds
 
 
-def _bad_page(cursor: str) -> ApiError:
-    return bad(f"page: invalid page cursor {cursor!r}")
-
-
 async def _list(request: web.Request, state: ServerState) -> web.Response:
     """Newest first, paged by the `page` cursor of `next_page`, or by after_id / before_id as the
     earlier beta pages were; `ids` asks for those files only, on one page."""
@@ -162,19 +154,17 @@ async def _list(request: web.Request, state: ServerState) -> web.Response:
         return json_response({**id_page(found, False), "next_page": None})
     limit = parse_limit(query.get("limit", ()))
     after, before = cursors(query)
-    page_cursor = query.get("page", [""])[-1]
-    if page_cursor:
-        if not page_cursor.startswith(PAGE_PREFIX):
-            raise _bad_page(page_cursor)
-        after = page_cursor[len(PAGE_PREFIX) :]
+    paged = page_after(query)
+    if paged is not None:
+        after = paged
     try:
         page = await state.store.file_page(limit, after, before)
     except UnknownCursor as exc:  # named as the client sent it: a page cursor, or after_id / before_id
-        raise (_bad_page(page_cursor) if page_cursor and exc.name == "after_id" else bad(str(exc))) from None
+        paged_past = paged is not None and exc.name == "after_id"
+        raise (bad_page(f"{PAGE_PREFIX}{paged}") if paged_past else bad(str(exc))) from None
     data: list[dict[str, Any]] = [info.metadata() for info in page.items]
-    forward = page.has_more and before is None and bool(data)
     return json_response(
-        {**id_page(data, page.has_more), "next_page": f"{PAGE_PREFIX}{data[-1]['id']}" if forward else None}
+        {**id_page(data, page.has_more), "next_page": next_page(data, page.has_more and before is None)}
     )
 
 

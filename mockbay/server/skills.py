@@ -19,18 +19,17 @@ from mockbay.render import ids
 from mockbay.server.auth import authenticate, require_version
 from mockbay.server.multipart import FormPart, read_form
 from mockbay.server.responses import download, json_response
-from mockbay.server.upload import refuse_declared
+from mockbay.server.upload import quota_exceeded, refuse_declared
 from mockbay.skills.model import ANTHROPIC_SKILLS, SkillInfo, SkillVersion
 from mockbay.skills.upload import Upload, read_upload
 from mockbay.state import ServerState
 from mockbay.store.bounded import StoreFull, UnknownCursor
 from mockbay.wire.fieldtypes import bad
-from mockbay.wire.paging import parse_limit
+from mockbay.wire.paging import PAGE_PREFIX, bad_page, next_page, page_after, parse_limit
 
 PATH = re.compile(r"/v1/skills(?:/([^/]+)(/versions(?:/([^/]+)(/content)?)?)?)?/?$")
 FILES_FIELD = re.compile(r"files(?:\[\d*\])?")  # the SDK's `files[]`, or `files` / `files[0]`
 DISPLAY_NAME_MAX = 255
-PAGE_PREFIX = "page_"
 SOURCES = ("custom", "anthropic")
 ZIP = "application/zip"
 
@@ -119,7 +118,7 @@ async def _list(request: web.Request, state: ServerState, _: Exchange, __: str, 
     source = query.get("source", [""])[-1] or None
     if source is not None and source not in SOURCES:
         raise bad(f"source: Input should be 'custom' or 'anthropic', not {source!r}")
-    after = _cursor(query)
+    after = page_after(query)
     data: list[dict[str, Any]] = []
     has_more = False
     builtin_after = after
@@ -127,12 +126,12 @@ async def _list(request: web.Request, state: ServerState, _: Exchange, __: str, 
         try:
             page = await state.store.skill_page(limit, after)
         except UnknownCursor:
-            raise _bad_page(f"{PAGE_PREFIX}{after}") from None
+            raise bad_page(f"{PAGE_PREFIX}{after}") from None
         data, has_more, builtin_after = [info.to_json() for info in page.items], page.has_more, None
     if source != "custom" and not has_more:
         builtin = list(ANTHROPIC_SKILLS)
         if builtin_after is not None and builtin_after not in ANTHROPIC_SKILLS:
-            raise _bad_page(f"{PAGE_PREFIX}{builtin_after}")
+            raise bad_page(f"{PAGE_PREFIX}{builtin_after}")
         rest = builtin[builtin.index(builtin_after) + 1 :] if builtin_after else builtin
         room = limit - len(data)
         data += [ANTHROPIC_SKILLS[skill_id].to_json() for skill_id in rest[:room]]
@@ -148,12 +147,12 @@ async def _list_versions(
     query = {key: request.query.getall(key) for key in request.query}
     limit = parse_limit(query.get("limit", ()))
     newest_first = [version.to_json() for version in reversed(skill.versions)]
-    after = _cursor(query)
+    after = page_after(query)
     start = 0
     if after is not None:
         found = [n for n, version in enumerate(newest_first) if version["id"] == after]
         if not found:
-            raise _bad_page(f"{PAGE_PREFIX}{after}")
+            raise bad_page(f"{PAGE_PREFIX}{after}")
         start = found[0] + 1
     return _page(newest_first[start : start + limit], len(newest_first) > start + limit)
 
@@ -231,13 +230,9 @@ async def _keep(state: ServerState, info: SkillInfo, version: SkillVersion, uplo
     try:
         await state.store.skill_put(info, version.id, upload.archive)
     except StoreFull:
-        raise ApiError(
-            400,
-            "invalid_request_error",
-            f"Storage quota exceeded: mockbay holds at most {state.config.skills_max} skills and "
-            f"{state.config.skills_max_mb} MB of their versions (--skills-max, --skills-max-mb); "
-            "delete skills or versions to make room",
-            error_code="storage_quota_exceeded",
+        raise quota_exceeded(
+            f"{state.config.skills_max} skills and {state.config.skills_max_mb} MB of their versions "
+            "(--skills-max, --skills-max-mb); delete skills or versions to make room"
         ) from None
 
 
@@ -268,23 +263,8 @@ def _not_found_version(version_id: str) -> ApiError:
     return ApiError(404, "not_found_error", f"Skill version not found: {version_id}")
 
 
-def _cursor(query: dict[str, list[str]]) -> str | None:
-    """The id a `page` cursor continues after, or None for the first page."""
-    cursor = query.get("page", [""])[-1]
-    if not cursor:
-        return None
-    if not cursor.startswith(PAGE_PREFIX):
-        raise _bad_page(cursor)
-    return cursor[len(PAGE_PREFIX) :]
-
-
-def _bad_page(cursor: str) -> ApiError:
-    return bad(f"page: invalid page cursor {cursor!r}")
-
-
 def _page(data: list[dict[str, Any]], has_more: bool) -> web.Response:
-    next_page = f"{PAGE_PREFIX}{data[-1]['id']}" if has_more and data else None
-    return json_response({"data": data, "has_more": has_more, "next_page": next_page})
+    return json_response({"data": data, "has_more": has_more, "next_page": next_page(data, has_more)})
 
 
 # (names a skill, under /versions, names a version, /content, method) -> its answer

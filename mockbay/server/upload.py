@@ -50,6 +50,17 @@ def unreadable(exc: BaseException) -> ApiError:
     return ApiError(400, "invalid_request_error", f"The request body could not be read: {reason(exc)}")
 
 
+def quota_exceeded(held: str) -> ApiError:
+    """A store of uploads full (files, skills): upstream's `storage_quota_exceeded`, with what
+    mockbay holds at most and the flags that say so in `held`."""
+    return ApiError(
+        400,
+        "invalid_request_error",
+        f"Storage quota exceeded: mockbay holds at most {held}",
+        error_code="storage_quota_exceeded",
+    )
+
+
 def unsupported(name: str) -> ApiError:
     """A coding mockbay does not decode (br and zstd among them: decoders it does not ship)."""
     shown = name if len(name) <= MAX_REASON else f"{name[:MAX_REASON]}…"
