@@ -31,9 +31,8 @@ from mockbay.config import (
 from mockbay.errors import MockbayError, ScenarioError
 from mockbay.options import (
     EnvParser,
-    add_body_timeout,
+    add_connection_timeouts,
     add_flag,
-    add_keepalive_timeout,
     add_listen,
     add_option,
     add_repeated,
@@ -139,8 +138,7 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         shown="no limits",
         metavar="SPEC",
     )
-    add_body_timeout(serve)
-    add_keepalive_timeout(serve)
+    add_connection_timeouts(serve)
     add_flag(serve, "--watch", "reload scenario files when they change", env_name="WATCH")
     add_option(
         serve,

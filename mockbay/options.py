@@ -220,8 +220,9 @@ def add_listen(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_body_timeout(parser: argparse.ArgumentParser) -> None:
-    """--body-timeout, shared by serve and record: both read requests from clients."""
+def add_connection_timeouts(parser: argparse.ArgumentParser) -> None:
+    """--body-timeout and --keepalive-timeout, shared by serve and record: both read requests from
+    clients, and neither holds a stalled or idle connection for ever."""
     add_option(
         parser,
         "--body-timeout",
@@ -233,10 +234,6 @@ def add_body_timeout(parser: argparse.ArgumentParser) -> None:
         type=timeout_seconds,
         metavar="S",
     )
-
-
-def add_keepalive_timeout(parser: argparse.ArgumentParser) -> None:
-    """--keepalive-timeout, shared by serve and record: an idle connection is held no longer."""
     add_option(
         parser,
         "--keepalive-timeout",

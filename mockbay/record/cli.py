@@ -15,9 +15,8 @@ from mockbay.config import UPSTREAM_TIMEOUT_SECONDS, choices
 from mockbay.environment import env
 from mockbay.errors import MockbayError
 from mockbay.options import (
-    add_body_timeout,
+    add_connection_timeouts,
     add_flag,
-    add_keepalive_timeout,
     add_listen,
     add_option,
     add_repeated,
@@ -50,8 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
     )
     add_listen(parser)
-    add_body_timeout(parser)
-    add_keepalive_timeout(parser)
+    add_connection_timeouts(parser)
     add_option(
         parser,
         "--upstream-timeout",
