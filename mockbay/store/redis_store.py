@@ -319,6 +319,15 @@ class RedisStore(StateStore):
             pipe.pexpire(key, STAGED_MS)
             await self._call(pipe.execute())
 
+    async def _string_in_steps(self, key: str) -> bytes | None:
+        """The string `key`, never empty when held, read a step a call with its length first;
+        None when it is absent or went meanwhile."""
+        pipe = self._client.pipeline(transaction=True)
+        pipe.strlen(key)
+        pipe.getrange(key, 0, STEP_BYTES - 1)
+        size, first = await self._call(pipe.execute())
+        return await self._rest_of(key, size, first) if size else None
+
     async def _rest_of(self, key: str, size: int, first: bytes) -> bytes | None:
         """The string `key` of `size` bytes whose first step was read already, the rest a step a
         call; None when it went meanwhile (a short read)."""
@@ -363,14 +372,9 @@ class RedisStore(StateStore):
         return None if meta is None else SkillInfo.loads(meta)
 
     async def skill_archive(self, skill_id: str, version_id: str) -> bytes | None:
-        """Read in steps as a file's bytes are; None for a version deleted meanwhile."""
-        data = f"{self._skill_data}{version_id}"
-        pipe = self._client.pipeline(transaction=True)
-        pipe.exists(data)
-        pipe.strlen(data)
-        pipe.getrange(data, 0, STEP_BYTES - 1)
-        held, size, first = await self._call(pipe.execute())
-        return await self._rest_of(data, size, first) if held else None
+        """Read in steps as a file's bytes are; None for a version deleted meanwhile (a zip is
+        never empty, so an absent key is told by its length)."""
+        return await self._string_in_steps(f"{self._skill_data}{version_id}")
 
     async def skill_drop_version(self, info: SkillInfo, version_id: str) -> None:
         keys = [*self._skill_keys, f"{self._skill_data}{version_id}"]
@@ -543,12 +547,7 @@ class RedisStore(StateStore):
 
     async def _apart_text(self, request_id: str) -> bytes | None:
         """The JSON of an entry held apart, a step a call; None for one evicted meanwhile."""
-        key = f"{self._journal_text}{request_id}"
-        pipe = self._client.pipeline(transaction=True)
-        pipe.strlen(key)
-        pipe.getrange(key, 0, STEP_BYTES - 1)
-        size, first = await self._call(pipe.execute())
-        return await self._rest_of(key, size, first) if size else None
+        return await self._string_in_steps(f"{self._journal_text}{request_id}")
 
     async def exchange(self, request_id: str) -> Exchange | None:
         text = await self._call(self._client.hget(self._keys["journal"], request_id))  # keyed by id
