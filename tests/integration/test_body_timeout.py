@@ -17,6 +17,7 @@ import pytest
 from mockbay.server.runner import MockServer
 from tests.conftest import SCENARIOS
 from tests.processes import start, stop
+from tests.raw_answers import read_answers
 from tests.rows import check_rows_at_once
 
 pytestmark = pytest.mark.usefixtures("no_tracebacks")
@@ -219,29 +220,6 @@ def both(server: MockServer, inline_server: MockServer) -> dict[str, tuple[int, 
     return {f"{s}-{w}": (ports[s], whole) for s in servers for w, whole in WHOLE.items()}
 
 
-def _read_answers(sock: socket.socket, count: int) -> list[bytes]:
-    """`count` answers read off the socket, each by its Content-Length."""
-    data, answers = b"", []
-    while len(answers) < count:
-        head, found, rest = data.partition(b"\r\n\r\n")
-        length = next(
-            (
-                int(line.split(b":")[1])
-                for line in head.lower().split(b"\r\n")
-                if line.startswith(b"content-length:")
-            ),
-            None,
-        )
-        if found and length is not None and len(rest) >= length:
-            answers.append(head + found + rest[:length])
-            data = rest[length:]
-            continue
-        chunk = sock.recv(65536)
-        assert chunk, f"closed after {len(answers)} answers: {data!r}"
-        data += chunk
-    return answers
-
-
 def _check_head_timed_out(answer: bytes) -> None:
     head, _, body = answer.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 408 "), answer
@@ -276,7 +254,7 @@ def _pipelined_then_stalled(row: tuple[int, bytes]) -> None:
     with socket.create_connection(("127.0.0.1", port), timeout=ANSWERED_WITHIN_S) as sock:
         started = time.monotonic()
         sock.sendall(whole + whole + STALLED_HEAD)
-        answers = _read_answers(sock, 3)
+        answers = read_answers(sock, 3)
         assert sock.recv(1) == b""  # then closed
     assert [answer[:13] for answer in answers[:2]] == [b"HTTP/1.1 200 "] * 2
     _check_head_timed_out(answers[2])
@@ -296,7 +274,7 @@ def _whole_then_idle(row: tuple[int, bytes]) -> None:
         for piece in (whole, whole[:-3], whole[-3:]):
             time.sleep(TIMEOUT_S * 0.4)
             sock.sendall(piece)
-        answers = _read_answers(sock, 4)
+        answers = read_answers(sock, 4)
         assert [answer[:13] for answer in answers] == [b"HTTP/1.1 200 "] * 4
         sock.settimeout(TIMEOUT_S * 3)
         with pytest.raises(TimeoutError):

@@ -19,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mockbay.server.runner import MockServer
+from tests.raw_answers import read_answers
 
 SCENARIO = """
 name: plain
@@ -47,34 +48,6 @@ def request(
     lines = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
     head = f"POST {target} HTTP/{version}\r\nhost: mockbay\r\n{lines}content-length: {len(raw)}\r\n\r\n"
     return head.encode() + raw
-
-
-def read_answers(sock: socket.socket, count: int) -> list[bytes]:
-    """`count` whole answers (by Content-Length, or chunked to the last chunk), in the order they came."""
-    data, answers = b"", []
-    while len(answers) < count:
-        end = _answer_end(data)
-        if end is not None:
-            answers.append(data[:end])
-            data = data[end:]
-            continue
-        chunk = sock.recv(65536)
-        assert chunk, f"the connection closed after {len(answers)} of {count} answers"
-        data += chunk
-    return answers
-
-
-def _answer_end(data: bytes) -> int | None:
-    """Where the first answer in `data` ends, or None while it has not all come."""
-    head_end = data.find(b"\r\n\r\n")
-    if head_end < 0:
-        return None
-    length = re.search(rb"Content-Length: (\d+)", data[:head_end])
-    if length is None:  # chunked: up to the last, empty chunk
-        last = data.find(b"\r\n0\r\n\r\n", head_end)
-        return None if last < 0 else last + 7
-    end = head_end + 4 + int(length.group(1))
-    return end if len(data) >= end else None
 
 
 def handled(server: MockServer) -> int:
