@@ -79,8 +79,8 @@ def manage(body: Mapping[str, Any], *, compacting: bool = True) -> Managed:
             entry = _cleared_thinking(prompt)
         elif isinstance(edit, ClearToolUses):
             prompt, entry = _clear_tool_uses(prompt, edit)
-        elif compacting and compacted is None and _compacts(prompt, edit):
-            compacted = Compacted(summary(prompt), edit.pause, estimate_input_tokens(prompt))
+        elif compacting and compacted is None and (closed := _compaction_closes(prompt, edit)) is not None:
+            compacted = Compacted(summary(prompt), edit.pause, closed)
             prompt = {**prompt, "messages": [_summary_message(compacted.summary)]}
         if entry is not None:
             applied.append(entry)
@@ -123,13 +123,16 @@ def from_last_compaction(body: Mapping[str, Any]) -> Mapping[str, Any]:
     return body
 
 
-def _compacts(prompt: Mapping[str, Any], edit: Compact) -> bool:
-    """Whether the trigger is reached by a context that holds more than a summary: a request
-    that carries only the last compaction's (the tool runner resuming a paused one) has nothing
-    new to summarize."""
+def _compaction_closes(prompt: Mapping[str, Any], edit: Compact) -> int | None:
+    """The input tokens of the context a compaction closes, when the trigger is reached by one
+    that holds more than a summary (a request that carries only the last compaction's, the tool
+    runner resuming a paused one, has nothing new to summarize); else None."""
     messages = prompt.get("messages") or []
     kinds = {block.get("type") for block in _blocks(messages[0])} if len(messages) == 1 else set()
-    return kinds != {COMPACTION} and estimate_input_tokens(prompt) >= edit.trigger
+    if kinds == {COMPACTION}:
+        return None
+    tokens = estimate_input_tokens(prompt)
+    return tokens if tokens >= edit.trigger else None
 
 
 def _summary_message(text: str) -> dict[str, Any]:
